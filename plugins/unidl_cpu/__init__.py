@@ -1,0 +1,32 @@
+"""unidl_cpu: the NumPy kernel plugin, the reference every other kernel plugin is checked against.
+
+It registers the ``cpu`` device type and a forward kernel for every core op. The kernels live in
+``unidl_cpu.kernels.<family>`` as ``kernels(xp) -> {op name: function}``, written against an array
+module argument so a plugin whose array module mirrors NumPy (CuPy) can reuse them.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import unidl
+
+from .kernels import all_kernels
+
+
+@unidl.hookimpl
+def unidl_register_devices(registry):
+    registry.add(
+        "cpu", xp=np,
+        is_available=lambda: True,
+        device_count=lambda: 1,
+        to_host=lambda a: a,
+        from_host=lambda a, index=0: a,
+        synchronize=lambda index=0: None,
+        capabilities={"float64": True, "float16": True},
+    )
+
+
+@unidl.hookimpl
+def unidl_register_kernels(registry):
+    for name, fn in all_kernels(np).items():
+        registry.add(name, "cpu", fn)

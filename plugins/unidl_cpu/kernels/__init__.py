@@ -1,0 +1,19 @@
+"""Kernel families of the NumPy plugin. Each module exposes ``kernels(xp) -> dict``."""
+from __future__ import annotations
+
+from typing import Any, Callable, Dict
+
+from . import conv, elementwise, index, linalg, nn, norm, pool, reduce, shape
+
+FAMILIES = (elementwise, reduce, shape, index, linalg, nn, conv, pool, norm)
+
+
+def all_kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
+    """Every kernel of every family, built for the array module ``xp``."""
+    out: Dict[str, Callable[..., Any]] = {}
+    for fam in FAMILIES:
+        for name, fn in fam.kernels(xp).items():
+            if name in out:
+                raise ValueError(f"kernel '{name}' defined by two families")
+            out[name] = fn
+    return out

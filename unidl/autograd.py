@@ -1,0 +1,254 @@
+"""Define-by-run autograd with an explicit recording scope.
+
+Ops record a :class:`Node` on their output only while recording is on (``with record():``) and some
+input requires grad. ``backward`` walks the recorded graph from the heads in reverse topological
+order; each node's backward function is written with ordinary ops, so with ``create_graph=True``
+the gradient computation is itself recorded and can be differentiated again.
+
+Leaf tensors receive gradients according to their ``grad_req``: 'write' (replace ``.grad``, Gluon's
+default), 'add' (accumulate into ``.grad``) or 'null' (receive nothing).
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+from .errors import GraphError
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+class _State:
+    """Process-wide autograd flags (read on every op, so a plain object, not thread-local)."""
+
+    __slots__ = ("recording", "training")
+
+    def __init__(self) -> None:
+        self.recording = False
+        self.training = False
+
+
+STATE = _State()
+
+
+class Node:
+    """The record of one op application on its output tensor.
+
+    Attributes:
+        op: the op name (for error messages and debugging).
+        parents: the op's inputs, aligned with what ``backward`` returns (``None`` for non-tensors).
+        backward: ``backward(node, out, grad_out) -> tuple`` of input gradients (``None`` where an
+            input gets none); ``None`` once the graph has been freed.
+        saved: whatever the op kept for its backward (attributes, masks, indices).
+    """
+
+    __slots__ = ("op", "parents", "backward", "saved")
+
+    def __init__(self, op: str, parents: tuple, backward: Callable[..., tuple], saved: Any = None):
+        self.op = op
+        self.parents = parents
+        self.backward = backward
+        self.saved = saved
+
+    def __repr__(self) -> str:
+        return f"<Node {self.op}>"
+
+
+def is_recording() -> bool:
+    """True inside :func:`record` (and not inside :func:`pause`)."""
+    return STATE.recording
+
+
+def is_training() -> bool:
+    """True when layers should behave as in training (dropout active, batch statistics)."""
+    return STATE.training
+
+
+@contextmanager
+def _set(recording: Optional[bool], training: Optional[bool]) -> Iterator[None]:
+    prev = (STATE.recording, STATE.training)
+    if recording is not None:
+        STATE.recording = recording
+    if training is not None:
+        STATE.training = training
+    try:
+        yield
+    finally:
+        STATE.recording, STATE.training = prev
+
+
+def record(train_mode: bool = True):
+    """Context manager: record ops for backward; ``train_mode`` also sets training behaviour."""
+    return _set(True, train_mode)
+
+
+def pause(train_mode: bool = False):
+    """Context manager: stop recording (ops inside build no graph)."""
+    return _set(False, train_mode)
+
+
+def no_grad():
+    """Context manager: stop recording, keep the training flag as it is."""
+    return _set(False, None)
+
+
+def train_mode():
+    """Context manager: training behaviour without changing recording."""
+    return _set(None, True)
+
+
+def predict_mode():
+    """Context manager: inference behaviour without changing recording."""
+    return _set(None, False)
+
+
+def set_recording(flag: bool) -> bool:
+    """Set recording; returns the previous value."""
+    prev, STATE.recording = STATE.recording, bool(flag)
+    return prev
+
+
+def set_training(flag: bool) -> bool:
+    """Set training behaviour; returns the previous value."""
+    prev, STATE.training = STATE.training, bool(flag)
+    return prev
+
+
+def _topo_order(heads: Sequence["Tensor"]) -> List["Tensor"]:
+    """Tensors reachable from ``heads`` through recorded nodes, parents before children."""
+    order: List["Tensor"] = []
+    seen = set()
+    for h in heads:
+        if id(h) in seen:
+            continue
+        seen.add(id(h))
+        stack: List[Tuple["Tensor", int]] = [(h, 0)]
+        while stack:
+            t, i = stack.pop()
+            node = t._node
+            parents = node.parents if node is not None else ()
+            while i < len(parents):
+                p = parents[i]
+                i += 1
+                if p is not None and p.requires_grad and id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append((t, i))
+                    stack.append((p, 0))
+                    break
+            else:
+                order.append(t)
+    return order
+
+
+def _run(heads: Sequence["Tensor"], head_grads: Sequence[Any], retain_graph: bool, create_graph: bool,
+         capture: Optional[Dict[int, int]] = None) -> Optional[List[Any]]:
+    from . import ops
+    from .tensor import Tensor
+
+    for h in heads:
+        if not h.requires_grad:
+            raise GraphError(
+                f"backward: the tensor of shape {h.shape} does not require grad: it was not computed inside "
+                "autograd.record() from a tensor that requires grad (attach_grad / requires_grad=True)"
+            )
+        if h._node is not None and h._node.backward is None:
+            raise GraphError(_FREED)
+    grads: Dict[int, Any] = {}
+    for h, g in zip(heads, head_grads):
+        if g is None:
+            g = ops.ones_like(h)
+        elif not isinstance(g, Tensor):
+            g = Tensor._from_any(g, h.device, h.dtype)
+        elif g.shape != h.shape:
+            raise GraphError(f"backward: head gradient has shape {g.shape}, expected {h.shape} (the head's shape)")
+        grads[id(h)] = grads[id(h)] + g if id(h) in grads else g
+    captured: List[Any] = [None] * len(capture) if capture is not None else []
+    order = _topo_order(heads)
+    with _set(create_graph, None):
+        for t in reversed(order):
+            g = grads.pop(id(t), None)
+            if g is None:
+                continue
+            if capture is not None and id(t) in capture:
+                captured[capture[id(t)]] = g
+            node = t._node
+            if node is None:
+                if capture is None:
+                    _write_leaf_grad(t, g, create_graph)
+                continue
+            if node.backward is None:
+                raise GraphError(_FREED)
+            in_grads = node.backward(node, t, g)
+            for p, pg in zip(node.parents, in_grads):
+                if pg is None or p is None or not p.requires_grad:
+                    continue
+                k = id(p)
+                prev = grads.get(k)
+                grads[k] = pg if prev is None else prev + pg
+            if not retain_graph:
+                node.backward = None
+                node.saved = None
+    return captured if capture is not None else None
+
+
+_FREED = ("backward: the graph through this tensor was already freed by an earlier backward; "
+          "pass retain_graph=True to the first backward to run backward through it again")
+
+
+def _write_leaf_grad(t: "Tensor", g: "Tensor", create_graph: bool) -> None:
+    req = t.grad_req
+    if req == "null":
+        return
+    if not create_graph and g._node is not None:
+        g = g.detach()
+    if g.dtype != t.dtype:
+        g = g.astype(t.dtype)
+    if req == "add" and t.grad is not None:
+        t.grad = t.grad + g
+    else:
+        t.grad = g
+
+
+def backward(heads: Union["Tensor", Sequence["Tensor"]], head_grads: Any = None, retain_graph: bool = False,
+             create_graph: bool = False) -> None:
+    """Compute gradients of ``heads`` with respect to every leaf that requires grad.
+
+    Args:
+        heads: a tensor or a list of tensors.
+        head_grads: matching gradients (default: ones of each head's shape).
+        retain_graph: keep the graph so backward can run through it again.
+        create_graph: record the backward computation (for higher-order gradients).
+    """
+    heads_l, hg = _as_lists(heads, head_grads)
+    _run(heads_l, hg, retain_graph or create_graph, create_graph)
+
+
+def grad(heads: Union["Tensor", Sequence["Tensor"]], variables: Union["Tensor", Sequence["Tensor"]],
+         head_grads: Any = None, retain_graph: Optional[bool] = None, create_graph: bool = False) -> List["Tensor"]:
+    """Gradients of ``heads`` with respect to ``variables``, returned (``.grad`` is left untouched).
+
+    Returns:
+        a list with one tensor per variable (zeros where a variable does not influence the heads).
+    """
+    from . import ops
+
+    heads_l, hg = _as_lists(heads, head_grads)
+    single = not isinstance(variables, (list, tuple))
+    vars_l = [variables] if single else list(variables)
+    if retain_graph is None:
+        retain_graph = create_graph
+    capture = {id(v): i for i, v in enumerate(vars_l)}
+    out = _run(heads_l, hg, retain_graph, create_graph, capture) or []
+    return [g if g is not None else ops.zeros_like(v) for g, v in zip(out, vars_l)]
+
+
+def _as_lists(heads: Any, head_grads: Any) -> Tuple[list, list]:
+    if isinstance(heads, (list, tuple)):
+        heads_l = list(heads)
+        hg = list(head_grads) if head_grads is not None else [None] * len(heads_l)
+    else:
+        heads_l, hg = [heads], [head_grads]
+    if len(hg) != len(heads_l):
+        raise GraphError(f"backward: {len(heads_l)} heads but {len(hg)} head gradients")
+    return heads_l, hg

@@ -1,0 +1,72 @@
+"""The op set: every function here takes and returns :class:`unidl.Tensor` and is differentiable
+where the math allows. One module per family; each op's forward runs a kernel registered by a
+plugin and its backward is written with other ops.
+"""
+from __future__ import annotations
+
+from ..creation import empty_like, full_like, ones_like, zeros_like
+from . import conv, elementwise, index, linalg, nn, norm, pool, reduce, shape, transfer
+from .conv import *  # noqa: F401,F403
+from .elementwise import *  # noqa: F401,F403
+from .index import *  # noqa: F401,F403
+from .linalg import *  # noqa: F401,F403
+from .nn import *  # noqa: F401,F403
+from .norm import *  # noqa: F401,F403
+from .pool import *  # noqa: F401,F403
+from .reduce import *  # noqa: F401,F403
+from .shape import *  # noqa: F401,F403
+from .transfer import *  # noqa: F401,F403
+from ..tensor import Tensor as _Tensor
+
+__all__ = (["zeros_like", "ones_like", "full_like", "empty_like"] + conv.__all__ + elementwise.__all__
+           + index.__all__ + linalg.__all__ + nn.__all__ + norm.__all__ + pool.__all__ + reduce.__all__
+           + shape.__all__ + transfer.__all__)
+
+
+def _swap(fn):
+    def r(a, b):
+        return fn(b, a)
+
+    r.__name__ = f"r{fn.__name__}"
+    return r
+
+
+def _install_tensor_methods() -> None:
+    """Bind operators and method forms of ops onto Tensor (directly, so they cost no extra call)."""
+    g = globals()
+    T = _Tensor
+    binops = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide",
+              "floordiv": "floor_divide", "mod": "mod", "pow": "power", "matmul": "matmul"}
+    for dunder, name in binops.items():
+        fn = g.get(name)
+        if fn is None:
+            continue
+        setattr(T, f"__{dunder}__", fn)
+        setattr(T, f"__r{dunder}__", _swap(fn))
+    for dunder, name in {"neg": "negative", "abs": "abs", "pos": None, "invert": "logical_not"}.items():
+        if name is None:
+            setattr(T, f"__{dunder}__", lambda self: self)
+        elif name in g:
+            setattr(T, f"__{dunder}__", g[name])
+    for dunder, name in {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
+                         "gt": "greater", "ge": "greater_equal", "and": "logical_and",
+                         "or": "logical_or", "xor": "logical_xor"}.items():
+        if name in g:
+            setattr(T, f"__{dunder}__", g[name])
+    if "getitem" in g:
+        T.__getitem__ = g["getitem"]
+    if "setitem" in g:
+        T.__setitem__ = g["setitem"]
+    methods = ["sum", "mean", "max", "min", "prod", "argmax", "argmin", "var", "std", "logsumexp",
+               "cumsum", "reshape", "transpose", "broadcast_to", "expand_dims", "squeeze", "flip", "tile",
+               "repeat", "exp", "log", "sqrt", "abs", "clip", "astype", "matmul", "dot", "softmax",
+               "log_softmax", "sigmoid", "tanh", "relu", "take", "flatten", "swapaxes", "square",
+               "sin", "cos", "maximum", "minimum", "sign", "floor", "ceil", "round", "pow"]
+    for name in methods:
+        if name in g:
+            setattr(T, name, g[name])
+    if "transpose" in g:
+        T.T = property(lambda self: g["transpose"](self))
+
+
+_install_tensor_methods()

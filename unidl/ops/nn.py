@@ -1,0 +1,4 @@
+"""(filled by the nn op family)"""
+from __future__ import annotations
+
+__all__: list = []

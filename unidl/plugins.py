@@ -1,0 +1,278 @@
+"""The plugin manager: loads ``unidl`` entry points once, lazily, each in isolation.
+
+For every entry point: import it, validate its hooks against :mod:`unidl.hookspecs`, run its
+registration hooks against *staging* registries, and commit those only if every hook succeeded.
+A plugin that fails is recorded (name, distribution, phase, error) and skipped; the runtime keeps
+working. Environment switches (as pytest's):
+
+- ``UNIDL_DISABLE_PLUGIN_AUTOLOAD=1``: load no entry points (register plugins by hand).
+- ``UNIDL_DISABLE_PLUGINS=a,b``: skip the named entry points.
+- ``UNIDL_STRICT_PLUGINS=1``: re-raise a plugin's error instead of isolating it.
+"""
+from __future__ import annotations
+
+import os
+import traceback
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, Callable, Dict, Iterable, List, Optional
+
+import pluggy
+
+from . import hookspecs
+from .devices import DEVICES, DeviceRegistry, _reset_instances
+from .errors import PluginError
+from .kernels import KERNELS, KernelRegistry, invalidate
+
+PROJECT = "unidl"
+GROUP = "unidl"
+
+
+@dataclass
+class FrontendInfo:
+    name: str
+    package: str
+    provides: tuple
+    framework_version: str = ""
+    inventory: Optional[Callable[[], Iterable[str]]] = None
+    plugin: str = ""
+
+
+class FrontendRegistry:
+    """Frontends by name, as registered through ``unidl_register_frontends``."""
+
+    def __init__(self, plugin: str = "") -> None:
+        self.plugin = plugin
+        self.frontends: Dict[str, FrontendInfo] = {}
+
+    def add(self, name: str, *, package: str, provides: Iterable[str] = (), framework_version: str = "",
+            inventory: Optional[Callable[[], Iterable[str]]] = None) -> None:
+        if name in self.frontends:
+            raise PluginError(f"frontend '{name}' is registered twice")
+        self.frontends[name] = FrontendInfo(name, package, tuple(provides), framework_version, inventory,
+                                            self.plugin)
+
+    def update(self, other: "FrontendRegistry") -> None:
+        for name, fe in other.frontends.items():
+            if name in self.frontends:
+                raise PluginError(f"frontend '{name}' is registered twice (by '{self.frontends[name].plugin}' "
+                                  f"and '{fe.plugin}')")
+        self.frontends.update(other.frontends)
+
+
+class CaseRegistry:
+    """Conformance cases contributed by plugins, as registered through ``unidl_conformance_cases``."""
+
+    def __init__(self, plugin: str = "") -> None:
+        self.plugin = plugin
+        self.cases: List[Any] = []
+
+    def add(self, case: Any) -> None:
+        self.cases.append(case)
+
+    def update(self, other: "CaseRegistry") -> None:
+        self.cases.extend(other.cases)
+
+
+@dataclass
+class PluginRecord:
+    """What happened to one plugin: status 'loaded', 'failed' or 'blocked'."""
+
+    name: str
+    status: str
+    distribution: str = ""
+    module: str = ""
+    phase: str = ""
+    error: str = ""
+    traceback: str = ""
+    kernels: int = 0
+    devices: List[str] = field(default_factory=list)
+    frontends: List[str] = field(default_factory=list)
+
+
+FRONTENDS = FrontendRegistry()
+CASES = CaseRegistry()
+RECORDS: Dict[str, PluginRecord] = {}
+_pm: Optional[pluggy.PluginManager] = None
+_loaded = False
+
+
+def manager() -> pluggy.PluginManager:
+    """The pluggy manager holding every successfully loaded plugin."""
+    global _pm
+    if _pm is None:
+        _pm = pluggy.PluginManager(PROJECT)
+        _pm.add_hookspecs(hookspecs)
+    return _pm
+
+
+def _entry_points() -> List[metadata.EntryPoint]:
+    eps = metadata.entry_points()
+    if hasattr(eps, "select"):
+        return list(eps.select(group=GROUP))
+    return list(eps.get(GROUP, []))  # pragma: no cover - Python < 3.10 API
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def ensure_loaded() -> None:
+    """Load the entry-point plugins if that has not happened yet (cheap after the first call)."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    if not _flag("UNIDL_DISABLE_PLUGIN_AUTOLOAD"):
+        blocked = {s.strip() for s in os.environ.get("UNIDL_DISABLE_PLUGINS", "").split(",") if s.strip()}
+        for ep in _entry_points():
+            if ep.name in blocked:
+                RECORDS[ep.name] = PluginRecord(ep.name, "blocked", _dist_name(ep), ep.value)
+                continue
+            _load_entry_point(ep)
+    manager().hook.unidl_configure.call_historic(kwargs={"config": dict(os.environ)})
+
+
+def _dist_name(ep: metadata.EntryPoint) -> str:
+    dist = getattr(ep, "dist", None)
+    return f"{dist.metadata['Name']} {dist.version}" if dist is not None else ""
+
+
+def _load_entry_point(ep: metadata.EntryPoint) -> Optional[PluginRecord]:
+    if ep.name in RECORDS and RECORDS[ep.name].status == "loaded":
+        return RECORDS[ep.name]
+    try:
+        obj = ep.load()
+    except BaseException as e:  # noqa: BLE001 - isolation is the point
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        return _fail(ep.name, "import", e, _dist_name(ep), ep.value)
+    return register(obj, ep.name, distribution=_dist_name(ep), module=ep.value)
+
+
+def register(plugin: Any, name: Optional[str] = None, *, distribution: str = "", module: str = "") -> PluginRecord:
+    """Register a plugin object (module or instance with hookimpls) in isolation; returns its record.
+
+    Used for entry points and for plugins made at run time (tests, notebooks). On failure nothing
+    the plugin registered is kept, and the record says which phase failed and why.
+    """
+    ensure_loaded() if not _loaded else None
+    name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
+    if name in RECORDS and RECORDS[name].status == "loaded":
+        raise PluginError(f"a plugin named '{name}' is already loaded")
+    module = module or getattr(plugin, "__name__", "")
+    one = pluggy.PluginManager(PROJECT)
+    one.add_hookspecs(hookspecs)
+    phase = "validate"
+    try:
+        one.register(plugin, name=name)
+        devs, kers, fes, cases = (DeviceRegistry(), KernelRegistry(name), FrontendRegistry(name),
+                                  CaseRegistry(name))
+        phase = "devices"
+        one.hook.unidl_register_devices(registry=_PluginDevices(devs, name))
+        phase = "kernels"
+        one.hook.unidl_register_kernels(registry=kers)
+        phase = "frontends"
+        one.hook.unidl_register_frontends(registry=fes)
+        phase = "conformance"
+        one.hook.unidl_conformance_cases(registry=cases)
+        phase = "commit"
+        _check_kernel_devices(kers, devs)
+        _commit(devs, kers, fes, cases)
+    except BaseException as e:  # noqa: BLE001
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        return _fail(name, phase, e, distribution, module)
+    manager().register(plugin, name=name)
+    rec = RECORDS[name] = PluginRecord(
+        name, "loaded", distribution, module, kernels=sum(len(v) for v in kers.entries.values()),
+        devices=sorted(devs.types), frontends=sorted(fes.frontends))
+    return rec
+
+
+class _PluginDevices:
+    """The device registry as one plugin sees it (stamps the plugin's name on what it adds)."""
+
+    def __init__(self, reg: DeviceRegistry, plugin: str) -> None:
+        self._reg, self._plugin = reg, plugin
+
+    def add(self, name: str, **kw: Any) -> Any:
+        if name in DEVICES.types:
+            raise PluginError(f"device type '{name}' is already registered by '{DEVICES.types[name].plugin}'")
+        return self._reg.add(name, plugin=self._plugin, **kw)
+
+
+def _check_kernel_devices(kers: KernelRegistry, devs: DeviceRegistry) -> None:
+    for (op, dev) in kers.entries:
+        if dev not in devs.types and dev not in DEVICES.types:
+            raise PluginError(f"kernel for op '{op}' names device type '{dev}', which no plugin registered "
+                              "(register the device first, or load its plugin before this one)")
+
+
+def _commit(devs: DeviceRegistry, kers: KernelRegistry, fes: FrontendRegistry, cases: CaseRegistry) -> None:
+    # Check every part before changing any, so a failure leaves the global registries untouched.
+    probe = KernelRegistry()
+    probe.entries = {k: list(v) for k, v in KERNELS.entries.items()}
+    probe.update(kers)
+    for n in fes.frontends:
+        if n in FRONTENDS.frontends:
+            raise PluginError(f"frontend '{n}' is registered twice")
+    DEVICES.update(devs)
+    KERNELS.entries = probe.entries
+    invalidate()
+    FRONTENDS.update(fes)
+    CASES.update(cases)
+
+
+def _fail(name: str, phase: str, err: BaseException, distribution: str, module: str) -> PluginRecord:
+    if _flag("UNIDL_STRICT_PLUGINS"):
+        raise err
+    rec = RECORDS[name] = PluginRecord(
+        name, "failed", distribution, module, phase=phase, error=f"{type(err).__name__}: {err}",
+        traceback="".join(traceback.format_exception(type(err), err, err.__traceback__)))
+    try:
+        manager().hook.unidl_plugin_failed(name=name, phase=phase, error=err)
+    except Exception:  # noqa: BLE001 - a broken listener must not break isolation
+        pass
+    return rec
+
+
+def unregister(name: str) -> None:
+    """Remove a loaded plugin and everything it registered."""
+    rec = RECORDS.pop(name, None)
+    if rec is None:
+        return
+    KERNELS.remove_plugin(name)
+    for d in [d for d, t in DEVICES.types.items() if t.plugin == name]:
+        del DEVICES.types[d]
+    for f in [f for f, t in FRONTENDS.frontends.items() if t.plugin == name]:
+        del FRONTENDS.frontends[f]
+    pm = manager()
+    if pm.get_plugin(name) is not None:
+        pm.unregister(name=name)
+    _reset_instances()
+
+
+def reset() -> None:
+    """Forget every plugin and registration (tests use this with fake entry points)."""
+    global _loaded, _pm
+    _loaded = False
+    _pm = None
+    RECORDS.clear()
+    KERNELS.entries.clear()
+    invalidate()
+    DEVICES.types.clear()
+    FRONTENDS.frontends.clear()
+    CASES.cases.clear()
+    _reset_instances()
+
+
+def records() -> List[PluginRecord]:
+    """Every plugin seen, loaded or not (loads plugins first)."""
+    ensure_loaded()
+    return list(RECORDS.values())
+
+
+def failures() -> List[PluginRecord]:
+    """The plugins that failed to load, with their phase and error."""
+    return [r for r in records() if r.status == "failed"]

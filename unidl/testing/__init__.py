@@ -1,0 +1,4 @@
+"""Helpers shared by unidl's tests and the conformance suite (gradient checks, hypothesis strategies)."""
+from .gradcheck import assert_grad_close, numeric_grad
+
+__all__ = ["assert_grad_close", "numeric_grad"]
