@@ -5,7 +5,7 @@ plugin and its backward is written with other ops.
 from __future__ import annotations
 
 from ..creation import empty_like, full_like, ones_like, zeros_like
-from . import conv, elementwise, index, linalg, nn, norm, pool, reduce, shape, transfer
+from . import conv, elementwise, index, linalg, nn, norm, pool, random, reduce, shape, transfer
 from .conv import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .index import *  # noqa: F401,F403
@@ -13,13 +13,14 @@ from .linalg import *  # noqa: F401,F403
 from .nn import *  # noqa: F401,F403
 from .norm import *  # noqa: F401,F403
 from .pool import *  # noqa: F401,F403
+from .random import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .transfer import *  # noqa: F401,F403
 from ..tensor import Tensor as _Tensor
 
 __all__ = (["zeros_like", "ones_like", "full_like", "empty_like"] + conv.__all__ + elementwise.__all__
-           + index.__all__ + linalg.__all__ + nn.__all__ + norm.__all__ + pool.__all__ + reduce.__all__
+           + index.__all__ + linalg.__all__ + nn.__all__ + norm.__all__ + pool.__all__ + random.__all__ + reduce.__all__
            + shape.__all__ + transfer.__all__)
 
 

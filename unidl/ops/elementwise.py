@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._core import Tensor, binary, defop, operand, unary
+from ..creation import zeros_like
+from ..dtypes import as_dtype, is_floating
+from ._core import Tensor, apply, binary, defop, operand, unary
 from .reduce import unbroadcast
 
-__all__ = ["add", "subtract", "multiply", "divide", "negative", "exp", "log"]
+__all__ = ["add", "subtract", "multiply", "divide", "negative", "exp", "log", "where", "equal", "not_equal",
+           "greater", "greater_equal", "less", "less_equal", "astype"]
 
 ADD = defop("add", doc="a + b, broadcasting")
 SUB = defop("subtract", doc="a - b, broadcasting")
@@ -95,3 +98,52 @@ def _log_bwd(node, out, g):
 def log(x: Tensor) -> Tensor:
     """Elementwise natural logarithm."""
     return unary(LOG, _log_bwd, x)
+
+
+WHERE = defop("where", doc="cond ? a : b, broadcasting")
+
+
+def _where_bwd(node, out, g):
+    cond, a, b = node.parents
+    zero = zeros_like(g)
+    return (None,
+            None if a is None else unbroadcast(where(cond, g, zero), a.shape),
+            None if b is None else unbroadcast(where(cond, zero, g), b.shape))
+
+
+def where(cond: Tensor, a: Any, b: Any) -> Tensor:
+    """Elementwise ``a`` where ``cond`` is true, else ``b`` (all three broadcast)."""
+    return apply(WHERE, _where_bwd, (cond, a, b))
+
+
+def _comparison(name: str, doc: str):
+    op = defop(name, doc=doc, differentiable=False)
+
+    def compare(a: Any, b: Any) -> Tensor:
+        return binary(op, None, a, b)
+
+    compare.__name__ = name
+    compare.__doc__ = f"Elementwise ``{doc}`` as a bool tensor (not differentiable)."
+    return compare
+
+
+equal = _comparison("equal", "a == b")
+not_equal = _comparison("not_equal", "a != b")
+greater = _comparison("greater", "a > b")
+greater_equal = _comparison("greater_equal", "a >= b")
+less = _comparison("less", "a < b")
+less_equal = _comparison("less_equal", "a <= b")
+
+ASTYPE = defop("astype", doc="cast to a dtype")
+
+
+def _astype_bwd(node, out, g):
+    return (astype(g, node.parents[0].dtype),)
+
+
+def astype(x: Tensor, dtype: Any) -> Tensor:
+    """``x`` cast to ``dtype`` (itself when already that dtype); gradients flow between float dtypes."""
+    dt = as_dtype(dtype)
+    if dt == x.dtype:
+        return x
+    return unary(ASTYPE, _astype_bwd if is_floating(dt) else None, x, dtype=dt)

@@ -8,10 +8,11 @@ from typing import Any, Sequence, Tuple
 from ..errors import OpError
 from ._core import Tensor, defop, unary
 
-__all__ = ["reshape", "broadcast_to"]
+__all__ = ["reshape", "broadcast_to", "transpose"]
 
 RESHAPE = defop("reshape", doc="same elements, new shape (C order)")
 BROADCAST_TO = defop("broadcast_to", doc="broadcast to a shape (NumPy rules)")
+TRANSPOSE = defop("transpose", doc="permute axes")
 
 
 def _resolve_shape(op: str, x_shape: Tuple[int, ...], shape: Sequence[int]) -> Tuple[int, ...]:
@@ -66,3 +67,27 @@ def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     if not ok:
         raise OpError("broadcast_to", f"cannot broadcast shape {xs} to {shape}", shapes=(xs,))
     return unary(BROADCAST_TO, _broadcast_to_bwd, x, shape=shape)
+
+
+def _transpose_bwd(node, out, g):
+    axes = node.saved["axes"]
+    inv = [0] * len(axes)
+    for i, a in enumerate(axes):
+        inv[a] = i
+    return (transpose(g, tuple(inv)),)
+
+
+def transpose(x: Tensor, axes: Any = None, *more: int) -> Tensor:
+    """Permute axes (reverse them when ``axes`` is None). ``transpose(x, 1, 0)`` works too."""
+    nd = x.ndim
+    if axes is None:
+        axes = tuple(range(nd - 1, -1, -1))
+    elif isinstance(axes, int):
+        axes = (axes,) + more
+    axes = tuple(int(a) for a in axes)
+    if len(axes) != nd or sorted(a % nd if nd else a for a in axes) != list(range(nd)):
+        raise OpError("transpose", f"axes {axes} are not a permutation of the {nd} axes", shapes=(x.shape,))
+    axes = tuple(a % nd for a in axes)
+    if axes == tuple(range(nd)):
+        return x
+    return unary(TRANSPOSE, _transpose_bwd, x, axes=axes)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict
 
-from . import conv, elementwise, index, linalg, nn, norm, pool, reduce, shape
+from . import conv, elementwise, index, linalg, nn, norm, pool, random, reduce, shape
 
-FAMILIES = (elementwise, reduce, shape, index, linalg, nn, conv, pool, norm)
+FAMILIES = (elementwise, reduce, shape, index, linalg, nn, conv, pool, norm, random)
 
 
 def all_kernels(xp: Any) -> Dict[str, Callable[..., Any]]:

@@ -13,4 +13,12 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         "negative": xp.negative,
         "exp": xp.exp,
         "log": xp.log,
+        "where": xp.where,
+        "equal": xp.equal,
+        "not_equal": xp.not_equal,
+        "greater": xp.greater,
+        "greater_equal": xp.greater_equal,
+        "less": xp.less,
+        "less_equal": xp.less_equal,
+        "astype": lambda x, dtype: x.astype(dtype),
     }

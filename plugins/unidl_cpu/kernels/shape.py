@@ -11,4 +11,7 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
     def broadcast_to(x, shape):
         return xp.broadcast_to(x, shape)
 
-    return {"reshape": reshape, "broadcast_to": broadcast_to}
+    def transpose(x, axes):
+        return xp.transpose(x, axes)
+
+    return {"reshape": reshape, "broadcast_to": broadcast_to, "transpose": transpose}

@@ -1,0 +1,4 @@
+"""(filled by the random op family: philox bits kernel op, dropout)"""
+from __future__ import annotations
+
+__all__: list = []
