@@ -7,7 +7,7 @@ host transfer functions. A :class:`Device` is a type plus an index; there is one
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
 from .errors import PluginError, UnidlError
 
@@ -154,7 +154,18 @@ def set_default_device(spec: Any) -> Device:
     return dev
 
 
-def _reset_instances() -> None:
-    """Forget Device objects (used when plugins are reloaded in tests)."""
-    _instances.clear()
-    _default.clear()
+def _reset_instances(types: Optional[Iterable[str]] = None) -> None:
+    """Forget Device objects: all of them, or only those of the device ``types`` given.
+
+    Dropping only the removed types matters: a tensor keeps its Device object, and ops compare devices
+    by identity, so renewing the cpu Device would make every existing cpu tensor "foreign".
+    """
+    if types is None:
+        _instances.clear()
+        _default.clear()
+        return
+    gone = set(types)
+    for key in [k for k in _instances if k[0] in gone]:
+        del _instances[key]
+    if _default and _default[0].type in gone:
+        _default.clear()

@@ -1,8 +1,74 @@
-"""nn kernels."""
+"""nn kernels: softmax family, fused softmax cross entropy, embedding lookup and its scatter-add."""
 from __future__ import annotations
 
 from typing import Any, Callable, Dict
 
 
 def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
-    return {}
+    def softmax(x: Any, axis: int) -> Any:
+        if x.size == 0:
+            return xp.empty_like(x)
+        e = xp.exp(x - x.max(axis=axis, keepdims=True))
+        e /= e.sum(axis=axis, keepdims=True)
+        return e
+
+    def log_softmax(x: Any, axis: int) -> Any:
+        if x.size == 0:
+            return xp.empty_like(x)
+        z = x - x.max(axis=axis, keepdims=True)
+        z -= xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
+        return z
+
+    def softmax_cross_entropy(logits: Any, labels: Any, axis: int, sparse: bool) -> Any:
+        if logits.size == 0:
+            return xp.zeros(logits.shape[:axis] + logits.shape[axis + 1:], dtype=logits.dtype)
+        z = logits - logits.max(axis=axis, keepdims=True)
+        lse = xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
+        if sparse:
+            n = logits.shape[axis]
+            if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= n):
+                raise IndexError(f"labels must be class indices in [0, {n}), got values in "
+                                 f"[{int(labels.min())}, {int(labels.max())}]")
+            picked = xp.take_along_axis(z, xp.expand_dims(labels, axis), axis=axis)
+            return xp.squeeze(lse - picked, axis=axis)
+        return -((z - lse) * labels).sum(axis=axis)
+
+    def softmax_cross_entropy_grad(logits: Any, labels: Any, g: Any, axis: int) -> Any:
+        p = softmax(logits, axis)
+        if p.size:
+            n = logits.shape[axis]
+            classes = xp.arange(n).reshape(tuple(n if i == axis else 1 for i in range(logits.ndim)))
+            p -= classes == xp.expand_dims(labels, axis)
+            p *= xp.expand_dims(g, axis)
+        return p
+
+    def _check_rows(indices: Any, n: int) -> None:
+        if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= n):
+            raise IndexError(f"indices must be in [0, {n}), got values in "
+                             f"[{int(indices.min())}, {int(indices.max())}]")
+
+    def embedding(indices: Any, weight: Any) -> Any:
+        _check_rows(indices, weight.shape[0])
+        return xp.take(weight, indices, axis=0)
+
+    def embedding_grad(indices: Any, g: Any, num_rows: int) -> Any:
+        row = g.shape[indices.ndim:]
+        out = xp.zeros((num_rows,) + row, dtype=g.dtype)
+        flat = indices.reshape(-1)
+        rows = g.reshape((flat.shape[0],) + row)
+        if hasattr(xp.add, "at"):
+            xp.add.at(out, flat, rows)
+        else:  # older CuPy
+            import cupyx
+
+            cupyx.scatter_add(out, flat, rows)
+        return out
+
+    return {
+        "softmax": softmax,
+        "log_softmax": log_softmax,
+        "softmax_cross_entropy": softmax_cross_entropy,
+        "softmax_cross_entropy_grad": softmax_cross_entropy_grad,
+        "embedding": embedding,
+        "embedding_grad": embedding_grad,
+    }

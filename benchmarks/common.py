@@ -1,0 +1,56 @@
+"""Timing helpers shared by the benchmarks: interleaved repeats, medians, and one ratio table per run.
+
+Contenders are timed round-robin (A, B, C, A, B, C, ...) so machine noise hits all of them alike;
+the table reports each one's median and its ratio to the reference contender.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+
+def time_interleaved(contenders: Dict[str, Callable[[], None]], *, rounds: int = 15, inner: int = 5,
+                     warmup: int = 3) -> Dict[str, float]:
+    """Median seconds per call of each contender, measured round-robin."""
+    for fn in contenders.values():
+        for _ in range(warmup):
+            fn()
+    samples: Dict[str, List[float]] = {k: [] for k in contenders}
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            t0 = time.perf_counter()
+            for _ in range(inner):
+                fn()
+            samples[name].append((time.perf_counter() - t0) / inner)
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
+def print_table(title: str, medians: Dict[str, float], reference: str, target: Optional[Tuple[str, float]] = None,
+                unit: str = "ms", per: int = 1) -> None:
+    """Print medians and ratios to ``reference``; ``target=(name, max_ratio)`` adds a verdict line."""
+    scale = {"ms": 1e3, "us": 1e6}[unit]
+    print(f"\n{title}")
+    print(f"  {'contender':<28}{'median ' + unit:>14}{'ratio':>10}")
+    ref = medians[reference]
+    for name, t in medians.items():
+        print(f"  {name:<28}{t * scale / per:>14.3f}{t / ref:>10.2f}x")
+    if target is not None:
+        name, bound = target
+        ratio = medians[name] / ref
+        verdict = "meets" if ratio <= bound else "MISSES"
+        print(f"  -> {name} at {ratio:.2f}x {reference}: {verdict} the target of {bound:.2f}x")
+
+
+def try_import_torch():
+    """PyTorch if installed (single-threaded comparisons use torch.set_num_threads by the caller)."""
+    try:
+        import torch
+
+        return torch
+    except Exception:  # noqa: BLE001 - any import failure means "not installed" for a benchmark
+        return None
+
+
+def names(xs: Sequence[str]) -> str:
+    return ", ".join(xs)
