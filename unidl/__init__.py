@@ -9,7 +9,7 @@ import pluggy
 
 hookimpl = pluggy.HookimplMarker("unidl")
 
-from . import autograd, dtypes, ops  # noqa: E402
+from . import autograd, dtypes, ops, random  # noqa: E402
 from .autograd import no_grad, pause, record  # noqa: E402
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,  # noqa: E402
                        linspace, ones, ones_like, tensor, zeros, zeros_like)
@@ -24,5 +24,5 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
            "linspace", "eye", "zeros_like", "ones_like", "full_like", "empty_like", "device", "Device",
            "default_device", "set_default_device", "record", "pause", "no_grad", "autograd", "ops",
-           "dtypes", "hookimpl", "Decline", "UnidlError", "OpError", "DeviceMismatchError",
+           "dtypes", "random", "hookimpl", "Decline", "UnidlError", "OpError", "DeviceMismatchError",
            "GraphError", "KernelNotFoundError", "PluginError"]

@@ -163,6 +163,9 @@ def _run(heads: Sequence["Tensor"], head_grads: Sequence[Any], retain_graph: boo
         elif g.shape != h.shape:
             raise GraphError(f"backward: head gradient has shape {g.shape}, expected {h.shape} (the head's shape)")
         grads[id(h)] = grads[id(h)] + g if id(h) in grads else g
+    # Roots of arrays already handed out (head gradients, earlier leaves' .grad): a leaf given one of
+    # them again gets a copy, so updating one .grad in place cannot change another or the caller's.
+    claimed = {id(_root(g.data)) for g in grads.values()}
     captured: List[Any] = [None] * len(capture) if capture is not None else []
     order = _topo_order(heads)
     with _set(create_graph, None):
@@ -175,7 +178,7 @@ def _run(heads: Sequence["Tensor"], head_grads: Sequence[Any], retain_graph: boo
             node = t._node
             if node is None:
                 if capture is None:
-                    _write_leaf_grad(t, g, create_graph)
+                    _write_leaf_grad(t, g, create_graph, claimed)
                 continue
             if node.backward is None:
                 raise GraphError(_FREED)
@@ -196,7 +199,13 @@ _FREED = ("backward: the graph through this tensor was already freed by an earli
           "pass retain_graph=True to the first backward to run backward through it again")
 
 
-def _write_leaf_grad(t: "Tensor", g: "Tensor", create_graph: bool) -> None:
+def _root(a: Any) -> Any:
+    while getattr(a, "base", None) is not None:
+        a = a.base
+    return a
+
+
+def _write_leaf_grad(t: "Tensor", g: "Tensor", create_graph: bool, claimed: set) -> None:
     req = t.grad_req
     if req == "null":
         return
@@ -206,8 +215,17 @@ def _write_leaf_grad(t: "Tensor", g: "Tensor", create_graph: bool) -> None:
         g = g.astype(t.dtype)
     if req == "add" and t.grad is not None:
         t.grad = t.grad + g
-    else:
-        t.grad = g
+        return
+    if not create_graph:
+        root = id(_root(g.data))
+        flags = getattr(g.data, "flags", None)
+        if root in claimed or (flags is not None and not getattr(flags, "writeable", True)):
+            # shared, or a read-only broadcast view (e.g. from sum's backward): give the leaf its own array
+            g = g.detach()
+            g.data = g.data.copy()
+        else:
+            claimed.add(root)
+    t.grad = g
 
 
 def backward(heads: Union["Tensor", Sequence["Tensor"]], head_grads: Any = None, retain_graph: bool = False,

@@ -9,7 +9,7 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from .devices import Device, default_device, device as _device
-from .dtypes import as_dtype, default_float
+from .dtypes import as_dtype, default_float, default_int
 from .tensor import Tensor, wrap
 
 Shape = Union[int, Sequence[int]]
@@ -73,7 +73,7 @@ def full(shape: Shape, fill_value: Any, dtype: Any = None, device: Any = None) -
     dev = _dev(device)
     if dtype is None:
         dt = np.asarray(fill_value).dtype
-        dt = default_float if dt.kind == "f" else dt
+        dt = default_float if dt.kind == "f" else default_int if dt.kind == "i" and isinstance(fill_value, int) else dt
     else:
         dt = as_dtype(dtype)
     return wrap(dev.xp.full(_shape(shape), fill_value, dtype=dt), dev)
@@ -85,7 +85,10 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None, devic
     if stop is None:
         start, stop = 0, start
     host = np.arange(start, stop, step)
-    dt = as_dtype(dtype) if dtype is not None else (default_float if host.dtype.kind == "f" else host.dtype)
+    if dtype is not None:
+        dt = as_dtype(dtype)
+    else:
+        dt = {"f": default_float, "i": default_int}.get(host.dtype.kind, host.dtype)
     return Tensor(host.astype(dt), device=dev)
 
 

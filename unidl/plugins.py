@@ -66,12 +66,20 @@ class CaseRegistry:
     def __init__(self, plugin: str = "") -> None:
         self.plugin = plugin
         self.cases: List[Any] = []
+        self.owners: List[str] = []  # the plugin that added each case, so unregister can remove them
 
     def add(self, case: Any) -> None:
         self.cases.append(case)
+        self.owners.append(self.plugin)
 
     def update(self, other: "CaseRegistry") -> None:
         self.cases.extend(other.cases)
+        self.owners.extend(other.owners)
+
+    def remove_plugin(self, plugin: str) -> None:
+        keep = [(c, o) for c, o in zip(self.cases, self.owners) if o != plugin]
+        self.cases[:] = [c for c, _ in keep]
+        self.owners[:] = [o for _, o in keep]
 
 
 @dataclass
@@ -95,6 +103,7 @@ CASES = CaseRegistry()
 RECORDS: Dict[str, PluginRecord] = {}
 _pm: Optional[pluggy.PluginManager] = None
 _loaded = False
+_configured = False  # unidl_configure has run for the entry-point plugins; later ones are configured on load
 
 
 def manager() -> pluggy.PluginManager:
@@ -119,7 +128,7 @@ def _flag(name: str) -> bool:
 
 def ensure_loaded() -> None:
     """Load the entry-point plugins if that has not happened yet (cheap after the first call)."""
-    global _loaded
+    global _loaded, _configured
     if _loaded:
         return
     _loaded = True
@@ -130,17 +139,42 @@ def ensure_loaded() -> None:
                 RECORDS[ep.name] = PluginRecord(ep.name, "blocked", _dist_name(ep), ep.value)
                 continue
             _load_entry_point(ep)
-    manager().hook.unidl_configure.call_historic(kwargs={"config": dict(os.environ)})
+    _configured = True
+    # One call per plugin rather than pluggy's call_historic: a hook call stops at the first plugin
+    # that raises, and a broken plugin must not keep the others from being configured.
+    for impl in list(manager().hook.unidl_configure.get_hookimpls()):
+        try:
+            _call_configure(impl)
+        except BaseException as e:  # noqa: BLE001
+            if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                raise
+            rec = RECORDS.get(impl.plugin_name)
+            unregister(impl.plugin_name)
+            _fail(impl.plugin_name, "configure", e, rec.distribution if rec else "", rec.module if rec else "")
+
+
+def _call_configure(impl: Any) -> None:
+    cfg = dict(os.environ)
+    impl.function(**{a: cfg for a in impl.argnames})
 
 
 def _dist_name(ep: metadata.EntryPoint) -> str:
     dist = getattr(ep, "dist", None)
-    return f"{dist.metadata['Name']} {dist.version}" if dist is not None else ""
+    try:
+        return f"{dist.metadata['Name']} {dist.version}" if dist is not None else ""
+    except Exception:  # noqa: BLE001 - broken metadata must not stop loading
+        return ""
 
 
 def _load_entry_point(ep: metadata.EntryPoint) -> Optional[PluginRecord]:
-    if ep.name in RECORDS and RECORDS[ep.name].status == "loaded":
-        return RECORDS[ep.name]
+    have = RECORDS.get(ep.name)
+    if have is not None and have.status == "loaded":
+        if have.module == ep.value:
+            return have  # the same entry point seen twice (a distribution on sys.path twice)
+        # Another distribution uses the same name: keep the first and report the second.
+        return _fail(f"{ep.name}[{ep.value}]", "import",
+                     PluginError(f"a plugin named '{ep.name}' is already loaded from '{have.module}'"),
+                     _dist_name(ep), ep.value)
     try:
         obj = ep.load()
     except BaseException as e:  # noqa: BLE001 - isolation is the point
@@ -166,6 +200,7 @@ def register(plugin: Any, name: Optional[str] = None, *, distribution: str = "",
     phase = "validate"
     try:
         one.register(plugin, name=name)
+        one.check_pending()  # a misspelt unidl_* hook would otherwise be ignored silently
         devs, kers, fes, cases = (DeviceRegistry(), KernelRegistry(name), FrontendRegistry(name),
                                   CaseRegistry(name))
         phase = "devices"
@@ -176,14 +211,23 @@ def register(plugin: Any, name: Optional[str] = None, *, distribution: str = "",
         one.hook.unidl_register_frontends(registry=fes)
         phase = "conformance"
         one.hook.unidl_conformance_cases(registry=cases)
+        if _configured:  # a plugin registered after start-up is configured before it is committed
+            phase = "configure"
+            for impl in one.hook.unidl_configure.get_hookimpls():
+                _call_configure(impl)
         phase = "commit"
         _check_kernel_devices(kers, devs)
-        _commit(devs, kers, fes, cases)
+        pm = manager()
+        pm.register(plugin, name=name)  # raises if this very object is already loaded under another name
+        try:
+            _commit(devs, kers, fes, cases)
+        except BaseException:
+            pm.unregister(name=name)
+            raise
     except BaseException as e:  # noqa: BLE001
         if isinstance(e, (KeyboardInterrupt, SystemExit)):
             raise
         return _fail(name, phase, e, distribution, module)
-    manager().register(plugin, name=name)
     rec = RECORDS[name] = PluginRecord(
         name, "loaded", distribution, module, kernels=sum(len(v) for v in kers.entries.values()),
         devices=sorted(devs.types), frontends=sorted(fes.frontends))
@@ -243,20 +287,22 @@ def unregister(name: str) -> None:
     if rec is None:
         return
     KERNELS.remove_plugin(name)
-    for d in [d for d, t in DEVICES.types.items() if t.plugin == name]:
+    gone = [d for d, t in DEVICES.types.items() if t.plugin == name]
+    for d in gone:
         del DEVICES.types[d]
     for f in [f for f, t in FRONTENDS.frontends.items() if t.plugin == name]:
         del FRONTENDS.frontends[f]
+    CASES.remove_plugin(name)
     pm = manager()
     if pm.get_plugin(name) is not None:
         pm.unregister(name=name)
-    _reset_instances()
+    _reset_instances(gone)
 
 
 def reset() -> None:
     """Forget every plugin and registration (tests use this with fake entry points)."""
-    global _loaded, _pm
-    _loaded = False
+    global _loaded, _configured, _pm
+    _loaded = _configured = False
     _pm = None
     RECORDS.clear()
     KERNELS.entries.clear()
@@ -264,6 +310,7 @@ def reset() -> None:
     DEVICES.types.clear()
     FRONTENDS.frontends.clear()
     CASES.cases.clear()
+    CASES.owners.clear()
     _reset_instances()
 
 

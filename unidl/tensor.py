@@ -11,7 +11,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from .devices import Device, default_device, device as _get_device
-from .dtypes import as_dtype, default_float, is_floating
+from .dtypes import as_dtype, default_float, default_int, is_floating
 from .errors import GraphError, UnidlError
 
 
@@ -193,6 +193,8 @@ def _to_backend(data: Any, dtype: Any, dev: Device) -> Any:
             probe = np.asarray(data)
             if probe.dtype.kind == "f":
                 dt = default_float
+            elif probe.dtype.kind == "i":
+                dt = default_int  # NumPy 1.x on Windows would pick int32 for Python ints
             elif probe.dtype == object:
                 raise TypeError(f"unidl.tensor: cannot make a tensor from {type(data).__name__} data {data!r:.80}")
             data = probe

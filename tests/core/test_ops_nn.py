@@ -255,7 +255,8 @@ def test_linear_matches_numpy_and_grad(lead, i, o, bias, data):
 
 def test_linear_errors():
     x = unidl.tensor(np.zeros((2, 3)))
-    with pytest.raises(unidl.OpError, match=r"linear: the last dim of x must equal weight's 'in' dim 4.*\(2, 3\), \(4, 5\)"):
+    with pytest.raises(unidl.OpError,
+                       match=r"linear: the last dim of x must equal weight's 'in' dim 4.*\(2, 3\), \(4, 5\)"):
         ops.linear(x, unidl.tensor(np.zeros((4, 5))))
     with pytest.raises(unidl.OpError, match=r"linear: bias must have shape \(5,\)"):
         ops.linear(x, unidl.tensor(np.zeros((3, 5))), unidl.tensor(np.zeros(4)))

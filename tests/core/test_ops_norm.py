@@ -128,7 +128,8 @@ def test_batch_norm_inference_grad_all_inputs(case, data):
     c = shp[axis]
     x = data.draw(arrays(np.float64, shp, -2, 2))
     g, b = data.draw(arrays(np.float64, (c,), -2, 2)), data.draw(arrays(np.float64, (c,), -2, 2))
-    rm, rv = unidl.tensor(data.draw(arrays(np.float64, (c,), -1, 1))), unidl.tensor(data.draw(arrays(np.float64, (c,), 0.5, 2)))
+    rm = unidl.tensor(data.draw(arrays(np.float64, (c,), -1, 1)))
+    rv = unidl.tensor(data.draw(arrays(np.float64, (c,), 0.5, 2)))
     fn = lambda x_, g_, b_: ops.batch_norm(x_, g_, b_, rm, rv, axis=axis, training=False)  # noqa: E731
     assert_grad_close(fn, x, g, b)
 
@@ -146,7 +147,8 @@ def test_batch_norm_second_order():
 
 def test_batch_norm_errors():
     x = unidl.tensor(np.zeros((2, 3, 4)))
-    with pytest.raises(unidl.OpError, match=r"batch_norm: gamma must have shape \(3,\) to match x, got \(4,\).*\(2, 3, 4\), \(4,\)"):
+    with pytest.raises(unidl.OpError,
+                       match=r"batch_norm: gamma must have shape \(3,\) to match x, got \(4,\).*\(2, 3, 4\), \(4,\)"):
         ops.batch_norm(x, unidl.tensor(np.ones(4)), None, None, None, training=True)
     with pytest.raises(unidl.OpError, match=r"batch_norm: running_var must have shape \(4,\)"):
         ops.batch_norm(x, None, None, unidl.tensor(np.zeros(4)), unidl.tensor(np.ones(3)), axis=-1, training=True)
@@ -213,7 +215,8 @@ def test_layer_norm_default_last_axis_and_second_order():
 
 def test_layer_norm_errors():
     x = unidl.tensor(np.zeros((2, 3, 4)))
-    with pytest.raises(unidl.OpError, match=r"layer_norm: gamma must have shape \(4,\) to match x, got \(3,\).*\(2, 3, 4\)"):
+    with pytest.raises(unidl.OpError,
+                       match=r"layer_norm: gamma must have shape \(4,\) to match x, got \(3,\).*\(2, 3, 4\)"):
         ops.layer_norm(x, unidl.tensor(np.ones(3)))
     with pytest.raises(unidl.OpError, match=r"layer_norm: beta must have shape \(3, 4\)"):
         ops.layer_norm(x, None, unidl.tensor(np.ones(4)), axes=(-2, -1))

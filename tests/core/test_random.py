@@ -254,20 +254,21 @@ def test_bernoulli_rate_dtype_and_broadcast():
 
 
 def test_randint_matches_rejection_reference():
-    for lo, hi in [(0, 10), (-5, 3), (0, 2 ** 40 + 3), (-2 ** 63, 2 ** 63 - 1), (3, 4)]:
+    for lo, hi, dt in [(0, 10, "int64"), (-5, 3, "int8"), (0, 2 ** 40 + 3, "int64"), (-2 ** 63, 2 ** 63 - 1, "int64"),
+                       (3, 4, "int32"), (0, 2 ** 63 + 1, "uint64"), (0, 2 ** 64, "uint64")]:
         g = ur.Generator(41)
         k = randint_rounds(lo, hi)
         n = 50
         x = g.clone().bits((k * n,), dtype=np.uint64).numpy().reshape(k, n)
         r = hi - lo
-        lim = (1 << 64) - (1 << 64) % r
+        lim = (1 << 64) - (1 << 64) % r if r < (1 << 64) else 1 << 64
         want = []
         for j in range(n):
             col = [int(v) for v in x[:, j]]
             v = next((c for c in col if c < lim), col[-1])
             want.append(lo + v % r)
-        got = g.randint(lo, hi, (n,))
-        assert got.dtype == np.int64
+        got = g.randint(lo, hi, (n,), dtype=dt)
+        assert got.dtype == np.dtype(dt)
         assert got.numpy().tolist() == want
         assert g.counter == (2 * k * n + 3) // 4
 
@@ -275,7 +276,8 @@ def test_randint_matches_rejection_reference():
 def test_randint_rounds():
     assert randint_rounds(0, 8) == 1 and randint_rounds(0, 2 ** 64) == 1
     assert randint_rounds(0, 10) == 2 and randint_rounds(0, 2 ** 32 - 1) == 2
-    assert randint_rounds(-2 ** 63, 2 ** 63 - 1) == 64  # reject probability ~ 1/2 per round
+    assert randint_rounds(-2 ** 63, 2 ** 63 - 1) == 2
+    assert randint_rounds(0, 2 ** 63 + 1) == 64  # reject probability ~ 1/2 per round
 
 
 def test_randint_statistics_and_dtypes():

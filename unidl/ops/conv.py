@@ -196,9 +196,9 @@ def conv(x: Tensor, w: Tensor, b: Optional[Tensor] = None, stride: IntOrSeq = 1,
     o = w.shape[0]
     ksize = w.shape[2:]
     if c % groups or o % groups or w.shape[1] * groups != c:
-        raise OpError(op, f"channel mismatch: an input with {c} channels and groups={groups} needs a weight of "
-                      f"shape (O, {c // groups if c % groups == 0 else 'C/groups'}, *kernel) with O divisible "
-                      f"by {groups} and C divisible by {groups}; got weight {w.shape}", shapes=shapes)
+        raise OpError(op, f"channel mismatch: for an input of shape {x.shape} (C={c}) and groups={groups}, expected "
+                      f"a weight of shape (O, {c // groups if c % groups == 0 else 'C/groups'}, *kernel) with O and C "
+                      f"divisible by groups; got weight shape {w.shape}", shapes=shapes)
     if b is not None and b.shape != (o,):
         raise OpError(op, f"expected a bias of shape ({o},) for a weight with {o} output channels, got {b.shape}",
                       shapes=shapes)
@@ -263,9 +263,9 @@ def conv_transpose(x: Tensor, w: Tensor, b: Optional[Tensor] = None, stride: Int
         raise OpError(op, f"groups must be >= 1, got {groups}", shapes=shapes)
     c = x.shape[1]
     if w.shape[0] != c or c % groups:
-        raise OpError(op, f"channel mismatch: an input with {c} channels and groups={groups} needs a weight of "
-                      f"shape ({c}, O/groups, *kernel) with {c} divisible by {groups}; got weight {w.shape}",
-                      shapes=shapes)
+        raise OpError(op, f"channel mismatch: for an input of shape {x.shape} (C_in={c}) and groups={groups}, "
+                      f"expected a weight of shape ({c}, O/groups, *kernel) with C_in divisible by groups; got "
+                      f"weight shape {w.shape}", shapes=shapes)
     o = w.shape[1] * groups
     if b is not None and b.shape != (o,):
         raise OpError(op, f"expected a bias of shape ({o},) (weight.shape[1] * groups), got {b.shape}",

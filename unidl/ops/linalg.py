@@ -212,8 +212,8 @@ def outer(a: Tensor, b: Tensor) -> Tensor:
 _LETTERS = string.ascii_letters
 
 
-def _parse_einsum(subscripts: str, shapes: List[Tuple[int, ...]]) -> Tuple[List[str], str, Dict[str, int]]:
-    """Expand '...' into letters; return the input terms, the output term and each letter's size."""
+def _parse_einsum(subscripts: str, shapes: List[Tuple[int, ...]]) -> Tuple[List[str], str]:
+    """Expand '...' into letters and check sizes; return the input terms and the output term."""
     s = subscripts.replace(" ", "")
     if s.count("->") != 1:
         raise OpError("einsum", f"subscripts {subscripts!r} must have exactly one explicit '->' output "
@@ -263,13 +263,13 @@ def _parse_einsum(subscripts: str, shapes: List[Tuple[int, ...]]) -> Tuple[List[
             raise OpError("einsum", f"output subscript {c!r} does not appear in the inputs", shapes=shapes)
         if out.count(c) > 1:
             raise OpError("einsum", f"output subscript {c!r} is repeated", shapes=shapes)
-    return terms, out, sizes
+    return terms, out
 
 
 def _einsum_bwd(node, out, g):
     from ..creation import eye
 
-    terms, out_t, sizes = node.saved["terms"], node.saved["out"], node.saved["sizes"]
+    terms, out_t = node.saved["terms"], node.saved["out"]
     ops = node.parents
     grads = []
     for i, (x, t) in enumerate(zip(ops, terms)):
@@ -324,7 +324,6 @@ def einsum(subscripts: str, *operands: Tensor) -> Tensor:
     if first is None:
         raise OpError("einsum", "expected unidl Tensor operands")
     ops = tuple(x if isinstance(x, Tensor) else _operand("einsum", x, first) for x in operands)
-    terms, out, sizes = _parse_einsum(subscripts, [x.shape for x in ops])
+    terms, out = _parse_einsum(subscripts, [x.shape for x in ops])
     subs = ",".join(terms) + "->" + out
-    return apply(EINSUM, _einsum_bwd, ops, {"subscripts": subs},
-                 saved={"terms": terms, "out": out, "sizes": sizes})
+    return apply(EINSUM, _einsum_bwd, ops, {"subscripts": subs}, saved={"terms": terms, "out": out})

@@ -15,8 +15,7 @@ from typing import Any, Optional, Sequence, Tuple, Union
 from ..autograd import STATE, is_training
 from ..dtypes import is_floating
 from ..errors import OpError
-from ._core import Tensor, apply, defop
-from ._core import apply_multi
+from ._core import Tensor, apply, apply_multi, defop
 from .elementwise import add, exp, log, multiply, subtract
 from .reduce import normalize_axis
 from .reduce import sum as _sum

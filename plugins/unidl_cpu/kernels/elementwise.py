@@ -1,18 +1,197 @@
-"""Elementwise kernels."""
+"""Elementwise kernels.
+
+Written against ``xp`` so CuPy can reuse them. Constants that meet an input are made with the
+input's own scalar type (``_c``) so 0-d inputs keep their dtype under NumPy 1.x value-based casting.
+"""
 from __future__ import annotations
 
 from typing import Any, Callable, Dict
 
+# W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23 (1969),
+# coefficients as in his CALERF routine (netlib specfun).
+_ERF_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
+          3.20937758913846947e03, 1.85777706184603153e-1)
+_ERF_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
+          2.84423683343917062e03)
+_ERF_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
+          2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03,
+          2.05107837782607147e03, 1.23033935479799725e03, 2.15311535474403846e-8)
+_ERF_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
+          1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
+          3.43936767414372164e03, 1.23033935480374942e03)
+_ERF_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
+          1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2)
+_ERF_Q = (2.56852019228982242e00, 1.87295284992346725e00, 5.27905102951428412e-1,
+          6.05183413124413191e-2, 2.33520497626869185e-3)
+_ERF_THRESH = 0.46875
+_INV_SQRT_PI = 5.6418958354775628695e-1
+_SQRT_HALF = 0.70710678118654752440
+_SQRT_2_OVER_PI = 0.79788456080286535588
+_GELU_TANH_C = 0.044715
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _float_dtype(xp: Any, dt: Any) -> Any:
+    """The float dtype NumPy's transcendental ufuncs give for ``dt`` (itself when already float)."""
+    return dt if dt.kind == "f" else xp.result_type(dt, xp.float16)
+
 
 def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
+    def _c(x: Any, v: float) -> Any:
+        return x.dtype.type(v)
+
+    def _as_float(x: Any) -> Any:
+        return x if x.dtype.kind == "f" else x.astype(_float_dtype(xp, x.dtype))
+
+    def _erf_small(x: Any) -> Any:
+        """erf(x) for |x| <= 0.46875 (x * P(x^2)/Q(x^2)); finite for any |x| <= 28."""
+        a, b = _ERF_A, _ERF_B
+        z = x * x
+        num = a[4] * z
+        den = z
+        for i in range(3):
+            num = (num + a[i]) * z
+            den = (den + b[i]) * z
+        return x * (num + a[3]) / (den + b[3])
+
+    def _erfc_big(y: Any) -> Any:
+        """erfc(y) for 0.46875 < y <= 28; finite for any 0 <= y <= 28."""
+        c, d, p, q = _ERF_C, _ERF_D, _ERF_P, _ERF_Q
+        # 0.46875 < y <= 4
+        num = c[8] * y
+        den = y
+        for i in range(7):
+            num = (num + c[i]) * y
+            den = (den + d[i]) * y
+        mid = (num + c[7]) / (den + d[7])
+        # y > 4 (evaluated at >= 4 everywhere so 1/y**2 stays finite)
+        y4 = xp.maximum(y, 4.0)
+        z = 1.0 / (y4 * y4)
+        num = p[5] * z
+        den = z
+        for i in range(4):
+            num = (num + p[i]) * z
+            den = (den + q[i]) * z
+        far = (_INV_SQRT_PI - z * (num + p[4]) / (den + q[4])) / y4
+        r = xp.where(y <= 4.0, mid, far)
+        # exp(-y*y) split as exp(-s*s) * exp(-(y-s)(y+s)) with s = y rounded down to 1/16: avoids
+        # the rounding error of forming y*y for large y.
+        s = xp.trunc(y * 16.0) / 16.0
+        return xp.exp(-s * s) * xp.exp(-(y - s) * (y + s)) * r
+
+    def erf(x: Any) -> Any:
+        x = _as_float(x)
+        y = xp.minimum(xp.abs(x), 28.0)  # erf is +-1 and erfc is 0 in float64 from 28 on; NaN passes
+        small = _erf_small(xp.where(y <= _ERF_THRESH, x, 0.0))
+        big = 1.0 - _erfc_big(xp.maximum(y, _ERF_THRESH))
+        out = xp.where(y <= _ERF_THRESH, small, xp.where(x < 0, -big, big))
+        return out.astype(x.dtype, copy=False)
+
+    def erfc(x: Any) -> Any:
+        x = _as_float(x)
+        y = xp.minimum(xp.abs(x), 28.0)
+        small = 1.0 - _erf_small(xp.where(y <= _ERF_THRESH, x, 0.0))
+        big = _erfc_big(xp.maximum(y, _ERF_THRESH))
+        out = xp.where(y <= _ERF_THRESH, small, xp.where(x < 0, 2.0 - big, big))
+        return out.astype(x.dtype, copy=False)
+
+    def sigmoid(x: Any) -> Any:
+        x = _as_float(x)
+        e = xp.exp(-xp.abs(x))  # in (0, 1]: never overflows
+        r = xp.reciprocal(e + _c(e, 1))
+        return xp.where(x >= 0, r, e * r)
+
+    def relu(x: Any) -> Any:
+        return xp.maximum(x, _c(x, 0))
+
+    def softplus(x: Any) -> Any:
+        x = _as_float(x)
+        return xp.logaddexp(_c(x, 0), x)
+
+    def leaky_relu(x: Any, negative_slope: float) -> Any:
+        x = _as_float(x)
+        return xp.where(x > 0, x, x * _c(x, negative_slope))
+
+    def elu(x: Any, alpha: float) -> Any:
+        x = _as_float(x)
+        return xp.where(x > 0, x, _c(x, alpha) * xp.expm1(xp.minimum(x, _c(x, 0))))
+
+    def selu(x: Any) -> Any:
+        x = _as_float(x)
+        neg = _c(x, SELU_ALPHA) * xp.expm1(xp.minimum(x, _c(x, 0)))
+        return _c(x, SELU_SCALE) * xp.where(x > 0, x, neg)
+
+    def gelu(x: Any, approximate: bool) -> Any:
+        x = _as_float(x)
+        if approximate:
+            inner = _c(x, _SQRT_2_OVER_PI) * (x + _c(x, _GELU_TANH_C) * x * x * x)
+            return _c(x, 0.5) * x * (_c(x, 1) + xp.tanh(inner))
+        # x * Phi(x) with Phi(x) = erfc(-x/sqrt 2)/2: no cancellation for large negative x
+        return _c(x, 0.5) * x * erfc(-x * _c(x, _SQRT_HALF))
+
+    def silu(x: Any) -> Any:
+        x = _as_float(x)
+        return x * sigmoid(x)
+
+    def hard_sigmoid(x: Any, alpha: float, beta: float) -> Any:
+        x = _as_float(x)
+        return xp.clip(x * _c(x, alpha) + _c(x, beta), _c(x, 0), _c(x, 1))
+
+    def reciprocal(x: Any) -> Any:
+        if x.dtype.kind == "f":
+            return xp.reciprocal(x)
+        return xp.true_divide(1.0, x)  # integers: a float result, not NumPy's truncating reciprocal
+
     return {
         "add": xp.add,
         "subtract": xp.subtract,
         "multiply": xp.multiply,
         "divide": xp.true_divide,
+        "floor_divide": xp.floor_divide,
+        "mod": xp.remainder,
+        "power": xp.power,
         "negative": xp.negative,
         "exp": xp.exp,
         "log": xp.log,
+        "abs": xp.abs,
+        "sign": xp.sign,
+        "square": xp.square,
+        "sqrt": xp.sqrt,
+        "reciprocal": reciprocal,
+        "expm1": xp.expm1,
+        "log1p": xp.log1p,
+        "log2": xp.log2,
+        "log10": xp.log10,
+        "sin": xp.sin,
+        "cos": xp.cos,
+        "tan": xp.tan,
+        "tanh": xp.tanh,
+        "erf": erf,
+        "erfc": erfc,
+        "sigmoid": sigmoid,
+        "relu": relu,
+        "softplus": softplus,
+        "leaky_relu": leaky_relu,
+        "elu": elu,
+        "selu": selu,
+        "gelu": gelu,
+        "silu": silu,
+        "hard_sigmoid": hard_sigmoid,
+        "maximum": xp.maximum,
+        "minimum": xp.minimum,
+        "clip": xp.clip,
+        "floor": xp.floor,
+        "ceil": xp.ceil,
+        "round": lambda x, decimals=0: xp.round(x, decimals),
+        "trunc": xp.trunc,
+        "logical_and": xp.logical_and,
+        "logical_or": xp.logical_or,
+        "logical_xor": xp.logical_xor,
+        "logical_not": xp.logical_not,
+        "isnan": xp.isnan,
+        "isinf": xp.isinf,
+        "isfinite": xp.isfinite,
         "where": xp.where,
         "equal": xp.equal,
         "not_equal": xp.not_equal,

@@ -6,8 +6,11 @@ become floats exactly (k * 2**-b with k < 2**b), so uniforms match on every devi
 transcendental transforms (normal) agree to rounding.
 
 Every kernel takes ``key=(k0, k1)`` (two 32-bit words) and ``counter`` (a 128-bit int, the counter of
-the first block) and draws whole 128-bit blocks; ``words_*`` helpers in :mod:`unidl.ops.random`
-say how many 32-bit words each call consumes, and must stay in step with the kernels here.
+the first block) and draws whole 128-bit blocks. The generator advances its counter by the words a
+call uses (``words_per_value``, ``normal_words`` and the callers in :mod:`unidl.random`), which must
+stay in step with the kernels here: float16/float32 and uint32 take one word per value, float64
+and uint64 two, normals the words of 2*ceil(n/2) uniforms (float16 computed as float32), truncated
+normals ``rounds`` times that, randint 2*rounds words, bernoulli one, permutation two.
 """
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""The ``unidl`` command: a small dispatcher (:mod:`unidl.cli.main`) and one module per subcommand."""
