@@ -539,9 +539,9 @@ def test_operator_gradients_scalar_left():
     assert_grad_close(lambda t: 2.0 / t, x)
     assert_grad_close(lambda t: 2.0 ** t, x)
     assert_grad_close(lambda t: t ** 3 - t * t + (-t), x)
-    y = np.array([[0.7, 1.3], [2.2, 0.9]])  # 5 / y and y + 10.3 stay off integers (mod's jumps)
+    y = np.array([[0.7, 1.3], [2.2, 0.9]])  # 5 / y and y + 10.45 stay off integers (mod's jumps)
     assert_grad_close(lambda t: 5.0 % t, y)
-    assert_grad_close(lambda t: (t + 10.3) % 1.0, y)
+    assert_grad_close(lambda t: (t + 10.45) % 1.0, y)
 
 
 def test_round_decimals():

@@ -19,7 +19,7 @@ VALUE_DTYPES = (np.float32, np.float64, np.int64)
 
 def _as_form(arr: np.ndarray, form: str):
     """An index array in one of the forms a user may pass: list, NumPy array or Tensor."""
-    if form == "list":
+    if form == "list" and (arr.size or arr.ndim == 1):  # an empty nested list loses its shape
         return arr.tolist()
     if form == "tensor":
         return unidl.tensor(arr)
@@ -60,8 +60,10 @@ def advanced_keys(draw, max_dims=3, max_side=4):
         ukey[0] = _as_form(arr, draw(st.sampled_from(["np", "tensor"])))
     extra = draw(st.sampled_from([None, "none", "ellipsis"]))
     if extra is not None:
-        pos = draw(st.integers(0, len(npkey)))
         tok = None if extra == "none" else Ellipsis
+        # an Ellipsis before the last component would move the components after it to other axes
+        short = tok is Ellipsis and len(npkey) < len(shape)
+        pos = len(npkey) if short else draw(st.integers(0, len(npkey)))
         npkey.insert(pos, tok)
         ukey.insert(pos, tok)
     return shape, tuple(npkey), tuple(ukey)

@@ -5,23 +5,26 @@ plugin and its backward is written with other ops.
 from __future__ import annotations
 
 from ..creation import empty_like, full_like, ones_like, zeros_like
-from . import conv, elementwise, index, linalg, nn, norm, pool, random, reduce, shape, transfer
-from .conv import *  # noqa: F401,F403
-from .elementwise import *  # noqa: F401,F403
-from .index import *  # noqa: F401,F403
-from .linalg import *  # noqa: F401,F403
-from .nn import *  # noqa: F401,F403
-from .norm import *  # noqa: F401,F403
-from .pool import *  # noqa: F401,F403
-from .random import *  # noqa: F401,F403
-from .reduce import *  # noqa: F401,F403
-from .shape import *  # noqa: F401,F403
-from .transfer import *  # noqa: F401,F403
 from ..tensor import Tensor as _Tensor
+from . import conv as _conv
+from . import elementwise as _elementwise
+from . import index as _index
+from . import linalg as _linalg
+from . import nn as _nn
+from . import norm as _norm
+from . import pool as _pool
+from . import random as _random
+from . import reduce as _reduce
+from . import shape as _shape
+from . import transfer as _transfer
 
-__all__ = (["zeros_like", "ones_like", "full_like", "empty_like"] + conv.__all__ + elementwise.__all__
-           + index.__all__ + linalg.__all__ + nn.__all__ + norm.__all__ + pool.__all__ + random.__all__ + reduce.__all__
-           + shape.__all__ + transfer.__all__)
+_FAMILIES = (_conv, _elementwise, _index, _linalg, _nn, _norm, _pool, _random, _reduce, _shape, _transfer)
+__all__ = ["zeros_like", "ones_like", "full_like", "empty_like"]
+for _fam in _FAMILIES:
+    for _name in _fam.__all__:
+        globals()[_name] = getattr(_fam, _name)
+    __all__ += _fam.__all__
+del _fam, _name
 
 
 def _swap(fn):

@@ -339,8 +339,3 @@ def conv_weight_grad(x: Tensor, g: Tensor, kernel_size: IntOrSeq, stride: IntOrS
     if x.dtype != g.dtype:
         raise OpError(op, "x and g must have the same dtype", shapes=shapes, dtypes=(x.dtype, g.dtype))
     return _conv_weight_grad(x, g, ksize, stride, pads, dilation, groups)
-
-
-# ``from .conv import *`` in unidl/ops/__init__.py rebinds the name ``conv`` from this module to the op
-# function, and __init__ then reads ``conv.__all__``: give the function the module's export list.
-conv.__all__ = __all__  # type: ignore[attr-defined]
