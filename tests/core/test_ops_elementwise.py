@@ -114,8 +114,8 @@ def test_unary_zero_d_keeps_dtype(name):
 
 def test_integer_inputs_follow_numpy():
     xi = np.array([-3, -1, 0, 2, 5], dtype=np.int64)
-    for fn, ref in ((ops.abs, np.abs), (ops.sign, np.sign), (ops.square, np.square), (ops.relu, lambda v: np.maximum(v, 0)),
-                    (ops.negative, np.negative)):
+    for fn, ref in ((ops.abs, np.abs), (ops.sign, np.sign), (ops.square, np.square),
+                    (ops.relu, lambda v: np.maximum(v, 0)), (ops.negative, np.negative)):
         got = fn(_t(xi))
         assert got.dtype == ref(xi).dtype
         np.testing.assert_array_equal(got.numpy(), ref(xi))

@@ -164,6 +164,35 @@ def test_getitem_duplicate_indices_accumulate():
     assert want[0, 1] == 3.0
 
 
+@settings(max_examples=20)
+@given(n=st.integers(1, 6), width=st.sampled_from([1, 33, 40]), k=st.integers(0, 120), data=st.data())
+def test_row_scatter_gradients_match_add_at(n, width, k, data):
+    """Wide rows take a sort-based scatter path instead of add.at: getitem and take gradients."""
+    idx = data.draw(hnp.arrays(np.int64, (k,), elements=st.integers(-n, n - 1)))
+    if data.draw(st.booleans()):
+        idx[:] = idx[0] if k else 0  # one index repeated: the add.at fallback
+    x = unidl.tensor(np.zeros((n, width)), requires_grad=True)
+    xt = unidl.tensor(np.zeros((2, n, width)), requires_grad=True)
+    g = np.random.default_rng(k).standard_normal((k, width))
+    with unidl.record():
+        y = x[idx]
+        yt = ops.take(xt, idx, axis=1)
+    y.backward(unidl.tensor(g))
+    gt = np.stack([g, 2 * g], axis=0)
+    yt.backward(unidl.tensor(gt))
+    want = np.zeros((n, width))
+    np.add.at(want, idx, g)
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(xt.grad.numpy(), np.stack([want, 2 * want]), rtol=1e-12, atol=1e-12)
+
+
+def test_row_scatter_out_of_range_raises():
+    x = unidl.tensor(np.zeros((3, 40)))
+    for bad in ([0, 0, 3], [0, -4, 1]):
+        with pytest.raises(OpError, match=r"index_add:.*index"):
+            ops.index_add(x, (np.array(bad), slice(None)), unidl.tensor(np.ones((3, 40))))
+
+
 def test_getitem_tensor_syntax_and_int_tensor_keys():
     a = np.arange(24.0).reshape(2, 3, 4)
     x = unidl.tensor(a)
@@ -598,3 +627,58 @@ def test_one_hot_out_of_range_rows_are_off_and_no_grad():
         ops.one_hot(unidl.tensor([0, 2]), -1)
     with pytest.raises(OpError, match=r"one_hot:.*bool"):
         ops.one_hot(unidl.tensor([True]), 2)
+
+
+# -- kernels on an array module that does not check bounds itself (CuPy's path) ----------------------
+
+class _OtherXP:
+    """NumPy under another name: the kernels then take the paths written for CuPy (explicit bounds
+    checks, mode handling for take), which this checks against the NumPy paths."""
+
+    __name__ = "other_xp"
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+
+def _kernel_pair():
+    from unidl_cpu.kernels.index import kernels
+
+    return kernels(np), kernels(_OtherXP())
+
+
+@given(case=advanced_keys(), data=st.data())
+def test_non_numpy_kernel_paths_getitem_index_add(case, data):
+    kn, ko = _kernel_pair()
+    shape, npkey, _ = case
+    x = data.draw(small_float64(shape))
+    np.testing.assert_array_equal(ko["getitem"](x, npkey), kn["getitem"](x, npkey))
+    v = data.draw(small_float64(x[npkey].shape))
+    np.testing.assert_array_equal(ko["index_add"](None, v, npkey, shape, False),
+                                  kn["index_add"](None, v, npkey, shape, False))
+
+
+@given(case=take_cases(), data=st.data())
+def test_non_numpy_kernel_paths_take(case, data):
+    kn, ko = _kernel_pair()
+    shape, axis, mode, idx = case
+    axis = None if axis is None else axis % len(shape)  # kernels get the axis normalised
+    x = data.draw(small_float64(shape))
+    y = ko["take"](x, idx, axis, mode)
+    np.testing.assert_array_equal(y, np.take(x, idx, axis=axis, mode=mode))
+    g = data.draw(small_float64(y.shape))
+    np.testing.assert_array_equal(ko["take_grad"](g, idx, shape, axis, mode), kn["take_grad"](g, idx, shape, axis, mode))
+
+
+@pytest.mark.parametrize("call, frag", [
+    (lambda k, x: k["getitem"](x, (slice(None), np.array([0, 4]))), "index 4 is out of bounds for axis 1 with size 4"),
+    (lambda k, x: k["getitem"](x, (None, Ellipsis, np.array([-5]))), "index -5 is out of bounds for axis 1"),
+    (lambda k, x: k["getitem"](x, (np.array([True, False, True]), np.array([9]))), "index 9 is out of bounds for axis 1"),
+    (lambda k, x: k["take"](x, np.array([12]), None, "raise"), "index 12 is out of bounds for the flattened input"),
+    (lambda k, x: k["take_along_axis"](x, np.array([[0], [1], [-5]]), 1, "raise"), "index -5 is out of bounds"),
+    (lambda k, x: k["take"](np.zeros((0, 2)), np.array([0]), 0, "wrap"), "empty axis"),
+])
+def test_non_numpy_kernel_paths_bounds(call, frag):
+    _, ko = _kernel_pair()
+    with pytest.raises(IndexError, match=frag):
+        call(ko, np.zeros((3, 4)))

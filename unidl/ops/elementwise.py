@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from numbers import Real
-from typing import Any, Optional
+from typing import Any
 
 from ..creation import zeros_like
 from ..dtypes import as_dtype, is_floating

@@ -63,13 +63,14 @@ def _normalize_key(op: str, x: Tensor, key: Any) -> Tuple[tuple, bool]:
     out = []
     basic = True
     for k in key:
-        if k is None or k is Ellipsis or isinstance(k, slice):
+        t = type(k)
+        if t is int or t is slice or k is None or k is Ellipsis:
             out.append(k)
         elif isinstance(k, (bool, np.bool_)):
             out.append(bool(k))  # a scalar bool is a 0-d mask: advanced
             basic = False
-        elif isinstance(k, (int, np.integer)):
-            out.append(int(k))
+        elif isinstance(k, (int, np.integer, slice)):
+            out.append(k if isinstance(k, slice) else int(k))
         else:
             out.append(_index_array(op, x, k))
             basic = False

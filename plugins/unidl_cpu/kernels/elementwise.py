@@ -37,7 +37,47 @@ def _float_dtype(xp: Any, dt: Any) -> Any:
     return dt if dt.kind == "f" else xp.result_type(dt, xp.float16)
 
 
+def _weak_scalar(s: Any, like: Any) -> Any:
+    """Python scalar ``s`` as ``like``'s scalar type where NEP 50 would keep ``like``'s dtype."""
+    t = type(s)
+    dt = getattr(like, "dtype", None)
+    if dt is None or t is bool:
+        return s
+    if t is float and dt.kind == "f":
+        return dt.type(s)
+    if t is int and dt.kind in "iuf":
+        if dt.kind == "f":
+            return dt.type(s)
+        info = _iinfo(dt)
+        if info.min <= s <= info.max:
+            return dt.type(s)
+    return s
+
+
+def _iinfo(dt: Any) -> Any:
+    import numpy
+
+    return numpy.iinfo(dt)
+
+
+def _keep_dtype_binary(f: Callable[..., Any]) -> Callable[..., Any]:
+    """NumPy 1.x promotes a 0-d array with a Python scalar by value (float32 + 1.0 -> float64);
+    NEP 50 (NumPy 2) keeps the array's dtype, which is what the core promises. Only used on 1.x."""
+    def k(a: Any, b: Any) -> Any:
+        if type(a) in (int, float):
+            a = _weak_scalar(a, b)
+        elif type(b) in (int, float):
+            b = _weak_scalar(b, a)
+        return f(a, b)
+
+    k.__name__ = getattr(f, "__name__", "binary")
+    return k
+
+
 def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
+    weak = xp.add(xp.zeros((), dtype=xp.float32), 1.0).dtype == xp.float32
+    kd = (lambda f: f) if weak else _keep_dtype_binary
+
     def _c(x: Any, v: float) -> Any:
         return x.dtype.type(v)
 
@@ -138,19 +178,22 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         x = _as_float(x)
         return xp.clip(x * _c(x, alpha) + _c(x, beta), _c(x, 0), _c(x, 1))
 
+    def clip(x: Any, lo: Any, hi: Any) -> Any:
+        return xp.clip(x, _weak_scalar(lo, x), _weak_scalar(hi, x))
+
     def reciprocal(x: Any) -> Any:
         if x.dtype.kind == "f":
             return xp.reciprocal(x)
         return xp.true_divide(1.0, x)  # integers: a float result, not NumPy's truncating reciprocal
 
     return {
-        "add": xp.add,
-        "subtract": xp.subtract,
-        "multiply": xp.multiply,
-        "divide": xp.true_divide,
-        "floor_divide": xp.floor_divide,
-        "mod": xp.remainder,
-        "power": xp.power,
+        "add": kd(xp.add),
+        "subtract": kd(xp.subtract),
+        "multiply": kd(xp.multiply),
+        "divide": kd(xp.true_divide),
+        "floor_divide": kd(xp.floor_divide),
+        "mod": kd(xp.remainder),
+        "power": kd(xp.power),
         "negative": xp.negative,
         "exp": xp.exp,
         "log": xp.log,
@@ -178,9 +221,9 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         "gelu": gelu,
         "silu": silu,
         "hard_sigmoid": hard_sigmoid,
-        "maximum": xp.maximum,
-        "minimum": xp.minimum,
-        "clip": xp.clip,
+        "maximum": kd(xp.maximum),
+        "minimum": kd(xp.minimum),
+        "clip": xp.clip if weak else clip,
         "floor": xp.floor,
         "ceil": xp.ceil,
         "round": lambda x, decimals=0: xp.round(x, decimals),

@@ -19,6 +19,46 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
 
         add_at = cupyx.scatter_add
 
+    def add_rows(out: Any, idx: Any, rows: Any) -> None:
+        """``out[idx[j]] += rows[j]`` for 1-D ``idx``, repeated indices accumulating (in place)."""
+        k = idx.shape[0]
+        width = rows.size // k if k else 0
+        if not is_numpy or width < 32 or k < 2:
+            add_at(out, idx, rows)
+            return
+        # NumPy's add.at is slow for wide rows. Instead sort the indices, rank each occurrence
+        # within its run of equal indices, and do one duplicate-free fancy ``+=`` per rank.
+        n = out.shape[0]
+        lo = int(idx.min())
+        if lo < -n:
+            raise IndexError(f"index {lo} is out of bounds for axis 0 with size {n}")
+        if lo < 0:
+            idx = xp.where(idx < 0, idx + n, idx)
+        order = xp.argsort(idx, kind="stable")
+        s = idx[order]
+        new = xp.empty(k, dtype=bool)
+        new[0] = True
+        xp.not_equal(s[1:], s[:-1], out=new[1:])
+        starts = xp.flatnonzero(new)
+        rank = xp.arange(k) - xp.repeat(starts, xp.diff(xp.append(starts, k)))
+        counts = xp.bincount(rank).tolist()
+        if len(counts) > max(64, k // 16):  # few distinct indices, many repeats: add.at is as fast
+            add_at(out, idx, rows)
+            return
+        by_rank = order[xp.argsort(rank, kind="stable")]
+        pos = 0
+        for c in counts:
+            sel = by_rank[pos:pos + c]
+            out[idx[sel]] += rows[sel]
+            pos += c
+
+    def is_rows_key(key: tuple) -> bool:
+        """A key of one integer array on axis 0 followed only by full slices (x[idx], x[idx, :])."""
+        k0 = key[0] if key else None
+        if getattr(k0, "dtype", None) is None or k0.dtype.kind == "b":
+            return False
+        return all(k is Ellipsis or (isinstance(k, slice) and k == slice(None)) for k in key[1:])
+
     def as_array(r: Any) -> Any:
         # Integer indexing down to one element gives a NumPy scalar; ops return arrays.
         return r if isinstance(r, xp.ndarray) else xp.asarray(r)
@@ -82,7 +122,12 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
                 return out
         if not is_numpy:
             key_bounds(shape, key)
-        add_at(out, key, values)
+        if is_numpy and is_rows_key(key):
+            idx = key[0]
+            rows = xp.broadcast_to(values, idx.shape + shape[1:]).reshape((idx.size,) + shape[1:])
+            add_rows(out, idx.reshape(-1), rows)
+        else:
+            add_at(out, key, values)
         return out
 
     def take(x: Any, indices: Any, axis: Optional[int], mode: str) -> Any:
@@ -100,7 +145,9 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             add_at(out, fix(indices, size, mode, None).reshape(-1), g.reshape(-1))
             return out.reshape(shape)
         out = xp.zeros(shape, dtype=g.dtype)
-        add_at(out, (slice(None),) * axis + (fix(indices, shape[axis], mode, axis),), g)
+        pre, post = shape[:axis], shape[axis + 1:]
+        rows = xp.moveaxis(g.reshape(pre + (indices.size,) + post), axis, 0)
+        add_rows(xp.moveaxis(out, axis, 0), fix(indices, shape[axis], mode, axis).reshape(-1), rows)
         return out
 
     def along_axis_key(shape: Tuple[int, ...], indices: Any, axis: int, mode: str) -> tuple:
