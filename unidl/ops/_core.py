@@ -40,8 +40,8 @@ def op_error(op: OpDef, err: Exception, inputs: Sequence[Any], what: str = "") -
 
 def unary(op: OpDef, bwd: Optional[Backward], x: Tensor, saved: Any = None, **attrs: Any) -> Tensor:
     """Apply a one-input op. ``bwd=None`` marks the result as not differentiable."""
-    dev = x.device
     try:
+        dev = x.device
         k = op.table[dev.type]
     except KeyError:
         k = op.kernel(dev.type)
