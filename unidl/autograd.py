@@ -168,26 +168,29 @@ def _run(heads: Sequence["Tensor"], head_grads: Sequence[Any], retain_graph: boo
     claimed = {id(_root(g.data)) for g in grads.values()}
     captured: List[Any] = [None] * len(capture) if capture is not None else []
     order = _topo_order(heads)
+    pop = grads.pop
+    get = grads.get
     with _set(create_graph, None):
         for t in reversed(order):
-            g = grads.pop(id(t), None)
+            tid = id(t)
+            g = pop(tid, None)
             if g is None:
                 continue
-            if capture is not None and id(t) in capture:
-                captured[capture[id(t)]] = g
+            if capture is not None and tid in capture:
+                captured[capture[tid]] = g
             node = t._node
             if node is None:
                 if capture is None:
                     _write_leaf_grad(t, g, create_graph, claimed)
                 continue
-            if node.backward is None:
+            bwd = node.backward
+            if bwd is None:
                 raise GraphError(_FREED)
-            in_grads = node.backward(node, t, g)
-            for p, pg in zip(node.parents, in_grads):
+            for p, pg in zip(node.parents, bwd(node, t, g)):
                 if pg is None or p is None or not p.requires_grad:
                     continue
                 k = id(p)
-                prev = grads.get(k)
+                prev = get(k)
                 grads[k] = pg if prev is None else prev + pg
             if not retain_graph:
                 node.backward = None

@@ -47,8 +47,9 @@ LOG = defop("log", doc="natural logarithm")
 
 def _add_bwd(node, out, g):
     a, b = node.parents
-    return (None if a is None else unbroadcast(g, a.shape),
-            None if b is None else unbroadcast(g, b.shape))
+    gs = g.data.shape
+    return (None if a is None else (g if a.data.shape == gs else unbroadcast(g, a.shape)),
+            None if b is None else (g if b.data.shape == gs else unbroadcast(g, b.shape)))
 
 
 def add(a: Any, b: Any) -> Tensor:
