@@ -41,14 +41,8 @@ class Tensor:
 
     @classmethod
     def _from_any(cls, data: Any, device: Device, dtype: Any = None) -> "Tensor":
-        t = _new(Tensor)
-        t.data = _to_backend(data, dtype, device)
-        t.device = device
-        t.requires_grad = False
-        t.grad = None
-        t.grad_req = "write"
-        t._node = None
-        return t
+        """A non-grad tensor on ``device`` from any array-like (no copy when already a backend array)."""
+        return wrap(_to_backend(data, dtype, device), device)
 
     # -- array facts -------------------------------------------------------------------------
     @property

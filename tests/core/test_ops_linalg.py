@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import unidl
 from unidl import ops
-from unidl.testing import assert_grad_close
+from unidl.testing import assert_grad_close, grad_norm_fn
 from unidl.testing.strategies import arrays, broadcastable_shapes, float_dtypes
 
 
@@ -16,20 +16,7 @@ def _tol(dt):
     return dict(rtol=1e-4, atol=1e-4) if np.dtype(dt) == np.float32 else dict(rtol=1e-10, atol=1e-10)
 
 
-def second_order(fn):
-    """``fn``'s input gradients (for a fixed head weight) as a function, to check double backward."""
-    def g(*xs):
-        for x in xs:
-            x.requires_grad = True
-        with unidl.record():
-            y = fn(*xs)
-            w = unidl.tensor(np.random.default_rng(3).standard_normal(y.shape))
-            gs = unidl.autograd.grad(ops.sum(ops.multiply(y, w)), list(xs), create_graph=True)
-        out = ops.sum(ops.multiply(gs[0], gs[0]))
-        for gi in gs[1:]:
-            out = ops.add(out, ops.sum(ops.multiply(gi, gi)))
-        return out
-    return g
+second_order = grad_norm_fn  # squared norm of all input gradients, for double backward
 
 
 @st.composite

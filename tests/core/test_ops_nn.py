@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import unidl
 from unidl import ops
-from unidl.testing import assert_grad_close
+from unidl.testing import assert_grad_close, grad_norm_fn
 from unidl.testing.strategies import arrays, float_dtypes, shapes
 
 
@@ -22,17 +22,8 @@ def np_log_softmax(x, axis):
 
 
 def second_order(fn):
-    """The squared norm of ``fn``'s input gradient (fixed head weight), to check double backward."""
-    def g(*xs):
-        for x in xs:
-            if x.dtype.kind == "f":
-                x.requires_grad = True
-        with unidl.record():
-            y = fn(*xs)
-            w = unidl.tensor(np.random.default_rng(3).standard_normal(y.shape))
-            (gx,) = unidl.autograd.grad(ops.sum(ops.multiply(y, w)), [xs[0]], create_graph=True)
-        return ops.sum(ops.multiply(gx, gx))
-    return g
+    """Squared norm of ``fn``'s gradient w.r.t. its first input, for double backward."""
+    return grad_norm_fn(fn, n_wrt=1)
 
 
 @st.composite

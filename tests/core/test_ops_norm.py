@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import unidl
 from unidl import ops
-from unidl.testing import assert_grad_close
+from unidl.testing import assert_grad_close, grad_norm_fn
 from unidl.testing.strategies import arrays, float_dtypes, shapes
 
 
@@ -27,20 +27,7 @@ def np_batch_norm(x, gamma, beta, mean, var, axis, eps):
     return y
 
 
-def second_order(fn, n_wrt=1):
-    """Squared norm of ``fn``'s gradients w.r.t. its first ``n_wrt`` inputs, to check double backward."""
-    def g(*xs):
-        for x in xs:
-            x.requires_grad = True
-        with unidl.record():
-            y = fn(*xs)
-            w = unidl.tensor(np.random.default_rng(3).standard_normal(y.shape))
-            gs = unidl.autograd.grad(ops.sum(ops.multiply(y, w)), list(xs[:n_wrt]), create_graph=True)
-        out = ops.sum(ops.multiply(gs[0], gs[0]))
-        for gi in gs[1:]:
-            out = ops.add(out, ops.sum(ops.multiply(gi, gi)))
-        return out
-    return g
+second_order = grad_norm_fn  # squared norm of the first n_wrt input gradients, for double backward
 
 
 @st.composite

@@ -1,4 +1,4 @@
 """Helpers shared by unidl's tests and the conformance suite (gradient checks, hypothesis strategies)."""
-from .gradcheck import assert_grad_close, numeric_grad
+from .gradcheck import assert_grad_close, grad_norm_fn, numeric_grad
 
-__all__ = ["assert_grad_close", "numeric_grad"]
+__all__ = ["assert_grad_close", "grad_norm_fn", "numeric_grad"]

@@ -66,3 +66,27 @@ def assert_grad_close(fn: Callable[..., Tensor], *arrays: Any, rtol: float = 1e-
         assert got is not None, f"argument {i}: no gradient was computed"
         np.testing.assert_allclose(got.numpy(), numeric[i], rtol=rtol, atol=atol,
                                    err_msg=f"gradient of argument {i} differs from finite differences")
+
+
+def grad_norm_fn(fn: Callable[..., Tensor], n_wrt: Optional[int] = None, seed: int = 3) -> Callable[..., Tensor]:
+    """A function of ``fn``'s inputs: the squared norm of ``fn``'s input gradients, built with
+    ``create_graph=True`` — give it to :func:`assert_grad_close` to check double backward.
+
+    The gradients are those of ``sum(fn(*xs) * w)`` (fixed random ``w``) w.r.t. the first ``n_wrt``
+    floating-point inputs (all of them by default).
+    """
+    def g(*xs: Tensor) -> Tensor:
+        floats = [x for x in xs if x.dtype.kind == "f"]
+        for x in floats:
+            x.requires_grad = True
+        wrt = floats if n_wrt is None else list(xs[:n_wrt])
+        with unidl.record():
+            y = fn(*xs)
+            w = unidl.tensor(np.random.default_rng(seed).standard_normal(y.shape))
+            gs = unidl.autograd.grad(unidl.ops.sum(unidl.ops.multiply(y, w)), wrt, create_graph=True)
+        out = unidl.ops.sum(unidl.ops.multiply(gs[0], gs[0]))
+        for gi in gs[1:]:
+            out = unidl.ops.add(out, unidl.ops.sum(unidl.ops.multiply(gi, gi)))
+        return out
+
+    return g
