@@ -11,7 +11,10 @@ from typing import Any, Optional, Sequence, Tuple, Union
 from ..errors import OpError
 from ._core import Tensor, defop, unary
 
-__all__ = ["sum", "unbroadcast", "normalize_axis"]
+_builtin_all, _builtin_any, _builtin_max, _builtin_min = all, any, max, min
+
+__all__ = ["sum", "mean", "max", "min", "prod", "argmax", "argmin", "var", "std", "logsumexp", "cumsum", "all",
+           "any", "norm", "unbroadcast", "normalize_axis"]
 
 Axis = Union[None, int, Sequence[int]]
 
@@ -26,7 +29,7 @@ def normalize_axis(op: str, axis: Axis, ndim: int) -> Optional[Tuple[int, ...]]:
     out = []
     for a in axes:
         a = int(a)
-        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+        if not -ndim <= a < _builtin_max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
             raise OpError(op, f"axis {a} is out of range for a tensor of {ndim} dimension(s); "
                           f"expected -{ndim} <= axis < {ndim}")
         a = a % ndim if ndim else 0
@@ -72,3 +75,245 @@ def unbroadcast(g: Tensor, shape: Tuple[int, ...]) -> Tensor:
     axes = tuple(range(lead)) + tuple(i + lead for i, d in enumerate(shape) if d == 1 and gs[i + lead] != 1)
     r = sum(g, axis=axes) if axes else g
     return reshape(r, shape) if r.shape != shape else r
+
+
+MEAN = defop("mean", doc="arithmetic mean over axes")
+MAX = defop("max", doc="maximum over axes")
+MIN = defop("min", doc="minimum over axes")
+PROD = defop("prod", doc="product over axes")
+ARGMAX = defop("argmax", doc="index of the maximum along an axis", differentiable=False)
+ARGMIN = defop("argmin", doc="index of the minimum along an axis", differentiable=False)
+VAR = defop("var", doc="variance over axes (ddof)")
+STD = defop("std", doc="standard deviation over axes (ddof)")
+CUMSUM = defop("cumsum", doc="cumulative sum along an axis")
+ALL = defop("all", doc="logical and over axes", differentiable=False)
+ANY = defop("any", doc="logical or over axes", differentiable=False)
+NORM = defop("norm", doc="vector norm over axes (ord 1, 2 or inf)")
+
+
+def _logsumexp_composite(K, x, axis=None, keepdims=False):
+    """logsumexp from max/subtract/exp/sum/log kernels: the worked example of a composite."""
+    m = K.max(x, axis=axis, keepdims=True)
+    m = K.where(K.isfinite(m), m, K.multiply(m, 0))
+    s = K.log(K.sum(K.exp(K.subtract(x, m)), axis=axis, keepdims=True))
+    out = K.add(s, m)
+    if keepdims:
+        return out
+    shape = tuple(d for i, d in enumerate(out.shape) if axis is not None and i not in axis)
+    return K.reshape(out, shape)
+
+
+LOGSUMEXP = defop("logsumexp", composite=_logsumexp_composite, doc="log(sum(exp(x))) over axes, stable")
+
+
+def _count(shape: Tuple[int, ...], axes: Optional[Tuple[int, ...]]) -> int:
+    n = 1
+    for i, d in enumerate(shape):
+        if axes is None or i in axes:
+            n *= d
+    return n
+
+
+def _reduce(op, bwd, name: str, x: Tensor, axis: Axis, keepdims: bool, **extra: Any) -> Tensor:
+    return unary(op, bwd, x, axis=normalize_axis(name, axis, x.ndim), keepdims=bool(keepdims), **extra)
+
+
+def _mean_bwd(node, out, g):
+    x = node.parents[0]
+    a = node.saved
+    from .elementwise import multiply
+
+    n = _count(x.shape, a["axis"])
+    return (multiply(_restore_reduced(g, x.shape, a["axis"], a["keepdims"]), 1.0 / n if n else float("nan")),)
+
+
+def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Arithmetic mean over ``axis`` (NaN for an empty reduction, as NumPy). Shape: (...) -> reduced."""
+    return _reduce(MEAN, _mean_bwd, "mean", x, axis, keepdims)
+
+
+def _extremum_bwd(node, out, g):
+    """Gradient of max/min: shared equally among the elements equal to the extremum."""
+    from .elementwise import astype, divide, equal, multiply
+
+    x = node.parents[0]
+    a = node.saved
+    full_out = _restore_reduced(out, x.shape, a["axis"], a["keepdims"])
+    mask = astype(equal(x, full_out), g.dtype)
+    count = sum(mask, axis=a["axis"], keepdims=True)
+    gfull = _restore_reduced(g, x.shape, a["axis"], a["keepdims"])
+    return (divide(multiply(gfull, mask), count),)
+
+
+def _check_nonempty(name: str, x: Tensor, axes: Optional[Tuple[int, ...]]) -> None:
+    if _count(x.shape, axes) == 0 and (x.size == 0):
+        raise OpError(name, "zero-size reduction has no identity; expected a non-empty reduced axis",
+                      shapes=(x.shape,))
+
+
+def max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Maximum over ``axis``. Gradient is shared equally among tied maxima. Empty input is an OpError."""
+    axes = normalize_axis("max", axis, x.ndim)
+    _check_nonempty("max", x, axes)
+    return unary(MAX, _extremum_bwd, x, axis=axes, keepdims=bool(keepdims))
+
+
+def min(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Minimum over ``axis``. Gradient is shared equally among tied minima. Empty input is an OpError."""
+    axes = normalize_axis("min", axis, x.ndim)
+    _check_nonempty("min", x, axes)
+    return unary(MIN, _extremum_bwd, x, axis=axes, keepdims=bool(keepdims))
+
+
+def _prod_bwd(node, out, g):
+    """d prod / d x_i = product of the other elements, exact also where inputs are zero."""
+    from .elementwise import astype, divide, equal, multiply, where
+
+    x = node.parents[0]
+    a = node.saved
+    axes = a["axis"]
+    is_zero = equal(x, 0)
+    x_nz = where(is_zero, 1, x)
+    prod_nz = _restore_reduced(prod(x_nz, axis=axes, keepdims=True), x.shape, axes, True)
+    zeros = _restore_reduced(sum(astype(is_zero, "int64"), axis=axes, keepdims=True), x.shape, axes, True)
+    none_zero = divide(prod_nz, x_nz)
+    one_zero = where(is_zero, prod_nz, multiply(prod_nz, 0))
+    local = where(equal(zeros, 0), none_zero, where(equal(zeros, 1), one_zero, multiply(prod_nz, 0)))
+    return (multiply(_restore_reduced(g, x.shape, axes, a["keepdims"]), local),)
+
+
+def prod(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Product over ``axis`` (1 for an empty reduction). Gradient exact also with zeros in ``x``."""
+    return _reduce(PROD, _prod_bwd, "prod", x, axis, keepdims)
+
+
+def _arg(op, name: str, x: Tensor, axis: Optional[int], keepdims: bool) -> Tensor:
+    if axis is not None and not isinstance(axis, int) and not hasattr(axis, "__index__"):
+        raise OpError(name, f"axis must be None or an int, got {axis!r}", shapes=(x.shape,))
+    axes = normalize_axis(name, axis, x.ndim)
+    if x.size == 0:
+        raise OpError(name, "attempt to get the index of an extremum of an empty tensor", shapes=(x.shape,))
+    return unary(op, None, x, axis=None if axes is None else axes[0], keepdims=bool(keepdims))
+
+
+def argmax(x: Tensor, axis: Optional[int] = None, keepdims: bool = False) -> Tensor:
+    """Index (int64) of the first maximum along ``axis`` (of the flattened tensor when None)."""
+    return _arg(ARGMAX, "argmax", x, axis, keepdims)
+
+
+def argmin(x: Tensor, axis: Optional[int] = None, keepdims: bool = False) -> Tensor:
+    """Index (int64) of the first minimum along ``axis`` (of the flattened tensor when None)."""
+    return _arg(ARGMIN, "argmin", x, axis, keepdims)
+
+
+def _var_bwd(node, out, g):
+    from .elementwise import multiply, subtract
+
+    x = node.parents[0]
+    a = node.saved
+    n = _count(x.shape, a["axis"]) - a["ddof"]
+    centred = subtract(x, mean(x, axis=a["axis"], keepdims=True))
+    gfull = _restore_reduced(g, x.shape, a["axis"], a["keepdims"])
+    return (multiply(gfull, multiply(centred, 2.0 / n if n > 0 else float("nan"))),)
+
+
+def var(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """Variance over ``axis`` with ``ddof`` delta degrees of freedom (0: biased, NumPy's default)."""
+    return _reduce(VAR, _var_bwd, "var", x, axis, keepdims, ddof=int(ddof))
+
+
+def _std_bwd(node, out, g):
+    from .elementwise import divide, multiply, subtract
+
+    x = node.parents[0]
+    a = node.saved
+    n = _count(x.shape, a["axis"]) - a["ddof"]
+    centred = subtract(x, mean(x, axis=a["axis"], keepdims=True))
+    full_std = _restore_reduced(out, x.shape, a["axis"], a["keepdims"])
+    gfull = _restore_reduced(g, x.shape, a["axis"], a["keepdims"])
+    return (divide(multiply(gfull, centred), multiply(full_std, float(n) if n > 0 else float("nan"))),)
+
+
+def std(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """Standard deviation over ``axis`` with ``ddof`` (gradient undefined where the std is 0)."""
+    return _reduce(STD, _std_bwd, "std", x, axis, keepdims, ddof=int(ddof))
+
+
+def _logsumexp_bwd(node, out, g):
+    from .elementwise import exp, multiply, subtract
+
+    x = node.parents[0]
+    a = node.saved
+    full_out = _restore_reduced(out, x.shape, a["axis"], a["keepdims"])
+    return (multiply(_restore_reduced(g, x.shape, a["axis"], a["keepdims"]), exp(subtract(x, full_out))),)
+
+
+def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """``log(sum(exp(x)))`` over ``axis``, computed stably (shifted by the maximum)."""
+    return _reduce(LOGSUMEXP, _logsumexp_bwd, "logsumexp", x, axis, keepdims)
+
+
+def _cumsum_bwd(node, out, g):
+    a = node.saved
+    return (_cumsum(g, a["axis"], not a["reverse"]),)
+
+
+def _cumsum(x: Tensor, axis: int, reverse: bool) -> Tensor:
+    return unary(CUMSUM, _cumsum_bwd, x, axis=axis, reverse=reverse)
+
+
+def cumsum(x: Tensor, axis: Optional[int] = None, reverse: bool = False) -> Tensor:
+    """Cumulative sum along ``axis`` (of the flattened tensor when None); ``reverse`` sums from the end."""
+    if axis is None:
+        from .shape import reshape
+
+        return _cumsum(reshape(x, (-1,)), 0, bool(reverse))
+    axes = normalize_axis("cumsum", axis, x.ndim)
+    if x.ndim == 0:
+        from .shape import reshape
+
+        return _cumsum(reshape(x, (1,)), 0, bool(reverse))
+    return _cumsum(x, axes[0], bool(reverse))
+
+
+def all(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """True where every element over ``axis`` is non-zero (bool, not differentiable)."""
+    return _reduce(ALL, None, "all", x, axis, keepdims)
+
+
+def any(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """True where some element over ``axis`` is non-zero (bool, not differentiable)."""
+    return _reduce(ANY, None, "any", x, axis, keepdims)
+
+
+def _norm_bwd(node, out, g):
+    from .elementwise import abs as abs_, divide, equal, multiply, sign, where
+
+    x = node.parents[0]
+    a = node.saved
+    gfull = _restore_reduced(g, x.shape, a["axis"], a["keepdims"])
+    full = _restore_reduced(out, x.shape, a["axis"], a["keepdims"])
+    ord_ = a["ord"]
+    if ord_ == 2:
+        zero = equal(full, 0)
+        return (where(zero, multiply(x, 0), divide(multiply(gfull, x), where(zero, 1, full))),)
+    if ord_ == 1:
+        return (multiply(gfull, sign(x)),)
+    # inf: like max(|x|), shared among ties
+    mag = abs_(x)
+    mask = equal(mag, full)
+    from .elementwise import astype
+
+    m = astype(mask, g.dtype)
+    count = sum(m, axis=a["axis"], keepdims=True)
+    return (divide(multiply(multiply(gfull, m), sign(x)), count),)
+
+
+def norm(x: Tensor, ord: Any = 2, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A002
+    """Vector norm over ``axis`` (all elements when None): ``ord`` 1, 2 or ``inf``.
+
+    The ord-2 gradient at a zero vector is defined as 0.
+    """
+    if ord not in (1, 2, float("inf")):
+        raise OpError("norm", f"ord must be 1, 2 or inf, got {ord!r}", shapes=(x.shape,))
+    return _reduce(NORM, _norm_bwd, "norm", x, axis, keepdims, ord=ord)

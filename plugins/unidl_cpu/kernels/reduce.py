@@ -10,4 +10,66 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
     def sum_(x, axis=None, keepdims=False):
         return asarray(xp.sum(x, axis=axis, keepdims=keepdims))
 
-    return {"sum": sum_}
+    def mean(x, axis=None, keepdims=False):
+        return asarray(xp.mean(x, axis=axis, keepdims=keepdims))
+
+    def max_(x, axis=None, keepdims=False):
+        return asarray(xp.max(x, axis=axis, keepdims=keepdims))
+
+    def min_(x, axis=None, keepdims=False):
+        return asarray(xp.min(x, axis=axis, keepdims=keepdims))
+
+    def prod(x, axis=None, keepdims=False):
+        return asarray(xp.prod(x, axis=axis, keepdims=keepdims))
+
+    def argmax(x, axis=None, keepdims=False):
+        r = xp.argmax(x, axis=axis)
+        if keepdims:
+            r = xp.expand_dims(r, axis) if axis is not None else xp.reshape(r, (1,) * x.ndim)
+        return asarray(r).astype(xp.int64)
+
+    def argmin(x, axis=None, keepdims=False):
+        r = xp.argmin(x, axis=axis)
+        if keepdims:
+            r = xp.expand_dims(r, axis) if axis is not None else xp.reshape(r, (1,) * x.ndim)
+        return asarray(r).astype(xp.int64)
+
+    def var(x, axis=None, keepdims=False, ddof=0):
+        return asarray(xp.var(x, axis=axis, keepdims=keepdims, ddof=ddof))
+
+    def std(x, axis=None, keepdims=False, ddof=0):
+        return asarray(xp.std(x, axis=axis, keepdims=keepdims, ddof=ddof))
+
+    def logsumexp(x, axis=None, keepdims=False):
+        m = xp.max(x, axis=axis, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, x.dtype)
+        m = xp.where(xp.isfinite(m), m, 0).astype(x.dtype)
+        out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+        if not keepdims:
+            out = xp.squeeze(out, axis=axis) if axis is not None else xp.reshape(out, ())
+        return asarray(out)
+
+    def cumsum(x, axis=0, reverse=False):
+        if reverse:
+            return xp.flip(xp.cumsum(xp.flip(x, axis), axis=axis), axis)
+        return xp.cumsum(x, axis=axis)
+
+    def all_(x, axis=None, keepdims=False):
+        return asarray(xp.all(x, axis=axis, keepdims=keepdims))
+
+    def any_(x, axis=None, keepdims=False):
+        return asarray(xp.any(x, axis=axis, keepdims=keepdims))
+
+    def norm(x, axis=None, keepdims=False, ord=2):
+        a = xp.abs(x)
+        if ord == 1:
+            r = xp.sum(a, axis=axis, keepdims=keepdims)
+        elif ord == 2:
+            r = xp.sqrt(xp.sum(a * a, axis=axis, keepdims=keepdims))
+        else:
+            r = xp.max(a, axis=axis, keepdims=keepdims) if a.size else xp.zeros(
+                () if not keepdims else (1,) * x.ndim, x.dtype)
+        return asarray(r)
+
+    return {"sum": sum_, "mean": mean, "max": max_, "min": min_, "prod": prod, "argmax": argmax,
+            "argmin": argmin, "var": var, "std": std, "logsumexp": logsumexp, "cumsum": cumsum,
+            "all": all_, "any": any_, "norm": norm}
