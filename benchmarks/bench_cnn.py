@@ -40,7 +40,7 @@ def unidl_step(params, x, y):
             h = ops.reshape(h, (h.shape[0], -1))
             h = ops.relu(ops.matmul(h, w1) + b1)
             h = ops.relu(ops.matmul(h, w2) + b2)
-            loss = ops.sum(ops.softmax_cross_entropy(ops.matmul(h, w3) + b3, yt)) * (1.0 / BATCH)
+            loss = ops.mean(ops.softmax_cross_entropy(ops.matmul(h, w3) + b3, yt))
         loss.backward()
         for p in ps:
             p.data -= LR * p.grad.data

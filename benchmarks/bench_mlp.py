@@ -71,7 +71,7 @@ def unidl_step(params, x, y):
             h1 = ops.relu(ops.matmul(xt, W1) + b1)
             h2 = ops.relu(ops.matmul(h1, W2) + b2)
             logits = ops.matmul(h2, W3) + b3
-            loss = ops.sum(ops.softmax_cross_entropy(logits, yt)) * (1.0 / BATCH)
+            loss = ops.mean(ops.softmax_cross_entropy(logits, yt))
         loss.backward()
         for p in ps:  # plain SGD on the raw arrays (what an optimizer kernel does)
             p.data -= LR * p.grad.data
