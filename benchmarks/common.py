@@ -1,7 +1,8 @@
-"""Timing helpers shared by the benchmarks: interleaved repeats, medians, and one ratio table per run.
+"""Timing helpers shared by the benchmarks: interleaved repeats and one ratio table per run.
 
-Contenders are timed round-robin (A, B, C, A, B, C, ...) so machine noise hits all of them alike;
-the table reports each one's median and its ratio to the reference contender.
+Contenders are timed round-robin (A, B, C, A, B, C, ...) so machine noise hits all of them alike.
+Each contender's figure is its best round (noise on a shared machine only ever adds time, so the
+minimum is the most repeatable estimate, as ``timeit`` advises); the median is printed beside it.
 """
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 
 def time_interleaved(contenders: Dict[str, Callable[[], None]], *, rounds: int = 15, inner: int = 5,
-                     warmup: int = 3) -> Dict[str, float]:
-    """Median seconds per call of each contender, measured round-robin."""
+                     warmup: int = 3) -> Dict[str, Tuple[float, float]]:
+    """(best, median) seconds per call of each contender over ``rounds`` round-robin rounds."""
     for fn in contenders.values():
         for _ in range(warmup):
             fn()
@@ -23,21 +24,22 @@ def time_interleaved(contenders: Dict[str, Callable[[], None]], *, rounds: int =
             for _ in range(inner):
                 fn()
             samples[name].append((time.perf_counter() - t0) / inner)
-    return {k: statistics.median(v) for k, v in samples.items()}
+    return {k: (min(v), statistics.median(v)) for k, v in samples.items()}
 
 
-def print_table(title: str, medians: Dict[str, float], reference: str, target: Optional[Tuple[str, float]] = None,
-                unit: str = "ms", per: int = 1) -> None:
-    """Print medians and ratios to ``reference``; ``target=(name, max_ratio)`` adds a verdict line."""
+def print_table(title: str, timings: Dict[str, Tuple[float, float]], reference: str,
+                target: Optional[Tuple[str, float]] = None, unit: str = "ms", per: int = 1) -> None:
+    """Print best and median times and the ratio of bests to ``reference``; ``target=(name, max_ratio)``
+    adds a verdict line."""
     scale = {"ms": 1e3, "us": 1e6}[unit]
     print(f"\n{title}")
-    print(f"  {'contender':<28}{'median ' + unit:>14}{'ratio':>10}")
-    ref = medians[reference]
-    for name, t in medians.items():
-        print(f"  {name:<28}{t * scale / per:>14.3f}{t / ref:>10.2f}x")
+    print(f"  {'contender':<28}{'best ' + unit:>12}{'median ' + unit:>14}{'ratio':>10}")
+    ref = timings[reference][0]
+    for name, (best, med) in timings.items():
+        print(f"  {name:<28}{best * scale / per:>12.3f}{med * scale / per:>14.3f}{best / ref:>10.2f}x")
     if target is not None:
         name, bound = target
-        ratio = medians[name] / ref
+        ratio = timings[name][0] / ref
         verdict = "meets" if ratio <= bound else "MISSES"
         print(f"  -> {name} at {ratio:.2f}x {reference}: {verdict} the target of {bound:.2f}x")
 

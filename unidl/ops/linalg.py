@@ -10,7 +10,8 @@ import string
 from typing import Any, Dict, List, Sequence, Tuple, Union
 
 from ..errors import OpError
-from ._core import Tensor, apply, as_tensor_like, binary, defop, scalar_types
+from ..autograd import STATE
+from ._core import Tensor, apply, as_tensor_like, binary, defop, scalar_types, wrap
 from .reduce import sum as _sum
 from .reduce import unbroadcast
 from .shape import broadcast_to, reshape, transpose
@@ -57,6 +58,13 @@ def _matmul_bwd(node, out, g):
     a, b = node.parents
     ga = gb = None
     if a.ndim == 2 and b.ndim == 2:  # the hot case: no reshapes, no reductions
+        if not STATE.recording:  # plain backward: call the kernel on transposed views, build no graph
+            k, dev = MATMUL.kernel(g.device.type), g.device
+            if a.requires_grad:
+                ga = wrap(k(g.data, b.data.T), dev)
+            if b.requires_grad:
+                gb = wrap(k(a.data.T, g.data), dev)
+            return ga, gb
         if a.requires_grad:
             ga = matmul(g, transpose(b, (1, 0)))
         if b.requires_grad:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence, Tuple, Union
 
 from ..errors import OpError
-from ._core import Tensor, defop, unary
+from ..autograd import STATE
+from ._core import Tensor, defop, unary, wrap
 
 _builtin_all, _builtin_any, _builtin_max, _builtin_min = all, any, max, min
 
@@ -73,6 +74,9 @@ def unbroadcast(g: Tensor, shape: Tuple[int, ...]) -> Tensor:
 
     lead = len(gs) - len(shape)
     axes = tuple(range(lead)) + tuple(i + lead for i, d in enumerate(shape) if d == 1 and gs[i + lead] != 1)
+    if not STATE.recording:  # plain backward: one kernel call, no graph (bias gradients take this path)
+        r = SUM.kernel(g.device.type)(g.data, axis=axes, keepdims=False)
+        return wrap(r.reshape(shape) if r.shape != shape else r, g.device)
     r = sum(g, axis=axes) if axes else g
     return reshape(r, shape) if r.shape != shape else r
 
