@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict
 
+from unidl.ops.activation import GELU_TANH_C, SELU_ALPHA, SELU_SCALE, SQRT_2_OVER_PI, SQRT_HALF
+
 # W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23 (1969),
 # coefficients as in his CALERF routine (netlib specfun).
 _ERF_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
@@ -25,11 +27,6 @@ _ERF_Q = (2.56852019228982242e00, 1.87295284992346725e00, 5.27905102951428412e-1
           6.05183413124413191e-2, 2.33520497626869185e-3)
 _ERF_THRESH = 0.46875
 _INV_SQRT_PI = 5.6418958354775628695e-1
-_SQRT_HALF = 0.70710678118654752440
-_SQRT_2_OVER_PI = 0.79788456080286535588
-_GELU_TANH_C = 0.044715
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def _float_dtype(xp: Any, dt: Any) -> Any:
@@ -165,10 +162,10 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
     def gelu(x: Any, approximate: bool) -> Any:
         x = _as_float(x)
         if approximate:
-            inner = _c(x, _SQRT_2_OVER_PI) * (x + _c(x, _GELU_TANH_C) * x * x * x)
+            inner = _c(x, SQRT_2_OVER_PI) * (x + _c(x, GELU_TANH_C) * x * x * x)
             return _c(x, 0.5) * x * (_c(x, 1) + xp.tanh(inner))
         # x * Phi(x) with Phi(x) = erfc(-x/sqrt 2)/2: no cancellation for large negative x
-        return _c(x, 0.5) * x * erfc(-x * _c(x, _SQRT_HALF))
+        return _c(x, 0.5) * x * erfc(-x * _c(x, SQRT_HALF))
 
     def silu(x: Any) -> Any:
         x = _as_float(x)
