@@ -10,7 +10,7 @@ import numpy as np
 
 import unidl
 from unidl import ops
-from common import print_table, time_interleaved, try_import_torch
+from common import print_table, time_interleaved, torch_sgd_step, try_import_torch, unidl_sgd_step
 
 BATCH = 64
 LR = 0.01
@@ -29,48 +29,32 @@ def init_params(seed: int = 0):
 
 
 def unidl_step(params, x, y):
-    ps = [unidl.tensor(p, requires_grad=True) for p in params]
     xt, yt = unidl.tensor(x), unidl.tensor(y)
 
-    def step():
-        c1, cb1, c2, cb2, w1, b1, w2, b2, w3, b3 = ps
-        with unidl.record():
-            h = ops.max_pool2d(ops.relu(ops.conv2d(xt, c1, cb1, padding=2)), 2)
-            h = ops.max_pool2d(ops.relu(ops.conv2d(h, c2, cb2)), 2)
-            h = ops.reshape(h, (h.shape[0], -1))
-            h = ops.relu(ops.matmul(h, w1) + b1)
-            h = ops.relu(ops.matmul(h, w2) + b2)
-            loss = ops.mean(ops.softmax_cross_entropy(ops.matmul(h, w3) + b3, yt))
-        loss.backward()
-        for p in ps:
-            p.data -= LR * p.grad.data
-        return loss
+    def loss(c1, cb1, c2, cb2, w1, b1, w2, b2, w3, b3):
+        h = ops.max_pool2d(ops.relu(ops.conv2d(xt, c1, cb1, padding=2)), 2)
+        h = ops.max_pool2d(ops.relu(ops.conv2d(h, c2, cb2)), 2)
+        h = ops.reshape(h, (h.shape[0], -1))
+        h = ops.relu(ops.matmul(h, w1) + b1)
+        h = ops.relu(ops.matmul(h, w2) + b2)
+        return ops.mean(ops.softmax_cross_entropy(ops.matmul(h, w3) + b3, yt))
 
-    return step
+    return unidl_sgd_step(params, loss, LR)
 
 
 def torch_step(torch, params, x, y):
-    ps = [torch.tensor(p, requires_grad=True) for p in params]
     xt, yt = torch.tensor(x), torch.tensor(y)
     F = torch.nn.functional
 
-    def step():
-        c1, cb1, c2, cb2, w1, b1, w2, b2, w3, b3 = ps
+    def loss(c1, cb1, c2, cb2, w1, b1, w2, b2, w3, b3):
         h = F.max_pool2d(F.relu(F.conv2d(xt, c1, cb1, padding=2)), 2)
         h = F.max_pool2d(F.relu(F.conv2d(h, c2, cb2)), 2)
         h = h.reshape(h.shape[0], -1)
         h = F.relu(h @ w1 + b1)
         h = F.relu(h @ w2 + b2)
-        loss = F.cross_entropy(h @ w3 + b3, yt)
-        for p in ps:
-            p.grad = None
-        loss.backward()
-        with torch.no_grad():
-            for p in ps:
-                p -= LR * p.grad
-        return loss
+        return F.cross_entropy(h @ w3 + b3, yt)
 
-    return step
+    return torch_sgd_step(torch, params, loss, LR)
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ import numpy as np
 
 import unidl
 from unidl import ops
-from common import print_table, time_interleaved, try_import_torch
+from common import print_table, time_interleaved, torch_sgd_step, try_import_torch, unidl_sgd_step
 
 SIZES = (784, 256, 128, 10)
 BATCH = 128
@@ -62,43 +62,26 @@ def numpy_step(params, x, y):
 
 
 def unidl_step(params, x, y):
-    ps = [unidl.tensor(p, requires_grad=True) for p in params]
     xt, yt = unidl.tensor(x), unidl.tensor(y)
 
-    def step():
-        W1, b1, W2, b2, W3, b3 = ps
-        with unidl.record():
-            h1 = ops.relu(ops.matmul(xt, W1) + b1)
-            h2 = ops.relu(ops.matmul(h1, W2) + b2)
-            logits = ops.matmul(h2, W3) + b3
-            loss = ops.mean(ops.softmax_cross_entropy(logits, yt))
-        loss.backward()
-        for p in ps:  # plain SGD on the raw arrays (what an optimizer kernel does)
-            p.data -= LR * p.grad.data
-        return loss
+    def loss(W1, b1, W2, b2, W3, b3):
+        h1 = ops.relu(ops.matmul(xt, W1) + b1)
+        h2 = ops.relu(ops.matmul(h1, W2) + b2)
+        return ops.mean(ops.softmax_cross_entropy(ops.matmul(h2, W3) + b3, yt))
 
-    return step
+    return unidl_sgd_step(params, loss, LR)
 
 
 def torch_step(torch, params, x, y):
-    ps = [torch.tensor(p, requires_grad=True) for p in params]
     xt, yt = torch.tensor(x), torch.tensor(y)
     F = torch.nn.functional
 
-    def step():
-        W1, b1, W2, b2, W3, b3 = ps
+    def loss(W1, b1, W2, b2, W3, b3):
         h1 = F.relu(xt @ W1 + b1)
         h2 = F.relu(h1 @ W2 + b2)
-        loss = F.cross_entropy(h2 @ W3 + b3, yt)
-        for p in ps:
-            p.grad = None
-        loss.backward()
-        with torch.no_grad():
-            for p in ps:
-                p -= LR * p.grad
-        return loss
+        return F.cross_entropy(h2 @ W3 + b3, yt)
 
-    return step
+    return torch_sgd_step(torch, params, loss, LR)
 
 
 def main() -> None:

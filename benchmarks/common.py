@@ -56,3 +56,38 @@ def try_import_torch():
 
 def names(xs: Sequence[str]) -> str:
     return ", ".join(xs)
+
+
+def unidl_sgd_step(params: Sequence, loss_fn: Callable, lr: float) -> Callable[[], object]:
+    """A train step for unidl: ``loss_fn(*tensors)`` recorded, backward, plain SGD on the raw arrays
+    (what an optimizer kernel does). ``params`` are NumPy arrays, copied into leaf tensors."""
+    import unidl
+
+    ps = [unidl.tensor(p, requires_grad=True) for p in params]
+
+    def step():
+        with unidl.record():
+            loss = loss_fn(*ps)
+        loss.backward()
+        for p in ps:
+            p.data -= lr * p.grad.data
+        return loss
+
+    return step
+
+
+def torch_sgd_step(torch, params: Sequence, loss_fn: Callable, lr: float) -> Callable[[], object]:
+    """The same step in PyTorch eager: forward, backward, in-place SGD under no_grad."""
+    ps = [torch.tensor(p, requires_grad=True) for p in params]
+
+    def step():
+        loss = loss_fn(*ps)
+        for p in ps:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in ps:
+                p -= lr * p.grad
+        return loss
+
+    return step
