@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..creation import empty_like, full_like, ones_like, zeros_like
 from ..tensor import Tensor as _Tensor
 from . import activation as _activation
+from . import arrange as _arrange
 from . import conv as _conv
 from . import elementwise as _elementwise
 from . import index as _index
@@ -19,7 +20,7 @@ from . import reduce as _reduce
 from . import shape as _shape
 from . import transfer as _transfer
 
-_FAMILIES = (_activation, _conv, _elementwise, _index, _linalg, _nn, _norm, _pool, _random, _reduce, _shape, _transfer)
+_FAMILIES = (_activation, _arrange, _conv, _elementwise, _index, _linalg, _nn, _norm, _pool, _random, _reduce, _shape, _transfer)
 __all__ = ["zeros_like", "ones_like", "full_like", "empty_like"]
 for _fam in _FAMILIES:
     for _name in _fam.__all__:
