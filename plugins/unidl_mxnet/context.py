@@ -1,0 +1,103 @@
+"""Contexts: ``mx.cpu()``, ``mx.gpu(i)``, ``mx.current_context()`` mapped onto unidl devices.
+
+``gpu`` maps to the ``cuda`` device type of the CuPy plugin; asking for it where no such device is
+registered raises MXNetError when an array is placed there (as MXNet fails at first use).
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, List
+
+import unidl
+from unidl.devices import DEVICES, Device
+
+from .base import MXNetError
+
+_UNIDL_TYPE = {"cpu": "cpu", "gpu": "cuda", "cpu_pinned": "cpu", "cpu_shared": "cpu"}
+_DEVTYPE_ID = {"cpu": 1, "gpu": 2, "cpu_pinned": 3, "cpu_shared": 5}
+
+
+class Context:
+    """A device context as MXNet names it: ``Context('gpu', 1)`` prints as ``gpu(1)``.
+
+    Usable as ``with mx.gpu(0):`` to make it the default context of array creation.
+    """
+
+    _local = threading.local()
+
+    def __init__(self, device_type: Any, device_id: int = 0):
+        if isinstance(device_type, Context):
+            device_type, device_id = device_type.device_type, device_type.device_id
+        if device_type not in _DEVTYPE_ID:
+            raise MXNetError(f"unknown device type '{device_type}'; expected one of {sorted(_DEVTYPE_ID)}")
+        self.device_type = device_type
+        self.device_id = int(device_id)
+        self._old: List["Context"] = []
+
+    @property
+    def device_typeid(self) -> int:
+        return _DEVTYPE_ID[self.device_type]
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, Context) and (self.device_type, self.device_id) == (other.device_type,
+                                                                                     other.device_id)
+
+    def __hash__(self) -> int:
+        return hash((self.device_type, self.device_id))
+
+    def __repr__(self) -> str:
+        return f"{self.device_type}({self.device_id})"
+
+    __str__ = __repr__
+
+    def __enter__(self) -> "Context":
+        self._old.append(current_context())
+        Context._local.value = self
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        Context._local.value = self._old.pop()
+
+    def empty_cache(self) -> None:
+        """Release cached device memory (a no-op on cpu)."""
+
+    @property
+    def unidl_device(self) -> Device:
+        """The unidl device this context stands for (raises MXNetError where there is none)."""
+        try:
+            return unidl.device(_UNIDL_TYPE[self.device_type], self.device_id)
+        except unidl.UnidlError as e:
+            raise MXNetError(f"context {self} is not available: {e}") from None
+
+
+def cpu(device_id: int = 0) -> Context:
+    """The CPU context (the id is kept for printing; there is one CPU)."""
+    return Context("cpu", device_id)
+
+
+def cpu_pinned(device_id: int = 0) -> Context:
+    return Context("cpu_pinned", device_id)
+
+
+def gpu(device_id: int = 0) -> Context:
+    """The context of GPU ``device_id`` (unidl's ``cuda`` device)."""
+    return Context("gpu", device_id)
+
+
+def num_gpus() -> int:
+    """How many GPUs unidl can use (0 without the CuPy plugin or a device)."""
+    unidl.device("cpu")  # loads plugins
+    kind = DEVICES.types.get("cuda")
+    if kind is None or not kind.is_available():
+        return 0
+    return int(kind.device_count())
+
+
+def current_context() -> Context:
+    """The default context of array creation (``cpu(0)`` unless inside ``with ctx:``)."""
+    return getattr(Context._local, "value", None) or Context("cpu", 0)
+
+
+def context_of(device: Device) -> Context:
+    """The MXNet context naming a unidl device."""
+    return Context("gpu" if device.type == "cuda" else "cpu", device.index if device.type == "cuda" else 0)

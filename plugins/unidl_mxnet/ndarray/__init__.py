@@ -1,0 +1,55 @@
+"""``mx.nd``: the NDArray and its operator set."""
+from __future__ import annotations
+
+from . import ops as _ops
+from .ndarray import NDArray, infer_reshape, wrap
+from .ops import *  # noqa: F401,F403
+from .ops import (add, divide, equal, greater, greater_equal, lesser, lesser_equal, modulo, multiply,
+                  negative, not_equal, power, subtract)
+from .. import random  # noqa: F401  (mx.nd.random)
+from ..base import MXNetError
+
+__all__ = ["NDArray", "MXNetError", "random", "wrap", "infer_reshape"] + [
+    n for n in dir(_ops) if not n.startswith("_") and callable(getattr(_ops, n)) and n not in (
+        "Any", "List", "Optional", "Sequence", "Union", "Number", "Context", "current_context", "from_any")]
+
+
+def _swap(fn):
+    def r(self, other):
+        return fn(other, self)
+
+    return r
+
+
+def _inplace(fn):
+    def i(self, other):
+        from unidl import ops
+
+        res = fn(self, other)
+        ops.setitem(self._t, Ellipsis, res._t)
+        return self
+
+    return i
+
+
+def _bind_operators() -> None:
+    for dunder, fn in {"add": add, "sub": subtract, "mul": multiply, "truediv": divide, "mod": modulo,
+                       "pow": power}.items():
+        setattr(NDArray, f"__{dunder}__", fn)
+        setattr(NDArray, f"__r{dunder}__", _swap(fn))
+        setattr(NDArray, f"__i{dunder}__", _inplace(fn))
+    for dunder, fn in {"eq": equal, "ne": not_equal, "gt": greater, "ge": greater_equal, "lt": lesser,
+                       "le": lesser_equal}.items():
+        setattr(NDArray, f"__{dunder}__", fn)
+    NDArray.__neg__ = negative
+    NDArray.__abs__ = _ops.abs
+    NDArray.__hash__ = object.__hash__
+    for name in ("sum", "mean", "max", "min", "prod", "norm", "argmax", "argmin", "exp", "log", "sqrt",
+                 "square", "abs", "sign", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "clip",
+                 "transpose", "swapaxes", "expand_dims", "squeeze", "flatten", "broadcast_to",
+                 "broadcast_like", "tile", "repeat", "flip", "split", "slice", "slice_axis", "take", "pick",
+                 "one_hot", "zeros_like", "ones_like"):
+        setattr(NDArray, name, getattr(_ops, name))
+
+
+_bind_operators()

@@ -1,0 +1,418 @@
+"""The ``mx.nd`` operator set: MXNet 1.x names, argument names and defaults over :mod:`unidl.ops`.
+
+MXNet conventions kept here: binary operands must share a dtype (scalars take the array's dtype), shapes
+broadcast, comparisons return 0/1 in the operands' dtype, reductions take ``axis``/``keepdims``/
+``exclude`` and never return 0-d arrays, ``argmax``/``argmin`` return float indices, ``concat`` joins on
+``dim=1`` by default, ``dot`` contracts the last axis of ``lhs`` with the first of ``rhs``.
+"""
+from __future__ import annotations
+
+from numbers import Number
+from typing import Any, List, Optional, Sequence, Union
+
+import numpy as np
+
+import unidl
+from unidl import ops
+
+from ..base import MXNetError
+from ..context import Context, current_context
+from .ndarray import NDArray, from_any, wrap
+
+_SCALARS = (Number, np.generic)
+
+
+def _pair(name: str, lhs: Any, rhs: Any):
+    """Unwrap a binary op's operands: same dtype for two arrays, a scalar cast to the array's dtype."""
+    if isinstance(lhs, NDArray):
+        a = lhs._t
+        if isinstance(rhs, NDArray):
+            b = rhs._t
+            if a.dtype != b.dtype:
+                raise MXNetError(f"{name}: operands must have the same dtype, got {a.dtype} and {b.dtype} "
+                                 f"(shapes {a.shape} and {b.shape}); cast one with astype()")
+            return a, b, a.dtype
+        if isinstance(rhs, _SCALARS):
+            return a, a.dtype.type(rhs), a.dtype
+    elif isinstance(rhs, NDArray) and isinstance(lhs, _SCALARS):
+        return rhs._t.dtype.type(lhs), rhs._t, rhs._t.dtype
+    raise TypeError(f"{name}: type {type(lhs).__name__} and {type(rhs).__name__} not supported")
+
+
+def _binary(fn, name: str):
+    def op(lhs: Any, rhs: Any) -> NDArray:
+        a, b, _ = _pair(name, lhs, rhs)
+        return wrap(fn(a, b))
+
+    op.__name__ = name
+    op.__doc__ = f"Elementwise ``{name}`` with broadcasting (MXNet ``{name}`` / ``broadcast_{name}``)."
+    return op
+
+
+def _compare(fn, name: str):
+    def op(lhs: Any, rhs: Any) -> NDArray:
+        a, b, dt = _pair(name, lhs, rhs)
+        return wrap(ops.astype(fn(a, b), dt))
+
+    op.__name__ = name
+    op.__doc__ = f"Elementwise ``{name}`` as 1/0 in the operands' dtype (MXNet's comparison convention)."
+    return op
+
+
+add = _binary(ops.add, "add")
+subtract = _binary(ops.subtract, "subtract")
+multiply = _binary(ops.multiply, "multiply")
+divide = _binary(ops.divide, "divide")
+modulo = _binary(ops.mod, "modulo")
+power = _binary(ops.power, "power")
+maximum = _binary(ops.maximum, "maximum")
+minimum = _binary(ops.minimum, "minimum")
+equal = _compare(ops.equal, "equal")
+not_equal = _compare(ops.not_equal, "not_equal")
+greater = _compare(ops.greater, "greater")
+greater_equal = _compare(ops.greater_equal, "greater_equal")
+lesser = _compare(ops.less, "lesser")
+lesser_equal = _compare(ops.less_equal, "lesser_equal")
+broadcast_add, broadcast_plus, broadcast_sub, broadcast_minus = add, add, subtract, subtract
+broadcast_mul, broadcast_div, broadcast_mod, broadcast_power = multiply, divide, modulo, power
+broadcast_maximum, broadcast_minimum = maximum, minimum
+broadcast_equal, broadcast_not_equal, broadcast_greater = equal, not_equal, greater
+broadcast_greater_equal, broadcast_lesser, broadcast_lesser_equal = greater_equal, lesser, lesser_equal
+elemwise_add, elemwise_sub, elemwise_mul, elemwise_div = add, subtract, multiply, divide
+
+
+def _unary(fn, name: str):
+    def op(data: NDArray) -> NDArray:
+        return wrap(fn(data._t))
+
+    op.__name__ = name
+    op.__doc__ = f"Elementwise ``{name}``."
+    return op
+
+
+exp = _unary(ops.exp, "exp")
+log = _unary(ops.log, "log")
+sqrt = _unary(ops.sqrt, "sqrt")
+square = _unary(ops.square, "square")
+abs = _unary(ops.abs, "abs")  # noqa: A001
+sign = _unary(ops.sign, "sign")
+negative = _unary(ops.negative, "negative")
+reciprocal = _unary(ops.reciprocal, "reciprocal")
+sin, cos, tan = _unary(ops.sin, "sin"), _unary(ops.cos, "cos"), _unary(ops.tan, "tan")
+floor, ceil, trunc = _unary(ops.floor, "floor"), _unary(ops.ceil, "ceil"), _unary(ops.trunc, "trunc")
+round = _unary(ops.round, "round")  # noqa: A001
+relu = _unary(ops.relu, "relu")
+sigmoid = _unary(ops.sigmoid, "sigmoid")
+tanh = _unary(ops.tanh, "tanh")
+log1p, expm1 = _unary(ops.log1p, "log1p"), _unary(ops.expm1, "expm1")
+erf = _unary(ops.erf, "erf")
+logical_not = _unary(lambda t: ops.astype(ops.logical_not(t), t.dtype), "logical_not")
+
+_ACTIVATIONS = {"relu": ops.relu, "sigmoid": ops.sigmoid, "tanh": ops.tanh, "softrelu": ops.softplus}
+
+
+def Activation(data: NDArray, act_type: str) -> NDArray:  # noqa: N802 - MXNet's name
+    """``act_type`` one of relu, sigmoid, tanh, softrelu."""
+    fn = _ACTIVATIONS.get(act_type)
+    if fn is None:
+        raise MXNetError(f"Activation: act_type '{act_type}' is not supported; expected one of "
+                         "relu, sigmoid, tanh, softrelu")
+    return wrap(fn(data._t))
+
+
+def LeakyReLU(data: NDArray, act_type: str = "leaky", slope: float = 0.25) -> NDArray:  # noqa: N802
+    """``act_type`` leaky (slope) or elu (slope as alpha)."""
+    if act_type == "leaky":
+        return wrap(ops.leaky_relu(data._t, slope))
+    if act_type == "elu":
+        return wrap(ops.elu(data._t, slope))
+    if act_type == "selu":
+        return wrap(ops.selu(data._t))
+    if act_type == "gelu":
+        return wrap(ops.gelu(data._t))
+    raise MXNetError(f"LeakyReLU: act_type '{act_type}' is not supported; expected leaky, elu, selu or gelu")
+
+
+def clip(data: NDArray, a_min: float, a_max: float) -> NDArray:
+    """Values limited to [a_min, a_max]."""
+    return wrap(ops.clip(data._t, a_min, a_max))
+
+
+def where(condition: NDArray, x: NDArray, y: NDArray) -> NDArray:
+    """``x`` where ``condition`` is non-zero, else ``y`` (same shapes, or condition of shape (len(x),))."""
+    cond = ops.not_equal(condition._t, 0)
+    if cond.ndim == 1 and x.ndim > 1 and cond.shape[0] == x.shape[0]:
+        cond = ops.reshape(cond, (cond.shape[0],) + (1,) * (x.ndim - 1))
+    return wrap(ops.where(cond, x._t, y._t))
+
+
+# -- reductions -------------------------------------------------------------------------------------
+
+def _axes(data: NDArray, axis: Any, exclude: bool) -> Optional[tuple]:
+    if axis is None or axis == ():
+        return None
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    if exclude:
+        nd = data.ndim
+        drop = {a % nd for a in axes}
+        return tuple(i for i in range(nd) if i not in drop)
+    return axes
+
+
+def _reduction(fn, name: str):
+    def op(data: NDArray, axis: Any = None, keepdims: bool = False, exclude: bool = False) -> NDArray:
+        return wrap(fn(data._t, axis=_axes(data, axis, exclude), keepdims=keepdims))
+
+    op.__name__ = name
+    op.__doc__ = (f"``{name}`` over ``axis`` (all axes when None or ()); ``exclude=True`` reduces over the "
+                  "other axes. A full reduction has shape (1,).")
+    return op
+
+
+sum = _reduction(ops.sum, "sum")  # noqa: A001
+mean = _reduction(ops.mean, "mean")
+max = _reduction(ops.max, "max")  # noqa: A001
+min = _reduction(ops.min, "min")  # noqa: A001
+prod = _reduction(ops.prod, "prod")
+
+
+def norm(data: NDArray, ord: int = 2, axis: Any = None, keepdims: bool = False) -> NDArray:  # noqa: A002
+    """L1 or L2 norm over ``axis`` (Frobenius over all elements when None)."""
+    if ord not in (1, 2):
+        raise MXNetError(f"norm: ord must be 1 or 2, got {ord}")
+    return wrap(ops.norm(data._t, ord, _axes(data, axis, False), keepdims))
+
+
+def _arg(fn, name: str):
+    def op(data: NDArray, axis: Optional[int] = None, keepdims: bool = False) -> NDArray:
+        return wrap(ops.astype(fn(data._t, axis=axis, keepdims=keepdims), data._t.dtype))
+
+    op.__name__ = name
+    op.__doc__ = f"``{name}`` along ``axis`` as float indices in the input's dtype (MXNet's convention)."
+    return op
+
+
+argmax = _arg(ops.argmax, "argmax")
+argmin = _arg(ops.argmin, "argmin")
+
+
+# -- linear algebra ----------------------------------------------------------------------------------
+
+def dot(lhs: NDArray, rhs: NDArray, transpose_a: bool = False, transpose_b: bool = False) -> NDArray:
+    """Sum over the last axis of ``lhs`` and the first axis of ``rhs`` (after optional transposes)."""
+    a, b = lhs._t, rhs._t
+    if transpose_a:
+        a = ops.transpose(a)
+    if transpose_b:
+        b = ops.transpose(b)
+    if a.shape[-1] != b.shape[0]:
+        raise MXNetError(f"dot: shape mismatch, lhs {a.shape} and rhs {b.shape}: the last dim of lhs must equal "
+                         "the first dim of rhs")
+    if a.ndim <= 2 and b.ndim <= 2:
+        return wrap(ops.matmul(a, b)) if a.ndim == 2 or b.ndim == 2 else wrap(ops.sum(ops.multiply(a, b)))
+    return wrap(ops.tensordot(a, b, axes=1))
+
+
+def batch_dot(lhs: NDArray, rhs: NDArray, transpose_a: bool = False, transpose_b: bool = False) -> NDArray:
+    """Batched matrix product of (B, M, K) and (B, K, N) arrays."""
+    a, b = lhs._t, rhs._t
+    if a.ndim < 3 or b.ndim < 3:
+        raise MXNetError(f"batch_dot: expected 3-D inputs, got shapes {a.shape} and {b.shape}")
+    if transpose_a:
+        a = ops.swapaxes(a, -1, -2)
+    if transpose_b:
+        b = ops.swapaxes(b, -1, -2)
+    return wrap(ops.matmul(a, b))
+
+
+# -- shape ---------------------------------------------------------------------------------------------
+
+def reshape(data: NDArray, shape: Sequence[int], reverse: bool = False) -> NDArray:
+    """Reshape with MXNet's special values (see :meth:`NDArray.reshape`)."""
+    return data.reshape(shape, reverse=reverse)
+
+
+def transpose(data: NDArray, axes: Sequence[int] = ()) -> NDArray:
+    """Permute axes (reverse them when ``axes`` is empty)."""
+    return wrap(ops.transpose(data._t, tuple(axes) or None))
+
+
+def swapaxes(data: NDArray, dim1: int = 0, dim2: int = 0) -> NDArray:
+    return wrap(ops.swapaxes(data._t, dim1, dim2))
+
+
+def expand_dims(data: NDArray, axis: int) -> NDArray:
+    return wrap(ops.expand_dims(data._t, axis))
+
+
+def squeeze(data: NDArray, axis: Any = None) -> NDArray:
+    return wrap(ops.squeeze(data._t, axis))
+
+
+def flatten(data: NDArray) -> NDArray:
+    """(N, ...) -> (N, prod(...)); a 1-d array becomes (N, 1)."""
+    return wrap(ops.flatten(data._t))
+
+
+Flatten = flatten
+
+
+def broadcast_to(data: NDArray, shape: Sequence[int]) -> NDArray:
+    """Broadcast to ``shape``; a 0 in ``shape`` keeps that input dim."""
+    target = tuple(d if s == 0 else s for s, d in zip(shape, data.shape)) if len(shape) == data.ndim else tuple(shape)
+    return wrap(ops.broadcast_to(data._t, target))
+
+
+def broadcast_like(lhs: NDArray, rhs: NDArray) -> NDArray:
+    return wrap(ops.broadcast_to(lhs._t, rhs.shape))
+
+
+def broadcast_axis(data: NDArray, axis: Any = (), size: Any = ()) -> NDArray:
+    """Broadcast size-1 ``axis`` dims to ``size``."""
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    sizes = (size,) if isinstance(size, int) else tuple(size)
+    shape = list(data.shape)
+    for a, s in zip(axes, sizes):
+        shape[a] = s
+    return wrap(ops.broadcast_to(data._t, tuple(shape)))
+
+
+def tile(data: NDArray, reps: Sequence[int]) -> NDArray:
+    return wrap(ops.tile(data._t, reps))
+
+
+def repeat(data: NDArray, repeats: int, axis: Optional[int] = None) -> NDArray:
+    return wrap(ops.repeat(data._t, repeats, axis))
+
+
+def flip(data: NDArray, axis: Any) -> NDArray:
+    return wrap(ops.flip(data._t, axis))
+
+
+reverse = flip
+
+
+def concat(*data: NDArray, dim: int = 1) -> NDArray:
+    """Join arrays along ``dim`` (default 1, as MXNet)."""
+    return wrap(ops.concatenate([d._t for d in data], axis=dim))
+
+
+def stack(*data: NDArray, axis: int = 0) -> NDArray:
+    return wrap(ops.stack([d._t for d in data], axis=axis))
+
+
+def split(data: NDArray, num_outputs: int, axis: int = 1, squeeze_axis: bool = False) -> Union[NDArray, List[NDArray]]:
+    """``num_outputs`` equal parts along ``axis`` (a single NDArray when ``num_outputs`` is 1)."""
+    if data.shape[axis] % num_outputs:
+        raise MXNetError(f"split: axis {axis} of shape {data.shape} is not divisible into {num_outputs} parts")
+    parts = ops.split(data._t, num_outputs, axis=axis)
+    if squeeze_axis:
+        parts = [ops.squeeze(p, axis) for p in parts]
+    out = [wrap(p) for p in parts]
+    return out[0] if num_outputs == 1 else out
+
+
+def slice(data: NDArray, begin: Sequence[Any], end: Sequence[Any], step: Sequence[Any] = ()) -> NDArray:  # noqa: A001
+    """Strided slice; ``None`` entries mean the whole axis."""
+    return wrap(ops.slice(data._t, begin, end, step or None))
+
+
+def slice_axis(data: NDArray, axis: int, begin: int, end: Optional[int]) -> NDArray:
+    return wrap(ops.slice_axis(data._t, axis, begin, end))
+
+
+def slice_like(data: NDArray, shape_like: NDArray, axes: Sequence[int] = ()) -> NDArray:
+    axes = tuple(axes) or tuple(range(shape_like.ndim))
+    begin = [0 if i in [a % data.ndim for a in axes] else None for i in range(data.ndim)]
+    end = [shape_like.shape[i] if i in [a % data.ndim for a in axes] else None for i in range(data.ndim)]
+    return wrap(ops.slice(data._t, begin, end))
+
+
+def take(a: NDArray, indices: NDArray, axis: int = 0, mode: str = "clip") -> NDArray:
+    """Rows (or slices along ``axis``) of ``a`` at ``indices`` (float indices truncated; 'clip' default)."""
+    idx = indices._t if isinstance(indices, NDArray) else unidl.tensor(np.asarray(indices))
+    if idx.dtype.kind == "f":
+        idx = ops.astype(idx, "int64")
+    return wrap(ops.take(a._t, idx, axis=axis, mode=mode))
+
+
+def pick(data: NDArray, index: NDArray, axis: int = -1, keepdims: bool = False, mode: str = "clip") -> NDArray:
+    return wrap(ops.pick(data._t, index._t, axis=axis, keepdims=keepdims, mode=mode))
+
+
+def one_hot(indices: NDArray, depth: int, on_value: float = 1.0, off_value: float = 0.0,
+            dtype: Any = "float32") -> NDArray:
+    return wrap(ops.one_hot(indices._t, depth, on_value, off_value, dtype))
+
+
+def softmax(data: NDArray, axis: int = -1, temperature: Optional[float] = None) -> NDArray:
+    x = data._t if temperature is None else ops.divide(data._t, data._t.dtype.type(temperature))
+    return wrap(ops.softmax(x, axis=axis))
+
+
+def log_softmax(data: NDArray, axis: int = -1, temperature: Optional[float] = None) -> NDArray:
+    x = data._t if temperature is None else ops.divide(data._t, data._t.dtype.type(temperature))
+    return wrap(ops.log_softmax(x, axis=axis))
+
+
+def FullyConnected(data: NDArray, weight: NDArray, bias: Optional[NDArray] = None, num_hidden: int = 0,  # noqa: N802
+                   no_bias: bool = False, flatten: bool = True) -> NDArray:
+    """``data @ weight.T + bias`` with weight (num_hidden, in); ``flatten`` collapses all but the first axis."""
+    x = ops.flatten(data._t) if flatten else data._t
+    if x.shape[-1] != weight.shape[1]:
+        raise MXNetError(f"FullyConnected: input of shape {data.shape} has {x.shape[-1]} features but weight "
+                         f"{weight.shape} expects {weight.shape[1]}")
+    y = ops.matmul(x, ops.transpose(weight._t))
+    if bias is not None and not no_bias:
+        y = ops.add(y, bias._t)
+    return wrap(y)
+
+
+# -- creation ---------------------------------------------------------------------------------------
+
+def _dev(ctx: Optional[Context]):
+    return (ctx or current_context()).unidl_device
+
+
+def array(source_array: Any, ctx: Optional[Context] = None, dtype: Any = None) -> NDArray:
+    """An array from data: float32 unless ``dtype`` is given or the source is an NDArray."""
+    return from_any(source_array, ctx, dtype)
+
+
+def zeros(shape: Any, ctx: Optional[Context] = None, dtype: Any = "float32", **kwargs: Any) -> NDArray:
+    return wrap(unidl.zeros(shape, dtype=dtype or "float32", device=_dev(ctx)))
+
+
+def ones(shape: Any, ctx: Optional[Context] = None, dtype: Any = "float32", **kwargs: Any) -> NDArray:
+    return wrap(unidl.ones(shape, dtype=dtype or "float32", device=_dev(ctx)))
+
+
+def empty(shape: Any, ctx: Optional[Context] = None, dtype: Any = "float32") -> NDArray:
+    return wrap(unidl.empty(shape, dtype=dtype or "float32", device=_dev(ctx)))
+
+
+def full(shape: Any, val: float, ctx: Optional[Context] = None, dtype: Any = "float32") -> NDArray:
+    return wrap(unidl.full(shape, val, dtype=dtype or "float32", device=_dev(ctx)))
+
+
+def arange(start: float, stop: Optional[float] = None, step: float = 1.0, repeat: int = 1,
+           infer_range: bool = False, ctx: Optional[Context] = None, dtype: Any = "float32") -> NDArray:
+    """Evenly spaced values in [start, stop), each repeated ``repeat`` times (float32 by default)."""
+    t = unidl.arange(start, stop, step, dtype=dtype or "float32", device=_dev(ctx))
+    return wrap(ops.repeat(t, repeat) if repeat != 1 else t)
+
+
+def eye(N: int, M: int = 0, k: int = 0, ctx: Optional[Context] = None, dtype: Any = "float32") -> NDArray:  # noqa: N803
+    return wrap(unidl.eye(N, M or None, k, dtype=dtype or "float32", device=_dev(ctx)))
+
+
+def zeros_like(data: NDArray) -> NDArray:
+    return wrap(unidl.zeros_like(data._t))
+
+
+def ones_like(data: NDArray) -> NDArray:
+    return wrap(unidl.ones_like(data._t))
+
+
+def waitall() -> None:
+    """Wait for all pending work (synchronises the cpu device; a no-op there)."""
