@@ -1,21 +1,24 @@
 """unidl_mxnet: MXNet 1.x's API on the unidl core (``import unidl_mxnet as mx``).
 
 So far: ``mx.nd`` (NDArray and its operator set), ``mx.autograd``, contexts (``mx.cpu``, ``mx.gpu``,
-``mx.context``) and ``mx.random``. Gluon, initializers, optimizers and ``.params`` files come next
-(issue 4). Registered as a frontend plugin standing in for the ``mxnet`` module, for ``unidl run``.
+``mx.context``), ``mx.random``, ``mx.init``, ``mx.optimizer`` (sgd, adam) and the core of ``mx.gluon``
+(Parameter, Block/HybridBlock, nn.Dense/Activation/Dropout/Flatten/Sequential, losses, Trainer).
+More layers, ``.params`` files and ``mx.np`` come next (issue 4). Registered as a frontend plugin standing in for the ``mxnet`` module, for ``unidl run``.
 """
 from __future__ import annotations
 
 import unidl
 
-from . import autograd, context, ndarray, random
+from . import autograd, context, gluon, ndarray, optimizer, random
+from . import initializer
+from . import initializer as init
 from . import ndarray as nd
 from .base import MXNetError
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus
 
 __version__ = "1.9.1"  # the MXNet version whose behaviour this frontend follows
 
-__all__ = ["nd", "ndarray", "autograd", "random", "context", "Context", "cpu", "cpu_pinned", "gpu",
+__all__ = ["nd", "ndarray", "autograd", "random", "context", "gluon", "init", "initializer", "optimizer", "Context", "cpu", "cpu_pinned", "gpu",
            "num_gpus", "current_context", "MXNetError"]
 
 
@@ -25,6 +28,11 @@ def _inventory():
     names += [f"mxnet.nd.{n}" for n in dir(nd) if not n.startswith("_")]
     names += [f"mxnet.autograd.{n}" for n in dir(autograd) if not n.startswith("_")]
     names += [f"mxnet.random.{n}" for n in random.__all__]
+    names += [f"mxnet.gluon.{n}" for n in gluon.__all__]
+    names += [f"mxnet.gluon.nn.{n}" for n in gluon.nn.__all__]
+    names += [f"mxnet.gluon.loss.{n}" for n in gluon.loss.__all__]
+    names += [f"mxnet.init.{n}" for n in initializer.__all__]
+    names += [f"mxnet.optimizer.{n}" for n in optimizer.__all__]
     return names
 
 
