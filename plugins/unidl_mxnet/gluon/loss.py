@@ -71,8 +71,13 @@ class SoftmaxCrossEntropyLoss(Loss):
 
     def hybrid_forward(self, F: Any, pred: NDArray, label: NDArray, sample_weight: Optional[NDArray] = None) -> NDArray:
         if self._sparse_label and not self._from_logits:
-            # one fused core op: log-softmax and pick, with its fused backward
-            loss = wrap(ops.softmax_cross_entropy(pred._t, label._t, axis=self._axis, sparse=True))
+            # one fused core op (log-softmax and pick, fused backward); the class axis kept as size 1 so
+            # sample weights broadcast as in MXNet
+            lab = label._t
+            if lab.ndim == pred.ndim:  # labels given as (N, 1): drop the class axis
+                lab = ops.squeeze(lab, self._axis)
+            fused = ops.softmax_cross_entropy(pred._t, lab, axis=self._axis, sparse=True)
+            loss = wrap(ops.expand_dims(fused, self._axis if self._axis >= 0 else fused.ndim + 1 + self._axis))
         else:
             logp = pred if self._from_logits else F.log_softmax(pred, axis=self._axis)
             if self._sparse_label:
