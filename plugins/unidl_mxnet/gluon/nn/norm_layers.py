@@ -1,0 +1,92 @@
+"""``gluon.nn`` BatchNorm, LayerNorm and Embedding on :mod:`unidl.ops` (MXNet's defaults and names)."""
+from __future__ import annotations
+
+from typing import Any
+
+from unidl import autograd as _ag
+from unidl import ops
+
+from ...ndarray.ndarray import wrap
+from ..block import HybridBlock
+
+
+class BatchNorm(HybridBlock):
+    """Batch normalisation over every axis but ``axis`` (channels, 1 by default).
+
+    Training uses batch statistics and updates ``running_mean``/``running_var`` as
+    ``running = momentum * running + (1 - momentum) * batch`` (momentum 0.9, epsilon 1e-5 as MXNet);
+    inference and ``use_global_stats=True`` use the running statistics.
+    """
+
+    def __init__(self, axis: int = 1, momentum: float = 0.9, epsilon: float = 1e-5, center: bool = True,
+                 scale: bool = True, use_global_stats: bool = False, beta_initializer: Any = "zeros",
+                 gamma_initializer: Any = "ones", running_mean_initializer: Any = "zeros",
+                 running_variance_initializer: Any = "ones", in_channels: int = 0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._axis, self._momentum, self._eps, self._global = axis, momentum, epsilon, use_global_stats
+        shape = (in_channels,)
+        self.gamma = self.params.get("gamma", grad_req="write" if scale else "null", shape=shape,
+                                     init=gamma_initializer, allow_deferred_init=True, differentiable=scale)
+        self.beta = self.params.get("beta", grad_req="write" if center else "null", shape=shape,
+                                    init=beta_initializer, allow_deferred_init=True, differentiable=center)
+        self.running_mean = self.params.get("running_mean", grad_req="null", shape=shape,
+                                            init=running_mean_initializer, allow_deferred_init=True,
+                                            differentiable=False)
+        self.running_var = self.params.get("running_var", grad_req="null", shape=shape,
+                                           init=running_variance_initializer, allow_deferred_init=True,
+                                           differentiable=False)
+
+    def infer_shape(self, x: Any, *args: Any) -> None:
+        c = x.shape[self._axis]
+        for p in (self.gamma, self.beta, self.running_mean, self.running_var):
+            p.shape = (c,)
+
+    def hybrid_forward(self, F: Any, x: Any, gamma: Any, beta: Any, running_mean: Any, running_var: Any) -> Any:
+        training = _ag.is_training() and not self._global
+        return wrap(ops.batch_norm(x._t, gamma._t, beta._t, running_mean._t, running_var._t, axis=self._axis,
+                                   training=training, momentum=self._momentum, eps=self._eps))
+
+    def __repr__(self) -> str:
+        c = self.gamma.shape[0] if self.gamma.shape else None
+        return (f"BatchNorm(axis={self._axis}, eps={self._eps}, momentum={self._momentum}, "
+                f"in_channels={c or None})")
+
+
+class LayerNorm(HybridBlock):
+    """Normalise each sample over ``axis`` (the last by default), then scale by gamma and shift by beta."""
+
+    def __init__(self, axis: int = -1, epsilon: float = 1e-5, center: bool = True, scale: bool = True,
+                 beta_initializer: Any = "zeros", gamma_initializer: Any = "ones", in_channels: int = 0,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._axis, self._eps = axis, epsilon
+        self.gamma = self.params.get("gamma", grad_req="write" if scale else "null", shape=(in_channels,),
+                                     init=gamma_initializer, allow_deferred_init=True, differentiable=scale)
+        self.beta = self.params.get("beta", grad_req="write" if center else "null", shape=(in_channels,),
+                                    init=beta_initializer, allow_deferred_init=True, differentiable=center)
+
+    def infer_shape(self, x: Any, *args: Any) -> None:
+        self.gamma.shape = self.beta.shape = (x.shape[self._axis],)
+
+    def hybrid_forward(self, F: Any, x: Any, gamma: Any, beta: Any) -> Any:
+        return wrap(ops.layer_norm(x._t, gamma._t, beta._t, axes=(self._axis,), eps=self._eps))
+
+
+class Embedding(HybridBlock):
+    """Rows of a (input_dim, output_dim) weight picked by integer (or whole-number float) indices."""
+
+    def __init__(self, input_dim: int, output_dim: int, dtype: Any = "float32", weight_initializer: Any = None,
+                 sparse_grad: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._input_dim, self._output_dim = input_dim, output_dim
+        self.weight = self.params.get("weight", shape=(input_dim, output_dim), init=weight_initializer,
+                                      dtype=dtype, allow_deferred_init=True)
+
+    def hybrid_forward(self, F: Any, x: Any, weight: Any) -> Any:
+        return wrap(ops.embedding(x._t, weight._t))
+
+    def __repr__(self) -> str:
+        return f"Embedding({self._input_dim} -> {self._output_dim}, float32)"
+
+
+__all__ = ["BatchNorm", "LayerNorm", "Embedding"]
