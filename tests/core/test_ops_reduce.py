@@ -1,6 +1,9 @@
 """Reductions against NumPy: forward on generated shapes/axes, gradients by finite differences."""
 from __future__ import annotations
 
+import re
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -13,10 +16,13 @@ from unidl.testing import assert_grad_close, grad_norm_fn
 from unidl.testing.strategies import arrays, float_dtypes, shapes
 
 
+ALL_DTYPES = (np.float32, np.float64, np.int32, np.int64)
+
+
 @st.composite
-def array_and_axis(draw, dtype=None, min_side=0, max_side=4, min_dims=0, allow_tuple=True):
+def array_and_axis(draw, dtype=None, min_side=0, max_side=4, min_dims=0, allow_tuple=True, dtypes=None):
     shp = draw(shapes(min_dims=min_dims, max_dims=4, min_side=min_side, max_side=max_side))
-    dt = dtype or draw(float_dtypes())
+    dt = dtype or draw(st.sampled_from(dtypes) if dtypes else float_dtypes())
     a = draw(arrays(dt, shp))
     nd = len(shp)
     if nd == 0 or draw(st.booleans()):
@@ -29,6 +35,10 @@ def array_and_axis(draw, dtype=None, min_side=0, max_side=4, min_dims=0, allow_t
     return a, axis, draw(st.booleans())
 
 
+def _reduced_size(a, axis):
+    return a.size if axis is None else int(np.prod([a.shape[i] for i in np.atleast_1d(axis)]))
+
+
 def _tol(dt):
     return dict(rtol=1e-4, atol=1e-4) if np.dtype(dt) == np.float32 else dict(rtol=1e-10, atol=1e-10)
 
@@ -37,31 +47,30 @@ SIMPLE = {"sum": np.sum, "mean": np.mean, "prod": np.prod, "var": np.var, "std":
 
 
 @pytest.mark.parametrize("name", sorted(SIMPLE))
-@given(case=array_and_axis(min_side=1))
+@given(case=array_and_axis(min_side=0, dtypes=ALL_DTYPES))
 def test_forward_matches_numpy(name, case):
     a, axis, keep = case
-    got = getattr(ops, name)(unidl.tensor(a), axis=axis, keepdims=keep)
-    want = SIMPLE[name](a, axis=axis, keepdims=keep)
+    with warnings.catch_warnings():  # mean/var/std of an empty reduction are NaN with a warning, as NumPy
+        warnings.simplefilter("ignore", RuntimeWarning)
+        got = getattr(ops, name)(unidl.tensor(a), axis=axis, keepdims=keep)
+        want = SIMPLE[name](a, axis=axis, keepdims=keep)
     assert got.shape == np.shape(want)
     assert got.dtype == np.asarray(want).dtype
     np.testing.assert_allclose(got.numpy(), want, **_tol(a.dtype))
 
 
 @pytest.mark.parametrize("name", ["max", "min"])
-@given(case=array_and_axis(min_side=1))
+@given(case=array_and_axis(min_side=0, dtypes=ALL_DTYPES))
 def test_max_min_match_numpy(name, case):
     a, axis, keep = case
+    if _reduced_size(a, axis) == 0:
+        with pytest.raises(unidl.OpError, match=rf"{name}: .*empty.*{re.escape(str(a.shape))}"):
+            getattr(ops, name)(unidl.tensor(a), axis=axis, keepdims=keep)
+        return
     got = getattr(ops, name)(unidl.tensor(a), axis=axis, keepdims=keep)
     want = getattr(np, name)(a, axis=axis, keepdims=keep)
+    assert got.dtype == want.dtype
     np.testing.assert_array_equal(got.numpy(), want)
-
-
-@given(case=array_and_axis(min_side=0))
-def test_sum_and_prod_of_empty_follow_numpy(case):
-    a, axis, keep = case
-    np.testing.assert_allclose(ops.sum(unidl.tensor(a), axis, keep).numpy(), np.sum(a, axis=axis, keepdims=keep))
-    np.testing.assert_allclose(ops.prod(unidl.tensor(a), axis, keep).numpy(), np.prod(a, axis=axis, keepdims=keep),
-                               rtol=1e-4)
 
 
 def test_max_of_empty_is_an_op_error():
@@ -70,106 +79,154 @@ def test_max_of_empty_is_an_op_error():
     with pytest.raises(unidl.OpError, match="min"):
         ops.min(unidl.zeros((0, 3)), axis=0)
     assert ops.max(unidl.zeros((0, 3)), axis=1).shape == (0,)
-
-
-@given(a=arrays(np.int64, shapes(min_dims=1, min_side=1)), keep=st.booleans())
-def test_integer_inputs(a, keep):
-    t = unidl.tensor(a)
-    np.testing.assert_array_equal(ops.sum(t, -1, keep).numpy(), np.sum(a, -1, keepdims=keep))
-    np.testing.assert_array_equal(ops.max(t, 0, keep).numpy(), np.max(a, 0, keepdims=keep))
-    np.testing.assert_allclose(ops.mean(t).numpy(), np.mean(a))
+    assert ops.sum(unidl.zeros((0, 3))).numpy() == 0
+    assert ops.prod(unidl.zeros((0, 3))).numpy() == 1
 
 
 @pytest.mark.parametrize("name", ["argmax", "argmin"])
-@given(case=array_and_axis(min_side=1, allow_tuple=False))
+@given(case=array_and_axis(min_side=0, allow_tuple=False, dtypes=ALL_DTYPES))
 def test_argmax_argmin(name, case):
     a, axis, keep = case
+    if _reduced_size(a, axis) == 0:
+        with pytest.raises(unidl.OpError, match=rf"{name}: .*empty.*{re.escape(str(a.shape))}"):
+            getattr(ops, name)(unidl.tensor(a), axis=axis, keepdims=keep)
+        return
     got = getattr(ops, name)(unidl.tensor(a), axis=axis, keepdims=keep)
     want = getattr(np, name)(a, axis=axis)
     if keep:
         want = np.expand_dims(want, axis) if axis is not None else np.reshape(want, (1,) * a.ndim)
     assert got.dtype == np.int64
+    assert got.shape == want.shape
     np.testing.assert_array_equal(got.numpy(), want)
 
 
-def test_argmax_refuses_tuple_axis_and_empty():
-    with pytest.raises(unidl.OpError, match="argmax"):
+def test_argmax_refuses_tuple_axis_and_is_not_differentiable():
+    with pytest.raises(unidl.OpError, match=r"argmax.*\(2, 3\)"):
         ops.argmax(unidl.ones((2, 3)), axis=(0, 1))
-    with pytest.raises(unidl.OpError, match="argmin.*empty"):
-        ops.argmin(unidl.zeros((0,)))
+    x = unidl.tensor([1.0, 3.0, 2.0], requires_grad=True)
+    with unidl.record():
+        i = ops.argmax(x)
+    assert not i.requires_grad and int(i.numpy()) == 1
 
 
-@given(case=array_and_axis(min_side=1), ddof=st.integers(0, 1))
+@given(case=array_and_axis(min_side=1, dtypes=ALL_DTYPES), ddof=st.integers(0, 2))
 def test_var_std_ddof(case, ddof):
     a, axis, keep = case
-    n = a.size if axis is None else int(np.prod([a.shape[i] for i in np.atleast_1d(axis)]))
-    assume(n > ddof)
+    assume(_reduced_size(a, axis) > ddof)
+    tol = _tol(a.dtype) if a.dtype == np.float32 else dict(rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(ops.var(unidl.tensor(a), axis, keep, ddof=ddof).numpy(),
-                               np.var(a, axis=axis, keepdims=keep, ddof=ddof), **_tol(a.dtype))
+                               np.var(a, axis=axis, keepdims=keep, ddof=ddof), **tol)
     np.testing.assert_allclose(ops.std(unidl.tensor(a), axis, keep, ddof=ddof).numpy(),
-                               np.std(a, axis=axis, keepdims=keep, ddof=ddof), **_tol(a.dtype))
+                               np.std(a, axis=axis, keepdims=keep, ddof=ddof), **tol)
 
 
 def _np_logsumexp(a, axis, keep):
-    m = np.max(a, axis=axis, keepdims=True)
-    out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
+    a = a.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = np.max(a, axis=axis, keepdims=True) if a.size else np.zeros((1,) * a.ndim)
+        m = np.where(np.isfinite(m), m, 0)
+        out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
     return out if keep else np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
 
 
-@given(case=array_and_axis(min_side=1))
+def _axes(a, axis):
+    return None if axis is None else tuple(sorted(i % a.ndim for i in np.atleast_1d(axis)))
+
+
+@given(case=array_and_axis(min_side=0))
 def test_logsumexp_kernel_and_composite(case):
     a, axis, keep = case
     want = _np_logsumexp(a, axis, keep)
-    got = ops.logsumexp(unidl.tensor(a), axis, keep)
+    with np.errstate(divide="ignore"):  # log(0) of an empty reduction is -inf
+        got = ops.logsumexp(unidl.tensor(a), axis, keep)
+        comp = OPS["logsumexp"].composite(namespace("cpu"), a, axis=_axes(a, axis), keepdims=keep)
+    assert got.dtype == a.dtype and comp.dtype == a.dtype
+    assert got.shape == want.shape == comp.shape
     np.testing.assert_allclose(got.numpy(), want, **_tol(a.dtype))
-    axes = None if axis is None else tuple(sorted(i % a.ndim for i in np.atleast_1d(axis)))
-    comp = OPS["logsumexp"].composite(namespace("cpu"), a, axis=axes, keepdims=keep)
     np.testing.assert_allclose(comp, want, **_tol(a.dtype))
 
 
-def test_logsumexp_is_stable_for_large_values():
-    a = np.array([1000.0, 1000.0], np.float32)
-    np.testing.assert_allclose(ops.logsumexp(unidl.tensor(a)).numpy(), 1000 + np.log(2), rtol=1e-6)
-    assert np.isneginf(ops.logsumexp(unidl.tensor(np.array([-np.inf, -np.inf]))).numpy())
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_logsumexp_is_stable_for_large_and_infinite_values(dt):
+    a = np.array([[1000.0, 1000.0], [-1000.0, -1001.0], [-np.inf, -np.inf], [np.inf, 1.0]], dt)
+    want = np.array([1000 + np.log(2), -1000 + np.log1p(np.exp(-1.0)), -np.inf, np.inf])
+    with np.errstate(divide="ignore"):
+        got = ops.logsumexp(unidl.tensor(a), axis=-1).numpy()
+        comp = OPS["logsumexp"].composite(namespace("cpu"), a, axis=(1,), keepdims=False)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    np.testing.assert_allclose(comp, want, rtol=1e-6)
 
 
-@given(a=arrays(np.float64, shapes(min_dims=1, max_side=5)), data=st.data(), rev=st.booleans())
-def test_cumsum(a, data, rev):
+@given(data=st.data(), dt=st.sampled_from(ALL_DTYPES), rev=st.booleans())
+def test_cumsum(data, dt, rev):
+    a = data.draw(arrays(dt, shapes(min_dims=1, max_side=5)))
     axis = data.draw(st.integers(-a.ndim, a.ndim - 1))
-    got = ops.cumsum(unidl.tensor(a), axis, reverse=rev).numpy()
+    got = ops.cumsum(unidl.tensor(a), axis, reverse=rev)
     want = np.flip(np.cumsum(np.flip(a, axis), axis), axis) if rev else np.cumsum(a, axis)
-    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(ops.cumsum(unidl.tensor(a)).numpy(), np.cumsum(a), rtol=1e-10, atol=1e-10)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_allclose(got.numpy(), want, **_tol(a.dtype))
+    np.testing.assert_allclose(ops.cumsum(unidl.tensor(a)).numpy(), np.cumsum(a), **_tol(a.dtype))
 
 
-@given(a=arrays(np.bool_, shapes(min_dims=1)), keep=st.booleans())
-def test_all_any(a, keep):
-    np.testing.assert_array_equal(ops.all(unidl.tensor(a), -1, keep).numpy(), np.all(a, -1, keepdims=keep))
-    np.testing.assert_array_equal(ops.any(unidl.tensor(a), None, keep).numpy(), np.any(a, keepdims=keep))
+def test_cumsum_of_0d():
+    np.testing.assert_array_equal(ops.cumsum(unidl.tensor(3.0), 0).numpy(), np.cumsum(np.array(3.0), axis=0))
+
+
+@given(case=array_and_axis(min_side=0, dtypes=(np.bool_, np.int64, np.float64)))
+def test_all_any(case):
+    a, axis, keep = case
+    for name in ("all", "any"):
+        got = getattr(ops, name)(unidl.tensor(a), axis, keep)
+        want = getattr(np, name)(a, axis=axis, keepdims=keep)
+        assert got.dtype == np.bool_
+        np.testing.assert_array_equal(got.numpy(), want)
+
+
+def _np_norm(a, ord_, axis, keep):
+    a = np.abs(a.astype(np.float64) if a.dtype.kind != "f" else a)
+    if ord_ == 1:
+        return a.sum(axis=axis, keepdims=keep)
+    if ord_ == 2:
+        return np.sqrt((a * a).sum(axis=axis, keepdims=keep))
+    return a.max(axis=axis, keepdims=keep, initial=0)
 
 
 @pytest.mark.parametrize("ord_", [1, 2, np.inf])
-@given(case=array_and_axis(min_side=1))
+@given(case=array_and_axis(min_side=0, dtypes=ALL_DTYPES))
 def test_norm(ord_, case):
     a, axis, keep = case
-    want = np.linalg.norm(a.reshape(-1), ord_) if axis is None else None
     got = ops.norm(unidl.tensor(a), ord_, axis, keep)
-    if axis is None:
-        np.testing.assert_allclose(got.numpy().reshape(()), want, **_tol(a.dtype))
-    else:
-        r = np.abs(a)
-        ref = {1: lambda: r.sum(axis=axis, keepdims=keep), 2: lambda: np.sqrt((r * r).sum(axis=axis, keepdims=keep)),
-               np.inf: lambda: r.max(axis=axis, keepdims=keep)}[ord_]()
-        np.testing.assert_allclose(got.numpy(), ref, **_tol(a.dtype))
+    want = _np_norm(a, ord_, axis, keep)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_allclose(got.numpy(), want, **_tol(a.dtype))
+    if axis is None and a.ndim and a.size:  # NumPy's own vector norm of the flattened input
+        np.testing.assert_allclose(got.numpy(), np.linalg.norm(a.reshape(-1), ord_), **_tol(a.dtype))
 
 
-def test_bad_axis_names_op_and_shape():
-    with pytest.raises(unidl.OpError, match=r"mean.*axis 2 is out of range.*\(3, 4\)|mean.*axis 2"):
-        ops.mean(unidl.ones((3, 4)), axis=2)
-    with pytest.raises(unidl.OpError, match="repeated"):
-        ops.sum(unidl.ones((3, 4)), axis=(0, -2))
-    with pytest.raises(unidl.OpError, match="norm.*ord"):
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min", "prod", "var", "std", "logsumexp", "all", "any",
+                                  "norm", "argmax", "argmin", "cumsum"])
+def test_bad_axis_names_op_and_shape(name):
+    x = unidl.ones((3, 4))
+    fn = getattr(ops, name)
+    for bad in (2, -3):
+        with pytest.raises(unidl.OpError, match=rf"^{name}: axis {bad} is out of range.*\(3, 4\)"):
+            fn(x, axis=bad)
+    if name not in ("argmax", "argmin", "cumsum"):
+        with pytest.raises(unidl.OpError, match=rf"^{name}: axis 0 repeated.*\(3, 4\)"):
+            fn(x, axis=(0, -2))
+
+
+def test_norm_bad_ord():
+    with pytest.raises(unidl.OpError, match=r"norm: ord must be 1, 2 or inf.*\(3,\)"):
         ops.norm(unidl.ones(3), ord=3)
+
+
+def test_tensor_methods():
+    a = np.arange(6.0).reshape(2, 3)
+    t = unidl.tensor(a)
+    np.testing.assert_allclose(t.sum(axis=-1).numpy(), a.sum(-1))
+    np.testing.assert_allclose(t.mean(0, keepdims=True).numpy(), a.mean(0, keepdims=True))
+    np.testing.assert_allclose(t.max().numpy(), a.max())
 
 
 # -- gradients ---------------------------------------------------------------------------------------

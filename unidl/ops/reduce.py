@@ -1,4 +1,4 @@
-"""Reductions: sum, mean, max, min, prod, argmax/argmin, var/std, logsumexp, cumsum.
+"""Reductions: sum, mean, max, min, prod, argmax/argmin, var/std, logsumexp, cumsum, all/any, norm.
 
 ``axis`` is None (all axes), an int or a tuple of ints (negative counts from the end); ``keepdims``
 keeps reduced axes as size 1. Kernels receive ``axis`` already normalised to a tuple of
@@ -22,8 +22,12 @@ Axis = Union[None, int, Sequence[int]]
 SUM = defop("sum", doc="sum over axes")
 
 
-def normalize_axis(op: str, axis: Axis, ndim: int) -> Optional[Tuple[int, ...]]:
-    """``axis`` as a sorted tuple of non-negative ints (None stays None); errors name ``op``."""
+def normalize_axis(op: str, axis: Axis, ndim: int,
+                   shape: Optional[Tuple[int, ...]] = None) -> Optional[Tuple[int, ...]]:
+    """``axis`` as a sorted tuple of non-negative ints (None stays None).
+
+    Errors name ``op`` (and ``shape``, the input's shape, when given).
+    """
     if axis is None:
         return None
     axes = (axis,) if isinstance(axis, int) or hasattr(axis, "__index__") else tuple(axis)
@@ -32,10 +36,10 @@ def normalize_axis(op: str, axis: Axis, ndim: int) -> Optional[Tuple[int, ...]]:
         a = int(a)
         if not -ndim <= a < _builtin_max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
             raise OpError(op, f"axis {a} is out of range for a tensor of {ndim} dimension(s); "
-                          f"expected -{ndim} <= axis < {ndim}")
+                          f"expected -{ndim} <= axis < {ndim}", shapes=() if shape is None else (shape,))
         a = a % ndim if ndim else 0
         if a in out:
-            raise OpError(op, f"axis {a} repeated in {axis!r}")
+            raise OpError(op, f"axis {a} repeated in {axis!r}", shapes=() if shape is None else (shape,))
         out.append(a)
     return tuple(sorted(out))
 
@@ -62,7 +66,7 @@ def _sum_bwd(node, out, g):
 
 def sum(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Sum of elements over ``axis``. Shape: (...) -> reduced shape."""
-    return unary(SUM, _sum_bwd, x, axis=normalize_axis("sum", axis, x.ndim), keepdims=bool(keepdims))
+    return unary(SUM, _sum_bwd, x, axis=normalize_axis("sum", axis, x.ndim, x.shape), keepdims=bool(keepdims))
 
 
 def unbroadcast(g: Tensor, shape: Tuple[int, ...]) -> Tensor:
@@ -97,8 +101,10 @@ NORM = defop("norm", doc="vector norm over axes (ord 1, 2 or inf)")
 
 def _logsumexp_composite(K, x, axis=None, keepdims=False):
     """logsumexp from max/subtract/exp/sum/log kernels: the worked example of a composite."""
-    m = K.max(x, axis=axis, keepdims=True)
-    m = K.where(K.isfinite(m), m, K.multiply(m, 0))
+    # max has no identity: an empty reduction uses a shift of 0 (the result is then log(0) = -inf)
+    m = K.sum(x, axis=axis, keepdims=True) if x.size == 0 else K.max(x, axis=axis, keepdims=True)
+    # an infinite maximum (all -inf, or some +inf) is not subtracted: inf - inf would give NaN
+    m = K.astype(K.where(K.isfinite(m), m, 0), x.dtype)
     s = K.log(K.sum(K.exp(K.subtract(x, m)), axis=axis, keepdims=True))
     out = K.add(s, m)
     if keepdims:
@@ -119,7 +125,7 @@ def _count(shape: Tuple[int, ...], axes: Optional[Tuple[int, ...]]) -> int:
 
 
 def _reduce(op, bwd, name: str, x: Tensor, axis: Axis, keepdims: bool, **extra: Any) -> Tensor:
-    return unary(op, bwd, x, axis=normalize_axis(name, axis, x.ndim), keepdims=bool(keepdims), **extra)
+    return unary(op, bwd, x, axis=normalize_axis(name, axis, x.ndim, x.shape), keepdims=bool(keepdims), **extra)
 
 
 def _mean_bwd(node, out, g):
@@ -150,34 +156,35 @@ def _extremum_bwd(node, out, g):
 
 
 def _check_nonempty(name: str, x: Tensor, axes: Optional[Tuple[int, ...]]) -> None:
-    if _count(x.shape, axes) == 0 and (x.size == 0):
+    if _count(x.shape, axes) == 0:
         raise OpError(name, "zero-size reduction has no identity; expected a non-empty reduced axis",
                       shapes=(x.shape,))
 
 
 def max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Maximum over ``axis``. Gradient is shared equally among tied maxima. Empty input is an OpError."""
-    axes = normalize_axis("max", axis, x.ndim)
+    axes = normalize_axis("max", axis, x.ndim, x.shape)
     _check_nonempty("max", x, axes)
     return unary(MAX, _extremum_bwd, x, axis=axes, keepdims=bool(keepdims))
 
 
 def min(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Minimum over ``axis``. Gradient is shared equally among tied minima. Empty input is an OpError."""
-    axes = normalize_axis("min", axis, x.ndim)
+    axes = normalize_axis("min", axis, x.ndim, x.shape)
     _check_nonempty("min", x, axes)
     return unary(MIN, _extremum_bwd, x, axis=axes, keepdims=bool(keepdims))
 
 
 def _prod_bwd(node, out, g):
     """d prod / d x_i = product of the other elements, exact also where inputs are zero."""
+    from ..creation import ones_like
     from .elementwise import astype, divide, equal, multiply, where
 
     x = node.parents[0]
     a = node.saved
     axes = a["axis"]
     is_zero = equal(x, 0)
-    x_nz = where(is_zero, 1, x)
+    x_nz = where(is_zero, ones_like(x), x)
     prod_nz = _restore_reduced(prod(x_nz, axis=axes, keepdims=True), x.shape, axes, True)
     zeros = _restore_reduced(sum(astype(is_zero, "int64"), axis=axes, keepdims=True), x.shape, axes, True)
     none_zero = divide(prod_nz, x_nz)
@@ -194,9 +201,10 @@ def prod(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
 def _arg(op, name: str, x: Tensor, axis: Optional[int], keepdims: bool) -> Tensor:
     if axis is not None and not isinstance(axis, int) and not hasattr(axis, "__index__"):
         raise OpError(name, f"axis must be None or an int, got {axis!r}", shapes=(x.shape,))
-    axes = normalize_axis(name, axis, x.ndim)
-    if x.size == 0:
-        raise OpError(name, "attempt to get the index of an extremum of an empty tensor", shapes=(x.shape,))
+    axes = normalize_axis(name, axis, x.ndim, x.shape)
+    if _count(x.shape, axes) == 0:
+        raise OpError(name, "attempt to get the index of an extremum of an empty sequence; expected a "
+                      "non-empty reduced axis", shapes=(x.shape,))
     return unary(op, None, x, axis=None if axes is None else axes[0], keepdims=bool(keepdims))
 
 
@@ -272,7 +280,7 @@ def cumsum(x: Tensor, axis: Optional[int] = None, reverse: bool = False) -> Tens
         from .shape import reshape
 
         return _cumsum(reshape(x, (-1,)), 0, bool(reverse))
-    axes = normalize_axis("cumsum", axis, x.ndim)
+    axes = normalize_axis("cumsum", axis, x.ndim, x.shape)
     if x.ndim == 0:
         from .shape import reshape
 
@@ -300,7 +308,9 @@ def _norm_bwd(node, out, g):
     ord_ = a["ord"]
     if ord_ == 2:
         zero = equal(full, 0)
-        return (where(zero, multiply(x, 0), divide(multiply(gfull, x), where(zero, 1, full))),)
+        from ..creation import ones_like, zeros_like
+
+        return (where(zero, zeros_like(x), divide(multiply(gfull, x), where(zero, ones_like(full), full))),)
     if ord_ == 1:
         return (multiply(gfull, sign(x)),)
     # inf: like max(|x|), shared among ties

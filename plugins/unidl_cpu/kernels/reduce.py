@@ -60,14 +60,18 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         return asarray(xp.any(x, axis=axis, keepdims=keepdims))
 
     def norm(x, axis=None, keepdims=False, ord=2):
+        if x.dtype.kind not in "fc":  # as numpy.linalg.norm: integer and bool inputs give float64
+            x = x.astype(xp.float64)
         a = xp.abs(x)
         if ord == 1:
             r = xp.sum(a, axis=axis, keepdims=keepdims)
         elif ord == 2:
             r = xp.sqrt(xp.sum(a * a, axis=axis, keepdims=keepdims))
+        elif a.size == 0 or (axis is not None and any(x.shape[i] == 0 for i in axis)):
+            # the inf-norm of an empty vector is 0 (max of |x| has no identity; 0 is its lower bound)
+            r = xp.sum(a, axis=axis, keepdims=keepdims)
         else:
-            r = xp.max(a, axis=axis, keepdims=keepdims) if a.size else xp.zeros(
-                () if not keepdims else (1,) * x.ndim, x.dtype)
+            r = xp.max(a, axis=axis, keepdims=keepdims)
         return asarray(r)
 
     return {"sum": sum_, "mean": mean, "max": max_, "min": min_, "prod": prod, "argmax": argmax,

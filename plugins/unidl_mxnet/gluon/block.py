@@ -131,6 +131,66 @@ class Block:
         """Initialize all parameters (``mx.init.Uniform()`` unless ``init`` is given)."""
         self.collect_params().initialize(init, ctx, verbose, force_reinit)
 
+    def _collect_params_with_prefix(self, prefix: str = "") -> "OrderedDict[str, Parameter]":
+        """Parameters by structural name (``0.weight``, ``encoder.1.gamma``), as ``save_parameters`` names them."""
+        if prefix:
+            prefix += "."
+        out: "OrderedDict[str, Parameter]" = OrderedDict((prefix + k, v) for k, v in self._reg_params.items())
+        for name, child in self._children.items():
+            out.update(child._collect_params_with_prefix(prefix + name))
+        return out
+
+    def save_parameters(self, filename: str, deduplicate: bool = False) -> None:
+        """Write the parameters under their structural names in MXNet's ``.params`` format (atomically)."""
+        from ..ndarray.utils import save
+
+        params = self._collect_params_with_prefix()
+        if deduplicate:
+            seen: Dict[int, str] = {}
+            params = OrderedDict((k, v) for k, v in params.items() if seen.setdefault(id(v), k) == k)
+        save(filename, {k: v.data() for k, v in params.items()})
+
+    def load_parameters(self, filename: str, ctx: Any = None, allow_missing: bool = False,
+                        ignore_extra: bool = False, cast_dtype: bool = False, dtype_source: str = "current") -> None:
+        """Load a ``.params`` file: structural names (``save_parameters``), or, when no name contains '.',
+        the legacy prefix names (``save_params``); ``arg:``/``aux:`` prefixes of ``export`` are accepted."""
+        from ..ndarray.utils import load
+
+        loaded = load(filename, ctx)
+        if not isinstance(loaded, dict):
+            raise MXNetError(f"{filename}: the file holds an unnamed list of arrays, not parameters")
+        loaded = {k[4:] if k.startswith(("arg:", "aux:")) else k: v for k, v in loaded.items()}
+        if loaded and not any("." in k for k in loaded):
+            params = OrderedDict((p.name, p) for p in self.collect_params().values())
+            loaded = {self.prefix + k if not k.startswith(self.prefix) else k: v for k, v in loaded.items()}
+        else:
+            params = self._collect_params_with_prefix()
+        if not allow_missing:
+            for name in params:
+                if name not in loaded:
+                    raise MXNetError(
+                        f"Parameter '{name}' is missing in file '{filename}', which contains parameters: "
+                        f"{_brief(loaded)}. Set allow_missing=True to ignore missing parameters.")
+        for name, value in loaded.items():
+            if name not in params:
+                if ignore_extra:
+                    continue
+                raise MXNetError(
+                    f"Parameter '{name}' loaded from file '{filename}' is not present in ParameterDict, which "
+                    f"contains parameters {_brief(params)}. Set ignore_extra=True to ignore.")
+            p = params[name]
+            if p.shape is not None and (len(p.shape) != len(value.shape)
+                                        or any(o not in (0, n) for o, n in zip(p.shape, value.shape))):
+                raise MXNetError(f"Failed loading Parameter '{p.name}' from saved params: shape incompatible "
+                                 f"expected {p.shape} vs saved {value.shape}")
+            if cast_dtype and dtype_source == "current":
+                value = value.astype(p.dtype)
+            elif cast_dtype:
+                p.cast(value.dtype)
+            if p._t is None and p._deferred is None:
+                p.initialize(ctx=ctx)  # allocate (the values are overwritten just below)
+            p.set_data(value)
+
     def hybridize(self, active: bool = True, **kwargs: Any) -> None:
         """Accepted for compatibility; blocks run imperatively with identical results."""
         for c in self._children.values():
@@ -150,6 +210,11 @@ class Block:
 
     def forward(self, *args: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must implement forward")
+
+
+def _brief(names: Any) -> str:
+    keys = list(names)
+    return ", ".join(keys[:10]) + (f", ... ({len(keys)} in all)" if len(keys) > 10 else "")
 
 
 class HybridBlock(Block):

@@ -7,9 +7,10 @@ from .ops import *  # noqa: F401,F403
 from .ops import (add, divide, equal, greater, greater_equal, lesser, lesser_equal, modulo, multiply,
                   negative, not_equal, power, subtract)
 from .. import random  # noqa: F401  (mx.nd.random)
+from .utils import load, save
 from ..base import MXNetError
 
-__all__ = ["NDArray", "MXNetError", "random", "wrap", "infer_reshape"] + [
+__all__ = ["NDArray", "MXNetError", "random", "wrap", "infer_reshape", "save", "load"] + [
     n for n in dir(_ops) if not n.startswith("_") and callable(getattr(_ops, n)) and n not in (
         "Any", "List", "Optional", "Sequence", "Union", "Number", "Context", "current_context", "from_any")]
 

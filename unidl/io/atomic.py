@@ -1,0 +1,30 @@
+"""Atomic file writes: write a temporary file beside the target, then rename it into place."""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Union
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def write_bytes_atomic(path: PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see either the old file or the whole new one.
+
+    On any failure the temporary file is removed and nothing at ``path`` changes.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".unidl-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
