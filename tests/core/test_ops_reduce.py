@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import unidl
 from unidl import ops
@@ -232,12 +233,24 @@ def test_tensor_methods():
 # -- gradients ---------------------------------------------------------------------------------------
 
 @st.composite
-def small_case(draw):
+def small_case(draw, values=None):
     shp = draw(shapes(min_dims=1, max_dims=3, min_side=1, max_side=3))
-    a = draw(arrays(np.float64, shp, -2, 2))
+    a = draw(arrays(np.float64, shp, -2, 2)) if values is None else draw(
+        hnp.arrays(np.float64, shp, elements=st.sampled_from(values)))
     nd = len(shp)
-    axis = None if draw(st.booleans()) else draw(st.integers(-nd, nd - 1))
+    r = draw(st.integers(0, 2))
+    if r == 0:
+        axis = None
+    elif r == 1:
+        axis = draw(st.integers(-nd, nd - 1))
+    else:
+        axis = tuple(draw(st.lists(st.integers(-nd, nd - 1), min_size=1, max_size=nd, unique_by=lambda i: i % nd)))
     return a, axis, draw(st.booleans())
+
+
+def _distinct(a):
+    """``a`` with no two entries equal (nor equal in magnitude): no ties for max/min/inf-norm."""
+    return a + (np.arange(a.size).reshape(a.shape) + 1) * 1e-2 * np.where(a >= 0, 1, -1)
 
 
 @pytest.mark.parametrize("name", ["sum", "mean", "var", "logsumexp"])
@@ -248,14 +261,23 @@ def test_smooth_gradients(name, case):
     assert_grad_close(lambda t: getattr(ops, name)(t, axis=axis, keepdims=keep), a, rtol=1e-5, atol=1e-6)
 
 
-@given(case=small_case())
+@given(case=small_case(), ddof=st.integers(0, 1))
 @settings(max_examples=10)
-def test_std_prod_gradients(case):
+def test_std_var_ddof_gradients(case, ddof):
     a, axis, keep = case
-    a = np.where(np.abs(a) < 0.1, 0.5, a)
+    a = _distinct(a)
+    assume(_reduced_size(a, axis) > ddof)
     assume(np.all(np.std(a, axis=axis) > 1e-2))
-    assert_grad_close(lambda t: ops.std(t, axis=axis, keepdims=keep), a, rtol=1e-5, atol=1e-6)
-    assert_grad_close(lambda t: ops.prod(t, axis=axis, keepdims=keep), a, rtol=1e-5, atol=1e-6)
+    assert_grad_close(lambda t: ops.std(t, axis=axis, keepdims=keep, ddof=ddof), a, rtol=1e-5, atol=1e-6)
+    assert_grad_close(lambda t: ops.var(t, axis=axis, keepdims=keep, ddof=ddof), a, rtol=1e-5, atol=1e-6)
+
+
+@given(case=small_case(values=[-2.0, -1.0, -0.5, 0.0, 0.0, 0.5, 1.5, 2.0]))
+@settings(max_examples=15)
+def test_prod_gradient_with_and_without_zeros(case):
+    # prod is linear in each entry, so central differences are exact even at zeros
+    a, axis, keep = case
+    assert_grad_close(lambda t: ops.prod(t, axis=axis, keepdims=keep), a, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["max", "min"])
@@ -263,16 +285,17 @@ def test_std_prod_gradients(case):
 @settings(max_examples=10)
 def test_max_min_gradients_without_ties(name, case):
     a, axis, keep = case
-    a = a + np.arange(a.size).reshape(a.shape) * 1e-3  # distinct values: no ties
-    assert_grad_close(lambda t: getattr(ops, name)(t, axis=axis, keepdims=keep), a, rtol=1e-5, atol=1e-6)
+    assert_grad_close(lambda t: getattr(ops, name)(t, axis=axis, keepdims=keep), _distinct(a), rtol=1e-5, atol=1e-6)
 
 
-def test_max_gradient_is_shared_among_ties():
-    x = unidl.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]], requires_grad=True)
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_gradient_is_shared_among_ties(name):
+    a = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
+    x = unidl.tensor(a if name == "max" else -a, requires_grad=True)
     with unidl.record():
-        y = ops.max(x, axis=1)
-    y.backward()
-    np.testing.assert_allclose(x.grad.numpy(), [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+        y = getattr(ops, name)(x, axis=1)
+    y.backward(unidl.tensor([1.0, 6.0]))
+    np.testing.assert_allclose(x.grad.numpy(), [[0, 0.5, 0.5], [2, 2, 2]])
 
 
 def test_prod_gradient_with_zeros():
@@ -285,22 +308,38 @@ def test_prod_gradient_with_zeros():
     np.testing.assert_allclose(x.grad.numpy(), want)
 
 
-def test_cumsum_and_norm_gradients():
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((3, 4))
-    for rev in (False, True):
-        assert_grad_close(lambda t: ops.cumsum(t, 1, reverse=rev), a)
+@given(data=st.data(), rev=st.booleans())
+@settings(max_examples=10)
+def test_cumsum_gradient(data, rev):
+    a = data.draw(arrays(np.float64, shapes(min_dims=1, max_dims=3, min_side=1, max_side=3), -2, 2))
+    axis = data.draw(st.integers(-a.ndim, a.ndim - 1))
+    assert_grad_close(lambda t: ops.cumsum(t, axis, reverse=rev), a)
     assert_grad_close(lambda t: ops.cumsum(t), a)
-    for o in (1, 2, np.inf):
-        assert_grad_close(lambda t: ops.norm(t, o, axis=1), a)
-    x = unidl.zeros(3, dtype="float64").requires_grad_()
+
+
+@pytest.mark.parametrize("ord_", [1, 2, np.inf])
+@given(case=small_case())
+@settings(max_examples=10)
+def test_norm_gradients(ord_, case):
+    a, axis, keep = case
+    a = _distinct(np.where(np.abs(a) < 0.05, 0.5, a))  # away from the kinks of |x| and from ties
+    assert_grad_close(lambda t: ops.norm(t, ord_, axis=axis, keepdims=keep), a, rtol=1e-5, atol=1e-6)
+
+
+def test_norm2_gradient_at_zero_is_zero():
+    x = unidl.tensor(np.zeros((2, 3)), requires_grad=True)
     with unidl.record():
-        y = ops.norm(x)
+        y = ops.norm(x, 2, axis=1)
     y.backward()
     np.testing.assert_array_equal(x.grad.numpy(), 0)
+    assert not np.any(np.isnan(x.grad.numpy()))
 
 
-def test_second_order():
-    a = np.random.default_rng(1).standard_normal((2, 3))
-    for fn in (lambda t: ops.logsumexp(t, 1), lambda t: ops.var(t, 0), lambda t: ops.mean(ops.multiply(t, t))):
-        assert_grad_close(grad_norm_fn(fn), a, rtol=1e-4, atol=1e-6)
+@pytest.mark.parametrize("fn", [
+    lambda t: ops.logsumexp(t, 1), lambda t: ops.var(t, 0, ddof=1), lambda t: ops.std(t, -1),
+    lambda t: ops.mean(ops.multiply(t, t)), lambda t: ops.prod(t, 1), lambda t: ops.norm(t, 2, axis=0),
+    lambda t: ops.max(ops.multiply(t, t), axis=1), lambda t: ops.cumsum(ops.multiply(t, t), 1, reverse=True),
+])
+def test_second_order(fn):
+    a = np.array([[0.3, -1.2, 0.8], [1.5, 0.1, -0.7]])
+    assert_grad_close(grad_norm_fn(fn), a, rtol=1e-4, atol=1e-6)
