@@ -343,3 +343,125 @@ def test_norm2_gradient_at_zero_is_zero():
 def test_second_order(fn):
     a = np.array([[0.3, -1.2, 0.8], [1.5, 0.1, -0.7]])
     assert_grad_close(grad_norm_fn(fn), a, rtol=1e-4, atol=1e-6)
+
+
+def _hessian_vector_fn(fn, seed=5):
+    """``x -> sum(grad(sum(fn(x) * w)) * v)``: its gradient is the Hessian times ``v``, which is
+    non-zero at inputs where the gradient itself is 0 (unlike the gradient's squared norm)."""
+    def h(t):
+        t.requires_grad = True
+        rng = np.random.default_rng(seed)
+        with unidl.record():
+            y = fn(t)
+            w = unidl.tensor(rng.standard_normal(y.shape))
+            (gx,) = unidl.autograd.grad(ops.sum(ops.multiply(y, w)), [t], create_graph=True)
+        return ops.sum(ops.multiply(gx, unidl.tensor(rng.standard_normal(t.shape))))
+
+    return h
+
+
+@pytest.mark.parametrize("a", [
+    np.array([[0.0, 1.5, -2.0, 0.7], [0.0, 0.0, 1.3, -0.4], [2.0, 0.0, 0.0, -1.0]]),
+    np.array([[0.3, -1.2, 0.0], [1.5, 0.1, -0.7]]),
+    np.array([[0.3, 0.0, 0.0], [1.5, 0.1, -0.7]]),
+])
+def test_prod_second_order_with_zeros(a):
+    # the Hessian of prod is exact with up to two zeros per reduced group (row 3 of the first case
+    # has three: its Hessian is 0, also exact)
+    assert_grad_close(_hessian_vector_fn(lambda t: ops.prod(t, axis=1)), a, rtol=1e-5, atol=1e-6)
+    assert_grad_close(_hessian_vector_fn(lambda t: ops.prod(t, axis=0, keepdims=True)), a, rtol=1e-5, atol=1e-6)
+
+
+@st.composite
+def small_case_tuple_axis(draw):
+    shp = draw(shapes(min_dims=2, max_dims=3, min_side=1, max_side=3))
+    nd = len(shp)
+    a = draw(arrays(np.float64, shp, -2, 2))
+    axis = tuple(draw(st.lists(st.integers(-nd, nd - 1), min_size=1, max_size=nd, unique_by=lambda i: i % nd)))
+    return a, axis, draw(st.booleans())
+
+
+@given(case=small_case_tuple_axis(), ddof=st.integers(0, 1))
+@settings(max_examples=10)
+def test_gradients_over_tuple_axes(case, ddof):
+    a, axis, keep = case
+    a = np.where(np.abs(a) < 0.1, 0.5, a)  # away from the kinks of |x| (norms) at 0
+    a = a + np.arange(a.size).reshape(a.shape) * 1e-3  # distinct values: no ties for max/min/norm-inf
+    assume(_reduced_size(a, axis) > ddof)
+    for fn in (lambda t: ops.mean(t, axis, keep), lambda t: ops.logsumexp(t, axis, keep),
+               lambda t: ops.max(t, axis, keep), lambda t: ops.min(t, axis, keep),
+               lambda t: ops.var(t, axis, keep, ddof=ddof), lambda t: ops.norm(t, 1, axis, keep),
+               lambda t: ops.norm(t, 2, axis, keep), lambda t: ops.norm(t, np.inf, axis, keep)):
+        assert_grad_close(fn, a, rtol=1e-5, atol=1e-6)
+    if np.all(np.std(a, axis=axis) > 1e-2):
+        assert_grad_close(lambda t: ops.std(t, axis, keep, ddof=ddof), a, rtol=1e-5, atol=1e-6)
+
+
+def test_min_gradient_is_shared_among_ties():
+    x = unidl.tensor([[1.0, 1.0, 3.0, 1.0], [0.5, 2.0, 2.0, 4.0]], requires_grad=True)
+    with unidl.record():
+        y = ops.min(x, axis=-1, keepdims=True)
+    y.backward(unidl.tensor([[3.0], [2.0]]))
+    np.testing.assert_allclose(x.grad.numpy(), [[1, 1, 0, 1], [2, 0, 0, 0]])
+    x = unidl.tensor([2.0, 5.0, 5.0], requires_grad=True)  # full reduction
+    with unidl.record():
+        y = ops.max(x)
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0, 0.5, 0.5])
+
+
+@pytest.mark.parametrize("axis", [None, 0, -1, (0, 1)])
+def test_prod_gradient_with_zeros_by_finite_differences(axis):
+    # prod is linear in each input, so central differences are exact also at zeros
+    a = np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 4.0], [1.0, -2.0, 0.5]])
+    assert_grad_close(lambda t: ops.prod(t, axis=axis), a)
+    assert_grad_close(lambda t: ops.prod(t, axis=axis, keepdims=True), np.array([[0.0, 1.5], [2.0, -1.0]]))
+    # second order: the gradient is a polynomial, so its finite differences are exact too
+    assert_grad_close(grad_norm_fn(lambda t: ops.prod(t, axis=axis)), a, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_norm_gradient_at_zero_is_zero(dt):
+    x = unidl.tensor(np.array([[0.0, 0.0], [3.0, 4.0]], dt), requires_grad=True)
+    with unidl.record():
+        y = ops.norm(x, axis=1)
+    y.backward()
+    assert x.grad.dtype == dt
+    np.testing.assert_allclose(x.grad.numpy(), [[0, 0], [0.6, 0.8]], rtol=1e-6)
+
+
+def test_cumsum_gradient_is_reversed_cumsum():
+    x = unidl.tensor(np.ones((2, 3)), requires_grad=True)
+    with unidl.record():
+        y = ops.cumsum(x, -1)
+    g = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    y.backward(unidl.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), np.flip(np.cumsum(np.flip(g, 1), 1), 1))
+
+
+def test_logsumexp_gradient_is_softmax():
+    a = np.array([[1000.0, 1000.0, 999.0], [-5.0, 0.0, 2.0]])
+    x = unidl.tensor(a, requires_grad=True)
+    with unidl.record():
+        y = ops.logsumexp(x, axis=1)
+    y.backward()
+    e = np.exp(a - a.max(1, keepdims=True))
+    np.testing.assert_allclose(x.grad.numpy(), e / e.sum(1, keepdims=True), rtol=1e-12)
+
+
+def test_second_order_of_prod_std_norm_max():
+    rng = np.random.default_rng(2)
+    a = rng.uniform(0.5, 2.0, (2, 3)) * np.sign(rng.standard_normal((2, 3)))
+    for fn in (lambda t: ops.prod(t, 1), lambda t: ops.std(t, -1, ddof=1), lambda t: ops.norm(t, 2, axis=1),
+               lambda t: ops.max(ops.multiply(t, t), 0), lambda t: ops.cumsum(ops.multiply(t, t), 1)):
+        assert_grad_close(grad_norm_fn(fn), a, rtol=1e-4, atol=1e-6)
+
+
+def test_size_one_and_size_zero_gradients():
+    assert_grad_close(lambda t: ops.var(t, axis=0, keepdims=True), np.array([[1.5, -0.5]]))
+    assert_grad_close(lambda t: ops.max(t, axis=-1), np.array([[0.3], [-1.2]]))
+    x = unidl.tensor(np.zeros((0, 3)), requires_grad=True)
+    with unidl.record():
+        y = ops.sum(x, axis=0)
+    y.backward()
+    assert x.grad.shape == (0, 3)

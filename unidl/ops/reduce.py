@@ -176,20 +176,33 @@ def min(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa
 
 
 def _prod_bwd(node, out, g):
-    """d prod / d x_i = product of the other elements, exact also where inputs are zero."""
-    from ..creation import ones_like
-    from .elementwise import astype, divide, equal, multiply, where
+    """d prod / d x_i = product of the other elements, exact also where inputs are zero.
+
+    Written as ``prod(x_nz) / x_nz_i * E_i`` where ``x_nz`` is ``x`` with zeros replaced by 1 and
+    ``E_i`` is the product of the *other* zero entries, kept as an expression in those entries (not
+    the constant 0) so the second derivative is also exact; with three or more zeros in a group the
+    third derivative is not.
+    """
+    from ..creation import ones_like, zeros_like
+    from .elementwise import astype, divide, equal, multiply, subtract, where
 
     x = node.parents[0]
     a = node.saved
     axes = a["axis"]
+
+    def full(t: Tensor) -> Tensor:
+        return _restore_reduced(t, x.shape, axes, True)
+
+    one, zero = ones_like(x), zeros_like(x)
     is_zero = equal(x, 0)
-    x_nz = where(is_zero, ones_like(x), x)
-    prod_nz = _restore_reduced(prod(x_nz, axis=axes, keepdims=True), x.shape, axes, True)
-    zeros = _restore_reduced(sum(astype(is_zero, "int64"), axis=axes, keepdims=True), x.shape, axes, True)
-    none_zero = divide(prod_nz, x_nz)
-    one_zero = where(is_zero, prod_nz, multiply(prod_nz, 0))
-    local = where(equal(zeros, 0), none_zero, where(equal(zeros, 1), one_zero, multiply(prod_nz, 0)))
+    x_nz = where(is_zero, one, x)
+    base = divide(full(prod(x_nz, axis=axes, keepdims=True)), x_nz)
+    n_zeros = full(sum(astype(is_zero, x.dtype), axis=axes, keepdims=True))
+    # with exactly two zeros, the other zero entry is (sum of the zero entries) - x_i
+    other_zero = subtract(full(sum(where(is_zero, x, zero), axis=axes, keepdims=True)), x)
+    e_at_zero = where(equal(n_zeros, 1), one, where(equal(n_zeros, 2), other_zero, zero))
+    e_elsewhere = full(prod(where(is_zero, x, one), axis=axes, keepdims=True))
+    local = multiply(base, where(is_zero, e_at_zero, e_elsewhere))
     return (multiply(_restore_reduced(g, x.shape, axes, a["keepdims"]), local),)
 
 
@@ -326,7 +339,8 @@ def _norm_bwd(node, out, g):
 def norm(x: Tensor, ord: Any = 2, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A002
     """Vector norm over ``axis`` (all elements when None): ``ord`` 1, 2 or ``inf``.
 
-    The ord-2 gradient at a zero vector is defined as 0.
+    Shape: (...) -> reduced shape; integer/bool inputs give float64 (as ``numpy.linalg.norm``).
+    The ord-2 gradient at a zero vector is defined as 0; the inf-norm of an empty vector is 0.
     """
     if ord not in (1, 2, float("inf")):
         raise OpError("norm", f"ord must be 1, 2 or inf, got {ord!r}", shapes=(x.shape,))
