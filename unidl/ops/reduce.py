@@ -44,6 +44,13 @@ def normalize_axis(op: str, axis: Axis, ndim: int,
     return tuple(sorted(out))
 
 
+
+def _axes_of(op: str, x: Any, axis: Axis) -> Optional[Tuple[int, ...]]:
+    """``normalize_axis`` for a reduction's input, refusing non-tensors with an OpError naming ``op``."""
+    if not isinstance(x, Tensor):
+        raise OpError(op, f"expected a unidl Tensor, got {type(x).__name__}")
+    return normalize_axis(op, axis, x.ndim, x.shape)
+
 def _restore_reduced(g: Tensor, in_shape: Tuple[int, ...], axes: Optional[Tuple[int, ...]],
                      keepdims: bool) -> Tensor:
     """Broadcast a reduction's gradient back to the input shape."""
@@ -66,7 +73,7 @@ def _sum_bwd(node, out, g):
 
 def sum(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Sum of elements over ``axis``. Shape: (...) -> reduced shape."""
-    return unary(SUM, _sum_bwd, x, axis=normalize_axis("sum", axis, x.ndim, x.shape), keepdims=bool(keepdims))
+    return unary(SUM, _sum_bwd, x, axis=_axes_of("sum", x, axis), keepdims=bool(keepdims))
 
 
 def unbroadcast(g: Tensor, shape: Tuple[int, ...]) -> Tensor:
@@ -125,7 +132,7 @@ def _count(shape: Tuple[int, ...], axes: Optional[Tuple[int, ...]]) -> int:
 
 
 def _reduce(op, bwd, name: str, x: Tensor, axis: Axis, keepdims: bool, **extra: Any) -> Tensor:
-    return unary(op, bwd, x, axis=normalize_axis(name, axis, x.ndim, x.shape), keepdims=bool(keepdims), **extra)
+    return unary(op, bwd, x, axis=_axes_of(name, x, axis), keepdims=bool(keepdims), **extra)
 
 
 def _mean_bwd(node, out, g):
@@ -163,14 +170,14 @@ def _check_nonempty(name: str, x: Tensor, axes: Optional[Tuple[int, ...]]) -> No
 
 def max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Maximum over ``axis``. Gradient is shared equally among tied maxima. Empty input is an OpError."""
-    axes = normalize_axis("max", axis, x.ndim, x.shape)
+    axes = _axes_of("max", x, axis)
     _check_nonempty("max", x, axes)
     return unary(MAX, _extremum_bwd, x, axis=axes, keepdims=bool(keepdims))
 
 
 def min(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Minimum over ``axis``. Gradient is shared equally among tied minima. Empty input is an OpError."""
-    axes = normalize_axis("min", axis, x.ndim, x.shape)
+    axes = _axes_of("min", x, axis)
     _check_nonempty("min", x, axes)
     return unary(MIN, _extremum_bwd, x, axis=axes, keepdims=bool(keepdims))
 
@@ -214,7 +221,7 @@ def prod(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
 def _arg(op, name: str, x: Tensor, axis: Optional[int], keepdims: bool) -> Tensor:
     if axis is not None and not isinstance(axis, int) and not hasattr(axis, "__index__"):
         raise OpError(name, f"axis must be None or an int, got {axis!r}", shapes=(x.shape,))
-    axes = normalize_axis(name, axis, x.ndim, x.shape)
+    axes = _axes_of(name, x, axis)
     if _count(x.shape, axes) == 0:
         raise OpError(name, "attempt to get the index of an extremum of an empty sequence; expected a "
                       "non-empty reduced axis", shapes=(x.shape,))
@@ -289,15 +296,11 @@ def _cumsum(x: Tensor, axis: int, reverse: bool) -> Tensor:
 
 def cumsum(x: Tensor, axis: Optional[int] = None, reverse: bool = False) -> Tensor:
     """Cumulative sum along ``axis`` (of the flattened tensor when None); ``reverse`` sums from the end."""
-    if axis is None:
-        from .shape import reshape
+    from .shape import reshape
 
+    axes = _axes_of("cumsum", x, axis)
+    if axis is None or x.ndim == 0:
         return _cumsum(reshape(x, (-1,)), 0, bool(reverse))
-    axes = normalize_axis("cumsum", axis, x.ndim, x.shape)
-    if x.ndim == 0:
-        from .shape import reshape
-
-        return _cumsum(reshape(x, (1,)), 0, bool(reverse))
     return _cumsum(x, axes[0], bool(reverse))
 
 

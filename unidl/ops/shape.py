@@ -52,6 +52,7 @@ def _reshape_bwd(node, out, g):
 
 def reshape(x: Tensor, shape: Any, *more: int) -> Tensor:
     """``x`` with a new shape of the same size; one entry may be -1. ``reshape(x, 2, 3)`` works too."""
+    _check_tensor("reshape", x)
     if more or isinstance(shape, int):
         shape = (shape,) + more
     shape = _resolve_shape("reshape", x.shape, shape)
@@ -68,6 +69,7 @@ def _broadcast_to_bwd(node, out, g):
 
 def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     """``x`` broadcast to ``shape`` (a read-only view on cpu)."""
+    _check_tensor("broadcast_to", x)
     shape = tuple(int(d) for d in shape)
     if shape == x.shape:
         return x
@@ -88,6 +90,7 @@ def _transpose_bwd(node, out, g):
 
 def transpose(x: Tensor, axes: Any = None, *more: int) -> Tensor:
     """Permute axes (reverse them when ``axes`` is None). ``transpose(x, 1, 0)`` works too."""
+    _check_tensor("transpose", x)
     nd = x.ndim
     if axes is None:
         axes = tuple(range(nd - 1, -1, -1))
