@@ -20,7 +20,7 @@ def numeric_grad(fn: Callable[..., Tensor], arrays: Sequence[np.ndarray], weight
                  eps: float = 1e-6, kwargs: Optional[dict] = None, wrt: Optional[Sequence[int]] = None) -> list:
     """Central differences of ``sum(fn(*arrays) * weight)`` w.r.t. each array in ``wrt`` (all by default)."""
     kwargs = kwargs or {}
-    arrays = [np.array(a, dtype=np.float64) for a in arrays]
+    arrays = [np.array(a, dtype=np.float64, order="C") for a in arrays]  # C order: reshape(-1) must be a view
     grads = []
     for i, a in enumerate(arrays):
         if wrt is not None and i not in wrt:

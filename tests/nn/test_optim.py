@@ -1,0 +1,624 @@
+"""unidl.nn.optim: update rules against their Keras 3 / MXNet 1.9 formulas written out in NumPy.
+
+Each reference below follows the framework's own operation order, with hyper-parameters rounded
+as the framework rounds them (Keras: Python float -> param dtype; MXNet fused ops: float32 field ->
+param dtype), so the comparison is exact (bitwise), several steps, float32 and float64.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import unidl
+from unidl import ops
+from unidl.errors import OpError
+from unidl.nn import optim as O
+from unidl.testing.strategies import arrays, shapes
+
+DTYPES = [np.float32, np.float64]
+SHAPE = (3, 4)
+STEPS = 4
+
+
+def _data(dtype, n_states, seed=0, positive_states=False):
+    rng = np.random.default_rng(seed)
+    p = rng.standard_normal(SHAPE).astype(dtype)
+    grads = [rng.standard_normal(SHAPE).astype(dtype) * 2 for _ in range(STEPS)]
+    states = [np.zeros(SHAPE, dtype) for _ in range(n_states)]
+    return p, grads, states
+
+
+def _tensors(p, states):
+    return unidl.tensor(p.copy()), [None if s is None else unidl.tensor(s.copy()) for s in states]
+
+
+def _check(fn, ref, dtype, n_states, states_none=(), **kw):
+    """Run ``fn`` (ours) and ``ref`` (NumPy formula) for STEPS steps; compare param and states exactly."""
+    p, grads, states = _data(dtype, n_states)
+    states = [None if i in states_none else s for i, s in enumerate(states)]
+    tp, ts = _tensors(p, states)
+    arrs = [tp.data] + [None if s is None else s.data for s in ts]
+    for t, g in enumerate(grads, start=1):
+        gt = unidl.tensor(g.copy())
+        out = fn(tp, gt, ts, t)
+        assert out is tp
+        ref(p, g, states, t)
+        np.testing.assert_array_equal(gt.numpy(), g)  # the gradient is never modified
+    assert tp.data is arrs[0]
+    np.testing.assert_array_equal(tp.numpy(), p)
+    assert tp.dtype == dtype
+    for s_ours, s_ref, a in zip(ts, states, arrs[1:]):
+        if s_ref is None:
+            assert s_ours is None
+            continue
+        assert s_ours.data is a
+        np.testing.assert_array_equal(s_ours.numpy(), s_ref)
+
+
+def TF(dtype):
+    T = np.dtype(dtype).type
+    return T, (lambda x: T(np.float32(x)))
+
+
+def _clip(x, c):
+    return np.clip(x, -c, c)
+
+
+# ---------------------------------------------------------------------------------------------
+# SGD
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("momentum,nesterov,wd", [(0.0, False, 0.0), (0.9, False, 0.0), (0.9, True, 0.0),
+                                                  (0.5, False, 0.01)])
+def test_sgd_keras(dtype, momentum, nesterov, wd):
+    T, _ = TF(dtype)
+    lr = 0.05
+
+    def ref(p, g, s, t):
+        p -= p * T(wd) * T(lr)  # Keras base optimizer weight decay
+        if s[0] is None:
+            p -= g * T(lr)
+            return
+        v = s[0]
+        v[...] = v * T(momentum) - g * T(lr)
+        if nesterov:
+            p += v * T(momentum) - g * T(lr)
+        else:
+            p += v
+
+    def fn(p, g, s, t):
+        return O.sgd(p, g, s[0], lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=wd)
+
+    _check(fn, ref, dtype, 1, states_none=(0,) if momentum == 0 else ())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", ["plain", "aggregated", "momentum", "nag"])
+@pytest.mark.parametrize("clip", [None, 0.5])
+def test_sgd_mxnet(dtype, case, clip):
+    T, F = TF(dtype)
+    lr, wd, rs, mom = 0.1, 0.01, 0.5, 0.9
+
+    def gp(g):
+        return _clip(F(rs) * g, F(clip)) if clip is not None else None
+
+    def ref(p, g, s, t):
+        c = gp(g)
+        lrg = F(lr) * c if clip is not None else (F(lr) * F(rs)) * g
+        if case == "plain":  # sgd_update
+            p[...] = (T(1) - F(lr) * F(wd)) * p - lrg
+        elif case == "aggregated":  # multi_sgd_update
+            p[...] = p + ((T(0) - (F(lr) * F(wd)) * p) - lrg)
+        elif case == "momentum":  # sgd_mom_update
+            v = s[0]
+            v[...] = (F(mom) * v - (F(lr) * F(wd)) * p) - lrg
+            p += v
+        else:  # nag_mom_update with out=weight
+            v = s[0]
+            gr = c if clip is not None else F(rs) * g
+            v *= F(mom)
+            p[...] = (p - v) + (F(mom) + T(1)) * (v - F(lr) * (gr + F(wd) * p))
+            v[...] = v - F(lr) * (gr + F(wd) * p)
+
+    def fn(p, g, s, t):
+        return O.sgd(p, g, s[0], lr=lr, momentum=mom if s[0] is not None else 0.0, nesterov=(case == "nag"),
+                     form="mxnet", weight_decay=wd, rescale_grad=rs, clip_gradient=clip,
+                     aggregated=(case == "aggregated"))
+
+    _check(fn, ref, dtype, 1, states_none=(0,) if case in ("plain", "aggregated") else ())
+
+
+# ---------------------------------------------------------------------------------------------
+# Adam / AdamW
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("wd", [0.0, 0.004])
+def test_adam_keras_and_adamw(dtype, amsgrad, wd):
+    T, _ = TF(dtype)
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-7
+
+    def ref(p, g, s, t):
+        m, v, vh = s
+        p -= p * T(wd) * T(lr)
+        alpha = T(lr) * np.sqrt(T(1) - T(b2) ** T(t)) / (T(1) - T(b1) ** T(t))
+        m += (g - m) * T(1 - b1)
+        v += (g * g - v) * T(1 - b2)
+        vv = v
+        if amsgrad:
+            vh[...] = np.maximum(vh, v)
+            vv = vh
+        p -= (m * alpha) / (np.sqrt(vv) + T(eps))
+
+    def fn(p, g, s, t):
+        if wd:
+            return O.adamw(p, g, *s, lr=lr, step=t, weight_decay=wd)
+        return O.adam(p, g, *s, lr=lr, step=t, beta1=b1, beta2=b2, epsilon=eps)
+
+    _check(fn, ref, dtype, 3, states_none=() if amsgrad else (2,))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("clip", [None, 0.3])
+def test_adam_mxnet(dtype, clip):
+    T, F = TF(dtype)
+    lr, b1, b2, eps, wd, rs = 0.01, 0.9, 0.999, 1e-8, 0.02, 0.25
+
+    def ref(p, g, s, t):
+        m, v = s
+        lr_t = F(lr * (math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)))
+        gr = g * F(rs) + p * F(wd)
+        if clip is not None:
+            gr = _clip(gr, F(clip))
+        m[...] = F(b1) * m + (T(1) - F(b1)) * gr
+        v[...] = F(b2) * v + (T(1) - F(b2)) * gr * gr
+        p[...] = p - lr_t * m / (np.sqrt(v) + F(eps))
+
+    def fn(p, g, s, t):
+        return O.adam(p, g, *s, lr=lr, step=t, beta1=b1, beta2=b2, epsilon=eps, form="mxnet", weight_decay=wd,
+                      rescale_grad=rs, clip_gradient=clip)
+
+    _check(fn, ref, dtype, 2)
+
+
+def test_adam_keras_and_mxnet_differ_only_in_rounding():
+    """Same math, different operation order: close, and (in float32) not bitwise equal."""
+    p, grads, _ = _data(np.float32, 0)
+    outs = []
+    for form in ("keras", "mxnet"):
+        tp = unidl.tensor(p.copy())
+        m, v, _ = O.create_state("adam", tp)
+        for t, g in enumerate(grads, 1):
+            O.adam(tp, unidl.tensor(g), m, v, lr=0.01, step=t, epsilon=1e-8, form=form)
+        outs.append(tp.numpy())
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-5, atol=1e-6)
+    assert not np.array_equal(outs[0], outs[1])
+
+
+# ---------------------------------------------------------------------------------------------
+# RMSprop
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("centered,momentum", [(False, 0.0), (True, 0.0), (False, 0.5), (True, 0.5)])
+def test_rmsprop_keras(dtype, centered, momentum):
+    T, _ = TF(dtype)
+    lr, rho, eps = 0.01, 0.9, 1e-7
+
+    def ref(p, g, s, t):
+        n, a, mb = s
+        n[...] = T(rho) * n + T(1 - rho) * (g * g)
+        if centered:
+            a[...] = T(rho) * a + T(1 - rho) * g
+            den = n - a * a + T(eps)
+        else:
+            den = n + T(eps)
+        inc = (T(lr) * g) / np.sqrt(den)
+        if momentum > 0:
+            mb[...] = T(momentum) * mb + inc
+            p -= mb
+        else:
+            p -= inc
+
+    def fn(p, g, s, t):
+        return O.rmsprop(p, g, *s, lr=lr, rho=rho, momentum=momentum, epsilon=eps)
+
+    none = tuple(i for i, used in ((1, centered), (2, momentum > 0)) if not used)
+    _check(fn, ref, dtype, 3, states_none=none)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("centered", [False, True])
+@pytest.mark.parametrize("clip,clip_w", [(None, None), (0.4, 1.2)])
+def test_rmsprop_mxnet(dtype, centered, clip, clip_w):
+    T, F = TF(dtype)
+    lr, g1, g2, eps, wd, rs = 0.01, 0.9, 0.8, 1e-8, 0.01, 0.5
+
+    def ref(p, g, s, t):
+        n, a, d = s
+        gr = F(rs) * g + F(wd) * p
+        if clip is not None:
+            gr = _clip(gr, F(clip))
+        if not centered:
+            n[...] = (T(1) - F(g1)) * (gr * gr) + F(g1) * n
+            p[...] = p - F(lr) * (gr / np.sqrt(n + F(eps)))
+        else:
+            n[...] = (T(1) - F(g1)) * gr * gr + F(g1) * n
+            a[...] = (T(1) - F(g1)) * gr + F(g1) * a
+            d[...] = F(g2) * d - (F(lr) * gr / np.sqrt(n - a * a + F(eps)))
+            p[...] = p + d
+        if clip_w is not None:
+            p[...] = _clip(p, F(clip_w))
+
+    def fn(p, g, s, t):
+        return O.rmsprop(p, g, *s, lr=lr, rho=g1, momentum=g2, epsilon=eps, form="mxnet", weight_decay=wd,
+                         rescale_grad=rs, clip_gradient=clip, clip_weights=clip_w)
+
+    _check(fn, ref, dtype, 3, states_none=() if centered else (1, 2))
+
+
+# ---------------------------------------------------------------------------------------------
+# Adagrad, Adadelta, Adamax, Nadam
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("form", ["keras", "mxnet"])
+def test_adagrad(dtype, form):
+    T, _ = TF(dtype)
+    lr, eps, wd, rs, clip = 0.1, 1e-7, 0.01, 0.5, 0.7
+
+    def ref(p, g, s, t):
+        acc = s[0]
+        if form == "keras":
+            acc += g * g
+            p -= (T(lr) * g) / np.sqrt(acc + T(eps))
+        else:
+            gr = _clip(g * T(rs), T(clip))
+            acc += gr * gr
+            p += (gr / np.sqrt(acc + T(eps)) + p * T(wd)) * T(-lr)
+
+    def fn(p, g, s, t):
+        if form == "keras":
+            return O.adagrad(p, g, s[0], lr=lr, epsilon=eps)
+        return O.adagrad(p, g, s[0], lr=lr, epsilon=eps, form="mxnet", weight_decay=wd, rescale_grad=rs,
+                         clip_gradient=clip)
+
+    _check(fn, ref, dtype, 1)
+
+
+def test_adagrad_initial_accumulator():
+    p = unidl.tensor(np.ones(3, np.float32))
+    (acc,) = O.create_state("adagrad", p, initial_accumulator_value=0.1)
+    np.testing.assert_array_equal(acc.numpy(), np.full(3, 0.1, np.float32))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("form", ["keras", "mxnet"])
+def test_adadelta(dtype, form):
+    T, _ = TF(dtype)
+    lr, rho, eps, wd, rs = 0.5, 0.95, 1e-6, 0.01, 0.5
+
+    def ref(p, g, s, t):
+        ag, ad = s
+        if form == "keras":
+            ag[...] = T(rho) * ag + T(1 - rho) * (g * g)
+            d = -((np.sqrt(ad + T(eps)) * g) / np.sqrt(ag + T(eps)))
+            ad[...] = T(rho) * ad + T(1 - rho) * (d * d)
+            p += T(lr) * d
+        else:
+            gr = g * T(rs)
+            ag[...] = ag * T(rho) + T(1 - rho) * gr * gr
+            d = np.sqrt(ad + T(eps)) / np.sqrt(ag + T(eps)) * gr
+            ad[...] = ad * T(rho) + T(1 - rho) * d * d
+            p -= d + T(wd) * p
+
+    def fn(p, g, s, t):
+        if form == "keras":
+            return O.adadelta(p, g, *s, lr=lr, rho=rho, epsilon=eps)
+        return O.adadelta(p, g, *s, rho=rho, epsilon=eps, form="mxnet", weight_decay=wd, rescale_grad=rs)
+
+    _check(fn, ref, dtype, 2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("form", ["keras", "mxnet"])
+def test_adamax(dtype, form):
+    T, _ = TF(dtype)
+    lr, b1, b2, eps, wd, rs, clip = 0.002, 0.9, 0.999, 1e-7, 0.01, 0.5, 0.8
+
+    def ref(p, g, s, t):
+        m, u = s
+        if form == "keras":
+            m += (g - m) * T(1 - b1)
+            u[...] = np.maximum(T(b2) * u, np.abs(g))
+            p -= (T(lr) * m) / ((T(1) - T(b1) ** T(t)) * (u + T(eps)))
+        else:
+            lr_t = lr / (1.0 - b1 ** t)
+            gr = _clip(g * T(rs) + T(wd) * p, T(clip))
+            m[...] = m * T(b1) + T(1.0 - b1) * gr
+            u[...] = np.maximum(T(b2) * u, np.abs(gr))
+            p -= T(lr_t) * m / u
+
+    def fn(p, g, s, t):
+        if form == "keras":
+            return O.adamax(p, g, *s, lr=lr, step=t, beta1=b1, beta2=b2, epsilon=eps)
+        return O.adamax(p, g, *s, lr=lr, step=t, beta1=b1, beta2=b2, form="mxnet", weight_decay=wd,
+                        rescale_grad=rs, clip_gradient=clip)
+
+    _check(fn, ref, dtype, 2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("form", ["keras", "mxnet"])
+def test_nadam(dtype, form):
+    T, _ = TF(dtype)
+    lr, b1, b2, eps, wd, rs, sd = 0.002, 0.9, 0.999, 1e-7, 0.01, 0.5, 0.004
+    cache = {"ours": 1.0, "ref": T(1.0) if form == "keras" else 1.0}
+
+    def ref(p, g, s, t):
+        m, v = s
+        if form == "keras":
+            U = cache["ref"] = T(cache["ref"] * T(b1)) * (T(1.0) - T(0.5) * T(0.96) ** T(t))
+            u_t = T(b1) * (T(1.0) - T(0.5) * (T(0.96) ** T(t)))
+            u_t1 = T(b1) * (T(1.0) - T(0.5) * (T(0.96) ** T(t + 1)))
+            m += (g - m) * (T(1) - T(b1))
+            v += (g * g - v) * (T(1) - T(b2))
+            m_hat = (u_t1 * m) / (T(1) - U * u_t1) + ((T(1) - u_t) * g) / (T(1) - U)
+            v_hat = v / (T(1) - T(b2) ** T(t))
+            p -= (m_hat * T(lr)) / (np.sqrt(v_hat) + T(eps))
+        else:
+            mt = b1 * (1.0 - 0.5 * (0.96 ** (t * sd)))
+            mt1 = b1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * sd)))
+            M = cache["ref"] = cache["ref"] * mt
+            gr = g * T(rs) + T(wd) * p
+            m[...] = m * T(b1) + T(1.0 - b1) * gr
+            v[...] = v * T(b2) + T(1.0 - b2) * gr * gr
+            m_bar = T(1.0 - mt) * (gr / T(1.0 - M)) + T(mt1) * (m / T(1.0 - M * mt1))
+            p -= T(lr) * m_bar / (np.sqrt(v / T(1.0 - b2 ** t)) + T(eps))
+
+    def fn(p, g, s, t):
+        cache["ours"] = O.nadam_momentum_cache(cache["ours"], b1, t, form=form, dtype=dtype, schedule_decay=sd)
+        if form == "keras":
+            return O.nadam(p, g, *s, lr=lr, step=t, momentum_cache=cache["ours"], beta1=b1, beta2=b2, epsilon=eps)
+        return O.nadam(p, g, *s, lr=lr, step=t, momentum_cache=cache["ours"], beta1=b1, beta2=b2, epsilon=eps,
+                       form="mxnet", weight_decay=wd, rescale_grad=rs, schedule_decay=sd)
+
+    _check(fn, ref, dtype, 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# FTRL, signSGD / Signum (MXNet only)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("clip", [None, 1.0])
+def test_ftrl(dtype, clip):
+    T, F = TF(dtype)
+    lr, l1, beta, wd, rs = 0.1, 0.05, 1.0, 0.01, 0.5
+
+    def ref(p, g, s, t):
+        z, n = s
+        gr = g * F(rs)
+        if clip is not None:
+            gr = _clip(gr, F(clip))
+        z += gr - (np.sqrt(n + gr * gr) - np.sqrt(n)) * p / F(lr)
+        n += gr * gr
+        p[...] = (np.sign(z) * F(l1) - z) / ((F(beta) + np.sqrt(n)) / F(lr) + F(wd)) * (np.abs(z) > F(l1))
+
+    def fn(p, g, s, t):
+        return O.ftrl(p, g, *s, lr=lr, lamda1=l1, beta=beta, weight_decay=wd, rescale_grad=rs, clip_gradient=clip)
+
+    _check(fn, ref, dtype, 2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("momentum,clip", [(0.0, None), (0.9, None), (0.9, 0.5)])
+def test_signum(dtype, momentum, clip):
+    T, F = TF(dtype)
+    lr, wd, wd_lh, rs = 0.01, 0.02, 0.03, 0.5
+
+    def ref(p, g, s, t):
+        if s[0] is None:
+            p[...] = (T(1) - F(lr) * F(wd)) * p - F(lr) * np.sign(g)
+            return
+        v = s[0]
+        gr = F(rs) * g
+        tail = (T(1) - F(momentum)) * _clip(gr, F(clip)) if clip is not None else \
+            (T(1) - F(momentum)) * F(rs) * g
+        v[...] = F(momentum) * v - (T(1) - F(momentum)) * F(wd) * p - tail
+        p[...] = (T(1) - F(lr) * F(wd_lh)) * p + F(lr) * np.sign(v)
+
+    def fn(p, g, s, t):
+        return O.signum(p, g, s[0], lr=lr, momentum=momentum, weight_decay=wd, wd_lh=wd_lh, rescale_grad=rs,
+                        clip_gradient=clip)
+
+    _check(fn, ref, dtype, 1, states_none=(0,) if momentum == 0 else ())
+
+
+# ---------------------------------------------------------------------------------------------
+# hypothesis: shapes (size 0/1) and values
+# ---------------------------------------------------------------------------------------------
+@given(shape=shapes(max_dims=3), dtype=st.sampled_from(DTYPES), data=st.data(),
+       lr=st.floats(1e-4, 1.0), mom=st.floats(0.0, 0.99))
+def test_sgd_momentum_property(shape, dtype, data, lr, mom):
+    T, F = TF(dtype)
+    p = data.draw(arrays(dtype, shape))
+    g = data.draw(arrays(dtype, shape))
+    for form in ("keras", "mxnet"):
+        tp, tm = unidl.tensor(p.copy()), unidl.tensor(np.zeros(shape, dtype))
+        O.sgd(tp, unidl.tensor(g), tm, lr=lr, momentum=mom, form=form)
+        if form == "keras":
+            v = np.zeros(shape, dtype) * T(mom) - g * T(lr)
+        else:
+            v = (F(mom) * np.zeros(shape, dtype) - (F(lr) * F(0.0)) * p) - (F(lr) * F(1.0)) * g
+        np.testing.assert_array_equal(tm.numpy(), v)
+        np.testing.assert_array_equal(tp.numpy(), p + v)
+
+
+@given(shape=shapes(max_dims=3), dtype=st.sampled_from(DTYPES), data=st.data())
+def test_adam_first_step_property(shape, dtype, data):
+    """Keras Adam's first step: m = (1-b1) g, v = (1-b2) g^2, p -= m*alpha / (sqrt(v)+eps)."""
+    T, _ = TF(dtype)
+    p = data.draw(arrays(dtype, shape))
+    g = data.draw(arrays(dtype, shape))
+    tp = unidl.tensor(p.copy())
+    m, v, _ = O.create_state("adam", tp)
+    O.adam(tp, unidl.tensor(g), m, v, lr=0.001, step=1)
+    em = g * T(1 - 0.9)  # m starts at 0: (g - m) * (1 - beta_1), Python 1 - beta_1 then cast
+    ev = (g * g) * T(1 - 0.999)
+    alpha = T(0.001) * np.sqrt(T(1) - T(0.999)) / (T(1) - T(0.9))
+    np.testing.assert_array_equal(m.numpy(), em)
+    np.testing.assert_array_equal(v.numpy(), ev)
+    np.testing.assert_array_equal(tp.numpy(), p - (em * alpha) / (np.sqrt(ev) + T(1e-7)))
+
+
+# ---------------------------------------------------------------------------------------------
+# in-place semantics, fallbacks, errors
+# ---------------------------------------------------------------------------------------------
+def test_in_place_identity_and_gradient_cast():
+    p = unidl.tensor(np.ones((2, 2), np.float32))
+    data = p.data
+    g = unidl.tensor(np.ones((2, 2), np.float64))  # Keras casts the gradient to the variable dtype
+    m, v, vh = O.create_state("adam", p, amsgrad=True)
+    ids = [id(m.data), id(v.data), id(vh.data)]
+    O.adam(p, g, m, v, vh, lr=0.1, step=1)
+    assert p.data is data and p.dtype == np.float32
+    assert [id(m.data), id(v.data), id(vh.data)] == ids
+    assert not np.array_equal(p.numpy(), np.ones((2, 2)))
+
+
+def test_functional_kernel_results_are_copied_back(monkeypatch):
+    """A kernel that returns new arrays (GPU-style or host fallback) still updates the tensors in place."""
+    op = unidl.kernels.OPS["sgd_update"]
+    orig = op.kernel("cpu")
+
+    def functional(p, g, mom, **kw):
+        p2, m2 = p.copy(), None if mom is None else mom.copy()
+        return orig(p2, g, m2, **kw)
+
+    monkeypatch.setitem(op.table, "cpu", functional)
+    p = unidl.tensor(np.ones(3, np.float32))
+    data = p.data
+    (mb,) = O.create_state("sgd", p, momentum=0.9)
+    O.sgd(p, unidl.tensor(np.ones(3, np.float32)), mb, lr=0.5, momentum=0.9)
+    assert p.data is data
+    np.testing.assert_array_equal(p.numpy(), np.full(3, 0.5, np.float32))
+    np.testing.assert_array_equal(mb.numpy(), np.full(3, -0.5, np.float32))
+
+
+def test_errors_name_the_op():
+    p = unidl.tensor(np.ones((2, 3), np.float32))
+    with pytest.raises(OpError, match="sgd_update.*shape"):
+        O.sgd(p, unidl.tensor(np.ones((3, 2), np.float32)), lr=0.1)
+    with pytest.raises(OpError, match="adam_update.*state 'v'"):
+        O.adam(p, p, ops.zeros_like(p), unidl.tensor(np.zeros(3, np.float32)), lr=0.1, step=1)
+    with pytest.raises(OpError, match="form"):
+        O.sgd(p, p, lr=0.1, form="torch")
+    with pytest.raises(OpError, match="keras"):
+        O.sgd(p, p, lr=0.1, clip_gradient=1.0)
+    with pytest.raises(OpError, match="step"):
+        O.adam(p, p, *O.create_state("adam", p)[:2], lr=0.1, step=0)
+    with pytest.raises(OpError, match="AMSGrad"):
+        O.adam(p, p, *O.create_state("adam", p, amsgrad=True), lr=0.1, step=1, form="mxnet")
+    with pytest.raises(OpError, match="floating"):
+        O.sgd(unidl.tensor(np.ones(2, np.int64)), unidl.tensor(np.ones(2, np.float32)), lr=0.1)
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        O.create_state("lion", p)
+
+
+# ---------------------------------------------------------------------------------------------
+# gradient transforms
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_clip_by_value_and_norm(dtype):
+    g = np.array([[3.0, -4.0], [0.5, 12.0]], dtype)
+    out = O.clip_by_value([unidl.tensor(g), None], 1.0)
+    np.testing.assert_array_equal(out[0].numpy(), np.clip(g, -1, 1))
+    assert out[1] is None
+    n = np.sqrt((g * g).sum())
+    got = O.clip_by_norm(unidl.tensor(g), 2.0).numpy()
+    np.testing.assert_allclose(got, g * 2.0 / max(n, 2.0), rtol=1e-6)
+    np.testing.assert_allclose(O.clip_by_norm(unidl.tensor(g), 100.0).numpy(), g, rtol=1e-6)  # no-op when small
+    z = np.zeros((2, 2), dtype)
+    np.testing.assert_array_equal(O.clip_by_norm(unidl.tensor(z), 1.0).numpy(), z)  # zero norm: no NaN
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_clip_by_global_norm(dtype):
+    a = np.array([3.0, 4.0], dtype)
+    b = np.array([[12.0]], dtype)
+    n = math.sqrt(9 + 16 + 144)  # 13
+    out = O.clip_by_global_norm([unidl.tensor(a), None, unidl.tensor(b)], 6.5)
+    np.testing.assert_allclose(out[0].numpy(), a * 6.5 / n, rtol=1e-6)
+    np.testing.assert_allclose(out[2].numpy(), b * 6.5 / n, rtol=1e-6)
+    assert out[1] is None
+    np.testing.assert_allclose(float(O.global_norm([unidl.tensor(a), unidl.tensor(b)]).item()), n, rtol=1e-6)
+    same = O.clip_by_global_norm([unidl.tensor(a)], 100.0)
+    np.testing.assert_allclose(same[0].numpy(), a, rtol=1e-6)
+    with np.errstate(invalid="ignore"):  # inf - inf: Keras's deliberate NaN
+        bad = O.clip_by_global_norm([unidl.tensor(np.array([np.inf, 1.0], dtype))], 1.0)
+    assert np.isnan(bad[0].numpy()).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gluon_clip_global_norm_in_place(dtype):
+    a = unidl.tensor(np.array([3.0, 4.0], dtype))
+    b = unidl.tensor(np.array([[12.0]], dtype))
+    da = a.data
+    total = O.clip_global_norm([a, b], 1.0)
+    assert a.data is da
+    assert total == pytest.approx(13.0, rel=1e-6)
+    scale = 1.0 / (13.0 + 1e-8)
+    np.testing.assert_allclose(a.numpy(), np.array([3.0, 4.0]) * scale, rtol=1e-6)
+    np.testing.assert_allclose(b.numpy(), np.array([[12.0]]) * scale, rtol=1e-6)
+    c = unidl.tensor(np.array([0.3, 0.4], dtype))
+    O.clip_global_norm([c], 1.0)  # norm below max: unchanged (scale = min(., 1) = 1)
+    np.testing.assert_array_equal(c.numpy(), np.array([0.3, 0.4], dtype))
+    with pytest.warns(UserWarning):
+        O.clip_global_norm([unidl.tensor(np.array([np.nan], dtype))], 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# schedules against hand formulas
+# ---------------------------------------------------------------------------------------------
+def test_keras_schedules():
+    assert O.exponential_decay(0, 0.1, 10, 0.5) == 0.1
+    assert O.exponential_decay(15, 0.1, 10, 0.5) == pytest.approx(0.1 * 0.5 ** 1.5)
+    assert O.exponential_decay(15, 0.1, 10, 0.5, staircase=True) == pytest.approx(0.05)
+    b, v = [10, 20], [1.0, 0.5, 0.1]
+    assert [O.piecewise_constant_decay(s, b, v) for s in (0, 10, 11, 20, 21, 100)] == [1.0, 1.0, 0.5, 0.5, 0.1, 0.1]
+    with pytest.raises(ValueError):
+        O.piecewise_constant_decay(0, [1], [1.0])
+    lr0, ds, alpha = 0.1, 100, 0.1
+    for s in (0, 25, 50, 100, 150):
+        k = min(s, ds)
+        want = lr0 * ((1 - alpha) * 0.5 * (1 + math.cos(math.pi * k / ds)) + alpha)
+        assert O.cosine_decay(s, lr0, ds, alpha=alpha) == pytest.approx(want, rel=1e-12)
+    # warmup from 0.0 to 1.0 over 10 steps, then cosine over 100 from 1.0
+    assert O.cosine_decay(5, 0.0, 100, warmup_target=1.0, warmup_steps=10) == pytest.approx(0.5)
+    assert O.cosine_decay(10, 0.0, 100, warmup_target=1.0, warmup_steps=10) == pytest.approx(1.0)
+    assert O.cosine_decay(60, 0.0, 100, warmup_target=1.0, warmup_steps=10) == pytest.approx(0.5)
+    assert O.cosine_decay(500, 0.0, 100, warmup_target=1.0, warmup_steps=10) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_mxnet_schedules():
+    # FactorScheduler: base * factor ** floor((n - 1) / step) for n >= 1, floored at stop_factor_lr
+    for n in range(0, 40):
+        want = 1.0 * 0.5 ** max(0, (n - 1) // 10)
+        assert O.factor_schedule(n, 10, 0.5, base_lr=1.0) == pytest.approx(want)
+    assert O.factor_schedule(1000, 1, 0.5, stop_factor_lr=1e-3, base_lr=1.0) == 1e-3
+    assert O.factor_schedule(3, 10, 0.5, base_lr=1.0, warmup_steps=5, warmup_begin_lr=0.5) == pytest.approx(0.8)
+    assert O.factor_schedule(3, 10, 0.5, base_lr=1.0, warmup_steps=5, warmup_begin_lr=0.5,
+                             warmup_mode="constant") == 0.5
+    steps = [5, 10]
+    assert [O.multi_factor_schedule(n, steps, 0.1, base_lr=1.0) for n in (0, 5, 6, 10, 11, 50)] == \
+        pytest.approx([1.0, 1.0, 0.1, 0.1, 0.01, 0.01])
+    mu, w, base, final = 110, 10, 1.0, 0.1
+    assert O.cosine_schedule(5, mu, base, final, warmup_steps=w) == pytest.approx(0.5)
+    for n in (10, 35, 60, 110):
+        want = final + (base - final) * (1 + math.cos(math.pi * (n - w) / (mu - w))) / 2
+        assert O.cosine_schedule(n, mu, base, final, warmup_steps=w) == pytest.approx(want, rel=1e-12)
+    assert O.cosine_schedule(500, mu, base, final, warmup_steps=w) == pytest.approx(final)
+    with pytest.raises(ValueError):
+        O.warmup_lr(1, 1.0, 5, warmup_mode="cubic")

@@ -1,0 +1,456 @@
+"""Optimizer update rules, gradient clipping and learning-rate schedules, written once for both frontends.
+
+Update rules run outside autograd on a parameter, its gradient and its state tensors, and update the
+parameter and the states **in place** (each rule is one fused core op from :mod:`unidl.ops.optim`,
+so a GPU plugin can fuse it into one kernel). Every function returns ``param`` (the same object).
+All tensors of one call have the parameter's shape; states have its dtype too; the gradient is
+cast to the parameter dtype as Keras does. ``step`` is always the 1-based update count ``t``
+(Keras ``optimizer.iterations + 1``, MXNet ``_index_update_count[index]``).
+
+``form`` picks whose floating-point formula runs where the frameworks differ (see
+:mod:`unidl.ops.optim` for how hyper-parameters are rounded):
+
+* ``form="keras"`` (Keras 3): ``weight_decay`` is Keras's decoupled decay, applied first by the base
+  optimizer: ``p = p - p * weight_decay * lr`` (this is what makes Keras AdamW). Gradient clipping
+  is a separate transform (:func:`clip_by_norm`, :func:`clip_by_value`, :func:`clip_by_global_norm`),
+  applied by the frontend before the rule, as Keras's base optimizer does.
+* ``form="mxnet"`` (MXNet 1.9): ``weight_decay`` is MXNet's ``wd`` (coupled, inside the rule),
+  ``rescale_grad`` scales the gradient (Gluon's ``Trainer.step(batch_size)`` sets it to
+  ``1 / batch_size``) and ``clip_gradient`` clips element-wise (None = off).
+
+In the formulas below ``g`` is the gradient; for MXNet ``g' = clip(rescale_grad * g [+ wd * w])``
+as stated per rule. Products/sums are evaluated left to right exactly as written.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, List, Optional, Sequence, Tuple
+
+from .. import ops
+from ..ops.optim import nadam_momentum_cache
+from ..tensor import Tensor
+
+__all__ = [
+    # update rules
+    "sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "signum",
+    "create_state", "nadam_momentum_cache",
+    # gradient transforms
+    "clip_by_value", "clip_by_norm", "clip_by_global_norm", "global_norm", "clip_global_norm",
+    # schedules
+    "exponential_decay", "piecewise_constant_decay", "cosine_decay",
+    "warmup_lr", "factor_schedule", "multi_factor_schedule", "cosine_schedule",
+]
+
+
+# =============================================================================================
+# update rules
+# =============================================================================================
+def sgd(param: Tensor, grad: Tensor, momentum_buffer: Optional[Tensor] = None, *, lr: float,
+        momentum: float = 0.0, nesterov: bool = False, form: str = "keras", weight_decay: float = 0.0,
+        rescale_grad: float = 1.0, clip_gradient: Optional[float] = None, aggregated: bool = False) -> Tensor:
+    """Stochastic gradient descent, with momentum and Nesterov momentum; in place.
+
+    Shapes: param, grad, momentum_buffer (...) alike. ``momentum_buffer`` None = plain SGD.
+
+    Keras 3 (``keras.optimizers.SGD``)::
+
+        plain:      p = p - g * lr
+        momentum:   v = v * m - g * lr;  p = p + v
+        nesterov:   v = v * m - g * lr;  p = p + (v * m - g * lr)
+
+    MXNet 1.9 (``mx.optimizer.SGD`` / ``NAG``)::
+
+        sgd_update:            p = (1 - lr*wd) * p - (lr*rescale) * g            [clip: - lr * clip(rescale*g)]
+        multi_sgd_update       p = p + ((0 - (lr*wd) * p) - (lr*rescale) * g)    (``aggregated=True``; Gluon's
+                                                                                  Trainer path for SGD)
+        sgd_mom_update:        v = (m*v - (lr*wd)*p) - (lr*rescale)*g;  p = p + v
+        nag_mom_update:        v = m*v;  p = (p - v) + (m+1) * (v - lr*(g' + wd*p));  v = v - lr*(g' + wd*p_new)
+                               with g' = clip(rescale*g); ``p_new`` because MXNet runs it with out=weight
+
+    ``nesterov=True`` with ``form="mxnet"`` is NAG. MXNet runs plain SGD (no buffer) when
+    ``momentum == 0``.
+    """
+    return ops.sgd_update(param, grad, momentum_buffer, lr=lr, momentum=momentum, nesterov=nesterov, form=form,
+                          wd=weight_decay, rescale_grad=rescale_grad, clip_gradient=clip_gradient,
+                          aggregated=aggregated)
+
+
+def adam(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, vhat: Optional[Tensor] = None, *, lr: float,
+         step: int, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-7, form: str = "keras",
+         weight_decay: float = 0.0, rescale_grad: float = 1.0, clip_gradient: Optional[float] = None) -> Tensor:
+    """Adam (``vhat`` given: AMSGrad, Keras only); in place. Shapes: all (...) alike.
+
+    Keras 3 (``keras.optimizers.Adam``; hyper-parameters in the param dtype, ``t = step``)::
+
+        alpha = lr * sqrt(1 - beta2**t) / (1 - beta1**t)
+        m = m + (g - m) * (1 - beta1)
+        v = v + (g*g - v) * (1 - beta2)
+        amsgrad: vhat = maximum(vhat, v); v_used = vhat
+        p = p - (m * alpha) / (sqrt(v_used) + epsilon)
+
+    MXNet 1.9 (``mx.optimizer.Adam`` → ``adam_update``)::
+
+        lr_t = lr * (sqrt(1 - beta2**t) / (1 - beta1**t))     # Python float64, then float32
+        g' = clip(g * rescale + p * wd)
+        m = beta1*m + (1 - beta1)*g';   v = beta2*v + ((1 - beta2)*g')*g'
+        p = p - (lr_t * m) / (sqrt(v) + epsilon)
+
+    Where they differ in operation order: Keras updates the moments as ``m + (g - m)(1 - b1)``
+    and multiplies ``m`` by the folded step size before dividing; MXNet uses ``b1*m + (1-b1)g'``,
+    folds the bias correction into a float32 ``lr`` and computes ``1 - b1`` in the param dtype.
+    The defaults of ``epsilon`` differ (Keras 1e-7, MXNet 1e-8): frontends pass their own.
+    """
+    return ops.adam_update(param, grad, m, v, vhat, lr=lr, step=step, beta1=beta1, beta2=beta2, epsilon=epsilon,
+                           form=form, wd=weight_decay, rescale_grad=rescale_grad, clip_gradient=clip_gradient)
+
+
+def adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, vhat: Optional[Tensor] = None, *, lr: float,
+          step: int, weight_decay: float = 0.004, beta1: float = 0.9, beta2: float = 0.999,
+          epsilon: float = 1e-7) -> Tensor:
+    """Keras 3 AdamW: decoupled decay ``p = p - p * weight_decay * lr`` then the Keras Adam step; in place.
+
+    Shapes: all (...) alike. (Keras's AdamW is Adam with the base optimizer's weight decay, so this
+    is :func:`adam` with ``form="keras"``.)
+    """
+    return ops.adam_update(param, grad, m, v, vhat, lr=lr, step=step, beta1=beta1, beta2=beta2, epsilon=epsilon,
+                           form="keras", wd=weight_decay)
+
+
+def rmsprop(param: Tensor, grad: Tensor, n: Tensor, g_avg: Optional[Tensor] = None,
+            momentum_buffer: Optional[Tensor] = None, *, lr: float, rho: float = 0.9, momentum: float = 0.0,
+            epsilon: float = 1e-7, form: str = "keras", weight_decay: float = 0.0, rescale_grad: float = 1.0,
+            clip_gradient: Optional[float] = None, clip_weights: Optional[float] = None) -> Tensor:
+    """RMSprop; ``g_avg`` given = centered; in place. Shapes: all (...) alike.
+
+    Keras 3 (``keras.optimizers.RMSprop``; ``momentum_buffer`` given iff ``momentum > 0``)::
+
+        n = rho*n + (1 - rho)*(g*g)
+        centered: a = rho*a + (1 - rho)*g;  den = (n - a*a) + eps      else den = n + eps
+        inc = (lr * g) / sqrt(den)
+        momentum > 0: mb = momentum*mb + inc;  p = p - mb               else p = p - inc
+
+    MXNet 1.9, ``rho`` = ``gamma1``, ``momentum`` = ``gamma2``, g' = clip(rescale*g + wd*p)::
+
+        rmsprop_update (plain):    n = (1 - gamma1)*(g'*g') + gamma1*n;  p = p - lr*(g' / sqrt(n + eps))
+        rmspropalex_update (centered, ``momentum_buffer`` = delta):
+            n = ((1-gamma1)*g')*g' + gamma1*n;  a = (1-gamma1)*g' + gamma1*a
+            delta = gamma2*delta - (lr*g') / sqrt((n - a*a) + eps);  p = p + delta
+        clip_weights: p = clip(p, clip_weights)
+    """
+    return ops.rmsprop_update(param, grad, n, g_avg, momentum_buffer, lr=lr, rho=rho, momentum=momentum,
+                              epsilon=epsilon, form=form, wd=weight_decay, rescale_grad=rescale_grad,
+                              clip_gradient=clip_gradient, clip_weights=clip_weights)
+
+
+def adagrad(param: Tensor, grad: Tensor, acc: Tensor, *, lr: float, epsilon: float = 1e-7, form: str = "keras",
+            weight_decay: float = 0.0, rescale_grad: float = 1.0, clip_gradient: Optional[float] = None) -> Tensor:
+    """Adagrad; in place. Shapes: all (...) alike.
+
+    Keras 3 (``acc`` starts at ``initial_accumulator_value``, default 0.1)::
+
+        acc = acc + g*g;  p = p - (lr * g) / sqrt(acc + eps)
+
+    MXNet 1.9 (dense ``AdaGrad``; ``acc`` starts at 0; ``eps`` default 1e-7)::
+
+        g' = clip(g * rescale);  acc = acc + g'*g';  p = p + (g' / sqrt(acc + eps) + p*wd) * (-lr)
+    """
+    return ops.adagrad_update(param, grad, acc, lr=lr, epsilon=epsilon, form=form, wd=weight_decay,
+                              rescale_grad=rescale_grad, clip_gradient=clip_gradient)
+
+
+def adadelta(param: Tensor, grad: Tensor, acc_grad: Tensor, acc_delta: Tensor, *, lr: float = 1.0,
+             rho: float = 0.95, epsilon: float = 1e-7, form: str = "keras", weight_decay: float = 0.0,
+             rescale_grad: float = 1.0, clip_gradient: Optional[float] = None) -> Tensor:
+    """Adadelta; in place. Shapes: all (...) alike.
+
+    Keras 3 (defaults lr 0.001, rho 0.95, eps 1e-7)::
+
+        ag = rho*ag + (1 - rho)*(g*g)
+        d = -((sqrt(ad + eps) * g) / sqrt(ag + eps))
+        ad = rho*ad + (1 - rho)*(d*d);  p = p + lr*d
+
+    MXNet 1.9 (``AdaDelta``, defaults rho 0.9, eps 1e-5; it has **no learning rate**, ``lr`` is ignored)::
+
+        g' = clip(g * rescale);  ag = rho*ag + ((1 - rho)*g')*g'
+        d = (sqrt(ad + eps) / sqrt(ag + eps)) * g';  ad = rho*ad + ((1 - rho)*d)*d
+        p = p - (d + wd*p)
+    """
+    return ops.adadelta_update(param, grad, acc_grad, acc_delta, lr=lr, rho=rho, epsilon=epsilon, form=form,
+                               wd=weight_decay, rescale_grad=rescale_grad, clip_gradient=clip_gradient)
+
+
+def adamax(param: Tensor, grad: Tensor, m: Tensor, u: Tensor, *, lr: float, step: int, beta1: float = 0.9,
+           beta2: float = 0.999, epsilon: float = 1e-7, form: str = "keras", weight_decay: float = 0.0,
+           rescale_grad: float = 1.0, clip_gradient: Optional[float] = None) -> Tensor:
+    """Adamax; in place. Shapes: all (...) alike.
+
+    Keras 3::
+
+        m = m + (g - m)*(1 - beta1);  u = maximum(beta2*u, |g|)
+        p = p - (lr*m) / ((1 - beta1**t) * (u + eps))
+
+    MXNet 1.9 (no epsilon; ``epsilon`` is ignored)::
+
+        lr_t = lr / (1 - beta1**t);  g' = clip(g*rescale + wd*p)
+        m = beta1*m + (1 - beta1)*g';  u = maximum(beta2*u, |g'|);  p = p - (lr_t*m) / u
+    """
+    return ops.adamax_update(param, grad, m, u, lr=lr, step=step, beta1=beta1, beta2=beta2, epsilon=epsilon,
+                             form=form, wd=weight_decay, rescale_grad=rescale_grad, clip_gradient=clip_gradient)
+
+
+def nadam(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, *, lr: float, step: int, momentum_cache: float,
+          beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-7, form: str = "keras",
+          weight_decay: float = 0.0, rescale_grad: float = 1.0, clip_gradient: Optional[float] = None,
+          schedule_decay: float = 0.004) -> Tensor:
+    """Nadam; in place. ``momentum_cache`` is the product of momentum coefficients *after* this
+    step's factor (:func:`nadam_momentum_cache`; Keras ``_u_product``, MXNet ``m_schedule``).
+    Shapes: all (...) alike.
+
+    Keras 3 (``u(s) = beta1 * (1 - 0.5 * 0.96**s)``, ``U = momentum_cache``)::
+
+        m = m + (g - m)*(1 - beta1);  v = v + (g*g - v)*(1 - beta2)
+        m_hat = (u(t+1)*m) / (1 - U*u(t+1)) + ((1 - u(t))*g) / (1 - U)
+        p = p - (m_hat*lr) / (sqrt(v / (1 - beta2**t)) + eps)
+
+    MXNet 1.9 (``mu(s) = beta1 * (1 - 0.5 * 0.96**(s*schedule_decay))``, ``M = momentum_cache``)::
+
+        g' = clip(g*rescale + wd*p);  m = beta1*m + (1-beta1)*g';  v = beta2*v + ((1-beta2)*g')*g'
+        m_bar = (1 - mu(t)) * (g' / (1 - M)) + mu(t+1) * (m / (1 - M*mu(t+1)))
+        p = p - (lr*m_bar) / (sqrt(v / (1 - beta2**t)) + eps)
+    """
+    return ops.nadam_update(param, grad, m, v, lr=lr, step=step, momentum_cache=momentum_cache, beta1=beta1,
+                            beta2=beta2, epsilon=epsilon, form=form, wd=weight_decay, rescale_grad=rescale_grad,
+                            clip_gradient=clip_gradient, schedule_decay=schedule_decay)
+
+
+def ftrl(param: Tensor, grad: Tensor, z: Tensor, n: Tensor, *, lr: float = 0.1, lamda1: float = 0.01,
+         beta: float = 1.0, weight_decay: float = 0.0, rescale_grad: float = 1.0,
+         clip_gradient: Optional[float] = None) -> Tensor:
+    """MXNet 1.9 FTRL-proximal (``ftrl_update``); in place. Shapes: all (...) alike::
+
+        g' = clip(g * rescale)
+        z = z + (g' - ((sqrt(n + g'*g') - sqrt(n)) * p) / lr);  n = n + g'*g'
+        p = ((sign(z)*lamda1 - z) / ((beta + sqrt(n)) / lr + wd)) * (|z| > lamda1)
+    """
+    return ops.ftrl_update(param, grad, z, n, lr=lr, lamda1=lamda1, beta=beta, wd=weight_decay,
+                           rescale_grad=rescale_grad, clip_gradient=clip_gradient)
+
+
+def signum(param: Tensor, grad: Tensor, momentum_buffer: Optional[Tensor] = None, *, lr: float = 0.01,
+           momentum: float = 0.9, weight_decay: float = 0.0, wd_lh: float = 0.0, rescale_grad: float = 1.0,
+           clip_gradient: Optional[float] = None) -> Tensor:
+    """MXNet 1.9 signSGD (``momentum_buffer`` None) / Signum; in place. Shapes: all (...) alike::
+
+        signsgd_update:  p = (1 - lr*wd)*p - lr*sign(g)                 (clip_gradient has no effect)
+        signum_update:   v = (m*v - ((1-m)*wd)*p) - ((1-m)*rescale)*g   [clip: - (1-m)*clip(rescale*g)]
+                         p = (1 - lr*wd_lh)*p + lr*sign(v)
+    """
+    return ops.signum_update(param, grad, momentum_buffer, lr=lr, momentum=momentum, wd=weight_decay, wd_lh=wd_lh,
+                             rescale_grad=rescale_grad, clip_gradient=clip_gradient)
+
+
+_STATES = {
+    "sgd": ("momentum",), "adam": ("m", "v", "vhat"), "adamw": ("m", "v", "vhat"), "rmsprop": ("n", "g_avg", "mom"),
+    "adagrad": ("acc",), "adadelta": ("acc_grad", "acc_delta"), "adamax": ("m", "u"), "nadam": ("m", "v"),
+    "ftrl": ("z", "n"), "signum": ("momentum",),
+}
+
+
+def create_state(rule: str, param: Tensor, *, momentum: float = 0.0, amsgrad: bool = False, centered: bool = False,
+                 form: str = "keras", initial_accumulator_value: float = 0.0) -> Tuple[Optional[Tensor], ...]:
+    """Zero-initialised state tensors for ``rule`` (param's shape, dtype, device), in the order the rule takes.
+
+    Optional states are None when unused: sgd/signum ``(momentum_buffer or None,)`` (kept iff
+    ``momentum != 0``); adam ``(m, v, vhat or None)`` (``amsgrad``); rmsprop ``(n, g_avg, mom)``:
+    Keras keeps ``g_avg`` iff centered and ``mom`` iff momentum > 0, MXNet keeps both iff centered;
+    adagrad ``(acc,)`` filled with ``initial_accumulator_value`` (Keras 0.1, MXNet 0).
+    """
+    if rule not in _STATES:
+        raise ValueError(f"unknown optimizer rule {rule!r}; expected one of {sorted(_STATES)}")
+    z = lambda: ops.zeros_like(param)  # noqa: E731
+    if rule in ("sgd", "signum"):
+        return (z() if momentum != 0.0 else None,)
+    if rule in ("adam", "adamw"):
+        return (z(), z(), z() if amsgrad else None)
+    if rule == "rmsprop":
+        if form == "mxnet":
+            return (z(), z() if centered else None, z() if centered else None)
+        return (z(), z() if centered else None, z() if momentum > 0 else None)
+    if rule == "adagrad":
+        return (ops.full_like(param, initial_accumulator_value),)
+    return tuple(z() for _ in _STATES[rule])
+
+
+# =============================================================================================
+# gradient transforms
+# =============================================================================================
+def clip_by_value(grads: Sequence[Optional[Tensor]], clipvalue: float) -> List[Optional[Tensor]]:
+    """Keras ``clipvalue``: ``clip(g, -clipvalue, clipvalue)`` for each gradient (None passes). Shapes kept."""
+    v = float(clipvalue)
+    return [None if g is None else ops.clip(g, -v, v) for g in grads]
+
+
+def clip_by_norm(grad: Tensor, clipnorm: float) -> Tensor:
+    """Keras ``clipnorm`` (per tensor): ``g * clipnorm / maximum(||g||_2, clipnorm)``. Shape: (...) -> (...).
+
+    ``||g||`` is ``sqrt(sum(g*g))``, taken as 0 when the sum is 0 (Keras's two-``where`` form).
+    """
+    c = float(clipnorm)
+    l2sum = ops.sum(ops.square(grad), keepdims=True)
+    pred = ops.greater(l2sum, 0.0)
+    safe = ops.where(pred, l2sum, ops.ones_like(l2sum))
+    l2norm = ops.where(pred, ops.sqrt(safe), l2sum)
+    return ops.divide(ops.multiply(grad, c), ops.maximum(l2norm, c))
+
+
+def global_norm(grads: Sequence[Optional[Tensor]]) -> Tensor:
+    """Keras ``global_norm``: ``sqrt(sum_i sum(g_i * g_i))`` over the non-None gradients. Shape: () ."""
+    sq = [ops.sum(ops.square(g)) for g in grads if g is not None]
+    if not sq:
+        raise ValueError("global_norm needs at least one gradient")
+    return ops.sqrt(ops.sum(ops.stack(sq)))
+
+
+def clip_by_global_norm(grads: Sequence[Optional[Tensor]], clipnorm: float) -> List[Optional[Tensor]]:
+    """Keras ``global_clipnorm``: every gradient times ``c * minimum(1/N, 1/c)`` with ``N`` the global norm.
+
+    A non-finite ``N`` makes every gradient NaN (``+ (N - N)``), as Keras does. Shapes kept.
+    """
+    c = float(clipnorm)
+    n = global_norm(grads)
+    scale = ops.multiply(ops.minimum(ops.divide(1.0, n), 1.0 / c), c)
+    scale = ops.add(scale, ops.subtract(n, n))
+    return [None if g is None else ops.multiply(g, ops.astype(scale, g.dtype)) for g in grads]
+
+
+def clip_global_norm(arrays: Sequence[Tensor], max_norm: float, check_isfinite: bool = True) -> Any:
+    """Gluon ``utils.clip_global_norm``: rescale ``arrays`` **in place** so their joint 2-norm is at most ``max_norm``.
+
+    ``total = sqrt(sum_i dot(a_i.ravel(), a_i.ravel()))``, ``scale = min(max_norm / (total + 1e-8), 1)``,
+    every array ``*= scale``. Returns ``total`` as a float when ``check_isfinite`` (a warning is
+    issued when it is not finite), else as a 0-d Tensor. Shapes kept.
+    """
+    if len(arrays) == 0:
+        raise ValueError("clip_global_norm needs at least one array")
+    sq = [ops.dot(ops.reshape(a, (-1,)), ops.reshape(a, (-1,))) for a in arrays]
+    total = sq[0]
+    for s in sq[1:]:
+        total = ops.add(total, s)
+    total = ops.sqrt(total)
+    scale = ops.minimum(ops.divide(float(max_norm), ops.add(total, 1e-8)), 1.0)
+    for a in arrays:
+        ops.scale_update(a, scale)
+    if check_isfinite:
+        value = float(total.item())
+        if not math.isfinite(value):
+            import warnings
+
+            warnings.warn(UserWarning("nan or inf is detected. Clipping results will be undefined."), stacklevel=2)
+        return value
+    return total
+
+
+# =============================================================================================
+# learning-rate schedules (pure Python, float64)
+# =============================================================================================
+def exponential_decay(step: int, initial_learning_rate: float, decay_steps: float, decay_rate: float,
+                      staircase: bool = False) -> float:
+    """Keras ``ExponentialDecay``: ``lr0 * decay_rate ** p``, ``p = step / decay_steps`` (floored if staircase).
+
+    ``step`` is Keras's 0-based ``optimizer.iterations``.
+    """
+    p = step / decay_steps
+    if staircase:
+        p = math.floor(p)
+    return initial_learning_rate * math.pow(decay_rate, p)
+
+
+def piecewise_constant_decay(step: int, boundaries: Sequence[float], values: Sequence[float]) -> float:
+    """Keras ``PiecewiseConstantDecay``: ``values[0]`` while ``step <= boundaries[0]``, ``values[i]`` while
+    ``boundaries[i-1] < step <= boundaries[i]``, ``values[-1]`` after the last boundary."""
+    if len(values) != len(boundaries) + 1:
+        raise ValueError("values must have one more element than boundaries")
+    for b, v in zip(boundaries, values):
+        if step <= b:
+            return v
+    return values[-1]
+
+
+def cosine_decay(step: int, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0,
+                 warmup_target: Optional[float] = None, warmup_steps: int = 0) -> float:
+    """Keras 3 ``CosineDecay`` (with optional linear warmup).
+
+    Without warmup: ``s = min(step, decay_steps)``, ``lr0 * ((1-alpha) * 0.5*(1 + cos(pi*s/decay_steps)) + alpha)``.
+    With ``warmup_target``: ``s = min(step, decay_steps + warmup_steps)``; while ``s < warmup_steps``
+    ``(warmup_target - lr0) * s/warmup_steps + lr0``, then the cosine from ``warmup_target`` over
+    ``s - warmup_steps``.
+    """
+    def decay(s: float, from_lr: float) -> float:
+        cosine = 0.5 * (1.0 + math.cos(math.pi * (s / decay_steps)))
+        return from_lr * ((1 - alpha) * cosine + alpha)
+
+    if warmup_target is None:
+        return decay(min(float(step), float(decay_steps)), initial_learning_rate)
+    s = min(float(step), float(decay_steps + warmup_steps))
+    if s < warmup_steps:
+        return (warmup_target - initial_learning_rate) * (s / warmup_steps) + initial_learning_rate
+    return decay(s - warmup_steps, warmup_target)
+
+
+def warmup_lr(num_update: int, base_lr: float, warmup_steps: int, warmup_begin_lr: float = 0.0,
+              warmup_mode: str = "linear") -> float:
+    """MXNet ``LRScheduler.get_warmup_lr`` (``num_update < warmup_steps``): linear
+    ``begin + (base - begin) * num_update / warmup_steps``, or constant ``begin``."""
+    if warmup_mode == "linear":
+        return warmup_begin_lr + (base_lr - warmup_begin_lr) * float(num_update) / float(warmup_steps)
+    if warmup_mode == "constant":
+        return warmup_begin_lr
+    raise ValueError(f"warmup_mode must be 'linear' or 'constant', got {warmup_mode!r}")
+
+
+def factor_schedule(num_update: int, step: int, factor: float = 1.0, stop_factor_lr: float = 1e-8,
+                    base_lr: float = 0.01, warmup_steps: int = 0, warmup_begin_lr: float = 0.0,
+                    warmup_mode: str = "linear") -> float:
+    """MXNet ``FactorScheduler``: ``base_lr`` times ``factor`` once per ``step`` updates passed
+    (``num_update > k*step``), each product floored at ``stop_factor_lr``; warmup first.
+
+    A pure function of ``num_update`` equal to MXNet's stateful scheduler called with non-decreasing
+    ``num_update`` (the repeated products are kept, not ``factor ** k``, for identical rounding).
+    """
+    if num_update < warmup_steps:
+        return warmup_lr(num_update, base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
+    lr, count = base_lr, 0
+    while num_update > count + step:
+        count += step
+        lr *= factor
+        if lr < stop_factor_lr:
+            lr = stop_factor_lr
+            break  # it stays there
+    return lr
+
+
+def multi_factor_schedule(num_update: int, step: Sequence[int], factor: float = 1.0, base_lr: float = 0.01,
+                          warmup_steps: int = 0, warmup_begin_lr: float = 0.0, warmup_mode: str = "linear") -> float:
+    """MXNet ``MultiFactorScheduler``: ``base_lr`` times ``factor`` for every boundary ``s`` in ``step``
+    with ``num_update > s``; warmup first."""
+    if num_update < warmup_steps:
+        return warmup_lr(num_update, base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
+    lr = base_lr
+    for s in step:
+        if num_update > s:
+            lr *= factor
+        else:
+            break
+    return lr
+
+
+def cosine_schedule(num_update: int, max_update: int, base_lr: float = 0.01, final_lr: float = 0.0,
+                    warmup_steps: int = 0, warmup_begin_lr: float = 0.0, warmup_mode: str = "linear") -> float:
+    """MXNet ``CosineScheduler``: after warmup,
+    ``final + (base - final) * (1 + cos(pi * (n - warmup_steps) / (max_update - warmup_steps))) / 2``
+    for ``n <= max_update``, and the value at ``max_update`` after it."""
+    if num_update < warmup_steps:
+        return warmup_lr(num_update, base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
+    n = min(num_update, max_update)
+    max_steps = max_update - warmup_steps
+    return final_lr + (base_lr - final_lr) * (1 + math.cos(math.pi * (n - warmup_steps) / max_steps)) / 2
