@@ -15,7 +15,7 @@ import numpy as np
 import unidl
 from unidl import ops
 from unidl.nn import functional as F
-from common import print_table, time_interleaved, try_import_torch, unidl_sgd_step
+from common import print_table, time_interleaved, torch_sgd_step, try_import_torch, unidl_sgd_step
 
 T, BATCH, IN, HID = 35, 32, 64, 128
 LR = 0.01
@@ -40,29 +40,27 @@ def unidl_step(params, x, fused: bool = True):
     return unidl_sgd_step(params, loss, LR)
 
 
-def torch_step(torch, params, x):
+def torch_lstm(torch, params):
+    """``torch.nn.LSTM`` holding the same weights (torch stores (4H, in); gate order i, f, g, o)."""
     w_ih, w_hh, b = params
     m = torch.nn.LSTM(IN, HID, batch_first=True)
-    with torch.no_grad():  # same weights: torch stores (4H, in), gate order i, f, g, o
+    with torch.no_grad():
         m.weight_ih_l0.copy_(torch.tensor(w_ih.T))
         m.weight_hh_l0.copy_(torch.tensor(w_hh.T))
         m.bias_ih_l0.copy_(torch.tensor(b))
         m.bias_hh_l0.zero_()
-    ps = list(m.parameters())
+    return m
+
+
+def torch_step(torch, params, x):
+    m = torch_lstm(torch, params)
     xt = torch.tensor(x)
 
-    def step():
+    def loss(*_):
         out, _ = m(xt)
-        loss = (out * out).mean()
-        for p in ps:
-            p.grad = None
-        loss.backward()
-        with torch.no_grad():
-            for p in ps:
-                p -= LR * p.grad
-        return loss
+        return (out * out).mean()
 
-    return step
+    return torch_sgd_step(torch, list(m.parameters()), loss, LR)
 
 
 def check_same_loss(torch, params, x) -> None:
@@ -72,13 +70,7 @@ def check_same_loss(torch, params, x) -> None:
         out, _, _ = F.lstm(unidl.tensor(x), None, None, *ps)
         loss = ops.mean(ops.square(out))
     loss.backward()
-    w_ih, w_hh, b = params
-    m = torch.nn.LSTM(IN, HID, batch_first=True)
-    with torch.no_grad():
-        m.weight_ih_l0.copy_(torch.tensor(w_ih.T))
-        m.weight_hh_l0.copy_(torch.tensor(w_hh.T))
-        m.bias_ih_l0.copy_(torch.tensor(b))
-        m.bias_hh_l0.zero_()
+    m = torch_lstm(torch, params)
     o, _ = m(torch.tensor(x))
     tl = (o * o).mean()
     tl.backward()

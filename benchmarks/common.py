@@ -77,8 +77,9 @@ def unidl_sgd_step(params: Sequence, loss_fn: Callable, lr: float) -> Callable[[
 
 
 def torch_sgd_step(torch, params: Sequence, loss_fn: Callable, lr: float) -> Callable[[], object]:
-    """The same step in PyTorch eager: forward, backward, in-place SGD under no_grad."""
-    ps = [torch.tensor(p, requires_grad=True) for p in params]
+    """The same step in PyTorch eager: forward, backward, in-place SGD under no_grad.
+    ``params`` are NumPy arrays (copied into leaf tensors) or existing torch tensors."""
+    ps = [p if isinstance(p, torch.Tensor) else torch.tensor(p, requires_grad=True) for p in params]
 
     def step():
         loss = loss_fn(*ps)

@@ -5,12 +5,11 @@ layers give their biases an explicit ``'zeros'`` initializer.
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Dict, Type
 
 import unidl
-import unidl.random as _r
 from unidl import ops
+from unidl.nn import init as _init
 
 from .base import MXNetError
 
@@ -89,7 +88,7 @@ class Uniform(Initializer):
         self.scale = scale
 
     def _init_weight(self, name: str, arr: Any) -> None:
-        _fill(arr, _r.uniform(-self.scale, self.scale, arr.shape, dtype=_float(arr), device=arr._t.device))
+        _fill(arr, _init.uniform(arr.shape, -self.scale, self.scale, dtype=_float(arr), device=arr._t.device))
 
 
 @register
@@ -101,15 +100,14 @@ class Normal(Initializer):
         self.sigma = sigma
 
     def _init_weight(self, name: str, arr: Any) -> None:
-        _fill(arr, _r.normal(0.0, self.sigma, arr.shape, dtype=_float(arr), device=arr._t.device))
+        _fill(arr, _init.normal(arr.shape, 0.0, self.sigma, dtype=_float(arr), device=arr._t.device))
 
 
 def _fans(name: str, shape: tuple, who: str) -> tuple:
-    """MXNet's fans for weights laid out (out, in, *kernel)."""
+    """MXNet's fans for weights laid out (out, in, *kernel), with its error for vectors."""
     if len(shape) < 2:
         raise MXNetError(f"{who} initializer cannot be applied to vector {name}. It requires at least 2D.")
-    hw = math.prod(shape[2:]) if len(shape) > 2 else 1.0
-    return shape[1] * hw, shape[0] * hw
+    return _init.compute_fans(shape, "mxnet")
 
 
 @register
@@ -127,13 +125,8 @@ class Xavier(Initializer):
 
     def _init_weight(self, name: str, arr: Any) -> None:
         fan_in, fan_out = _fans(name, arr.shape, type(self).__name__)
-        factor = {"avg": (fan_in + fan_out) / 2.0, "in": fan_in, "out": fan_out}[self.factor_type]
-        scale = math.sqrt(self.magnitude / factor)
-        dev, dt = arr._t.device, _float(arr)
-        if self.rnd_type == "uniform":
-            _fill(arr, _r.uniform(-scale, scale, arr.shape, dtype=dt, device=dev))
-        else:
-            _fill(arr, _r.normal(0.0, scale, arr.shape, dtype=dt, device=dev))
+        _fill(arr, _init.xavier(arr.shape, self.rnd_type, self.factor_type, self.magnitude, fan_in=fan_in,
+                                fan_out=fan_out, dtype=_float(arr), device=arr._t.device))
 
 
 @register

@@ -1,17 +1,14 @@
-"""``mx.optimizer``: MXNet 1.9's update rules (sgd with momentum, adam), applied in place.
+"""``mx.optimizer``: MXNet 1.9's optimizers (sgd with momentum, adam).
 
-Each rule is written with :mod:`unidl.ops` on the parameter's tensors and writes its results back into
-the parameter and state arrays. (When ``unidl.nn.optim`` gains the fused update kernels shared with the
-Keras frontend, these rules move there; the formulas stay MXNet's.)
+The update rules themselves are :mod:`unidl.nn.optim`'s fused in-place ops in their MXNet form, shared
+with the Keras frontend; this module keeps MXNet's API: learning-rate multipliers, update counts,
+``rescale_grad``, ``clip_gradient`` and the optimizer registry.
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Dict, Optional, Type
 
-import unidl
-from unidl import ops
-from unidl.tensor import Tensor
+from unidl.nn import optim
 
 from .base import MXNetError
 
@@ -21,10 +18,6 @@ _REGISTRY: Dict[str, Type["Optimizer"]] = {}
 def register(klass: Type["Optimizer"]) -> Type["Optimizer"]:
     _REGISTRY[klass.__name__.lower()] = klass
     return klass
-
-
-def _assign(dst: Tensor, value: Tensor) -> None:
-    ops.setitem(dst, Ellipsis, value)
 
 
 class Optimizer:
@@ -67,12 +60,6 @@ class Optimizer:
     def _get_wd(self, index: Any) -> float:
         return self.wd * self.wd_mult.get(index, 1.0)
 
-    def _prepared_grad(self, grad: Tensor) -> Tensor:
-        g = ops.multiply(grad, self.rescale_grad)
-        if self.clip_gradient is not None:
-            g = ops.clip(g, -self.clip_gradient, self.clip_gradient)
-        return g
-
     def create_state(self, index: Any, weight: Any) -> Any:
         return None
 
@@ -83,33 +70,27 @@ class Optimizer:
 @register
 class SGD(Optimizer):
     """``w = (1 - lr*wd) * w - lr * clip(rescale * g)``; with momentum
-    ``mom = momentum*mom - lr*wd*w - lr*clip(rescale*g); w += mom``."""
+    ``mom = momentum*mom - lr*wd*w - lr*clip(rescale*g); w += mom`` (``unidl.nn.optim.sgd``, MXNet form)."""
 
     def __init__(self, momentum: float = 0.0, lazy_update: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.momentum = momentum
 
     def create_state(self, index: Any, weight: Any) -> Any:
-        return unidl.zeros_like(weight._t) if self.momentum != 0.0 else None
+        return optim.create_state("sgd", weight._t, momentum=self.momentum, form="mxnet")[0]
 
     def update(self, index: Any, weight: Any, grad: Any, state: Any) -> None:
         self._update_count(index)
-        lr, wd = self._get_lr(index), self._get_wd(index)
-        w, g = weight._t, self._prepared_grad(grad._t)
-        with unidl.no_grad():
-            if state is None:
-                _assign(w, ops.subtract(ops.multiply(w, 1.0 - lr * wd), ops.multiply(g, lr)))
-            else:
-                mom = ops.subtract(ops.subtract(ops.multiply(state, self.momentum), ops.multiply(w, lr * wd)),
-                                   ops.multiply(g, lr))
-                _assign(state, mom)
-                _assign(w, ops.add(w, mom))
+        optim.sgd(weight._t, grad._t, state, lr=self._get_lr(index), momentum=self.momentum, form="mxnet",
+                  weight_decay=self._get_wd(index), rescale_grad=self.rescale_grad,
+                  clip_gradient=self.clip_gradient)
 
 
 @register
 class Adam(Optimizer):
-    """MXNet's Adam: ``lr_t = lr*sqrt(1-beta2^t)/(1-beta1^t)``, ``g = clip(rescale*g + wd*w)``,
-    ``m = beta1*m + (1-beta1)*g``, ``v = beta2*v + (1-beta2)*g^2``, ``w -= lr_t * m / (sqrt(v) + eps)``."""
+    """MXNet's Adam (``unidl.nn.optim.adam``, MXNet form): ``lr_t = lr*sqrt(1-beta2^t)/(1-beta1^t)``,
+    ``g = clip(rescale*g + wd*w)``, ``m = beta1*m + (1-beta1)*g``, ``v = beta2*v + (1-beta2)*g^2``,
+    ``w -= lr_t * m / (sqrt(v) + eps)``."""
 
     def __init__(self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
                  epsilon: float = 1e-8, lazy_update: bool = False, **kwargs: Any) -> None:
@@ -117,22 +98,15 @@ class Adam(Optimizer):
         self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
 
     def create_state(self, index: Any, weight: Any) -> Any:
-        return unidl.zeros_like(weight._t), unidl.zeros_like(weight._t)
+        m, v, _ = optim.create_state("adam", weight._t, form="mxnet")
+        return m, v
 
     def update(self, index: Any, weight: Any, grad: Any, state: Any) -> None:
         t = self._update_count(index)
-        lr, wd = self._get_lr(index), self._get_wd(index)
-        lr *= math.sqrt(1.0 - self.beta2 ** t) / (1.0 - self.beta1 ** t)
-        w = weight._t
         mean, var = state
-        with unidl.no_grad():
-            g = ops.add(ops.multiply(grad._t, self.rescale_grad), ops.multiply(w, wd))
-            if self.clip_gradient is not None:
-                g = ops.clip(g, -self.clip_gradient, self.clip_gradient)
-            _assign(mean, ops.add(ops.multiply(mean, self.beta1), ops.multiply(g, 1.0 - self.beta1)))
-            _assign(var, ops.add(ops.multiply(var, self.beta2), ops.multiply(ops.square(g), 1.0 - self.beta2)))
-            step = ops.divide(ops.multiply(mean, lr), ops.add(ops.sqrt(var), self.epsilon))
-            _assign(w, ops.subtract(w, step))
+        optim.adam(weight._t, grad._t, mean, var, lr=self._get_lr(index), step=t, beta1=self.beta1,
+                   beta2=self.beta2, epsilon=self.epsilon, form="mxnet", weight_decay=self._get_wd(index),
+                   rescale_grad=self.rescale_grad, clip_gradient=self.clip_gradient)
 
 
 def create(name: Any, **kwargs: Any) -> Optimizer:

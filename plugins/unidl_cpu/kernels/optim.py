@@ -28,7 +28,8 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             p -= t
 
     def mx_grad(g: Any, p: Any, rs: Any, wd: Any, clip: Optional[Any], wd_first: bool = True) -> Any:
-        """MXNet ``g * rescale + w * wd`` (then clip); the caller picks the product order."""
+        """MXNet's ``clip(g * rescale + w * wd)`` as a new array (``wd_first=False``: no wd term here,
+        for rules that apply wd elsewhere)."""
         t = g * rs
         if wd_first:
             t += p * wd
@@ -242,9 +243,7 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             p -= num
             return out(p, acc)
         # MXNet 1.9 Python AdaGrad (dense): g = clip(g*rescale); h += g^2; w += (g/sqrt(h+eps) + w*wd) * -lr
-        gr = g * T(rescale_grad)
-        if clip_gradient is not None:
-            xp.clip(gr, -T(clip_gradient), T(clip_gradient), out=gr)
+        gr = mx_grad(g, p, T(rescale_grad), None, None if clip_gradient is None else T(clip_gradient), wd_first=False)
         acc += gr * gr
         den = acc + T(epsilon)
         div = gr / xp.sqrt(den, out=den)
@@ -281,9 +280,7 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             p += num
             return out(p, ag, ad)
         # MXNet 1.9 Python AdaDelta (no learning rate)
-        gr = g * T(rescale_grad)
-        if clip_gradient is not None:
-            xp.clip(gr, -T(clip_gradient), T(clip_gradient), out=gr)
+        gr = mx_grad(g, p, T(rescale_grad), None, None if clip_gradient is None else T(clip_gradient), wd_first=False)
         ag *= rho_
         t = gr * c
         t *= gr
@@ -325,10 +322,7 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             return out(p, m, u)
         # MXNet 1.9 Python Adamax: lr /= 1 - beta1**t; g = clip(g*rescale + wd*w); w -= lr*m/u
         lr_eff = lr / (1.0 - beta1 ** step)
-        gr = g * T(rescale_grad)
-        gr += p * T(wd)
-        if clip_gradient is not None:
-            xp.clip(gr, -T(clip_gradient), T(clip_gradient), out=gr)
+        gr = mx_grad(g, p, T(rescale_grad), T(wd), None if clip_gradient is None else T(clip_gradient))
         m *= T(beta1)
         m += gr * T(1.0 - beta1)
         u *= T(beta2)
@@ -378,10 +372,7 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         mt1 = beta1 * (1.0 - 0.5 * math.pow(0.96, (step + 1) * schedule_decay))
         ms = momentum_cache
         ms_next = ms * mt1
-        gr = g * T(rescale_grad)
-        gr += p * T(wd)
-        if clip_gradient is not None:
-            xp.clip(gr, -T(clip_gradient), T(clip_gradient), out=gr)
+        gr = mx_grad(g, p, T(rescale_grad), T(wd), None if clip_gradient is None else T(clip_gradient))
         m *= T(beta1)
         m += gr * T(1.0 - beta1)
         v *= T(beta2)

@@ -1,11 +1,13 @@
 """``gluon.loss``: per-sample losses as MXNet computes them (mean over all but the batch axis), with
-``weight`` and ``sample_weight``. Written with ``mx.nd`` operators, themselves :mod:`unidl.ops`.
+``weight`` and ``sample_weight``. The loss math is :mod:`unidl.nn.losses` (shared with the Keras
+frontend); this module keeps MXNet's argument order, label reshaping, weighting and reduction.
 """
 from __future__ import annotations
 
 from typing import Any, Optional
 
 from unidl import ops
+from unidl.nn import losses as _losses
 
 from .. import ndarray as nd
 from ..ndarray.ndarray import NDArray, wrap
@@ -45,8 +47,8 @@ class L2Loss(Loss):
         super().__init__(weight, batch_axis, **kwargs)
 
     def hybrid_forward(self, F: Any, pred: NDArray, label: NDArray, sample_weight: Optional[NDArray] = None) -> NDArray:
-        loss = F.square(_reshape_like(label, pred) - pred)
-        return self._mean(_apply_weighting(loss, self._weight / 2, sample_weight))
+        loss = wrap(_losses.l2_loss(_reshape_like(label, pred)._t, pred._t, axis=None))  # carries the 1/2
+        return self._mean(_apply_weighting(loss, self._weight, sample_weight))
 
 
 class L1Loss(Loss):
@@ -56,7 +58,7 @@ class L1Loss(Loss):
         super().__init__(weight, batch_axis, **kwargs)
 
     def hybrid_forward(self, F: Any, pred: NDArray, label: NDArray, sample_weight: Optional[NDArray] = None) -> NDArray:
-        loss = F.abs(_reshape_like(label, pred) - pred)
+        loss = wrap(_losses.mean_absolute_error(_reshape_like(label, pred)._t, pred._t, axis=None))
         return self._mean(_apply_weighting(loss, self._weight, sample_weight))
 
 
@@ -70,20 +72,11 @@ class SoftmaxCrossEntropyLoss(Loss):
         self._axis, self._sparse_label, self._from_logits = axis, sparse_label, from_logits
 
     def hybrid_forward(self, F: Any, pred: NDArray, label: NDArray, sample_weight: Optional[NDArray] = None) -> NDArray:
-        if self._sparse_label and not self._from_logits:
-            # one fused core op (log-softmax and pick, fused backward); the class axis kept as size 1 so
-            # sample weights broadcast as in MXNet
-            lab = label._t
-            if lab.ndim == pred.ndim:  # labels given as (N, 1): drop the class axis
-                lab = ops.squeeze(lab, self._axis)
-            fused = ops.softmax_cross_entropy(pred._t, lab, axis=self._axis, sparse=True)
-            loss = wrap(ops.expand_dims(fused, self._axis if self._axis >= 0 else fused.ndim + 1 + self._axis))
-        else:
-            logp = pred if self._from_logits else F.log_softmax(pred, axis=self._axis)
-            if self._sparse_label:
-                loss = -F.pick(logp, label, axis=self._axis, keepdims=True)
-            else:
-                loss = -F.sum(logp * _reshape_like(label, logp), axis=self._axis, keepdims=True)
+        per_sample = _losses.softmax_ce(label._t, pred._t, axis=self._axis, sparse_label=self._sparse_label,
+                                        from_log_probs=self._from_logits)
+        # the class axis kept as size 1, so sample weights broadcast as in MXNet
+        axis = self._axis if self._axis >= 0 else pred.ndim + self._axis
+        loss = wrap(ops.expand_dims(per_sample, axis))
         return self._mean(_apply_weighting(loss, self._weight, sample_weight))
 
 
@@ -101,11 +94,8 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
     def hybrid_forward(self, F: Any, pred: NDArray, label: NDArray, sample_weight: Optional[NDArray] = None,
                        pos_weight: Optional[NDArray] = None) -> NDArray:
         label = _reshape_like(label, pred)
-        if not self._from_sigmoid:
-            loss = F.relu(pred) - pred * label + F.Activation(-F.abs(pred), act_type="softrelu")
-        else:
-            eps = 1e-12
-            loss = -(F.log(pred + eps) * label + F.log(1.0 - pred + eps) * (1.0 - label))
+        loss = wrap(_losses.sigmoid_bce(label._t, pred._t, from_sigmoid=self._from_sigmoid,
+                                        pos_weight=None if pos_weight is None else pos_weight._t, axis=None))
         return self._mean(_apply_weighting(loss, self._weight, sample_weight))
 
 
