@@ -1,0 +1,6 @@
+"""``keras.backend``: settings, conversions, variables, and the Keras-2 era ``K.*`` functions."""
+from .common import clear_session, convert_to_numpy, convert_to_tensor, get_uid, is_tensor, snake_case, unique_name
+from .config import (backend, epsilon, floatx, image_data_format, set_epsilon, set_floatx,
+                     set_image_data_format, standardize_data_format, standardize_dtype)
+from .keras_tensor import KerasTensor, is_keras_tensor
+from .variable import Variable, is_variable

@@ -1,0 +1,70 @@
+"""Global Keras settings: float type, fuzz factor, image data format (``keras.config``)."""
+from __future__ import annotations
+
+import numpy as np
+
+_FLOATX = "float32"
+_EPSILON = 1e-7
+_IMAGE_DATA_FORMAT = "channels_last"
+
+
+def floatx() -> str:
+    """The default float dtype name (``'float32'``)."""
+    return _FLOATX
+
+
+def set_floatx(value: str) -> None:
+    """Set the default float dtype: one of 'float16', 'float32', 'float64'."""
+    global _FLOATX
+    if str(value) not in ("float16", "bfloat16", "float32", "float64"):
+        raise ValueError(f"Unknown `floatx` value: {value}. Expected one of {{'float16', 'float32', 'float64'}}")
+    _FLOATX = str(value)
+
+
+def epsilon() -> float:
+    """The fuzz factor used in numeric expressions (1e-7)."""
+    return _EPSILON
+
+
+def set_epsilon(value: float) -> None:
+    global _EPSILON
+    _EPSILON = float(value)
+
+
+def image_data_format() -> str:
+    """'channels_last' (default) or 'channels_first'."""
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(data_format: str) -> None:
+    global _IMAGE_DATA_FORMAT
+    fmt = str(data_format).lower()
+    if fmt not in ("channels_first", "channels_last"):
+        raise ValueError("The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+                         f"Received: data_format={data_format}")
+    _IMAGE_DATA_FORMAT = fmt
+
+
+def standardize_data_format(data_format) -> str:
+    """``data_format`` lower-cased and checked; None -> :func:`image_data_format`."""
+    if data_format is None:
+        return _IMAGE_DATA_FORMAT
+    fmt = str(data_format).lower()
+    if fmt not in ("channels_first", "channels_last"):
+        raise ValueError("The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+                         f"Received: data_format={data_format}")
+    return fmt
+
+
+def standardize_dtype(dtype) -> str:
+    """A dtype name string ('float32', 'int64', 'bool', ...); None -> floatx()."""
+    if dtype is None:
+        return _FLOATX
+    if hasattr(dtype, "name") and isinstance(getattr(dtype, "name"), str) and not isinstance(dtype, np.dtype):
+        dtype = dtype.name
+    return np.dtype(dtype).name
+
+
+def backend() -> str:
+    """The backend name: unidl runs Keras on its own core."""
+    return "unidl"

@@ -1,0 +1,119 @@
+"""``keras.Variable``: a unidl Tensor leaf that a layer or optimizer owns.
+
+A Variable *is* a :class:`unidl.Tensor` (a subclass), so every core op, ``keras.ops`` function and
+Python operator takes it directly and autograd writes its gradient to ``.grad``; ``assign`` swaps its
+backend array in place, so references held by models and optimizers stay valid.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+import unidl
+from unidl.tensor import Tensor, _to_backend
+from unidl.devices import default_device
+
+from . import config
+
+
+class Variable(Tensor):
+    """A named, assignable tensor.
+
+    Args:
+        initializer: an array-like initial value, or a callable ``initializer(shape, dtype)``
+            (then ``shape`` is required).
+        shape: the shape (only needed with a callable initializer).
+        dtype: the dtype name; default: the initial value's float type, or ``floatx()``.
+        trainable: whether the optimizer updates it (and autograd records it).
+        name: the short name (``'kernel'``); ``path`` is set by the owning layer (``'dense/kernel'``).
+    """
+
+    __slots__ = ("name", "path", "_trainable", "regularizer", "constraint", "_initializer", "aggregation",
+                 "synchronization", "overwrite_with_gradient")
+
+    def __init__(self, initializer: Any, shape: Optional[Sequence[int]] = None, dtype: Any = None,
+                 trainable: bool = True, autocast: bool = True, aggregation: str = "none",
+                 synchronization: str = "auto", name: Optional[str] = None, **kwargs: Any) -> None:
+        self.name = name or "variable"
+        self.path = self.name
+        self.regularizer = None
+        self.constraint = None
+        self.aggregation = aggregation
+        self.synchronization = synchronization
+        self.overwrite_with_gradient = False
+        self._initializer = initializer
+        if callable(initializer):
+            if shape is None:
+                raise ValueError(f"Variable '{self.name}': when `initializer` is a callable, `shape` must be "
+                                 "given; received shape=None")
+            dt = config.standardize_dtype(dtype)
+            value = initializer(tuple(int(d) for d in shape), dtype=dt)
+        else:
+            value = initializer
+            dt = None if dtype is None else config.standardize_dtype(dtype)
+            if dt is None:
+                probe = value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype
+                dt = config.floatx() if np.dtype(probe).kind == "f" and not hasattr(value, "dtype") else np.dtype(probe).name
+        dev = default_device()
+        data = _to_backend(value, dt, dev)
+        if shape is not None and tuple(data.shape) != tuple(int(d) for d in shape):
+            raise ValueError(f"Variable '{self.name}': initial value has shape {tuple(data.shape)}, "
+                             f"expected {tuple(shape)}")
+        self.data = data if not isinstance(value, Tensor) or value.data is not data else data.copy()
+        self.device = dev
+        self.grad = None
+        self.grad_req = "write"
+        self._node = None
+        self._trainable = bool(trainable)
+        self.requires_grad = self._trainable and np.dtype(self.data.dtype).kind == "f"
+
+    # -- Keras API -----------------------------------------------------------------------------------
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        self.requires_grad = self._trainable and np.dtype(self.data.dtype).kind == "f"
+
+    @property
+    def value(self) -> Tensor:
+        """The current value (this tensor itself: it is the value)."""
+        return self
+
+    def numpy(self) -> np.ndarray:
+        return np.array(self.device.kind.to_host(self.data), copy=True)
+
+    def assign(self, value: Any) -> "Variable":
+        """Replace the value in place; the shape must match (Keras's rule)."""
+        arr = _to_backend(value, self.data.dtype, self.device)
+        if tuple(arr.shape) != tuple(self.data.shape):
+            raise ValueError(f"The shape of the target variable and the shape of the target value in "
+                             f"`variable.assign(value)` must match. variable.shape={self.shape}, "
+                             f"Received: value.shape={tuple(arr.shape)}. Target variable: {self.path}")
+        self.data = arr.copy() if isinstance(value, Tensor) and value.data is arr else arr
+        return self
+
+    def assign_add(self, value: Any) -> "Variable":
+        with unidl.no_grad():
+            return self.assign(unidl.ops.add(self._plain(), value))
+
+    def assign_sub(self, value: Any) -> "Variable":
+        with unidl.no_grad():
+            return self.assign(unidl.ops.subtract(self._plain(), value))
+
+    def _plain(self) -> Tensor:
+        return Tensor._from_any(self.data, self.device)
+
+    def __repr__(self) -> str:
+        return (f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, "
+                f"value={np.array2string(self.numpy(), threshold=20)}>")
+
+    def __reduce__(self):  # no pickling of live variables (checkpoints go through keras files)
+        raise TypeError("unidl_keras Variables are not picklable; save the model with model.save or save_weights")
+
+
+def is_variable(x: Any) -> bool:
+    return isinstance(x, Variable)

@@ -1,0 +1,1 @@
+"""keras.layers: activations layers (one per module)."""

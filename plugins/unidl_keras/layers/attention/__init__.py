@@ -1,0 +1,1 @@
+"""keras.layers: attention layers (one per module)."""

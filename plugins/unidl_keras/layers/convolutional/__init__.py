@@ -1,0 +1,1 @@
+"""keras.layers: convolutional layers (one per module)."""

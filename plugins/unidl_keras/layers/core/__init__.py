@@ -1,0 +1,1 @@
+"""keras.layers: core layers (one per module)."""

@@ -1,0 +1,621 @@
+"""``keras.layers.Layer``: the base class of every layer and model.
+
+What it does for subclasses, as Keras 3 does:
+  * auto names (``dense``, ``dense_1``, ...), ``trainable``, ``dtype``;
+  * tracks variables made with :meth:`add_weight` and sub-layers assigned as attributes (or in lists
+    and dicts), giving ``weights``/``trainable_weights``/``non_trainable_weights`` in Keras's order;
+  * builds lazily on the first call from the input shapes;
+  * resolves ``training`` (explicit argument > outer call > the call signature's default) and passes
+    masks between layers (``supports_masking``, ``compute_mask``);
+  * on :class:`~unidl_keras.backend.KerasTensor` inputs, records a node for functional models and
+    infers the output shapes by running the layer on small placeholder arrays (twice, when a dim is
+    unknown, to find which output dims follow it), with the random generator restored afterwards.
+"""
+from __future__ import annotations
+
+import inspect
+import warnings
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+import unidl
+from unidl.tensor import Tensor
+
+from ..backend import config
+from ..backend.common import snake_case, unique_name
+from ..backend.keras_tensor import KerasTensor
+from ..backend.masks import get_mask, set_mask
+from ..backend.variable import Variable
+from ..utils import tree
+
+
+class _CallContext:
+    """The ``training`` flag and depth of the outermost layer call in progress."""
+
+    def __init__(self) -> None:
+        self.training: Optional[bool] = None
+        self.depth = 0
+
+
+CALL_CONTEXT = _CallContext()
+
+_ALLOWED_KWARGS = {"input_shape", "batch_input_shape", "batch_size", "input_dim", "weights"}
+_SIGS: Dict[type, Tuple[bool, bool, bool, Dict[str, Any]]] = {}
+
+
+def _call_signature(cls: type) -> Tuple[bool, bool, bool, Dict[str, Any]]:
+    """(accepts training, accepts mask, has **kwargs, defaults) of ``cls.call``, cached per class."""
+    sig = _SIGS.get(cls)
+    if sig is None:
+        params = inspect.signature(cls.call).parameters
+        var_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        defaults = {k: p.default for k, p in params.items() if p.default is not p.empty}
+        sig = _SIGS[cls] = ("training" in params, "mask" in params, var_kw, defaults)
+    return sig
+
+
+class Node:
+    """One call of a layer on symbolic tensors: the arguments (with KerasTensors) and the outputs."""
+
+    def __init__(self, layer: "Layer", call_args: tuple, call_kwargs: dict, outputs: Any) -> None:
+        self.layer = layer
+        self.call_args = call_args
+        self.call_kwargs = call_kwargs
+        self.outputs = outputs
+        self.output_tensors: List[KerasTensor] = [t for t in tree.flatten(outputs) if isinstance(t, KerasTensor)]
+        self.input_tensors: List[KerasTensor] = [t for t in tree.flatten((call_args, call_kwargs))
+                                                 if isinstance(t, KerasTensor)]
+        self.parent_nodes = [t._keras_history[0]._inbound_nodes[t._keras_history[1]]
+                             for t in self.input_tensors if t._keras_history is not None]
+
+
+class Layer:
+    """Base class of layers: subclass it and implement ``build(input_shape)`` and ``call(inputs)``.
+
+    Args:
+        trainable: whether the layer's variables are trained.
+        name: the layer's name (default: the snake-case class name, made unique).
+        dtype: the variable and compute dtype (default ``floatx()``).
+        activity_regularizer: a regularizer applied to the layer's output (added to ``losses``).
+        input_shape / input_dim / batch_size: accepted for the first layer of a Sequential model.
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> "Layer":
+        obj = object.__new__(cls)
+        d = obj.__dict__
+        d["_tracking"] = True
+        d["_layers"] = []
+        d["_trainable_variables"] = []
+        d["_non_trainable_variables"] = []
+        d["_losses"] = []
+        d["_inbound_nodes"] = []
+        d["built"] = False
+        d["_trainable"] = True
+        d["_name_set"] = False
+        return obj
+
+    def __init__(self, *, activity_regularizer: Any = None, trainable: bool = True, dtype: Any = None,
+                 autocast: bool = True, name: Optional[str] = None, **kwargs: Any) -> None:
+        unknown = set(kwargs) - _ALLOWED_KWARGS
+        if unknown:
+            raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
+                             f"{ {k: kwargs[k] for k in sorted(unknown)} }")
+        if name is not None and not isinstance(name, str):
+            raise ValueError(f"Argument `name` must be a string. Received: name={name!r}")
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self._name_set = True
+        self._trainable = bool(trainable)
+        self._dtype = _dtype_name(dtype)
+        self.autocast = autocast
+        from .. import regularizers
+
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.supports_masking = getattr(self, "supports_masking", False)
+        self._input_shape_arg = None
+        if "batch_input_shape" in kwargs and kwargs["batch_input_shape"] is not None:
+            self._input_shape_arg = tuple(kwargs["batch_input_shape"])
+        elif "input_shape" in kwargs and kwargs["input_shape"] is not None:
+            self._input_shape_arg = (kwargs.get("batch_size"),) + tuple(kwargs["input_shape"])
+        elif "input_dim" in kwargs and kwargs["input_dim"] is not None:
+            self._input_shape_arg = (kwargs.get("batch_size"), int(kwargs["input_dim"]))
+        if self._input_shape_arg is not None:
+            warnings.warn("Do not pass an `input_shape`/`input_dim` argument to a layer. When using Sequential "
+                          "models, prefer using an `Input(shape)` object as the first layer in the model instead.",
+                          UserWarning, stacklevel=2)
+        self._initial_weights = kwargs.get("weights")
+        self._build_shapes: Any = None
+
+    # -- names, flags ------------------------------------------------------------------------------------
+    def _ensure_init(self) -> None:
+        if not self._name_set:  # a subclass forgot super().__init__(): behave as if it had been called
+            Layer.__init__(self)
+
+    @property
+    def dtype(self) -> str:
+        return getattr(self, "_dtype", None) or config.floatx()
+
+    @property
+    def compute_dtype(self) -> str:
+        return self.dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        return self.dtype
+
+    @property
+    def dtype_policy(self) -> str:
+        return self.dtype
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        value = bool(value)
+        self.__dict__["_trainable"] = value
+        for v in self._trainable_variables:
+            v.trainable = value
+        for layer in self._layers:
+            layer.trainable = value
+
+    @property
+    def path(self) -> str:
+        return self.name
+
+    # -- tracking ---------------------------------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("__") or not self.__dict__.get("_tracking", False):
+            object.__setattr__(self, name, value)
+            return
+        for v in _layers_in(value):
+            if v is not self and all(v is not x for x in self._layers):
+                self._layers.append(v)
+        if isinstance(value, Variable) and not name.startswith("_"):
+            self._track_variable(value)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        value = getattr(self, name, None)
+        object.__delattr__(self, name)
+        if isinstance(value, Layer):
+            self._layers[:] = [x for x in self._layers if x is not value]
+
+    def _track_variable(self, v: Variable) -> None:
+        lst = self._trainable_variables if v.trainable else self._non_trainable_variables
+        if all(v is not x for x in lst):
+            lst.append(v)
+
+    def _flatten_layers(self, include_self: bool = True, recursive: bool = True) -> List["Layer"]:
+        out: List[Layer] = [self] if include_self else []
+        seen = {id(self)}
+        stack = list(self._layers)
+        while stack:
+            layer = stack.pop(0)
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            out.append(layer)
+            if recursive:
+                stack = list(layer._layers) + stack
+        return out
+
+    # -- weights ----------------------------------------------------------------------------------------
+    def add_weight(self, shape: Any = None, initializer: Any = None, dtype: Any = None, trainable: bool = True,
+                   autocast: bool = True, regularizer: Any = None, constraint: Any = None,
+                   aggregation: str = "none", overwrite_with_gradient: bool = False, name: Optional[str] = None,
+                   **kwargs: Any) -> Variable:
+        """Create a variable owned by this layer.
+
+        Shapes: ``shape`` a tuple of ints (default ``()``). ``initializer`` a name, an Initializer or a
+        callable; default ``'glorot_uniform'`` for floats, ``'zeros'`` otherwise (Keras's defaults).
+        """
+        from .. import constraints, initializers, regularizers
+
+        self._ensure_init()
+        shape = () if shape is None else tuple(int(d) for d in (shape if isinstance(shape, (list, tuple)) else (shape,)))
+        dt = config.standardize_dtype(dtype or self.dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if np.dtype(dt).kind == "f" else "zeros"
+        init = initializers.get(initializer)
+        v = Variable(init, shape=shape, dtype=dt, trainable=trainable and self._trainable,
+                     name=name or "variable", aggregation=aggregation)
+        v.path = f"{self.name}/{v.name}"
+        v.regularizer = regularizers.get(regularizer)
+        v.constraint = constraints.get(constraint)
+        v.overwrite_with_gradient = overwrite_with_gradient
+        (self._trainable_variables if trainable else self._non_trainable_variables).append(v)
+        return v
+
+    def add_variable(self, shape: Any, initializer: Any, dtype: Any = None, trainable: bool = True,
+                     autocast: bool = True, regularizer: Any = None, constraint: Any = None,
+                     name: Optional[str] = None) -> Variable:
+        return self.add_weight(shape=shape, initializer=initializer, dtype=dtype, trainable=trainable,
+                               regularizer=regularizer, constraint=constraint, name=name)
+
+    def _own_variables(self) -> List[Variable]:
+        return list(self._trainable_variables) + list(self._non_trainable_variables)
+
+    @property
+    def variables(self) -> List[Variable]:
+        seen, out = set(), []
+        for layer in self._flatten_layers():
+            for v in layer._own_variables():
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out
+
+    @property
+    def weights(self) -> List[Variable]:
+        return self.variables
+
+    @property
+    def trainable_variables(self) -> List[Variable]:
+        if not self.trainable:
+            return []
+        return [v for v in self.variables if v.trainable]
+
+    @property
+    def non_trainable_variables(self) -> List[Variable]:
+        if not self.trainable:
+            return self.variables
+        return [v for v in self.variables if not v.trainable]
+
+    trainable_weights = trainable_variables
+    non_trainable_weights = non_trainable_variables
+
+    def get_weights(self) -> List[np.ndarray]:
+        """The values of ``weights`` as NumPy arrays."""
+        return [v.numpy() for v in self.weights]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Assign ``weights`` (arrays in the order of ``self.weights``); counts and shapes must match."""
+        own = self.weights
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(f"You called `set_weights(weights)` on layer '{self.name}' with a weight list of "
+                             f"length {len(weights)}, but the layer was expecting {len(own)} weights.")
+        for v, w in zip(own, weights):
+            w = np.asarray(w)
+            if tuple(w.shape) != tuple(v.shape):
+                raise ValueError(f"Layer {self.name} weight shape {tuple(v.shape)} is not compatible with provided "
+                                 f"weight shape {tuple(w.shape)}.")
+            v.assign(w)
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but the layer isn't built. "
+                             "You can build it manually via: `layer.build(input_shape)`.")
+        return int(sum(int(np.prod(v.shape)) for v in self.weights))
+
+    # -- losses -----------------------------------------------------------------------------------------
+    def add_loss(self, loss: Any) -> None:
+        """Add a scalar loss tensor (collected in ``losses`` and added to the training loss)."""
+        self._losses.append(loss)
+
+    @property
+    def losses(self) -> List[Tensor]:
+        out: List[Tensor] = []
+        for layer in self._flatten_layers():
+            out.extend(layer._losses)
+            for v in layer._trainable_variables:
+                if v.regularizer is not None and v.trainable:
+                    out.append(v.regularizer(v))
+        return out
+
+    def _clear_losses(self) -> None:
+        for layer in self._flatten_layers():
+            layer._losses.clear()
+
+    # -- building ---------------------------------------------------------------------------------------
+    def build(self, input_shape: Any = None) -> None:
+        """Create the weights for ``input_shape`` (a tuple with None for unknown dims); sets ``built``."""
+        self.built = True
+
+    def _maybe_build(self, args: tuple, kwargs: dict) -> None:
+        if self.built:
+            return
+        self._ensure_init()
+        shapes = _shapes_of(args[0] if args else next(iter(kwargs.values()), None))
+        params = [p for p in inspect.signature(self.build).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        if len(params) > 1 and all(p.name.endswith("_shape") for p in params):
+            names = [p.name[:-6] for p in params]
+            call_params = list(inspect.signature(self.call).parameters)
+            given = dict(zip(call_params, args))
+            given.update(kwargs)
+            self.build(**{f"{n}_shape": _shapes_of(given[n]) for n in names if n in given})
+        else:
+            self.build(shapes)
+        self.built = True
+        self._build_shapes = shapes
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        raise NotImplementedError
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """The output mask: the input mask for layers that ``supports_masking``, else None."""
+        return previous_mask if self.supports_masking else None
+
+    def call(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"Layer {type(self).__name__} does not have a `call()` method implemented.")
+
+    # -- calling ----------------------------------------------------------------------------------------
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self._ensure_init()
+        if not args and not kwargs:
+            raise ValueError(f"Layer '{self.name}' was called with no inputs.")
+        if any(isinstance(t, KerasTensor) for t in tree.flatten((args, kwargs))):
+            return self._symbolic_call(args, kwargs)
+        return self._eager_call(args, kwargs)
+
+    def _eager_call(self, args: tuple, kwargs: dict) -> Any:
+        ctx = CALL_CONTEXT
+        takes_training, takes_mask, var_kw, defaults = _call_signature(type(self))
+        training = kwargs.get("training")
+        if training is None:
+            training = ctx.training
+        if training is None:
+            training = defaults.get("training")
+        if takes_training or var_kw and "training" in kwargs:
+            kwargs["training"] = training
+        mask = None
+        if takes_mask or self.supports_masking:
+            mask = kwargs.get("mask")
+            if mask is None and args:
+                mask = get_mask(args[0])
+            if takes_mask and mask is not None and kwargs.get("mask") is None:
+                kwargs["mask"] = mask
+        outer = ctx.depth == 0
+        prev_training = ctx.training
+        if outer:
+            self._clear_losses()
+        ctx.depth += 1
+        ctx.training = training
+        try:
+            self._maybe_build(args, kwargs)
+            if self.autocast and args:
+                args = (_cast_floats(args[0], self.compute_dtype),) + args[1:]
+            outputs = self.call(*args, **kwargs)
+        finally:
+            ctx.depth -= 1
+            ctx.training = prev_training
+        if self.activity_regularizer is not None:
+            for o in tree.flatten(outputs):
+                if isinstance(o, Tensor):
+                    self._losses.append(unidl.ops.divide(self.activity_regularizer(o), o.shape[0] if o.ndim else 1))
+        if takes_mask or self.supports_masking or type(self).compute_mask is not Layer.compute_mask:
+            out_mask = self.compute_mask(args[0] if args else None, mask)
+            if out_mask is not None:
+                if isinstance(outputs, (list, tuple)) and isinstance(out_mask, (list, tuple)):
+                    for o, m in zip(outputs, out_mask):
+                        set_mask(o, m)
+                else:
+                    for o in tree.flatten(outputs):
+                        set_mask(o, out_mask)
+        return outputs
+
+    def _symbolic_call(self, args: tuple, kwargs: dict) -> Any:
+        in_shapes = [t.shape for t in tree.flatten((args, kwargs)) if isinstance(t, KerasTensor)]
+        self._maybe_build(args, kwargs)
+        outputs = self.compute_output_spec(*args, **kwargs)
+        node = Node(self, args, dict(kwargs), outputs)
+        idx = len(self._inbound_nodes)
+        self._inbound_nodes.append(node)
+        for i, t in enumerate(node.output_tensors):
+            t._keras_history = (self, idx, i)
+        self._last_io_shapes = (in_shapes, [t.shape for t in node.output_tensors])
+        return outputs
+
+    def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
+        """KerasTensors for the outputs: from ``compute_output_shape`` when a subclass defines it, else by
+        running the layer on placeholder arrays (see the module docstring)."""
+        if type(self).compute_output_shape is not Layer.compute_output_shape:
+            first = args[0] if args else next(iter(kwargs.values()))
+            shapes = self.compute_output_shape(tree.map_structure(
+                lambda t: t.shape if isinstance(t, KerasTensor) else t, first))
+            return _specs_from_shapes(shapes, self.compute_dtype)
+        return infer_output_spec(self, args, kwargs)
+
+    # -- shapes of the last symbolic call ----------------------------------------------------------------
+    @property
+    def input(self) -> Any:
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer '{self.name}' has never been called and thus has no defined input.")
+        n = self._inbound_nodes[0]
+        return n.input_tensors[0] if len(n.input_tensors) == 1 else n.input_tensors
+
+    @property
+    def output(self) -> Any:
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer '{self.name}' has never been called and thus has no defined output.")
+        return self._inbound_nodes[0].outputs
+
+    @property
+    def input_shape(self) -> Any:
+        t = self.input
+        return [x.shape for x in t] if isinstance(t, list) else t.shape
+
+    @property
+    def output_shape(self) -> Any:
+        return tree.map_structure(lambda t: t.shape, self.output)
+
+    # -- config -----------------------------------------------------------------------------------------
+    def get_config(self) -> Dict[str, Any]:
+        """The constructor arguments (JSON-serializable), as Keras's base config."""
+        cfg: Dict[str, Any] = {"name": self.name, "trainable": self.trainable, "dtype": _dtype_config(self.dtype)}
+        if self.activity_regularizer is not None:
+            from .. import regularizers
+
+            cfg["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return cfg
+
+    @classmethod
+    def from_config(cls, config: Dict[str, Any]) -> "Layer":
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = config["dtype"].get("config", {}).get("name", None)
+        try:
+            return cls(**config)
+        except TypeError as e:
+            raise TypeError(f"Error when deserializing class '{cls.__name__}' using config={config}.\n\n"
+                            f"Exception encountered: {e}") from e
+
+    def get_build_config(self) -> Optional[Dict[str, Any]]:
+        if self._build_shapes is not None:
+            return {"input_shape": _json_shape(self._build_shapes)}
+        return None
+
+    def build_from_config(self, config: Optional[Dict[str, Any]]) -> None:
+        if config and not self.built and "input_shape" in config:
+            shape = config["input_shape"]
+            self.build(_tuple_shape(shape))
+            self.built = True
+            self._build_shapes = _tuple_shape(shape)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+# -- helpers --------------------------------------------------------------------------------------------
+
+def _dtype_name(dtype: Any) -> Optional[str]:
+    if dtype is None:
+        return None
+    if isinstance(dtype, dict):
+        dtype = dtype.get("config", {}).get("name")
+    if isinstance(dtype, str) and dtype.startswith("mixed_"):
+        return config.floatx()
+    return config.standardize_dtype(dtype)
+
+
+def _dtype_config(name: str) -> Dict[str, Any]:
+    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": name}, "registered_name": None}
+
+
+def _layers_in(value: Any) -> List[Layer]:
+    if isinstance(value, Layer):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [v for x in value for v in _layers_in(x)]
+    if isinstance(value, dict):
+        return [v for x in value.values() for v in _layers_in(x)]
+    return []
+
+
+def _shapes_of(x: Any) -> Any:
+    if isinstance(x, (KerasTensor, Tensor)) or hasattr(x, "shape") and not isinstance(x, (list, tuple, dict)):
+        return tuple(x.shape)
+    if isinstance(x, (list, tuple)):
+        return [_shapes_of(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _shapes_of(v) for k, v in x.items()}
+    return None
+
+
+def _json_shape(s: Any) -> Any:
+    if isinstance(s, tuple):
+        return list(s)
+    if isinstance(s, list):
+        return [_json_shape(v) for v in s]
+    if isinstance(s, dict):
+        return {k: _json_shape(v) for k, v in s.items()}
+    return s
+
+
+def _tuple_shape(s: Any) -> Any:
+    if isinstance(s, (list, tuple)) and all(v is None or isinstance(v, int) for v in s):
+        return tuple(s)
+    if isinstance(s, (list, tuple)):
+        return [_tuple_shape(v) for v in s]
+    if isinstance(s, dict):
+        return {k: _tuple_shape(v) for k, v in s.items()}
+    return s
+
+
+def _cast_floats(x: Any, dtype: str) -> Any:
+    """Float tensors in ``x`` cast to the layer's compute dtype (Keras autocast); others unchanged."""
+    if isinstance(x, Tensor):
+        if x.dtype.kind == "f" and x.dtype != np.dtype(dtype):
+            return unidl.ops.astype(x, dtype)
+        return x
+    if isinstance(x, np.ndarray):
+        from ..backend.common import convert_to_tensor
+
+        return _cast_floats(convert_to_tensor(x), dtype)
+    return x
+
+
+def _specs_from_shapes(shapes: Any, dtype: str) -> Any:
+    if isinstance(shapes, (tuple, list)) and all(d is None or isinstance(d, (int, np.integer)) for d in shapes):
+        return KerasTensor(shapes, dtype)
+    if isinstance(shapes, dict):
+        return {k: _specs_from_shapes(v, dtype) for k, v in shapes.items()}
+    return type(shapes)(_specs_from_shapes(s, dtype) for s in shapes)
+
+
+_FILL = ((1, 32), (2, 33))  # (batch, other unknown dims) sizes of the two placeholder runs
+
+
+def _placeholder(t: KerasTensor, run: int, xp: Any = np) -> Tensor:
+    b, o = _FILL[run]
+    shape = tuple((b if i == 0 else o) if d is None else d for i, d in enumerate(t.shape))
+    return unidl.zeros(shape, dtype=t.dtype)
+
+
+def infer_output_spec(layer: Any, args: tuple, kwargs: dict) -> Any:
+    """Output KerasTensors of ``layer(*args, **kwargs)`` found by running it on placeholders."""
+    flat = tree.flatten((args, kwargs))
+    runs = 2 if any(isinstance(t, KerasTensor) and None in t.shape for t in flat) else 1
+    results = []
+    state = unidl.random.get_state()
+    saved_losses = [list(x._losses) for x in layer._flatten_layers()] if isinstance(layer, Layer) else None
+    try:
+        for r in range(runs):
+            def sub(t: Any, r: int = r) -> Any:
+                return _placeholder(t, r) if isinstance(t, KerasTensor) else t
+
+            a = tree.map_structure(sub, args)
+            k = tree.map_structure(sub, kwargs)
+            if isinstance(layer, Layer) and _call_signature(type(layer))[0]:
+                k["training"] = False
+            prev, CALL_CONTEXT.training = CALL_CONTEXT.training, False
+            try:
+                with unidl.no_grad():
+                    out = layer.call(*a, **k) if isinstance(layer, Layer) else layer(*a, **k)
+            except Exception as e:
+                name = getattr(layer, "name", type(layer).__name__)
+                shapes = [t.shape for t in flat if isinstance(t, KerasTensor)]
+                if hasattr(e, "add_note"):
+                    e.add_note(f"Exception encountered when calling {type(layer).__name__}.call() "
+                               f"(layer '{name}') on symbolic inputs of shape {shapes}.")
+                raise
+            finally:
+                CALL_CONTEXT.training = prev
+            results.append(out)
+    finally:
+        unidl.random.set_state(state)
+        if saved_losses is not None:
+            for x, ls in zip(layer._flatten_layers(), saved_losses):
+                x._losses[:] = ls
+
+    def spec(*outs: Any) -> Any:
+        o = outs[0]
+        if not isinstance(o, Tensor):
+            return o
+        shape = list(o.shape)
+        if len(outs) > 1:
+            for i, (d0, d1) in enumerate(zip(o.shape, outs[1].shape)):
+                if d0 != d1:
+                    shape[i] = None
+        return KerasTensor(shape, o.dtype.name)
+
+    if runs == 1:
+        return tree.map_structure(spec, results[0])
+    flat0, flat1 = tree.flatten(results[0]), tree.flatten(results[1])
+    return tree.pack_sequence_as(results[0], [spec(a, b) for a, b in zip(flat0, flat1)])

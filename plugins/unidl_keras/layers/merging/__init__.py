@@ -1,0 +1,1 @@
+"""keras.layers: merging layers (one per module)."""

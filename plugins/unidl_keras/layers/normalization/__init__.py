@@ -1,0 +1,1 @@
+"""keras.layers: normalization layers (one per module)."""

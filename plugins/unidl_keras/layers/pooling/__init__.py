@@ -1,0 +1,1 @@
+"""keras.layers: pooling layers (one per module)."""

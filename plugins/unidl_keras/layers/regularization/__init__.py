@@ -1,0 +1,1 @@
+"""keras.layers: regularization layers (one per module)."""

@@ -1,0 +1,1 @@
+"""keras.layers: rnn layers (one per module)."""

@@ -1,0 +1,205 @@
+"""Functional models: ``keras.Model(inputs, outputs)`` over a graph of layer calls on KerasTensors."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from unidl.tensor import Tensor
+
+from ..backend.keras_tensor import KerasTensor
+from ..backend.masks import get_mask, set_mask
+from ..layers.core.input_layer import InputLayer
+from ..layers.layer import Layer, Node
+from ..utils import tree
+from .model import Model
+
+
+def _history_node(t: KerasTensor) -> Node:
+    if not isinstance(t, KerasTensor) or t._keras_history is None:
+        raise ValueError(f"Output tensors of a Functional model must be the output of a Keras layer or "
+                         f"keras.Input; received: {t!r}")
+    layer, ni, _ = t._keras_history
+    return layer._inbound_nodes[ni]
+
+
+def topological_nodes(inputs: List[KerasTensor], outputs: List[KerasTensor]) -> List[Node]:
+    """The nodes between ``inputs`` and ``outputs``, each after the nodes it depends on."""
+    return map_graph(inputs, outputs)[0]
+
+
+def map_graph(inputs: List[KerasTensor], outputs: List[KerasTensor]) -> "tuple[List[Node], List[Layer]]":
+    """Nodes in execution order and layers in Keras's order: by decreasing depth from the outputs, and within
+    a depth in the order a depth-first walk from the outputs (through each call's inputs in order) meets them."""
+    input_ids = {id(t) for t in inputs}
+    post: List[Node] = []
+    state: Dict[int, int] = {}  # 1 visiting, 2 done
+    layer_index: Dict[int, int] = {}
+
+    def visit(node: Node) -> None:
+        s = state.get(id(node))
+        if s == 2:
+            return
+        if s == 1:
+            raise ValueError("The functional graph has a cycle.")
+        state[id(node)] = 1
+        layer_index.setdefault(id(node.layer), len(layer_index))
+        for t in node.input_tensors:
+            if id(t) in input_ids:
+                layer_index.setdefault(id(t._keras_history[0]), len(layer_index)) if t._keras_history else None
+                continue
+            visit(_history_node(t))
+        if isinstance(node.layer, InputLayer) and not any(id(t) in input_ids for t in node.output_tensors):
+            raise ValueError(f"Graph disconnected: cannot find the value of tensor {node.output_tensors[0].name} "
+                             f"(input layer '{node.layer.name}') from the model's inputs. Pass it in `inputs`.")
+        state[id(node)] = 2
+        post.append(node)
+
+    for t in outputs:
+        if id(t) in input_ids:
+            layer_index.setdefault(id(t._keras_history[0]), len(layer_index)) if t._keras_history else None
+            continue
+        visit(_history_node(t))
+    # depths: 0 at the outputs' nodes, parent = max(child + 1)
+    depth: Dict[int, int] = {}
+    for node in reversed(post):
+        d = depth.setdefault(id(node), 0)
+        for t in node.input_tensors:
+            if id(t) in input_ids or t._keras_history is None:
+                continue
+            p = _history_node(t)
+            depth[id(p)] = max(depth.get(id(p), 0), d + 1)
+    layer_depth: Dict[int, int] = {}
+    layers: Dict[int, Layer] = {}
+    for node in post:
+        layers[id(node.layer)] = node.layer
+        layer_depth[id(node.layer)] = max(layer_depth.get(id(node.layer), 0), depth[id(node)])
+    for t in inputs:  # input layers given directly: one deeper than their deepest consumer
+        lyr = t._keras_history[0] if t._keras_history else None
+        if lyr is None or id(lyr) in layers:
+            continue
+        consumers = [depth[id(n)] for n in post if any(x is t for x in n.input_tensors)]
+        layers[id(lyr)] = lyr
+        layer_depth[id(lyr)] = (max(consumers) + 1) if consumers else 0
+        layer_index.setdefault(id(lyr), len(layer_index))
+    ordered = sorted(layers.values(), key=lambda L: (-layer_depth[id(L)], layer_index.get(id(L), 1 << 30)))
+    return post, ordered
+
+
+class Functional(Model):
+    """A model defined by its symbolic inputs and outputs (Keras 3 ``Functional``).
+
+    Args:
+        inputs: a KerasTensor, a list or a dict of them (from ``keras.Input``).
+        outputs: a KerasTensor, a list or a dict of them.
+    """
+
+    def __init__(self, inputs: Any, outputs: Any, name: Optional[str] = None, trainable: bool = True,
+                 **kwargs: Any) -> None:
+        from ..backend.common import unique_name
+
+        Layer.__init__(self, name=name or unique_name("functional"), trainable=trainable)
+        Model._init_model(self)
+        self._inputs_struct = inputs
+        self._outputs_struct = outputs
+        flat_in, flat_out = tree.flatten(inputs), tree.flatten(outputs)
+        for t in flat_in:
+            if not isinstance(t, KerasTensor):
+                raise ValueError(f"All `inputs` values must be KerasTensors. Received: inputs={inputs!r} including "
+                                 f"invalid value {t!r} of type {type(t).__name__}")
+        for t in flat_out:
+            if not isinstance(t, KerasTensor):
+                raise ValueError(f"All `outputs` values must be KerasTensors. Received: outputs={outputs!r} including "
+                                 f"invalid value {t!r} of type {type(t).__name__}")
+        self.inputs = flat_in
+        self.outputs = flat_out
+        self._nodes, layers = map_graph(flat_in, flat_out)
+        self._tracking = False
+        self._layers = layers
+        self._tracking = True
+        self.built = True
+        self.output_names = [t._keras_history[0].name for t in flat_out]
+        self.input_names = [t._keras_history[0].name if t._keras_history else t.name for t in flat_in]
+
+    @property
+    def layers(self) -> List[Layer]:
+        return list(self._layers)
+
+    def call(self, inputs: Any, training: Optional[bool] = None, mask: Any = None) -> Any:
+        return self._run_graph(inputs, training, mask)
+
+    def _standardize_inputs(self, inputs: Any) -> List[Any]:
+        if isinstance(self._inputs_struct, dict):
+            if not isinstance(inputs, dict):
+                if len(self.inputs) == 1:
+                    return [inputs]
+                raise ValueError(f"Model '{self.name}' expects a dict of inputs with keys "
+                                 f"{sorted(self._inputs_struct)}; received {type(inputs).__name__}")
+            missing = [k for k in self._inputs_struct if k not in inputs]
+            if missing:
+                raise ValueError(f"Missing data for input(s) {missing} of model '{self.name}'. "
+                                 f"Expected keys: {sorted(self._inputs_struct)}")
+            return tree.flatten({k: inputs[k] for k in self._inputs_struct})
+        if isinstance(inputs, dict):
+            names = self.input_names
+            if all(n in inputs for n in names):
+                return [inputs[n] for n in names]
+            raise ValueError(f"Model '{self.name}' has inputs {names}; the dict of inputs has keys {sorted(inputs)}")
+        flat = tree.flatten(inputs)
+        if len(flat) != len(self.inputs):
+            raise ValueError(f"Model '{self.name}' expects {len(self.inputs)} input(s), but it received "
+                             f"{len(flat)} input tensors. Inputs received: {[getattr(x, 'shape', x) for x in flat]}")
+        return flat
+
+    def _run_graph(self, inputs: Any, training: Optional[bool], mask: Any) -> Any:
+        from ..backend.common import convert_to_tensor
+
+        flat = self._standardize_inputs(inputs)
+        values: Dict[int, Any] = {}
+        for kt, x in zip(self.inputs, flat):
+            if not isinstance(x, Tensor):
+                x = convert_to_tensor(x, dtype=kt.dtype)
+            elif x.dtype.name != kt.dtype and x.dtype.kind == "f" and kt.dtype.startswith("float"):
+                from unidl import ops
+
+                x = ops.astype(x, kt.dtype)
+            _check_input_shape(self, kt, x)
+            values[id(kt)] = x
+        if mask is not None:
+            for kt, m in zip(self.inputs, tree.flatten(mask)):
+                set_mask(values[id(kt)], m)
+
+        def sub(t: Any) -> Any:
+            return values[id(t)] if isinstance(t, KerasTensor) else t
+
+        for node in self._nodes:
+            if isinstance(node.layer, InputLayer):
+                continue
+            args = tree.map_structure(sub, node.call_args)
+            kwargs = tree.map_structure(sub, node.call_kwargs)
+            if training is not None and "training" not in kwargs:
+                kwargs["training"] = training
+            out = node.layer(*args, **kwargs)
+            for kt, v in zip(node.output_tensors, tree.flatten(out)):
+                values[id(kt)] = v
+        return tree.map_structure(sub, self._outputs_struct)
+
+    def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
+        return super().compute_output_spec(*args, **kwargs)
+
+    def get_config(self) -> Dict[str, Any]:
+        from ..saving.serialization import functional_config
+
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config: Dict[str, Any], custom_objects: Any = None) -> "Functional":
+        from ..saving.serialization import functional_from_config
+
+        return functional_from_config(cls, config, custom_objects)
+
+
+def _check_input_shape(model: Functional, kt: KerasTensor, x: Tensor) -> None:
+    shape = tuple(x.shape)
+    want = kt.shape
+    if len(shape) != len(want) or any(w is not None and w != s for w, s in zip(want, shape)):
+        raise ValueError(f"Input {kt.name} of layer \"{model.name}\" is incompatible with the layer: "
+                         f"expected shape={want}, found shape={shape}")

@@ -1,0 +1,101 @@
+"""``keras.Model``: a Layer with training (``compile``/``fit``/...), ``summary`` and saving.
+
+``keras.Model(inputs, outputs)`` returns a :class:`~unidl_keras.models.functional.Functional`;
+subclass ``Model`` and define ``call`` for a subclassed model.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from ..layers.layer import Layer
+from ..trainers.trainer import Trainer
+
+
+def _functional_args(args: tuple, kwargs: dict) -> bool:
+    return (len(args) == 2 or (len(args) == 1 and "outputs" in kwargs)
+            or ("inputs" in kwargs and "outputs" in kwargs))
+
+
+class Model(Trainer, Layer):
+    """A trainable model. Functional: ``Model(inputs, outputs, name=None)``; subclassed: define ``call``."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> "Model":
+        if cls is Model and _functional_args(args, kwargs):
+            from .functional import Functional
+
+            return Functional.__new__(Functional, *args, **kwargs)
+        return super().__new__(cls)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if _functional_args(args, kwargs) and type(self).__init__ is Model.__init__:
+            from .functional import Functional
+
+            if isinstance(self, Functional):
+                Functional.__init__(self, *args, **kwargs)
+                return
+        trainable = kwargs.pop("trainable", True)
+        name = kwargs.pop("name", None)
+        dtype = kwargs.pop("dtype", None)
+        Layer.__init__(self, name=name, trainable=trainable, dtype=dtype, **kwargs)
+        self._init_model()
+
+    def _init_model(self) -> None:
+        Trainer._init_trainer(self)
+
+    @property
+    def layers(self) -> List[Layer]:
+        return [x for x in self._layers]
+
+    def get_layer(self, name: Optional[str] = None, index: Optional[int] = None) -> Layer:
+        """A layer by ``name`` or by ``index`` (in ``layers`` order)."""
+        if index is not None and name is not None:
+            raise ValueError(f"Provide only a layer name or a layer index. Received: index={index}, name={name}.")
+        if index is not None:
+            if len(self.layers) <= index:
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has "
+                                 f"{len(self.layers)} layers.")
+            return self.layers[index]
+        if name is not None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"No such layer: {name}. Existing layers are: {[x.name for x in self.layers]}.")
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
+    def summary(self, line_length: Optional[int] = None, positions: Any = None, print_fn: Any = None,
+                expand_nested: bool = False, show_trainable: bool = False, layer_range: Any = None) -> None:
+        """Print Keras's summary table (layers, output shapes, parameter counts and totals)."""
+        from ..utils.summary_utils import print_summary
+
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range)
+
+    # -- saving (implemented in unidl_keras.saving) ---------------------------------------------------------
+    def save(self, filepath: Any, overwrite: bool = True, zipped: Optional[bool] = None, **kwargs: Any) -> None:
+        """Save the whole model: ``.keras`` (Keras 3 zip archive) or legacy ``.h5``."""
+        from ..saving.saving_api import save_model
+
+        save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
+        """Save the weights to a ``.weights.h5`` file in Keras 3's layout."""
+        from ..saving.saving_api import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite, **kwargs)
+
+    def load_weights(self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:
+        """Load weights from ``.weights.h5``, ``.keras`` or a legacy Keras 2 ``.h5`` file."""
+        from ..saving.saving_api import load_weights
+
+        load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+    def get_config(self) -> Dict[str, Any]:
+        cfg = Layer.get_config(self)
+        return cfg
+
+    def to_json(self, **kwargs: Any) -> str:
+        import json
+
+        from ..saving.serialization import serialize_keras_object
+
+        return json.dumps(serialize_keras_object(self), **kwargs)

@@ -1,0 +1,1 @@
+"""Training loops: compile/fit/evaluate/predict (Keras 3 ``Trainer``)."""

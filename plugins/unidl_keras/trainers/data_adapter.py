@@ -1,0 +1,201 @@
+"""Turning what users pass to ``fit``/``evaluate``/``predict`` into batches.
+
+Accepted: NumPy arrays (or anything array-like), unidl Tensors, lists/tuples/dicts of them (``x`` as
+the model's inputs, ``y`` as its outputs), Python generators/iterators yielding ``(x,)``, ``(x, y)`` or
+``(x, y, sample_weight)``, and ``keras.utils.PyDataset`` (anything with ``__len__`` and
+``__getitem__`` returning such tuples). Float arrays are cast to ``floatx()`` as Keras does.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterator, Optional, Tuple
+
+import numpy as np
+
+from unidl.tensor import Tensor
+
+from ..backend import config
+from ..utils import tree
+
+
+def _leaf_len(x: Any) -> int:
+    return int(x.shape[0]) if hasattr(x, "shape") and len(x.shape) else len(x)
+
+
+def _as_array(x: Any) -> Any:
+    if x is None or isinstance(x, Tensor):
+        return x
+    a = np.asarray(x)
+    if a.dtype.kind == "f" and a.dtype != np.dtype(config.floatx()):
+        a = a.astype(config.floatx())
+    elif a.dtype == object:
+        raise ValueError(f"Unrecognized data type: x={type(x).__name__} (of dtype object). Expected NumPy arrays, "
+                         f"lists of arrays, dicts of arrays, generators or a keras.utils.PyDataset.")
+    return a
+
+
+def _take(x: Any, idx: Any) -> Any:
+    if x is None:
+        return None
+    if isinstance(x, Tensor):
+        from unidl import ops
+
+        return ops.take(x, Tensor._from_any(np.asarray(idx), x.device), axis=0)
+    return x[idx]
+
+
+def unpack_x_y_sample_weight(data: Any) -> Tuple[Any, Any, Any]:
+    """``(x,)``, ``(x, y)``, ``(x, y, sw)`` or ``x`` -> ``(x, y, sw)`` (missing ones None)."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data[0], data[1], data[2]
+    raise ValueError(f"Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
+                     f"found a tuple of length {len(data)}")
+
+
+def is_array_data(x: Any) -> bool:
+    leaves = tree.flatten(x)
+    return bool(leaves) and all(isinstance(v, (np.ndarray, Tensor, list, tuple, float, int, np.generic))
+                               or hasattr(v, "__array__") for v in leaves)
+
+
+def class_weight_to_sample_weight(y: Any, class_weight: dict) -> np.ndarray:
+    """Per-sample weights from ``{class: weight}`` (labels as ints or one-hot rows)."""
+    if isinstance(y, (list, tuple, dict)):
+        raise ValueError("`class_weight` is only supported for Models with a single output.")
+    yv = y.numpy() if isinstance(y, Tensor) else np.asarray(y)
+    labels = np.argmax(yv, axis=-1) if yv.ndim > 1 and yv.shape[-1] > 1 else yv.reshape(yv.shape[0], -1)[:, 0]
+    labels = np.round(labels).astype(np.int64)
+    missing = sorted(set(labels.tolist()) - set(int(k) for k in class_weight))
+    if missing:
+        raise ValueError(f"`class_weight` must contain all classes in the data. The classes {set(missing)} exist in "
+                         f"the data but not in `class_weight`.")
+    w = np.array([class_weight[int(c)] for c in labels], dtype=config.floatx())
+    return w
+
+
+class ArrayBatches:
+    """Batches of in-memory arrays: ``len()`` batches per epoch, reshuffled each epoch when asked."""
+
+    def __init__(self, x: Any, y: Any = None, sample_weight: Any = None, batch_size: Optional[int] = None,
+                 shuffle: Any = False, steps: Optional[int] = None) -> None:
+        self.x = tree.map_structure(_as_array, x)
+        self.y = tree.map_structure(_as_array, y) if y is not None else None
+        self.sample_weight = tree.map_structure(_as_array, sample_weight) if sample_weight is not None else None
+        sizes = {_leaf_len(v) for v in tree.flatten((self.x, self.y, self.sample_weight)) if v is not None}
+        if len(sizes) > 1:
+            desc = {name: sorted({_leaf_len(v) for v in tree.flatten(d) if v is not None})
+                    for name, d in (("x", self.x), ("y", self.y), ("sample_weight", self.sample_weight))
+                    if d is not None}
+            raise ValueError(f"Data cardinality is ambiguous. Make sure all arrays contain the same number of "
+                             f"samples. Sizes: {desc}")
+        self.num_samples = sizes.pop() if sizes else 0
+        self.batch_size = int(batch_size) if batch_size else 32
+        if self.batch_size <= 0:
+            raise ValueError(f"`batch_size` must be a positive integer; received batch_size={batch_size}")
+        self.shuffle = shuffle
+        full = int(math.ceil(self.num_samples / self.batch_size)) if self.num_samples else 0
+        self.steps = full if steps is None else min(int(steps), full) if full else int(steps)
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def epoch(self) -> Iterator[Tuple[Any, Any, Any]]:
+        n, bs = self.num_samples, self.batch_size
+        order = np.random.permutation(n) if self.shuffle else None
+        for i in range(self.steps):
+            lo, hi = i * bs, min((i + 1) * bs, n)
+            if lo >= n:
+                return
+            idx = order[lo:hi] if order is not None else slice(lo, hi)
+            take = (lambda a, idx=idx: _take(a, idx))
+            yield (tree.map_structure(take, self.x), tree.map_structure(take, self.y) if self.y is not None else None,
+                   tree.map_structure(take, self.sample_weight) if self.sample_weight is not None else None)
+
+    def split(self, validation_split: float) -> Tuple["ArrayBatches", Tuple[Any, Any, Any]]:
+        """Keras's ``validation_split``: the last fraction of the samples (before any shuffling)."""
+        if not 0.0 < validation_split < 1.0:
+            raise ValueError(f"`validation_split` must be between 0 and 1 (exclusive); received {validation_split}")
+        at = int(self.num_samples * (1.0 - validation_split))
+        if at == 0 or at == self.num_samples:
+            raise ValueError(f"Training data contains {self.num_samples} samples, which is not sufficient to split it "
+                             f"into a validation and training set as specified by `validation_split={validation_split}`. "
+                             f"Either provide more data, or a different value for the `validation_split` argument.")
+        first = lambda a: _take(a, slice(0, at)) if not isinstance(a, Tensor) else a[0:at]  # noqa: E731
+        last = lambda a: _take(a, slice(at, None)) if not isinstance(a, Tensor) else a[at:]  # noqa: E731
+        m = lambda f, d: tree.map_structure(f, d) if d is not None else None  # noqa: E731
+        train = ArrayBatches(m(first, self.x), m(first, self.y), m(first, self.sample_weight), self.batch_size,
+                             self.shuffle)
+        return train, (m(last, self.x), m(last, self.y), m(last, self.sample_weight))
+
+
+class DatasetBatches:
+    """Batches from a ``PyDataset``-like object (``__len__``/``__getitem__``) or a generator."""
+
+    def __init__(self, data: Any, steps: Optional[int] = None, shuffle: bool = False) -> None:
+        self.data = data
+        self.indexable = hasattr(data, "__getitem__") and hasattr(data, "__len__") and not isinstance(data, (list, tuple))
+        self._iter = None if self.indexable else iter(data)
+        if self.indexable:
+            n = len(data)
+            self.steps = n if steps is None else min(int(steps), n)
+        else:
+            self.steps = steps
+        self.shuffle = shuffle
+
+    def __len__(self) -> Optional[int]:  # type: ignore[override]
+        return self.steps
+
+    def epoch(self) -> Iterator[Tuple[Any, Any, Any]]:
+        if self.indexable:
+            order = np.random.permutation(len(self.data)) if self.shuffle else range(len(self.data))
+            for i, j in enumerate(order):
+                if self.steps is not None and i >= self.steps:
+                    break
+                yield self._standardize(self.data[int(j)])
+            if hasattr(self.data, "on_epoch_end"):
+                self.data.on_epoch_end()
+            return
+        count = 0
+        while self.steps is None or count < self.steps:
+            try:
+                item = next(self._iter)
+            except StopIteration:
+                if count == 0 and self.steps is not None:
+                    raise ValueError("The data generator is exhausted: it yielded no batch for this epoch. Make sure "
+                                     "it can generate at least `steps_per_epoch * epochs` batches.") from None
+                return
+            count += 1
+            yield self._standardize(item)
+
+    @staticmethod
+    def _standardize(item: Any) -> Tuple[Any, Any, Any]:
+        x, y, sw = unpack_x_y_sample_weight(item)
+        return (tree.map_structure(_as_array, x), tree.map_structure(_as_array, y) if y is not None else None,
+                tree.map_structure(_as_array, sw) if sw is not None else None)
+
+
+def make_batches(x: Any, y: Any = None, sample_weight: Any = None, batch_size: Optional[int] = None,
+                 steps: Optional[int] = None, shuffle: Any = False) -> Any:
+    """The batch source for ``x`` (see the module docstring)."""
+    if x is None:
+        raise ValueError("Unrecognized data type: x=None. Expected NumPy arrays, lists or dicts of arrays, "
+                         "generators or a keras.utils.PyDataset.")
+    if hasattr(x, "__getitem__") and hasattr(x, "__len__") and not is_array_data(x) and not isinstance(x, (dict, list, tuple)):
+        if y is not None:
+            raise ValueError("`y` argument is not supported when using a keras.utils.PyDataset (it yields its own "
+                             "targets). Received: y=...")
+        return DatasetBatches(x, steps=steps, shuffle=False)
+    if hasattr(x, "__next__") or (hasattr(x, "__iter__") and not isinstance(x, (dict, list, tuple, np.ndarray, Tensor))):
+        if y is not None:
+            raise ValueError("`y` argument is not supported when using a Python generator as input (it yields its own "
+                             "targets).")
+        return DatasetBatches(x, steps=steps)
+    return ArrayBatches(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, steps=steps)
