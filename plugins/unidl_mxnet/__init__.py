@@ -31,6 +31,7 @@ def _inventory():
     names += [f"mxnet.gluon.{n}" for n in gluon.__all__]
     names += [f"mxnet.gluon.nn.{n}" for n in gluon.nn.__all__]
     names += [f"mxnet.gluon.loss.{n}" for n in gluon.loss.__all__]
+    names += [f"mxnet.gluon.rnn.{n}" for n in gluon.rnn.__all__]
     names += [f"mxnet.init.{n}" for n in initializer.__all__]
     names += [f"mxnet.optimizer.{n}" for n in optimizer.__all__]
     return names

@@ -63,7 +63,8 @@ class _BlockScope:
 
 
 def _hint(cls: type) -> str:
-    return cls.__name__.lower()
+    # MXNet names some blocks by a short alias (LSTMCell -> "lstm"), the rest by the lower-cased class name
+    return getattr(cls, "_alias", None) or cls.__name__.lower()
 
 
 class Block:
