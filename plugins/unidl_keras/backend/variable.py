@@ -98,11 +98,16 @@ class Variable(Tensor):
 
     def assign_add(self, value: Any) -> "Variable":
         with unidl.no_grad():
-            return self.assign(unidl.ops.add(self._plain(), value))
+            return self.assign(unidl.ops.add(self._plain(), self._operand(value)))
 
     def assign_sub(self, value: Any) -> "Variable":
         with unidl.no_grad():
-            return self.assign(unidl.ops.subtract(self._plain(), value))
+            return self.assign(unidl.ops.subtract(self._plain(), self._operand(value)))
+
+    def _operand(self, value: Any) -> Any:
+        if isinstance(value, (Tensor, int, float)):
+            return value
+        return Tensor._from_any(value, self.device, self.data.dtype)
 
     def _plain(self) -> Tensor:
         return Tensor._from_any(self.data, self.device)

@@ -350,7 +350,7 @@ class Layer:
         self._ensure_init()
         if not args and not kwargs:
             raise ValueError(f"Layer '{self.name}' was called with no inputs.")
-        if any(isinstance(t, KerasTensor) for t in tree.flatten((args, kwargs))):
+        if _any_symbolic(args) or (kwargs and _any_symbolic(kwargs.values())):
             return self._symbolic_call(args, kwargs)
         return self._eager_call(args, kwargs)
 
@@ -484,6 +484,17 @@ class Layer:
 
 # -- helpers --------------------------------------------------------------------------------------------
 
+def _any_symbolic(values: Any) -> bool:
+    for v in values:
+        if isinstance(v, KerasTensor):
+            return True
+        if isinstance(v, (list, tuple)) and _any_symbolic(v):
+            return True
+        if isinstance(v, dict) and _any_symbolic(v.values()):
+            return True
+    return False
+
+
 def _dtype_name(dtype: Any) -> Optional[str]:
     if dtype is None:
         return None
@@ -548,6 +559,10 @@ def _cast_floats(x: Any, dtype: str) -> Any:
         from ..backend.common import convert_to_tensor
 
         return _cast_floats(convert_to_tensor(x), dtype)
+    if isinstance(x, (list, tuple)) and not hasattr(x, "_fields"):
+        return type(x)(_cast_floats(v, dtype) for v in x)
+    if isinstance(x, dict):
+        return {k: _cast_floats(v, dtype) for k, v in x.items()}
     return x
 
 

@@ -104,7 +104,7 @@ class Optimizer:
         self._trainable_variables_indices: Dict[int, int] = {}
         self._exclude_from_weight_decay: set = set()
         self._exclude_from_weight_decay_pattern: Optional[re.Pattern] = None
-        self._iterations = self._own_variable(np.asarray(0, dtype=np.int64), "iteration")
+        self._iterations = self._own_variable(np.asarray(0, dtype=np.int32), "iteration")
         if isinstance(learning_rate, _schedules.LearningRateSchedule) or callable(learning_rate):
             self._learning_rate: Any = learning_rate
         else:

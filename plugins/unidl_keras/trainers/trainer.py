@@ -200,12 +200,10 @@ class Trainer:
             steps_per_epoch: Optional[int] = None, validation_steps: Optional[int] = None,
             validation_batch_size: Optional[int] = None, validation_freq: int = 1, **kwargs: Any) -> Any:
         """Train for ``epochs`` epochs; returns the ``History`` callback (``history.history`` dict of lists)."""
-        from ..callbacks import CallbackList
-
         _keras2_fit_kwargs(kwargs)
         self._assert_compiled()
-        if isinstance(x, tuple) and y is None and len(x) in (2, 3) and not hasattr(self, "inputs_are_tuple"):
-            pass
+        from ..callbacks import CallbackList
+
         batches = self._make_batches(x, y, sample_weight, class_weight, batch_size, steps_per_epoch, shuffle)
         val = None
         if validation_split and validation_data is None:

@@ -1,0 +1,146 @@
+"""``keras.layers.BatchNormalization``."""
+from __future__ import annotations
+
+from typing import Any, Dict
+
+import unidl
+from unidl import ops
+
+from ... import constraints, initializers, regularizers
+from ..layer import Layer
+
+
+class BatchNormalization(Layer):
+    """Normalizes each channel with batch statistics in training and moving statistics otherwise.
+
+    ``y = gamma * (x - mean) / sqrt(var + epsilon) + beta``. In training (``training=True`` and
+    the layer trainable) mean/var are the batch mean and biased variance over every axis but
+    ``axis``, and ``moving = moving * momentum + batch_stat * (1 - momentum)``. Otherwise (inference,
+    or ``trainable=False``, as Keras 3) the moving statistics are used. The arithmetic is the core
+    ``ops.batch_norm`` (the one Gluon's BatchNorm calls).
+
+    Args:
+        axis: the channel axis (int, default -1).
+        momentum: moving-average momentum (0.99). epsilon: variance fuzz (1e-3).
+        center / scale: whether to add beta / multiply by gamma.
+        beta_initializer ('zeros'), gamma_initializer ('ones'), moving_mean_initializer ('zeros'),
+        moving_variance_initializer ('ones'), beta/gamma regularizers and constraints: as Keras.
+
+    Call args: ``inputs``, ``training``, ``mask`` (in training, masked entries are left out of the
+    batch statistics).
+    Input shape: any, with a defined ``axis`` dim. Output shape: the same.
+    Weights: gamma, beta (trainable), moving_mean, moving_variance (non-trainable), each (C,).
+    """
+
+    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
+                 scale: bool = True, beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
+                 moving_mean_initializer: Any = "zeros", moving_variance_initializer: Any = "ones",
+                 beta_regularizer: Any = None, gamma_regularizer: Any = None, beta_constraint: Any = None,
+                 gamma_constraint: Any = None, synchronized: bool = False, renorm: bool = False,
+                 renorm_clipping: Any = None, renorm_momentum: float = 0.99, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise TypeError(f"BatchNormalization layer '{self.name}': `axis` must be one int (the channel axis). "
+                            f"Received: axis={axis!r}")
+        if renorm:
+            raise NotImplementedError(f"BatchNormalization layer '{self.name}': `renorm=True` is not supported by "
+                                      "this frontend.")
+        self.axis = axis
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.center = center
+        self.scale = scale
+        self.synchronized = synchronized
+        self.renorm, self.renorm_clipping, self.renorm_momentum = renorm, renorm_clipping, renorm_momentum
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+        self.supports_masking = True
+        self.gamma = self.beta = None
+
+    def build(self, input_shape: Any) -> None:
+        rank = len(input_shape)
+        if not -rank <= self.axis < rank:
+            raise ValueError(f"BatchNormalization layer '{self.name}': axis {self.axis} is out of range for an input "
+                             f"of rank {rank}. Received input_shape={tuple(input_shape)}")
+        dim = input_shape[self.axis]
+        if dim is None:
+            raise ValueError(f"Axis {self.axis} of input tensor should have a defined dimension but the layer "
+                             f"received an input with shape {tuple(input_shape)}.")
+        shape = (int(dim),)
+        if self.scale:
+            self.gamma = self.add_weight(shape=shape, name="gamma", initializer=self.gamma_initializer,
+                                         regularizer=self.gamma_regularizer, constraint=self.gamma_constraint)
+        if self.center:
+            self.beta = self.add_weight(shape=shape, name="beta", initializer=self.beta_initializer,
+                                        regularizer=self.beta_regularizer, constraint=self.beta_constraint)
+        self.moving_mean = self.add_weight(shape=shape, name="moving_mean", initializer=self.moving_mean_initializer,
+                                           trainable=False)
+        self.moving_variance = self.add_weight(shape=shape, name="moving_variance",
+                                               initializer=self.moving_variance_initializer, trainable=False)
+        self._dim = int(dim)
+        self.built = True
+
+    def call(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
+        rank = inputs.ndim
+        if not -rank <= self.axis < rank or inputs.shape[self.axis] != self._dim:
+            raise ValueError(f"Input 0 of layer '{self.name}' is incompatible with the layer: expected axis "
+                             f"{self.axis} of input shape to have value {self._dim}, but received input with shape "
+                             f"{tuple(inputs.shape)}")
+        train = bool(training) and self.trainable
+        if train and mask is not None:
+            return self._masked_training(inputs, mask)
+        return ops.batch_norm(inputs, self.gamma, self.beta, self.moving_mean, self.moving_variance,
+                              axis=self.axis, training=train, momentum=self.momentum, eps=self.epsilon)
+
+    def _masked_training(self, x: Any, mask: Any) -> Any:
+        """Batch statistics weighted by the mask, then the same normalization written with ops."""
+        ax = self.axis % x.ndim
+        red = tuple(i for i in range(x.ndim) if i != ax)
+        w = ops.astype(mask, x.dtype)
+        while w.ndim < x.ndim:
+            w = ops.expand_dims(w, -1)
+        w = ops.broadcast_to(w, x.shape)
+        count = ops.maximum(ops.sum(w, axis=red, keepdims=True), 1.0)
+        mean = ops.divide(ops.sum(ops.multiply(x, w), axis=red, keepdims=True), count)
+        xc = ops.subtract(x, mean)
+        var = ops.divide(ops.sum(ops.multiply(ops.square(xc), w), axis=red, keepdims=True), count)
+        m = self.momentum
+        with unidl.no_grad():
+            self.moving_mean.assign(ops.add(ops.multiply(self.moving_mean._plain(), m),
+                                            ops.multiply(ops.reshape(mean, (self._dim,)), 1.0 - m)))
+            self.moving_variance.assign(ops.add(ops.multiply(self.moving_variance._plain(), m),
+                                                ops.multiply(ops.reshape(var, (self._dim,)), 1.0 - m)))
+        pshape = tuple(d if i == ax else 1 for i, d in enumerate(x.shape))
+        y = ops.divide(xc, ops.sqrt(ops.add(var, self.epsilon)))
+        if self.gamma is not None:
+            y = ops.multiply(y, ops.reshape(self.gamma, pshape))
+        if self.beta is not None:
+            y = ops.add(y, ops.reshape(self.beta, pshape))
+        return y
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return tuple(input_shape)
+
+    def get_config(self) -> Dict[str, Any]:
+        cfg = super().get_config()
+        cfg.update({
+            "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon, "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+            "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
+            "synchronized": self.synchronized, "renorm": self.renorm, "renorm_clipping": self.renorm_clipping,
+            "renorm_momentum": self.renorm_momentum,
+        })
+        return cfg
