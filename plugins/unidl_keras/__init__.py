@@ -26,10 +26,17 @@ _LAZY = ("ops", "optimizers", "losses", "metrics", "callbacks", "utils", "random
 
 __all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "Variable", "KerasTensor", "activations", "backend",
            "constraints", "initializers", "layers", "models", "regularizers", "version", "__version__",
-           *_LAZY]
+           "Loss", "Metric", "Optimizer", *_LAZY]
+
+
+_CLASSES = {"Loss": "losses", "Metric": "metrics", "Optimizer": "optimizers"}
 
 
 def __getattr__(name: str) -> Any:
+    if name in _CLASSES:
+        value = getattr(importlib.import_module(f"{__name__}.{_CLASSES[name]}"), name)
+        globals()[name] = value
+        return value
     if name in _LAZY:
         mod = importlib.import_module(f"{__name__}.{name}")
         globals()[name] = mod

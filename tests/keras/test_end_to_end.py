@@ -47,6 +47,6 @@ def test_stacked_lstm_learns_the_sign_of_a_sum():
     m = keras.Sequential([keras.Input((10, 2)), keras.layers.LSTM(16, return_sequences=True),
                           keras.layers.LSTM(16, return_sequences=True), keras.layers.LSTM(16),
                           keras.layers.Dense(2, activation="softmax")])
-    m.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    m.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
     m.fit(x, y, epochs=12, batch_size=32, verbose=0)
     assert m.evaluate(x, y, verbose=0)[1] > 0.9

@@ -110,8 +110,10 @@ class TruncatedNormal(RandomNormal):
 
 class VarianceScaling(_Seeded):
     def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
-                 seed: Optional[int] = None) -> None:
+                 seed: Optional[int] = None, input_axes: Any = None, output_axes: Any = None) -> None:
         super().__init__(seed)
+        if input_axes is not None or output_axes is not None:
+            raise NotImplementedError("VarianceScaling: custom input_axes/output_axes are not supported by unidl_keras")
         if scale <= 0.0:
             raise ValueError(f"Argument `scale` must be positive float. Received: scale={scale}")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
@@ -135,8 +137,8 @@ class VarianceScaling(_Seeded):
 
 
 def _vs_class(name: str, scale: float, mode: str, dist: str) -> type:
-    def __init__(self, seed: Optional[int] = None) -> None:
-        VarianceScaling.__init__(self, scale, mode, dist, seed)
+    def __init__(self, seed: Optional[int] = None, input_axes: Any = None, output_axes: Any = None) -> None:
+        VarianceScaling.__init__(self, scale, mode, dist, seed, input_axes, output_axes)
 
     def get_config(self) -> Dict[str, Any]:
         return {"seed": self.seed}

@@ -93,7 +93,24 @@ class Layer:
         d["built"] = False
         d["_trainable"] = True
         d["_name_set"] = False
+        d["_build_shapes"] = None
         return obj
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_records_shape", False):
+            def wrapped(self: "Layer", *args: Any, **kw: Any) -> Any:
+                out = build(self, *args, **kw)
+                self.__dict__["built"] = True
+                if self.__dict__.get("_build_shapes") is None and args:
+                    self.__dict__["_build_shapes"] = args[0] if len(args) == 1 else list(args)
+                return out
+
+            wrapped._records_shape = True  # type: ignore[attr-defined]
+            wrapped.__wrapped__ = build  # type: ignore[attr-defined]
+            wrapped.__doc__, wrapped.__name__ = build.__doc__, "build"
+            cls.build = wrapped
 
     def __init__(self, *, activity_regularizer: Any = None, trainable: bool = True, dtype: Any = None,
                  autocast: bool = True, name: Optional[str] = None, **kwargs: Any) -> None:
@@ -124,7 +141,8 @@ class Layer:
                           "models, prefer using an `Input(shape)` object as the first layer in the model instead.",
                           UserWarning, stacklevel=2)
         self._initial_weights = kwargs.get("weights")
-        self._build_shapes: Any = None
+        if "_build_shapes" not in self.__dict__:
+            self._build_shapes: Any = None
 
     # -- names, flags ------------------------------------------------------------------------------------
     def _ensure_init(self) -> None:
@@ -364,6 +382,8 @@ class Layer:
             training = defaults.get("training")
         if takes_training or var_kw and "training" in kwargs:
             kwargs["training"] = training
+        elif "training" in kwargs:
+            del kwargs["training"]  # call() does not take it: the flag still reaches nested layers
         mask = None
         if takes_mask or self.supports_masking:
             mask = kwargs.get("mask")

@@ -31,6 +31,15 @@ def _by_output(spec: Any, output_names: Sequence[str], what: str) -> List[Any]:
     return [spec] * n if what != "loss" or n == 1 else [spec] * n
 
 
+def _as_loss(losses_mod: Any, spec: Any) -> Any:
+    """A reducing Loss object for ``spec``; plain functions are wrapped as Keras's compile does."""
+    fn = losses_mod.get(spec)
+    if isinstance(fn, losses_mod.Loss):
+        return fn
+    name = spec if isinstance(spec, str) else getattr(fn, "__name__", "loss")
+    return losses_mod.LossFunctionWrapper(fn, name=name)
+
+
 class CompileLoss:
     """The compiled loss: ``sum_i w_i * loss_i(y_i, y_pred_i, sw_i)`` plus per-output trackers."""
 
@@ -39,7 +48,7 @@ class CompileLoss:
 
         self.output_names = list(output_names)
         specs = _by_output(loss, self.output_names, "loss")
-        self.losses = [None if s is None else losses_mod.get(s) for s in specs]
+        self.losses = [None if s is None else _as_loss(losses_mod, s) for s in specs]
         if all(fn is None for fn in self.losses):
             raise ValueError("The model has no loss: pass `loss=` to compile().")
         if loss_weights is None:
@@ -173,6 +182,8 @@ class CompileMetrics:
             metric = m.get(spec)
             if not hasattr(metric, "update_state"):  # a plain function: wrap it
                 metric = m.MeanMetricWrapper(metric, name=getattr(spec, "__name__", str(spec)))
+            if isinstance(spec, str):
+                metric.name = spec  # Keras logs the name it was given ('mae', not 'mean_absolute_error')
             if prefix:
                 metric.name = prefix + metric.name
         return metric

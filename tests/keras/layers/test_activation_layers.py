@@ -18,8 +18,11 @@ finite = arrays(np.float32, st.tuples(st.integers(1, 3), st.integers(1, 5)),
 
 
 def relu_ref(x, negative_slope=0.0, max_value=None, threshold=0.0):
-    y = np.where(x >= threshold, x, negative_slope * (x - threshold))
-    return y if max_value is None else np.minimum(y, max_value)
+    # Keras 3: x above the threshold (0 at it), capped to [0, max_value], minus slope * (threshold - x) below
+    pos = np.where(x > threshold, x, 0.0)
+    if max_value is not None:
+        pos = np.clip(pos, 0.0, max_value)
+    return pos - negative_slope * np.maximum(threshold - x, 0.0)
 
 
 @given(finite, st.sampled_from([None, 1.0, 6.0]), st.sampled_from([0.0, 0.1]), st.sampled_from([0.0, 0.5]))

@@ -25,8 +25,10 @@ class Dense(Layer):
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
                  kernel_constraint: Any = None, bias_constraint: Any = None, lora_rank: Optional[int] = None,
-                 **kwargs: Any) -> None:
+                 lora_alpha: Optional[float] = None, quantization_config: Any = None, **kwargs: Any) -> None:
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if lora_rank or quantization_config is not None:
+            raise NotImplementedError(f"Dense '{self.name}': LoRA and quantization are not supported by unidl_keras")
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"Received an invalid value for `units`, expected a positive integer. "
                              f"Received: units={units}")

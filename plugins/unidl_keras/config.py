@@ -1,0 +1,12 @@
+"""``keras.config``: global settings (float type, epsilon, image data format, backend name, safe
+deserialization, interactive logging)."""
+from __future__ import annotations
+
+from .backend.config import (backend, epsilon, floatx, image_data_format, set_epsilon, set_floatx,
+                             set_image_data_format)
+from .saving.safe_mode import enable_unsafe_deserialization
+from .utils.io_utils import disable_interactive_logging, enable_interactive_logging, is_interactive_logging_enabled
+
+__all__ = ["floatx", "set_floatx", "epsilon", "set_epsilon", "image_data_format", "set_image_data_format",
+           "backend", "enable_unsafe_deserialization", "disable_interactive_logging", "enable_interactive_logging",
+           "is_interactive_logging_enabled"]

@@ -1,0 +1,10 @@
+"""``keras.datasets``: the small standard datasets, read from Keras's local cache only.
+
+Files are looked up in ``$KERAS_HOME/datasets`` (``~/.keras/datasets`` when KERAS_HOME is unset),
+where Keras itself caches them. Nothing is downloaded: a missing file raises
+:class:`~unidl_keras.utils.file_utils.FileNotAvailableOfflineError` naming the URL and the path to
+place it at.
+"""
+from . import cifar10, fashion_mnist, imdb, mnist
+
+__all__ = ["mnist", "fashion_mnist", "cifar10", "imdb"]

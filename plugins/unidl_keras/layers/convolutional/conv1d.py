@@ -1,0 +1,39 @@
+"""``keras.layers.Conv1D``."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from .base_conv import BaseConv
+
+
+class Conv1D(BaseConv):
+    """1-d convolution: ``activation(conv(inputs, kernel) + bias)``.
+
+    Args:
+        filters: number of output channels.
+        kernel_size: an int or a 1-tuple.
+        strides: an int or a 1-tuple (default 1); strides > 1 cannot be combined with dilation > 1.
+        padding: 'valid', 'same' or 'causal' (case-insensitive). 'same' follows TensorFlow: output size
+            ``ceil(input / strides)``, the odd extra padding on the high side.
+        data_format: 'channels_last' or 'channels_first' (None: ``keras.config.image_data_format()``).
+        dilation_rate: an int or a 1-tuple.
+        groups: channels split into ``groups`` independent convolutions (divides channels and filters).
+        activation, use_bias, kernel_initializer ('glorot_uniform'), bias_initializer ('zeros'),
+        kernel/bias/activity regularizers, kernel/bias constraints: as ``Dense``.
+
+    Input shape: channels_last (batch, steps, channels); channels_first (batch, channels, steps).
+    Output shape: the same layout with ``filters`` channels and the convolved spatial sizes.
+    Weights: kernel (*kernel_size, channels // groups, filters), bias (filters,).
+    """
+
+    def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
+                 data_format: Optional[str] = None, dilation_rate: Any = 1, groups: int = 1, activation: Any = None,
+                 use_bias: bool = True, kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any) -> None:
+        super().__init__(1, filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
+                         dilation_rate=dilation_rate, groups=groups, activation=activation, use_bias=use_bias,
+                         kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                         kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
+                         bias_constraint=bias_constraint, **kwargs)

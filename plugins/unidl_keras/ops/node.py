@@ -1,0 +1,77 @@
+"""Symbolic ``keras.ops``: an op called on a :class:`KerasTensor` becomes a layer call.
+
+Every public op is wrapped by :func:`symbolic`. Eagerly (no KerasTensor among the arguments) the
+wrapper only scans the arguments and calls the op. When a KerasTensor is found it calls an
+:class:`OpLayer` holding the op function instead, so the call is recorded as a node of the
+functional graph (``x = keras.Input((4,)); y = keras.ops.relu(x) * 2; keras.Model(x, y)``) and is
+replayed eagerly when the model runs. Output shapes come from running the op on placeholders
+(:func:`~unidl_keras.layers.layer.infer_output_spec`).
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Dict
+
+import numpy as np
+
+from ..backend.common import snake_case, unique_name
+from ..backend.keras_tensor import KerasTensor
+from ..layers.layer import Layer, infer_output_spec
+
+
+def any_symbolic(args: tuple, kwargs: Dict[str, Any]) -> bool:
+    """Whether a KerasTensor is among ``args``/``kwargs`` (looking one level into lists, tuples, dicts)."""
+    for a in (*args, *kwargs.values()):
+        if isinstance(a, KerasTensor):
+            return True
+        if isinstance(a, (list, tuple)):
+            for b in a:
+                if isinstance(b, KerasTensor) or isinstance(b, (list, tuple)) and any(
+                        isinstance(c, KerasTensor) for c in b):
+                    return True
+        elif isinstance(a, dict) and any(isinstance(b, KerasTensor) for b in a.values()):
+            return True
+    return False
+
+
+class OpLayer(Layer):
+    """A weightless layer that applies one ``keras.ops`` function (its node in a functional model).
+
+    Args:
+        fn: the eager op function; ``call(*args, **kwargs)`` returns ``fn(*args, **kwargs)``.
+        op_name: the op's name; the layer is named after it (``relu``, ``add_1``, ...).
+    """
+
+    def __init__(self, fn: Callable[..., Any], op_name: str, **kwargs: Any) -> None:
+        super().__init__(name=kwargs.pop("name", None) or unique_name(snake_case(op_name)), autocast=False,
+                         **kwargs)
+        self.fn = fn
+        self.op_name = op_name
+        self.built = True
+
+    def call(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("training", None)
+        return self.fn(*args, **kwargs)
+
+    def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
+        with np.errstate(all="ignore"):  # placeholders are zeros: log(0), 0/0 are expected there
+            return infer_output_spec(self, args, kwargs)
+
+    def get_config(self) -> Dict[str, Any]:
+        cfg = super().get_config()
+        cfg["op_name"] = self.op_name
+        return cfg
+
+
+def symbolic(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate an eager op so that KerasTensor arguments route it through an :class:`OpLayer`."""
+    name = fn.__name__.lstrip("_") or "op"
+
+    @functools.wraps(fn)
+    def op(*args: Any, **kwargs: Any) -> Any:
+        if any_symbolic(args, kwargs):
+            return OpLayer(fn, name)(*args, **kwargs)
+        return fn(*args, **kwargs)
+
+    op.eager = fn  # type: ignore[attr-defined]
+    return op

@@ -1,0 +1,110 @@
+"""``keras.utils``: data helpers (to_categorical, normalize, pad_sequences, PyDataset), seeding,
+offline ``get_file``, and the object registry (from :mod:`unidl_keras.saving.serialization`).
+
+Kept light to import: ``layers.layer`` imports :mod:`.tree` through this package, so nothing here
+imports layers, models or saving at module level.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from . import tree
+from .file_utils import FileNotAvailableOfflineError, get_file
+from .io_utils import disable_interactive_logging, enable_interactive_logging, is_interactive_logging_enabled
+from .numerical_utils import normalize, to_categorical
+from .py_dataset import PyDataset, Sequence
+from .rng_utils import set_random_seed
+from .sequence_utils import pad_sequences
+
+__all__ = ["to_categorical", "normalize", "pad_sequences", "PyDataset", "Sequence", "set_random_seed", "get_file",
+           "plot_model", "model_to_dot", "custom_object_scope", "CustomObjectScope", "register_keras_serializable",
+           "get_registered_object", "get_registered_name", "get_custom_objects", "serialize_keras_object",
+           "deserialize_keras_object", "Progbar", "pack_x_y_sample_weight", "unpack_x_y_sample_weight",
+           "is_keras_tensor", "clear_session", "standardize_dtype", "disable_interactive_logging",
+           "enable_interactive_logging", "is_interactive_logging_enabled", "FileNotAvailableOfflineError"]
+
+# names served by other modules, imported on first use
+_LAZY = {
+    "custom_object_scope": "unidl_keras.saving.serialization",
+    "CustomObjectScope": "unidl_keras.saving.serialization",
+    "register_keras_serializable": "unidl_keras.saving.serialization",
+    "get_registered_object": "unidl_keras.saving.serialization",
+    "get_registered_name": "unidl_keras.saving.serialization",
+    "get_custom_objects": "unidl_keras.saving.serialization",
+    "serialize_keras_object": "unidl_keras.saving.serialization",
+    "deserialize_keras_object": "unidl_keras.saving.serialization",
+    "Progbar": "unidl_keras.utils.progbar",
+    "summary_utils": "unidl_keras.utils.summary_utils",
+}
+
+
+def __getattr__(name: str) -> Any:
+    mod_name = _LAZY.get(name)
+    if mod_name is None:
+        raise AttributeError(f"module 'keras.utils' has no attribute '{name}'")
+    try:
+        mod = importlib.import_module(mod_name)
+    except ImportError as e:
+        raise ImportError(f"keras.utils.{name} needs {mod_name}, which is not available: {e}") from e
+    value = mod if mod_name.endswith("." + name) else getattr(mod, name)
+    globals()[name] = value
+    return value
+
+
+def plot_model(model: Any, to_file: str = "model.png", *args: Any, **kwargs: Any) -> None:
+    """Not available: unidl does not draw model graphs (use ``model.summary()``)."""
+    raise ImportError("keras.utils.plot_model is not supported by unidl_keras (it would need pydot and "
+                      "graphviz). Use `model.summary()` to inspect the model instead.")
+
+
+def model_to_dot(model: Any, *args: Any, **kwargs: Any) -> None:
+    """Not available (see :func:`plot_model`)."""
+    raise ImportError("keras.utils.model_to_dot is not supported by unidl_keras (it would need pydot and "
+                      "graphviz). Use `model.summary()` instead.")
+
+
+def pack_x_y_sample_weight(x: Any, y: Any = None, sample_weight: Any = None) -> Any:
+    """``x`` (or ``(x,)`` when ``x`` is a tuple/list), ``(x, y)`` or ``(x, y, sample_weight)``."""
+    if y is None:
+        return x if not isinstance(x, (tuple, list)) else (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
+def unpack_x_y_sample_weight(data: Any) -> tuple:
+    """``(x, y, sample_weight)`` from a batch: ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return (data, None, None)
+    if len(data) == 1:
+        return (data[0], None, None)
+    if len(data) == 2:
+        return (data[0], data[1], None)
+    if len(data) == 3:
+        return data
+    raise ValueError(f"Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
+                     f"found: {data}")
+
+
+def is_keras_tensor(x: Any) -> bool:
+    """True for symbolic KerasTensors (from ``keras.Input`` and layer calls on them)."""
+    from ..backend.keras_tensor import KerasTensor
+
+    return isinstance(x, KerasTensor)
+
+
+def clear_session(free_memory: bool = True) -> None:
+    """Reset Keras's global state (auto-naming)."""
+    from ..backend.common import clear_session as _clear
+
+    _clear()
+
+
+def standardize_dtype(dtype: Any) -> str:
+    """A dtype name (``'float32'``...); None gives floatx."""
+    from ..backend.config import standardize_dtype as _std
+
+    return _std(dtype)
