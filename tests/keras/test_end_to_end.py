@@ -50,3 +50,23 @@ def test_stacked_lstm_learns_the_sign_of_a_sum():
     m.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
     m.fit(x, y, epochs=12, batch_size=32, verbose=0)
     assert m.evaluate(x, y, verbose=0)[1] > 0.9
+
+
+def test_keras_mnist_convnet_example_builds_with_the_documented_sizes_and_trains():
+    # the "Simple MNIST convnet" example from the Keras documentation: 34,826 parameters
+    keras.utils.set_random_seed(5)
+    L = keras.layers
+    m = keras.Sequential([keras.Input((28, 28, 1)), L.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+                          L.MaxPooling2D(pool_size=(2, 2)), L.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+                          L.MaxPooling2D(pool_size=(2, 2)), L.Flatten(), L.Dropout(0.5),
+                          L.Dense(10, activation="softmax")])
+    assert [layer.output_shape for layer in m.layers] == [(None, 26, 26, 32), (None, 13, 13, 32), (None, 11, 11, 64),
+                                                          (None, 5, 5, 64), (None, 1600), (None, 1600), (None, 10)]
+    assert m.count_params() == 34826
+    rng = np.random.RandomState(6)
+    x = rng.rand(32, 28, 28, 1).astype("float32")
+    y = keras.utils.to_categorical(rng.randint(0, 10, 32), 10)
+    m.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    h = m.fit(x, y, batch_size=16, epochs=4, validation_split=0.25, verbose=0)
+    assert h.history["loss"][-1] < h.history["loss"][0]
+    assert sorted(h.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]

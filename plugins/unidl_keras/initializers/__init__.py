@@ -33,14 +33,21 @@ class Initializer:
 
 
 class _Seeded(Initializer):
-    def __init__(self, seed: Optional[int] = None) -> None:
-        if seed is not None and not isinstance(seed, int):
+    def __init__(self, seed: Any = None) -> None:
+        if seed is not None and not isinstance(seed, int) and type(seed).__name__ != "SeedGenerator":
             raise ValueError(f"`seed` argument should be an instance of `keras.random.SeedGenerator()` or an "
                              f"integer. Received: seed={seed}")
         self.seed = seed
 
     def _gen(self) -> Optional[unidl.random.Generator]:
-        return None if self.seed is None else unidl.random.Generator(self.seed)
+        # an int seed: the same draw on every call (Keras 3); a SeedGenerator: its own advancing stream
+        if self.seed is None:
+            return None
+        if isinstance(self.seed, int):
+            return unidl.random.Generator(self.seed)
+        from ..random import generator_of
+
+        return generator_of(self.seed)
 
     def get_config(self) -> Dict[str, Any]:
         return {"seed": self.seed}

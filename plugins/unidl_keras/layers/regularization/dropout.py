@@ -21,8 +21,12 @@ def make_generator(seed: Optional[int]) -> Optional[unidl.random.Generator]:
     """None (draw from unidl's default generator) or a generator of its own for an int ``seed``."""
     if seed is None:
         return None
+    if type(seed).__name__ == "SeedGenerator":
+        from ...random import generator_of
+
+        return generator_of(seed)
     if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"Argument `seed` must be an int or None. Received: seed={seed!r}")
+        raise ValueError(f"Argument `seed` must be an int, a keras.random.SeedGenerator or None. Received: seed={seed!r}")
     return unidl.random.Generator(seed)
 
 
