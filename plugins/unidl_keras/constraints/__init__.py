@@ -5,6 +5,7 @@ from typing import Any, Dict
 
 from unidl import ops
 
+from ..saving.object_config import deserialize_object, serialize_object
 from ..backend.config import epsilon
 
 
@@ -82,19 +83,12 @@ _BY_NAME = {c.__name__: c for c in (MaxNorm, NonNeg, UnitNorm, MinMaxNorm)}
 _BY_NAME.update({"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm, "min_max_norm": MinMaxNorm})
 
 
-def serialize(c: Any) -> Any:
-    if c is None:
-        return None
-    return {"module": "keras.constraints", "class_name": type(c).__name__, "config": c.get_config(),
-            "registered_name": None}
+def serialize(constraint: Any) -> Any:
+    return serialize_object(constraint, "keras.constraints", "constraint", Constraint)
 
 
-def deserialize(config: Dict[str, Any], custom_objects: Any = None) -> Constraint:
-    name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or _BY_NAME.get(name)
-    if cls is None:
-        raise ValueError(f"Could not interpret constraint identifier: {config}")
-    return cls.from_config(config.get("config", {}))
+def deserialize(config: Any, custom_objects: Any = None) -> Constraint:
+    return deserialize_object(config, _BY_NAME, "constraint", custom_objects)
 
 
 def get(identifier: Any) -> Any:

@@ -11,6 +11,7 @@ from typing import Any, Dict, Optional
 import unidl
 from unidl.nn import init as _init
 
+from ..saving.object_config import deserialize_object, serialize_object
 from ..backend import config
 from ..backend.common import snake_case
 
@@ -198,18 +199,11 @@ truncated_normal, variance_scaling, identity = TruncatedNormal, VarianceScaling,
 
 
 def serialize(initializer: Any) -> Any:
-    if initializer is None:
-        return None
-    return {"module": "keras.initializers", "class_name": type(initializer).__name__,
-            "config": initializer.get_config(), "registered_name": None}
+    return serialize_object(initializer, "keras.initializers", "initializer", Initializer)
 
 
 def deserialize(config: Any, custom_objects: Any = None) -> Initializer:
-    name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or _BY_NAME.get(name)
-    if cls is None:
-        raise ValueError(f"Could not interpret initializer identifier: {config}")
-    return cls.from_config(config.get("config", {}))
+    return deserialize_object(config, _BY_NAME, "initializer", custom_objects)
 
 
 def get(identifier: Any) -> Any:

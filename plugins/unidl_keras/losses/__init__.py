@@ -44,15 +44,9 @@ __all__ = [o.__name__ for o in _CLASSES + _FUNCTIONS] + ["get", "serialize", "de
 
 def serialize(loss: Any) -> Any:
     """A config dict for a ``Loss`` instance or a loss function (None -> None)."""
-    if loss is None:
-        return None
-    if isinstance(loss, Loss):
-        return {"module": "keras.losses", "class_name": type(loss).__name__, "config": loss.get_config(),
-                "registered_name": None}
-    name = getattr(loss, "__name__", None)
-    if name is None:
-        raise ValueError(f"Cannot serialize loss {loss!r}: it is neither a Loss nor a named function.")
-    return {"module": "keras.losses", "class_name": "function", "config": name, "registered_name": name}
+    from ..saving.object_config import serialize_object
+
+    return serialize_object(loss, "keras.losses", "loss", Loss)
 
 
 def deserialize(config: Any, custom_objects: Optional[Dict[str, Any]] = None) -> Any:

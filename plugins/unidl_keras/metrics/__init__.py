@@ -49,16 +49,10 @@ __all__ = [c.__name__ for c in _CLASSES] + [f.__name__ for f in _FUNCTIONS] + ["
 
 
 def serialize(metric: Any) -> Any:
-    """A config dict for a ``Metric`` instance or a metric function."""
-    if metric is None:
-        return None
-    if isinstance(metric, Metric):
-        return {"module": "keras.metrics", "class_name": type(metric).__name__, "config": metric.get_config(),
-                "registered_name": None}
-    name = getattr(metric, "__name__", None)
-    if name is None:
-        raise ValueError(f"Cannot serialize metric {metric!r}: it is neither a Metric nor a named function.")
-    return {"module": "keras.metrics", "class_name": "function", "config": name, "registered_name": name}
+    """A config dict for a ``Metric`` instance or a metric function (None -> None)."""
+    from ..saving.object_config import serialize_object
+
+    return serialize_object(metric, "keras.metrics", "metric", Metric)
 
 
 def _deserialize_fn(config: Any) -> Any:

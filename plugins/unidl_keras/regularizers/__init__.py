@@ -5,6 +5,7 @@ from typing import Any, Dict
 
 from unidl import ops
 
+from ..saving.object_config import deserialize_object, serialize_object
 from ..backend.common import snake_case
 
 
@@ -104,19 +105,12 @@ _BY_NAME = {c.__name__: c for c in (L1, L2, L1L2, OrthogonalRegularizer)}
 _BY_NAME.update({"l1": L1, "l2": L2, "l1_l2": L1L2, "orthogonal_regularizer": OrthogonalRegularizer})
 
 
-def serialize(reg: Any) -> Any:
-    if reg is None:
-        return None
-    return {"module": "keras.regularizers", "class_name": type(reg).__name__, "config": reg.get_config(),
-            "registered_name": None}
+def serialize(regularizer: Any) -> Any:
+    return serialize_object(regularizer, "keras.regularizers", "regularizer", Regularizer)
 
 
-def deserialize(config: Dict[str, Any], custom_objects: Any = None) -> Regularizer:
-    name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or _BY_NAME.get(name)
-    if cls is None:
-        raise ValueError(f"Could not interpret regularizer identifier: {config}")
-    return cls.from_config(config.get("config", {}))
+def deserialize(config: Any, custom_objects: Any = None) -> Regularizer:
+    return deserialize_object(config, _BY_NAME, "regularizer", custom_objects)
 
 
 def get(identifier: Any) -> Any:
