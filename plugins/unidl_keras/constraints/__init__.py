@@ -5,7 +5,7 @@ from typing import Any, Dict
 
 from unidl import ops
 
-from ..saving.object_config import deserialize_object, serialize_object
+from ..saving.object_config import deserialize_object, get_object, serialize_object
 from ..backend.config import epsilon
 
 
@@ -92,14 +92,5 @@ def deserialize(config: Any, custom_objects: Any = None) -> Constraint:
 
 
 def get(identifier: Any) -> Any:
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        if identifier not in _BY_NAME:
-            raise ValueError(f"Could not interpret constraint identifier: {identifier}")
-        return _BY_NAME[identifier]()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint identifier: {identifier}")
+    """A constraint from None, a name ('max_norm', 'non_neg', ...), a config dict, an instance or a callable."""
+    return get_object(identifier, _BY_NAME, "constraint", deserialize)

@@ -11,7 +11,7 @@ from typing import Any, Dict, Optional
 import unidl
 from unidl.nn import init as _init
 
-from ..saving.object_config import deserialize_object, serialize_object
+from ..saving.object_config import deserialize_object, get_object, serialize_object
 from ..backend import config
 from ..backend.common import snake_case
 
@@ -208,17 +208,4 @@ def deserialize(config: Any, custom_objects: Any = None) -> Initializer:
 
 def get(identifier: Any) -> Any:
     """An initializer from a name ('glorot_uniform', 'GlorotUniform'), a config dict, an instance or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier)
-        if cls is None:
-            raise ValueError(f"Could not interpret initializer identifier: {identifier}")
-        return cls()
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier}")
+    return get_object(identifier, _BY_NAME, "initializer", deserialize, Initializer)

@@ -5,7 +5,7 @@ from typing import Any, Dict
 
 from unidl import ops
 
-from ..saving.object_config import deserialize_object, serialize_object
+from ..saving.object_config import deserialize_object, get_object, serialize_object
 from ..backend.common import snake_case
 
 
@@ -115,14 +115,4 @@ def deserialize(config: Any, custom_objects: Any = None) -> Regularizer:
 
 def get(identifier: Any) -> Any:
     """A regularizer from None, a name ('l1', 'l2', 'l1_l2'), a config dict, an instance or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        if identifier not in _BY_NAME:
-            raise ValueError(f"Could not interpret regularizer identifier: {identifier}")
-        return _BY_NAME[identifier]()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier}")
+    return get_object(identifier, _BY_NAME, "regularizer", deserialize)
