@@ -16,6 +16,30 @@ from . import ndarray as nd
 from .base import MXNetError
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus
 
+#: submodules loaded on first attribute access (``mx.metric``, ``mx.np``, ...): attribute -> module
+_LAZY_SUBMODULES = {
+    "metric": "metric", "lr_scheduler": "lr_scheduler", "np": "numpy", "numpy": "numpy",
+    "npx": "numpy_extension", "numpy_extension": "numpy_extension", "test_utils": "test_utils",
+    "sym": "symbol", "symbol": "symbol", "kv": "kvstore", "kvstore": "kvstore", "util": "util",
+}
+
+
+def __getattr__(name):
+    modname = _LAZY_SUBMODULES.get(name)
+    if modname is None:
+        raise AttributeError(f"module 'mxnet' (unidl_mxnet) has no attribute {name!r}")
+    import importlib
+
+    try:
+        mod = importlib.import_module(f"{__name__}.{modname}")
+    except ModuleNotFoundError as err:
+        if err.name != f"{__name__}.{modname}":
+            raise
+        raise AttributeError(f"mxnet.{name} is not yet supported by unidl_mxnet") from None
+    globals()[name] = mod
+    return mod
+
+
 __version__ = "1.9.1"  # the MXNet version whose behaviour this frontend follows
 
 __all__ = ["nd", "ndarray", "autograd", "random", "context", "gluon", "init", "initializer", "optimizer", "Context", "cpu", "cpu_pinned", "gpu",
