@@ -73,7 +73,8 @@ class Block:
 
     def __init__(self, prefix: Optional[str] = None, params: Optional[ParameterDict] = None) -> None:
         self._empty_prefix = prefix == ""
-        self._prefix, self._params = _BlockScope.create(prefix, params, _hint(type(self)))
+        self._prefix, self._params = _BlockScope.create(
+            prefix, params, getattr(self, "_instance_alias", None) or _hint(type(self)))  # Activation: "relu"
         self._name = self._prefix[:-1] if self._prefix.endswith("_") else self._prefix
         self._scope = _BlockScope(self)
         self._children: "OrderedDict[str, Block]" = OrderedDict()
@@ -205,6 +206,12 @@ class Block:
 
     def zero_grad(self) -> None:
         self.collect_params().zero_grad()
+
+    def summary(self, *inputs: Any) -> None:
+        """Print MXNet's summary table (output shape and parameter count of every layer) for ``inputs``."""
+        from ._summary import print_summary
+
+        print_summary(self, *inputs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)

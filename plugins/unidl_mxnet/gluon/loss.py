@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 from unidl import ops
 from unidl.nn import losses as _losses
+from unidl.nn import losses_extra as _lx
 
 from .. import ndarray as nd
 from ..ndarray.ndarray import NDArray, wrap
@@ -101,5 +102,147 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
 
 SigmoidBCELoss = SigmoidBinaryCrossEntropyLoss
 
+
+class KLDivLoss(Loss):
+    """``label * (log(label + 1e-12) - pred)`` **summed** over the non-batch axes (MXNet 1.9). ``pred`` holds
+    log-probabilities (``from_logits=True``, the default) or logits (``from_logits=False``: ``log_softmax``
+    along ``axis`` first). Shapes: pred, label (N, ...) -> (N,)."""
+
+    def __init__(self, from_logits: bool = True, axis: int = -1, weight: Optional[float] = None,
+                 batch_axis: int = 0, **kwargs: Any) -> None:
+        super().__init__(weight, batch_axis, **kwargs)
+        self._from_logits, self._axis = from_logits, axis
+
+    def hybrid_forward(self, F: Any, pred: NDArray, label: NDArray, sample_weight: Optional[NDArray] = None) -> NDArray:
+        lp = pred._t if self._from_logits else ops.log_softmax(pred._t, axis=self._axis)
+        loss = wrap(_lx.kl_divergence_log_input(label._t, lp))
+        return nd.sum(_apply_weighting(loss, self._weight, sample_weight), axis=self._batch_axis, exclude=True)
+
+
+class HuberLoss(Loss):
+    """Smoothed L1: with ``a = |label - pred|``, ``a - rho/2`` where ``a > rho`` else ``a^2 / (2 rho)``,
+    averaged per sample. Shapes: pred (N, ...), label reshaped to pred's shape -> (N,)."""
+
+    def __init__(self, rho: float = 1, weight: Optional[float] = None, batch_axis: int = 0, **kwargs: Any) -> None:
+        super().__init__(weight, batch_axis, **kwargs)
+        self._rho = rho
+
+    def hybrid_forward(self, F: Any, pred: NDArray, label: NDArray, sample_weight: Optional[NDArray] = None) -> NDArray:
+        loss = wrap(_losses.smooth_l1(_reshape_like(label, pred)._t, pred._t, rho=self._rho, axis=None))
+        return self._mean(_apply_weighting(loss, self._weight, sample_weight))
+
+
+class HingeLoss(Loss):
+    """``max(0, margin - pred * label)`` averaged per sample; labels in {-1, 1}. Shapes: (N, ...) -> (N,)."""
+
+    def __init__(self, margin: float = 1, weight: Optional[float] = None, batch_axis: int = 0,
+                 **kwargs: Any) -> None:
+        super().__init__(weight, batch_axis, **kwargs)
+        self._margin = margin
+
+    def hybrid_forward(self, F: Any, pred: NDArray, label: NDArray, sample_weight: Optional[NDArray] = None) -> NDArray:
+        loss = wrap(_losses.hinge(_reshape_like(label, pred)._t, pred._t, margin=self._margin, axis=None))
+        return self._mean(_apply_weighting(loss, self._weight, sample_weight))
+
+
+class SquaredHingeLoss(Loss):
+    """``max(0, margin - pred * label)^2`` averaged per sample; labels in {-1, 1}. Shapes: (N, ...) -> (N,)."""
+
+    def __init__(self, margin: float = 1, weight: Optional[float] = None, batch_axis: int = 0,
+                 **kwargs: Any) -> None:
+        super().__init__(weight, batch_axis, **kwargs)
+        self._margin = margin
+
+    def hybrid_forward(self, F: Any, pred: NDArray, label: NDArray, sample_weight: Optional[NDArray] = None) -> NDArray:
+        loss = wrap(_losses.squared_hinge(_reshape_like(label, pred)._t, pred._t, margin=self._margin, axis=None))
+        return self._mean(_apply_weighting(loss, self._weight, sample_weight))
+
+
+class LogisticLoss(Loss):
+    """Logistic loss on logits ``pred``: ``log(1 + exp(-pred * label))`` for labels in {-1, 1}
+    (``label_format='signed'``) or the binary cross-entropy for labels in {0, 1} (``'binary'``),
+    averaged per sample. Shapes: (N, ...) -> (N,)."""
+
+    def __init__(self, weight: Optional[float] = None, batch_axis: int = 0, label_format: str = "signed",
+                 **kwargs: Any) -> None:
+        super().__init__(weight, batch_axis, **kwargs)
+        if label_format not in ("signed", "binary"):
+            raise ValueError(f"label_format can only be signed or binary, recieved {label_format}.")
+        self._label_format = label_format
+
+    def hybrid_forward(self, F: Any, pred: NDArray, label: NDArray, sample_weight: Optional[NDArray] = None) -> NDArray:
+        loss = wrap(_lx.logistic_loss(_reshape_like(label, pred)._t, pred._t, label_format=self._label_format,
+                                      axis=None))
+        return self._mean(_apply_weighting(loss, self._weight, sample_weight))
+
+
+class TripletLoss(Loss):
+    """``relu(sum((positive - pred)^2 - (negative - pred)^2) + margin)`` with the sum over the non-batch
+    axes. Shapes: pred, positive, negative (N, ...) -> (N,). No ``sample_weight`` (as MXNet)."""
+
+    def __init__(self, margin: float = 1, weight: Optional[float] = None, batch_axis: int = 0,
+                 **kwargs: Any) -> None:
+        super().__init__(weight, batch_axis, **kwargs)
+        self._margin = margin
+
+    def hybrid_forward(self, F: Any, pred: NDArray, positive: NDArray, negative: NDArray) -> NDArray:
+        pos, neg = _reshape_like(positive, pred), _reshape_like(negative, pred)
+        axes = _losses.non_batch_axes(pred.ndim, self._batch_axis)
+        loss = wrap(_lx.triplet_loss(pred._t, pos._t, neg._t, margin=self._margin, axis=axes))
+        return _apply_weighting(loss, self._weight, None)
+
+
+class PoissonNLLLoss(Loss):
+    """Poisson negative log-likelihood: ``exp(pred) - target * pred`` (``from_logits=True``, pred = log rate)
+    or ``pred - target * log(pred + epsilon)``; ``compute_full`` adds Stirling's approximation of
+    ``log(target!)`` where target > 1. MXNet 1.9 returns the **mean over every element** (a 1-element
+    array), not a per-sample loss. Shapes: pred (N, ...), target reshaped to pred's shape -> (1,)."""
+
+    def __init__(self, weight: Optional[float] = None, from_logits: bool = True, batch_axis: int = 0,
+                 compute_full: bool = False, **kwargs: Any) -> None:
+        super().__init__(weight, batch_axis, **kwargs)
+        self._from_logits, self._compute_full = from_logits, compute_full
+
+    def hybrid_forward(self, F: Any, pred: NDArray, target: NDArray, sample_weight: Optional[NDArray] = None,
+                       epsilon: float = 1e-08) -> NDArray:
+        loss = wrap(_lx.poisson_nll(_reshape_like(target, pred)._t, pred._t, from_logits=self._from_logits,
+                                    compute_full=self._compute_full, epsilon=epsilon))
+        return nd.mean(_apply_weighting(loss, self._weight, sample_weight))
+
+
+class CosineEmbeddingLoss(Loss):
+    """For label 1: ``1 - cos(input1, input2)``; for label -1: ``max(0, cos - margin)`` (cosine over the
+    last axis, norms floored at 1e-12). Shapes: input1, input2 (N, D), label (N,) -> (N, 1) (MXNet keeps
+    the column)."""
+
+    def __init__(self, weight: Optional[float] = None, batch_axis: int = 0, margin: float = 0,
+                 **kwargs: Any) -> None:
+        super().__init__(weight, batch_axis, **kwargs)
+        self._margin = margin
+
+    def hybrid_forward(self, F: Any, input1: NDArray, input2: NDArray, label: NDArray,
+                       sample_weight: Optional[NDArray] = None) -> NDArray:
+        input1 = _reshape_like(input1, input2)
+        loss = wrap(_lx.cosine_embedding_loss(input1._t, input2._t, label._t, margin=self._margin))
+        return _apply_weighting(loss.reshape((-1, 1)), self._weight, sample_weight)
+
+
+class SDMLLoss(Loss):
+    """Smoothed deep metric learning loss for two aligned batches (row i of x1 matches row i of x2):
+    KL divergence between smoothed identity labels and ``softmax(-squared distances)``, per row.
+    ``weight`` is stored but, as in MXNet 1.9, not applied. Shapes: x1, x2 (N, D), N >= 2 -> (N,)."""
+
+    def __init__(self, smoothing_parameter: float = 0.3, weight: float = 1., batch_axis: int = 0,
+                 **kwargs: Any) -> None:
+        super().__init__(weight, batch_axis, **kwargs)
+        self.smoothing_parameter = smoothing_parameter
+
+    def hybrid_forward(self, F: Any, x1: NDArray, x2: NDArray) -> NDArray:
+        if x1.shape != x2.shape:
+            raise AssertionError(f"SDMLLoss: x1 and x2 must have one shape, got {x1.shape} and {x2.shape}")
+        return wrap(_lx.sdml_loss(x1._t, x2._t, smoothing_parameter=self.smoothing_parameter))
+
+
 __all__ = ["Loss", "L2Loss", "L1Loss", "SoftmaxCrossEntropyLoss", "SoftmaxCELoss",
-           "SigmoidBinaryCrossEntropyLoss", "SigmoidBCELoss"]
+           "SigmoidBinaryCrossEntropyLoss", "SigmoidBCELoss", "KLDivLoss", "HuberLoss", "HingeLoss",
+           "SquaredHingeLoss", "LogisticLoss", "TripletLoss", "PoissonNLLLoss", "CosineEmbeddingLoss", "SDMLLoss"]

@@ -1,4 +1,5 @@
-"""``gluon.nn`` basic layers: Sequential, HybridSequential, Dense, Activation, Dropout, Flatten."""
+"""``gluon.nn`` basic layers: Sequential, HybridSequential, Dense, Dropout, Flatten, Lambda, HybridLambda
+(``Activation`` lives in :mod:`.activations`, as in MXNet, and is re-exported here)."""
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -11,6 +12,7 @@ from unidl import ops
 from ...base import MXNetError
 from ...ndarray.ndarray import NDArray, wrap
 from ..block import Block, HybridBlock
+from .activations import Activation
 
 
 class Sequential(Block):
@@ -79,20 +81,6 @@ class Dense(HybridBlock):
         return f"Dense({shape[1] if shape[1] else None} -> {shape[0]}, {act})"
 
 
-class Activation(HybridBlock):
-    """An activation by name: relu, sigmoid, tanh, softrelu."""
-
-    def __init__(self, activation: str, **kwargs: Any) -> None:
-        self._act_type = activation
-        super().__init__(**kwargs)
-
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return F.Activation(x, act_type=self._act_type)
-
-    def __repr__(self) -> str:
-        return f"Activation({self._act_type})"
-
-
 class Dropout(HybridBlock):
     """Zeroes a fraction ``rate`` of the inputs while training (kept ones scaled by 1/(1-rate));
     ``axes`` share one mask along those axes."""
@@ -125,4 +113,60 @@ class Flatten(HybridBlock):
         return "Flatten"
 
 
-__all__ = ["Sequential", "HybridSequential", "Dense", "Activation", "Dropout", "Flatten", "NDArray"]
+def _function_name(fn: Any) -> str:
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+class Lambda(Block):
+    """Wraps a function as a Block: the name of an ``mx.nd`` operator (``Lambda('tanh')``) or a callable
+    ``function(*args)``. Shapes: whatever the function does."""
+
+    def __init__(self, function: Any, prefix: Optional[str] = None) -> None:
+        super().__init__(prefix=prefix)
+        if isinstance(function, str):
+            from ... import ndarray as nd
+
+            if not hasattr(nd, function):
+                raise AssertionError(f"Function name {function} is not found in ndarray.")
+            self._func_impl = getattr(nd, function)
+        elif callable(function):
+            self._func_impl = function
+        else:
+            raise ValueError(f"Unrecognized function in lambda: {function} of type {type(function)}")
+
+    def forward(self, *args: Any) -> Any:
+        return self._func_impl(*args)
+
+    def __repr__(self) -> str:
+        return f"Lambda({_function_name(self._func_impl)})"
+
+
+class HybridLambda(HybridBlock):
+    """Wraps a function as a HybridBlock: an operator name available in ``mx.nd`` (``HybridLambda('tanh')``)
+    or a callable ``function(F, x, *args)`` (``F`` is ``mx.nd``)."""
+
+    def __init__(self, function: Any, prefix: Optional[str] = None) -> None:
+        super().__init__(prefix=prefix)
+        if isinstance(function, str):
+            from ... import ndarray as nd
+
+            if not hasattr(nd, function):
+                raise AssertionError(f"Function name {function} is not found in symbol/ndarray.")
+            op = getattr(nd, function)
+            self._func = lambda F, *args: op(*args)
+            self._func_name = function
+        elif callable(function):
+            self._func = function
+            self._func_name = _function_name(function)
+        else:
+            raise ValueError(f"Unrecognized function in lambda: {function} of type {type(function)}")
+
+    def hybrid_forward(self, F: Any, x: Any, *args: Any) -> Any:
+        return self._func(F, x, *args)
+
+    def __repr__(self) -> str:
+        return f"HybridLambda({self._func_name})"
+
+
+__all__ = ["Sequential", "HybridSequential", "Dense", "Activation", "Dropout", "Flatten", "Lambda", "HybridLambda",
+           "NDArray"]

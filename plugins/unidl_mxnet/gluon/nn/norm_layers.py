@@ -1,10 +1,15 @@
-"""``gluon.nn`` BatchNorm, LayerNorm and Embedding on :mod:`unidl.ops` (MXNet's defaults and names)."""
+"""``gluon.nn`` BatchNorm, LayerNorm, InstanceNorm, GroupNorm and Embedding on :mod:`unidl.ops` /
+:mod:`unidl.nn.layers_extra` (MXNet's defaults and names; MXNet keeps them in ``basic_layers``)."""
 from __future__ import annotations
 
 from typing import Any
 
 from unidl import autograd as _ag
 from unidl import ops
+from unidl.errors import OpError
+from unidl.nn import layers_extra as _lx
+
+from ...base import MXNetError
 
 from ...ndarray.ndarray import wrap
 from ..block import HybridBlock
@@ -89,4 +94,69 @@ class Embedding(HybridBlock):
         return f"Embedding({self._input_dim} -> {self._output_dim}, float32)"
 
 
-__all__ = ["BatchNorm", "LayerNorm", "Embedding"]
+def _kwargs_repr(kwargs: Any) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+
+
+class InstanceNorm(HybridBlock):
+    """Normalises each (sample, channel) over the other axes: ``(x - mean) / sqrt(var + eps) * gamma + beta``
+    with the channels on ``axis`` (1). MXNet's defaults: ``scale=False`` (gamma stays at ones and is not
+    trained), ``center=True``. Shape: (N, C, ...) -> same; gamma, beta (C,), inferred when ``in_channels=0``.
+    """
+
+    def __init__(self, axis: int = 1, epsilon: float = 1e-5, center: bool = True, scale: bool = False,
+                 beta_initializer: Any = "zeros", gamma_initializer: Any = "ones", in_channels: int = 0,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._kwargs = {"eps": epsilon, "axis": axis, "center": center, "scale": scale}
+        self._axis, self._epsilon = axis, epsilon
+        self.gamma = self.params.get("gamma", grad_req="write" if scale else "null", shape=(in_channels,),
+                                     init=gamma_initializer, allow_deferred_init=True)
+        self.beta = self.params.get("beta", grad_req="write" if center else "null", shape=(in_channels,),
+                                    init=beta_initializer, allow_deferred_init=True)
+
+    def infer_shape(self, x: Any, *args: Any) -> None:
+        if x.ndim < 3 or not -x.ndim <= self._axis < x.ndim:
+            raise MXNetError(f"InstanceNorm: expected an input with at least 3 dims and axis {self._axis}, got "
+                             f"shape {x.shape}")
+        self.gamma.shape = self.beta.shape = (x.shape[self._axis],)
+
+    def hybrid_forward(self, F: Any, x: Any, gamma: Any, beta: Any) -> Any:
+        try:
+            return wrap(_lx.instance_norm(x._t, gamma._t, beta._t, axis=self._axis, eps=self._epsilon))
+        except OpError as err:
+            raise MXNetError(f"InstanceNorm ({self.name}): {err}") from None
+
+    def __repr__(self) -> str:
+        return f"InstanceNorm({_kwargs_repr(self._kwargs)}, in_channels={self.gamma.shape[0]})"
+
+
+class GroupNorm(HybridBlock):
+    """Splits the channels (axis 1) into ``num_groups`` groups and normalises each (sample, group) over its
+    channels and positions; then scales and shifts **per group**: gamma and beta have shape (num_groups,)
+    in MXNet 1.9. Shape: (N, C, ...) -> same, C divisible by ``num_groups``."""
+
+    def __init__(self, num_groups: int = 1, epsilon: float = 1e-5, center: bool = True, scale: bool = True,
+                 beta_initializer: Any = "zeros", gamma_initializer: Any = "ones", prefix: Any = None,
+                 params: Any = None) -> None:
+        super().__init__(prefix=prefix, params=params)
+        self._kwargs = {"eps": epsilon, "num_groups": num_groups, "center": center, "scale": scale}
+        self._num_groups, self._epsilon = num_groups, epsilon
+        self.gamma = self.params.get("gamma", grad_req="write" if scale else "null", shape=(num_groups,),
+                                     init=gamma_initializer, allow_deferred_init=True)
+        self.beta = self.params.get("beta", grad_req="write" if center else "null", shape=(num_groups,),
+                                    init=beta_initializer, allow_deferred_init=True)
+
+    def hybrid_forward(self, F: Any, x: Any, gamma: Any, beta: Any) -> Any:
+        if x.ndim < 3 or x.shape[1] % self._num_groups:
+            raise MXNetError(f"GroupNorm: expected an input (N, C, ...) with at least 3 dims and C divisible by "
+                             f"num_groups={self._num_groups}, got shape {x.shape}")
+        g = self._num_groups
+        # per-group affine even when num_groups == C (the core treats (C,) as per channel: the same thing)
+        return wrap(_lx.group_norm(x._t, g, gamma._t, beta._t, eps=self._epsilon))
+
+    def __repr__(self) -> str:
+        return f"GroupNorm({_kwargs_repr(self._kwargs)})"
+
+
+__all__ = ["BatchNorm", "LayerNorm", "InstanceNorm", "GroupNorm", "Embedding"]
