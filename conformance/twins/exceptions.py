@@ -33,11 +33,6 @@ _ADAM = ("Keras and MXNet define Adam with different float formulas, and each fr
          "v += (g*g - v)*(1 - b2), p -= (m*alpha)/(sqrt(v) + eps) with alpha in float32; MXNet m = b1*m + (1 - b1)*g, "
          "v = b2*v + ((1 - b2)*g)*g, p -= (lr_t*m)/(sqrt(v) + eps) with lr_t folded in float64. Same math, "
          "last-bit differences per step (inherent: matching one would break fidelity to the other)")
-_SEPCONV = ("core kernel path, not the model: Keras's depthwise kernel (kh, kw, C, 1) reaches ops.conv as a "
-            "reshaped+transposed view, and the NumPy conv kernel's weight.reshape(groups, O/g, -1) stays a "
-            "non-contiguous view, so NumPy's batched matmul takes its non-BLAS loop (Gluon's contiguous weight "
-            "takes BLAS). Fix pending in plugins/unidl_cpu/kernels/conv.py (xp.ascontiguousarray(w) before the "
-            "GEMM, forward and backward); then this entry goes")
 _GRU = ("gate order: Keras's columns are z, r, h and MXNet's rows r, z, n. The forward never sums over the gate "
         "axis (bitwise), but the backward of x@W and h@U does (dx = g@W^T, dh = g@U^T sum the 3H gate entries "
         "in a different order), so gradients differ in the last bits and the parameters after steps follow")
@@ -53,9 +48,6 @@ EXCEPTIONS: List[TwinException] = [
                   "and Adam normalises noise to steps of size ~lr, so the bound is 2 * steps * lr = 2 * 3 * 0.005",
                   rtol=0.0, atol=0.03),
     TwinException("*", "adam", "*", _ADAM, rtol=1e-5, atol=1e-6),
-    TwinException("sepconv", "*forward", "output", _SEPCONV, rtol=1e-6, atol=5e-7),
-    TwinException("sepconv", "gradients", "*", _SEPCONV, rtol=1e-5, atol=1e-7),
-    TwinException("sepconv", "sgd_momentum", "*", _SEPCONV, rtol=1e-6, atol=2e-7),
     TwinException("gru", "gradients", "*", _GRU, rtol=1e-5, atol=1e-7),
     TwinException("gru", "sgd_momentum", "*", _GRU, rtol=1e-6, atol=3e-7),
     TwinException("attention", "*forward", "output", _MHA, rtol=1e-5, atol=1e-6),

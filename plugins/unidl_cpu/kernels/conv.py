@@ -101,6 +101,9 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         return xp.ascontiguousarray(view).reshape(groups, (c // groups) * prod(ksize), prod(out) * n)
 
     def gemm(a: Any, b: Any) -> Any:
+        # Strided operands make matmul leave BLAS for its own loop (another summation order), so a
+        # weight reaching here as a transposed view (Keras's depthwise kernel) is made contiguous first.
+        a, b = xp.ascontiguousarray(a), xp.ascontiguousarray(b)
         return xp.matmul(a[0], b[0])[None] if a.shape[0] == 1 else xp.matmul(a, b)
 
     def conv_out(size: Sequence[int], ksize: Sequence[int], stride: Sequence[int], padding: Pads,
