@@ -11,6 +11,7 @@ hookimpl = pluggy.HookimplMarker("unidl")
 
 from . import autograd, dtypes, ops, random  # noqa: E402
 from .autograd import no_grad, pause, record  # noqa: E402
+from .aliases import install_aliases, uninstall_aliases  # noqa: E402
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,  # noqa: E402
                        linspace, ones, ones_like, tensor, zeros, zeros_like)
 from .devices import Device, default_device, device, set_default_device  # noqa: E402
@@ -25,4 +26,4 @@ __all__ = ["Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full
            "linspace", "eye", "zeros_like", "ones_like", "full_like", "empty_like", "device", "Device",
            "default_device", "set_default_device", "record", "pause", "no_grad", "autograd", "ops",
            "dtypes", "random", "hookimpl", "Decline", "UnidlError", "OpError", "DeviceMismatchError",
-           "GraphError", "KernelNotFoundError", "PluginError"]
+           "GraphError", "KernelNotFoundError", "PluginError", "install_aliases", "uninstall_aliases"]
