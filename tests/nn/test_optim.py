@@ -622,3 +622,59 @@ def test_mxnet_schedules():
     assert O.cosine_schedule(500, mu, base, final, warmup_steps=w) == pytest.approx(final)
     with pytest.raises(ValueError):
         O.warmup_lr(1, 1.0, 5, warmup_mode="cubic")
+
+
+def test_mxnet_poly_schedule():
+    # PolyScheduler: final + (base - final) * (1 - (n - w) / (max - w)) ** pwr, held after max_update
+    for n in range(3, 20):
+        m = min(n, 15)
+        want = 0.01 + (0.1 - 0.01) * (1 - (m - 3) / 12) ** 3
+        assert O.poly_schedule(n, 15, 0.1, 3, 0.01, warmup_steps=3) == pytest.approx(want, rel=1e-12)
+    assert O.poly_schedule(1, 15, 0.1, 3, 0.01, warmup_steps=3, warmup_begin_lr=0.04) == pytest.approx(0.06)
+
+
+def _lamb_ref(p, g, m, v, t, lr, b1, b2, eps, wd, rs, clip, lb, ub, bc):
+    g = g * rs
+    if clip is not None:
+        g = np.clip(g, -clip, clip)
+    m[...] = b1 * m + (1 - b1) * g
+    v[...] = b2 * v + (1 - b2) * g * g
+    mh, vh = (m / (1 - b1 ** t), v / (1 - b2 ** t)) if bc else (m, v)
+    r = mh / (np.sqrt(vh) + eps) + wd * p
+    r1, r2 = np.sqrt((p * p).sum()), np.sqrt((r * r).sum())
+    if lb is not None:
+        r1 = max(r1, lb)
+    if ub is not None:
+        r1 = min(r1, ub)
+    ratio = 1.0 if r1 == 0 or r2 == 0 else r1 / r2
+    p[...] = p - lr * ratio * r
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("clip,lb,ub,bc", [(None, None, None, True), (0.5, 0.5, 2.0, False), (None, 10.0, None, True)])
+def test_lamb_mxnet(dtype, clip, lb, ub, bc):
+    p, grads, (m, v) = _data(dtype, 2)
+    tp, (tm, tv) = _tensors(p, (m, v))
+    pr, mr, vr = p.astype(np.float64), m.astype(np.float64), v.astype(np.float64)
+    kw = dict(lr=0.01, beta1=0.9, beta2=0.999, epsilon=1e-6, weight_decay=0.01, rescale_grad=0.5)
+    for t, g in enumerate(grads, start=1):
+        assert O.lamb(tp, unidl.tensor(g), tm, tv, step=t, clip_gradient=clip, lower_bound=lb, upper_bound=ub,
+                      bias_correction=bc, **kw) is tp
+        _lamb_ref(pr, g.astype(np.float64), mr, vr, t, 0.01, 0.9, 0.999, 1e-6, 0.01, 0.5, clip, lb, ub, bc)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(tp.numpy(), pr, **tol)
+    np.testing.assert_allclose(tm.numpy(), mr, **tol)
+    np.testing.assert_allclose(tv.numpy(), vr, **tol)
+    assert tp.dtype == dtype
+
+
+def test_lamb_zero_weight_uses_plain_lr_and_errors():
+    p = unidl.tensor(np.zeros(3, np.float32))
+    m, v = ops.zeros_like(p), ops.zeros_like(p)
+    O.lamb(p, unidl.tensor(np.array([1.0, -1.0, 0.0], np.float32)), m, v, lr=0.1, step=1)
+    # r1 = 0 -> ratio 1: p = -lr * m_hat / (sqrt(v_hat) + eps)
+    np.testing.assert_allclose(p.numpy(), [-0.1 / (1 + 1e-6), 0.1 / (1 + 1e-6), 0.0], rtol=1e-6)
+    with pytest.raises(OpError, match="lamb_update"):
+        O.lamb(p, unidl.tensor(np.zeros(2, np.float32)), m, v, lr=0.1, step=1)
+    with pytest.raises(OpError, match="1-based"):
+        O.lamb(p, unidl.tensor(np.zeros(3, np.float32)), m, v, lr=0.1, step=0)

@@ -27,18 +27,19 @@ import math
 from typing import Any, List, Optional, Sequence, Tuple
 
 from .. import ops
+from ..errors import OpError
 from ..ops.optim import nadam_momentum_cache
 from ..tensor import Tensor
 
 __all__ = [
     # update rules
-    "sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "signum",
+    "sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "signum", "lamb",
     "create_state", "nadam_momentum_cache",
     # gradient transforms
     "clip_by_value", "clip_by_norm", "clip_by_global_norm", "global_norm", "clip_global_norm",
     # schedules
     "exponential_decay", "piecewise_constant_decay", "cosine_decay",
-    "warmup_lr", "factor_schedule", "multi_factor_schedule", "cosine_schedule",
+    "warmup_lr", "factor_schedule", "multi_factor_schedule", "cosine_schedule", "poly_schedule",
 ]
 
 
@@ -249,6 +250,55 @@ def signum(param: Tensor, grad: Tensor, momentum_buffer: Optional[Tensor] = None
                              rescale_grad=rescale_grad, clip_gradient=clip_gradient)
 
 
+def lamb(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, *, lr: float, step: int, beta1: float = 0.9,
+         beta2: float = 0.999, epsilon: float = 1e-6, weight_decay: float = 0.0, rescale_grad: float = 1.0,
+         clip_gradient: Optional[float] = None, lower_bound: Optional[float] = None,
+         upper_bound: Optional[float] = None, bias_correction: bool = True) -> Tensor:
+    """MXNet 1.9 LAMB (``lamb_update_phase1`` + ``lamb_update_phase2``); in place. Shapes: all (...) alike::
+
+        g' = clip(g * rescale);  m = beta1*m + (1 - beta1)*g';  v = beta2*v + ((1 - beta2)*g')*g'
+        bias_correction: m_hat = m / (1 - beta1**t);  v_hat = v / (1 - beta2**t)     (else m, v)
+        r = m_hat / (sqrt(v_hat) + eps) + wd*p
+        r1 = ||p||_2 clamped to [lower_bound, upper_bound] (None = unbounded);  r2 = ||r||_2
+        p = p - (lr * r1 / r2 if r1 != 0 and r2 != 0 else lr) * r
+
+    A composite of core ops (not one fused kernel): MXNet's LAMB needs the two norms between its phases.
+    Matches MXNet to float rounding (MXNet mixes float32 and float64 scalars in its kernels).
+    """
+    if not isinstance(param, Tensor) or not isinstance(grad, Tensor) or grad.shape != param.shape:
+        raise OpError("lamb_update", "param and grad must be Tensors of one shape",
+                          shapes=(getattr(param, "shape", None), getattr(grad, "shape", None)))
+    if int(step) < 1:
+        raise OpError("lamb_update", f"step is the 1-based update count, got {step}")
+    for s, name in ((m, "m"), (v, "v")):
+        if not isinstance(s, Tensor) or s.shape != param.shape or s.dtype != param.dtype:
+            raise OpError("lamb_update", f"state '{name}' must be a Tensor with the parameter's shape "
+                                             f"{param.shape} and dtype {param.dtype}", shapes=(param.shape,))
+    g = ops.multiply(ops.astype(grad, param.dtype), float(rescale_grad))
+    if clip_gradient is not None and clip_gradient >= 0:
+        g = ops.clip(g, -float(clip_gradient), float(clip_gradient))
+    m_new = ops.add(ops.multiply(m, float(beta1)), ops.multiply(g, 1.0 - float(beta1)))
+    v_new = ops.add(ops.multiply(v, float(beta2)), ops.multiply(ops.multiply(g, 1.0 - float(beta2)), g))
+    m_hat, v_hat = m_new, v_new
+    if bias_correction:
+        m_hat = ops.divide(m_new, 1.0 - float(beta1) ** int(step))
+        v_hat = ops.divide(v_new, 1.0 - float(beta2) ** int(step))
+    r = ops.add(ops.divide(m_hat, ops.add(ops.sqrt(v_hat), float(epsilon))), ops.multiply(param, float(weight_decay)))
+    r1 = ops.sqrt(ops.sum(ops.square(param)))
+    r2 = ops.sqrt(ops.sum(ops.square(r)))
+    if lower_bound is not None and lower_bound >= 0:
+        r1 = ops.maximum(r1, float(lower_bound))
+    if upper_bound is not None and upper_bound >= 0:
+        r1 = ops.minimum(r1, float(upper_bound))
+    degenerate = ops.where(ops.equal(r1, 0.0), True, ops.equal(r2, 0.0))
+    ratio = ops.where(degenerate, 1.0, ops.divide(r1, ops.where(degenerate, 1.0, r2)))
+    new_p = ops.subtract(param, ops.multiply(ops.multiply(ratio, float(lr)), r))
+    ops.setitem(m, Ellipsis, m_new)
+    ops.setitem(v, Ellipsis, v_new)
+    ops.setitem(param, Ellipsis, new_p)
+    return param
+
+
 _STATES = {
     "sgd": ("momentum",), "adam": ("m", "v", "vhat"), "adamw": ("m", "v", "vhat"), "rmsprop": ("n", "g_avg", "mom"),
     "adagrad": ("acc",), "adadelta": ("acc_grad", "acc_delta"), "adamax": ("m", "u"), "nadam": ("m", "v"),
@@ -454,3 +504,15 @@ def cosine_schedule(num_update: int, max_update: int, base_lr: float = 0.01, fin
     n = min(num_update, max_update)
     max_steps = max_update - warmup_steps
     return final_lr + (base_lr - final_lr) * (1 + math.cos(math.pi * (n - warmup_steps) / max_steps)) / 2
+
+
+def poly_schedule(num_update: int, max_update: int, base_lr: float = 0.01, pwr: float = 2, final_lr: float = 0.0,
+                  warmup_steps: int = 0, warmup_begin_lr: float = 0.0, warmup_mode: str = "linear") -> float:
+    """MXNet ``PolyScheduler``: after warmup,
+    ``final + (base - final) * (1 - (n - warmup_steps) / (max_update - warmup_steps)) ** pwr``
+    for ``n <= max_update``, and the value at ``max_update`` after it."""
+    if num_update < warmup_steps:
+        return warmup_lr(num_update, base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
+    n = min(num_update, max_update)
+    max_steps = max_update - warmup_steps
+    return final_lr + (base_lr - final_lr) * pow(1 - float(n - warmup_steps) / float(max_steps), pwr)
