@@ -19,6 +19,9 @@ from typing import List, Optional
 #: subcommand name -> module implementing it
 COMMANDS = {
     "plugins": "unidl.cli.plugins",
+    "conform": "unidl.cli.conform",
+    "run": "unidl.cli.run",
+    "port": "unidl.cli.port",
 }
 
 
