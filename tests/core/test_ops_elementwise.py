@@ -577,3 +577,25 @@ def test_bad_arguments_raise_op_error():
         ops.power(_t(np.array([1, 2, 3])), -1)
     with pytest.raises(unidl.OpError, match=r"maximum: expected a unidl Tensor"):
         ops.maximum(x, [1.0])
+
+
+def test_where_with_a_numpy_condition_still_routes_gradients():
+    """A raw (NumPy) condition is not a Tensor, but the backward needs it to split the gradient."""
+    import numpy as np
+
+    import unidl
+    from unidl import ops
+
+    cond = np.array([True, False, True])
+    a = unidl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = unidl.tensor([10.0, 20.0, 30.0], requires_grad=True)
+    with unidl.record():
+        y = ops.sum(ops.multiply(ops.where(cond, a, b), unidl.tensor([1.0, 2.0, 4.0])))
+    y.backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [1.0, 0.0, 4.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [0.0, 2.0, 0.0])
+    c = unidl.tensor([5.0, 6.0], requires_grad=True)
+    with unidl.record():
+        z = ops.sum(ops.where(np.bool_(False), unidl.tensor([1.0, 1.0]), c))
+    z.backward()
+    np.testing.assert_array_equal(c.grad.numpy(), [1.0, 1.0])

@@ -14,14 +14,15 @@ from typing import Any
 from ..creation import zeros_like
 from ..dtypes import as_dtype, is_floating
 from ..errors import OpError
-from ._core import Tensor, apply, as_tensor_like, binary, defop, operand, scalar_types, unary
+from ._core import Tensor, apply, as_tensor_like, binary, defop, device_of, operand, scalar_types, unary
 from .reduce import unbroadcast
 
 __all__ = ["add", "subtract", "multiply", "divide", "floor_divide", "mod", "power", "pow", "negative",
            "exp", "log", "abs", "sign", "square", "sqrt", "reciprocal", "expm1", "log1p", "log2", "log10",
            "sin", "cos", "tan", "tanh", "erf", "erfc", "maximum", "minimum", "clip", "floor", "ceil", "round",
            "trunc", "where", "equal", "not_equal", "greater", "greater_equal", "less", "less_equal",
-           "logical_and", "logical_or", "logical_xor", "logical_not", "isnan", "isinf", "isfinite", "astype"]
+           "logical_and", "logical_or", "logical_xor", "logical_not", "isnan", "isinf", "isfinite", "astype",
+           "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh"]
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -456,6 +457,8 @@ def _where_bwd(node, out, g):
 
 def where(cond: Tensor, a: Any, b: Any) -> Tensor:
     """Elementwise ``a`` where ``cond`` is true, else ``b`` (all three broadcast)."""
+    if not isinstance(cond, Tensor):  # the backward needs cond again, so it must be recorded as a parent
+        cond = Tensor._from_any(cond, device_of(a, b))
     return apply(WHERE, _where_bwd, (cond, a, b))
 
 
@@ -533,3 +536,87 @@ def isinf(x: Tensor) -> Tensor:
 def isfinite(x: Tensor) -> Tensor:
     """Elementwise test for finite values (bool)."""
     return unary(ISFINITE, None, x)
+
+
+# -- inverse trigonometric and hyperbolic functions ---------------------------------------------------------
+
+ARCSIN = defop("arcsin", doc="inverse sine, in [-pi/2, pi/2]")
+ARCCOS = defop("arccos", doc="inverse cosine, in [0, pi]")
+ARCTAN = defop("arctan", doc="inverse tangent, in (-pi/2, pi/2)")
+SINH = defop("sinh", doc="hyperbolic sine")
+COSH = defop("cosh", doc="hyperbolic cosine")
+ARCSINH = defop("arcsinh", doc="inverse hyperbolic sine")
+ARCCOSH = defop("arccosh", doc="inverse hyperbolic cosine, for x >= 1")
+ARCTANH = defop("arctanh", doc="inverse hyperbolic tangent, for |x| < 1")
+
+
+def _arcsin_bwd(node, out, g):
+    return (divide(g, sqrt(subtract(1, square(node.parents[0])))),)
+
+
+def arcsin(x: Tensor) -> Tensor:
+    """Elementwise inverse sine (NaN outside [-1, 1]). Gradient ``1 / sqrt(1 - x**2)``."""
+    return unary(ARCSIN, _arcsin_bwd, x)
+
+
+def _arccos_bwd(node, out, g):
+    return (negative(divide(g, sqrt(subtract(1, square(node.parents[0]))))),)
+
+
+def arccos(x: Tensor) -> Tensor:
+    """Elementwise inverse cosine (NaN outside [-1, 1]). Gradient ``-1 / sqrt(1 - x**2)``."""
+    return unary(ARCCOS, _arccos_bwd, x)
+
+
+def _arctan_bwd(node, out, g):
+    return (divide(g, add(square(node.parents[0]), 1)),)
+
+
+def arctan(x: Tensor) -> Tensor:
+    """Elementwise inverse tangent. Gradient ``1 / (1 + x**2)``."""
+    return unary(ARCTAN, _arctan_bwd, x)
+
+
+def _sinh_bwd(node, out, g):
+    return (multiply(g, cosh(node.parents[0])),)
+
+
+def sinh(x: Tensor) -> Tensor:
+    """Elementwise hyperbolic sine. Gradient ``cosh(x)``."""
+    return unary(SINH, _sinh_bwd, x)
+
+
+def _cosh_bwd(node, out, g):
+    return (multiply(g, sinh(node.parents[0])),)
+
+
+def cosh(x: Tensor) -> Tensor:
+    """Elementwise hyperbolic cosine. Gradient ``sinh(x)``."""
+    return unary(COSH, _cosh_bwd, x)
+
+
+def _arcsinh_bwd(node, out, g):
+    return (divide(g, sqrt(add(square(node.parents[0]), 1))),)
+
+
+def arcsinh(x: Tensor) -> Tensor:
+    """Elementwise inverse hyperbolic sine. Gradient ``1 / sqrt(x**2 + 1)``."""
+    return unary(ARCSINH, _arcsinh_bwd, x)
+
+
+def _arccosh_bwd(node, out, g):
+    return (divide(g, sqrt(subtract(square(node.parents[0]), 1))),)
+
+
+def arccosh(x: Tensor) -> Tensor:
+    """Elementwise inverse hyperbolic cosine (NaN below 1). Gradient ``1 / sqrt(x**2 - 1)``."""
+    return unary(ARCCOSH, _arccosh_bwd, x)
+
+
+def _arctanh_bwd(node, out, g):
+    return (divide(g, subtract(1, square(node.parents[0]))),)
+
+
+def arctanh(x: Tensor) -> Tensor:
+    """Elementwise inverse hyperbolic tangent (NaN outside [-1, 1]). Gradient ``1 / (1 - x**2)``."""
+    return unary(ARCTANH, _arctanh_bwd, x)
