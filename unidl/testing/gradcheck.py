@@ -20,10 +20,12 @@ def numeric_grad(fn: Callable[..., Tensor], arrays: Sequence[np.ndarray], weight
                  eps: float = 1e-6, kwargs: Optional[dict] = None, wrt: Optional[Sequence[int]] = None) -> list:
     """Central differences of ``sum(fn(*arrays) * weight)`` w.r.t. each array in ``wrt`` (all by default)."""
     kwargs = kwargs or {}
-    arrays = [np.array(a, dtype=np.float64, order="C") for a in arrays]  # C order: reshape(-1) must be a view
+    # float arrays go to float64 in C order (reshape(-1) must be a view); integer ones (indices) stay as they are
+    arrays = [np.array(a, dtype=np.float64, order="C") if np.asarray(a).dtype.kind == "f" else np.asarray(a)
+              for a in arrays]
     grads = []
     for i, a in enumerate(arrays):
-        if wrt is not None and i not in wrt:
+        if (wrt is not None and i not in wrt) or a.dtype.kind != "f":
             grads.append(None)
             continue
         g = np.zeros_like(a)
@@ -47,6 +49,8 @@ def assert_grad_close(fn: Callable[..., Tensor], *arrays: Any, rtol: float = 1e-
     ``fn(*tensors, **kwargs)`` must return a Tensor; the check uses the scalar
     ``sum(fn(...) * w)`` with a fixed random ``w`` so every output element contributes.
     ``wrt`` restricts the check to some argument positions (others are constants, e.g. indices).
+    ``eps`` is the finite-difference step; pass an op argument that is also called ``eps`` through a
+    lambda (``lambda x: op(x, eps=1e-3)``).
     """
     arrays64 = [np.array(a, dtype=np.float64) if np.asarray(a).dtype.kind == "f" else np.asarray(a)
                 for a in arrays]
