@@ -1,11 +1,14 @@
 """unidl_mxnet: MXNet 1.x's API on the unidl core (``import unidl_mxnet as mx``).
 
-So far: ``mx.nd`` (NDArray and its operator set), ``mx.autograd``, contexts (``mx.cpu``, ``mx.gpu``,
-``mx.context``), ``mx.random``, ``mx.init``, ``mx.optimizer`` (sgd, adam) and the core of ``mx.gluon``
-(Parameter, Block/HybridBlock, nn.Dense/Activation/Dropout/Flatten/Sequential, losses, Trainer).
-More layers, ``.params`` files and ``mx.np`` come next (issue 4). Registered as a frontend plugin standing in for the ``mxnet`` module, for ``unidl run``.
+``mx.nd`` (NDArray and its operator set), ``mx.autograd``, contexts (``mx.cpu``, ``mx.gpu``,
+``mx.context``), ``mx.random``, ``mx.init``, ``mx.optimizer``, ``mx.lr_scheduler``, ``mx.metric``, and
+``mx.gluon`` (Parameter, Block/HybridBlock, nn, rnn, loss, data, utils, Trainer). ``.params`` files are
+read and written in MXNet 1.x's binary format. Submodules beyond the core (``metric``, ``np``, ...) load on
+first access. Registered as a frontend plugin standing in for the ``mxnet`` module, for ``unidl run``.
 """
 from __future__ import annotations
+
+import sys
 
 import unidl
 
@@ -46,18 +49,35 @@ __all__ = ["nd", "ndarray", "autograd", "random", "context", "gluon", "init", "i
            "num_gpus", "current_context", "MXNetError"]
 
 
+#: module paths (relative to ``mxnet``) whose public names ``unidl port`` lists as implemented
+_INVENTORY_MODULES = ("nd", "autograd", "random", "context", "init", "optimizer", "lr_scheduler", "metric",
+                      "gluon", "gluon.nn", "gluon.rnn", "gluon.loss", "gluon.data", "gluon.data.vision",
+                      "gluon.data.vision.transforms", "gluon.utils", "gluon.contrib.nn",
+                      "gluon.model_zoo.vision", "np", "np.random", "npx", "sym")
+
+
+def _public_names(mod) -> list:
+    names = getattr(mod, "__all__", None)
+    if names is None:
+        names = [n for n in dir(mod) if not n.startswith("_")]
+    return list(names)
+
+
 def _inventory():
-    """Public names this frontend implements, as ``mxnet.<path>`` strings (for ``unidl port``)."""
-    names = [f"mxnet.{n}" for n in __all__]
-    names += [f"mxnet.nd.{n}" for n in dir(nd) if not n.startswith("_")]
-    names += [f"mxnet.autograd.{n}" for n in dir(autograd) if not n.startswith("_")]
-    names += [f"mxnet.random.{n}" for n in random.__all__]
-    names += [f"mxnet.gluon.{n}" for n in gluon.__all__]
-    names += [f"mxnet.gluon.nn.{n}" for n in gluon.nn.__all__]
-    names += [f"mxnet.gluon.loss.{n}" for n in gluon.loss.__all__]
-    names += [f"mxnet.gluon.rnn.{n}" for n in gluon.rnn.__all__]
-    names += [f"mxnet.init.{n}" for n in initializer.__all__]
-    names += [f"mxnet.optimizer.{n}" for n in optimizer.__all__]
+    """Public names this frontend implements, as ``mxnet.<path>`` strings (for ``unidl port``).
+
+    A module not implemented yet is left out (its names are then reported as unsupported).
+    """
+    names = [f"mxnet.{n}" for n in __all__] + [f"mxnet.{n}" for n in _LAZY_SUBMODULES]
+    for path in _INVENTORY_MODULES:
+        mod = sys.modules[__name__]
+        try:
+            for part in path.split("."):
+                mod = getattr(mod, part)
+        except AttributeError:
+            continue
+        names.append(f"mxnet.{path}")
+        names += [f"mxnet.{path}.{n}" for n in _public_names(mod)]
     return names
 
 
