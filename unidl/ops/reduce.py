@@ -15,7 +15,7 @@ from ._core import Tensor, defop, unary, wrap
 _builtin_all, _builtin_any, _builtin_max, _builtin_min = all, any, max, min
 
 __all__ = ["sum", "mean", "max", "min", "prod", "argmax", "argmin", "var", "std", "logsumexp", "cumsum", "all",
-           "any", "norm", "unbroadcast", "normalize_axis"]
+           "any", "norm", "unbroadcast", "normalize_axis", "argsort"]
 
 Axis = Union[None, int, Sequence[int]]
 
@@ -236,6 +236,23 @@ def argmax(x: Tensor, axis: Optional[int] = None, keepdims: bool = False) -> Ten
 def argmin(x: Tensor, axis: Optional[int] = None, keepdims: bool = False) -> Tensor:
     """Index (int64) of the first minimum along ``axis`` (of the flattened tensor when None)."""
     return _arg(ARGMIN, "argmin", x, axis, keepdims)
+
+
+ARGSORT = defop("argsort", doc="stable sorting permutation along an axis", differentiable=False)
+
+
+def argsort(x: Tensor, axis: int = -1, descending: bool = False) -> Tensor:
+    """Indices (int64) that sort ``x`` along ``axis``; stable, so equal values keep their order
+    (also when ``descending``: the first of equal values comes first). Shape: unchanged.
+
+    Differentiable sorting is ``take_along_axis(x, argsort(x, axis), axis)``.
+    """
+    if not isinstance(axis, int) and not hasattr(axis, "__index__"):
+        raise OpError("argsort", f"axis must be an int, got {axis!r}", shapes=(getattr(x, "shape", ()),))
+    ax = _axes_of("argsort", x, axis)
+    if x.ndim == 0:
+        raise OpError("argsort", "cannot sort a 0-d tensor; expected at least one dimension", shapes=(x.shape,))
+    return unary(ARGSORT, None, x, axis=ax[0], descending=bool(descending))
 
 
 def _var_bwd(node, out, g):

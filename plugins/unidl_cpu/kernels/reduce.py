@@ -34,6 +34,14 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             r = xp.expand_dims(r, axis) if axis is not None else xp.reshape(r, (1,) * x.ndim)
         return asarray(r).astype(xp.int64)
 
+    def argsort(x, axis=-1, descending=False):
+        if not descending:
+            return xp.argsort(x, axis=axis, kind="stable").astype(xp.int64)
+        # stable descending: sort the reversed axis ascending, map back, reverse the order
+        n = x.shape[axis]
+        rev = xp.argsort(xp.flip(x, axis), axis=axis, kind="stable")
+        return xp.flip((n - 1) - rev, axis).astype(xp.int64)
+
     def var(x, axis=None, keepdims=False, ddof=0):
         return asarray(xp.var(x, axis=axis, keepdims=keepdims, ddof=ddof))
 
@@ -75,5 +83,5 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         return asarray(r)
 
     return {"sum": sum_, "mean": mean, "max": max_, "min": min_, "prod": prod, "argmax": argmax,
-            "argmin": argmin, "var": var, "std": std, "logsumexp": logsumexp, "cumsum": cumsum,
+            "argmin": argmin, "argsort": argsort, "var": var, "std": std, "logsumexp": logsumexp, "cumsum": cumsum,
             "all": all_, "any": any_, "norm": norm}

@@ -2,8 +2,14 @@
 from __future__ import annotations
 
 from . import ops as _ops
+from . import math_ops as _math_ops
+from . import nn_ops as _nn_ops
+from . import sort_ops as _sort_ops
 from .ndarray import NDArray, infer_reshape, wrap
 from .ops import *  # noqa: F401,F403
+from .math_ops import *  # noqa: F401,F403
+from .nn_ops import *  # noqa: F401,F403
+from .sort_ops import *  # noqa: F401,F403
 from .ops import (add, divide, equal, greater, greater_equal, lesser, lesser_equal, modulo, multiply,
                   negative, not_equal, power, subtract)
 from .. import random  # noqa: F401  (mx.nd.random)
@@ -13,6 +19,7 @@ from ..base import MXNetError
 __all__ = ["NDArray", "MXNetError", "random", "wrap", "infer_reshape", "save", "load"] + [
     n for n in dir(_ops) if not n.startswith("_") and callable(getattr(_ops, n)) and n not in (
         "Any", "List", "Optional", "Sequence", "Union", "Number", "Context", "current_context", "from_any")]
+__all__ += _sort_ops.__all__ + _math_ops.__all__ + _nn_ops.__all__
 
 
 def _swap(fn):
@@ -50,6 +57,15 @@ def _bind_operators() -> None:
                  "transpose", "swapaxes", "expand_dims", "squeeze", "flatten", "broadcast_to",
                  "broadcast_like", "tile", "repeat", "flip", "split", "slice", "slice_axis", "take", "pick",
                  "one_hot", "zeros_like", "ones_like"):
+        setattr(NDArray, name, getattr(_ops, name))
+    for name in _sort_ops.__all__:
+        setattr(NDArray, name, getattr(_sort_ops, name))
+    for name in ("arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh", "degrees",
+                 "radians", "log2", "log10", "cbrt", "rcbrt", "rsqrt", "round", "rint", "fix", "softsign",
+                 "cumsum", "diag", "reshape_like", "nansum", "nanprod"):
+        setattr(NDArray, name, getattr(_math_ops, name))
+    for name in ("sin", "cos", "tan", "floor", "ceil", "trunc", "reciprocal", "log1p", "expm1", "erf",
+                 "broadcast_axis", "slice_like"):
         setattr(NDArray, name, getattr(_ops, name))
 
 

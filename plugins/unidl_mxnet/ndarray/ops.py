@@ -108,29 +108,50 @@ log1p, expm1 = _unary(ops.log1p, "log1p"), _unary(ops.expm1, "expm1")
 erf = _unary(ops.erf, "erf")
 logical_not = _unary(lambda t: ops.astype(ops.logical_not(t), t.dtype), "logical_not")
 
-_ACTIVATIONS = {"relu": ops.relu, "sigmoid": ops.sigmoid, "tanh": ops.tanh, "softrelu": ops.softplus}
+_ACTIVATIONS = {"relu": ops.relu, "sigmoid": ops.sigmoid, "tanh": ops.tanh, "softrelu": ops.softplus,
+                "softsign": lambda t: ops.divide(t, ops.add(ops.abs(t), 1))}
 
 
 def Activation(data: NDArray, act_type: str) -> NDArray:  # noqa: N802 - MXNet's name
-    """``act_type`` one of relu, sigmoid, tanh, softrelu."""
+    """``act_type`` one of relu, sigmoid, tanh, softrelu, softsign."""
     fn = _ACTIVATIONS.get(act_type)
     if fn is None:
         raise MXNetError(f"Activation: act_type '{act_type}' is not supported; expected one of "
-                         "relu, sigmoid, tanh, softrelu")
+                         "relu, sigmoid, tanh, softrelu, softsign")
     return wrap(fn(data._t))
 
 
-def LeakyReLU(data: NDArray, act_type: str = "leaky", slope: float = 0.25) -> NDArray:  # noqa: N802
-    """``act_type`` leaky (slope) or elu (slope as alpha)."""
+def LeakyReLU(data: NDArray, gamma: Optional[NDArray] = None, act_type: str = "leaky", slope: float = 0.25,  # noqa: N802
+              lower_bound: float = 0.125, upper_bound: float = 0.334) -> NDArray:
+    """``act_type`` leaky (slope), elu (slope as alpha), selu, gelu, prelu (learned ``gamma`` per channel,
+    axis 1) or rrelu (random slope in [lower_bound, upper_bound] when training, their mean otherwise)."""
+    x = data._t
     if act_type == "leaky":
-        return wrap(ops.leaky_relu(data._t, slope))
+        return wrap(ops.leaky_relu(x, slope))
     if act_type == "elu":
-        return wrap(ops.elu(data._t, slope))
+        return wrap(ops.elu(x, slope))
     if act_type == "selu":
-        return wrap(ops.selu(data._t))
+        return wrap(ops.selu(x))
     if act_type == "gelu":
-        return wrap(ops.gelu(data._t))
-    raise MXNetError(f"LeakyReLU: act_type '{act_type}' is not supported; expected leaky, elu, selu or gelu")
+        return wrap(ops.gelu(x))
+    if act_type == "prelu":
+        if gamma is None:
+            raise MXNetError(f"LeakyReLU: act_type 'prelu' needs gamma (data {data.shape})")
+        g = gamma._t
+        if x.ndim >= 2 and g.ndim == 1 and g.shape[0] == x.shape[1]:
+            g = ops.reshape(g, (1, -1) + (1,) * (x.ndim - 2))
+        return wrap(ops.where(ops.greater(x, 0), x, ops.multiply(g, x)))
+    if act_type == "rrelu":
+        from unidl.autograd import is_training
+
+        if is_training():
+            import unidl.random as _r
+
+            s = _r.uniform(lower_bound, upper_bound, x.shape, dtype=x.dtype, device=x.device)
+            return wrap(ops.where(ops.greater(x, 0), x, ops.multiply(s, x)))
+        return wrap(ops.leaky_relu(x, (lower_bound + upper_bound) / 2.0))
+    raise MXNetError(f"LeakyReLU: act_type '{act_type}' is not supported; expected leaky, elu, selu, gelu, "
+                     "prelu or rrelu")
 
 
 def clip(data: NDArray, a_min: float, a_max: float) -> NDArray:
