@@ -22,6 +22,8 @@ COMMANDS = {
     "conform": "unidl.cli.conform",
     "run": "unidl.cli.run",
     "port": "unidl.cli.port",
+    "demo": "unidl.cli.demo",
+    "convert": "unidl.cli.convert",
 }
 
 
