@@ -102,3 +102,19 @@ def test_save_is_atomic(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["x.params"]  # no temporary file left behind
     assert list(mp.load(target)) == ["a"]
     assert os.path.getsize(target) == len(before)
+
+
+def test_atomic_write_gives_the_mode_open_would_give(tmp_path):
+    """Saved files must not end up private (0600, mkstemp's mode) when the umask allows more."""
+    import os
+
+    from unidl.io.atomic import write_bytes_atomic
+
+    old = os.umask(0o022)
+    try:
+        target = tmp_path / "w.params"
+        write_bytes_atomic(target, b"abc")
+        assert target.read_bytes() == b"abc"
+        assert (target.stat().st_mode & 0o777) == 0o644
+    finally:
+        os.umask(old)

@@ -8,6 +8,13 @@ from typing import Union
 PathLike = Union[str, "os.PathLike[str]"]
 
 
+def _new_file_mode() -> int:
+    """0o666 less the process umask: the mode ``open(path, "w")`` gives a new file."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_bytes_atomic(path: PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see either the old file or the whole new one.
 
@@ -17,6 +24,7 @@ def write_bytes_atomic(path: PathLike, data: bytes) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".unidl-", suffix=".tmp", dir=directory)
     try:
+        os.chmod(tmp, _new_file_mode())  # mkstemp makes 0600; a saved model gets what open() would give it
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
