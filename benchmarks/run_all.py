@@ -7,6 +7,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bench_cnn  # noqa: E402
+import bench_gluon  # noqa: E402
 import bench_keras_fit  # noqa: E402
 import bench_lstm  # noqa: E402
 import bench_mlp  # noqa: E402
@@ -14,5 +15,5 @@ import bench_ops  # noqa: E402
 
 if __name__ == "__main__":
     print(f"threads: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
-    for mod in (bench_ops, bench_mlp, bench_cnn, bench_lstm, bench_keras_fit):
+    for mod in (bench_ops, bench_mlp, bench_cnn, bench_lstm, bench_keras_fit, bench_gluon):
         mod.main()
