@@ -9,7 +9,10 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Optional, Tuple
 
 
-def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
+def kernels(xp: Any, bounds_check: Optional[Callable[[Any, int, Optional[int]], None]] = None
+            ) -> Dict[str, Callable[..., Any]]:
+    """The index kernels on ``xp``; ``bounds_check(idx, n, axis)`` replaces the host-side bounds
+    check used where ``xp`` is not NumPy (a GPU plugin can check on the device without a sync)."""
     is_numpy = getattr(xp, "__name__", "") == "numpy"
 
     if hasattr(xp.add, "at"):
@@ -70,6 +73,9 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
                 bad = lo if lo < -n else hi
                 where = f"axis {axis}" if axis is not None else "the flattened input"
                 raise IndexError(f"index {bad} is out of bounds for {where} with size {n}")
+
+    if bounds_check is not None:
+        check_bounds = bounds_check  # noqa: F811
 
     def fix(idx: Any, n: int, mode: str, axis: Optional[int]) -> Any:
         """Indices valid for fancy indexing (negative allowed) under ``mode``."""

@@ -12,6 +12,8 @@ from __future__ import annotations
 import itertools
 from typing import Any, Callable, Dict, Sequence, Tuple
 
+import numpy as np
+
 Pads = Sequence[Tuple[int, int]]
 
 
@@ -145,21 +147,22 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
     def divisor(size: Sequence[int], kernel: Sequence[int], stride: Sequence[int], padding: Pads,
                 out: Sequence[int], count_include_pad: bool, dtype: Any) -> Any:
         """1 / (elements counted per window): a scalar when every window counts its full kernel."""
+        # Host index arithmetic (NumPy whatever ``xp`` is): a device array here would cost a sync.
         counts = []
         for n, k, s, (lo, hi), o in zip(size, kernel, stride, padding, out):
-            start = xp.arange(o) * s - lo
+            start = np.arange(o) * s - lo
             if count_include_pad:
-                c = xp.minimum(start + k, n + hi) - start
+                c = np.minimum(start + k, n + hi) - start
             else:
-                c = xp.minimum(start + k, n) - xp.maximum(start, 0)
+                c = np.minimum(start + k, n) - np.maximum(start, 0)
             counts.append(c)
         if all(bool((c == k).all()) for c, k in zip(counts, kernel)):
             return xp.asarray(1.0 / prod(kernel), dtype=dtype)
         nd = len(counts)
-        total = xp.ones((), dtype=dtype)
+        total = np.ones((), dtype=dtype)
         for i, c in enumerate(counts):
             total = total * c.astype(dtype).reshape((-1,) + (1,) * (nd - 1 - i))
-        return 1 / total
+        return xp.asarray(1 / total)
 
     def avg_pool(x: Any, *, kernel: Sequence[int], stride: Sequence[int], padding: Pads, out_size: Sequence[int],
                  count_include_pad: bool) -> Any:

@@ -59,7 +59,9 @@ def _key_schedule(key: Tuple[int, int]) -> np.ndarray:
     return np.array(ks, dtype=np.uint64).reshape(10, 2, 1)
 
 
-def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
+def kernels(xp: Any, philox_blocks: Any = None) -> Dict[str, Callable[..., Any]]:
+    """The random kernels on ``xp``; ``philox_blocks(key, counter, nblocks)`` (uint32 words, shape
+    (4*nblocks,)) replaces the array Philox below, e.g. by a native GPU kernel of the same algorithm."""
     u64 = xp.uint64
     m32, sh32 = u64(_M32), u64(32)
 
@@ -119,7 +121,7 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
 
     def words(key: Tuple[int, int], counter: int, n: int) -> Any:
         """``n`` uint32 words (whole blocks are drawn; the tail of the last one is unused)."""
-        w = philox(key, counter, (n + 3) // 4)
+        w = (philox_blocks or philox)(key, counter, (n + 3) // 4)
         return w if w.shape[0] == n else w[:n]
 
     def bits64(key: Tuple[int, int], counter: int, n: int) -> Any:
