@@ -20,18 +20,9 @@ KNOWN_MISMATCHES: dict = {
         "both its oneDNN and reference CPU operators; unidl gives the exact gradient g/sqrt(var+eps) * dy."),
 }
 
-#: Keras cases whose unidl ``Variable.path`` lacks the enclosing layers' names (strict xfail)
-_NESTED = "unidl_keras paths only name the owning layer; Keras 3 prefixes the enclosing layers"
-KNOWN_PATH_MISMATCHES: dict = {
-    "keras_simple_rnn": _NESTED + " ('simple_rnn_cell/kernel' vs 'simple_rnn/simple_rnn_cell/kernel')",
-    "keras_lstm": _NESTED + " ('lstm_cell/kernel' vs 'lstm/lstm_cell/kernel')",
-    "keras_gru": _NESTED + " ('gru_cell/kernel' vs 'gru/gru_cell/kernel')",
-    "keras_bidirectional_lstm": _NESTED + " ('lstm_cell/kernel' vs 'bidirectional/forward_lstm/lstm_cell/kernel')",
-    "keras_multi_head_attention": _NESTED + " ('query/kernel' vs 'multi_head_attention/query/kernel')",
-    "keras_mlp_sgd": _NESTED + " ('dense/kernel' vs 'sequential/dense/kernel')",
-    "keras_mlp_adam": _NESTED + " ('dense/kernel' vs 'sequential/dense/kernel')",
-    "keras_cnn": _NESTED + " ('conv2d/kernel' vs 'sequential/conv2d/kernel')",
-}
+#: Keras cases whose unidl ``Variable.path`` differs from Keras 3's (strict xfail); none since the
+#: name-scope paths (unidl_keras.backend.name_scope)
+KNOWN_PATH_MISMATCHES: dict = {}
 
 _KEYS = golden_keys()
 

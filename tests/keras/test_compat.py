@@ -86,3 +86,35 @@ def test_aliased_sequential_model_runs():
     """)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[[3.0, 3.0]]"
+
+
+def test_compat_delegates_to_core_aliases():
+    r = _run("""
+        import unidl
+        from unidl import aliases as core
+        from unidl_keras import compat
+        assert compat.alias_map() == {"keras": "unidl_keras", "tensorflow.keras": "unidl_keras",
+                                      "tf_keras": "unidl_keras"}
+        assert not compat.aliases_installed()
+        assert compat.install_aliases() is True and compat.install_aliases() is True
+        assert core.aliases_installed() and compat.aliases_installed()
+        import tensorflow
+        try:
+            tensorflow.constant
+        except AttributeError as e:
+            assert "tensorflow.constant" in str(e), e
+        else:
+            raise AssertionError("the tensorflow stand-in grew an attribute")
+        try:
+            import mxnet  # only the keras names were aliased
+        except ImportError:
+            pass
+        else:
+            import unidl_mxnet
+            assert mxnet is not unidl_mxnet
+        compat.uninstall_aliases()
+        assert not core.aliases_installed()
+        print("ok")
+    """)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "ok"

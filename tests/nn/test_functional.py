@@ -62,14 +62,17 @@ def np_run(step, x, h0, mask, reverse, states=1):
     N, Tn, _ = x.shape
     st_ = list(h0) if states > 1 else [h0]
     outs = [None] * Tn
+    prev_out = np.zeros_like(st_[0])  # Keras: a masked step repeats the previous *output* (zeros at first)
     for t in (range(Tn - 1, -1, -1) if reverse else range(Tn)):
         new = step(x[:, t], *st_)
         new = list(new) if states > 1 else [new]
+        out = new[0]
         if mask is not None:
             m = mask[:, t][:, None]
             new = [np.where(m, a, b) for a, b in zip(new, st_)]
+            out = np.where(m, out, prev_out)
         st_ = new
-        outs[t] = st_[0]
+        outs[t] = prev_out = out
     return np.stack(outs, 1), st_
 
 

@@ -16,8 +16,8 @@ Recurrent conventions (both frameworks):
     older form) before it: ``hh = tanh(x_h + (r * h) @ U_h)``. Then ``h' = z * h + (1 - z) * hh``.
   * Sequences are batch-first (N, T, F) unless ``time_major=True`` (T, N, F) (Gluon's TNC).
   * ``mask`` (N, T) (or (T, N) when time major), True = a real step. Where False, the state is
-    carried through unchanged and the step's output is the previous output (Keras), or zeros with
-    ``zero_output_for_mask=True``.
+    carried through unchanged and the step's output is the previous output (Keras; zeros before the
+    first real step, even with an initial state), or zeros with ``zero_output_for_mask=True``.
   * ``reverse=True`` runs from the last step to the first; outputs stay aligned with the input time
     axis (``out[:, t]`` is the state after consuming ``x[:, t]``). Keras's ``go_backwards`` returns
     the sequence in processing order: ``ops.flip(out, 1)`` of this.
@@ -277,11 +277,19 @@ def _seq_prep(name: str, x: Tensor, w_ih: Tensor, b: Optional[Tensor], mask: Any
     return xw, m
 
 
-def _seq_out(name: str, hs: Tensor, m: Optional[Tensor], h0: Tensor, reverse: bool, zero_output_for_mask: bool,
+def _seq_out(name: str, hs: Tensor, m: Optional[Tensor], h0_given: bool, reverse: bool, zero_output_for_mask: bool,
              return_sequences: bool, time_major: bool) -> Tensor:
-    """Outputs (T, N, H) time-major -> the layer output (sequence or last processed step)."""
+    """Outputs (T, N, H) time-major -> the layer output (sequence or last processed step).
+
+    ``hs`` holds the carried state at masked steps. Keras's rule for the output there is the previous
+    *output*, which is zeros before the first real step (in processing order) even when an initial
+    state was given; so with ``h0_given`` those leading masked steps are zeroed here.
+    """
     if m is not None and zero_output_for_mask:
         hs = ops.where(ops.expand_dims(m, -1), hs, 0.0)
+    elif m is not None and h0_given:
+        seen = ops.greater(ops.cumsum(ops.astype(m, "int32"), axis=0, reverse=reverse), 0)
+        hs = ops.where(ops.expand_dims(seen, -1), hs, 0.0)
     if not return_sequences:
         return hs[0] if reverse else hs[hs.shape[0] - 1]
     return hs if time_major else ops.transpose(hs, (1, 0, 2))
@@ -313,13 +321,14 @@ def lstm(x: Tensor, h0: Optional[Tensor], c0: Optional[Tensor], w_ih: Tensor, w_
     T = xw.shape[0]
     if T == 0:
         raise OpError("lstm", "the sequence has no time steps", shapes=(x.shape,))
+    h0_given = h0 is not None
     if h0 is None or c0 is None:
         z = ops.zeros_like(xw[0][:, :H])
         h0 = z if h0 is None else h0
         c0 = z if c0 is None else c0
     y = lstm_sequence(xw, h0, c0, w_hh, m, reverse) if fused else _lstm_replay(xw, h0, c0, w_hh, m, reverse)
     last = 0 if reverse else T - 1
-    out = _seq_out("lstm", y[0], m, h0, reverse, zero_output_for_mask, return_sequences, time_major)
+    out = _seq_out("lstm", y[0], m, h0_given, reverse, zero_output_for_mask, return_sequences, time_major)
     return out, y[0, last], y[1, last]
 
 
@@ -355,11 +364,12 @@ def gru(x: Tensor, h0: Optional[Tensor], w_ih: Tensor, w_hh: Tensor, b_ih: Optio
     xw, m = _seq_prep("gru", x, w_ih, b_ih, mask, time_major)
     if xw.shape[0] == 0:
         raise OpError("gru", "the sequence has no time steps", shapes=(x.shape,))
+    h0_given = h0 is not None
     if h0 is None:
         h0 = ops.zeros_like(xw[0][:, :H])
     act, rec_act = get_activation(activation), get_activation(recurrent_activation)
     hs, hT = _loop(lambda xz, h: _gru_step(xz, h, w_hh, b_hh, reset_after, order, act, rec_act), xw, h0, m, reverse)
-    return _seq_out("gru", hs, m, h0, reverse, zero_output_for_mask, return_sequences, time_major), hT
+    return _seq_out("gru", hs, m, h0_given, reverse, zero_output_for_mask, return_sequences, time_major), hT
 
 
 def simple_rnn(x: Tensor, h0: Optional[Tensor], w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor] = None,
@@ -378,27 +388,36 @@ def simple_rnn(x: Tensor, h0: Optional[Tensor], w_ih: Tensor, w_hh: Tensor, b_ih
     xw, m = _seq_prep("simple_rnn", x, w_ih, _bias(b_ih, b_hh), mask, time_major)
     if xw.shape[0] == 0:
         raise OpError("simple_rnn", "the sequence has no time steps", shapes=(x.shape,))
+    h0_given = h0 is not None
     if h0 is None:
         h0 = ops.zeros_like(xw[0])
     act = get_activation(activation)
     hs, hT = _loop(lambda xz, h: _act(act, ops.add(xz, ops.matmul(h, w_hh))), xw, h0, m, reverse)
-    return _seq_out("simple_rnn", hs, m, h0, reverse, zero_output_for_mask, return_sequences, time_major), hT
+    return _seq_out("simple_rnn", hs, m, h0_given, reverse, zero_output_for_mask, return_sequences, time_major), hT
 
 
 # -- attention ---------------------------------------------------------------------------------------------
 
 def _large_negative(dtype: Any) -> float:
-    # Keras's masked softmax: adds (1 - mask) * a large negative number (-1e9; -3e4 for float16).
+    # Keras's masked softmax puts a large negative number at masked logits (-1e9; -3e4 for float16).
     return -3e4 if str(dtype) == "float16" else -1e9
 
 
-def _masked_softmax(scores: Tensor, mask: Any) -> Tensor:
-    if mask is not None:
-        m = mask if isinstance(mask, Tensor) else Tensor._from_any(mask, scores.device)
-        if m.dtype.kind != "b":
-            m = ops.not_equal(m, 0)
-        scores = ops.add(scores, ops.where(m, 0.0, ops.full_like(scores[..., :1, :1], _large_negative(scores.dtype))))
-    return ops.softmax(scores, axis=-1)
+def _masked_softmax(scores: Tensor, mask: Any, axis: int = -1) -> Tensor:
+    """Softmax over ``axis`` with masked positions (mask False / 0) given weight exactly 0.
+
+    Shapes: scores (..., T), mask broadcastable to it -> (..., T). As Keras's ``Softmax(mask=...)``
+    (which MultiHeadAttention uses): masked logits are replaced by -1e9 before the softmax and the
+    masked outputs set to 0 after it, so a row with nothing to attend to gives all zeros (not a
+    uniform row), and no gradient reaches masked scores.
+    """
+    if mask is None:
+        return ops.softmax(scores, axis=axis)
+    m = mask if isinstance(mask, Tensor) else Tensor._from_any(mask, scores.device)
+    if m.dtype.kind != "b":
+        m = ops.not_equal(m, 0)
+    out = ops.softmax(ops.where(m, scores, _large_negative(scores.dtype)), axis=axis)
+    return ops.where(m, out, 0.0)
 
 
 def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask: Any = None, dropout: float = 0.0,
@@ -407,7 +426,8 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask: Any = No
     """``softmax((q * scale) @ k^T + mask_bias) @ v`` with dropout on the attention weights.
 
     Shapes: q (..., Tq, D), k (..., Tk, D), v (..., Tk, Dv), mask broadcastable to (..., Tq, Tk)
-    (True = attend; masked scores get -1e9 added, as Keras) -> (..., Tq, Dv) (and the weights
+    (True = attend; masked positions get weight 0, so a query row that may attend to nothing gives
+    zeros, as Keras) -> (..., Tq, Dv) (and the weights
     (..., Tq, Tk) with ``return_weights``). ``scale`` defaults to ``1/sqrt(D)``; it multiplies q
     before the product (as Keras's MultiHeadAttention does). Dropout draws from ``generator``
     (default: the default generator) and follows ``training`` (None: the autograd training flag).

@@ -226,15 +226,59 @@ def nadam(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, *, lr: float, step:
 
 def ftrl(param: Tensor, grad: Tensor, z: Tensor, n: Tensor, *, lr: float = 0.1, lamda1: float = 0.01,
          beta: float = 1.0, weight_decay: float = 0.0, rescale_grad: float = 1.0,
-         clip_gradient: Optional[float] = None) -> Tensor:
-    """MXNet 1.9 FTRL-proximal (``ftrl_update``); in place. Shapes: all (...) alike::
+         clip_gradient: Optional[float] = None, form: str = "mxnet", learning_rate_power: float = -0.5,
+         l2: float = 0.0, l2_shrinkage: float = 0.0) -> Tensor:
+    """FTRL; in place on ``param``, ``z`` (the linear term) and ``n`` (the accumulator). Shapes: all (...) alike.
+
+    ``form="mxnet"`` (the default here): MXNet 1.9 FTRL-proximal (``ftrl_update``)::
 
         g' = clip(g * rescale)
         z = z + (g' - ((sqrt(n + g'*g') - sqrt(n)) * p) / lr);  n = n + g'*g'
         p = ((sign(z)*lamda1 - z) / ((beta + sqrt(n)) / lr + wd)) * (|z| > lamda1)
+
+    ``form="keras"``: Keras 3's ``Ftrl`` (``lamda1`` is its ``l1_regularization_strength``, ``l2`` /
+    ``l2_shrinkage`` its other two strengths, ``beta`` its ``beta``, ``-learning_rate_power`` the power ``q``;
+    ``rescale_grad`` / ``clip_gradient`` are MXNet-only and must stay at their defaults). With the
+    hyper-parameters rounded to the parameter dtype as Keras casts them::
+
+        p = p - (p * weight_decay) * lr                                  (decoupled decay, when set)
+        l2' = l2 + beta / (2 * lr);  g_s = g + (2 * l2_shrinkage) * p;  n' = n + g*g
+        z = z + (g_s - ((n'**q - n**q) / lr) * p)
+        p = (clip(z, -lamda1, lamda1) - z) / (n'**q / lr + 2 * l2');  n = n'
     """
-    return ops.ftrl_update(param, grad, z, n, lr=lr, lamda1=lamda1, beta=beta, wd=weight_decay,
-                           rescale_grad=rescale_grad, clip_gradient=clip_gradient)
+    if form == "mxnet":
+        return ops.ftrl_update(param, grad, z, n, lr=lr, lamda1=lamda1, beta=beta, wd=weight_decay,
+                               rescale_grad=rescale_grad, clip_gradient=clip_gradient)
+    if form != "keras":
+        raise OpError("ftrl_update", f"form must be 'keras' or 'mxnet', got {form!r}")
+    if rescale_grad != 1.0 or clip_gradient is not None:
+        raise OpError("ftrl_update", "rescale_grad and clip_gradient are MXNet-only (form='mxnet'); Keras clips "
+                                     f"before the rule; got rescale_grad={rescale_grad}, clip_gradient={clip_gradient}")
+    if not isinstance(param, Tensor) or not isinstance(grad, Tensor) or grad.shape != param.shape:
+        raise OpError("ftrl_update", "param and grad must be Tensors of one shape",
+                      shapes=(getattr(param, "shape", None), getattr(grad, "shape", None)))
+    for s, name in ((z, "z"), (n, "n")):
+        if not isinstance(s, Tensor) or s.shape != param.shape or s.dtype != param.dtype:
+            raise OpError("ftrl_update", f"state '{name}' must be a Tensor with the parameter's shape "
+                                         f"{param.shape} and dtype {param.dtype}", shapes=(param.shape,))
+    sc = param.dtype.type  # Keras casts lr (and the decay) to the variable dtype
+    lr_c = sc(lr)
+    g = ops.astype(grad, param.dtype) if grad.dtype != param.dtype else grad
+    p = param
+    if weight_decay:
+        p = ops.subtract(p, ops.multiply(ops.multiply(p, sc(weight_decay)), lr_c))
+    l2_reg = sc(l2) + sc(beta) / (sc(2.0) * lr_c)
+    q = -float(learning_rate_power)
+    g_s = ops.add(g, ops.multiply(p, 2.0 * float(l2_shrinkage)))
+    n_new = ops.add(n, ops.square(g))
+    n_pow = ops.power(n_new, q)
+    z_new = ops.add(z, ops.subtract(g_s, ops.multiply(ops.divide(ops.subtract(n_pow, ops.power(n, q)), lr_c), p)))
+    quadratic = ops.add(ops.divide(n_pow, lr_c), sc(2.0) * l2_reg)
+    new_p = ops.divide(ops.subtract(ops.clip(z_new, -float(lamda1), float(lamda1)), z_new), quadratic)
+    ops.setitem(z, Ellipsis, z_new)
+    ops.setitem(n, Ellipsis, n_new)
+    ops.setitem(param, Ellipsis, new_p)
+    return param
 
 
 def signum(param: Tensor, grad: Tensor, momentum_buffer: Optional[Tensor] = None, *, lr: float = 0.01,

@@ -548,14 +548,4 @@ def random_uniform(shape: Any, minval: float = 0.0, maxval: float = 1.0, dtype: 
     return random.uniform(shape, minval, maxval, dtype=dtype, seed=seed)
 
 
-class name_scope:  # noqa: N801 - Keras's name
-    """A no-op context manager (``with K.name_scope('block'):``)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __enter__(self) -> "name_scope":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
+from .name_scope import name_scope  # noqa: E402,F401 - ``with K.name_scope('block'):`` prefixes variable paths

@@ -15,6 +15,7 @@ from unidl.tensor import Tensor, _to_backend
 from unidl.devices import default_device
 
 from . import config
+from .name_scope import current_path
 
 
 class Variable(Tensor):
@@ -26,7 +27,8 @@ class Variable(Tensor):
         shape: the shape (only needed with a callable initializer).
         dtype: the dtype name; default: the initial value's float type, or ``floatx()``.
         trainable: whether the optimizer updates it (and autograd records it).
-        name: the short name (``'kernel'``); ``path`` is set by the owning layer (``'dense/kernel'``).
+        name: the short name (``'kernel'``); ``path`` is the name-scope path at creation plus the name
+            (``'sequential/dense/kernel'``, see ``backend.name_scope``).
     """
 
     __slots__ = ("name", "path", "_trainable", "regularizer", "constraint", "_initializer", "aggregation",
@@ -36,7 +38,8 @@ class Variable(Tensor):
                  trainable: bool = True, autocast: bool = True, aggregation: str = "none",
                  synchronization: str = "auto", name: Optional[str] = None, **kwargs: Any) -> None:
         self.name = name or "variable"
-        self.path = self.name
+        parent = current_path()
+        self.path = f"{parent}/{self.name}" if parent else self.name
         self.regularizer = None
         self.constraint = None
         self.aggregation = aggregation

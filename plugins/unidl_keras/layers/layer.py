@@ -26,6 +26,7 @@ from ..backend import config
 from ..backend.common import snake_case, unique_name
 from ..backend.keras_tensor import KerasTensor
 from ..backend.masks import get_mask, set_mask
+from ..backend.name_scope import _pop, _push, current_path
 from ..backend.variable import Variable
 from ..utils import tree
 
@@ -94,6 +95,8 @@ class Layer:
         d["_trainable"] = True
         d["_name_set"] = False
         d["_build_shapes"] = None
+        d["_parent_path"] = None
+        d["_path"] = None
         return obj
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -101,7 +104,13 @@ class Layer:
         build = cls.__dict__.get("build")
         if build is not None and not getattr(build, "_records_shape", False):
             def wrapped(self: "Layer", *args: Any, **kw: Any) -> Any:
-                out = build(self, *args, **kw)
+                pushed = self._enter_name_scope()
+                try:
+                    self.__dict__["_path"] = current_path()
+                    out = build(self, *args, **kw)
+                finally:
+                    if pushed:
+                        _pop()
                 self.__dict__["built"] = True
                 if self.__dict__.get("_build_shapes") is None and args:
                     self.__dict__["_build_shapes"] = args[0] if len(args) == 1 else list(args)
@@ -179,8 +188,16 @@ class Layer:
             layer.trainable = value
 
     @property
-    def path(self) -> str:
-        return self.name
+    def path(self) -> Optional[str]:
+        """The layer's name-scope path (``'sequential/dense'``), set when it is built; None before."""
+        return self.__dict__.get("_path")
+
+    def _enter_name_scope(self) -> bool:
+        """Open this layer's name scope (see ``backend.name_scope``); True when a scope was pushed."""
+        d = self.__dict__
+        if d.get("_parent_path") is None:
+            d["_parent_path"] = current_path()
+        return _push(self.name, self, d["_parent_path"])
 
     # -- tracking ---------------------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -237,9 +254,13 @@ class Layer:
         if initializer is None:
             initializer = "glorot_uniform" if np.dtype(dt).kind == "f" else "zeros"
         init = initializers.get(initializer)
-        v = Variable(init, shape=shape, dtype=dt, trainable=trainable and self._trainable,
-                     name=name or "variable", aggregation=aggregation)
-        v.path = f"{self.name}/{v.name}"
+        pushed = _push(self.name, self, self.__dict__.get("_parent_path"))
+        try:
+            v = Variable(init, shape=shape, dtype=dt, trainable=trainable and self._trainable,
+                         name=name or "variable", aggregation=aggregation)
+        finally:
+            if pushed:
+                _pop()
         v.regularizer = regularizers.get(regularizer)
         v.constraint = constraints.get(constraint)
         v.overwrite_with_gradient = overwrite_with_gradient
@@ -330,6 +351,11 @@ class Layer:
     # -- building ---------------------------------------------------------------------------------------
     def build(self, input_shape: Any = None) -> None:
         """Create the weights for ``input_shape`` (a tuple with None for unknown dims); sets ``built``."""
+        if self.__dict__.get("_path") is None:
+            pushed = self._enter_name_scope()
+            self.__dict__["_path"] = current_path()
+            if pushed:
+                _pop()
         self.built = True
 
     def _maybe_build(self, args: tuple, kwargs: dict) -> None:
@@ -397,12 +423,15 @@ class Layer:
             self._clear_losses()
         ctx.depth += 1
         ctx.training = training
+        pushed = self._enter_name_scope()
         try:
             self._maybe_build(args, kwargs)
             if self.autocast and args:
                 args = (_cast_floats(args[0], self.compute_dtype),) + args[1:]
             outputs = self.call(*args, **kwargs)
         finally:
+            if pushed:
+                _pop()
             ctx.depth -= 1
             ctx.training = prev_training
         if self.activity_regularizer is not None:
@@ -422,8 +451,13 @@ class Layer:
 
     def _symbolic_call(self, args: tuple, kwargs: dict) -> Any:
         in_shapes = [t.shape for t in tree.flatten((args, kwargs)) if isinstance(t, KerasTensor)]
-        self._maybe_build(args, kwargs)
-        outputs = self.compute_output_spec(*args, **kwargs)
+        pushed = self._enter_name_scope()
+        try:
+            self._maybe_build(args, kwargs)
+            outputs = self.compute_output_spec(*args, **kwargs)
+        finally:
+            if pushed:
+                _pop()
         node = Node(self, args, dict(kwargs), outputs)
         idx = len(self._inbound_nodes)
         self._inbound_nodes.append(node)

@@ -22,6 +22,7 @@ from unidl.tensor import Tensor
 
 from ..backend import config
 from ..backend.common import convert_to_tensor, snake_case, unique_name
+from ..backend.name_scope import name_scope
 from ..backend.variable import Variable
 from .schedules import learning_rate_schedule as _schedules
 
@@ -121,8 +122,8 @@ class Optimizer:
         return float(value)
 
     def _own_variable(self, value: np.ndarray, name: str) -> Variable:
-        v = Variable(value, dtype=value.dtype.name, trainable=False, name=name)
-        v.path = f"{self.name}/{name}"
+        with name_scope(self.name, caller=self):  # path '<optimizer>/<name>', as Keras
+            v = Variable(value, dtype=value.dtype.name, trainable=False, name=name)
         self._variables.append(v)
         return v
 
@@ -145,7 +146,7 @@ class Optimizer:
                                     initializer: Any = "zeros") -> Variable:
         """A slot like ``reference_variable`` (shape, dtype), named ``<ref path with _>_<name>`` as Keras."""
         ref_name = str(getattr(reference_variable, "path", None) or getattr(reference_variable, "name", "variable"))
-        vname = ref_name.replace("/", "_") + (f"_{name}" if name else "")
+        vname = ref_name.replace("/", "_").replace(":", "_") + f"_{name or 'var'}"
         return self.add_variable(reference_variable.shape, initializer=initializer,
                                  dtype=reference_variable.dtype.name, name=vname)
 

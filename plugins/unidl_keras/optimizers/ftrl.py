@@ -1,49 +1,15 @@
 """``keras.optimizers.Ftrl``: follow-the-regularized-leader (Keras 3's formulation).
 
-:mod:`unidl.nn.optim` holds only MXNet's FTRL-proximal rule (a different formula), so Keras's rule is
-composed here from core ops in :func:`keras_ftrl_update`; it belongs next to the other Keras-form
-rules in ``unidl.nn.optim`` and should move there.
+The update rule is :func:`unidl.nn.optim.ftrl` with ``form="keras"``; this module holds Keras's
+names, defaults, checks and slots.
 """
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-import numpy as np
-
-from unidl import ops
-from unidl.tensor import Tensor
+from unidl.nn import optim as _optim
 
 from .base_optimizer import Optimizer
-
-
-def keras_ftrl_update(param: Tensor, grad: Tensor, accum: Tensor, linear: Tensor, *, lr: float,
-                      learning_rate_power: float = -0.5, l1: float = 0.0, l2: float = 0.0, l2_shrinkage: float = 0.0,
-                      beta: float = 0.0, weight_decay: float = 0.0) -> Tensor:
-    """Keras 3 FTRL step, in place on ``param``, ``accum`` and ``linear`` (all (...) alike)::
-
-        p = p - p * weight_decay * lr                            (decoupled decay, when set)
-        l2' = l2 + beta / (2 * lr);  g_s = g + 2 * l2_shrinkage * p;  n_new = accum + g*g
-        linear = linear + (g_s - ((n_new**(-power) - accum**(-power)) / lr) * p)
-        quad = n_new**(-power) / lr + 2 * l2'
-        p = (clip(linear, -l1, l1) - linear) / quad;  accum = n_new
-    """
-    dt = param.dtype.name
-    grad = ops.astype(grad, dt) if grad.dtype != param.dtype else grad
-    if weight_decay:
-        param.assign(ops.subtract(param, ops.multiply(param, float(np.asarray(weight_decay * lr, dt)))))
-    l2_reg = l2 + beta / (2.0 * lr)
-    neg_power = -float(learning_rate_power)
-    grad_to_use = ops.add(grad, ops.multiply(param, 2.0 * l2_shrinkage))
-    new_accum = ops.add(accum, ops.square(grad))
-    new_pow = ops.power(new_accum, neg_power)
-    sigma = ops.divide(ops.subtract(new_pow, ops.power(accum, neg_power)), lr)
-    new_linear = ops.add(linear, ops.subtract(grad_to_use, ops.multiply(sigma, param)))
-    quadratic = ops.add(ops.divide(new_pow, lr), 2.0 * l2_reg)
-    clipped = ops.clip(new_linear, -float(l1), float(l1))
-    linear.assign(new_linear)
-    param.assign(ops.divide(ops.subtract(clipped, new_linear), quadratic))
-    accum.assign(new_accum)
-    return param
 
 
 class Ftrl(Optimizer):
@@ -97,11 +63,11 @@ class Ftrl(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate: float) -> None:
         i = self._get_variable_index(variable)
-        keras_ftrl_update(variable, gradient, self._accumulators[i], self._linears[i], lr=learning_rate,
-                          learning_rate_power=float(self.learning_rate_power),
-                          l1=float(self.l1_regularization_strength), l2=float(self.l2_regularization_strength),
-                          l2_shrinkage=float(self.l2_shrinkage_regularization_strength), beta=float(self.beta),
-                          weight_decay=self._weight_decay_for(variable))
+        _optim.ftrl(variable, gradient, self._linears[i], self._accumulators[i], lr=learning_rate, form="keras",
+                    learning_rate_power=float(self.learning_rate_power),
+                    lamda1=float(self.l1_regularization_strength), l2=float(self.l2_regularization_strength),
+                    l2_shrinkage=float(self.l2_shrinkage_regularization_strength), beta=float(self.beta),
+                    weight_decay=self._weight_decay_for(variable))
 
     def get_config(self) -> Dict[str, Any]:
         cfg = super().get_config()

@@ -262,3 +262,40 @@ def test_einsum_dense_errors():
         L.EinsumDense("ab,bc->ac", output_shape=3, bias_axes="x")(_x(2, 3))
     with pytest.raises(ValueError, match="Weight dimension 'z' did not have a match"):
         L.EinsumDense("ab,bz->ab", output_shape=3)(_x(2, 3))
+
+
+def test_fully_masked_query_rows_follow_keras():
+    """A query row that may attend to nothing: MultiHeadAttention (Keras's masked Softmax) gives zero
+    weights, so the output is the output bias; Attention (scores - 1e9) gives a uniform row."""
+    q, v = _x(2, 3, 4), _x(2, 2, 4)
+    mask = np.array([[[1, 0], [0, 0], [1, 1]], [[0, 0], [0, 0], [0, 1]]], bool)
+    mha = L.MultiHeadAttention(2, 3)
+    mha(q, v)
+    w = _randomize(mha)
+    out, scores = mha(q, v, attention_mask=mask, return_attention_scores=True)
+    np.testing.assert_array_equal(scores.numpy()[0, :, 1], 0.0)
+    np.testing.assert_array_equal(scores.numpy()[1, :, :2], 0.0)
+    np.testing.assert_allclose(out.numpy()[0, 1], w[7], rtol=1e-6)  # the output bias alone
+    ref, ref_a = np_mha(q.astype(np.float64), v, v, w, 3, mask=mask)
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-5, atol=1e-5)
+    # no gradient flows into a query row that attends to nothing
+    qt = unidl.tensor(q)
+    qt.requires_grad = True
+    with unidl.autograd.record():
+        y = mha(qt, v, attention_mask=mask)
+    y.backward(unidl.ones_like(y))
+    g = qt.grad.numpy()
+    assert np.all(np.isfinite(g)) and np.all(g[0, 1] == 0) and np.any(g[0, 2] != 0)
+
+    a_out, a_w = L.Attention()([q, v], mask=[None, np.array([[0, 0], [1, 0]], bool)],
+                               return_attention_scores=True)
+    np.testing.assert_allclose(a_w.numpy()[0], 0.5, rtol=1e-6)
+    np.testing.assert_allclose(a_out.numpy()[0], np.broadcast_to(v[0].mean(0), (3, 4)), rtol=1e-5, atol=1e-6)
+
+
+def test_softmax_layer_with_array_mask_and_fully_masked_row():
+    x = _x(2, 3)
+    for mask in (np.array([[1, 0, 1], [0, 0, 0]], bool), np.array([[0.9, 0.2, 1.0], [0.0, 0.5, 0.1]], "float32")):
+        out = L.Softmax()(x, mask=mask).numpy()
+        np.testing.assert_allclose(out, _softmax(x.astype(np.float64), np.asarray(mask) > 0.5), rtol=1e-6, atol=1e-7)
+        np.testing.assert_array_equal(out[1], 0.0)

@@ -5,11 +5,12 @@ from typing import Any, Dict
 
 from unidl import ops
 
+from ...backend.common import convert_to_tensor
 from ..layer import Layer
 
 
 def _large_negative(dtype: Any) -> float:
-    return -3e4 if str(dtype) in ("float16", "bfloat16") else -1e9
+    return -3e4 if str(dtype) == "float16" else -1e9  # Keras's value (float16 only)
 
 
 class Softmax(Layer):
@@ -34,6 +35,7 @@ class Softmax(Layer):
 
     def call(self, inputs: Any, mask: Any = None) -> Any:
         if mask is not None:
+            mask = convert_to_tensor(mask)
             if mask.dtype.kind != "b":
                 mask = ops.greater(mask, 0.5)
             inputs = ops.where(mask, inputs, _large_negative(inputs.dtype))
@@ -46,7 +48,7 @@ class Softmax(Layer):
         else:
             out = ops.softmax(inputs, axis=self.axis)
         if mask is not None:
-            out = ops.multiply(out, ops.astype(mask, out.dtype))
+            out = ops.where(mask, out, 0.0)
         return out
 
     def compute_output_shape(self, input_shape: Any) -> Any:

@@ -233,12 +233,8 @@ class MultiHeadAttention(Layer):
             bq=self.query_dense.bias, bk=self.key_dense.bias, bv=self.value_dense.bias, bo=bo,
             num_heads=self.num_heads, key_dim=self.key_dim, value_dim=self.value_dim, attention_mask=mask,
             dropout=self.dropout, generator=self._gen, training=bool(training), return_attention_scores=True)
-        if mask is not None:
-            # Keras's masked softmax gives zero weights at masked positions, so a query position with
-            # nothing to attend to outputs the output bias alone (not a uniform average).
-            scores = ops.where(ops.expand_dims(mask, -3), scores, 0.0)
-            row_any = ops.expand_dims(ops.any(mask, axis=-1), -1)
-            out = ops.where(row_any, out, 0.0 if bo is None else ops.broadcast_to(bo, out.shape))
+        # (F's masked softmax gives masked positions weight 0, as Keras: a query position with nothing to
+        # attend to outputs the output bias alone, not a uniform average)
         # unfold: (B, *other, Tq, out) -> (B, *T, *output_shape)
         b_other = [query.shape[a] for a in [0] + other]
         tq = [query.shape[a] for a in axes]

@@ -5,7 +5,7 @@ from typing import Any, List
 
 from unidl import ops
 
-from .add import Merge, _functional
+from .base_merge import Merge, _functional
 
 
 class Average(Merge):

@@ -7,7 +7,7 @@ from unidl import ops
 
 from ...backend.common import convert_to_tensor
 from ..layer import Layer
-from .add import expand_mask
+from .base_merge import expand_mask
 
 
 class Concatenate(Layer):

@@ -5,7 +5,7 @@ from typing import Any, Callable, List
 
 from unidl import ops
 
-from .add import Merge, _functional, expand_mask
+from .base_merge import Merge, _functional, expand_mask
 
 
 def masked_reduce(fn: Callable[[Any, Any], Any], inputs: List[Any], masks: List[Any]) -> Any:

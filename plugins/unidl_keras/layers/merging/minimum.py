@@ -5,7 +5,7 @@ from typing import Any, List
 
 from unidl import ops
 
-from .add import _functional, Merge
+from .base_merge import _functional, Merge
 from .maximum import masked_reduce
 
 

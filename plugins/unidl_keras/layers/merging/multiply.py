@@ -5,7 +5,7 @@ from typing import Any, List
 
 from unidl import ops
 
-from .add import Merge, _functional, expand_mask
+from .base_merge import Merge, _functional, expand_mask
 
 
 class Multiply(Merge):

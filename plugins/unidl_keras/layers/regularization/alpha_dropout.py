@@ -7,7 +7,7 @@ import unidl
 from unidl import ops
 
 from ..layer import Layer
-from .dropout import check_rate, concrete_noise_shape, make_generator
+from ._dropout_utils import check_rate, concrete_noise_shape, make_generator
 
 _ALPHA = 1.6732632423543772848170429916717
 _SCALE = 1.0507009873554804934193349852946

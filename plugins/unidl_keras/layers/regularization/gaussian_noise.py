@@ -7,7 +7,7 @@ import unidl
 from unidl import ops
 
 from ..layer import Layer
-from .dropout import check_rate, make_generator
+from ._dropout_utils import check_rate, make_generator
 
 
 class GaussianNoise(Layer):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .cropping1d import _Cropping
-from .zero_padding1d import pairs
+from ._padding_utils import pairs
 
 
 class Cropping2D(_Cropping):

@@ -6,7 +6,7 @@ from typing import Any, Dict
 from unidl import ops
 
 from ..layer import Layer
-from .zero_padding1d import check_ndim
+from ._padding_utils import check_ndim
 
 
 class RepeatVector(Layer):

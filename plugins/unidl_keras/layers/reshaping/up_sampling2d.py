@@ -10,7 +10,7 @@ from unidl import ops
 
 from ...backend import config
 from ..layer import Layer
-from .zero_padding1d import check_ndim, spatial_axes, standardize_tuple
+from ._padding_utils import check_ndim, spatial_axes, standardize_tuple
 
 _INTERPOLATIONS = ("nearest", "bilinear")
 

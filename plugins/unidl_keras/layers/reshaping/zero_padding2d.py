@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .zero_padding1d import _ZeroPadding, pairs
+from ._padding_utils import pairs
+from ._zero_padding import _ZeroPadding
 
 
 class ZeroPadding2D(_ZeroPadding):
