@@ -42,7 +42,7 @@ _MHA = ("Keras's MultiHeadAttention computes its projections and per-head produc
         "multi_head_attention used reshape + matmul")
 
 EXCEPTIONS: List[TwinException] = [
-    TwinException("attention", "adam", "key/bias <-> *",
+    TwinException("attention", "adam", "*key/bias <-> *",
                   "the key projection's bias has an analytically zero gradient (softmax over keys is invariant to a "
                   "per-query shift); each side's gradient is rounding noise (~1e-10, see the attention gradient entry) "
                   "and Adam normalises noise to steps of size ~lr, so the bound is 2 * steps * lr = 2 * 3 * 0.005",
