@@ -13,7 +13,9 @@ from typing import Any, Dict, Optional
 from .. import ndarray as nd
 from ..base import MXNetError
 from ..ndarray.ndarray import NDArray
+from ..util import _NP, to_frontend as _to_frontend
 from .parameter import DeferredInitializationError, Parameter, ParameterDict
+from ..symbol.symbol import Symbol as _Symbol
 
 _global_counter: Dict[str, int] = {}
 _counter_lock = threading.Lock()
@@ -214,7 +216,8 @@ class Block:
         print_summary(self, *inputs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        out = self.forward(*args, **kwargs)
+        return _to_frontend(out) if _NP.array else out  # mx.np arrays under npx.set_np()
 
     def forward(self, *args: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must implement forward")
@@ -229,6 +232,35 @@ class HybridBlock(Block):
     """A block written as ``hybrid_forward(F, x, *args, **params)`` where ``F`` is ``mx.nd`` and the
     registered parameters arrive as keyword arguments. Unknown parameter shapes are inferred from the
     first input through ``infer_shape`` (layers implement it)."""
+
+    _active = False  # hybridized
+    _graph_shapes: Optional[Dict[str, Any]] = None  # parameter shapes at the first hybridized call (for export)
+    _graph_nargs = 1
+
+    def hybridize(self, active: bool = True, **kwargs: Any) -> None:
+        """Mark this block and its children hybridized (they still run imperatively, with identical results);
+        the next call records what ``export`` needs, as MXNet builds its graph on that call."""
+        self._active = active
+        self._graph_shapes = None
+        super().hybridize(active, **kwargs)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if args and isinstance(args[0], _Symbol):  # symbolic call: build the graph (mx.sym / export)
+            from ..symbol._trace import trace_call
+
+            return trace_call(self, *args)
+        if self._active and self._graph_shapes is None:
+            self._graph_shapes = {p.name: p.shape for p in self.collect_params().values()}
+            self._graph_nargs = len(args)
+        out = self.forward(*args, **kwargs)
+        return _to_frontend(out) if _NP.array else out
+
+    def export(self, path: str, epoch: int = 0, remove_amp_cast: bool = True) -> None:
+        """Write ``path-symbol.json`` (MXNet 1.9's JSON graph, input ``data`` or ``data0``, ``data1``, ...) and
+        ``path-%04d.params`` (``arg:``/``aux:`` names) after ``hybridize()`` and one forward call."""
+        from ..symbol._trace import export_block
+
+        export_block(self, path, epoch, remove_amp_cast)
 
     def forward(self, x: Any, *args: Any) -> Any:
         params = {}

@@ -19,6 +19,7 @@ from .. import initializer
 from ..base import MXNetError
 from ..context import Context, current_context
 from ..ndarray.ndarray import NDArray, wrap
+from ..util import frontend_array
 
 
 class DeferredInitializationError(MXNetError):
@@ -130,8 +131,8 @@ class Parameter:
 
     # -- access ----------------------------------------------------------------------------------------
     def data(self, ctx: Optional[Context] = None) -> NDArray:
-        """The parameter's array (shared with the parameter, not a copy)."""
-        return NDArray(self._check())
+        """The parameter's array (shared with the parameter, not a copy; ``mx.np.ndarray`` under set_np)."""
+        return frontend_array(self._check())
 
     def list_data(self) -> List[NDArray]:
         return [self.data()]
@@ -141,7 +142,7 @@ class Parameter:
         t = self._check()
         if t.grad is None:
             raise MXNetError(f"Cannot get gradient array for Parameter '{self.name}' because grad_req='null'")
-        return NDArray(t.grad)
+        return frontend_array(t.grad)
 
     def list_grad(self) -> List[NDArray]:
         return [self.grad()]

@@ -1,0 +1,121 @@
+"""``mx.np``: MXNet 1.9's NumPy-compatible array API (``from mxnet import np, npx; npx.set_np()``).
+
+``mx.np.ndarray`` (a subclass of ``mx.nd.NDArray``), creation, math, reductions, shape functions,
+``np.random`` and ``np.linalg``, all over :mod:`unidl.ops`; dtype rules as MXNet 1.9's (:mod:`._dtypes`).
+"""
+from __future__ import annotations
+
+import functools as _functools
+
+import numpy as _onp
+
+from ..ndarray.ndarray import NDArray as _NDArray
+from . import _op
+from . import linalg, random  # noqa: F401
+from ._op import *  # noqa: F401,F403
+from ._op import __all__ as _op_all
+from .multiarray import as_np, ndarray
+
+pi = _onp.pi
+e = _onp.e
+inf = _onp.inf
+nan = _onp.nan
+NINF = -_onp.inf
+PINF = _onp.inf
+newaxis = None
+float16, float32, float64 = _onp.float16, _onp.float32, _onp.float64
+int8, int16, int32, int64 = _onp.int8, _onp.int16, _onp.int32, _onp.int64
+uint8 = _onp.uint8
+bool_ = _onp.bool_
+finfo, iinfo = _onp.finfo, _onp.iinfo
+
+
+def _swap(fn):
+    def r(self, other):
+        return fn(other, self)
+
+    return r
+
+
+def _dunder(fn, reflected: bool = False):
+    def op(self, other):
+        if not isinstance(other, (_NDArray, _onp.ndarray, _onp.generic, int, float, bool)):
+            return NotImplemented
+        return fn(other, self) if reflected else fn(self, other)
+
+    return op
+
+
+def _inplace(fn):
+    def i(self, other):
+        res = fn(self, other)
+        self[...] = res
+        return self
+
+    return i
+
+
+def _method(fn):
+    @_functools.wraps(fn)
+    def m(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+
+    return m
+
+
+def _transpose(self, *axes):
+    """``a.transpose(*axes)`` or ``a.transpose(axes)``: axes reversed when none are given."""
+    if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+        axes = axes[0]
+    return _op.transpose(self, axes or None)
+
+
+def _flatten(self, order="C"):
+    """A 1-D copy of the array."""
+    return _op.ravel(self).copy()
+
+
+def _as_np_method(fn):
+    @_functools.wraps(fn)
+    def m(self, *args, **kwargs):
+        return as_np(fn(self, *args, **kwargs))
+
+    return m
+
+
+def _bind() -> None:
+    nd = ndarray
+    for dunder, fn in {"add": _op.add, "sub": _op.subtract, "mul": _op.multiply, "truediv": _op.divide,
+                       "floordiv": _op.floor_divide, "mod": _op.mod, "pow": _op.power,
+                       "matmul": _op.matmul}.items():
+        setattr(nd, f"__{dunder}__", _dunder(fn))
+        setattr(nd, f"__r{dunder}__", _dunder(fn, reflected=True))
+        setattr(nd, f"__i{dunder}__", _inplace(fn))
+    for dunder, fn in {"eq": _op.equal, "ne": _op.not_equal, "gt": _op.greater, "ge": _op.greater_equal,
+                       "lt": _op.less, "le": _op.less_equal}.items():
+        setattr(nd, f"__{dunder}__", _dunder(fn))
+    nd.__neg__ = _op.negative
+    nd.__abs__ = _op.absolute
+    nd.__pos__ = lambda self: self
+    nd.__invert__ = _op.logical_not
+    nd.__and__, nd.__or__, nd.__xor__ = (_dunder(_op.logical_and), _dunder(_op.logical_or),
+                                         _dunder(_op.logical_xor))
+    nd.__hash__ = object.__hash__
+    for name in ("sum", "mean", "std", "var", "max", "min", "prod", "argmax", "argmin", "cumsum", "any", "all",
+                 "clip", "round", "dot", "swapaxes", "squeeze", "repeat", "take", "sort", "argsort", "tile",
+                 "flip", "expand_dims", "broadcast_to"):
+        setattr(nd, name, _method(getattr(_op, name)))
+    nd.transpose = _transpose
+    nd.flatten = _flatten
+    nd.ravel = _method(_op.ravel)
+    # every other array-returning NDArray method (nd semantics) still hands back mx.np arrays
+    host = {"asnumpy", "asscalar", "tolist", "attach_grad", "backward", "wait_to_read", "wait_to_write"}
+    for name, member in vars(_NDArray).items():
+        if callable(member) and not name.startswith("_") and name not in vars(nd) and name not in host:
+            setattr(nd, name, _as_np_method(member))
+
+
+_bind()
+
+__all__ = list(_op_all) + ["ndarray", "linalg", "random", "pi", "e", "inf", "nan", "newaxis", "float16",
+                           "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_", "as_np"]
