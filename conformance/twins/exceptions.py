@@ -33,27 +33,14 @@ _ADAM = ("Keras and MXNet define Adam with different float formulas, and each fr
          "v += (g*g - v)*(1 - b2), p -= (m*alpha)/(sqrt(v) + eps) with alpha in float32; MXNet m = b1*m + (1 - b1)*g, "
          "v = b2*v + ((1 - b2)*g)*g, p -= (lr_t*m)/(sqrt(v) + eps) with lr_t folded in float64. Same math, "
          "last-bit differences per step (inherent: matching one would break fidelity to the other)")
-_GRU = ("gate order: Keras's columns are z, r, h and MXNet's rows r, z, n. The forward never sums over the gate "
-        "axis (bitwise), but the backward of x@W and h@U does (dx = g@W^T, dh = g@U^T sum the 3H gate entries "
-        "in a different order), so gradients differ in the last bits and the parameters after steps follow")
-_MHA = ("Keras's MultiHeadAttention computes its projections and per-head products with ops.einsum "
-        "(unidl.nn.functional.multi_head_attention; NumPy c_einsum loops), the Gluon twin (a user's HybridBlock: "
-        "Dense + batch_dot + softmax) with ops.matmul (BLAS): different summation order. Would go if the core's "
-        "multi_head_attention used reshape + matmul")
 
 EXCEPTIONS: List[TwinException] = [
-    TwinException("attention", "adam", "*key/bias <-> *",
-                  "the key projection's bias has an analytically zero gradient (softmax over keys is invariant to a "
-                  "per-query shift); each side's gradient is rounding noise (~1e-10, see the attention gradient entry) "
-                  "and Adam normalises noise to steps of size ~lr, so the bound is 2 * steps * lr = 2 * 3 * 0.005",
-                  rtol=0.0, atol=0.03),
     TwinException("*", "adam", "*", _ADAM, rtol=1e-5, atol=1e-6),
-    TwinException("gru", "gradients", "*", _GRU, rtol=1e-5, atol=1e-7),
-    TwinException("gru", "sgd_momentum", "*", _GRU, rtol=1e-6, atol=3e-7),
-    TwinException("attention", "*forward", "output", _MHA, rtol=1e-5, atol=1e-6),
-    TwinException("attention", "gradients", "*", _MHA, rtol=1e-4, atol=1e-7),
-    TwinException("attention", "sgd_momentum", "*", _MHA, rtol=1e-5, atol=2e-7),
 ]
+# No longer listed, because the core now runs one arithmetic for both frontends: GRU (the gate blocks are
+# gathered into one order before the matmuls, so dx and dh sum the 3H gate entries alike), MultiHeadAttention
+# (reshape + matmul in the Gluon twin's op sequence instead of einsum), and with it the attention key bias
+# under Adam (its analytically zero gradient is now the same rounding noise on both sides).
 
 
 def lookup(twin: str, check: str, param: str, device: str = "cpu") -> Optional[TwinException]:

@@ -170,6 +170,51 @@ def test_gru_mxnet_order_is_keras_order_permuted():
     np.testing.assert_allclose(m.numpy(), k.numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("reverse,masked", [(False, False), (True, True)])
+def test_gru_gate_orders_run_the_same_arithmetic(reverse, masked):
+    # float32, where summation order shows: MXNet's r, z, n weights (Gluon's (3H, in) layout) are gathered into
+    # the core's z, r, h order, so output, dx, dh0 and the (permuted) weight gradients are bitwise Keras's
+    rng = np.random.default_rng(21)
+    N, Tn, I, H = 4, 5, 6, 8
+    f32 = lambda a: np.asarray(a, np.float32)  # noqa: E731
+    x, h0 = f32(rnd(rng, N, Tn, I)), f32(rnd(rng, N, H))
+    W, U, bi, bh = f32(rnd(rng, I, 3 * H)), f32(rnd(rng, H, 3 * H)), f32(rnd(rng, 3 * H)), f32(rnd(rng, 3 * H))
+    mask = _mask(rng, N, Tn) if masked else None
+    perm = lambda a: np.concatenate([a[..., H:2 * H], a[..., :H], a[..., 2 * H:]], -1)  # noqa: E731
+    head = f32(rnd(rng, N, Tn, H))
+
+    def run(args, **kw):
+        ts = [T(a, grad=True) for a in args]
+        with unidl.autograd.record():
+            o, _ = F.gru(*ts, reverse=reverse, mask=mask, **kw)
+            loss = ops.sum(ops.multiply(o, T(head)))
+        loss.backward()
+        return o.numpy(), [t.grad.numpy() for t in ts]
+
+    ok, gk = run([x, h0, W, U, bi, bh], gate_order="zrh")
+    om, gm = run([x, h0, perm(W).T.copy(), perm(U).T.copy(), perm(bi), perm(bh)], gate_order="rzn",
+                 weights_layout="oi")
+    assert om.tobytes() == ok.tobytes()
+    assert gm[0].tobytes() == gk[0].tobytes() and gm[1].tobytes() == gk[1].tobytes()   # dx, dh0
+    for a, b in zip(gm[2:4], gk[2:4]):
+        assert a.T.tobytes() == perm(b).tobytes()
+    for a, b in zip(gm[4:], gk[4:]):
+        assert a.tobytes() == perm(b).tobytes()
+
+
+def test_gru_gate_gather_gradient_keeps_signed_zeros():
+    H = 2
+    w = T(np.arange(6 * H, dtype=np.float32).reshape(2, 3 * H), grad=True)
+    head = np.array([[-0.0, 1, 2, -0.0, 4, 5], [6, -0.0, 8, 9, -0.0, 11]], np.float32)
+    with unidl.autograd.record():
+        (y,) = F._gru_canonical("rzn", H, w)
+        loss = ops.sum(ops.multiply(y, T(head)))
+    loss.backward()
+    assert np.array_equal(y.numpy(), np.concatenate([w.numpy()[:, H:2 * H], w.numpy()[:, :H], w.numpy()[:, 2 * H:]], 1))
+    want = np.concatenate([head[:, H:2 * H], head[:, :H], head[:, 2 * H:]], 1)
+    assert w.grad.numpy().tobytes() == want.tobytes()   # -0.0 stays -0.0 (no scatter-add into +0.0)
+
+
 @pytest.mark.parametrize("act,fn", [("tanh", np.tanh), ("relu", lambda z: np.maximum(z, 0))])
 def test_simple_rnn_cell(act, fn):
     rng = np.random.default_rng(6)
@@ -364,6 +409,28 @@ def test_multi_head_attention_keras_math():
         return F.multi_head_attention(query, value, wq=wq, wk=wk, wv=wv, wo=wo, num_heads=h, key_dim=kd)
 
     assert_grad_close(f, query[:1, :2], value[:1, :3, :Dq], wq, wq, rnd(rng, Dq, h, kd), rnd(rng, h, kd, 3))
+
+
+def test_multi_head_attention_extra_leading_axes_and_scores():
+    # (B, O, T, D): O is a batch axis (Keras folds non-attended axes there); each slice as its own batch
+    rng = np.random.default_rng(17)
+    B, O, Tq, Tv, D, h, kd = 2, 3, 4, 5, 6, 2, 3
+    q, v = rnd(rng, B, O, Tq, D), rnd(rng, B, O, Tv, D)
+    w = dict(wq=T(rnd(rng, D, h, kd)), wk=T(rnd(rng, D, h, kd)), wv=T(rnd(rng, D, h, kd)), wo=T(rnd(rng, h, kd, 4)),
+             bq=T(rnd(rng, h, kd)), bk=T(rnd(rng, h, kd)), bv=T(rnd(rng, h, kd)), bo=T(rnd(rng, 4)),
+             num_heads=h, key_dim=kd)
+    mask = rng.random((B, O, Tq, Tv)) > 0.4
+    out, sc = F.multi_head_attention(T(q), T(v), attention_mask=mask, return_attention_scores=True, **w)
+    assert out.shape == (B, O, Tq, 4) and sc.shape == (B, O, h, Tq, Tv)
+    for o in range(O):
+        o1, s1 = F.multi_head_attention(T(q[:, o]), T(v[:, o]), attention_mask=mask[:, o],
+                                        return_attention_scores=True, **w)
+        np.testing.assert_allclose(out.numpy()[:, o], o1.numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(sc.numpy()[:, o], s1.numpy(), rtol=1e-12, atol=1e-12)
+    assert np.all(sc.numpy()[~np.broadcast_to(mask[:, :, None], sc.shape)] == 0)   # masked weights are 0
+    np.testing.assert_allclose(sc.numpy().sum(-1)[mask.any(-1)[:, :, None].repeat(h, 2)], 1.0, rtol=1e-12)
+    with pytest.raises(OpError, match=r"multi_head_attention.*bq must have shape \(2, 3\)"):
+        F.multi_head_attention(T(q[:, 0]), T(v[:, 0]), **{**w, "bq": T(rnd(rng, 6))})
 
 
 def test_bad_shapes_name_the_function():

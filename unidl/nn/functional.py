@@ -10,7 +10,8 @@ functions and the weight is used through an exact transpose (a view, no arithmet
 Recurrent conventions (both frameworks):
   * LSTM gates i, f, c(g), o. Keras has one bias (pass it as ``b_ih``), MXNet two (``b_ih``, ``b_hh``);
     the two are added once before the recurrence.
-  * GRU: ``gate_order="zrh"`` (Keras, kernel columns z, r, h) or ``"rzn"`` (MXNet, r, z, n).
+  * GRU: ``gate_order="zrh"`` (Keras, kernel columns z, r, h) or ``"rzn"`` (MXNet, r, z, n); the
+    gate blocks are gathered into one internal order (z, r, h) first, so both run the same arithmetic.
     ``reset_after=True`` (Keras 3's default; MXNet's only form) applies the reset gate after the
     recurrent matmul: ``hh = tanh(x_h + r * (h @ U_h + b_hh_h))``; ``reset_after=False`` (Keras's
     older form) before it: ``hh = tanh(x_h + (r * h) @ U_h)``. Then ``h' = z * h + (1 - z) * hh``.
@@ -24,11 +25,16 @@ Recurrent conventions (both frameworks):
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
+import numpy as np
+
 from .. import ops
 from ..errors import OpError
+from ..ops._core import apply
+from ..ops.index import TAKE
 from ..ops.rnn import _lstm_replay, lstm_sequence
 from ..tensor import Tensor
 
@@ -176,31 +182,57 @@ def _gru_order(gate_order: str) -> str:
     return go
 
 
-def _gru_step(xz: Tensor, h: Tensor, w_hh: Tensor, b_hh: Optional[Tensor], reset_after: bool, order: str,
+@functools.lru_cache(maxsize=64)
+def _rzn_to_zrh(H: int) -> Tuple[Any, Tuple[int, ...]]:
+    """Column indices that reorder gate blocks r, z, n as z, r, n (and the inverse, the same permutation)."""
+    order = tuple(range(H, 2 * H)) + tuple(range(H)) + tuple(range(2 * H, 3 * H))
+    return np.asarray(order, dtype=np.int64), order
+
+
+def _permute_last(t: Tensor, idx: Any, inv: Any) -> Tensor:
+    """``t[..., idx]`` for a permutation ``idx`` of the last axis, exact in both directions: the gradient
+    is ``g[..., inv]`` (a gather, not a scatter-add into zeros, so even signed zeros come back as they were)."""
+    def bwd(node: Any, out: Tensor, g: Tensor) -> Tuple[Tensor, None]:
+        return _permute_last(g, inv, idx), None
+
+    it = Tensor._from_any(idx, t.device)
+    return apply(TAKE, bwd, (t, it), {"axis": t.ndim - 1, "mode": "raise"})
+
+
+def _gru_canonical(order: str, H: int, *ts: Optional[Tensor]) -> List[Optional[Tensor]]:
+    """Weights/biases with gate blocks in the core's one order z, r, h (Keras's; MXNet's r, z, n permuted).
+
+    The recurrence then runs the same arithmetic for both frameworks, backward included: ``dx = g W^T``
+    and ``dh = g U^T`` sum the 3H gate entries in one order (the frameworks' own orders would sum them
+    differently). The permutation is a gather, once per call; its gradient is exact.
+    """
+    if order == "zrh":
+        return list(ts)
+    idx, _ = _rzn_to_zrh(H)
+    return [None if t is None else _permute_last(t, idx, idx) for t in ts]  # the swap is its own inverse
+
+
+def _gru_step(xz: Tensor, h: Tensor, w_hh: Tensor, b_hh: Optional[Tensor], reset_after: bool,
               act: Optional[Callable], rec_act: Optional[Callable]) -> Tensor:
-    """GRU update from the input projection ``xz = x @ w_ih + b_ih`` (N, 3H)."""
+    """GRU update from the input projection ``xz = x @ w_ih + b_ih`` (N, 3H); gates in order z, r, h."""
     H = h.shape[-1]
-    a, b, xh = ops.split(xz, 3, axis=-1)
-    xz_, xr = (a, b) if order == "zrh" else (b, a)
+    xz_, xr, xh = ops.split(xz, 3, axis=-1)
     if reset_after:
         rec = ops.matmul(h, w_hh)
         if b_hh is not None:
             rec = ops.add(rec, b_hh)
-        ra, rb, rh = ops.split(rec, 3, axis=-1)
-        rz, rr = (ra, rb) if order == "zrh" else (rb, ra)
+        rz, rr, rh = ops.split(rec, 3, axis=-1)
         z = _act(rec_act, ops.add(xz_, rz))
         r = _act(rec_act, ops.add(xr, rr))
         hh = _act(act, ops.add(xh, ops.multiply(r, rh)))
     else:
-        wa, wb, wh = ops.split(w_hh, 3, axis=-1)
-        w_zr = ops.concatenate([wa, wb], axis=-1)
+        w_zr, wh = ops.split(w_hh, [2 * H], axis=-1)
         rec = ops.matmul(h, w_zr)
         bh = None
         if b_hh is not None:
-            b1, b2, bh = ops.split(b_hh, 3, axis=-1)
-            rec = ops.add(rec, ops.concatenate([b1, b2], axis=-1))
-        ra, rb = ops.split(rec, [H], axis=-1)
-        rz, rr = (ra, rb) if order == "zrh" else (rb, ra)
+            b_zr, bh = ops.split(b_hh, [2 * H], axis=-1)
+            rec = ops.add(rec, b_zr)
+        rz, rr = ops.split(rec, [H], axis=-1)
         z = _act(rec_act, ops.add(xz_, rz))
         r = _act(rec_act, ops.add(xr, rr))
         rh = ops.matmul(ops.multiply(r, h), wh)
@@ -216,20 +248,21 @@ def gru_cell(x: Tensor, h: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Te
     """One GRU step. Returns ``h'`` (N, H).
 
     ``gate_order`` names the column blocks of w_ih, w_hh and the biases: "zrh" (Keras: update,
-    reset, candidate) or "rzn" (MXNet: reset, update, new). With ``reset_after`` (Keras 3 default,
-    MXNet): ``hh = tanh(x W_h + b_ih_h + r * (h U_h + b_hh_h))``; otherwise
-    ``hh = tanh(x W_h + b_ih_h + (r * h) U_h + b_hh_h)``. ``h' = z * h + (1 - z) * hh``.
+    reset, candidate) or "rzn" (MXNet: reset, update, new); either is gathered into the core's one
+    order (z, r, h) before the matmuls, so both frameworks run the same arithmetic. With
+    ``reset_after`` (Keras 3 default, MXNet): ``hh = tanh(x W_h + b_ih_h + r * (h U_h + b_hh_h))``;
+    otherwise ``hh = tanh(x W_h + b_ih_h + (r * h) U_h + b_hh_h)``. ``h' = z * h + (1 - z) * hh``.
     Shapes: x (N, I), h (N, H), w_ih (I, 3H), w_hh (H, 3H) (transposed with
     ``weights_layout="oi"``), b_ih, b_hh (3H,) or None (Keras's (2, 3H) bias is ``b[0], b[1]``).
     """
     order = _gru_order(gate_order)
     w_ih, w_hh = _io(w_ih, weights_layout, "gru_cell"), _io(w_hh, weights_layout, "gru_cell")
-    _check_rnn("gru_cell", x, h, w_ih, w_hh, 3)
+    H = _check_rnn("gru_cell", x, h, w_ih, w_hh, 3)
+    w_ih, w_hh, b_ih, b_hh = _gru_canonical(order, H, w_ih, w_hh, b_ih, b_hh)
     xz = ops.matmul(x, w_ih)
     if b_ih is not None:
         xz = ops.add(xz, b_ih)
-    return _gru_step(xz, h, w_hh, b_hh, reset_after, order, get_activation(activation),
-                     get_activation(recurrent_activation))
+    return _gru_step(xz, h, w_hh, b_hh, reset_after, get_activation(activation), get_activation(recurrent_activation))
 
 
 def simple_rnn_cell(x: Tensor, h: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor] = None,
@@ -361,6 +394,7 @@ def gru(x: Tensor, h0: Optional[Tensor], w_ih: Tensor, w_hh: Tensor, b_ih: Optio
     H = w_hh.shape[0]
     if w_hh.shape != (H, 3 * H) or w_ih.ndim != 2 or w_ih.shape[1] != 3 * H:
         raise OpError("gru", f"expected w_ih (I, {3 * H}) and w_hh ({H}, {3 * H})", shapes=(w_ih.shape, w_hh.shape))
+    w_ih, w_hh, b_ih, b_hh = _gru_canonical(order, H, w_ih, w_hh, b_ih, b_hh)
     xw, m = _seq_prep("gru", x, w_ih, b_ih, mask, time_major)
     if xw.shape[0] == 0:
         raise OpError("gru", "the sequence has no time steps", shapes=(x.shape,))
@@ -368,7 +402,7 @@ def gru(x: Tensor, h0: Optional[Tensor], w_ih: Tensor, w_hh: Tensor, b_ih: Optio
     if h0 is None:
         h0 = ops.zeros_like(xw[0][:, :H])
     act, rec_act = get_activation(activation), get_activation(recurrent_activation)
-    hs, hT = _loop(lambda xz, h: _gru_step(xz, h, w_hh, b_hh, reset_after, order, act, rec_act), xw, h0, m, reverse)
+    hs, hT = _loop(lambda xz, h: _gru_step(xz, h, w_hh, b_hh, reset_after, act, rec_act), xw, h0, m, reverse)
     return _seq_out("gru", hs, m, h0_given, reverse, zero_output_for_mask, return_sequences, time_major), hT
 
 
@@ -455,14 +489,22 @@ def multi_head_attention(query: Tensor, value: Tensor, key: Optional[Tensor] = N
                          return_attention_scores: bool = False) -> Union[Tensor, Tuple[Tensor, Tensor]]:
     """Keras 3 ``MultiHeadAttention`` math (weights in Keras's EinsumDense layouts).
 
-    ``Q = query·wq + bq``, ``K = key·wk + bk``, ``V = value·wv + bv`` (einsum projections to
-    (..., T, heads, dim)); ``A = softmax((Q / sqrt(key_dim)) K^T + mask_bias)`` per head, dropout on A;
+    ``Q = query·wq + bq``, ``K = key·wk + bk``, ``V = value·wv + bv`` (projections to heads x dim);
+    ``A = softmax((Q / sqrt(key_dim)) K^T + mask_bias)`` per head, dropout on A;
     ``out = (A V)·wo + bo`` summed over heads and value dims.
+
+    Computed with BLAS matmuls in the op sequence a hand-written attention block uses (a Gluon
+    HybridBlock of Dense + batch_dot + softmax): each projection is :func:`dense` with the kernel seen
+    as (D, h*dim), reshaped to (..., T, h, dim), transposed to heads-first and merged to (prod(...)*h,
+    T, dim); q is scaled, ``scores = q @ k^T`` (one batched matmul), masked softmax, ``ctx = A @ v``,
+    the heads merged back to (..., Tq, h*vd) and :func:`dense` with wo as (h*vd, Do). Every layout
+    change is exact, so this is Keras's math with matmul's summation order.
 
     Shapes: query (B, Tq, Dq), value (B, Tv, Dv), key (B, Tv, Dk) (default: value); wq (Dq, h, key_dim),
     wk (Dk, h, key_dim), wv (Dv, h, value_dim), wo (h, value_dim, Do); bq, bk (h, key_dim), bv
     (h, value_dim), bo (Do,) or None; attention_mask (B, Tq, Tv) bool (True = attend) or None ->
-    (B, Tq, Do) (and the scores (B, h, Tq, Tv) with ``return_attention_scores``).
+    (B, Tq, Do) (and the scores (B, h, Tq, Tv) with ``return_attention_scores``). Extra leading
+    axes (..., T, D) are batch axes.
     """
     key = value if key is None else key
     vd = key_dim if value_dim is None else value_dim
@@ -474,16 +516,27 @@ def multi_head_attention(query: Tensor, value: Tensor, key: Optional[Tensor] = N
                           shapes=(query.shape, value.shape, key.shape))
     if wo.ndim != 3 or wo.shape[:2] != (num_heads, vd):
         raise OpError("multi_head_attention", f"wo must have shape ({num_heads}, {vd}, out_dim), got {wo.shape}")
+    for nm, b, d in (("bq", bq, key_dim), ("bk", bk, key_dim), ("bv", bv, vd)):
+        if b is not None and tuple(b.shape) != (num_heads, d):
+            raise OpError("multi_head_attention", f"{nm} must have shape ({num_heads}, {d}), got {b.shape}")
+    if query.ndim < 3 or value.ndim != query.ndim or key.ndim != query.ndim:
+        raise OpError("multi_head_attention", "expected query, value and key of the same rank >= 3 (batch, time, "
+                      "features)", shapes=(query.shape, value.shape, key.shape))
 
-    def proj(x: Tensor, w: Tensor, b: Optional[Tensor]) -> Tensor:
-        y = ops.einsum("...d,dhk->...hk", x, w)
-        return y if b is None else ops.add(y, b)
+    h, kd = num_heads, key_dim
+    lead_q, tq, tv = tuple(query.shape[:-2]), query.shape[-2], value.shape[-2]
 
-    q = proj(query, wq, bq)   # (B, Tq, h, k)
-    k = proj(key, wk, bk)     # (B, Tv, h, k)
-    v = proj(value, wv, bv)   # (B, Tv, h, vd)
-    q = ops.multiply(q, 1.0 / math.sqrt(float(key_dim)))
-    scores = ops.einsum("...thk,...qhk->...hqt", k, q)  # (B, h, Tq, Tv)
+    def proj(x: Tensor, w: Tensor, b: Optional[Tensor], d: int) -> Tensor:
+        """x (..., T, D) -> the heads (prod(...)*h, T, d): a dense layer on (D, h*d), then the heads split off."""
+        y = dense(x, ops.reshape(w, (w.shape[0], h * d)), None if b is None else ops.reshape(b, (h * d,)))
+        n = y.ndim
+        y = ops.transpose(ops.reshape(y, y.shape[:-1] + (h, d)), tuple(range(n - 2)) + (n - 1, n - 2, n))
+        return ops.reshape(y, (-1,) + y.shape[-2:])
+
+    q = ops.multiply(proj(query, wq, bq, kd), 1.0 / math.sqrt(float(key_dim)))   # (B*h, Tq, k)
+    k = proj(key, wk, bk, kd)                                                     # (B*h, Tv, k)
+    v = proj(value, wv, bv, vd)                                                   # (B*h, Tv, vd)
+    scores = ops.reshape(ops.matmul(q, ops.swapaxes(k, -1, -2)), lead_q + (h, tq, tv))  # (B, h, Tq, Tv)
     mask = attention_mask
     if mask is not None:
         mask = mask if isinstance(mask, Tensor) else Tensor._from_any(mask, query.device)
@@ -491,7 +544,6 @@ def multi_head_attention(query: Tensor, value: Tensor, key: Optional[Tensor] = N
             mask = ops.not_equal(mask, 0)
         mask = ops.expand_dims(mask, -3)  # broadcast over heads
     if use_causal_mask:
-        tq, tv = query.shape[-2], value.shape[-2]
         from ..creation import arange
 
         causal = ops.less_equal(ops.reshape(arange(tv, device=query.device), (1, tv)),
@@ -499,8 +551,10 @@ def multi_head_attention(query: Tensor, value: Tensor, key: Optional[Tensor] = N
         mask = causal if mask is None else ops.logical_and(mask, causal)
     a = _masked_softmax(scores, mask)
     ad = ops.dropout(a, dropout, training=training, generator=generator) if dropout else a
-    ctx = ops.einsum("...hqt,...thv->...qhv", ad, v)   # (B, Tq, h, vd)
-    out = ops.einsum("...qhv,hvo->...qo", ctx, wo)
-    if bo is not None:
-        out = ops.add(out, bo)
+    ctx = ops.matmul(ops.reshape(ad, (-1, tq, tv)), v)                  # (B*h, Tq, vd)
+    ctx = ops.reshape(ctx, lead_q + (h, tq, vd))
+    nl = len(lead_q)
+    ctx = ops.transpose(ctx, tuple(range(nl)) + (nl + 1, nl, nl + 2))   # (B, Tq, h, vd)
+    ctx = ops.reshape(ctx, lead_q + (tq, h * vd))
+    out = dense(ctx, ops.reshape(wo, (h * vd, wo.shape[-1])), bo)
     return (out, a) if return_attention_scores else out
