@@ -60,9 +60,14 @@ def _label(meta: Dict[str, Any], name: str) -> str:
     return name
 
 
-def compare(meta: Dict[str, Any], arrays: Dict[str, np.ndarray], results: Dict[str, np.ndarray]) -> None:
-    """Compare ``results`` with every golden array that is an outcome; raise one AssertionError for all misses."""
+def compare(meta: Dict[str, Any], arrays: Dict[str, np.ndarray], results: Dict[str, np.ndarray]
+            ) -> Dict[str, float]:
+    """Compare ``results`` with every golden array that is an outcome; raise one AssertionError for all misses.
+
+    Returns the largest absolute difference per check (``forward``, ``grad``, ...), for the suite's report.
+    """
     failures = []
+    largest: Dict[str, float] = {}
     for name in sorted(arrays):
         if name in ("input", "cotangent") or name.startswith(("weight_", "extra_")):
             continue
@@ -73,6 +78,7 @@ def compare(meta: Dict[str, Any], arrays: Dict[str, np.ndarray], results: Dict[s
             continue
         got, want = np.asarray(results[name]), arrays[name]
         ok, abs_d, rel_d = diff(got, want, tol["rtol"], tol["atol"])
+        largest[check] = max(largest.get(check, 0.0), abs_d)
         if not ok:
             shape_note = "" if got.shape == want.shape else f" shape {got.shape} != golden {want.shape}"
             failures.append(f"{meta['key']}: {check} {_label(meta, name)}: max abs diff {abs_d:.3g}, max rel "
@@ -83,6 +89,7 @@ def compare(meta: Dict[str, Any], arrays: Dict[str, np.ndarray], results: Dict[s
     if failures:
         raise AssertionError(f"golden {meta['key']} ({meta['framework']} {meta['framework_version']}: "
                              f"{meta['description']}) differs:\n  " + "\n  ".join(failures))
+    return largest
 
 
 # ------------------------------------------------------------------------------------------------- Keras
@@ -209,12 +216,14 @@ def run_mxnet(case: C.Case, meta: Dict[str, Any], arrays: Dict[str, np.ndarray])
     return res
 
 
-def check_golden(key: str, directory: str = GOLDEN_DIR) -> None:
-    """Rebuild golden ``key`` with the unidl frontend and compare every stored outcome (AssertionError if not)."""
+def check_golden(key: str, directory: str = GOLDEN_DIR) -> Dict[str, float]:
+    """Rebuild golden ``key`` with the unidl frontend and compare every stored outcome (AssertionError if not).
+
+    Returns the largest absolute difference per check."""
     case = C.get(key)
     meta, arrays = load(key, directory)
     run = run_keras if meta["framework"] == "keras" else run_mxnet
-    compare(meta, arrays, run(case, meta, arrays))
+    return compare(meta, arrays, run(case, meta, arrays))
 
 
 def check_pending(key: str) -> Optional[str]:

@@ -75,12 +75,37 @@ def _describe_diff(a: np.ndarray, b: np.ndarray) -> str:
             f"max rel {float(np.nanmax(rel)) if d.size else 0:.3g}")
 
 
+@dataclass
+class CheckStats:
+    """What the comparisons of the current check found: the largest difference seen and whether any
+    value needed a listed exception (read by the suite's report after :func:`run_check`)."""
+
+    max_abs: float = 0.0
+    max_ulp: float = 0.0
+    within_exception: bool = False
+
+
+LAST = CheckStats()
+
+
+def _note_difference(a: np.ndarray, b: np.ndarray) -> None:
+    if a.shape != b.shape or a.dtype.kind not in "fc" or not a.size:
+        return
+    d = np.abs(a.astype("float64") - b.astype("float64"))
+    spacing = np.spacing(np.maximum(np.abs(a), np.abs(b))).astype("float64")
+    ulps = d / np.where(spacing > 0, spacing, np.finfo(np.float64).tiny)
+    LAST.max_abs = max(LAST.max_abs, float(np.nanmax(d)))
+    LAST.max_ulp = max(LAST.max_ulp, float(np.nanmax(ulps)))
+    LAST.within_exception = True
+
+
 def compare(twin: str, check: str, label: str, keras_value: Any, gluon_value: Any, device: str = "cpu"
             ) -> Optional[str]:
     """None when bitwise equal or within the bound of a listed exception; otherwise a one-line problem."""
     a, b = np.asarray(keras_value), np.asarray(gluon_value)
     if a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes():
         return None
+    _note_difference(a, b)
     exc = _exc.lookup(twin, check, label, device)
     if exc is None:
         return f"{label}: not bitwise equal ({_describe_diff(a, b)})"
@@ -201,6 +226,7 @@ def run_check(case: TwinCase, check: str, device: str = "cpu",
     """Run one check of one twin; raises :class:`TwinMismatch` (or MappingError) on failure."""
     if check not in CHECKS:
         raise ValueError(f"unknown twin check {check!r}; expected one of {CHECKS}")
+    LAST.max_abs, LAST.max_ulp, LAST.within_exception = 0.0, 0.0, False
     with on_device(device):
         p = prepare(case, mapper)
         name = case.name

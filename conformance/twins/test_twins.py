@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from unidl_conformance.twins import harness
 from unidl_conformance.twins.harness import CHECKS, run_check
 from unidl_conformance.twins.zoo import all_cases
 
@@ -29,5 +30,13 @@ def twin_device(request: Any) -> str:
 
 @pytest.mark.parametrize("check", CHECKS)
 @pytest.mark.parametrize("case", _CASES, ids=[c.name for c in _CASES])
-def test_twin(case: Any, check: str, twin_device: str) -> None:
+def test_twin(case: Any, check: str, twin_device: str, request: Any) -> None:
     run_check(case, check, device=twin_device)
+    try:  # under the conformance plugin: one report row per (twin, check)
+        session = request.getfixturevalue("unidl_conformance")
+    except pytest.FixtureLookupError:
+        return
+    stats = harness.LAST
+    session.report.record(f"{case.name}", check, "within tol" if stats.within_exception else "identical",
+                          kernel="twin", max_abs=stats.max_abs, max_ulp=stats.max_ulp,
+                          test=request.node.nodeid)
