@@ -4,24 +4,34 @@ Attributes arrive normalised by ``unidl.ops.conv``: ``stride``/``dilation`` are 
 spatial dim, ``padding`` is a tuple of (lo, hi) pairs, ``groups`` an int. Internally a negative pad
 crops the input (the backward of a transposed convolution with ``output_padding`` uses that).
 
-The im2col matrix, (groups, C/groups * prod(kernel), N * prod(out)), is copied from a strided window
-view and fed to ONE (batched over groups) GEMM; the weight gradient reuses that layout, and the input
-gradient (``conv_transpose``) is one GEMM followed by prod(kernel) strided adds (col2im).
+The im2col matrix, (groups, C/groups * prod(kernel), P), is copied from a strided window view in
+blocks of about ``BLOCK_BYTES`` (whole images, or whole output rows in the N-last layout) and each
+block fed to one (batched over groups) GEMM: a few cache-sized temporaries instead of one matrix
+prod(kernel) times the input's size, which costs fresh pages (faults) on every call. The weight
+gradient accumulates one GEMM per block; the input gradient (``conv_transpose``) is one GEMM per
+(larger) block followed by prod(kernel) strided adds (col2im). GEMM operands may be transposed or
+padded views: BLAS takes those through its flags, so they are not copied.
 
 Two memory layouts, picked per call by the innermost output width: "N-first" keeps (N, C, *S) and
 copies runs of ``out_width`` elements; "N-last" first transposes to (C, *S, N) so every copy and add
 runs over ``out_width * N`` contiguous elements, at the price of transposing the result back. Narrow
-images (deep layers) go N-last, wide ones N-first.
+images (deep layers) go N-last, wide ones N-first; an N-first convolution without groups multiplies
+per image straight into the (N, O, *out) result, so it needs no transpose back.
 """
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 Pads = Sequence[Tuple[int, int]]
 
 #: Output widths below this use the N-last layout (see the module docstring).
 NLAST_BELOW_WIDTH = 16
+
+#: Bytes of im2col (or col2im) columns built at a time (see the module docstring).
+BLOCK_BYTES = 1 << 20
+#: col2im blocks are this many times larger (each block costs prod(kernel) Python-level adds).
+COL2IM_BLOCKS_PER_IM2COL = 8
 
 
 def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
@@ -100,11 +110,48 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         view = as_strided(x, (c,) + tuple(ksize) + shape, (s_c,) + kview + strides)
         return xp.ascontiguousarray(view).reshape(groups, (c // groups) * prod(ksize), prod(out) * n)
 
-    def gemm(a: Any, b: Any) -> Any:
-        # Strided operands make matmul leave BLAS for its own loop (another summation order), so a
-        # weight reaching here as a transposed view (Keras's depthwise kernel) is made contiguous first.
-        a, b = xp.ascontiguousarray(a), xp.ascontiguousarray(b)
-        return xp.matmul(a[0], b[0])[None] if a.shape[0] == 1 else xp.matmul(a, b)
+    def image_cols(x: Any, ksize: Sequence[int], stride: Sequence[int], dilation: Sequence[int],
+                   out: Sequence[int]) -> Any:
+        """im2col per image of a padded (N, C, *S) input: (N, C * prod(ksize), prod(out))."""
+        st = x.strides
+        n, c, sp = x.shape[0], x.shape[1], st[2:]
+        view = as_strided(x, (n, c) + tuple(ksize) + tuple(out),
+                          st[:2] + tuple(s * d for s, d in zip(sp, dilation)) + tuple(s * k for s, k in zip(sp, stride)))
+        return xp.ascontiguousarray(view).reshape(n, c * prod(ksize), prod(out))
+
+    def spans(total: int, unit_bytes: int) -> List[Tuple[int, int]]:
+        """``range(total)`` cut into blocks of about BLOCK_BYTES (``unit_bytes`` per index)."""
+        step = max(1, BLOCK_BYTES // max(unit_bytes, 1))
+        return [(a, min(a + step, total)) for a in range(0, total, step)]
+
+    def rows_in(xl: Any, a: int, b: int, stride: Sequence[int], ksize: Sequence[int],
+                dilation: Sequence[int]) -> Any:
+        """The rows of an N-last padded input (C, *S, N) that output rows [a, b) read."""
+        return xl[:, a * stride[0]:(b - 1) * stride[0] + dilation[0] * (ksize[0] - 1) + 1]
+
+    def blasable(m: Any) -> Any:
+        """``m`` (..., R, C) itself if each matrix is row- or column-major, possibly with a padded leading
+        dimension (BLAS takes either through its transpose flags), else a contiguous copy: other strides make
+        matmul leave BLAS for its own loop (another summation order), e.g. a weight reaching here as a
+        strided view (Keras's depthwise kernel)."""
+        st, it = m.strides, m.itemsize
+        r, c = m.shape[-2:]
+        if st[-1] == it and st[-2] % it == 0 and (st[-2] >= c * it or r == 1):
+            return m
+        if st[-2] == it and st[-1] % it == 0 and (st[-1] >= r * it or c == 1):
+            return m
+        return xp.ascontiguousarray(m)
+
+    def gemm(a: Any, b: Any, out: Optional[Any] = None) -> Any:
+        """(G, M, K) @ (G, K, N) per group (into ``out`` if given); each operand may be a transposed or
+        leading-dimension-padded view."""
+        a, b = blasable(a), blasable(b)
+        if a.shape[0] == 1:
+            if out is None:
+                return xp.matmul(a[0], b[0])[None]
+            xp.matmul(a[0], b[0], out=out[0])
+            return out
+        return xp.matmul(a, b) if out is None else xp.matmul(a, b, out=out)
 
     def conv_out(size: Sequence[int], ksize: Sequence[int], stride: Sequence[int], padding: Pads,
                  dilation: Sequence[int]) -> Tuple[int, ...]:
@@ -120,21 +167,63 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         out = conv_out(x.shape[2:], ksize, stride, padding, dilation)
         nlast = use_nlast(out[-1])
         xl = to_nlast(x, padding) if nlast else pad(x, padding)
-        y = gemm(w.reshape(groups, o // groups, -1), cols(xl, ksize, stride, dilation, out, groups, nlast))
-        if nlast:  # y: (O, *out, N)
-            return finish(y.reshape((o,) + out + (n,)), b, (nd + 1, 0) + tuple(range(1, nd + 1)))
-        return finish(y.reshape((o, n) + out), b, (1, 0) + tuple(range(2, nd + 2)))
+        og = o // groups
+        wm = w.reshape(groups, og, -1)
+        ckk = wm.shape[-1] * groups
+        alloc = xp.empty if ckk and wm.size else xp.zeros
+        it = x.dtype.itemsize
+        if not nlast and groups == 1:
+            # One GEMM per image straight into (N, O, P): no transpose of the result.
+            y = alloc((n, o) + out, dtype=x.dtype)
+            yv, w2 = y.reshape(n, o, -1), blasable(wm[0])
+            for a, b_ in spans(n, ckk * prod(out) * it):
+                xp.matmul(w2, image_cols(xl[a:b_], ksize, stride, dilation, out), out=yv[a:b_])
+            if b is not None:
+                y += b.reshape((1, -1) + (1,) * nd)
+            return y
+        if nlast:  # y: (O, *out, N), blocks of output rows
+            y = alloc((o,) + out + (n,), dtype=x.dtype)
+            total, rest = out[0], prod(out[1:]) * n
+        else:  # y: (O, N, *out), blocks of images
+            y = alloc((o, n) + out, dtype=x.dtype)
+            total, rest = n, prod(out)
+        yv = y.reshape(groups, og, total, rest)
+        for a, b_ in spans(total, ckk * rest * it):
+            if nlast:
+                col = cols(rows_in(xl, a, b_, stride, ksize, dilation), ksize, stride, dilation,
+                           (b_ - a,) + out[1:], groups, True)
+            else:
+                col = cols(xl[a:b_], ksize, stride, dilation, out, groups, False)
+            gemm(wm, col, out=yv[:, :, a:b_].reshape(groups, og, -1))
+        if nlast:
+            return finish(y, b, (nd + 1, 0) + tuple(range(1, nd + 1)))
+        return finish(y, b, (1, 0) + tuple(range(2, nd + 2)))
 
     def conv_weight_grad(x: Any, g: Any, *, kernel_size: Sequence[int], stride: Sequence[int], padding: Pads,
                          dilation: Sequence[int], groups: int) -> Any:
         c = x.shape[1]
         o = g.shape[1]
         out = g.shape[2:]
+        og = o // groups
         nlast = use_nlast(out[-1])
         xl = to_nlast(x, padding) if nlast else pad(x, padding)
-        col = cols(xl, kernel_size, stride, dilation, out, groups, nlast)
-        gl = (to_nlast(g) if nlast else to_cfirst(g)).reshape(groups, o // groups, -1)
-        dw = gemm(gl, col.transpose(0, 2, 1))  # (g, O/g, Cg*KK)
+        gl = to_nlast(g) if nlast else to_cfirst(g)  # (O, *out, N) or (O, N, *out)
+        total, rest = (out[0], prod(out[1:]) * x.shape[0]) if nlast else (x.shape[0], prod(out))
+        gv = gl.reshape(groups, og, total, rest)
+        dw = None
+        for a, b_ in spans(total, c * prod(kernel_size) * rest * x.dtype.itemsize):
+            if nlast:
+                col = cols(rows_in(xl, a, b_, stride, kernel_size, dilation), kernel_size, stride, dilation,
+                           (b_ - a,) + out[1:], groups, True)
+            else:
+                col = cols(xl[a:b_], kernel_size, stride, dilation, out, groups, False)
+            part = gemm(gv[:, :, a:b_].reshape(groups, og, -1), col.transpose(0, 2, 1))  # (g, O/g, Cg*KK)
+            if dw is None:
+                dw = part
+            else:
+                dw += part
+        if dw is None:
+            dw = xp.zeros((groups, og, (c // groups) * prod(kernel_size)), dtype=g.dtype)
         return dw.reshape((o, c // groups) + tuple(kernel_size))
 
     def conv_transpose(x: Any, w: Any, b: Optional[Any] = None, *, stride: Sequence[int], padding: Pads,
@@ -143,21 +232,37 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         size = x.shape[2:]
         nd = len(size)
         ksize = w.shape[2:]
+        kk = prod(ksize)
         o = w.shape[1] * groups
+        cg = c // groups
         nlast = use_nlast(size[-1])
-        # col[g, og*kk, P] = sum_cg w[g*cg + cg, og, k] * x[n, g*cg + cg, s]
-        xl = to_nlast(x) if nlast else to_cfirst(x)
-        col = gemm(w.reshape(groups, c // groups, -1).transpose(0, 2, 1), xl.reshape(groups, c // groups, -1))
-        inner = tuple(size) + (n,) if nlast else (n,) + tuple(size)
-        col = col.reshape((o, prod(ksize)) + inner)
         full = tuple((s_ - 1) * st + d * (k - 1) + 1 for s_, st, d, k in zip(size, stride, dilation, ksize))
         final = tuple(f - lo - hi + op for f, (lo, hi), op in zip(full, padding, output_padding))
         buf = tuple(max(f, lo + fi) for f, (lo, _), fi in zip(full, padding, final))
-        y = xp.zeros((o,) + (buf + (n,) if nlast else (n,) + buf), dtype=col.dtype)
+        y = xp.zeros((o,) + (buf + (n,) if nlast else (n,) + buf), dtype=x.dtype)
+        # col[g, og*kk, P] = sum_cg w[g*cg + cg, og, k] * x[n, g*cg + cg, s], in blocks of P
+        xl = to_nlast(x) if nlast else to_cfirst(x)  # (C, *S, N) or (C, N, *S)
+        total, rest = (size[0], prod(size[1:]) * n) if nlast else (n, prod(size))
+        xv = xl.reshape(groups, cg, total, rest)
+        wt = w.reshape(groups, cg, -1).transpose(0, 2, 1)
+        kpos = list(itertools.product(*[range(k) for k in ksize]))
+        # prod(kernel) strided adds per block: fewer, larger blocks than im2col's.
+        for a, b_ in spans(total, o * kk * rest * x.dtype.itemsize // COL2IM_BLOCKS_PER_IM2COL):
+            col = gemm(wt, xv[:, :, a:b_].reshape(groups, cg, -1))
+            if nlast:
+                col = col.reshape((o, kk, b_ - a) + tuple(size[1:]) + (n,))
+                starts, ends = (a,) + (0,) * (nd - 1), (b_,) + tuple(size[1:])
+                for i, kp in enumerate(kpos):
+                    y[(slice(None),) + tuple(
+                        slice(k_ * d + lo * st, k_ * d + st * (hi - 1) + 1, st)
+                        for k_, d, st, lo, hi in zip(kp, dilation, stride, starts, ends))] += col[:, i]
+            else:
+                col = col.reshape((o, kk, b_ - a) + tuple(size))
+                for i, kp in enumerate(kpos):
+                    y[(slice(None), slice(a, b_)) + tuple(
+                        slice(k_ * d, k_ * d + st * (s_ - 1) + 1, st)
+                        for k_, d, st, s_ in zip(kp, dilation, stride, size))] += col[:, i]
         lead = (slice(None),) if nlast else (slice(None), slice(None))
-        for i, kpos in enumerate(itertools.product(*[range(k) for k in ksize])):
-            y[lead + tuple(slice(kp * d, kp * d + st * (s_ - 1) + 1, st)
-                           for kp, d, st, s_ in zip(kpos, dilation, stride, size))] += col[:, i]
         if buf != final or any(lo for lo, _ in padding):
             y = y[lead + tuple(slice(lo, lo + fi) for (lo, _), fi in zip(padding, final))]
         if nlast:  # y: (O, *final, N)
