@@ -56,10 +56,18 @@ def standardize_data_format(data_format) -> str:
     return fmt
 
 
+_STD_DTYPES: dict = {}  # str / np.dtype -> name (np.dtype.name is slow, and this runs on every op)
+
+
 def standardize_dtype(dtype) -> str:
     """A dtype name string ('float32', 'int64', 'bool', ...); None -> floatx()."""
     if dtype is None:
         return _FLOATX
+    if isinstance(dtype, (str, np.dtype)):
+        name = _STD_DTYPES.get(dtype)
+        if name is None:
+            name = _STD_DTYPES[dtype] = np.dtype(dtype).name
+        return name
     if hasattr(dtype, "name") and isinstance(getattr(dtype, "name"), str) and not isinstance(dtype, np.dtype):
         dtype = dtype.name
     return np.dtype(dtype).name

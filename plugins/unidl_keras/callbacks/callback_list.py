@@ -6,7 +6,7 @@ Python floats with sorted keys (nested dicts flattened), one dict shared along t
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 
 from unidl.tensor import Tensor
@@ -32,6 +32,33 @@ def pythonify_logs(logs: Logs) -> Dict[str, Any]:
             pass
         result[key] = value
     return result
+
+
+# Callback's default on_train_batch_* call these Keras 2 names, so both must be the defaults to skip a call
+_KERAS2_NAMES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
+
+
+def _is_default(cb: Callback, hook: str) -> bool:
+    """Whether ``cb.hook`` is :class:`Callback`'s no-op (not overridden on the class or the instance)."""
+    if getattr(getattr(cb, hook), "__func__", None) is not getattr(Callback, hook):
+        return False
+    alias = _KERAS2_NAMES.get(hook)
+    return alias is None or getattr(getattr(cb, alias), "__func__", None) is getattr(Callback, alias)
+
+
+class _LazyLogs:
+    """Batch logs computed on first use (pythonified once, then shared by every callback)."""
+
+    __slots__ = ("_fn", "_value")
+
+    def __init__(self, fn: Callable[[], Logs]) -> None:
+        self._fn = fn
+        self._value: Optional[Dict[str, Any]] = None
+
+    def get(self) -> Dict[str, Any]:
+        if self._value is None:
+            self._value = pythonify_logs(self._fn())
+        return self._value
 
 
 class CallbackList(Callback):
@@ -91,6 +118,21 @@ class CallbackList(Callback):
         logs = pythonify_logs(logs)
         for cb in self.callbacks:
             getattr(cb, hook)(*args, logs=logs) if args else getattr(cb, hook)(logs=logs)
+
+    def _dispatch_batch(self, hook: str, batch: int, logs_fn: Callable[[], Logs]) -> None:
+        """Call ``hook`` (a ``on_*_batch_begin/end``) of every callback with the logs ``logs_fn()`` returns,
+        computing them only if some callback reads them: callbacks whose hook is the base no-op are skipped,
+        and a stock ``ProgbarLogger`` reads them only when its bar shows them (the trainer passes its
+        metrics this way, so it does not read every metric on every batch when nobody looks)."""
+        lazy = _LazyLogs(logs_fn)
+        for cb in self.callbacks:
+            if _is_default(cb, hook):
+                continue
+            if hook in ("on_train_batch_end", "on_test_batch_end") and _lazy_progbar(cb, hook):
+                if hook == "on_train_batch_end" or not cb._called_in_fit:
+                    cb._update_progbar_lazy(batch, lazy.get)
+                continue
+            getattr(cb, hook)(batch, logs=lazy.get())
 
     def _on_begin(self) -> None:
         self._in_begin_end_block_count += 1
@@ -155,3 +197,9 @@ class CallbackList(Callback):
     def on_predict_end(self, logs: Logs = None) -> None:
         self._dispatch("on_predict_end", logs=logs)
         self._on_end()
+
+
+def _lazy_progbar(cb: Callback, hook: str) -> bool:
+    """A ProgbarLogger whose batch-end path is the stock one (so it may take its logs lazily)."""
+    return (isinstance(cb, ProgbarLogger) and getattr(getattr(cb, hook), "__func__", None) is getattr(ProgbarLogger, hook)
+            and getattr(getattr(cb, "_update_progbar"), "__func__", None) is ProgbarLogger._update_progbar)

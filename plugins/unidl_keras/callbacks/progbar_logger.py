@@ -1,7 +1,7 @@
 """``keras.callbacks.ProgbarLogger``: prints the progress bar and metrics during fit/evaluate/predict."""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 from ..utils.progbar import Progbar, print_msg
 from .callback import Callback, Logs
@@ -81,6 +81,13 @@ class ProgbarLogger(Callback):
         self.seen = batch + 1
         if self.verbose == 1:
             self.progbar.update(self.seen, list((logs or {}).items()), finalize=False)
+
+    def _update_progbar_lazy(self, batch: int, logs_fn: Callable[[], Dict[str, Any]]) -> None:
+        """:meth:`_update_progbar` with the logs computed by ``logs_fn`` only when the bar shows them."""
+        self._maybe_init_progbar()
+        self.seen = batch + 1
+        if self.verbose == 1:
+            self.progbar._update_lazy(self.seen, lambda: list(logs_fn().items()))
 
     def _finalize_progbar(self, logs: Logs) -> None:
         self._maybe_init_progbar()

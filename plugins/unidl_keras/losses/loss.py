@@ -107,7 +107,10 @@ def reduce_values(values: Tensor, sample_weight: Optional[Tensor] = None,
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
         divisor = ops.astype(ops.sum(sample_weight), total.dtype)
     else:
-        divisor = unidl.tensor(float(_size(values)), dtype=total.dtype)
+        n = _size(values)
+        if n:  # a positive count: divide_no_nan's guard would select this very quotient
+            return ops.divide(total, unidl.tensor(float(n), dtype=total.dtype))
+        divisor = unidl.tensor(0.0, dtype=total.dtype)
     return divide_no_nan(total, divisor)
 
 

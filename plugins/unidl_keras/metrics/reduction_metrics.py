@@ -13,7 +13,20 @@ from .metric import Metric
 
 
 def _as(x: Any, dtype: str) -> Tensor:
+    if isinstance(x, Tensor) and x.dtype == dtype:  # already right: skip the dtype standardization
+        return x
     return convert_to_tensor(x, dtype=dtype)
+
+
+def _accumulate(var: Any, value: Any) -> None:
+    """``var.assign_add(value)`` for a metric's state (metric methods run without autograd): the same add,
+    its result kept without ``assign``'s conversions; ``assign_add`` itself if the sum's shape or dtype
+    differs from the variable's (it checks and casts)."""
+    out = ops.add(var, value)
+    if out.shape == var.shape and out.dtype == var.dtype and out.data is not var.data:
+        var.data = out.data
+    else:
+        var.assign_add(value)
 
 
 def reduce_to_samplewise_values(values: Any, sample_weight: Any, reduce_fn: Callable[..., Tensor],
@@ -53,7 +66,7 @@ class Sum(Metric):
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:
         values, _ = reduce_to_samplewise_values(values, sample_weight, ops.sum, self.dtype)
-        self.total.assign_add(ops.sum(values))
+        _accumulate(self.total, ops.sum(values))
 
     def result(self) -> Tensor:
         return ops.astype(self.total._plain(), self.dtype)
@@ -71,13 +84,21 @@ class Mean(Metric):
         self.count = self.add_variable(shape=(), initializer="zeros", dtype=self.dtype, name="count")
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:
+        if (type(sample_weight) in (int, float) and isinstance(values, Tensor) and values.ndim == 0
+                and values.dtype == self.dtype and get_mask(values) is None):
+            # a scalar with a count (the trainer's loss tracker, every batch): the general path's float
+            # ops without its rank juggling -- total += value * w, count += w
+            w = convert_to_tensor(sample_weight, dtype=self.dtype)
+            _accumulate(self.total, ops.multiply(values, w))
+            _accumulate(self.count, w)
+            return
         values, sample_weight = reduce_to_samplewise_values(values, sample_weight, ops.mean, self.dtype)
-        self.total.assign_add(ops.sum(values))
+        _accumulate(self.total, ops.sum(values))
         if sample_weight is not None:
             n: Any = ops.sum(sample_weight)
         else:
             n = float(values.shape[0]) if values.ndim >= 1 else 1.0
-        self.count.assign_add(n)
+        _accumulate(self.count, n)
 
     def result(self) -> Tensor:
         from ..losses.loss import divide_no_nan

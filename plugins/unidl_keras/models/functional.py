@@ -149,6 +149,12 @@ class Functional(Model):
                              f"{len(flat)} input tensors. Inputs received: {[getattr(x, 'shape', x) for x in flat]}")
         return flat
 
+    def _plan(self) -> "_Plan":
+        plan = self.__dict__.get("_graph_plan")
+        if plan is None or plan.nodes is not self._nodes:
+            plan = self.__dict__["_graph_plan"] = _Plan(self._nodes, self._outputs_struct)
+        return plan
+
     def _run_graph(self, inputs: Any, training: Optional[bool], mask: Any) -> Any:
         from ..backend.common import convert_to_tensor
 
@@ -157,7 +163,7 @@ class Functional(Model):
         for kt, x in zip(self.inputs, flat):
             if not isinstance(x, Tensor):
                 x = convert_to_tensor(x, dtype=kt.dtype)
-            elif x.dtype.name != kt.dtype and x.dtype.kind == "f" and kt.dtype.startswith("float"):
+            elif x.dtype != kt.dtype and x.dtype.kind == "f" and kt.dtype.startswith("float"):
                 from unidl import ops
 
                 x = ops.astype(x, kt.dtype)
@@ -167,20 +173,19 @@ class Functional(Model):
             for kt, m in zip(self.inputs, tree.flatten(mask)):
                 set_mask(values[id(kt)], m)
 
-        def sub(t: Any) -> Any:
-            return values[id(t)] if isinstance(t, KerasTensor) else t
-
-        for node in self._nodes:
-            if isinstance(node.layer, InputLayer):
-                continue
-            args = tree.map_structure(sub, node.call_args)
-            kwargs = tree.map_structure(sub, node.call_kwargs)
+        plan = self._plan()
+        for layer, make_args, make_kwargs, out_keys in plan.steps:
+            args = make_args(values)
+            kwargs = make_kwargs(values)
             if training is not None and "training" not in kwargs:
                 kwargs["training"] = training
-            out = node.layer(*args, **kwargs)
-            for kt, v in zip(node.output_tensors, tree.flatten(out)):
-                values[id(kt)] = v
-        return tree.map_structure(sub, self._outputs_struct)
+            out = layer(*args, **kwargs)
+            if len(out_keys) == 1 and isinstance(out, Tensor):
+                values[out_keys[0]] = out
+            else:
+                for key, v in zip(out_keys, tree.flatten(out)):
+                    values[key] = v
+        return plan.make_outputs(values)
 
     def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
         return super().compute_output_spec(*args, **kwargs)
@@ -195,6 +200,43 @@ class Functional(Model):
         from ..saving.serialization import functional_from_config
 
         return functional_from_config(cls, config, custom_objects)
+
+
+def _rebuild(s: Any) -> Any:
+    """A function ``values -> s`` with each KerasTensor ``t`` in ``s`` replaced by ``values[id(t)]`` and the
+    containers rebuilt, as ``tree.map_structure`` would (computed once per graph, not per call)."""
+    if isinstance(s, KerasTensor):
+        key = id(s)
+        return lambda values: values[key]
+    if isinstance(s, dict):
+        items = [(k, _rebuild(v)) for k, v in s.items()]
+        return lambda values: {k: f(values) for k, f in items}
+    if isinstance(s, (list, tuple)):
+        cls = type(s)
+        if cls in (list, tuple) and all(isinstance(v, KerasTensor) for v in s):
+            keys = [id(v) for v in s]
+            if cls is tuple:
+                return lambda values: tuple([values[k] for k in keys])
+            return lambda values: [values[k] for k in keys]
+        fns = [_rebuild(v) for v in s]
+        if hasattr(s, "_fields"):
+            return lambda values: cls(*(f(values) for f in fns))
+        return lambda values: cls(f(values) for f in fns)
+    return lambda values: s
+
+
+class _Plan:
+    """What ``Functional`` runs per call, precomputed from its nodes: per layer call the layer, argument
+    builders and the keys of its outputs (so a call does no graph walking and no structure mapping)."""
+
+    __slots__ = ("nodes", "steps", "make_outputs")
+
+    def __init__(self, nodes: List[Node], outputs_struct: Any) -> None:
+        self.nodes = nodes
+        self.steps = [(node.layer, _rebuild(node.call_args), _rebuild(node.call_kwargs),
+                       [id(kt) for kt in node.output_tensors])
+                      for node in nodes if not isinstance(node.layer, InputLayer)]
+        self.make_outputs = _rebuild(outputs_struct)
 
 
 def _check_input_shape(model: Functional, kt: KerasTensor, x: Tensor) -> None:

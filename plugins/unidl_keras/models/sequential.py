@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from ..backend.common import unique_name
 from ..backend.keras_tensor import KerasTensor
 from ..layers.core.input_layer import Input, InputLayer
-from ..layers.layer import Layer
+from ..layers.layer import Layer, _call_signature
 from .model import Model
 
 
@@ -165,7 +165,5 @@ class Sequential(Model):
 
 
 def _takes_training(layer: Layer) -> bool:
-    from ..layers.layer import _call_signature
-
     t, _, kw, _ = _call_signature(type(layer))
     return t or kw

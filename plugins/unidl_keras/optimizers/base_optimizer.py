@@ -288,7 +288,12 @@ class Optimizer:
                 if self.loss_scale_factor is not None:
                     grads = [unidl.ops.divide(g, float(self.loss_scale_factor)) for g in grads]
                 grads = self._clip_gradients(grads)
-                self._backend_update_step(grads, variables, self._current_learning_rate())
+                step = int(self._iterations.numpy())
+                self._step_now = step + 1  # read once per apply (``_local_step``), not once per variable
+                try:
+                    self._backend_update_step(grads, variables, self._current_learning_rate())
+                finally:
+                    self._step_now = None
                 for v in variables:
                     if getattr(v, "constraint", None) is not None:
                         v.assign(v.constraint(v))
@@ -311,7 +316,7 @@ class Optimizer:
             if g is None:
                 missing.append(getattr(v, "path", getattr(v, "name", "variable")))
                 continue
-            kept_g.append(convert_to_tensor(g))
+            kept_g.append(g if isinstance(g, Tensor) else convert_to_tensor(g))
             kept_v.append(v)
         if not kept_g:
             raise ValueError("No gradients provided for any variable.")
@@ -346,10 +351,13 @@ class Optimizer:
         for g, v in zip(grads, variables):
             self.update_step(g, v, learning_rate)
 
+    _step_now: Optional[int] = None  # iterations + 1 while apply() runs the updates
+
     @property
     def _local_step(self) -> int:
         """The 1-based step ``t`` of the update running now (``iterations + 1``)."""
-        return int(self._iterations.numpy()) + 1
+        step = self._step_now
+        return step if step is not None else int(self._iterations.numpy()) + 1
 
     def update_step(self, gradient: Tensor, variable: Variable, learning_rate: float) -> None:
         """Update ``variable`` (and its slots) in place; subclasses call a :mod:`unidl.nn.optim` rule."""

@@ -196,6 +196,8 @@ class CompileMetrics:
                           for specs, yt, yp, lf, p in zip(self.wspecs, ys, ps, self.losses, prefixes)]
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        if not any(self.specs) and not any(self.wspecs):  # nothing compiled: no per-batch work
+            return
         ys = [None if y is None else _target(y) for y in _flat_outputs(y_true, self.output_names, "y")]
         ps = tree.flatten(y_pred)
         sws = _flat_outputs(sample_weight, self.output_names, "sample_weight") if sample_weight is not None \

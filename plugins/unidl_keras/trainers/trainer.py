@@ -228,7 +228,7 @@ class Trainer:
             steps=len(batches) if len(batches) is not None else None, model=self)
         self.stop_training = False
         cbs.on_train_begin()
-        logs: Dict[str, float] = {}
+        batch_begin, batch_end = _batch_hooks(cbs, "train")
         epoch_logs: Dict[str, float] = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
@@ -239,17 +239,16 @@ class Trainer:
                     self._ensure_built(data[0])
                     if not getattr(self.optimizer, "built", True):
                         self.optimizer.build(self.trainable_variables)
-                cbs.on_train_batch_begin(step)
+                batch_begin(step)
                 self.train_step(data)
-                logs = self._logs()
-                cbs.on_train_batch_end(step, logs)
+                batch_end(step, self._logs)
                 if self.stop_training:
                     break
             if step < 0:
                 raise ValueError("Unexpected result of `train_function` (Empty logs). This could be due to issues in "
                                  "input pipeline that resulted in an empty dataset. Otherwise, please check the number "
                                  "of samples and `batch_size`.")
-            epoch_logs = dict(logs)
+            epoch_logs = self._logs()  # the metrics' results now, as Keras 3 reads them at the epoch's end
             if val is not None and (epoch + 1) % max(1, int(validation_freq)) == 0:
                 val_logs = self._evaluate_batches(val, None)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
@@ -264,16 +263,15 @@ class Trainer:
         self.reset_metrics()
         if cbs is not None:
             cbs.on_test_begin()
-        logs: Dict[str, float] = {}
+        batch_begin, batch_end = _batch_hooks(cbs, "test")
+        step = -1
         for step, data in enumerate(batches.epoch()):
             if step == 0:
                 self._ensure_built(data[0])
-            if cbs is not None:
-                cbs.on_test_batch_begin(step)
+            batch_begin(step)
             self.test_step(data)
-            logs = self._logs()
-            if cbs is not None:
-                cbs.on_test_batch_end(step, logs)
+            batch_end(step, self._logs)
+        logs: Dict[str, float] = self._logs() if step >= 0 else {}
         if cbs is not None:
             cbs.on_test_end(logs)
         return logs
@@ -356,6 +354,35 @@ class Trainer:
             return self._logs()
         vals = self._ordered_results()
         return vals[0] if len(vals) == 1 else vals
+
+
+def _no_batch_hook(step: int, logs_fn: Any = None) -> None:
+    pass
+
+
+def _batch_hooks(cbs: Any, kind: str) -> Any:
+    """``(begin(step), end(step, logs_fn))`` for ``kind`` 'train' or 'test' batches of ``cbs``.
+
+    A plain :class:`CallbackList` gets the logs as a function and computes them only if a callback reads
+    them (see ``CallbackList._dispatch_batch``); a subclass overriding the batch hooks gets them computed."""
+    if cbs is None:
+        return _no_batch_hook, _no_batch_hook
+    from ..callbacks import CallbackList
+
+    begin_name, end_name = f"on_{kind}_batch_begin", f"on_{kind}_batch_end"
+    begin, end = getattr(cbs, begin_name), getattr(cbs, end_name)
+    dispatch = getattr(cbs, "_dispatch_batch", None)
+    if dispatch is None:
+        return begin, lambda step, logs_fn: end(step, logs_fn())
+    lazy_begin = getattr(type(cbs), begin_name) is getattr(CallbackList, begin_name)
+    lazy_end = getattr(type(cbs), end_name) is getattr(CallbackList, end_name)
+    return ((lambda step: dispatch(begin_name, step, _none)) if lazy_begin else begin,
+            (lambda step, logs_fn: dispatch(end_name, step, logs_fn)) if lazy_end
+            else (lambda step, logs_fn: end(step, logs_fn())))
+
+
+def _none() -> None:
+    return None
 
 
 def _n(x: Any) -> int:

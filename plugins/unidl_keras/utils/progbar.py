@@ -184,8 +184,27 @@ class Progbar:
         """
         if finalize is None:
             finalize = False if self.target is None else current >= self.target
-        self._record(current, list(values or []), finalize)
+        self._update(current, values, finalize, None)
+
+    def _shows_values_now(self, now: float) -> bool:
+        """Whether a non-final update at time ``now`` reads its values: when some are averaged (every step
+        counts), on the bar's first update (it fixes the order of the names), or when it redraws."""
+        if self.stateful_metrics is not None or self.stateless_metrics or not self._values_order:
+            return True
+        return (self.verbose == 1 and self._dynamic_display and now - self._last_update >= self.interval)
+
+    def _update_lazy(self, current: int, values_fn: Any) -> None:
+        """``update(current, values_fn(), finalize=False)``, calling ``values_fn`` only when the values can
+        change what is (or will be) printed: with nothing averaged, a value shows only if the bar redraws
+        now (``ProgbarLogger`` passes logs this way, so ``fit`` need not read its metrics every batch)."""
         now = self._clock()
+        self._update(current, values_fn() if self._shows_values_now(now) else None, False, now)
+
+    def _update(self, current: int, values: Optional[Sequence[Tuple[str, Any]]], finalize: bool,
+                now: Optional[float]) -> None:
+        self._record(current, list(values or []), finalize)
+        if now is None:
+            now = self._clock()
         per_step = self._step_duration(current, now)
         if self.verbose == 1:
             if now - self._last_update < self.interval and not finalize:
