@@ -47,7 +47,11 @@ def __getattr__(name: str) -> Any:
 
 def _inventory():
     """Public names this frontend implements, as ``keras.<path>`` strings (for ``unidl port``)."""
-    names = [f"keras.{n}" for n in __all__ if not n.startswith("_")]
+    import importlib.util
+
+    # a lazy sub-module is listed only where it exists (``keras.applications`` is not there yet)
+    names = [f"keras.{n}" for n in __all__ if not n.startswith("_")
+             and (n not in _LAZY or importlib.util.find_spec(f"{__name__}.{n}") is not None)]
     names += [f"keras.layers.{n}" for n in layers.__all__]
     for sub in ("ops", "optimizers", "losses", "metrics", "callbacks", "utils", "random", "initializers",
                 "activations", "regularizers", "constraints", "models", "saving"):
@@ -55,7 +59,8 @@ def _inventory():
             mod = importlib.import_module(f"{__name__}.{sub}")
         except ImportError:
             continue
-        names += [f"keras.{sub}.{n}" for n in getattr(mod, "__all__", [n for n in dir(mod) if not n.startswith("_")])]
+        names += [f"keras.{sub}.{n}" for n in getattr(mod, "__all__", [n for n in dir(mod) if not n.startswith("_")])
+                  if not getattr(mod.__dict__.get(n), "_unidl_unsupported", False)]
     return names
 
 

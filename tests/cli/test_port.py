@@ -97,3 +97,17 @@ def test_port_syntax_error_exits_two_with_line(tmp_path, capsys):
 def test_port_missing_file_exits_two(tmp_path, capsys):
     assert cli.main(["port", str(tmp_path / "absent.py")]) == 2
     assert "cannot open script" in capsys.readouterr().err
+
+
+def test_port_reports_stand_ins_and_missing_modules_as_unsupported(tmp_path, capsys):
+    """plot_model only raises a "not supported" error, and keras.mixed_precision does not exist yet:
+    port must not call them supported (they fail at run time)."""
+    script = tmp_path / "s.py"
+    script.write_text("import keras\nkeras.utils.plot_model(None)\nfrom keras import mixed_precision\n"
+                      "keras.layers.RandomFlip('horizontal')\nkeras.utils.timeseries_dataset_from_array\n")
+    from unidl.cli import main as cli
+
+    assert cli.main(["port", str(script)]) == 1
+    out = capsys.readouterr().out
+    assert "keras.utils.plot_model (line 2)" in out and "keras.mixed_precision (line 3)" in out
+    assert "RandomFlip (line" not in out.splitlines()[-1] and "timeseries" not in out.splitlines()[-1]

@@ -62,6 +62,18 @@ _WHERE: Dict[str, str] = {
     # attention
     "MultiHeadAttention": "attention.multi_head_attention", "Attention": "attention.attention",
     "AdditiveAttention": "attention.additive_attention",
+    # preprocessing
+    "Normalization": "preprocessing.normalization", "Rescaling": "preprocessing.rescaling",
+    "CategoryEncoding": "preprocessing.category_encoding", "Discretization": "preprocessing.discretization",
+    "StringLookup": "preprocessing.string_lookup", "IntegerLookup": "preprocessing.integer_lookup",
+    "TextVectorization": "preprocessing.text_vectorization",
+    "Resizing": "preprocessing.image_preprocessing.resizing",
+    "CenterCrop": "preprocessing.image_preprocessing.center_crop",
+    "RandomFlip": "preprocessing.image_preprocessing.random_flip",
+    "RandomRotation": "preprocessing.image_preprocessing.random_rotation",
+    "RandomZoom": "preprocessing.image_preprocessing.random_zoom",
+    "RandomTranslation": "preprocessing.image_preprocessing.random_translation",
+    "RandomContrast": "preprocessing.image_preprocessing.random_contrast",
 }
 
 __all__ = ["Layer"] + sorted(_WHERE)

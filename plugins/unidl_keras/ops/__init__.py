@@ -6,7 +6,7 @@ op runs eagerly on tensors and records a functional-graph node when given a Kera
 """
 from __future__ import annotations
 
-from . import core, math, nn, numpy
+from . import core, image, math, nn, numpy
 from ._dtypes import result_type
 from .core import *  # noqa: F401,F403
 from .math import *  # noqa: F401,F403
@@ -23,4 +23,4 @@ def _getitem(x, key):
 
 
 __all__ = sorted(set(core.__all__) | set(math.__all__) | set(nn.__all__) | set(numpy.__all__)
-                 | {"result_type", "core", "math", "nn", "numpy"})
+                 | {"result_type", "core", "image", "math", "nn", "numpy"})

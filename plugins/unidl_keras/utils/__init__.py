@@ -22,7 +22,9 @@ __all__ = ["to_categorical", "normalize", "pad_sequences", "PyDataset", "Sequenc
            "get_registered_object", "get_registered_name", "get_custom_objects", "serialize_keras_object",
            "deserialize_keras_object", "Progbar", "pack_x_y_sample_weight", "unpack_x_y_sample_weight",
            "is_keras_tensor", "clear_session", "standardize_dtype", "disable_interactive_logging",
-           "enable_interactive_logging", "is_interactive_logging_enabled", "FileNotAvailableOfflineError"]
+           "enable_interactive_logging", "is_interactive_logging_enabled", "FileNotAvailableOfflineError",
+           "timeseries_dataset_from_array", "split_dataset", "text_dataset_from_directory",
+           "image_dataset_from_directory", "load_img", "img_to_array", "array_to_img", "save_img"]
 
 # names served by other modules, imported on first use
 _LAZY = {
@@ -35,6 +37,12 @@ _LAZY = {
     "serialize_keras_object": "unidl_keras.saving.serialization",
     "deserialize_keras_object": "unidl_keras.saving.serialization",
     "Progbar": "unidl_keras.utils.progbar",
+    "timeseries_dataset_from_array": "unidl_keras.utils.timeseries_dataset_utils",
+    "split_dataset": "unidl_keras.utils.dataset_utils",
+    "text_dataset_from_directory": "unidl_keras.utils.directory_dataset_utils",
+    "image_dataset_from_directory": "unidl_keras.utils.directory_dataset_utils",
+    "load_img": "unidl_keras.utils.image_utils", "img_to_array": "unidl_keras.utils.image_utils",
+    "array_to_img": "unidl_keras.utils.image_utils", "save_img": "unidl_keras.utils.image_utils",
     "summary_utils": "unidl_keras.utils.summary_utils",
 }
 
@@ -62,6 +70,11 @@ def model_to_dot(model: Any, *args: Any, **kwargs: Any) -> None:
     """Not available (see :func:`plot_model`)."""
     raise ImportError("keras.utils.model_to_dot is not supported by unidl_keras (it would need pydot and "
                       "graphviz). Use `model.summary()` instead.")
+
+
+# stand-ins that only raise a clear error: `unidl port` reports them as not supported
+plot_model._unidl_unsupported = True  # type: ignore[attr-defined]
+model_to_dot._unidl_unsupported = True  # type: ignore[attr-defined]
 
 
 def pack_x_y_sample_weight(x: Any, y: Any = None, sample_weight: Any = None) -> Any:

@@ -1,0 +1,1 @@
+"""``keras.layers`` preprocessing layers (mirroring ``keras/src/layers/preprocessing``)."""
