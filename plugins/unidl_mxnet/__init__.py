@@ -24,6 +24,7 @@ _LAZY_SUBMODULES = {
     "metric": "metric", "lr_scheduler": "lr_scheduler", "np": "numpy", "numpy": "numpy",
     "npx": "numpy_extension", "numpy_extension": "numpy_extension", "test_utils": "test_utils",
     "sym": "symbol", "symbol": "symbol", "kv": "kvstore", "kvstore": "kvstore", "util": "util",
+    "io": "io", "image": "image",
 }
 
 
@@ -53,7 +54,8 @@ __all__ = ["nd", "ndarray", "autograd", "random", "context", "gluon", "init", "i
 _INVENTORY_MODULES = ("nd", "autograd", "random", "context", "init", "optimizer", "lr_scheduler", "metric",
                       "gluon", "gluon.nn", "gluon.rnn", "gluon.loss", "gluon.data", "gluon.data.vision",
                       "gluon.data.vision.transforms", "gluon.utils", "gluon.contrib.nn",
-                      "gluon.model_zoo.vision", "np", "np.random", "npx", "sym")
+                      "gluon.model_zoo.vision", "np", "np.random", "npx", "sym", "io", "kv", "test_utils",
+                      "image", "nd.image")
 
 
 def _public_names(mod) -> list:
@@ -68,7 +70,11 @@ def _inventory():
 
     A module not implemented yet is left out (its names are then reported as unsupported).
     """
-    names = [f"mxnet.{n}" for n in __all__] + [f"mxnet.{n}" for n in _LAZY_SUBMODULES]
+    import importlib.util
+
+    names = [f"mxnet.{n}" for n in __all__]
+    # a lazy submodule counts only when its module exists (``mx.kv`` without kvstore.py is unsupported)
+    names += [f"mxnet.{n}" for n, m in _LAZY_SUBMODULES.items() if importlib.util.find_spec(f"{__name__}.{m}")]
     for path in _INVENTORY_MODULES:
         mod = sys.modules[__name__]
         try:

@@ -50,13 +50,12 @@ def grad(heads: Union[NDArray, Sequence[NDArray]], variables: Union[NDArray, Seq
          head_grads: Any = None, retain_graph: Optional[bool] = None, create_graph: bool = False,
          train_mode: bool = True) -> List[NDArray]:
     """Gradients of ``heads`` w.r.t. ``variables``, returned as a list (``.grad`` untouched)."""
-    single = isinstance(variables, NDArray)
     vs = _tensors(variables)
     with _ag._set(None, train_mode):
         out = _ag.grad(_tensors(heads), vs, _tensors(head_grads), retain_graph=retain_graph,
                        create_graph=create_graph)
-    res = [wrap(g) for g in out]
-    return res if not single else res
+    # MXNet 1.9.1 returns legacy NDArrays here even under npx.set_np() (checked against the real package)
+    return [wrap(g) for g in out]
 
 
 def mark_variables(variables: Union[NDArray, Sequence[NDArray]], gradients: Union[NDArray, Sequence[NDArray]],

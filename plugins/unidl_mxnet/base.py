@@ -6,3 +6,19 @@ from unidl.errors import UnidlError
 
 class MXNetError(UnidlError, RuntimeError):
     """The error MXNet raises for bad input (``mxnet.base.MXNetError``)."""
+
+
+def unsupported_attrs(module: str, reasons: dict):
+    """A module ``__getattr__`` for MXNet names unidl deliberately lacks: ``reasons`` maps a name to why
+    (and what to use instead). Such a name raises :class:`unidl.aliases.UnsupportedAPIError` (an
+    AttributeError), so ``unidl port`` reports it as unsupported and ``unidl run`` prints the reason."""
+
+    def __getattr__(name: str):
+        from unidl.aliases import UnsupportedAPIError
+
+        why = reasons.get(name)
+        if why is None:
+            raise AttributeError(f"module {module!r} (unidl_mxnet) has no attribute {name!r}")
+        raise UnsupportedAPIError(f"`{module}.{name}` is not supported by unidl: {why}")
+
+    return __getattr__

@@ -65,7 +65,9 @@ class Context:
     def unidl_device(self) -> Device:
         """The unidl device this context stands for (raises MXNetError where there is none)."""
         try:
-            return unidl.device(_UNIDL_TYPE[self.device_type], self.device_id)
+            # MXNet's cpu(i) are all the one host CPU (scripts use mx.cpu(i) to mimic several devices)
+            index = 0 if _UNIDL_TYPE[self.device_type] == "cpu" else self.device_id
+            return unidl.device(_UNIDL_TYPE[self.device_type], index)
         except unidl.UnidlError as e:
             raise MXNetError(f"context {self} is not available: {e}") from None
 
@@ -91,6 +93,19 @@ def num_gpus() -> int:
     if kind is None or not kind.is_available():
         return 0
     return int(kind.device_count())
+
+
+def gpu_memory_info(device_id: int = 0) -> tuple:
+    """``(free, total)`` bytes of GPU ``device_id``; MXNetError when unidl has no such GPU."""
+    n = num_gpus()
+    if not 0 <= int(device_id) < n:
+        raise MXNetError(f"gpu_memory_info({device_id}): no such GPU; unidl can use {n} GPU(s) "
+                         "(GPUs need the unidl_cuda plugin with CuPy and a CUDA device)")
+    import cupy  # present whenever unidl_cuda found a device
+
+    with cupy.cuda.Device(int(device_id)):
+        free, total = cupy.cuda.runtime.memGetInfo()
+    return int(free), int(total)
 
 
 def current_context() -> Context:

@@ -138,6 +138,24 @@ class MSRAPrelu(Xavier):
         self._kwargs = {"factor_type": factor_type, "slope": slope}
 
 
+@register
+class Orthogonal(Initializer):
+    """Orthogonal weights: the (nout, nin) view has orthonormal rows or columns, times ``scale``;
+    ``rand_type`` 'uniform' or 'normal' is the draw the SVD starts from."""
+
+    def __init__(self, scale: float = 1.414, rand_type: str = "uniform") -> None:
+        super().__init__(scale=scale, rand_type=rand_type)
+        if rand_type not in ("uniform", "normal"):
+            raise MXNetError(f"Orthogonal: unknown random type {rand_type!r}; expected 'uniform' or 'normal'")
+        self.scale, self.rand_type = scale, rand_type
+
+    def _init_weight(self, name: str, arr: Any) -> None:
+        if arr.ndim < 2:
+            raise MXNetError(f"Orthogonal initializer cannot be applied to vector {name}. It requires at least 2D.")
+        _fill(arr, _init.orthogonal_svd(arr.shape, self.scale, self.rand_type, dtype=_float(arr),
+                                        device=arr._t.device))
+
+
 _REGISTRY["zeros"] = Zero
 _REGISTRY["ones"] = One
 
@@ -156,5 +174,5 @@ def create(init: Any) -> Initializer:
     raise MXNetError(f"cannot make an initializer from {type(init).__name__}")
 
 
-__all__ = ["Initializer", "Zero", "One", "Constant", "Uniform", "Normal", "Xavier", "MSRAPrelu", "create",
+__all__ = ["Initializer", "Zero", "One", "Constant", "Uniform", "Normal", "Xavier", "MSRAPrelu", "Orthogonal", "create",
            "register"]

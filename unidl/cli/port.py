@@ -180,7 +180,8 @@ class _Checker:
                 obj = importlib.import_module(f"{obj.__name__}.{part}")
             except Exception:  # noqa: BLE001
                 return False
-        return True
+        # a stand-in that exists only to raise a clear "not supported" error is not support
+        return not getattr(obj, "_unidl_unsupported", False)
 
 
 def analyse(source: str, filename: str = "<script>") -> List[ApiUse]:

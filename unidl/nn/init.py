@@ -31,7 +31,7 @@ from ..creation import zeros as _zeros
 from ..dtypes import as_dtype
 from ..tensor import Tensor
 
-__all__ = ["compute_fans", "zeros", "ones", "constant", "uniform", "normal", "truncated_normal",
+__all__ = ["orthogonal_svd", "compute_fans", "zeros", "ones", "constant", "uniform", "normal", "truncated_normal",
            "variance_scaling", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
            "lecun_uniform", "lecun_normal", "orthogonal", "identity", "eye", "xavier", "msra_prelu",
            "TRUNCATED_NORMAL_STD"]
@@ -272,6 +272,30 @@ def orthogonal(shape: Shape, gain: float = 1.0, *, dtype: Any = "float32", devic
         q = q.T
     q = (float(gain) * q).reshape(shp).astype(as_dtype(dtype))
     return _tensor(q, device=a.device)
+
+
+def orthogonal_svd(shape: Shape, scale: float = 1.414, rand_type: str = "uniform", *, dtype: Any = "float32",
+                   device: Any = None, generator: Optional[_random.Generator] = None) -> Tensor:
+    """MXNet ``Orthogonal``: orthonormal rows or columns from the SVD of a random matrix (Saxe et al. 2013).
+
+    The weight is viewed as ``(nout, nin) = (shape[0], prod(shape[1:]))``; a draw of that shape
+    (uniform in [-1, 1) for ``rand_type='uniform'``, standard normal for ``'normal'``) is decomposed as
+    ``u s v`` (reduced SVD, on the host in float64: init is not a hot path); ``u`` is kept when it has the
+    draw's shape (nout <= nin is false), else ``v``; the result is ``scale *`` it, reshaped to ``shape``.
+    Shape: ``shape`` (at least 2-D, else ``ValueError``).
+    """
+    shp = _shape(shape)
+    if len(shp) < 2:
+        raise ValueError(f"orthogonal_svd needs a shape with at least 2 dims, got {shp}")
+    if rand_type not in ("uniform", "normal"):
+        raise ValueError(f"orthogonal_svd: rand_type must be 'uniform' or 'normal', got {rand_type!r}")
+    flat = (shp[0], int(np.prod(shp[1:], dtype=np.int64)))
+    draw = (uniform(flat, -1.0, 1.0, dtype=dtype, device=device, generator=generator) if rand_type == "uniform"
+            else normal(flat, 0.0, 1.0, dtype=dtype, device=device, generator=generator))
+    host = np.asarray(draw.numpy(), dtype=np.float64)
+    u, _, v = np.linalg.svd(host, full_matrices=False)
+    q = u if u.shape == host.shape else v
+    return _tensor((float(scale) * q).reshape(shp).astype(as_dtype(dtype)), device=draw.device)
 
 
 def xavier(shape: Shape, rnd_type: str = "uniform", factor_type: str = "avg", magnitude: float = 3.0, *,

@@ -243,6 +243,34 @@ class SDMLLoss(Loss):
         return wrap(_lx.sdml_loss(x1._t, x2._t, smoothing_parameter=self.smoothing_parameter))
 
 
+class CTCLoss(Loss):
+    """Connectionist temporal classification loss of unnormalised activations (softmax applied inside).
+
+    The blank is the last class (C-1); labels are 0..C-2, padded with -1 unless ``label_lengths`` is given.
+    Shapes: pred (N, T, C) for ``layout='NTC'`` or (T, N, C) for ``'TNC'``; label (N, L) (``'NT'``) or
+    (L, N) (``'TN'``); optional pred_lengths, label_lengths (N,) -> loss (N,).
+    """
+
+    def __init__(self, layout: str = "NTC", label_layout: str = "NT", weight: Optional[float] = None,
+                 **kwargs: Any) -> None:
+        if layout not in ("NTC", "TNC"):
+            raise ValueError(f"CTCLoss: only 'NTC' and 'TNC' layouts for pred are supported, got {layout!r}")
+        if label_layout not in ("NT", "TN"):
+            raise ValueError(f"CTCLoss: only 'NT' and 'TN' layouts for label are supported, got {label_layout!r}")
+        self._layout, self._label_layout = layout, label_layout
+        super().__init__(weight, label_layout.find("N"), **kwargs)
+
+    def hybrid_forward(self, F: Any, pred: NDArray, label: NDArray, pred_lengths: Optional[NDArray] = None,
+                       label_lengths: Optional[NDArray] = None, sample_weight: Optional[NDArray] = None) -> NDArray:
+        if self._layout == "NTC":
+            pred = nd.swapaxes(pred, 0, 1)
+        if self._label_layout == "TN":
+            label = nd.swapaxes(label, 0, 1)
+        loss = nd.ctc_loss(pred, label, pred_lengths, label_lengths, use_data_lengths=pred_lengths is not None,
+                           use_label_lengths=label_lengths is not None, blank_label="last")
+        return _apply_weighting(loss, self._weight, sample_weight)
+
+
 __all__ = ["Loss", "L2Loss", "L1Loss", "SoftmaxCrossEntropyLoss", "SoftmaxCELoss",
            "SigmoidBinaryCrossEntropyLoss", "SigmoidBCELoss", "KLDivLoss", "HuberLoss", "HingeLoss",
-           "SquaredHingeLoss", "LogisticLoss", "TripletLoss", "PoissonNLLLoss", "CosineEmbeddingLoss", "SDMLLoss"]
+           "SquaredHingeLoss", "LogisticLoss", "TripletLoss", "PoissonNLLLoss", "CosineEmbeddingLoss", "SDMLLoss", "CTCLoss"]

@@ -5,21 +5,24 @@ from . import ops as _ops
 from . import math_ops as _math_ops
 from . import nn_ops as _nn_ops
 from . import sort_ops as _sort_ops
+from . import extra_ops as _extra_ops
 from .ndarray import NDArray, infer_reshape, wrap
 from .ops import *  # noqa: F401,F403
 from .math_ops import *  # noqa: F401,F403
 from .nn_ops import *  # noqa: F401,F403
 from .sort_ops import *  # noqa: F401,F403
+from .extra_ops import *  # noqa: F401,F403
 from .ops import (add, divide, equal, greater, greater_equal, lesser, lesser_equal, modulo, multiply,
                   negative, not_equal, power, subtract)
 from .. import random  # noqa: F401  (mx.nd.random)
+from . import image  # noqa: F401  (mx.nd.image)
 from .utils import load, save
 from ..base import MXNetError
 
-__all__ = ["NDArray", "MXNetError", "random", "wrap", "infer_reshape", "save", "load"] + [
+__all__ = ["NDArray", "MXNetError", "random", "image", "wrap", "infer_reshape", "save", "load"] + [
     n for n in dir(_ops) if not n.startswith("_") and callable(getattr(_ops, n)) and n not in (
         "Any", "List", "Optional", "Sequence", "Union", "Number", "Context", "current_context", "from_any")]
-__all__ += _sort_ops.__all__ + _math_ops.__all__ + _nn_ops.__all__
+__all__ += _sort_ops.__all__ + _math_ops.__all__ + _nn_ops.__all__ + _extra_ops.__all__
 
 
 def _swap(fn):

@@ -39,10 +39,21 @@ def _pair(name: str, lhs: Any, rhs: Any):
     raise TypeError(f"{name}: type {type(lhs).__name__} and {type(rhs).__name__} not supported")
 
 
+def _to_out(res: NDArray, out: Optional[NDArray]) -> NDArray:
+    """MXNet's ``out=``: write the result into ``out`` (same shape) and return ``out``."""
+    if out is None:
+        return res
+    if not isinstance(out, NDArray) or out.shape != res.shape:
+        raise MXNetError(f"out= must be an NDArray of the result's shape {res.shape}, got "
+                         f"{getattr(out, 'shape', type(out).__name__)}")
+    out[:] = res
+    return out
+
+
 def _binary(fn, name: str):
-    def op(lhs: Any, rhs: Any) -> NDArray:
-        a, b, _ = _pair(name, lhs, rhs)
-        return wrap(fn(a, b))
+    def op(lhs: Any, rhs: Any, out: Optional[NDArray] = None, name: Optional[str] = None) -> NDArray:
+        a, b, _ = _pair(op.__name__, lhs, rhs)
+        return _to_out(wrap(fn(a, b)), out)
 
     op.__name__ = name
     op.__doc__ = f"Elementwise ``{name}`` with broadcasting (MXNet ``{name}`` / ``broadcast_{name}``)."
@@ -50,9 +61,9 @@ def _binary(fn, name: str):
 
 
 def _compare(fn, name: str):
-    def op(lhs: Any, rhs: Any) -> NDArray:
-        a, b, dt = _pair(name, lhs, rhs)
-        return wrap(ops.astype(fn(a, b), dt))
+    def op(lhs: Any, rhs: Any, out: Optional[NDArray] = None, name: Optional[str] = None) -> NDArray:
+        a, b, dt = _pair(op.__name__, lhs, rhs)
+        return _to_out(wrap(ops.astype(fn(a, b), dt)), out)
 
     op.__name__ = name
     op.__doc__ = f"Elementwise ``{name}`` as 1/0 in the operands' dtype (MXNet's comparison convention)."
@@ -82,8 +93,8 @@ elemwise_add, elemwise_sub, elemwise_mul, elemwise_div = add, subtract, multiply
 
 
 def _unary(fn, name: str):
-    def op(data: NDArray) -> NDArray:
-        return wrap(fn(data._t))
+    def op(data: NDArray, out: Optional[NDArray] = None, name: Optional[str] = None) -> NDArray:
+        return _to_out(wrap(fn(data._t)), out)
 
     op.__name__ = name
     op.__doc__ = f"Elementwise ``{name}``."

@@ -14,6 +14,7 @@ from . import _op
 from . import linalg, random  # noqa: F401
 from ._op import *  # noqa: F401,F403
 from ._op import __all__ as _op_all
+from ._host_ops import argwhere, flatnonzero, genfromtxt, nonzero, unique  # noqa: F401
 from .multiarray import as_np, ndarray
 
 pi = _onp.pi
@@ -117,5 +118,5 @@ def _bind() -> None:
 
 _bind()
 
-__all__ = list(_op_all) + ["ndarray", "linalg", "random", "pi", "e", "inf", "nan", "newaxis", "float16",
+__all__ = list(_op_all) + ["nonzero", "flatnonzero", "argwhere", "unique", "genfromtxt", "ndarray", "linalg", "random", "pi", "e", "inf", "nan", "newaxis", "float16",
                            "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_", "as_np"]

@@ -1,4 +1,5 @@
-"""``mx.gluon.contrib.nn``: Concurrent, HybridConcurrent and Identity."""
-from .basic_layers import Concurrent, HybridConcurrent, Identity
+"""``mx.gluon.contrib.nn``: Concurrent, HybridConcurrent, Identity and PixelShuffle1D/2D/3D."""
+from .basic_layers import (Concurrent, HybridConcurrent, Identity, PixelShuffle1D, PixelShuffle2D,
+                           PixelShuffle3D)
 
-__all__ = ["Concurrent", "HybridConcurrent", "Identity"]
+__all__ = ["Concurrent", "HybridConcurrent", "Identity", "PixelShuffle1D", "PixelShuffle2D", "PixelShuffle3D"]
