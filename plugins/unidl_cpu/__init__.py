@@ -10,6 +10,7 @@ import numpy as np
 
 import unidl
 
+from .allocator import tune_malloc
 from .kernels import all_kernels
 
 
@@ -28,5 +29,6 @@ def unidl_register_devices(registry):
 
 @unidl.hookimpl
 def unidl_register_kernels(registry):
+    tune_malloc()
     for name, fn in all_kernels(np).items():
         registry.add(name, "cpu", fn)
