@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from . import cases as C
+from . import cases as C, mxnet_steps
 
 GOLDEN_DIR = os.path.dirname(os.path.abspath(__file__))
 PENDING_ERRORS = (AttributeError, NotImplementedError)
@@ -159,7 +159,7 @@ def run_keras(case: C.Case, meta: Dict[str, Any], arrays: Dict[str, np.ndarray])
 def run_mxnet(case: C.Case, meta: Dict[str, Any], arrays: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
     """Repeat the golden's computation with unidl_mxnet; returns arrays under the golden's names."""
     import unidl_mxnet as mx
-    from unidl_mxnet import autograd, nd
+    from unidl_mxnet import nd
 
     x_np = arrays["input"]
     extras = [nd.array(arrays[f"extra_{i}"]) for i in range(len(case.extras))]
@@ -184,35 +184,8 @@ def run_mxnet(case: C.Case, meta: Dict[str, Any], arrays: Dict[str, np.ndarray])
     if trainable != meta["trainable"]:
         raise AssertionError(f"{case.key}: unidl parameters with gradients {trainable} != MXNet's "
                              f"{meta['trainable']}")
-    r = nd.array(arrays["cotangent"])
-    differentiable = case.input_kind == "float"
-    x = nd.array(x_np)
-    if differentiable:
-        x.attach_grad()
-    with autograd.record(train_mode=case.training):
-        out = call(x)
-        loss = (out * r).sum()
-    loss.backward()
-    res: Dict[str, np.ndarray] = {"output": out.asnumpy()}
-    if differentiable:
-        res["grad_input"] = x.grad.asnumpy()
-    for i in trainable:
-        res[f"grad_weight_{i}"] = plist[i].grad().asnumpy()
-    if case.training and not case.optimizer:
-        for i, p in enumerate(plist):
-            res[f"after_weight_{i}"] = p.data().asnumpy()
-    if case.optimizer:
-        for p, w in zip(plist, weights):
-            p.set_data(nd.array(w))
-        name, kw = case.optimizer
-        trainer = mx.gluon.Trainer(net.collect_params(), name, dict(kw))
-        for _ in range(case.steps):
-            with autograd.record(train_mode=True):
-                loss = (call(nd.array(x_np)) * r).sum()
-            loss.backward()
-            trainer.step(meta["trainer_step_batch_size"])
-        for i, p in enumerate(plist):
-            res[f"trained_weight_{i}"] = p.data().asnumpy()
+    res, _ = mxnet_steps.run_case(mx, case, net, call, x_np, plist, weights, trainable,
+                                  lambda shape: arrays["cotangent"], meta["trainer_step_batch_size"])
     return res
 
 

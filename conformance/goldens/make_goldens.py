@@ -23,7 +23,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import cases as C  # noqa: E402  (plain import: no unidl, no package __init__)
+import cases as C  # noqa: E402  (plain imports: no unidl, no package __init__)
+import mxnet_steps  # noqa: E402
 
 
 def _record(case: C.Case, version: str, names: List[str], arrays: Dict[str, np.ndarray], out_dir: str,
@@ -111,7 +112,7 @@ def make_keras(case: C.Case, out_dir: str) -> None:
 # ------------------------------------------------------------------------------------------------- MXNet
 def make_mxnet(case: C.Case, out_dir: str) -> None:
     import mxnet as mx  # MXNET_MKLDNN_ENABLED was set by main() before this import
-    from mxnet import autograd, nd
+    from mxnet import nd
 
     x_np, extras_np = C.make_inputs(case)
     net = case.build(mx)
@@ -136,38 +137,10 @@ def make_mxnet(case: C.Case, out_dir: str) -> None:
     for i, w in enumerate(weights):
         arrays[f"weight_{i}"] = w
 
-    x = nd.array(x_np)
-    if case.input_kind == "float":
-        x.attach_grad()
-    with autograd.record(train_mode=case.training):
-        out = call(x)
-        r = C.make_cotangent(case, tuple(out.shape))
-        loss = (out * nd.array(r)).sum()
-    loss.backward()
-    arrays["output"] = out.asnumpy()
+    res, r = mxnet_steps.run_case(mx, case, net, call, x_np, list(params.values()), weights, trainable,
+                                  lambda shape: C.make_cotangent(case, shape), x_np.shape[0])
+    arrays.update(res)
     arrays["cotangent"] = r
-    if case.input_kind == "float":
-        arrays["grad_input"] = x.grad.asnumpy()
-    plist = list(params.values())
-    for i in trainable:
-        arrays[f"grad_weight_{i}"] = plist[i].grad().asnumpy()
-    if case.training and not case.optimizer:
-        for i, p in enumerate(plist):
-            arrays[f"after_weight_{i}"] = p.data().asnumpy()
-    if case.optimizer:
-        for p, w in zip(plist, weights):
-            p.set_data(nd.array(w))
-        name, kw = case.optimizer
-        trainer = mx.gluon.Trainer(net.collect_params(), name, dict(kw))
-        batch = x_np.shape[0]
-        for _ in range(case.steps):
-            with autograd.record(train_mode=True):
-                o = call(nd.array(x_np))
-                loss = (o * nd.array(r)).sum()
-            loss.backward()
-            trainer.step(batch)
-        for i, p in enumerate(plist):
-            arrays[f"trained_weight_{i}"] = p.data().asnumpy()
     _record(case, mx.__version__, names, arrays, out_dir,
             {"trainable": trainable, "mkldnn_enabled": case.mkldnn,
              "trainer_step_batch_size": x_np.shape[0] if case.optimizer else None})

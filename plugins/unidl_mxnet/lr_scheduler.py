@@ -114,38 +114,12 @@ class MultiFactorScheduler(LRScheduler):
         return self.base_lr
 
 
-class PolyScheduler(LRScheduler):
-    """``final_lr + (base_lr - final_lr) * (1 - (num_update - warmup_steps) / (max_update - warmup_steps)) ** pwr``
-    up to ``max_update``; the last value after it."""
+class _DecayToFinalLR(LRScheduler):
+    """Shared by PolyScheduler and CosineScheduler: after warmup, ``base_lr`` follows ``_decayed(num_update)``
+    from ``base_lr_orig`` down to ``final_lr`` at ``max_update`` and keeps that last value after it."""
 
-    def __init__(self, max_update: int, base_lr: float = 0.01, pwr: float = 2, final_lr: float = 0,
-                 warmup_steps: int = 0, warmup_begin_lr: float = 0, warmup_mode: str = "linear") -> None:
-        super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
-        if not isinstance(max_update, int):
-            raise AssertionError(f"max_update must be an int, got {type(max_update).__name__}")
-        if max_update < 1:
-            raise ValueError("maximum number of updates must be strictly positive")
-        self.power = pwr
-        self.base_lr_orig = self.base_lr
-        self.max_update = max_update
-        self.final_lr = final_lr
-        self.max_steps = self.max_update - self.warmup_steps
-
-    def __call__(self, num_update: int) -> float:
-        if num_update < self.warmup_steps:
-            return self.get_warmup_lr(num_update)
-        if num_update <= self.max_update:
-            self.base_lr = optim.poly_schedule(num_update, self.max_update, self.base_lr_orig, self.power,
-                                               self.final_lr, self.warmup_steps)
-        return self.base_lr
-
-
-class CosineScheduler(LRScheduler):
-    """``final_lr + (base_lr - final_lr) * (1 + cos(pi * (num_update - warmup_steps) / (max_update - warmup_steps))) / 2``
-    up to ``max_update``; the last value after it."""
-
-    def __init__(self, max_update: int, base_lr: float = 0.01, final_lr: float = 0, warmup_steps: int = 0,
-                 warmup_begin_lr: float = 0, warmup_mode: str = "linear") -> None:
+    def __init__(self, max_update: int, base_lr: float, final_lr: float, warmup_steps: int, warmup_begin_lr: float,
+                 warmup_mode: str) -> None:
         super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
         if not isinstance(max_update, int):
             raise AssertionError(f"max_update must be an int, got {type(max_update).__name__}")
@@ -156,13 +130,41 @@ class CosineScheduler(LRScheduler):
         self.final_lr = final_lr
         self.max_steps = self.max_update - self.warmup_steps
 
+    def _decayed(self, num_update: int) -> float:
+        raise NotImplementedError
+
     def __call__(self, num_update: int) -> float:
         if num_update < self.warmup_steps:
             return self.get_warmup_lr(num_update)
         if num_update <= self.max_update:
-            self.base_lr = optim.cosine_schedule(num_update, self.max_update, self.base_lr_orig, self.final_lr,
-                                                 self.warmup_steps)
+            self.base_lr = self._decayed(num_update)
         return self.base_lr
+
+
+class PolyScheduler(_DecayToFinalLR):
+    """``final_lr + (base_lr - final_lr) * (1 - (num_update - warmup_steps) / (max_update - warmup_steps)) ** pwr``
+    up to ``max_update``; the last value after it."""
+
+    def __init__(self, max_update: int, base_lr: float = 0.01, pwr: float = 2, final_lr: float = 0,
+                 warmup_steps: int = 0, warmup_begin_lr: float = 0, warmup_mode: str = "linear") -> None:
+        super().__init__(max_update, base_lr, final_lr, warmup_steps, warmup_begin_lr, warmup_mode)
+        self.power = pwr
+
+    def _decayed(self, num_update: int) -> float:
+        return optim.poly_schedule(num_update, self.max_update, self.base_lr_orig, self.power, self.final_lr,
+                                   self.warmup_steps)
+
+
+class CosineScheduler(_DecayToFinalLR):
+    """``final_lr + (base_lr - final_lr) * (1 + cos(pi * (num_update - warmup_steps) / (max_update - warmup_steps))) / 2``
+    up to ``max_update``; the last value after it."""
+
+    def __init__(self, max_update: int, base_lr: float = 0.01, final_lr: float = 0, warmup_steps: int = 0,
+                 warmup_begin_lr: float = 0, warmup_mode: str = "linear") -> None:
+        super().__init__(max_update, base_lr, final_lr, warmup_steps, warmup_begin_lr, warmup_mode)
+
+    def _decayed(self, num_update: int) -> float:
+        return optim.cosine_schedule(num_update, self.max_update, self.base_lr_orig, self.final_lr, self.warmup_steps)
 
 
 __all__ = ["LRScheduler", "FactorScheduler", "MultiFactorScheduler", "PolyScheduler", "CosineScheduler"]

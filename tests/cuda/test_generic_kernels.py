@@ -7,6 +7,9 @@ plugin's kernels and :mod:`unidl.random` (independent code), never the cuda plug
 """
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -14,7 +17,10 @@ from hypothesis import given, settings, strategies as st
 import unidl
 from unidl import ops, plugins
 from unidl.errors import DeviceMismatchError
-from unidl.kernels import KERNELS, OPS
+from unidl.kernels import KERNELS
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cross_device  # noqa: E402
 
 
 # -- Philox: the NumPy path of the shared round spec equals unidl.random bit for bit ----------------
@@ -62,36 +68,10 @@ def test_kernel_table_covers_every_cpu_op(fake_cuda):
 
 
 def test_every_op_case_matches_the_cpu_reference(fake_cuda):
-    from hypothesis import HealthCheck
-    from unidl.testing.cases import Gen, all_cases, tolerance
-    from unidl_conformance.kernels.harness import IDENTICAL, compare_outputs, reference_kernel, run_kernel
+    from unidl.testing.cases import all_cases
 
-    failures, compared = [], []
-
-    def checker(case):
-        dev_fn, ref_fn = OPS[case.op].kernel("cuda"), reference_kernel(case.op)
-
-        @given(st.data())
-        @settings(max_examples=2, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
-        def check(data):
-            sample = case.gen(Gen(data, "forward", case.special))
-            ref, ref_err = run_kernel(ref_fn, sample, "cpu")
-            got, got_err = run_kernel(dev_fn, sample, "cuda")
-            compared.append(case.op)
-            if (ref_err is None) != (got_err is None):
-                failures.append(f"{case.id}: cpu raised {ref_err!r}, cuda raised {got_err!r}")
-            elif ref_err is None:
-                out = compare_outputs(ref, got, tolerance(case.op))
-                if out.status != IDENTICAL and not out.ok:
-                    failures.append(f"{case.id}: {out.message}")
-
-        return check
-
-    cases = all_cases()
-    for case in cases:
-        checker(case)()
-    assert len(set(compared)) > 100 and len(compared) >= len(cases)
+    failures, compared = cross_device.op_case_mismatches(max_examples=2)
+    assert len(set(compared)) > 100 and len(compared) >= len(all_cases())
     assert not failures, "\n".join(failures[:20])
 
 
@@ -174,31 +154,9 @@ def test_ops_on_mixed_devices_name_both(fake_cuda):
     assert b.to("cpu").device.type == "cpu" and (a + b.reshape((2, 3)).to("cpu")).numpy().sum() == 12
 
 
-def _mlp_steps(device, steps=3):
-    rng = np.random.default_rng(1)
-    x = unidl.tensor(rng.normal(size=(16, 8)).astype(np.float32), device=device)
-    y = unidl.tensor(rng.integers(0, 4, size=16), device=device)
-    shapes = [(8, 32), (32,), (32, 4), (4,)]
-    ps = [unidl.tensor(rng.normal(scale=0.3, size=s).astype(np.float32), device=device, requires_grad=True)
-          for s in shapes]
-    moms = [unidl.tensor(np.zeros(s, np.float32), device=device) for s in shapes]
-    ms = [unidl.tensor(np.zeros(s, np.float32), device=device) for s in shapes]
-    vs = [unidl.tensor(np.zeros(s, np.float32), device=device) for s in shapes]
-    gen = unidl.random.Generator(5)
-    losses = []
-    for step in range(1, steps + 1):
-        with unidl.record():
-            h = ops.gelu(ops.matmul(x, ps[0]) + ps[1])
-            h = ops.dropout(h, 0.25, training=True, generator=gen)
-            loss = ops.mean(ops.softmax_cross_entropy(ops.matmul(h, ps[2]) + ps[3], y))
-        loss.backward()
-        for i, p in enumerate(ps):
-            if i % 2:
-                ops.adam_update(p, p.grad, ms[i], vs[i], lr=1e-2, step=step, beta1=0.9, beta2=0.999, epsilon=1e-7)
-            else:
-                ops.sgd_update(p, p.grad, moms[i], lr=0.1, momentum=0.9, nesterov=True)
-        losses.append(float(loss.numpy()))
-    return losses, [p.numpy() for p in ps]
+def _mlp_steps(device):
+    return cross_device.train_mlp(device, n=16, d=8, hidden=32, classes=4, scale=0.3, act=ops.gelu, dropout=0.25,
+                                  nesterov=True)
 
 
 def test_training_step_on_cuda_equals_cpu(fake_cuda):

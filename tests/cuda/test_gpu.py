@@ -14,13 +14,18 @@ register the plugin themselves, so they run either way.)
 """
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
 
 import unidl
 from unidl import ops, plugins
 from unidl.kernels import OPS
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cross_device  # noqa: E402
 
 pytestmark = pytest.mark.gpu
 
@@ -39,32 +44,7 @@ def gpu(isolated):
 
 
 def test_every_op_case_matches_cpu(gpu):
-    from unidl.testing.cases import Gen, all_cases, tolerance
-    from unidl_conformance.kernels.harness import compare_outputs, reference_kernel, run_kernel
-
-    failures = []
-
-    def checker(case):
-        dev_fn, ref_fn = OPS[case.op].kernel("cuda"), reference_kernel(case.op)
-
-        @given(st.data())
-        @settings(max_examples=5, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
-        def check(data):
-            sample = case.gen(Gen(data, "forward", case.special))
-            ref, ref_err = run_kernel(ref_fn, sample, "cpu")
-            got, got_err = run_kernel(dev_fn, sample, "cuda")
-            if (ref_err is None) != (got_err is None):
-                failures.append(f"{case.id}: cpu raised {ref_err!r}, cuda raised {got_err!r}")
-            elif ref_err is None:
-                out = compare_outputs(ref, got, tolerance(case.op))
-                if not out.ok:
-                    failures.append(f"{case.id}: {out.message}")
-
-        return check
-
-    for case in all_cases():
-        checker(case)()
+    failures, _ = cross_device.op_case_mismatches(max_examples=5)
     assert not failures, "\n".join(failures[:30])
 
 
@@ -147,27 +127,8 @@ def test_rng_bit_identity(gpu):
 
 
 def _mlp(device, steps=3, sync=True):
-    rng = np.random.default_rng(1)
-    x = unidl.tensor(rng.normal(size=(64, 32)).astype(np.float32), device=device)
-    y = unidl.tensor(rng.integers(0, 10, size=64), device=device)
-    shapes = [(32, 64), (64,), (64, 10), (10,)]
-    ps = [unidl.tensor(rng.normal(scale=0.2, size=s).astype(np.float32), device=device, requires_grad=True)
-          for s in shapes]
-    ms = [unidl.tensor(np.zeros(s, np.float32), device=device) for s in shapes]
-    vs = [unidl.tensor(np.zeros(s, np.float32), device=device) for s in shapes]
-    gen, losses = unidl.random.Generator(5), []
-    for step in range(1, steps + 1):
-        with unidl.record():
-            h = ops.dropout(ops.relu(ops.matmul(x, ps[0]) + ps[1]), 0.2, training=True, generator=gen)
-            loss = ops.mean(ops.softmax_cross_entropy(ops.matmul(h, ps[2]) + ps[3], y))
-        loss.backward()
-        for i, p in enumerate(ps):
-            if i % 2:
-                ops.adam_update(p, p.grad, ms[i], vs[i], lr=1e-2, step=step, beta1=0.9, beta2=0.999, epsilon=1e-7)
-            else:
-                ops.sgd_update(p, p.grad, ms[i], lr=0.1, momentum=0.9)
-        losses.append(loss)
-    return ([float(v.numpy()) for v in losses], [p.numpy() for p in ps]) if sync else None
+    return cross_device.train_mlp(device, n=64, d=32, hidden=64, classes=10, scale=0.2, act=ops.relu, dropout=0.2,
+                                  nesterov=False, steps=steps, sync=sync)
 
 
 def test_mlp_training_on_cuda_equals_cpu(gpu):

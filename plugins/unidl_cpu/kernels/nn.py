@@ -4,6 +4,25 @@ from __future__ import annotations
 from typing import Any, Callable, Dict
 
 
+def make_softmax_cross_entropy(xp: Any, class_indices: Callable[[Any, int], Any]) -> Callable[..., Any]:
+    """The fused softmax cross entropy kernel on array module ``xp``: logits (..., C, ...) and labels, int
+    (logits without ``axis``) or like logits, -> loss (logits without ``axis``). ``class_indices(labels, C)``
+    checks sparse labels and returns the indices to gather (the cpu kernel raises, the cuda one defers)."""
+
+    def softmax_cross_entropy(logits: Any, labels: Any, axis: int, sparse: bool) -> Any:
+        """Shapes: logits (..., C, ...), labels int (logits without ``axis``) or like logits -> loss."""
+        if logits.size == 0:
+            return xp.zeros(logits.shape[:axis] + logits.shape[axis + 1:], dtype=logits.dtype)
+        z = logits - logits.max(axis=axis, keepdims=True)
+        lse = xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
+        if sparse:
+            picked = xp.take_along_axis(z, xp.expand_dims(class_indices(labels, logits.shape[axis]), axis), axis=axis)
+            return xp.squeeze(lse - picked, axis=axis)
+        return -((z - lse) * labels).sum(axis=axis)
+
+    return softmax_cross_entropy
+
+
 def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
     def softmax(x: Any, axis: int) -> Any:
         if x.size == 0:
@@ -19,19 +38,13 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         z -= xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
         return z
 
-    def softmax_cross_entropy(logits: Any, labels: Any, axis: int, sparse: bool) -> Any:
-        if logits.size == 0:
-            return xp.zeros(logits.shape[:axis] + logits.shape[axis + 1:], dtype=logits.dtype)
-        z = logits - logits.max(axis=axis, keepdims=True)
-        lse = xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
-        if sparse:
-            n = logits.shape[axis]
-            if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= n):
-                raise IndexError(f"labels must be class indices in [0, {n}), got values in "
-                                 f"[{int(labels.min())}, {int(labels.max())}]")
-            picked = xp.take_along_axis(z, xp.expand_dims(labels, axis), axis=axis)
-            return xp.squeeze(lse - picked, axis=axis)
-        return -((z - lse) * labels).sum(axis=axis)
+    def _class_indices(labels: Any, n: int) -> Any:
+        if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= n):
+            raise IndexError(f"labels must be class indices in [0, {n}), got values in "
+                             f"[{int(labels.min())}, {int(labels.max())}]")
+        return labels
+
+    softmax_cross_entropy = make_softmax_cross_entropy(xp, _class_indices)
 
     def softmax_cross_entropy_grad(logits: Any, labels: Any, g: Any, axis: int) -> Any:
         p = softmax(logits, axis)

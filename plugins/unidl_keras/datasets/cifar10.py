@@ -31,22 +31,28 @@ def load_batch(fpath: str, label_key: str = "labels") -> Tuple[np.ndarray, np.nd
     return data.reshape(data.shape[0], 3, 32, 32), labels
 
 
-def _batches_dir() -> str:
-    """The folder holding data_batch_1..5 and test_batch (several layouts Keras versions leave); an
-    archive ``cifar-10-python.tar.gz`` placed in the cache is unpacked there first."""
+def cached_dir(dirname: str, archive: str, marker: str, origin: str, holds: str) -> str:
+    """The cached folder ``dirname`` holding file ``marker`` (several layouts Keras versions leave); an
+    ``archive`` (.tar.gz) placed in the cache is unpacked there first. Else a missing-file error naming
+    ``origin`` and what the folder ``holds``."""
     root = os.path.join(keras_home(), "datasets")
-    cands = (os.path.join(root, DIRNAME), os.path.join(root, DIRNAME, DIRNAME),
-             os.path.join(root, DIRNAME + "_extracted", DIRNAME))
+    cands = (os.path.join(root, dirname), os.path.join(root, dirname, dirname),
+             os.path.join(root, dirname + "_extracted", dirname))
     for cand in cands:
-        if os.path.isfile(os.path.join(cand, "test_batch")):
+        if os.path.isfile(os.path.join(cand, marker)):
             return cand
-    archive = os.path.join(root, "cifar-10-python.tar.gz")
-    if os.path.isfile(archive):
-        extract_archive(archive, root, "tar")
-        if os.path.isfile(os.path.join(cands[0], "test_batch")):
+    path = os.path.join(root, archive)
+    if os.path.isfile(path):
+        extract_archive(path, root, "tar")
+        if os.path.isfile(os.path.join(cands[0], marker)):
             return cands[0]
-    raise missing_file_error(os.path.join(root, DIRNAME), ORIGIN + " (unpack it so that the folder holds "
-                             "data_batch_1 ... data_batch_5 and test_batch)")
+    raise missing_file_error(os.path.join(root, dirname), f"{origin} (unpack it so that the folder holds {holds})")
+
+
+def _batches_dir() -> str:
+    """The folder holding data_batch_1..5 and test_batch."""
+    return cached_dir(DIRNAME, "cifar-10-python.tar.gz", "test_batch", ORIGIN,
+                      "data_batch_1 ... data_batch_5 and test_batch")
 
 
 def load_data() -> Tuple[Tuple[np.ndarray, np.ndarray], Tuple[np.ndarray, np.ndarray]]:

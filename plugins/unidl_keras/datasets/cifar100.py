@@ -10,28 +10,14 @@ from typing import Tuple
 import numpy as np
 
 from ..backend import config
-from ..utils.file_utils import extract_archive
-from ._cache import keras_home, missing_file_error
-from .cifar10 import load_batch
+from .cifar10 import cached_dir, load_batch
 
 ORIGIN = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
 DIRNAME = "cifar-100-python"
 
 
 def _dir() -> str:
-    root = os.path.join(keras_home(), "datasets")
-    cands = (os.path.join(root, DIRNAME), os.path.join(root, DIRNAME, DIRNAME),
-             os.path.join(root, DIRNAME + "_extracted", DIRNAME))
-    for cand in cands:
-        if os.path.isfile(os.path.join(cand, "test")):
-            return cand
-    archive = os.path.join(root, "cifar-100-python.tar.gz")
-    if os.path.isfile(archive):
-        extract_archive(archive, root, "tar")
-        if os.path.isfile(os.path.join(cands[0], "test")):
-            return cands[0]
-    raise missing_file_error(os.path.join(root, DIRNAME), ORIGIN + " (unpack it so that the folder holds "
-                             "train and test)")
+    return cached_dir(DIRNAME, "cifar-100-python.tar.gz", "test", ORIGIN, "train and test")
 
 
 def load_data(label_mode: str = "fine") -> Tuple[Tuple[np.ndarray, np.ndarray], Tuple[np.ndarray, np.ndarray]]:

@@ -269,7 +269,25 @@ class NDArrayIter(DataIter):
         self.data_list = [x[1] for x in self.data] + [x[1] for x in self.label]
 
 
-class ResizeIter(DataIter):
+class _BatchHoldingIter(DataIter):
+    """An iterator whose ``iter_next`` stores the batch in ``current_batch``; the getters read it."""
+
+    current_batch: Optional[DataBatch]
+
+    def getdata(self):
+        return self.current_batch.data
+
+    def getlabel(self):
+        return self.current_batch.label
+
+    def getindex(self):
+        return self.current_batch.index
+
+    def getpad(self):
+        return self.current_batch.pad
+
+
+class ResizeIter(_BatchHoldingIter):
     """Makes ``data_iter`` yield exactly ``size`` batches per epoch (restarting it, or stopping early)."""
 
     def __init__(self, data_iter: DataIter, size: int, reset_internal: bool = True) -> None:
@@ -299,20 +317,8 @@ class ResizeIter(DataIter):
         self.cur += 1
         return True
 
-    def getdata(self):
-        return self.current_batch.data
 
-    def getlabel(self):
-        return self.current_batch.label
-
-    def getindex(self):
-        return self.current_batch.index
-
-    def getpad(self):
-        return self.current_batch.pad
-
-
-class PrefetchingIter(DataIter):
+class PrefetchingIter(_BatchHoldingIter):
     """Combines one or more iterators into one (MXNet prefetches them on threads; unidl reads them in
     turn, which gives the same batches). ``rename_data`` / ``rename_label``: per iterator, ``{old: new}``."""
 
@@ -371,18 +377,6 @@ class PrefetchingIter(DataIter):
         if self.iter_next():
             return self.current_batch
         raise StopIteration
-
-    def getdata(self):
-        return self.current_batch.data
-
-    def getlabel(self):
-        return self.current_batch.label
-
-    def getindex(self):
-        return self.current_batch.index
-
-    def getpad(self):
-        return self.current_batch.pad
 
 
 _RECORD_FILES = ("it reads MXNet record/binary files, which unidl_mxnet does not decode; load the data into "

@@ -17,6 +17,8 @@ from mxnet.gluon.data import ArrayDataset, BatchSampler, DataLoader, SequentialS
 import numpy as np
 from mxnet.gluon.data.vision import transforms as T
 
+from batch_desc import describer
+
 here = os.path.dirname(os.path.abspath(__file__))
 rng = np.random.RandomState(1234)
 out = {}
@@ -52,15 +54,7 @@ case("cast_f16", T.Cast("float16"), u8(3, 4, 3))
 np.savez_compressed(os.path.join(here, "data_transforms_mxnet191.npz"), **out)
 print("wrote", len(out) // 2, "cases")
 
-
-def desc(b):
-    if isinstance(b, mx.nd.NDArray):
-        return ["nd", list(b.shape), np.dtype(b.dtype).name, b.asnumpy().ravel().tolist()]
-    if isinstance(b, (list, tuple)):
-        return [type(b).__name__] + [desc(x) for x in b]
-    return [type(b).__name__, b.item() if isinstance(b, np.generic) else b]
-
-
+desc = describer(mx)
 X = mx.nd.array(np.arange(20).reshape(10, 2))
 y = mx.nd.array(np.arange(10), dtype="int32")
 ds = ArrayDataset(X, y)

@@ -10,7 +10,7 @@ Writes beside this file:
   name> (the parameter values used; drawn from Uniform(0.5) or set below), NAME__out, NAME__head (output
   gradient) and NAME__gx / NAME__g__<param> (gradients of sum(out * head)); per loss case NAME:
   NAME__in<i> (the inputs in call order), NAME__out and NAME__g0 (gradient of sum(out) w.r.t. input 0).
-  layers_summary_mxnet191.txt: the text printed by Block.summary for the models in ``summaries`` below,
+  layers_summary_mxnet191.txt: the text printed by Block.summary for the models of summary_models.py,
   each preceded by a line "== NAME".
 """
 import contextlib
@@ -20,8 +20,10 @@ import os
 import mxnet as mx
 import numpy as np
 from mxnet import autograd, gluon, nd
-from mxnet.gluon import nn, rnn
+from mxnet.gluon import nn
 from mxnet.gluon.contrib import nn as cnn
+
+import summary_models
 
 here = os.path.dirname(os.path.abspath(__file__))
 rng = np.random.RandomState(0)
@@ -138,42 +140,9 @@ loss_case("sdml", gluon.loss.SDMLLoss(), u(4, 5), u(4, 5))
 np.savez(os.path.join(here, "layers_mxnet191.npz"), **arrays)
 
 
-# -- summaries -----------------------------------------------------------------------------------------------
-def mlp():
-    net = nn.HybridSequential()
-    with net.name_scope():
-        net.add(nn.Dense(32, activation="relu"), nn.Dropout(0.5), nn.Dense(10))
-    return net, (nd.ones((2, 20)),)
-
-
-def cnn_model():
-    net = nn.HybridSequential()
-    with net.name_scope():
-        net.add(nn.Conv2D(8, 3, padding=1, activation="relu"), nn.BatchNorm(), nn.MaxPool2D(),
-                nn.Conv2DTranspose(4, 2, strides=2), nn.PReLU(), nn.GlobalAvgPool2D(), nn.Flatten(), nn.Dense(10))
-    return net, (nd.ones((1, 3, 16, 16)),)
-
-
-class Shared(gluon.Block):
-    """A custom block: a shared Dense used twice, a concurrent branch and an LSTM returning states."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        with self.name_scope():
-            self.dense = nn.Dense(6, in_units=6)
-            self.branch = cnn.HybridConcurrent(axis=1)
-            self.branch.add(nn.Dense(3), cnn.Identity())
-            self.lstm = rnn.LSTM(5, layout="NTC")
-
-    def forward(self, x):
-        y = self.dense(self.dense(x))
-        y = self.branch(y)
-        out, states = self.lstm(y.expand_dims(1), self.lstm.begin_state(batch_size=x.shape[0]))
-        return out, states
-
-
+# -- summaries (models in summary_models.py) ---------------------------------------------------------------
 text = io.StringIO()
-for name, make in (("mlp", mlp), ("cnn", cnn_model), ("shared", lambda: (Shared(), (nd.ones((2, 6)),)))):
+for name, make in summary_models.models(mx).items():
     net, inputs = make()
     net.initialize()
     buf = io.StringIO()

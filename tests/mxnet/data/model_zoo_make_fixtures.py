@@ -7,7 +7,7 @@ model_zoo_params.json: for each model-zoo architecture (default 1000 classes), t
 ``collect_params()`` after a forward of a (1, 3, 224, 224) input (``inferred``) and, per parameter, a bit mask of
 the dims still 0 before that forward (``deferred``: bit d set when dim d was unknown at construction).
 model_zoo_outputs_mxnet191.npz: outputs of a few small models (classes=10, 32x32 input) whose parameters are
-set by ``det_values`` below (the test computes the same values with NumPy), in inference mode.
+set by ``det_values`` of model_zoo_values.py (the test sets the same values), in inference mode.
 """
 import json
 import os
@@ -16,6 +16,8 @@ import mxnet as mx
 import numpy as np
 from mxnet.gluon.model_zoo import vision
 
+from model_zoo_values import det_values
+
 here = os.path.dirname(os.path.abspath(__file__))
 NAMES = ["resnet18_v1", "resnet34_v1", "resnet50_v1", "resnet101_v1", "resnet152_v1", "resnet18_v2",
          "resnet34_v2", "resnet50_v2", "resnet101_v2", "resnet152_v2", "vgg11", "vgg13", "vgg16", "vgg19",
@@ -23,19 +25,6 @@ NAMES = ["resnet18_v1", "resnet34_v1", "resnet50_v1", "resnet101_v1", "resnet152
          "densenet201", "squeezenet1.0", "squeezenet1.1", "mobilenet1.0", "mobilenet0.75", "mobilenet0.5",
          "mobilenet0.25", "mobilenetv2_1.0", "mobilenetv2_0.75", "mobilenetv2_0.5", "mobilenetv2_0.25"]
 NUMERIC = ["resnet18_v1", "resnet18_v2", "mobilenet0.25", "mobilenetv2_0.25"]
-
-
-def det_values(index, name, shape):
-    """Deterministic parameter values (float32): a sine pattern scaled by 1/sqrt(fan-in); variances positive."""
-    n = int(np.prod(shape))
-    v = np.sin(np.arange(n, dtype=np.float64) * 0.37 + index)
-    if name.endswith("running_var"):
-        v = 1.0 + 0.5 * np.abs(v)
-    elif len(shape) > 1:
-        v = v * np.sqrt(2.0 / np.prod(shape[1:]))
-    else:
-        v = 0.1 * v
-    return v.reshape(shape).astype(np.float32)
 
 
 def main():

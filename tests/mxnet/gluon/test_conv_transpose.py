@@ -4,46 +4,17 @@ tests/mxnet/data/layers_make_fixtures.py)."""
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 import pytest
 
-from unidl_mxnet import autograd, nd
+from unidl_mxnet import nd
 from unidl_mxnet.base import MXNetError
 from unidl_mxnet.gluon import nn
 
-DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
-FIX = np.load(os.path.join(DATA, "layers_mxnet191.npz"))
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names(monkeypatch):
-    from unidl_mxnet.gluon import block
-
-    monkeypatch.setattr(block, "_global_counter", {})
-
-
-def check_against_mxnet(name, net, tol=1e-5):
-    """Run ``net`` with the fixture's parameters and input; compare output and gradients with MXNet's."""
-    x = nd.array(FIX[f"{name}__x"])
-    net.initialize()
-    net(x)
-    params = net._collect_params_with_prefix()
-    keys = sorted(k[len(name) + 5:] for k in FIX.files if k.startswith(f"{name}__p__"))
-    assert sorted(params) == keys
-    for k in keys:
-        assert params[k].shape == FIX[f"{name}__p__{k}"].shape
-        params[k].set_data(nd.array(FIX[f"{name}__p__{k}"]))
-    x.attach_grad()
-    with autograd.record():
-        out = net(x)
-        loss = (out * nd.array(FIX[f"{name}__head"])).sum()
-    loss.backward()
-    np.testing.assert_allclose(out.asnumpy(), FIX[f"{name}__out"], rtol=tol, atol=tol)
-    np.testing.assert_allclose(x.grad.asnumpy(), FIX[f"{name}__gx"], rtol=tol, atol=tol)
-    for k in keys:
-        if f"{name}__g__{k}" in FIX.files:
-            np.testing.assert_allclose(params[k].grad().asnumpy(), FIX[f"{name}__g__{k}"], rtol=tol, atol=tol)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data"))
+from layers_check import check_against_mxnet, fresh_names  # noqa: E402,F401  (fresh_names: autouse)
 
 
 @pytest.mark.parametrize("name, make", [

@@ -2,6 +2,7 @@
 (data/data_loader_mxnet191.npz, made by data/data_make_fixtures.py) and hand-written expectations."""
 import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -11,17 +12,11 @@ from unidl_mxnet.gluon.data import (ArrayDataset, BatchSampler, DataLoader, Data
                                     RandomSampler, Sampler, SequentialSampler, SimpleDataset)
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(HERE, "data"))
+from batch_desc import describer  # noqa: E402
+
 WANT = json.loads(str(np.load(os.path.join(HERE, "data", "data_loader_mxnet191.npz"), allow_pickle=False)["loader"]))
-
-
-def desc(b):
-    if isinstance(b, mx.nd.NDArray):
-        return ["nd", list(b.shape), np.dtype(b.dtype).name, b.asnumpy().ravel().tolist()]
-    if isinstance(b, (list, tuple)):
-        return [type(b).__name__] + [desc(x) for x in b]
-    return [type(b).__name__, b.item() if isinstance(b, np.generic) else b]
-
-
+desc = describer(mx)
 X = mx.nd.array(np.arange(20).reshape(10, 2))
 Y = mx.nd.array(np.arange(10), dtype="int32")
 

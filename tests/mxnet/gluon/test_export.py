@@ -2,6 +2,7 @@
 built here, must export a byte-identical -symbol.json and a .params with MXNet's arg:/aux: names and order."""
 import json
 import os
+import sys
 import warnings
 
 import numpy as np
@@ -12,42 +13,8 @@ from unidl_mxnet import autograd, gluon, nd
 from unidl_mxnet.gluon import nn
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "data")
-
-
-def cnn():
-    net = nn.HybridSequential(prefix="hybridsequential0_")
-    with net.name_scope():
-        net.add(nn.Conv2D(4, 3, padding=1), nn.BatchNorm(), nn.Activation("relu"), nn.MaxPool2D(),
-                nn.Conv2D(6, 3, strides=2, use_bias=False, activation="relu"), nn.AvgPool2D(2, 1, 1, ceil_mode=True),
-                nn.Conv2DTranspose(3, 2, strides=2, in_channels=6), nn.BatchNorm(scale=False),
-                nn.GlobalAvgPool2D(), nn.Flatten(), nn.Dense(5, activation="tanh"), nn.Dropout(0.5),
-                nn.LeakyReLU(0.1), nn.Dense(3))
-    return net, [nd.random.normal(shape=(2, 2, 8, 8))]
-
-
-class MLP(gluon.HybridBlock):
-    def __init__(self, **kw):
-        super().__init__(**kw)
-        with self.name_scope():
-            self.d1 = nn.Dense(6, flatten=False)
-            self.ln = nn.LayerNorm()
-            self.d2 = nn.Dense(4, activation="sigmoid")
-            self.d3 = nn.Dense(3)
-
-    def hybrid_forward(self, F, x, y):
-        h = self.ln(self.d1(x))
-        h = F.relu(h) + 1.5 * h - y
-        h = h / 2 + F.sigmoid(h) * F.tanh(h)
-        h = F.concat(h, F.clip(h, -1, 1), dim=2)
-        h = F.transpose(h, axes=(0, 2, 1))
-        h = F.reshape(h, shape=(0, -1))
-        h = F.broadcast_add(h, F.mean(y, axis=(1, 2)).reshape((-1, 1)))
-        o = self.d3(self.d2(h))
-        return F.softmax(o), 2 - o
-
-
-def mlp():
-    return MLP(prefix="mlp0_"), [nd.random.normal(shape=(2, 3, 5)), nd.random.normal(shape=(2, 3, 6))]
+sys.path.insert(0, DATA)
+from export_models import MODELS  # noqa: E402
 
 
 def _run(net, inputs):
@@ -59,9 +26,9 @@ def _run(net, inputs):
     return out if isinstance(out, (list, tuple)) else [out]
 
 
-@pytest.mark.parametrize("name,build", [("cnn", cnn), ("mlp", mlp)])
-def test_export_matches_mxnet(tmp_path, name, build):
-    net, inputs = build()
+@pytest.mark.parametrize("name", list(MODELS))
+def test_export_matches_mxnet(tmp_path, name):
+    net, inputs = MODELS[name](mx)
     outs = _run(net, inputs)
     net.export(str(tmp_path / name), epoch=3)
     with open(os.path.join(DATA, f"export_{name}-symbol.json")) as f:

@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -13,6 +14,9 @@ import unidl_mxnet as mx
 from unidl_mxnet.gluon.model_zoo import model_store, vision
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "data")
+sys.path.insert(0, DATA)
+from model_zoo_values import det_values  # noqa: E402
+
 with open(os.path.join(DATA, "model_zoo_params.json")) as f:
     TABLE = json.load(f)
 FORWARD_224 = ["resnet18_v1", "resnet50_v2", "densenet121", "squeezenet1.1", "mobilenet0.25", "mobilenetv2_0.25"]
@@ -21,18 +25,6 @@ FORWARD_224 = ["resnet18_v1", "resnet50_v2", "densenet121", "squeezenet1.1", "mo
 def _strip(name):
     # the model's own prefix carries a process-wide counter (resnetv10_, resnetv11_, ...)
     return re.sub(r"^[a-z]+\d+_", "", name, count=1)
-
-
-def det_values(index, name, shape):
-    n = int(np.prod(shape))
-    v = np.sin(np.arange(n, dtype=np.float64) * 0.37 + index)
-    if name.endswith("running_var"):
-        v = 1.0 + 0.5 * np.abs(v)
-    elif len(shape) > 1:
-        v = v * np.sqrt(2.0 / np.prod(shape[1:]))
-    else:
-        v = 0.1 * v
-    return v.reshape(shape).astype(np.float32)
 
 
 @pytest.mark.parametrize("name", sorted(TABLE))

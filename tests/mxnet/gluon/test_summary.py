@@ -4,14 +4,15 @@ including deferred-init Symbol rows, shared parameters, nested outputs and non-t
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
-from unidl_mxnet import gluon, nd
-from unidl_mxnet.gluon import nn, rnn
-from unidl_mxnet.gluon.contrib import nn as cnn
+import unidl_mxnet as mx
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
+sys.path.insert(0, DATA)
+import summary_models  # noqa: E402
 
 
 def _expected():
@@ -33,51 +34,21 @@ def _fresh_names(monkeypatch):
     monkeypatch.setattr(block, "_global_counter", {})
 
 
-def mlp():
-    net = nn.HybridSequential()
-    with net.name_scope():
-        net.add(nn.Dense(32, activation="relu"), nn.Dropout(0.5), nn.Dense(10))
-    return net, (nd.ones((2, 20)),)
+MODELS = summary_models.models(mx)
 
 
-def cnn_model():
-    nn.HybridSequential()  # the fixture script built the mlp first: this one is hybridsequential1_
-    net = nn.HybridSequential()
-    with net.name_scope():
-        net.add(nn.Conv2D(8, 3, padding=1, activation="relu"), nn.BatchNorm(), nn.MaxPool2D(),
-                nn.Conv2DTranspose(4, 2, strides=2), nn.PReLU(), nn.GlobalAvgPool2D(), nn.Flatten(), nn.Dense(10))
-    return net, (nd.ones((1, 3, 16, 16)),)
-
-
-class Shared(gluon.Block):
-    """A shared Dense used twice, a concurrent branch and an LSTM returning states."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        with self.name_scope():
-            self.dense = nn.Dense(6, in_units=6)
-            self.branch = cnn.HybridConcurrent(axis=1)
-            self.branch.add(nn.Dense(3), cnn.Identity())
-            self.lstm = rnn.LSTM(5, layout="NTC")
-
-    def forward(self, x):
-        y = self.dense(self.dense(x))
-        y = self.branch(y)
-        out, states = self.lstm(y.expand_dims(1), self.lstm.begin_state(batch_size=x.shape[0]))
-        return out, states
-
-
-@pytest.mark.parametrize("name, make", [("mlp", mlp), ("cnn", cnn_model),
-                                        ("shared", lambda: (Shared(), (nd.ones((2, 6)),)))])
-def test_summary_text_equals_mxnet(name, make, capsys):
-    net, inputs = make()
+@pytest.mark.parametrize("name", list(MODELS))
+def test_summary_text_equals_mxnet(name, capsys):
+    for earlier in list(MODELS)[:list(MODELS).index(name)]:
+        MODELS[earlier]()  # the fixture script built these first: block names count on from them
+    net, inputs = MODELS[name]()
     net.initialize()
     net.summary(*inputs)
     assert capsys.readouterr().out == EXPECTED[name]
 
 
 def test_summary_leaves_the_block_unchanged_and_runs_again(capsys):
-    net, (x,) = mlp()
+    net, (x,) = MODELS["mlp"]()
     net.initialize()
     net.summary(x)
     first = capsys.readouterr().out
@@ -90,7 +61,7 @@ def test_summary_leaves_the_block_unchanged_and_runs_again(capsys):
 
 
 def test_summary_of_uninitialized_net_raises():
-    net, (x,) = mlp()
+    net, (x,) = MODELS["mlp"]()
     with pytest.raises(Exception, match="not been initialized"):
         net.summary(x)
     assert all("forward" not in b.__dict__ for b in [net, net[0], net[0].act])

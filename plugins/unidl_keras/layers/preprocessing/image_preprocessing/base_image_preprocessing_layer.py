@@ -126,6 +126,14 @@ def affine_matrix(angle_deg: np.ndarray, height: int, width: int, translate_x: A
     return np.stack([a0, a1, a2, b0, b1, b2, z, z], axis=1).astype(np.float32)
 
 
+def sized_output_shape(input_shape: Any, height: int, width: int, data_format: str) -> Tuple[Any, ...]:
+    """``input_shape`` (rank 3 or 4) with its height and width axes replaced by ``height`` and ``width``."""
+    s = list(input_shape)
+    h_axis = -2 if data_format == "channels_first" else -3
+    s[h_axis], s[h_axis + 1] = height, width
+    return tuple(s)
+
+
 def check_fill(layer: str, fill_mode: str, interpolation: str) -> None:
     from unidl.nn.image import FILL_MODES, INTERPOLATIONS
 

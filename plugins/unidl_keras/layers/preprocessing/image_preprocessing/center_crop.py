@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict, Optional
 
 from ....ops import image as kimage
-from .base_image_preprocessing_layer import BaseImagePreprocessingLayer
+from .base_image_preprocessing_layer import BaseImagePreprocessingLayer, sized_output_shape
 
 
 class CenterCrop(BaseImagePreprocessingLayer):
@@ -23,10 +23,7 @@ class CenterCrop(BaseImagePreprocessingLayer):
         return kimage.resize(x, (self.height, self.width), crop_to_aspect_ratio=True, data_format="channels_last")
 
     def compute_output_shape(self, input_shape: Any) -> Any:
-        s = list(input_shape)
-        h_axis = -2 if self.data_format == "channels_first" else -3
-        s[h_axis], s[h_axis + 1] = self.height, self.width
-        return tuple(s)
+        return sized_output_shape(input_shape, self.height, self.width, self.data_format)
 
     def get_config(self) -> Dict[str, Any]:
         cfg = super().get_config()

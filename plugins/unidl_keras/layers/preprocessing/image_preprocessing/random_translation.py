@@ -1,17 +1,14 @@
 """``keras.layers.RandomTranslation``."""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Optional
 
 import numpy as np
 
-from unidl.nn import image as _img
-
-from .base_image_preprocessing_layer import BaseImagePreprocessingLayer, check_fill
-from .random_zoom import _range
+from ._random_affine import RandomAffineLayer
 
 
-class RandomTranslation(BaseImagePreprocessingLayer):
+class RandomTranslation(RandomAffineLayer):
     """In training, shift each image by random fractions of its height and width; identity otherwise.
 
     ``height_factor=0.2`` shifts by a random amount in [-20%, +20%] of the height (same for width).
@@ -20,26 +17,11 @@ class RandomTranslation(BaseImagePreprocessingLayer):
     def __init__(self, height_factor: Any, width_factor: Any, fill_mode: str = "reflect",
                  interpolation: str = "bilinear", seed: Optional[int] = None, fill_value: float = 0.0,
                  data_format: Optional[str] = None, **kwargs: Any) -> None:
-        super().__init__(data_format=data_format, seed=seed, **kwargs)
-        check_fill(type(self).__name__, fill_mode, interpolation)
-        self.height_factor, self.width_factor = height_factor, width_factor
-        self.height_lower, self.height_upper = _range("height_factor", height_factor)
-        self.width_lower, self.width_upper = _range("width_factor", width_factor)
-        self.fill_mode, self.interpolation, self.fill_value = fill_mode, interpolation, fill_value
+        super().__init__(height_factor, width_factor, fill_mode, interpolation, seed, fill_value, data_format,
+                         **kwargs)
 
-    def transform_images(self, x, training):
-        if not training:
-            return x
-        b, h, w, _ = x.shape
+    def _transforms(self, b: int, h: int, w: int) -> np.ndarray:
         dh = self._uniform(self.height_lower, self.height_upper, (b,)) * np.float32(h)
         dw = self._uniform(self.width_lower, self.width_upper, (b,)) * np.float32(w)
         one, z = np.ones(b, np.float32), np.zeros(b, np.float32)
-        t = np.stack([one, z, -dw, z, one, -dh, z, z], axis=1).astype(np.float32)
-        return _img.affine_transform(x, t, self.interpolation, self.fill_mode, self.fill_value)
-
-    def get_config(self) -> Dict[str, Any]:
-        cfg = super().get_config()
-        cfg.update({"height_factor": self.height_factor, "width_factor": self.width_factor,
-                    "fill_mode": self.fill_mode, "interpolation": self.interpolation, "seed": self.seed,
-                    "fill_value": self.fill_value})
-        return cfg
+        return np.stack([one, z, -dw, z, one, -dh, z, z], axis=1).astype(np.float32)

@@ -20,6 +20,16 @@ def _downsample_v1(channels: int, stride: int, in_channels: int) -> nn.HybridSeq
     return ds
 
 
+def _downsample_v2(channels: int, stride: int, in_channels: int) -> nn.Conv2D:
+    return nn.Conv2D(channels, 1, stride, use_bias=False, in_channels=in_channels)
+
+
+def _preactivate(block: HybridBlock, F: Any, x: Any) -> Any:
+    """The V2 blocks' opening: ``relu(bn1(x))`` and the residual (``x``, or the downsampled activation)."""
+    act = F.Activation(block.bn1(x), act_type="relu")
+    return act, (block.downsample(act) if block.downsample is not None else x)
+
+
 class BasicBlockV1(HybridBlock):
     """conv3x3-BN-relu-conv3x3-BN plus the (projected) input, then relu (ResNet-18/34 V1)."""
 
@@ -63,14 +73,10 @@ class BasicBlockV2(HybridBlock):
         self.conv1 = _conv3x3(channels, stride, in_channels)
         self.bn2 = nn.BatchNorm()
         self.conv2 = _conv3x3(channels, 1, channels)
-        self.downsample = nn.Conv2D(channels, 1, stride, use_bias=False, in_channels=in_channels) \
-            if downsample else None
+        self.downsample = _downsample_v2(channels, stride, in_channels) if downsample else None
 
     def hybrid_forward(self, F: Any, x: Any) -> Any:
-        residual = x
-        x = F.Activation(self.bn1(x), act_type="relu")
-        if self.downsample is not None:
-            residual = self.downsample(x)
+        x, residual = _preactivate(self, F, x)
         x = F.Activation(self.bn2(self.conv1(x)), act_type="relu")
         return self.conv2(x) + residual
 
@@ -87,14 +93,10 @@ class BottleneckV2(HybridBlock):
         self.conv2 = _conv3x3(channels // 4, stride, channels // 4)
         self.bn3 = nn.BatchNorm()
         self.conv3 = nn.Conv2D(channels, kernel_size=1, strides=1, use_bias=False)
-        self.downsample = nn.Conv2D(channels, 1, stride, use_bias=False, in_channels=in_channels) \
-            if downsample else None
+        self.downsample = _downsample_v2(channels, stride, in_channels) if downsample else None
 
     def hybrid_forward(self, F: Any, x: Any) -> Any:
-        residual = x
-        x = F.Activation(self.bn1(x), act_type="relu")
-        if self.downsample is not None:
-            residual = self.downsample(x)
+        x, residual = _preactivate(self, F, x)
         x = F.Activation(self.bn2(self.conv1(x)), act_type="relu")
         x = F.Activation(self.bn3(self.conv2(x)), act_type="relu")
         return self.conv3(x) + residual
@@ -110,6 +112,15 @@ def _make_stage(block: type, layers: int, channels: int, stride: int, stage_inde
     return stage
 
 
+def _add_stem(features: nn.HybridSequential, channels: int, thumbnail: bool) -> None:
+    """A 3x3 conv when ``thumbnail``; else 7x7/2 conv, BN, relu and 3x3/2 max pool."""
+    if thumbnail:
+        features.add(_conv3x3(channels, 1, 0))
+    else:
+        features.add(nn.Conv2D(channels, 7, 2, 3, use_bias=False), nn.BatchNorm(), nn.Activation("relu"),
+                     nn.MaxPool2D(3, 2, 1))
+
+
 class ResNetV1(HybridBlock):
     """ResNet V1: stem (7x7/2 conv, BN, relu, 3x3/2 max pool; or a 3x3 conv when ``thumbnail``), four stages,
     global average pool, Dense(classes)."""
@@ -121,11 +132,7 @@ class ResNetV1(HybridBlock):
             raise AssertionError("ResNetV1: len(layers) must be len(channels) - 1")
         with self.name_scope():
             self.features = nn.HybridSequential(prefix="")
-            if thumbnail:
-                self.features.add(_conv3x3(channels[0], 1, 0))
-            else:
-                self.features.add(nn.Conv2D(channels[0], 7, 2, 3, use_bias=False), nn.BatchNorm(),
-                                  nn.Activation("relu"), nn.MaxPool2D(3, 2, 1))
+            _add_stem(self.features, channels[0], thumbnail)
             for i, n in enumerate(layers):
                 self.features.add(_make_stage(block, n, channels[i + 1], 1 if i == 0 else 2, i + 1, channels[i]))
             self.features.add(nn.GlobalAvgPool2D())
@@ -146,11 +153,7 @@ class ResNetV2(HybridBlock):
         with self.name_scope():
             self.features = nn.HybridSequential(prefix="")
             self.features.add(nn.BatchNorm(scale=False, center=False))
-            if thumbnail:
-                self.features.add(_conv3x3(channels[0], 1, 0))
-            else:
-                self.features.add(nn.Conv2D(channels[0], 7, 2, 3, use_bias=False), nn.BatchNorm(),
-                                  nn.Activation("relu"), nn.MaxPool2D(3, 2, 1))
+            _add_stem(self.features, channels[0], thumbnail)
             in_channels = channels[0]
             for i, n in enumerate(layers):
                 self.features.add(_make_stage(block, n, channels[i + 1], 1 if i == 0 else 2, i + 1, in_channels))
