@@ -16,9 +16,9 @@ PRIORITY = 10
 
 
 def relu(x: np.ndarray) -> np.ndarray:
-    """max(x, 0) elementwise, NaN kept, -0.0 kept as NumPy's maximum does."""
+    """max(x, 0) elementwise, NaN kept; -0.0 becomes +0.0, as the reference kernel gives it."""
     out = x.copy()
-    np.copyto(out, x.dtype.type(0), where=x < 0)
+    np.copyto(out, x.dtype.type(0), where=x <= 0)
     return out
 
 
