@@ -24,7 +24,7 @@ _LAZY_SUBMODULES = {
     "metric": "metric", "lr_scheduler": "lr_scheduler", "np": "numpy", "numpy": "numpy",
     "npx": "numpy_extension", "numpy_extension": "numpy_extension", "test_utils": "test_utils",
     "sym": "symbol", "symbol": "symbol", "kv": "kvstore", "kvstore": "kvstore", "util": "util",
-    "io": "io", "image": "image",
+    "io": "io", "image": "image", "img": "image", "recordio": "recordio",
 }
 
 
@@ -55,7 +55,7 @@ _INVENTORY_MODULES = ("nd", "autograd", "random", "context", "init", "optimizer"
                       "gluon", "gluon.nn", "gluon.rnn", "gluon.loss", "gluon.data", "gluon.data.vision",
                       "gluon.data.vision.transforms", "gluon.utils", "gluon.contrib.nn",
                       "gluon.model_zoo.vision", "np", "np.random", "npx", "sym", "io", "kv", "test_utils",
-                      "image", "nd.image")
+                      "image", "nd.image", "recordio")
 
 
 def _public_names(mod) -> list:

@@ -17,7 +17,7 @@ test_utils.assert_almost_equal(mx.nd.ones(2), mx.nd.ones(2))
 loss = mx.gluon.loss.CTCLoss()
 ps = mx.gluon.contrib.nn.PixelShuffle2D(2)
 rec = mx.io.ImageRecordIter
-img = mx.image.imread
+img = mx.image.ImageIter
 """
 
 
@@ -37,13 +37,13 @@ def test_port_reports_new_apis_supported_and_unsupported_ones_not(tmp_path, caps
     for ok in ("mxnet.io.NDArrayIter", "mxnet.kv.create", "mxnet.test_utils.assert_almost_equal",
                "mxnet.gluon.loss.CTCLoss", "mxnet.gluon.contrib.nn.PixelShuffle2D"):
         assert verdict[ok] is True, ok
-    assert res["unsupported"] == ["mxnet.image.imread", "mxnet.io.ImageRecordIter"]
+    assert res["unsupported"] == ["mxnet.image.ImageIter", "mxnet.io.ImageRecordIter"]
 
 
 def test_run_explains_a_deliberately_missing_api(tmp_path, capsys):
     path = tmp_path / "script.py"
-    path.write_text("import mxnet as mx\nok = mx.io.NDArrayIter(mx.nd.ones((2, 1)))\nimg = mx.image.imread('a.jpg')\n")
+    path.write_text("import mxnet as mx\nok = mx.io.NDArrayIter(mx.nd.ones((2, 1)))\nimg = mx.image.ImageIter(batch_size=1, data_shape=(3, 2, 2))\n")
     assert cli.main(["run", str(path)]) == 1
     err = capsys.readouterr().err
-    assert "`mxnet.image.imread` is not supported by unidl: decoding image files needs an image codec" in err
+    assert "`mxnet.image.ImageIter` is not supported by unidl: unidl_mxnet does not implement the legacy" in err
     assert "line 3" in err

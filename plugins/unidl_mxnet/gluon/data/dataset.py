@@ -1,6 +1,7 @@
 """``mx.gluon.data`` datasets: the Dataset interface and the in-memory datasets."""
 from __future__ import annotations
 
+import os
 from typing import Any, Callable, Optional
 
 from ...ndarray.ndarray import NDArray
@@ -144,4 +145,22 @@ class ArrayDataset(Dataset):
         return self._length
 
 
-__all__ = ["Dataset", "SimpleDataset", "ArrayDataset"]
+class RecordFileDataset(Dataset):
+    """The records of a RecordIO file ``filename`` (``.rec``) as raw bytes, indexed through the ``.idx`` file
+    beside it (same name, ``.idx`` extension)."""
+
+    def __init__(self, filename: str) -> None:
+        from ... import recordio
+
+        self.idx_file = os.path.splitext(filename)[0] + ".idx"
+        self.filename = filename
+        self._record = recordio.MXIndexedRecordIO(self.idx_file, self.filename, "r")
+
+    def __getitem__(self, idx: int) -> bytes:
+        return self._record.read_idx(self._record.keys[idx])
+
+    def __len__(self) -> int:
+        return len(self._record.keys)
+
+
+__all__ = ["Dataset", "SimpleDataset", "ArrayDataset", "RecordFileDataset"]

@@ -1,5 +1,6 @@
-"""``mx.gluon.data.vision``: image datasets (MNIST, FashionMNIST, CIFAR10, CIFAR100) and ``transforms``."""
+"""``mx.gluon.data.vision``: image datasets (MNIST, FashionMNIST, CIFAR10, CIFAR100, ImageRecordDataset,
+ImageFolderDataset) and ``transforms``."""
 from . import transforms
-from .datasets import CIFAR10, CIFAR100, MNIST, FashionMNIST
+from .datasets import CIFAR10, CIFAR100, MNIST, FashionMNIST, ImageFolderDataset, ImageRecordDataset
 
-__all__ = ["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "transforms"]
+__all__ = ["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "ImageRecordDataset", "ImageFolderDataset", "transforms"]

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import gzip
 import os
+import warnings
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ....ndarray import ndarray as _ndarray
-from ..dataset import Dataset
+from ..dataset import Dataset, RecordFileDataset
 
 
 def _data_dir() -> str:
@@ -205,4 +206,71 @@ class CIFAR100(CIFAR10):
         return int(self._fine_label)
 
 
-__all__ = ["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100"]
+class ImageRecordDataset(RecordFileDataset):
+    """Images in a RecordIO file (records made by ``recordio.pack_img`` / ``im2rec``): samples
+    ``(image, label)``, the image an (H, W, 3) RGB uint8 NDArray (``flag=1``) or (H, W, 1) gray (``flag=0``),
+    the label the record header's (float, or float32 array). ``transform(image, label)`` is applied to each
+    sample. Decoding needs Pillow."""
+
+    def __init__(self, filename: str, flag: int = 1, transform: Optional[Callable[..., Any]] = None) -> None:
+        super().__init__(filename)
+        self._flag = flag
+        self._transform = transform
+
+    def __getitem__(self, idx: int) -> Any:
+        from .... import image, recordio
+
+        header, img = recordio.unpack(super().__getitem__(idx))
+        data = image.imdecode(img, self._flag)
+        if self._transform is not None:
+            return self._transform(data, header.label)
+        return data, header.label
+
+
+class ImageFolderDataset(Dataset):
+    """Image files in one sub-folder per class (``root/<class>/<file>.jpg|.jpeg|.png``): samples
+    ``(image, label)``, the image as :class:`ImageRecordDataset` gives it, the label the int index of the class
+    folder in ``synsets`` (sorted folder names). ``items`` lists ``(path, label)``. Other files are skipped
+    with a warning. Decoding needs Pillow."""
+
+    def __init__(self, root: str, flag: int = 1, transform: Optional[Callable[..., Any]] = None) -> None:
+        self._root = os.path.expanduser(root)
+        self._flag = flag
+        self._transform = transform
+        self._exts = [".jpg", ".jpeg", ".png"]
+        if not os.path.isdir(self._root):
+            raise FileNotFoundError(f"ImageFolderDataset: root {self._root!r} is not a directory")
+        self._list_images(self._root)
+
+    def _list_images(self, root: str) -> None:
+        self.synsets: List[str] = []
+        self.items: List[Tuple[str, int]] = []
+        for folder in sorted(os.listdir(root)):
+            path = os.path.join(root, folder)
+            if not os.path.isdir(path):
+                warnings.warn("Ignoring %s, which is not a directory." % path, stacklevel=3)
+                continue
+            label = len(self.synsets)
+            self.synsets.append(folder)
+            for filename in sorted(os.listdir(path)):
+                filename = os.path.join(path, filename)
+                ext = os.path.splitext(filename)[1]
+                if ext.lower() not in self._exts:
+                    warnings.warn("Ignoring %s of type %s. Only support %s" % (filename, ext, ", ".join(self._exts)))
+                    continue
+                self.items.append((filename, label))
+
+    def __getitem__(self, idx: int) -> Any:
+        from .... import image
+
+        img = image.imread(self.items[idx][0], self._flag)
+        label = self.items[idx][1]
+        if self._transform is not None:
+            return self._transform(img, label)
+        return img, label
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+__all__ = ["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "ImageRecordDataset", "ImageFolderDataset"]
