@@ -2,8 +2,10 @@
 
 What it does for subclasses, as Keras 3 does:
   * auto names (``dense``, ``dense_1``, ...), ``trainable``, ``dtype``;
-  * tracks variables made with :meth:`add_weight` and sub-layers assigned as attributes (or in lists
-    and dicts), giving ``weights``/``trainable_weights``/``non_trainable_weights`` in Keras's order;
+  * tracks variables made with :meth:`add_weight`, sub-layers and metrics assigned as attributes (or in
+    lists and dicts), giving ``weights``/``trainable_weights``/``non_trainable_weights`` in Keras's order;
+    the flattened layer and variable lists are cached and rebuilt only after a tracking change (see
+    ``_TRACK``), so a training step does not walk the layer tree;
   * builds lazily on the first call from the input shapes;
   * resolves ``training`` (explicit argument > outer call > the call signature's default) and passes
     masks between layers (``supports_masking``, ``compute_mask``);
@@ -25,7 +27,7 @@ from unidl.tensor import Tensor
 from ..backend import config
 from ..backend.common import snake_case, unique_name
 from ..backend.keras_tensor import KerasTensor
-from ..backend.masks import get_mask, set_mask
+from ..backend.masks import _MASKS, get_mask, set_mask
 from ..backend.name_scope import _pop, _push, current_path
 from ..backend.variable import Variable
 from ..utils import tree
@@ -43,6 +45,161 @@ CALL_CONTEXT = _CallContext()
 
 _ALLOWED_KWARGS = {"input_shape", "batch_input_shape", "batch_size", "input_dim", "weights"}
 _SIGS: Dict[type, Tuple[bool, bool, bool, Dict[str, Any]]] = {}
+
+
+class _TrackState:
+    """Process-wide change counters read by the per-layer caches.
+
+    ``version`` moves on any change that can alter a flattened layer/variable list or the name-scope
+    shortcut (a tracked list mutated or replaced, ``trainable`` or ``built`` set, a first name scope);
+    ``losses`` moves whenever a loss is added to any layer's ``_losses``."""
+
+    __slots__ = ("version", "losses")
+
+    def __init__(self) -> None:
+        self.version = 0
+        self.losses = 0
+
+
+_TRACK = _TrackState()
+
+
+def _bump() -> None:
+    _TRACK.version += 1
+
+
+class _TrackedList(list):
+    """A list that bumps ``_TRACK.version`` when mutated (``_layers`` and the variable lists)."""
+
+    __slots__ = ()
+
+    def _changed(self) -> None:
+        _TRACK.version += 1
+
+    def append(self, v: Any) -> None:
+        list.append(self, v)
+        self._changed()
+
+    def extend(self, vs: Any) -> None:
+        list.extend(self, vs)
+        self._changed()
+
+    def insert(self, i: Any, v: Any) -> None:
+        list.insert(self, i, v)
+        self._changed()
+
+    def remove(self, v: Any) -> None:
+        list.remove(self, v)
+        self._changed()
+
+    def pop(self, *i: Any) -> Any:
+        out = list.pop(self, *i)
+        self._changed()
+        return out
+
+    def clear(self) -> None:
+        list.clear(self)
+        self._changed()
+
+    def sort(self, *a: Any, **k: Any) -> None:
+        list.sort(self, *a, **k)
+        self._changed()
+
+    def reverse(self) -> None:
+        list.reverse(self)
+        self._changed()
+
+    def __setitem__(self, i: Any, v: Any) -> None:
+        list.__setitem__(self, i, v)
+        self._changed()
+
+    def __delitem__(self, i: Any) -> None:
+        list.__delitem__(self, i)
+        self._changed()
+
+    def __iadd__(self, vs: Any) -> "_TrackedList":
+        list.extend(self, vs)
+        self._changed()
+        return self
+
+    def __imul__(self, n: Any) -> "_TrackedList":
+        list.__imul__(self, n)
+        self._changed()
+        return self
+
+
+class _LossList(_TrackedList):
+    """A layer's ``_losses``: additions bump ``_TRACK.losses`` (clearing needs no bump: it adds nothing)."""
+
+    __slots__ = ()
+
+    def _changed(self) -> None:
+        _TRACK.losses += 1
+
+    def clear(self) -> None:
+        list.clear(self)
+
+
+_TRACKED_LISTS = {"_layers": _TrackedList, "_trainable_variables": _TrackedList,
+                  "_non_trainable_variables": _TrackedList, "_losses": _LossList}
+
+
+class _Cache:
+    """What a layer derives from its tracked tree, valid while ``_TRACK.version`` equals ``version``:
+    the flattened layers (self first, depth-first), the de-duplicated variables in Keras's order, whether
+    a call may skip opening its name scope, and the ``_TRACK.losses`` count at the last loss clearing."""
+
+    __slots__ = ("version", "layers", "variables", "scoped", "losses_cleared_at")
+
+    def __init__(self, layer: "Layer") -> None:
+        self.version = _TRACK.version
+        self.layers = layer._walk_layers()
+        seen, out = set(), []
+        for lyr in self.layers:
+            for v in lyr._own_variables():
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        self.variables = out
+        # the name scope of a call is only read when something in the call creates a variable or enters a
+        # layer for the first time (its parent path comes from the scope); once every layer is built and
+        # has its path, a call skips it
+        self.scoped = all(lyr.__dict__.get("built") and lyr.__dict__.get("_parent_path") is not None
+                          for lyr in self.layers)
+        self.losses_cleared_at = -1
+
+
+_METRIC_CLS: List[Any] = []
+
+
+def _is_metric(value: Any) -> bool:
+    if not _METRIC_CLS:
+        from ..metrics.metric import Metric
+
+        _METRIC_CLS.append(Metric)
+    return isinstance(value, _METRIC_CLS[0])
+
+
+def _metrics_in(value: Any) -> List[Any]:
+    if isinstance(value, (list, tuple)):
+        return [m for x in value for m in _metrics_in(x)]
+    if isinstance(value, dict):
+        return [m for x in value.values() for m in _metrics_in(x)]
+    return [value] if _is_metric(value) else []
+
+
+_FAST: Dict[type, Tuple[bool, bool, bool, Any, bool, bool]] = {}
+
+
+def _fast_info(cls: type) -> Tuple[bool, bool, bool, Any, bool, bool]:
+    """What ``__call__`` needs of ``cls`` per call, cached per class: the call signature facts, the
+    signature's default ``training``, and whether ``dtype``/``compute_dtype`` and ``compute_mask`` are
+    Layer's own (so a call can read them without calling)."""
+    takes_training, takes_mask, var_kw, defaults = _call_signature(cls)
+    plain_dtype = cls.compute_dtype is Layer.compute_dtype and cls.dtype is Layer.dtype
+    plain_mask = cls.compute_mask is Layer.compute_mask
+    info = _FAST[cls] = (takes_training, takes_mask, var_kw, defaults.get("training"), plain_dtype, plain_mask)
+    return info
 
 
 def _call_signature(cls: type) -> Tuple[bool, bool, bool, Dict[str, Any]]:
@@ -86,10 +243,12 @@ class Layer:
         obj = object.__new__(cls)
         d = obj.__dict__
         d["_tracking"] = True
-        d["_layers"] = []
-        d["_trainable_variables"] = []
-        d["_non_trainable_variables"] = []
-        d["_losses"] = []
+        d["_layers"] = _TrackedList()
+        d["_trainable_variables"] = _TrackedList()
+        d["_non_trainable_variables"] = _TrackedList()
+        d["_losses"] = _LossList()
+        d["_metrics"] = []
+        d["_cache"] = None
         d["_inbound_nodes"] = []
         d["built"] = False
         d["_trainable"] = True
@@ -182,6 +341,7 @@ class Layer:
     def trainable(self, value: bool) -> None:
         value = bool(value)
         self.__dict__["_trainable"] = value
+        _bump()
         for v in self._trainable_variables:
             v.trainable = value
         for layer in self._layers:
@@ -197,10 +357,20 @@ class Layer:
         d = self.__dict__
         if d.get("_parent_path") is None:
             d["_parent_path"] = current_path()
+            _bump()
         return _push(self.name, self, d["_parent_path"])
 
     # -- tracking ---------------------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
+        kind = _TRACKED_LISTS.get(name)
+        if kind is not None:
+            if type(value) is not kind:
+                value = kind(value)
+            _bump()
+            if kind is _LossList:
+                _TRACK.losses += 1
+        elif name == "built":
+            _bump()
         if name.startswith("__") or not self.__dict__.get("_tracking", False):
             object.__setattr__(self, name, value)
             return
@@ -209,6 +379,11 @@ class Layer:
                 self._layers.append(v)
         if isinstance(value, Variable) and not name.startswith("_"):
             self._track_variable(value)
+        metrics = self.__dict__.get("_metrics")
+        if metrics is not None:
+            for m in _metrics_in(value):
+                if all(m is not x for x in metrics):
+                    metrics.append(m)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -216,13 +391,29 @@ class Layer:
         object.__delattr__(self, name)
         if isinstance(value, Layer):
             self._layers[:] = [x for x in self._layers if x is not value]
+        if _is_metric(value):
+            self._metrics[:] = [x for x in self._metrics if x is not value]
 
     def _track_variable(self, v: Variable) -> None:
         lst = self._trainable_variables if v.trainable else self._non_trainable_variables
         if all(v is not x for x in lst):
             lst.append(v)
 
+    def _tracking_cache(self) -> _Cache:
+        """This layer's :class:`_Cache`, rebuilt when anything tracked changed since it was made."""
+        c = self.__dict__.get("_cache")
+        if c is None or c.version != _TRACK.version or c.layers[0] is not self:  # (a copied layer: recompute)
+            c = self.__dict__["_cache"] = _Cache(self)
+        return c
+
     def _flatten_layers(self, include_self: bool = True, recursive: bool = True) -> List["Layer"]:
+        """This layer (first, with ``include_self``) and its sub-layers, depth-first, each once."""
+        if recursive:
+            layers = self._tracking_cache().layers
+            return list(layers) if include_self else layers[1:]
+        return self._walk_layers(include_self, recursive=False)
+
+    def _walk_layers(self, include_self: bool = True, recursive: bool = True) -> List["Layer"]:
         out: List[Layer] = [self] if include_self else []
         seen = {id(self)}
         stack = list(self._layers)
@@ -278,13 +469,7 @@ class Layer:
 
     @property
     def variables(self) -> List[Variable]:
-        seen, out = set(), []
-        for layer in self._flatten_layers():
-            for v in layer._own_variables():
-                if id(v) not in seen:
-                    seen.add(id(v))
-                    out.append(v)
-        return out
+        return list(self._tracking_cache().variables)
 
     @property
     def weights(self) -> List[Variable]:
@@ -292,15 +477,37 @@ class Layer:
 
     @property
     def trainable_variables(self) -> List[Variable]:
-        if not self.trainable:
+        if not self._trainable:
             return []
-        return [v for v in self.variables if v.trainable]
+        c = self.__dict__["_cache"]
+        if c is None or c.version != _TRACK.version or c.layers[0] is not self:
+            c = self._tracking_cache()
+        return [v for v in c.variables if v._trainable]
 
     @property
     def non_trainable_variables(self) -> List[Variable]:
-        if not self.trainable:
+        if not self._trainable:
             return self.variables
-        return [v for v in self.variables if not v.trainable]
+        return [v for v in self._tracking_cache().variables if not v._trainable]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients of this layer's variables (torch's ``Module.zero_grad``, which Keras's
+        PyTorch backend exposes on every layer): set them to None, or to zeros with ``set_to_none=False``."""
+        for v in self._tracking_cache().variables:
+            if v.grad is not None:
+                v.grad = None if set_to_none else unidl.zeros_like(v.grad)
+
+    @property
+    def metrics(self) -> List[Any]:
+        """Metrics assigned as attributes of this layer and of its sub-layers."""
+        out = list(self._metrics)
+        for layer in self._layers:
+            out.extend(layer.metrics)
+        return out
+
+    @property
+    def metrics_variables(self) -> List[Variable]:
+        return [v for m in self.metrics for v in m.variables]
 
     trainable_weights = trainable_variables
     non_trainable_weights = non_trainable_variables
@@ -336,17 +543,28 @@ class Layer:
 
     @property
     def losses(self) -> List[Tensor]:
+        """Losses added by ``add_loss`` (and activity regularizers) in the last call, then the weight
+        regularization losses, layer by layer in ``_flatten_layers`` order."""
         out: List[Tensor] = []
-        for layer in self._flatten_layers():
-            out.extend(layer._losses)
+        c = self.__dict__["_cache"]
+        if c is None or c.version != _TRACK.version or c.layers[0] is not self:
+            c = self._tracking_cache()
+        for layer in c.layers:
+            if layer._losses:
+                out.extend(layer._losses)
             for v in layer._trainable_variables:
-                if v.regularizer is not None and v.trainable:
+                if v.regularizer is not None and v._trainable:
                     out.append(v.regularizer(v))
         return out
 
     def _clear_losses(self) -> None:
-        for layer in self._flatten_layers():
-            layer._losses.clear()
+        c = self._tracking_cache()
+        if c.losses_cleared_at == _TRACK.losses:
+            return  # no loss was added anywhere since this tree's lists were last emptied
+        for layer in c.layers:
+            if layer._losses:
+                layer._losses.clear()
+        c.losses_cleared_at = _TRACK.losses
 
     # -- building ---------------------------------------------------------------------------------------
     def build(self, input_shape: Any = None) -> None:
@@ -391,43 +609,58 @@ class Layer:
 
     # -- calling ----------------------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        self._ensure_init()
+        d = self.__dict__
+        if not d["_name_set"]:
+            self._ensure_init()
         if not args and not kwargs:
             raise ValueError(f"Layer '{self.name}' was called with no inputs.")
-        if _any_symbolic(args) or (kwargs and _any_symbolic(kwargs.values())):
-            return self._symbolic_call(args, kwargs)
-        return self._eager_call(args, kwargs)
-
-    def _eager_call(self, args: tuple, kwargs: dict) -> Any:
+        # the common eager case (tensors, arrays, flags) costs one isinstance per argument
+        for a in args:
+            if isinstance(a, _MAYBE_SYMBOLIC) and (isinstance(a, KerasTensor) or _any_symbolic((a,))):
+                return self._symbolic_call(args, kwargs)
+        if kwargs:
+            for a in kwargs.values():
+                if isinstance(a, _MAYBE_SYMBOLIC) and (isinstance(a, KerasTensor) or _any_symbolic((a,))):
+                    return self._symbolic_call(args, kwargs)
+        # eager call (inline: this runs once per layer per batch)
+        cls = type(self)
+        info = _FAST.get(cls) or _fast_info(cls)
+        takes_training, takes_mask, var_kw, default_training, plain_dtype, plain_mask = info
         ctx = CALL_CONTEXT
-        takes_training, takes_mask, var_kw, defaults = _call_signature(type(self))
         training = kwargs.get("training")
         if training is None:
             training = ctx.training
         if training is None:
-            training = defaults.get("training")
+            training = default_training
         if takes_training or var_kw and "training" in kwargs:
             kwargs["training"] = training
         elif "training" in kwargs:
             del kwargs["training"]  # call() does not take it: the flag still reaches nested layers
         mask = None
-        if takes_mask or self.supports_masking:
+        masking = takes_mask or self.supports_masking
+        if masking:
             mask = kwargs.get("mask")
-            if mask is None and args:
+            if mask is None and args and _MASKS:
                 mask = get_mask(args[0])
             if takes_mask and mask is not None and kwargs.get("mask") is None:
                 kwargs["mask"] = mask
-        outer = ctx.depth == 0
-        prev_training = ctx.training
-        if outer:
+        cache = d["_cache"]
+        if cache is None or cache.version != _TRACK.version or cache.layers[0] is not self:
+            cache = self._tracking_cache()
+        if ctx.depth == 0 and cache.losses_cleared_at != _TRACK.losses:
             self._clear_losses()
+        prev_training = ctx.training
         ctx.depth += 1
         ctx.training = training
-        pushed = self._enter_name_scope()
+        pushed = False if cache.scoped else self._enter_name_scope()
         try:
-            self._maybe_build(args, kwargs)
+            if not d["built"]:
+                self._maybe_build(args, kwargs)
             if self.autocast and args:
-                args = (_cast_floats(args[0], self.compute_dtype),) + args[1:]
+                a0 = args[0]
+                dt = (d.get("_dtype") or config._FLOATX) if plain_dtype else self.compute_dtype  # = self.compute_dtype
+                if not (isinstance(a0, Tensor) and (a0.data.dtype.kind != "f" or a0.data.dtype.name == dt)):
+                    args = (_cast_floats(a0, dt),) + args[1:]
             outputs = self.call(*args, **kwargs)
         finally:
             if pushed:
@@ -438,8 +671,11 @@ class Layer:
             for o in tree.flatten(outputs):
                 if isinstance(o, Tensor):
                     self._losses.append(unidl.ops.divide(self.activity_regularizer(o), o.shape[0] if o.ndim else 1))
-        if takes_mask or self.supports_masking or type(self).compute_mask is not Layer.compute_mask:
-            out_mask = self.compute_mask(args[0] if args else None, mask)
+        if masking or not plain_mask:
+            if plain_mask:  # Layer.compute_mask, without the call
+                out_mask = mask if self.supports_masking else None
+            else:
+                out_mask = self.compute_mask(args[0] if args else None, mask)
             if out_mask is not None:
                 if isinstance(outputs, (list, tuple)) and isinstance(out_mask, (list, tuple)):
                     for o, m in zip(outputs, out_mask):
@@ -537,6 +773,9 @@ class Layer:
 
 
 # -- helpers --------------------------------------------------------------------------------------------
+
+_MAYBE_SYMBOLIC = (KerasTensor, list, tuple, dict)
+
 
 def _any_symbolic(values: Any) -> bool:
     for v in values:

@@ -16,6 +16,20 @@ def _functional_args(args: tuple, kwargs: dict) -> bool:
             or ("inputs" in kwargs and "outputs" in kwargs))
 
 
+def _inject_functional(cls: type) -> type:
+    """``cls`` with ``Functional`` in place of ``Model`` among its bases (recursively)."""
+    from .functional import Functional
+
+    if cls is Model:
+        return Functional
+    if cls is object or cls is Functional:
+        return cls
+    bases = tuple(_inject_functional(b) for b in cls.__bases__)
+    if bases != cls.__bases__:
+        cls.__bases__ = bases
+    return cls
+
+
 class Model(Trainer, Layer):
     """A trainable model. Functional: ``Model(inputs, outputs, name=None)``; subclassed: define ``call``."""
 
@@ -27,12 +41,15 @@ class Model(Trainer, Layer):
         return super().__new__(cls)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if _functional_args(args, kwargs) and type(self).__init__ is Model.__init__:
+        if _functional_args(args, kwargs):
             from .functional import Functional
 
-            if isinstance(self, Functional):
-                Functional.__init__(self, *args, **kwargs)
-                return
+            if not isinstance(self, Functional):
+                # a Model subclass built from (inputs, outputs), e.g. keras.io's CustomModel with its own
+                # train_step: as Keras does, the class becomes a Functional subclass
+                _inject_functional(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
         trainable = kwargs.pop("trainable", True)
         name = kwargs.pop("name", None)
         dtype = kwargs.pop("dtype", None)

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from ..backend.common import unique_name
 from ..backend.keras_tensor import KerasTensor
 from ..layers.core.input_layer import Input, InputLayer
-from ..layers.layer import Layer, _call_signature
+from ..layers.layer import _FAST, CALL_CONTEXT, Layer, _call_signature, _fast_info
 from .model import Model
 
 
@@ -120,8 +120,15 @@ class Sequential(Model):
 
     def call(self, inputs: Any, training: Optional[bool] = None, mask: Any = None) -> Any:
         x = inputs
+        if training is None or training is CALL_CONTEXT.training:
+            # reached through __call__, which already set the flag a layer's call reads by default; only a
+            # call(**kwargs) without a `training` parameter still gets it passed, as before
+            for layer in self._layers:
+                info = _FAST.get(type(layer)) or _fast_info(type(layer))
+                x = layer(x, training=training) if training is not None and info[2] and not info[0] else layer(x)
+            return x
         for layer in self._layers:
-            x = layer(x, training=training) if training is not None and _takes_training(layer) else layer(x)
+            x = layer(x, training=training) if _takes_training(layer) else layer(x)
         return x
 
     @property

@@ -2,7 +2,7 @@
 Keras 3 logs them (``loss``, ``<output>_loss``, ``accuracy``, ``<output>_<metric>``)."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -11,6 +11,7 @@ from unidl import ops
 from unidl.tensor import Tensor
 
 from ..backend.common import convert_to_tensor
+from ..metrics.metric import Metric
 from ..utils import tree
 
 
@@ -134,16 +135,26 @@ def _check_pair(fn: Any, yt: Tensor, yp: Tensor, output: str) -> None:
                          f"'{output}'. Received: target.shape={tuple(yt.shape)}, output.shape={tuple(yp.shape)}")
 
 
-class CompileMetrics:
-    """Metrics per output; ``'accuracy'``/``'acc'`` (and crossentropy names) resolved by the shapes as Keras."""
+class CompileMetrics(Metric):
+    """The metrics passed to ``compile``, as one Metric named ``compile_metrics`` (Keras 3's object in
+    ``model.metrics``): ``result()`` is a dict keyed as Keras logs them (``<output>_<name>`` for a model
+    with several outputs, a repeated name suffixed ``_1``, ``_2``..., a weighted metric whose name is
+    taken renamed ``weighted_<name>``). ``'accuracy'``/``'acc'`` (and crossentropy names) are resolved
+    from the shapes of the first batch, as Keras does."""
 
     def __init__(self, metrics: Any, weighted_metrics: Any, output_names: Sequence[str], losses: List[Any]) -> None:
+        super().__init__(name="compile_metrics")
         self.output_names = list(output_names)
         self.specs = self._specs(metrics, "metrics")
         self.wspecs = self._specs(weighted_metrics, "weighted_metrics")
         self.losses = losses
-        self._metrics: Optional[List[List[Any]]] = None
+        self.multi = len(self.output_names) > 1
+        self._per_output: Optional[List[List[Any]]] = None
         self._weighted: Optional[List[List[Any]]] = None
+
+    @property
+    def built(self) -> bool:
+        return self._per_output is not None
 
     def _specs(self, metrics: Any, what: str) -> List[List[Any]]:
         n = len(self.output_names)
@@ -163,11 +174,11 @@ class CompileMetrics:
                          f"should have as many entries as the model has outputs ({n}: {self.output_names}), each a "
                          f"list of metrics. Received: {what}={metrics}")
 
-    def _resolve(self, spec: Any, yt: Tensor, yp: Tensor, loss: Any, prefix: str) -> Any:
+    def _resolve(self, spec: Any, yt: Any, yp: Any, loss: Any) -> Any:
         from .. import metrics as m
 
         if isinstance(spec, str) and spec in ("accuracy", "acc", "crossentropy", "ce"):
-            binary = yp.shape[-1:] == (1,) if yp.ndim else True
+            binary = tuple(yp.shape[-1:]) == (1,) if yp.ndim else True
             lname = str(getattr(loss, "name", getattr(loss, "__name__", "")))
             sparse = "sparse" in lname or yt.ndim < yp.ndim or (yt.ndim and yt.shape[-1] == 1 and yp.shape[-1] > 1)
             if "binary" in lname:
@@ -177,23 +188,31 @@ class CompileMetrics:
             else:
                 cls = m.BinaryCrossentropy if binary else (m.SparseCategoricalCrossentropy if sparse
                                                            else m.CategoricalCrossentropy)
-            metric = cls(name=prefix + spec)
+            metric = cls(name=spec)
         else:
             metric = m.get(spec)
             if not hasattr(metric, "update_state"):  # a plain function: wrap it
                 metric = m.MeanMetricWrapper(metric, name=getattr(spec, "__name__", str(spec)))
             if isinstance(spec, str):
                 metric.name = spec  # Keras logs the name it was given ('mae', not 'mean_absolute_error')
-            if prefix:
-                metric.name = prefix + metric.name
         return metric
 
-    def build(self, ys: List[Tensor], ps: List[Tensor]) -> None:
-        prefixes = [f"{n}_" if len(self.output_names) > 1 else "" for n in self.output_names]
-        self._metrics = [[self._resolve(s, yt, yp, lf, p) for s in specs]
-                         for specs, yt, yp, lf, p in zip(self.specs, ys, ps, self.losses, prefixes)]
-        self._weighted = [[self._resolve(s, yt, yp, lf, p) for s in specs]
-                          for specs, yt, yp, lf, p in zip(self.wspecs, ys, ps, self.losses, prefixes)]
+    def build(self, ys: List[Any], ps: List[Any]) -> None:
+        """Resolve the metric specs for targets ``ys`` and predictions ``ps`` (one per output; anything
+        with ``shape``/``ndim``: arrays, Tensors or KerasTensors)."""
+        self._per_output = [[self._resolve(s, yt, yp, lf) for s in specs] if yt is not None else []
+                            for specs, yt, yp, lf in zip(self.specs, ys, ps, self.losses)]
+        self._weighted = [[self._resolve(s, yt, yp, lf) for s in specs] if yt is not None else []
+                          for specs, yt, yp, lf in zip(self.wspecs, ys, ps, self.losses)]
+
+    def build_from_data(self, y_true: Any, y_pred: Any) -> None:
+        ys = [None if y is None else (y if hasattr(y, "ndim") else _target(y))
+              for y in _flat_outputs(y_true, self.output_names, "y")]
+        self.build(ys, tree.flatten(y_pred))
+
+    @property
+    def has_metrics(self) -> bool:
+        return any(self.specs) or any(self.wspecs)
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         if not any(self.specs) and not any(self.wspecs):  # nothing compiled: no per-batch work
@@ -202,10 +221,10 @@ class CompileMetrics:
         ps = tree.flatten(y_pred)
         sws = _flat_outputs(sample_weight, self.output_names, "sample_weight") if sample_weight is not None \
             else [None] * len(ps)
-        if self._metrics is None:
+        if self._per_output is None:
             self.build(ys, ps)
         with unidl.no_grad():
-            for ms, ws, yt, yp, sw in zip(self._metrics, self._weighted, ys, ps, sws):
+            for ms, ws, yt, yp, sw in zip(self._per_output, self._weighted, ys, ps, sws):
                 if yt is None:
                     continue
                 yp = yp.detach()
@@ -214,11 +233,50 @@ class CompileMetrics:
                 for metric in ws:
                     metric.update_state(yt, yp, sample_weight=None if sw is None else convert_to_tensor(sw))
 
+    def _named(self) -> List[Tuple[str, Any]]:
+        """(log key, metric) pairs in Keras's order and naming (see the class docstring)."""
+        out: List[Tuple[str, Any]] = []
+        if self._per_output is None:
+            return out
+        counts: Dict[str, int] = {}
+        for out_name, ms in zip(self.output_names, self._per_output):
+            for m in ms:
+                name = f"{out_name}_{m.name}" if self.multi else m.name
+                if name in counts:
+                    counts[name] += 1
+                    name = f"{name}_{counts[name] - 1}"
+                else:
+                    counts[name] = 1
+                out.append((name, m))
+        for out_name, ws in zip(self.output_names, self._weighted):
+            for m in ws:
+                name = f"{out_name}_{m.name}" if self.multi else m.name
+                if name in counts:
+                    name = f"{out_name}_weighted_{m.name}" if self.multi else f"weighted_{m.name}"
+                    if name in counts:
+                        counts[name] += 1
+                        name = f"{name}_{counts[name] - 1}"
+                    else:
+                        counts[name] = 1
+                else:
+                    counts[name] = 1
+                out.append((name, m))
+        return out
+
+    def result(self) -> Dict[str, Any]:
+        """``{log key: value}`` of every compiled metric (empty before the first batch)."""
+        return {name: m.result() for name, m in self._named()}
+
     @property
     def metrics(self) -> List[Any]:
-        if self._metrics is None:
+        """The compiled metric objects: the unweighted ones of every output, then the weighted ones."""
+        if self._per_output is None:
             return []
-        return [m for ms, ws in zip(self._metrics, self._weighted) for m in ms + ws]
+        return [m for ms in self._per_output for m in ms] + [m for ws in self._weighted for m in ws]
+
+    @property
+    def variables(self) -> List[Any]:
+        return [v for m in self.metrics for v in m.variables]
 
     def reset_state(self) -> None:
         for metric in self.metrics:

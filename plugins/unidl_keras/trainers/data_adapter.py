@@ -12,6 +12,7 @@ from typing import Any, Iterator, Optional, Tuple
 
 import numpy as np
 
+import unidl
 from unidl.tensor import Tensor
 
 from ..backend import config
@@ -35,13 +36,33 @@ def _as_array(x: Any) -> Any:
 
 
 def _take(x: Any, idx: Any) -> Any:
+    """Rows ``idx`` (a slice or an integer index array) of ``x`` along axis 0."""
     if x is None:
         return None
     if isinstance(x, Tensor):
+        if isinstance(idx, slice):
+            return x[idx]
         from unidl import ops
 
-        return ops.take(x, Tensor._from_any(np.asarray(idx), x.device), axis=0)
+        return ops.take(x, Tensor._from_any(np.asarray(idx, dtype=np.int64), x.device), axis=0)
     return x[idx]
+
+
+def _to_tensor(a: Any) -> Any:
+    """A numeric batch leaf as a unidl Tensor on the default device (the steps get tensors, as Keras's
+    backends hand them); other leaves (strings for preprocessing layers, None) stay as they are."""
+    if isinstance(a, np.ndarray) and a.dtype.kind in "biuf":
+        return unidl.as_tensor(a)
+    return a
+
+
+def _pack(x: Any, y: Any, sw: Any) -> tuple:
+    """A batch as Keras's data adapters hand it to the steps: ``(x,)``, ``(x, y)`` or ``(x, y, sw)``."""
+    if sw is not None:
+        return (x, y, sw)
+    if y is not None:
+        return (x, y)
+    return (x,)
 
 
 def unpack_x_y_sample_weight(data: Any) -> Tuple[Any, Any, Any]:
@@ -107,7 +128,8 @@ class ArrayBatches:
     def __len__(self) -> int:
         return self.steps
 
-    def epoch(self) -> Iterator[Tuple[Any, Any, Any]]:
+    def epoch(self) -> Iterator[tuple]:
+        """The batches of one epoch, each ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``."""
         n, bs = self.num_samples, self.batch_size
         order = np.random.permutation(n) if self.shuffle else None
         for i in range(self.steps):
@@ -115,9 +137,10 @@ class ArrayBatches:
             if lo >= n:
                 return
             idx = order[lo:hi] if order is not None else slice(lo, hi)
-            take = (lambda a, idx=idx: _take(a, idx))
-            yield (tree.map_structure(take, self.x), tree.map_structure(take, self.y) if self.y is not None else None,
-                   tree.map_structure(take, self.sample_weight) if self.sample_weight is not None else None)
+            take = (lambda a, idx=idx: _to_tensor(_take(a, idx)))
+            yield _pack(tree.map_structure(take, self.x),
+                        tree.map_structure(take, self.y) if self.y is not None else None,
+                        tree.map_structure(take, self.sample_weight) if self.sample_weight is not None else None)
 
     def split(self, validation_split: float) -> Tuple["ArrayBatches", Tuple[Any, Any, Any]]:
         """Keras's ``validation_split``: the last fraction of the samples (before any shuffling)."""
@@ -153,7 +176,8 @@ class DatasetBatches:
     def __len__(self) -> Optional[int]:  # type: ignore[override]
         return self.steps
 
-    def epoch(self) -> Iterator[Tuple[Any, Any, Any]]:
+    def epoch(self) -> Iterator[tuple]:
+        """The batches of one epoch, each ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``."""
         if self.indexable:
             order = np.random.permutation(len(self.data)) if self.shuffle else range(len(self.data))
             for i, j in enumerate(order):
@@ -176,10 +200,11 @@ class DatasetBatches:
             yield self._standardize(item)
 
     @staticmethod
-    def _standardize(item: Any) -> Tuple[Any, Any, Any]:
+    def _standardize(item: Any) -> tuple:
         x, y, sw = unpack_x_y_sample_weight(item)
-        return (tree.map_structure(_as_array, x), tree.map_structure(_as_array, y) if y is not None else None,
-                tree.map_structure(_as_array, sw) if sw is not None else None)
+        conv = (lambda a: _to_tensor(_as_array(a)))  # noqa: E731
+        return _pack(tree.map_structure(conv, x), tree.map_structure(conv, y) if y is not None else None,
+                     tree.map_structure(conv, sw) if sw is not None else None)
 
 
 def make_batches(x: Any, y: Any = None, sample_weight: Any = None, batch_size: Optional[int] = None,

@@ -1,11 +1,20 @@
 """``Model.compile`` / ``fit`` / ``evaluate`` / ``predict`` and the ``*_on_batch`` methods (Keras 3).
 
-One train step: the forward pass and loss are recorded by :mod:`unidl.autograd`, ``backward`` writes
-each trainable variable's ``.grad``, and the optimizer applies the update rules of
-:mod:`unidl.nn.optim` in place. Logs are running means over the epoch, keyed as Keras logs them.
+As in Keras 3, ``fit`` calls ``self.train_step(data)`` once per batch with the batch as the data adapter
+makes it (``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``; unpack it with
+``keras.utils.unpack_x_y_sample_weight``) and takes the dict it returns as the batch logs; at the end of
+an epoch the logs are the metrics' results when their names are those keys, else the last step's dict.
+``evaluate``/validation do the same with ``test_step`` and ``predict`` concatenates what
+``predict_step`` returns. ``fit`` opens the autograd recording scope around ``train_step``, so a custom
+step written in Keras's PyTorch style works: ``self.zero_grad()``, ``loss.backward()``,
+``[v.value.grad for v in self.trainable_weights]``, ``self.optimizer.apply(grads, variables)``.
+
+When the model keeps the default steps, the loop runs the same computation without building a logs
+dict per batch: the metrics are read only when a callback reads the batch logs, and at the epoch's end.
 """
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from typing import Any, Dict, List, Optional
@@ -14,18 +23,39 @@ import numpy as np
 
 import unidl
 from unidl import ops
+from unidl.autograd import STATE as _AG
 from unidl.tensor import Tensor
 
 from ..backend.common import convert_to_tensor
 from ..utils import tree
 from . import data_adapter
 from .compile_utils import CompileLoss, CompileMetrics
+from .data_adapter import unpack_x_y_sample_weight
 
 
 def _to_value(v: Any) -> float:
     if isinstance(v, Tensor):
         return float(v.numpy())
     return float(v)
+
+
+def _pythonify(logs: Any) -> Dict[str, Any]:
+    from ..callbacks.callback_list import pythonify_logs
+
+    return pythonify_logs(logs)
+
+
+_TAKES_TRAINING: Dict[type, bool] = {}
+
+
+def _batch_size_of(x: Any) -> int:
+    """The batch size the loss tracker weighs a batch by: the first dim of the first input (Keras's rule)."""
+    if hasattr(x, "shape") and not isinstance(x, (list, tuple, dict)):
+        return int(x.shape[0])
+    for leaf in tree.flatten(x):
+        if leaf is not None:
+            return int(leaf.shape[0]) if hasattr(leaf, "shape") else len(leaf)
+    return 1
 
 
 class Trainer:
@@ -40,6 +70,8 @@ class Trainer:
         d["_compile_metrics"] = None
         d["_compile_config"] = None
         d["stop_training"] = False
+        d["stop_evaluating"] = False
+        d["stop_predicting"] = False
         d["history"] = None
         d["_loss_tracker"] = None
         d["steps_per_execution"] = 1
@@ -61,17 +93,23 @@ class Trainer:
                 raise TypeError(f"Invalid keyword argument(s) in `compile()`: ({k!r},). Valid keyword arguments include "
                                 "\"cloning\", \"experimental_run_tf_function\", \"distribute\", \"target_tensors\", or "
                                 "\"sample_weight_mode\".")
-        self.optimizer = optimizers.get(optimizer)
-        self.loss = loss
+        # set through __dict__: the compiled trackers are not the user's metrics (Keras compiles without
+        # automatic dependency tracking)
+        d = self.__dict__
+        d["optimizer"] = optimizers.get(optimizer)
+        d["loss"] = loss
         names = self._output_names()
-        self._compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
-        self._compile_metrics = CompileMetrics(metrics, weighted_metrics, names,
-                                               self._compile_loss.losses if self._compile_loss else [None] * len(names))
-        self._loss_tracker = metrics_mod.Mean(name="loss")
-        self._compile_config = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
+        d["_compile_loss"] = CompileLoss(loss, loss_weights, names) if loss is not None else None
+        d["_compile_metrics"] = None
+        if metrics is not None or weighted_metrics is not None:
+            d["_compile_metrics"] = CompileMetrics(
+                metrics, weighted_metrics, names,
+                self._compile_loss.losses if self._compile_loss else [None] * len(names))
+        d["_loss_tracker"] = metrics_mod.Mean(name="loss")
+        d["_compile_config"] = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
                                 "metrics": metrics, "weighted_metrics": weighted_metrics}
-        self.compiled = True
-        self.stop_training = False
+        d["compiled"] = True
+        d["stop_training"] = False
 
     def _output_names(self) -> List[str]:
         names = getattr(self, "output_names", None)
@@ -104,15 +142,25 @@ class Trainer:
         if self.built and self.optimizer is not None and hasattr(self.optimizer, "build"):
             self.optimizer.build(self.trainable_variables)
 
+    # -- metrics ------------------------------------------------------------------------------------------
     @property
     def metrics(self) -> List[Any]:
+        """Keras's order: the loss tracker, the compiled metrics (one ``compile_metrics`` object), the
+        per-output loss trackers, metrics assigned as attributes of the model, then those of its layers
+        (not of nested models)."""
         out: List[Any] = []
-        if self._loss_tracker is not None:
-            out.append(self._loss_tracker)
-        if self._compile_loss is not None:
-            out.extend(self._compile_loss.metrics)
-        if self._compile_metrics is not None:
-            out.extend(self._compile_metrics.metrics)
+        if self.compiled:
+            if self._loss_tracker is not None:
+                out.append(self._loss_tracker)
+            if self._compile_metrics is not None:
+                out.append(self._compile_metrics)
+            if self._compile_loss is not None:
+                out.extend(self._compile_loss.metrics)
+        out.extend(self._metrics)
+        for layer in self._flatten_layers(include_self=False):
+            if isinstance(layer, Trainer):
+                continue
+            out.extend(layer._metrics)
         return out
 
     @property
@@ -122,6 +170,43 @@ class Trainer:
     def reset_metrics(self) -> None:
         for m in self.metrics:
             m.reset_state()
+
+    def get_metrics_result(self) -> Dict[str, Any]:
+        """``{name: result}`` of every metric in ``self.metrics`` (a metric whose result is a dict, such as
+        ``compile_metrics``, contributes its entries)."""
+        out: Dict[str, Any] = {}
+        for metric in self.metrics:
+            result = metric.result()
+            if isinstance(result, dict):
+                out.update(result)
+            else:
+                out[metric.name] = result
+        return out
+
+    def _get_metrics_result_or_logs(self, logs: Any) -> Any:
+        """The metrics' results when their names are the keys of ``logs`` (a step's dict), else ``logs``."""
+        metric_logs = self.get_metrics_result()
+        if isinstance(logs, dict) and set(logs) == set(metric_logs):
+            return metric_logs
+        return logs
+
+    def _flatten_metrics_in_order(self, logs: Dict[str, Any]) -> Any:
+        """``logs`` as a list in ``metrics`` order (then the other keys sorted); a single value alone."""
+        names: List[str] = []
+        for metric in self.metrics:
+            if isinstance(metric, CompileMetrics):
+                names += [m.name for m in metric.metrics]
+            else:
+                names.append(metric.name)
+        results = [logs[n] for n in names if n in logs]
+        results += [logs[k] for k in sorted(logs) if k not in names]
+        return results[0] if len(results) == 1 else results
+
+    def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> Dict[str, Any]:
+        """Update the compiled metrics with this batch; returns ``get_metrics_result()``."""
+        if self._compile_metrics is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
 
     # -- steps ------------------------------------------------------------------------------------------
     def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None,
@@ -135,47 +220,117 @@ class Trainer:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         return loss
 
+    def _compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None,
+                      training: bool = True) -> Tensor:
+        """``compute_loss``, passing ``training`` only to an override that accepts it (the argument came
+        in Keras 3.3; older overrides are ``compute_loss(x, y, y_pred, sample_weight)``)."""
+        cls = type(self)
+        takes = _TAKES_TRAINING.get(cls)
+        if takes is None:
+            takes = _TAKES_TRAINING[cls] = "training" in inspect.signature(self.compute_loss).parameters
+        if takes:
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
+
     def _check_nan_terminate(self) -> None:
         pass
 
-    def train_step(self, data: Any) -> Dict[str, float]:
-        x, y, sw = data
-        variables = self.trainable_variables
-        with unidl.autograd.record():
+    def _train_update(self, x: Any, y: Any, sw: Any) -> Any:
+        """The default train step up to the metrics: forward and loss recorded, the loss tracker updated,
+        gradients by backward, the optimizer applied. Returns ``y_pred``."""
+        prev = _AG.recording, _AG.training
+        _AG.recording = _AG.training = True  # unidl.autograd.record(), without the context-manager calls
+        try:
             y_pred = self(x, training=True)
-            loss = self.compute_loss(x, y, y_pred, sw, training=True)
-        if loss.requires_grad:
-            loss.backward()
-        grads = [v.grad for v in variables]
-        for v in variables:
-            v.grad = None
-        self.optimizer.apply(grads, variables)
-        return self._update_metrics(loss, y, y_pred, sw)
+            loss = self._compute_loss(x, y, y_pred, sw, training=True)
+        finally:
+            _AG.recording, _AG.training = prev
+        self._loss_tracker.update_state(loss.detach(), sample_weight=_batch_size_of(x))
+        optimizer = self.optimizer
+        if optimizer.loss_scale_factor is not None:
+            loss = optimizer.scale_loss(loss)
+        variables = self.trainable_variables
+        if variables:
+            if loss.requires_grad:
+                loss.backward()
+            grads = [v.grad for v in variables]
+            for v in variables:
+                v.grad = None
+            optimizer.apply(grads, variables)
+        else:
+            warnings.warn("The model does not have any trainable weights.", stacklevel=3)
+        return y_pred
 
-    def test_step(self, data: Any) -> Dict[str, float]:
-        x, y, sw = data
-        with unidl.no_grad():
-            y_pred = self(x, training=False)
-            loss = self.compute_loss(x, y, y_pred, sw, training=False)
-        return self._update_metrics(loss, y, y_pred, sw)
+    def _test_update(self, x: Any, y: Any, sw: Any) -> Any:
+        """The default test step up to the metrics (forward, loss, loss tracker); returns ``y_pred``."""
+        y_pred = self(x, training=False)
+        loss = self._compute_loss(x, y, y_pred, sw, training=False)
+        self._loss_tracker.update_state(loss.detach(), sample_weight=_batch_size_of(x))
+        return y_pred
+
+    def train_step(self, data: Any) -> Dict[str, Any]:
+        """One optimizer step on the batch ``data``; returns the logs (``compute_metrics``'s dict)."""
+        x, y, sw = unpack_x_y_sample_weight(data)
+        y_pred = self._train_update(x, y, sw)
+        return self.compute_metrics(x, y, y_pred, sample_weight=sw)
+
+    def test_step(self, data: Any) -> Dict[str, Any]:
+        """Loss and metrics on the batch ``data``; returns the logs."""
+        x, y, sw = unpack_x_y_sample_weight(data)
+        y_pred = self._test_update(x, y, sw)
+        return self.compute_metrics(x, y, y_pred, sample_weight=sw)
 
     def predict_step(self, data: Any) -> Any:
-        x, _, _ = data_adapter.unpack_x_y_sample_weight(data) if isinstance(data, tuple) else (data, None, None)
-        with unidl.no_grad():
-            return self(x, training=False)
+        """The model's outputs on the batch ``data``."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def _default_steps(self, kind: str) -> bool:
+        """Whether the ``kind`` ('train'/'test') step and what it reports are Trainer's own, so the loop
+        may skip building the logs dict per batch (same updates, logs read lazily)."""
+        cls = type(self)
+        step = Trainer.train_step if kind == "train" else Trainer.test_step
+        return (getattr(cls, f"{kind}_step") is step and cls.compute_metrics is Trainer.compute_metrics
+                and cls.get_metrics_result is Trainer.get_metrics_result)
+
+    def _run_train_step(self, data: Any, fast: bool) -> Any:
+        """One training batch inside the recording scope; returns the step's logs (fast: None)."""
+        if fast:
+            x, y, sw = unpack_x_y_sample_weight(data)
+            y_pred = self._train_update(x, y, sw)
+            if self._compile_metrics is not None:
+                self._compile_metrics.update_state(y, y_pred, sw)
+            return None
+        prev = _AG.recording, _AG.training
+        _AG.recording = _AG.training = True  # Keras's torch loop records every op; a custom step calls backward
+        try:
+            return self.train_step(data)
+        finally:
+            _AG.recording, _AG.training = prev
+
+    def _run_test_step(self, data: Any, fast: bool) -> Any:
+        prev = _AG.recording
+        _AG.recording = False
+        try:
+            if fast:
+                x, y, sw = unpack_x_y_sample_weight(data)
+                y_pred = self._test_update(x, y, sw)
+                if self._compile_metrics is not None:
+                    self._compile_metrics.update_state(y, y_pred, sw)
+                return None
+            return self.test_step(data)
+        finally:
+            _AG.recording = prev
 
     def _update_metrics(self, loss: Tensor, y: Any, y_pred: Any, sw: Any) -> None:
-        batch = int(tree.flatten(y_pred)[0].shape[0])
+        """Keras 2-era helper kept for callers: feed the loss tracker and the compiled metrics."""
         with unidl.no_grad():
-            self._loss_tracker.update_state(loss.detach(), sample_weight=batch)
+            self._loss_tracker.update_state(loss.detach(), sample_weight=_batch_size_of(y_pred))
         if self._compile_metrics is not None and y is not None:
             self._compile_metrics.update_state(y, y_pred, sw)
 
     def _logs(self) -> Dict[str, float]:
-        return {m.name: _to_value(m.result()) for m in sorted(self.metrics, key=lambda m: m.name)}
-
-    def _ordered_results(self) -> List[float]:
-        return [_to_value(m.result()) for m in self.metrics]
+        return _pythonify(self.get_metrics_result())
 
     # -- data --------------------------------------------------------------------------------------------
     def _make_batches(self, x: Any, y: Any, sample_weight: Any, class_weight: Any, batch_size: Optional[int],
@@ -192,6 +347,19 @@ class Trainer:
         if not self.built:
             with unidl.no_grad():
                 self(x, training=False)
+
+    def _symbolic_build(self, data: Any, optimizer: bool = False) -> None:
+        """Before the first step (as Keras's ``_symbolic_build``): build the model from the batch ``data``,
+        the compiled metrics from the model's symbolic outputs when it has them, and the optimizer."""
+        x, y, _ = unpack_x_y_sample_weight(data)
+        self._ensure_built(x)
+        cm = self._compile_metrics
+        if cm is not None and not cm.built and y is not None and cm.has_metrics:
+            outputs = getattr(self, "outputs", None)  # symbolic outputs (Functional, built Sequential)
+            if outputs:
+                cm.build_from_data(y, outputs)
+        if optimizer and not getattr(self.optimizer, "built", True):
+            self.optimizer.build(self.trainable_variables)
 
     # -- fit ----------------------------------------------------------------------------------------------
     def fit(self, x: Any = None, y: Any = None, batch_size: Optional[int] = None, epochs: int = 1, verbose: Any = "auto",
@@ -227,61 +395,80 @@ class Trainer:
             callbacks, add_history=True, add_progbar=verbose != 0, verbose=verbose, epochs=epochs,
             steps=len(batches) if len(batches) is not None else None, model=self)
         self.stop_training = False
+        fast = self._default_steps("train")
+        run_step = self._run_train_step
         cbs.on_train_begin()
         batch_begin, batch_end = _batch_hooks(cbs, "train")
-        epoch_logs: Dict[str, float] = {}
+        metrics_logs = self.get_metrics_result
+        training_logs: Dict[str, Any] = {}
+        built = False
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
             step = -1
+            logs: Any = None
             for step, data in enumerate(batches.epoch()):
-                if step == 0:
-                    self._ensure_built(data[0])
-                    if not getattr(self.optimizer, "built", True):
-                        self.optimizer.build(self.trainable_variables)
+                if not built:
+                    self._symbolic_build(data, optimizer=True)
+                    built = True
                 batch_begin(step)
-                self.train_step(data)
-                batch_end(step, self._logs)
+                logs = run_step(data, fast)
+                batch_end(step, metrics_logs if fast else (lambda logs=logs: logs))
                 if self.stop_training:
                     break
             if step < 0:
                 raise ValueError("Unexpected result of `train_function` (Empty logs). This could be due to issues in "
                                  "input pipeline that resulted in an empty dataset. Otherwise, please check the number "
                                  "of samples and `batch_size`.")
-            epoch_logs = self._logs()  # the metrics' results now, as Keras 3 reads them at the epoch's end
-            if val is not None and (epoch + 1) % max(1, int(validation_freq)) == 0:
-                val_logs = self._evaluate_batches(val, None)
+            # the metrics' results now (Keras reads them at the epoch's end), unless a custom step reports
+            # other keys: then the last step's logs
+            epoch_logs = _pythonify(metrics_logs() if fast else self._get_metrics_result_or_logs(logs))
+            if val is not None and _should_eval(epoch, validation_freq):
+                val_logs = self._evaluate_batches(val, cbs)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
+            training_logs = epoch_logs
             if self.stop_training:
                 break
-        cbs.on_train_end(epoch_logs)
+        cbs.on_train_end(training_logs)
         return self.history
 
     # -- evaluate -----------------------------------------------------------------------------------------
-    def _evaluate_batches(self, batches: Any, cbs: Any) -> Dict[str, float]:
+    def _evaluate_batches(self, batches: Any, cbs: Any) -> Dict[str, Any]:
         self.reset_metrics()
+        fast = self._default_steps("test")
         if cbs is not None:
             cbs.on_test_begin()
         batch_begin, batch_end = _batch_hooks(cbs, "test")
+        metrics_logs = self.get_metrics_result
+        run_step = self._run_test_step
+        self.stop_evaluating = False
         step = -1
+        logs: Any = None
         for step, data in enumerate(batches.epoch()):
             if step == 0:
-                self._ensure_built(data[0])
+                self._symbolic_build(data)
             batch_begin(step)
-            self.test_step(data)
-            batch_end(step, self._logs)
-        logs: Dict[str, float] = self._logs() if step >= 0 else {}
+            logs = run_step(data, fast)
+            batch_end(step, metrics_logs if fast else (lambda logs=logs: logs))
+            if self.stop_evaluating:
+                break
+        if step < 0:
+            out: Dict[str, Any] = {}
+        else:
+            out = _pythonify(metrics_logs() if fast else self._get_metrics_result_or_logs(logs))
         if cbs is not None:
-            cbs.on_test_end(logs)
-        return logs
+            cbs.on_test_end(out)
+        return out
 
     def evaluate(self, x: Any = None, y: Any = None, batch_size: Optional[int] = None, verbose: Any = "auto",
                  sample_weight: Any = None, steps: Optional[int] = None, callbacks: Any = None,
                  return_dict: bool = False, **kwargs: Any) -> Any:
-        """Loss and metrics on ``x``/``y``: a scalar (loss only), a list ``[loss, *metrics]`` or a dict."""
+        """Loss and metrics on ``x``/``y``: a scalar (one value), a list in ``metrics`` order or a dict."""
         from ..callbacks import CallbackList
 
+        if kwargs:
+            raise ValueError(f"Arguments not recognized: {kwargs}")
         self._assert_compiled()
         batches = self._make_batches(x, y, sample_weight, None, batch_size, steps, False)
         verbose = _verbose(verbose)
@@ -290,70 +477,118 @@ class Trainer:
         logs = self._evaluate_batches(batches, cbs)
         if return_dict:
             return logs
-        vals = self._ordered_results()
-        return vals[0] if len(vals) == 1 else vals
+        return self._flatten_metrics_in_order(logs)
 
     # -- predict ------------------------------------------------------------------------------------------
     def predict(self, x: Any, batch_size: Optional[int] = None, verbose: Any = "auto", steps: Optional[int] = None,
                 callbacks: Any = None) -> Any:
-        """Outputs for ``x`` as NumPy arrays (batches concatenated; the model's output structure)."""
+        """``predict_step`` over the batches of ``x``, as NumPy arrays concatenated along the batch axis
+        (in the structure ``predict_step`` returns: by default the model's outputs)."""
         from ..callbacks import CallbackList
 
         batches = data_adapter.make_batches(x, None, None, batch_size=batch_size, steps=steps, shuffle=False)
         verbose = _verbose(verbose)
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_progbar=verbose != 0, verbose=verbose, epochs=1, steps=len(batches), model=self)
+        fast = type(self).predict_step is Trainer.predict_step
+        self.stop_predicting = False
         cbs.on_predict_begin()
         outs: List[Any] = []
         for step, data in enumerate(batches.epoch()):
             cbs.on_predict_batch_begin(step)
-            with unidl.no_grad():
-                y = self(data[0], training=False)
-            y = tree.map_structure(lambda t: t.numpy() if isinstance(t, Tensor) else np.asarray(t), y)
-            outs.append(y)
-            cbs.on_predict_batch_end(step, {"outputs": y})
+            out = self._run_predict_step(data, fast)
+            outs.append(out)
+            cbs.on_predict_batch_end(step, {"outputs": out})
+            if self.stop_predicting:
+                break
         cbs.on_predict_end()
         if not outs:
             raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs). Please use "
                              "`Model.compile(..., run_eagerly=True)`, or `tf.config.run_functions_eagerly(True)` "
                              "for more information of where went wrong, or file a issue/bug to `keras`.")
-        flat = [tree.flatten(o) for o in outs]
-        cat = [np.concatenate([f[i] for f in flat], axis=0) for i in range(len(flat[0]))]
-        return tree.pack_sequence_as(outs[0], cat)
+        return _concat_batches(outs)
+
+    def _run_predict_step(self, data: Any, fast: bool) -> Any:
+        prev = _AG.recording
+        _AG.recording = False
+        try:
+            y = self(data[0], training=False) if fast else self.predict_step(data)
+        finally:
+            _AG.recording = prev
+        return tree.map_structure(_to_numpy, y)
 
     # -- on batch -----------------------------------------------------------------------------------------
+    def _one_batch(self, x: Any, y: Any, sample_weight: Any) -> tuple:
+        """``(x, y, sample_weight)`` as one batch, converted as fit converts its data (Keras passes
+        this 3-tuple, Nones included, to the step)."""
+        data = next(iter(data_adapter.ArrayBatches(x, y, sample_weight, batch_size=_n(x)).epoch()))
+        bx, by, bsw = unpack_x_y_sample_weight(data)
+        return (bx, by, bsw)
+
     def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: Any = None,
                        return_dict: bool = False) -> Any:
         """One optimizer step on one batch; returns that batch's loss (and metrics)."""
         self._assert_compiled()
         if class_weight is not None:
+            if sample_weight is not None:
+                raise ValueError(f"Arguments `sample_weight` and `class_weight` cannot be specified at the same "
+                                 f"time. Received: sample_weight={sample_weight}, class_weight={class_weight}")
             sample_weight = data_adapter.class_weight_to_sample_weight(y, class_weight)
-        data = next(iter(data_adapter.ArrayBatches(x, y, sample_weight, batch_size=_n(x)).epoch()))
-        self._ensure_built(data[0])
-        if not getattr(self.optimizer, "built", True):
-            self.optimizer.build(self.trainable_variables)
+        data = self._one_batch(x, y, sample_weight)
+        self._symbolic_build(data, optimizer=True)
         self.reset_metrics()
-        self.train_step(data)
-        return self._batch_result(return_dict)
+        fast = self._default_steps("train")
+        logs = self._run_train_step(data, fast)
+        return self._batch_result(self.get_metrics_result() if fast else logs, return_dict)
 
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
+        """Loss (and metrics) on one batch, without updating the weights."""
         self._assert_compiled()
-        data = next(iter(data_adapter.ArrayBatches(x, y, sample_weight, batch_size=_n(x)).epoch()))
-        self._ensure_built(data[0])
+        data = self._one_batch(x, y, sample_weight)
+        self._symbolic_build(data)
         self.reset_metrics()
-        self.test_step(data)
-        return self._batch_result(return_dict)
+        fast = self._default_steps("test")
+        logs = self._run_test_step(data, fast)
+        return self._batch_result(self.get_metrics_result() if fast else logs, return_dict)
 
     def predict_on_batch(self, x: Any) -> Any:
-        with unidl.no_grad():
-            y = self(tree.map_structure(data_adapter._as_array, x), training=False)
-        return tree.map_structure(lambda t: t.numpy() if isinstance(t, Tensor) else np.asarray(t), y)
+        """``predict_step((x,))`` as NumPy arrays."""
+        return self._run_predict_step((tree.map_structure(lambda a: data_adapter._to_tensor(data_adapter._as_array(a)), x),),
+                                      type(self).predict_step is Trainer.predict_step)
 
-    def _batch_result(self, return_dict: bool) -> Any:
+    def _batch_result(self, logs: Any, return_dict: bool) -> Any:
+        logs = _pythonify(logs)
         if return_dict:
-            return self._logs()
-        vals = self._ordered_results()
-        return vals[0] if len(vals) == 1 else vals
+            return logs
+        return self._flatten_metrics_in_order(logs)
+
+
+def _to_numpy(t: Any) -> Any:
+    return t.numpy() if isinstance(t, Tensor) else np.asarray(t)
+
+
+def _concat_batches(outs: List[Any]) -> Any:
+    """The per-batch outputs (same structure each) concatenated along axis 0, leaf by leaf."""
+    flat = [tree.flatten(o) for o in outs]
+    cat = []
+    for i in range(len(flat[0])):
+        leaves = [f[i] for f in flat]
+        if any(np.ndim(v) == 0 for v in leaves):
+            raise ValueError(f"`predict` concatenates what `predict_step` returns along the batch axis, but output "
+                             f"{i} of a batch is a scalar (shape ()). Return arrays with a leading batch dimension "
+                             f"from `predict_step`.")
+        cat.append(np.concatenate(leaves, axis=0))
+    return tree.pack_sequence_as(outs[0], cat)
+
+
+def _should_eval(epoch: int, validation_freq: Any) -> bool:
+    epoch = epoch + 1  # one-indexed, as the user counts epochs
+    if isinstance(validation_freq, int):
+        return epoch % max(1, validation_freq) == 0
+    if isinstance(validation_freq, (list, tuple)):
+        return epoch in validation_freq
+    raise ValueError(f"Expected `validation_freq` to be a list or int. Received: validation_freq={validation_freq} "
+                     f"of the type {type(validation_freq)}.")
 
 
 def _no_batch_hook(step: int, logs_fn: Any = None) -> None:
