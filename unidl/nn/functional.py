@@ -293,9 +293,13 @@ def _seq_prep(name: str, x: Tensor, w_ih: Tensor, b: Optional[Tensor], mask: Any
         raise OpError(name, f"x has {x.shape[-1]} features but w_ih expects {w_ih.shape[0]}",
                       shapes=(x.shape, w_ih.shape))
     xt = x if time_major else ops.transpose(x, (1, 0, 2))
-    xw = ops.matmul(xt, w_ih)
+    T, N = xt.shape[0], xt.shape[1]
+    # One (T*N, F) @ (F, G*H) GEMM: its weight gradient is one GEMM too (a batched matmul would make
+    # T per-step products and sum them).
+    xw = ops.matmul(ops.reshape(xt, (T * N, xt.shape[2])), w_ih)
     if b is not None:
         xw = ops.add(xw, b)
+    xw = ops.reshape(xw, (T, N, w_ih.shape[1]))
     m = None
     if mask is not None:
         m = mask if isinstance(mask, Tensor) else Tensor._from_any(mask, x.device)

@@ -4,6 +4,10 @@ Each time step is a handful of array calls on preallocated buffers: one matmul, 
 activations in one pass, and the cell/hidden updates. Sigmoid is computed as
 ``0.5 * tanh(0.5 * z) + 0.5`` (exact to rounding, never overflows), so all four gates take one
 ``tanh`` over the (N, 4H) block with per-column scale and offset.
+
+The backward computes the activation derivatives of all steps at once into the buffer that becomes
+the gate gradients (scaled in place step by step, no per-step allocation) and the recurrent weight
+gradient as one GEMM over all steps at the end (``h_prev(all steps)^T @ dZ(all steps)``).
 """
 from __future__ import annotations
 
@@ -62,28 +66,22 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         H = G4 // 4
         dt = xw.dtype
         G, TC = ws
-        dZ = xp.empty((T, N, G4), dtype=dt)
-        # Derivatives of the activations, for all steps at once: s(1-s) for i, f, o; 1-g^2 for g.
-        D = 1 - G
-        D *= G
-        gg = G[:, :, 2 * H:3 * H]
-        xp.multiply(gg, gg, out=D[:, :, 2 * H:3 * H])
-        xp.subtract(1, D[:, :, 2 * H:3 * H], out=D[:, :, 2 * H:3 * H])
-        DC = 1 - TC * TC
+        # Derivatives of the activations for all steps at once, in the buffer that then becomes the
+        # gate gradients dZ (each step scales its slice in place): s(1-s) for i, f, o; 1-g^2 for g.
+        dZ = xp.subtract(1, G)
+        dZ *= G
+        gg, Dg = G[:, :, 2 * H:3 * H], dZ[:, :, 2 * H:3 * H]
+        xp.multiply(gg, gg, out=Dg)
+        xp.subtract(1, Dg, out=Dg)
+        DC = xp.multiply(TC, TC)
+        xp.subtract(1, DC, out=DC)
         DC *= G[:, :, 3 * H:]                    # o * (1 - tanh(c)^2)
-        if T:
-            # previous states in processing order: h_{t-1} (forward) or h_{t+1} (reverse)
-            Hp = xp.empty((T, N, H), dtype=dt)
-            Cp = xp.empty((T, N, H), dtype=dt)
-            if reverse:
-                Hp[:-1], Hp[-1] = Y[0, 1:], h0
-                Cp[:-1], Cp[-1] = Y[1, 1:], c0
-            else:
-                Hp[1:], Hp[0] = Y[0, :-1], h0
-                Cp[1:], Cp[0] = Y[1, :-1], c0
         dh = xp.zeros((N, H), dtype=dt)
         dc = xp.zeros((N, H), dtype=dt)
+        tmp = xp.empty((N, H), dtype=dt)
+        fac = xp.empty((N, G4), dtype=dt)
         w_t = w_hh.T
+        first = T - 1 if reverse else 0  # the first step the forward processed: its c_prev is c0
         for t in _steps(T, not reverse):
             dh += gY[0, t]
             dc += gY[1, t]
@@ -91,25 +89,31 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
                 m = mask[t][:, None]
                 keep = ~m
                 dh_keep, dc_keep = dh * keep, dc * keep
-                dh = dh * m
-                dc = dc * m
-            dz = dZ[t]
+                dh *= m
+                dc *= m
             g_t = G[t]
-            dc += dh * DC[t]                                     # total dL/dc_t through this step
-            xp.multiply(dc, g_t[:, 2 * H:3 * H], out=dz[:, :H])  # d i
-            xp.multiply(dc, Cp[t], out=dz[:, H:2 * H])           # d f
-            xp.multiply(dc, g_t[:, :H], out=dz[:, 2 * H:3 * H])  # d g
-            xp.multiply(dh, TC[t], out=dz[:, 3 * H:])            # d o
-            dz *= D[t]
-            dc = dc * g_t[:, H:2 * H]
-            dh = xp.matmul(dz, w_t)
+            xp.multiply(dh, DC[t], out=tmp)
+            dc += tmp                                            # total dL/dc_t through this step
+            c_prev = c0 if t == first else Y[1, t + 1 if reverse else t - 1]
+            xp.multiply(dc, g_t[:, 2 * H:3 * H], out=fac[:, :H])  # d i
+            xp.multiply(dc, c_prev, out=fac[:, H:2 * H])           # d f
+            xp.multiply(dc, g_t[:, :H], out=fac[:, 2 * H:3 * H])  # d g
+            xp.multiply(dh, TC[t], out=fac[:, 3 * H:])            # d o
+            dz = dZ[t]
+            dz *= fac
+            dc *= g_t[:, H:2 * H]
+            xp.matmul(dz, w_t, out=dh)
             if mask is not None:
                 dh += dh_keep
                 dc += dc_keep
-        if T:
-            dW = xp.matmul(Hp.reshape(T * N, H).T, dZ.reshape(T * N, G4))
-        else:
-            dW = xp.zeros_like(w_hh)
+        # dW = sum_t h_prev(t)^T dZ[t] as one GEMM over the steps whose h_prev is a stored output,
+        # plus the initial state's step.
+        if T == 0:
+            return dZ, dh, dc, xp.zeros_like(w_hh)
+        H2, Z2 = (Y[0, 1:], dZ[:-1]) if reverse else (Y[0, :-1], dZ[1:])
+        dW = xp.matmul(h0.T, dZ[first])
+        if T > 1:
+            dW += xp.matmul(H2.reshape((T - 1) * N, H).T, Z2.reshape((T - 1) * N, G4))
         return dZ, dh, dc, dW
 
     return {"lstm_sequence": lstm_sequence, "lstm_sequence_grad": lstm_sequence_grad}
