@@ -6,6 +6,11 @@ minimum is the most repeatable estimate, as ``timeit`` advises); the median is p
 """
 from __future__ import annotations
 
+# Contenders are timed interleaved in one process. Under OpenMP's default (active) wait policy,
+# PyTorch's worker threads keep spinning for a while after its timed calls and take cores from the next
+# contender; OMP_WAIT_POLICY=PASSIVE removes that but slows PyTorch's own small-op loops. Neither is
+# neutral, so nothing is set here: run_all.py prints the policy, and results should say which was used.
+
 import statistics
 import time
 from typing import Callable, Dict, List, Optional, Sequence, Tuple

@@ -14,6 +14,7 @@ import bench_mlp  # noqa: E402
 import bench_ops  # noqa: E402
 
 if __name__ == "__main__":
-    print(f"threads: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
+    print(f"threads: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}")
     for mod in (bench_ops, bench_mlp, bench_cnn, bench_lstm, bench_keras_fit, bench_gluon):
         mod.main()
