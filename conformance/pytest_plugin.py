@@ -129,6 +129,13 @@ def pytest_configure(config: Any) -> None:
     if not kind.is_available():
         raise pytest.UsageError(f"--unidl-device: device type '{device}' is registered by '{kind.plugin}' but "
                                 f"unavailable{': ' + kind.unavailable_reason if kind.unavailable_reason else ''}")
+    xfails = config.getoption("--unidl-xfails-file")
+    if xfails:
+        _read_xfails(xfails)  # a missing or unreadable file is a usage error before anything runs
+    json_path = config.getoption("--unidl-json")
+    if json_path and not os.path.isdir(os.path.dirname(os.path.abspath(json_path))):
+        raise pytest.UsageError(f"--unidl-json: folder '{os.path.dirname(os.path.abspath(json_path))}' does not "
+                                "exist")
     settings.load_profile("conform-ci" if _truthy(os.environ.get("CI")) else "conform")
     n = config.getoption("--unidl-max-examples")
     if n:

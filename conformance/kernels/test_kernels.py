@@ -23,6 +23,11 @@ def _fail(case: OpCase, device: str, check: str, outcome: Outcome, sample: Any, 
         f"inputs: {sample!r}")
 
 
+def _detail(outcome: Outcome, sample: Any) -> str:
+    """The report row's detail: the outcome's message (if any) and the inputs."""
+    return f"{outcome.message}; inputs: {sample!r}" if outcome.message else f"inputs: {sample!r}"
+
+
 def test_kernel(op_case: OpCase, unidl_conformance: Any, request: Any) -> None:
     sess, case = unidl_conformance, op_case
     device, path = sess.device, kernel_path(op_case.op, sess.device)
@@ -45,7 +50,7 @@ def test_kernel(op_case: OpCase, unidl_conformance: Any, request: Any) -> None:
         else:
             outcome = compare_outputs(ref, got, tol)
         sess.report.record(case.id, "forward", outcome.status, op=case.op, kernel=path, max_abs=outcome.max_abs,
-                           max_ulp=outcome.max_ulp, detail=f"{outcome.message}; inputs: {sample!r}",
+                           max_ulp=outcome.max_ulp, detail=_detail(outcome, sample),
                            test=request.node.nodeid)
         if not outcome.ok:
             raise _fail(case, device, "forward", outcome, sample, path)
@@ -65,7 +70,7 @@ def test_kernel_grad(grad_case: OpCase, unidl_conformance: Any, request: Any) ->
             ref_out, ref_grads = grad_run(case, sample, "cpu")
         outcome = compare_outputs(ref_out + ref_grads, out + grads, GRAD_TOL, what="output/gradient")
         sess.report.record(case.id, "backward", outcome.status, op=case.op, kernel=path, max_abs=outcome.max_abs,
-                           max_ulp=outcome.max_ulp, detail=f"{outcome.message}; inputs: {sample!r}",
+                           max_ulp=outcome.max_ulp, detail=_detail(outcome, sample),
                            test=request.node.nodeid)
         if not outcome.ok:
             raise _fail(case, device, "backward (output, then one gradient per input)", outcome, sample, path)

@@ -83,6 +83,7 @@ class CheckStats:
     max_abs: float = 0.0
     max_ulp: float = 0.0
     within_exception: bool = False
+    exception: str = ""  # the listed exception(s) that held: bound and reason, for the report row
 
 
 LAST = CheckStats()
@@ -112,6 +113,9 @@ def compare(twin: str, check: str, label: str, keras_value: Any, gluon_value: An
     if a.shape != b.shape or not np.all(np.abs(a.astype("float64") - b) <= exc.atol + exc.rtol * np.abs(b)):
         return (f"{label}: exceeds the listed exception's bound rtol={exc.rtol}, atol={exc.atol} "
                 f"({_describe_diff(a, b)}; exception: {exc.reason})")
+    note = f"listed exception (rtol={exc.rtol}, atol={exc.atol}): {exc.reason}"
+    if note not in LAST.exception:
+        LAST.exception = f"{LAST.exception}; {note}" if LAST.exception else note
     return None
 
 
@@ -226,7 +230,7 @@ def run_check(case: TwinCase, check: str, device: str = "cpu",
     """Run one check of one twin; raises :class:`TwinMismatch` (or MappingError) on failure."""
     if check not in CHECKS:
         raise ValueError(f"unknown twin check {check!r}; expected one of {CHECKS}")
-    LAST.max_abs, LAST.max_ulp, LAST.within_exception = 0.0, 0.0, False
+    LAST.max_abs, LAST.max_ulp, LAST.within_exception, LAST.exception = 0.0, 0.0, False, ""
     with on_device(device):
         p = prepare(case, mapper)
         name = case.name

@@ -39,4 +39,4 @@ def test_twin(case: Any, check: str, twin_device: str, request: Any) -> None:
     stats = harness.LAST
     session.report.record(f"{case.name}", check, "within tol" if stats.within_exception else "identical",
                           kernel="twin", max_abs=stats.max_abs, max_ulp=stats.max_ulp,
-                          test=request.node.nodeid)
+                          detail=stats.exception, test=request.node.nodeid)

@@ -121,6 +121,15 @@ def test_corrupt_files_are_refused_without_writing(tmp_path, capsys):
     assert not (tmp_path / "o.keras").exists() and not (tmp_path / "o.params").exists()
 
 
+def test_missing_output_folder_is_named(tmp_path, capsys):
+    _cnn_cf(1).save(str(tmp_path / "m.keras"))
+    dst = tmp_path / "nodir" / "o.params"
+    assert main(["convert", str(tmp_path / "m.keras"), str(dst)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot write '{dst}'" in err and f"folder '{tmp_path / 'nodir'}' does not exist" in err
+    assert ".tmp" not in err and "Traceback" not in err and not (tmp_path / "nodir").exists()
+
+
 def test_params_with_missing_names_is_refused(tmp_path, capsys):
     m = _cnn_cf(1)
     m.save(str(tmp_path / "arch.keras"))

@@ -81,6 +81,14 @@ def test_demo_rejects_bad_epochs(capsys, tmp_path):
     assert "--epochs must be at least 1" in capsys.readouterr().err
 
 
+def test_demo_unusable_out_folder_fails_before_training(capsys, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    assert main(["demo", "--epochs", "1", "--quiet", "--out", str(tmp_path / "afile")]) == 1
+    captured = capsys.readouterr()
+    assert f"--out {tmp_path / 'afile'}: cannot create the output folder" in captured.err
+    assert "Traceback" not in captured.err and "test accuracy" not in captured.out
+
+
 def test_demo_missing_frontend_is_a_clear_error(monkeypatch, capsys, tmp_path):
     plugins.ensure_loaded()
     monkeypatch.delitem(plugins.FRONTENDS.frontends, "mxnet")

@@ -51,6 +51,7 @@ def test_good_example_plugin_passes(tmp_path):
     # only the plugin's own ops are under test
     assert {r["case"] for r in data["rows"] if r["check"] == "forward"} == {"relu", "add", "sum"}
     assert "kernel:unidl_example_kernels" in proc.stdout
+    assert all(r["detail"].startswith("inputs: ") for r in data["rows"] if r["check"] == "forward")
 
 
 def test_wrong_example_plugin_fails_naming_op_and_difference(tmp_path):
@@ -105,6 +106,32 @@ def test_unknown_device_and_plugin_are_usage_errors(tmp_path):
 
     with pytest.raises(SystemExit, match="unknown suite 'nonsense'"):
         main(["conform", "--suite", "nonsense"])
+
+
+def test_unwritable_json_and_missing_xfails_file_are_usage_errors(tmp_path):
+    proc = _run(tmp_path, ["-m", "unidl.cli.main", "conform", "--suite", "kernels", "-k", "relu",
+                           "--json", str(tmp_path / "no" / "r.json")])
+    assert proc.returncode == 2 and f"folder '{tmp_path / 'no'}' does not exist" in proc.stderr
+    assert "Traceback" not in proc.stderr and "CASE" not in proc.stdout  # refused before running anything
+    proc, data = _conform(tmp_path, "--xfails-file", str(tmp_path / "missing.txt"))
+    assert proc.returncode == 4 and "--unidl-xfails-file: cannot read" in proc.stdout + proc.stderr
+    assert "no results" not in proc.stdout and "CASE" not in proc.stdout and data is None
+    proc = _run(tmp_path, ["-m", "pytest", "-p", "unidl_conformance.pytest_plugin", "-p", "no:cacheprovider",
+                           "--pyargs", "unidl_conformance.kernels", "-q", "--unidl-json",
+                           str(tmp_path / "no" / "r.json")])
+    assert proc.returncode == 4 and "--unidl-json: folder" in proc.stdout + proc.stderr
+
+
+def test_twin_rows_within_tolerance_carry_the_listed_reason(tmp_path):
+    out = tmp_path / "r.json"
+    proc = _run(tmp_path, ["-m", "unidl.cli.main", "conform", "--suite", "twins", "-k", "mlp and (adam or loss)",
+                           "--json", str(out)])
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    rows = _rows(json.loads(out.read_text()))
+    adam = rows[("mlp", "adam")]
+    assert adam["status"] == "within tol" and adam["max_abs"] > 0
+    assert adam["detail"].startswith("listed exception (rtol=1e-05, atol=1e-06): Keras and MXNet define Adam")
+    assert rows[("mlp", "loss")]["status"] == "identical" and rows[("mlp", "loss")]["detail"] == ""
 
 
 def test_pytest_by_hand_with_environment_variables(tmp_path):

@@ -89,6 +89,11 @@ def run(args: argparse.Namespace) -> int:
     os.close(fd)
     os.unlink(tmp)  # the plugin writes it; absent means the run ended before the report
     try:
+        if args.json and not args.list:
+            folder = os.path.dirname(os.path.abspath(args.json))
+            if not os.path.isdir(folder):
+                print(f"unidl conform: --json {args.json}: folder '{folder}' does not exist", file=sys.stderr)
+                return 2
         cmd = pytest_args(args, tmp)
         if args.list:
             col = _Collector()
@@ -103,13 +108,17 @@ def run(args: argparse.Namespace) -> int:
             return 0
         rc = int(pytest.main(cmd))
         rep = report_mod.load(tmp)
-        if rep is None:
+        if rep is None or (rc in (2, 3, 4) and not rep.rows):  # interrupted, internal or usage error
             print("unidl conform: the run stopped before producing a report", file=sys.stderr)
             return rc or 1
         print()
         report_mod.render(rep, sys.stdout)
         if args.json:
-            rep.write_json(args.json)
+            try:
+                rep.write_json(args.json)
+            except OSError as e:
+                print(f"unidl conform: cannot write the JSON report {args.json}: {e.strerror or e}", file=sys.stderr)
+                return rc or 1
         return rc
     finally:
         with contextlib.suppress(OSError):

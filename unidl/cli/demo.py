@@ -186,6 +186,11 @@ def _run(args: argparse.Namespace) -> int:
     quiet = args.quiet
     keras, mx = frontend("keras"), frontend("mxnet")
     mapping = twin_mapping()
+    out = args.out
+    try:  # before training, so a bad --out costs nothing
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        raise DemoError(f"--out {out}: cannot create the output folder: {e.strerror or e}") from e
     x, y = load_digits()
     x_train, y_train, x_test, y_test = split(x, y)
     say = (lambda *a: None) if quiet else print
@@ -216,8 +221,6 @@ def _run(args: argparse.Namespace) -> int:
     print(f"Gluon test accuracy: {acc_g:.4f}   (trained in {t2 - t1:.1f}s)")
     diffs = differences(mapping, model, net, logits_k, logits_g)
 
-    out = args.out
-    os.makedirs(out, exist_ok=True)
     paths = [os.path.join(out, n) for n in ("digits_cnn.keras", "digits_cnn.weights.h5", "digits_cnn.params")]
     model.save(paths[0])
     model.save_weights(paths[1])

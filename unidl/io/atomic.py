@@ -1,6 +1,7 @@
 """Atomic file writes: write a temporary file beside the target, then rename it into place."""
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from typing import Union
@@ -22,6 +23,11 @@ def write_bytes_atomic(path: PathLike, data: bytes) -> None:
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    # name the user's path in the error, not the temporary file's
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(errno.ENOENT, f"folder {directory!r} does not exist", path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
     fd, tmp = tempfile.mkstemp(prefix=".unidl-", suffix=".tmp", dir=directory)
     try:
         os.chmod(tmp, _new_file_mode())  # mkstemp makes 0600; a saved model gets what open() would give it
