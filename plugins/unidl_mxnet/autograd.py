@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any, List, Optional, Sequence, Union
 
 import unidl
@@ -44,6 +45,27 @@ def backward(heads: Union[NDArray, Sequence[NDArray]], head_grads: Any = None, r
             _ag.backward(hs, hg, retain_graph=retain_graph)
         except _ag.GraphError as e:
             raise MXNetError(str(e)) from None
+    _sync_marked()
+
+
+# (variable tensor, gradient NDArray) pairs from mark_variables: MXNet writes gradients into the given
+# arrays, while the core replaces ``Tensor.grad``; after each backward the new values are copied in
+_MARKED: list = []
+
+
+def _sync_marked() -> None:
+    if not _MARKED:
+        return
+    live = []
+    for ref, g in _MARKED:
+        v = ref()
+        if v is None:
+            continue
+        live.append((ref, g))
+        if v.grad is not None and v.grad is not g._t:
+            unidl.ops.setitem(g._t, Ellipsis, v.grad)
+            v.grad = g._t
+    _MARKED[:] = live
 
 
 def grad(heads: Union[NDArray, Sequence[NDArray]], variables: Union[NDArray, Sequence[NDArray]],
@@ -70,6 +92,8 @@ def mark_variables(variables: Union[NDArray, Sequence[NDArray]], gradients: Unio
         v._t._node = None
         v._t.requires_grad_(r != "null", r)
         v._t.grad = g._t
+        _MARKED[:] = [(ref, h) for ref, h in _MARKED if ref() is not v._t]
+        _MARKED.append((weakref.ref(v._t), g))
 
 
 class Function:

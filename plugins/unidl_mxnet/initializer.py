@@ -160,11 +160,36 @@ _REGISTRY["zeros"] = Zero
 _REGISTRY["ones"] = One
 
 
+class Mixed:
+    """Pick an initializer by parameter name: the first of ``patterns`` (regular expressions matched at
+    the start of the name, as ``re.match``) that matches chooses the same-position entry of
+    ``initializers``. End with ``'.*'`` to give a default."""
+
+    def __init__(self, patterns: Any, initializers: Any) -> None:
+        import re
+
+        patterns, initializers = list(patterns), list(initializers)
+        if len(patterns) != len(initializers):
+            raise MXNetError(f"Mixed: {len(patterns)} patterns but {len(initializers)} initializers")
+        self.map = [(re.compile(p), create(i)) for p, i in zip(patterns, initializers)]
+
+    def __call__(self, name: Any, arr: Any) -> None:
+        for prog, init in self.map:
+            if prog.match(str(name)):
+                init(name, arr)
+                return
+        raise ValueError(f"Parameter name {name} did not match any pattern. Consider adding a \".*\" pattern "
+                         "at the end with a default Initializer.")
+
+    def __repr__(self) -> str:
+        return f"Mixed({[p.pattern for p, _ in self.map]}, {[i for _, i in self.map]})"
+
+
 def create(init: Any) -> Initializer:
     """An Initializer from an instance, a registered name ('zeros', 'xavier', ...) or None (Uniform)."""
     if init is None:
         return Uniform()
-    if isinstance(init, Initializer):
+    if isinstance(init, (Initializer, Mixed)):
         return init
     if isinstance(init, str):
         klass = _REGISTRY.get(init.lower())
@@ -174,5 +199,5 @@ def create(init: Any) -> Initializer:
     raise MXNetError(f"cannot make an initializer from {type(init).__name__}")
 
 
-__all__ = ["Initializer", "Zero", "One", "Constant", "Uniform", "Normal", "Xavier", "MSRAPrelu", "Orthogonal", "create",
+__all__ = ["Initializer", "Zero", "One", "Constant", "Uniform", "Normal", "Xavier", "MSRAPrelu", "Orthogonal", "Mixed", "create",
            "register"]

@@ -123,3 +123,23 @@ def test_custom_function():
 def test_attach_grad_refuses_integer_arrays():
     with pytest.raises(mx.MXNetError, match="floating-point"):
         nd.array([1, 2], dtype="int32").attach_grad()
+
+
+def test_mark_variables_writes_into_the_given_gradient_arrays():
+    w = nd.array([3.0, -1.0])
+    g = nd.zeros(2)
+    autograd.mark_variables([w], [g])
+    with autograd.record():
+        y = w * w
+    y.backward()
+    np.testing.assert_allclose(g.asnumpy(), [6.0, -2.0])  # d(w^2)/dw = 2w, written into g itself
+    w2 = nd.array([3.0])
+    g2 = nd.ones(1)
+    autograd.mark_variables(w2, g2, "add")
+    for _ in range(2):
+        with autograd.record():
+            z = w2 * w2
+        z.backward()
+    np.testing.assert_allclose(g2.asnumpy(), [1.0 + 6.0 + 6.0])  # 'add' accumulates onto g's values
+    with pytest.raises(mx.base.MXNetError):
+        autograd.mark_variables([w, w2], [g])

@@ -80,3 +80,17 @@ def test_orthogonal_initializer(shape, rand_type):
     with pytest.raises(mx.MXNetError, match="requires at least 2D"):
         mx.init.Orthogonal()("bias", mx.nd.zeros(3))
     assert isinstance(mx.init.create("orthogonal"), mx.init.Orthogonal)
+
+
+def test_mixed_initializer_picks_by_name_pattern():
+    m = mx.init.Mixed([".*bias", ".*"], [mx.init.Constant(5), mx.init.One()])
+    a = mx.nd.zeros(2)
+    m("fc_bias", a)
+    np.testing.assert_array_equal(a.asnumpy(), [5, 5])
+    m("fc_weight", a)
+    np.testing.assert_array_equal(a.asnumpy(), [1, 1])
+    with pytest.raises(ValueError, match="did not match any pattern"):
+        mx.init.Mixed(["bias"], [mx.init.Zero()])("fc_weight", a)  # re.match: anchored at the start
+    net = mx.gluon.nn.Dense(2, in_units=3)
+    net.initialize(mx.init.Mixed(["^nomatch$", ".*weight"], [mx.init.Zero(), mx.init.Constant(2)]))
+    np.testing.assert_array_equal(net.weight.data().asnumpy(), np.full((2, 3), 2.0))

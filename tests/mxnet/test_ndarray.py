@@ -206,3 +206,27 @@ def test_random_seed_reproducible():
     np.testing.assert_array_equal(nd.random.uniform(shape=(3,)).asnumpy(), a)
     np.testing.assert_array_equal(nd.random.normal(0, 1, shape=(2, 2)).asnumpy(), b)
     assert ((a >= 0) & (a < 1)).all()
+
+
+def test_integer_division_keeps_dtype_and_truncates_toward_zero():
+    # MXNet 1.9.1: int32 [-3, 3, 7, -7] / 2 -> [-1, 1, 3, -3]; 7 / a -> [-2, 2, 1, -1]
+    a = nd.array([-3, 3, 7, -7], dtype="int32")
+    q = a / 2
+    assert q.dtype is np.int32
+    np.testing.assert_array_equal(q.asnumpy(), np.trunc(np.array([-3, 3, 7, -7]) / 2))
+    np.testing.assert_array_equal((7 / a).asnumpy(), [-2, 2, 1, -1])
+    np.testing.assert_array_equal(nd.broadcast_div(a, nd.array([2], dtype="int32")).asnumpy(), [-1, 1, 3, -3])
+    b = nd.array([5, -5], dtype="int32")
+    b /= 2
+    assert b.dtype is np.int32 and b.asnumpy().tolist() == [2, -2]
+    f = nd.array([1.0, 3.0]) / 2
+    assert f.dtype is np.float32 and f.asnumpy().tolist() == [0.5, 1.5]
+
+
+def test_float_index_arrays_select_rows_as_integers():
+    x = nd.array([[1, 2], [3, 4], [5, 6]])
+    np.testing.assert_array_equal(x[nd.array([2, 0])].asnumpy(), [[5, 6], [1, 2]])
+    np.testing.assert_array_equal(x[nd.array([1.7, 0])].asnumpy(), [[3, 4], [1, 2]])  # truncated
+    np.testing.assert_array_equal(x[nd.array([2, 0]), nd.array([1, 0])].asnumpy(), [6, 1])
+    x[nd.array([0, 2])] = 0
+    np.testing.assert_array_equal(x.asnumpy(), [[0, 0], [3, 4], [0, 0]])

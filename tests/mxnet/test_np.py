@@ -199,3 +199,11 @@ def test_broadcast_gradient_sums_back(data, shapes):
     gx = gx.sum(axis=tuple(range(len(full) - a.ndim)))
     gx = gx.sum(axis=tuple(i for i, d in enumerate(a.shape) if d == 1 and gx.shape[i] != 1), keepdims=True)
     onp.testing.assert_allclose(x.grad.asnumpy(), gx.reshape(a.shape), rtol=1e-5, atol=1e-6)
+
+
+def test_as_nd_ndarray_shares_data_with_legacy_array():
+    a = np.array([[1.0, 2.0]])
+    b = a.as_nd_ndarray()
+    assert type(b) is mx.nd.NDArray and b.shape == (1, 2)
+    b[:] = 5
+    onp.testing.assert_array_equal(a.asnumpy(), [[5.0, 5.0]])

@@ -275,3 +275,76 @@ class ParameterDict:
 
     def list_ctx(self) -> List[Context]:
         return sorted({c for p in self.values() for c in p.list_ctx()}, key=str)
+
+    def save(self, filename: str, strip_prefix: str = "") -> None:
+        """Write every parameter under its full name (less ``strip_prefix``) in MXNet's ``.params`` format."""
+        from ..ndarray.utils import save
+
+        arrays = OrderedDict()
+        for p in self.values():
+            if not p.name.startswith(strip_prefix):
+                raise ValueError(f"Prefix '{strip_prefix}' is to be striped before saving, but Parameter's name "
+                                 f"'{p.name}' does not start with '{strip_prefix}'.")
+            arrays[p.name[len(strip_prefix):]] = p.data()
+        save(filename, arrays)
+
+    def load(self, filename: str, ctx: Any = None, allow_missing: bool = False, ignore_extra: bool = False,
+             restore_prefix: str = "", cast_dtype: bool = False, dtype_source: str = "current") -> None:
+        """Load a ``.params`` file saved by :meth:`save` (names are full parameter names, prefixed with
+        ``restore_prefix``; ``arg:``/``aux:`` prefixes of ``export`` are accepted)."""
+        from ..ndarray.utils import load
+
+        if restore_prefix:
+            for name in self.keys():
+                if not name.startswith(restore_prefix):
+                    raise ParameterLoadError(f"restore_prefix is '{restore_prefix}' but Parameters name "
+                                             f"'{name}' does not start with '{restore_prefix}'.")
+        loaded = load(filename, ctx)
+        if not isinstance(loaded, dict):
+            raise MXNetError(f"{filename}: the file holds an unnamed list of arrays, not parameters")
+        self.load_dict(loaded, ctx, allow_missing, ignore_extra, restore_prefix, filename, cast_dtype,
+                       dtype_source)
+
+    def load_dict(self, param_dict: dict, ctx: Any = None, allow_missing: bool = False,
+                  ignore_extra: bool = False, restore_prefix: str = "", filename: Optional[str] = None,
+                  cast_dtype: bool = False, dtype_source: str = "current") -> None:
+        """Set parameters from a name -> NDArray dict (see :meth:`load`)."""
+        cut = len(restore_prefix)
+        arrays = {restore_prefix + (k[4:] if k.startswith(("arg:", "aux:")) else k): v
+                  for k, v in param_dict.items()}
+        where = f"file: {filename}" if filename else "param_dict"
+        if not allow_missing:
+            for name in self.keys():
+                if name not in arrays:
+                    raise ParameterLoadError(
+                        f"Parameter '{name[cut:]}' is missing in {where}, which contains parameters: "
+                        f"{_brief(arrays)}. Please make sure source and target networks have the same prefix.")
+        for name, value in arrays.items():
+            if name not in self._params:
+                if ignore_extra:
+                    continue
+                raise ParameterLoadError(
+                    f"Parameter '{name[cut:]}' loaded from {where} is not present in ParameterDict, choices are: "
+                    f"{_brief(self._params)}. Set ignore_extra to True to ignore. Please make sure source and "
+                    "target networks have the same prefix.")
+            p = self._params[name]
+            if p.shape is not None and (len(p.shape) != len(value.shape)
+                                        or any(o not in (0, n) for o, n in zip(p.shape, value.shape))):
+                raise MXNetError(f"Failed loading Parameter '{p.name}' from saved params: shape incompatible "
+                                 f"expected {p.shape} vs saved {value.shape}")
+            if cast_dtype and dtype_source == "current":
+                value = value.astype(p.dtype)
+            elif cast_dtype:
+                p.cast(value.dtype)
+            if p._t is None and p._deferred is None:
+                p.initialize(ctx=ctx)  # allocate (the values are overwritten just below)
+            p.set_data(value)
+
+
+class ParameterLoadError(MXNetError, AssertionError):
+    """``ParameterDict.load`` found missing or extra names (MXNet raises an AssertionError here)."""
+
+
+def _brief(names: Any) -> str:
+    keys = [repr(k) for k in names]
+    return ", ".join(keys[:10]) + (f", ... ({len(keys)} in all)" if len(keys) > 10 else "")

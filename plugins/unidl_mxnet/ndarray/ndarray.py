@@ -215,11 +215,18 @@ def wrap(t: Tensor) -> NDArray:
     return a
 
 
+def _index_tensor(k: "NDArray") -> Tensor:
+    # MXNet's legacy arrays default to float32, so ``x[nd.array([1, 0])]`` indexes with float values:
+    # MXNet reads them as integer positions
+    t = k._t
+    return ops.astype(t, np.int64) if t.dtype.kind == "f" else t
+
+
 def _unwrap_key(key: Any) -> Any:
     if isinstance(key, NDArray):
-        return key._t
+        return _index_tensor(key)
     if isinstance(key, tuple):
-        return tuple(k._t if isinstance(k, NDArray) else k for k in key)
+        return tuple(_index_tensor(k) if isinstance(k, NDArray) else k for k in key)
     return key
 
 

@@ -73,7 +73,18 @@ def _compare(fn, name: str):
 add = _binary(ops.add, "add")
 subtract = _binary(ops.subtract, "subtract")
 multiply = _binary(ops.multiply, "multiply")
-divide = _binary(ops.divide, "divide")
+
+
+def divide(lhs: Any, rhs: Any, out: Optional[NDArray] = None, name: Optional[str] = None) -> NDArray:
+    """Elementwise division with broadcasting. Integer operands give an integer result truncated toward
+    zero (MXNet 1.x's legacy NDArray keeps the operands' dtype: ``int32 [-3, 7] / 2 -> [-1, 3]``)."""
+    a, b, dt = _pair("divide", lhs, rhs)
+    res = ops.divide(a, b)
+    if dt.kind in "iub":
+        res = ops.astype(ops.trunc(res), dt)
+    return _to_out(wrap(res), out)
+
+
 modulo = _binary(ops.mod, "modulo")
 power = _binary(ops.power, "power")
 maximum = _binary(ops.maximum, "maximum")

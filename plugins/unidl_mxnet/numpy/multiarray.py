@@ -16,7 +16,7 @@ from unidl.tensor import Tensor
 
 from ..base import MXNetError
 from ..context import Context
-from ..ndarray.ndarray import NDArray
+from ..ndarray.ndarray import NDArray, wrap
 
 _new = object.__new__
 
@@ -87,6 +87,10 @@ class ndarray(NDArray):  # noqa: N801 - MXNet's name
     @property
     def device(self) -> Context:
         return self.context
+
+    def as_nd_ndarray(self) -> NDArray:
+        """The same data as a legacy ``mx.nd.NDArray`` (shared, no copy)."""
+        return wrap(self._t)
 
     def __len__(self) -> int:
         if self._t.ndim == 0:

@@ -60,3 +60,11 @@ def test_layernorm_and_embedding():
     s.backward()
     counts = np.bincount(idx.astype(int).ravel(), minlength=10)[:, None] * np.ones((1, 4))
     np.testing.assert_array_equal(emb.weight.grad().asnumpy(), counts)
+
+
+def test_batchnorm_repr_names_fix_gamma_and_global_stats():
+    # MXNet 1.9.1's strings
+    assert repr(nn.BatchNorm(in_channels=2)) == ("BatchNorm(axis=1, eps=1e-05, momentum=0.9, fix_gamma=False, "
+                                                 "use_global_stats=False, in_channels=2)")
+    assert repr(nn.BatchNorm(in_channels=2, use_global_stats=True, scale=False)) == (
+        "BatchNorm(axis=1, eps=1e-05, momentum=0.9, fix_gamma=True, use_global_stats=True, in_channels=2)")

@@ -91,3 +91,25 @@ def test_nd_save_load_forms(tmp_path):
     (tmp_path / "bad").write_bytes(b"\x12\x01" + b"\x00" * 10)
     with pytest.raises(mx.MXNetError, match="truncated"):
         nd.load(str(tmp_path / "bad"))
+
+
+def test_parameter_dict_save_load_full_names_and_prefixes(tmp_path):
+    f = str(tmp_path / "pd.params")
+    net = nn.Dense(2, in_units=3, prefix="fc_")
+    net.initialize(mx.init.Constant(0.5))
+    net.collect_params().save(f)
+    assert sorted(nd.load(f)) == ["fc_bias", "fc_weight"]  # full names, as MXNet 1.9.1 writes them
+    net.collect_params().save(f, strip_prefix="fc_")
+    assert sorted(nd.load(f)) == ["bias", "weight"]
+    fresh = nn.Dense(2, prefix="fc_")  # deferred shape: loading gives it the file's shape
+    fresh.collect_params().load(f, restore_prefix="fc_")
+    np.testing.assert_array_equal(fresh.weight.data().asnumpy(), np.full((2, 3), 0.5))
+    with pytest.raises(AssertionError, match="Parameter 'fc_weight' is missing in file"):
+        fresh.collect_params().load(f)
+    with pytest.raises(AssertionError, match="restore_prefix is 'zz_'"):
+        fresh.collect_params().load(f, restore_prefix="zz_")
+    other = nn.Dense(2, in_units=3, prefix="fc_")
+    other.collect_params().load(f, restore_prefix="fc_", ignore_extra=True)
+    big = nn.Dense(4, in_units=3, prefix="fc_")
+    with pytest.raises(mx.base.MXNetError, match="shape incompatible"):
+        big.collect_params().load(f, restore_prefix="fc_")

@@ -54,6 +54,7 @@ class BatchNorm(HybridBlock):
     def __repr__(self) -> str:
         c = self.gamma.shape[0] if self.gamma.shape else None
         return (f"BatchNorm(axis={self._axis}, eps={self._eps}, momentum={self._momentum}, "
+                f"fix_gamma={self.gamma.grad_req == 'null'}, use_global_stats={self._global}, "
                 f"in_channels={c or None})")
 
 
