@@ -57,6 +57,17 @@ def reference_kernel(op: str) -> Callable[..., Any]:
     raise LookupError(f"the reference plugin '{REFERENCE_PLUGIN}' has no kernel for op '{op}'")
 
 
+def case_kernels(case: OpCase, device: str) -> Tuple[Callable[..., Any], Callable[..., Any]]:
+    """(the function run on ``device``, the reference function) for ``case``'s forward check: the op's
+    kernels, or what ``case.compose`` builds from each side's kernels."""
+    def dev(op: str) -> Callable[..., Any]:
+        return OPS[op].kernel(device)
+
+    if case.compose is None:
+        return dev(case.op), reference_kernel(case.op)
+    return case.compose(dev), case.compose(reference_kernel)
+
+
 def kernel_path(op: str, device: str) -> str:
     """Where ``op`` runs on ``device``: 'kernel:<plugin>', 'composite', 'host' or 'missing'."""
     return describe(op, device)
@@ -103,7 +114,11 @@ def _convert(v: Any, f: Callable[[np.ndarray], Any]) -> Any:
 
 def run_kernel(fn: Callable[..., Any], sample: Sample, device: str) -> Tuple[Optional[List[np.ndarray]],
                                                                                Optional[BaseException]]:
-    """Call ``fn`` on copies of the sample's arrays moved to ``device``; host outputs or the exception."""
+    """Call ``fn`` on copies of the sample's arrays moved to ``device``; host outputs or the exception.
+
+    Each call gets fresh copies, so a kernel that writes into its inputs (the optimizer updates)
+    changes neither the sample nor what the other side is given.
+    """
     from unidl.devices import DEVICES
 
     kind = DEVICES.types[device]

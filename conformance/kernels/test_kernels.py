@@ -12,8 +12,8 @@ from hypothesis import given, strategies as st
 
 from unidl.testing.cases import Gen, OpCase, tolerance, uncovered_ops, UNCOVERED
 
-from .harness import (GRAD_TOL, IDENTICAL, ConformanceFailure, Outcome, compare_outputs, grad_run, gradcheck,
-                      kernel_path, reference_cpu, reference_kernel, run_kernel)
+from .harness import (GRAD_TOL, IDENTICAL, ConformanceFailure, Outcome, case_kernels, compare_outputs, grad_run,
+                      gradcheck, kernel_path, reference_cpu, run_kernel)
 
 
 def _fail(case: OpCase, device: str, check: str, outcome: Outcome, sample: Any, path: str) -> ConformanceFailure:
@@ -31,9 +31,7 @@ def _detail(outcome: Outcome, sample: Any) -> str:
 def test_kernel(op_case: OpCase, unidl_conformance: Any, request: Any) -> None:
     sess, case = unidl_conformance, op_case
     device, path = sess.device, kernel_path(op_case.op, sess.device)
-    from unidl.kernels import OPS
-
-    dev_fn, ref_fn, tol = OPS[case.op].kernel(device), reference_kernel(case.op), tolerance(case.op)
+    (dev_fn, ref_fn), tol = case_kernels(case, device), tolerance(case.op)
 
     @given(st.data())
     def check(data: Any) -> None:

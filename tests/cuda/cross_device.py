@@ -11,15 +11,14 @@ def op_case_mismatches(max_examples: int) -> Tuple[List[str], List[str]]:
     """Run each case of ``unidl.testing.cases`` forward on the cuda kernel and the cpu reference kernel with the
     same drawn inputs (``max_examples`` per case); returns (failure messages, the op of each comparison)."""
     from hypothesis import HealthCheck, given, settings, strategies as st
-    from unidl.kernels import OPS
     from unidl.testing.cases import Gen, all_cases, tolerance
-    from unidl_conformance.kernels.harness import compare_outputs, reference_kernel, run_kernel
+    from unidl_conformance.kernels.harness import case_kernels, compare_outputs, run_kernel
 
     failures: List[str] = []
     compared: List[str] = []
 
     def checker(case):
-        dev_fn, ref_fn = OPS[case.op].kernel("cuda"), reference_kernel(case.op)
+        dev_fn, ref_fn = case_kernels(case, "cuda")
 
         @given(st.data())
         @settings(max_examples=max_examples, deadline=None, derandomize=True, database=None,
