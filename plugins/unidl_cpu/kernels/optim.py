@@ -469,15 +469,29 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         x *= s.astype(x.dtype) if hasattr(s, "astype") else x.dtype.type(s)
         return (x,)
 
+    def scalar_safe(update: Callable[..., Tuple[Any, ...]]) -> Callable[..., Tuple[Any, ...]]:
+        """Run ``update`` on (1,)-shaped views of 0-d arrays: arithmetic on 0-d arrays yields scalars,
+        which the in-place steps (``out=``) cannot take. The views share memory, so the caller's 0-d
+        parameter and state arrays are still updated in place; results come back 0-d."""
+
+        def run(*arrays: Any, **kw: Any) -> Tuple[Any, ...]:
+            if not any(getattr(a, "ndim", 1) == 0 for a in arrays):
+                return update(*arrays, **kw)
+            lifted = [a.reshape(1) if getattr(a, "ndim", 1) == 0 else a for a in arrays]
+            return tuple(r.reshape(()) if r.shape == (1,) else r for r in update(*lifted, **kw))
+
+        run.__name__ = update.__name__
+        return run
+
     return {
-        "sgd_update": sgd_update,
-        "adam_update": adam_update,
-        "rmsprop_update": rmsprop_update,
-        "adagrad_update": adagrad_update,
-        "adadelta_update": adadelta_update,
-        "adamax_update": adamax_update,
-        "nadam_update": nadam_update,
-        "ftrl_update": ftrl_update,
-        "signum_update": signum_update,
+        "sgd_update": scalar_safe(sgd_update),
+        "adam_update": scalar_safe(adam_update),
+        "rmsprop_update": scalar_safe(rmsprop_update),
+        "adagrad_update": scalar_safe(adagrad_update),
+        "adadelta_update": scalar_safe(adadelta_update),
+        "adamax_update": scalar_safe(adamax_update),
+        "nadam_update": scalar_safe(nadam_update),
+        "ftrl_update": scalar_safe(ftrl_update),
+        "signum_update": scalar_safe(signum_update),
         "scale_update": scale_update,
     }
