@@ -230,3 +230,38 @@ def test_float_index_arrays_select_rows_as_integers():
     np.testing.assert_array_equal(x[nd.array([2, 0]), nd.array([1, 0])].asnumpy(), [6, 1])
     x[nd.array([0, 2])] = 0
     np.testing.assert_array_equal(x.asnumpy(), [[0, 0], [3, 4], [0, 0]])
+
+
+# Whether a basic-indexing result shares memory with its source, as real MXNet 1.9.1 answers it
+# (checked there by writing to the source afterwards): views only for contiguous regions.
+_SHARES_IN_MXNET = [
+    ((4, 6), lambda x: x[1], True), ((4, 6), lambda x: x[1:3], True), ((4, 6), lambda x: x[:, 1], False),
+    ((4, 6), lambda x: x[1:, 1:3], False), ((4, 6), lambda x: x[::2], False),
+    ((4, 6), lambda x: x[1, 2:4], True), ((4, 6), lambda x: x[1:3, :], True),
+    ((4, 6), lambda x: x[1:3, 0:6], True), ((4, 6), lambda x: x[-1], True),
+    ((4, 6), lambda x: x[..., 1], False), ((2, 3, 4), lambda x: x[1, 1:3], True),
+    ((2, 3, 4), lambda x: x[0:1, 1], True),
+]
+
+
+@pytest.mark.parametrize("shape, index, shares", _SHARES_IN_MXNET)
+def test_basic_indexing_shares_memory_only_where_mxnet_does(shape, index, shares):
+    x = nd.arange(int(np.prod(shape))).reshape(shape)
+    before = index(x).asnumpy()
+    y = index(x)
+    x[:] = -1
+    if shares:
+        assert (y.asnumpy() == -1).all()
+    else:
+        np.testing.assert_array_equal(y.asnumpy(), before)
+
+
+def test_copied_slice_still_passes_gradients():
+    x = nd.arange(12).reshape((3, 4))
+    x.attach_grad()
+    with mx.autograd.record():
+        y = (x[:, 1:3] * 2).sum()
+    y.backward()
+    want = np.zeros((3, 4), np.float32)
+    want[:, 1:3] = 2
+    np.testing.assert_array_equal(x.grad.asnumpy(), want)

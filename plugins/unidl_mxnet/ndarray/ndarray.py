@@ -196,7 +196,13 @@ class NDArray:
 
     # -- indexing ---------------------------------------------------------------------------------
     def __getitem__(self, key: Any) -> "NDArray":
-        return wrap(ops.getitem(self._t, _unwrap_key(key)))
+        t = ops.getitem(self._t, _unwrap_key(key))
+        d = t.data
+        if d.base is not None and not d.flags.c_contiguous:
+            # MXNet shares memory only when the selected region is contiguous (x[1], x[1:3], x[1, 2:4]);
+            # x[:, 1], x[1:, 1:3] or x[::2] are copies, so later writes to x must not show through
+            t = ops.multiply(t, 1)
+        return wrap(t)
 
     def __setitem__(self, key: Any, value: Any) -> None:
         if isinstance(value, NDArray):
