@@ -93,14 +93,6 @@ def get(identifier: Any) -> Any:
 
     Raises ValueError for anything else (``Could not interpret metric identifier: ...``).
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = ALL_OBJECTS_DICT.get(identifier)
-    else:
-        obj = identifier
-    if callable(obj) or isinstance(obj, Metric):
-        return obj() if inspect.isclass(obj) else obj
-    raise ValueError(f"Could not interpret metric identifier: {identifier}")
+    from ..saving.object_config import get_object
+
+    return get_object(identifier, ALL_OBJECTS_DICT, "metric", deserialize, base=object)

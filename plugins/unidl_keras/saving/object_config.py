@@ -31,16 +31,17 @@ def deserialize_object(config: Mapping[str, Any], by_name: Mapping[str, Any], ki
 def get_object(identifier: Any, by_name: Mapping[str, Any], kind: str, deserialize: Any,
                base: Optional[type] = None) -> Any:
     """Keras's ``get`` for a registry: None -> None, a config dict -> ``deserialize(dict)``, a name -> a new
-    instance of the class it names, a class of the registry (or of ``base``) -> an instance, a callable -> itself."""
+    instance of the class it names (or the function it names), a class of the registry (or of ``base``) ->
+    an instance, a callable -> itself."""
     if identifier is None:
         return None
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
-        cls = by_name.get(identifier)
-        if cls is None:
+        obj = by_name.get(identifier)
+        if obj is None:
             raise ValueError(f"Could not interpret {kind} identifier: {identifier}")
-        return cls()
+        return obj() if isinstance(obj, type) else obj
     if isinstance(identifier, type) and (identifier in by_name.values()
                                          or (base is not None and issubclass(identifier, base))):
         return identifier()

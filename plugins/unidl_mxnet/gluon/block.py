@@ -182,18 +182,7 @@ class Block:
                 raise MXNetError(
                     f"Parameter '{name}' loaded from file '{filename}' is not present in ParameterDict, which "
                     f"contains parameters {_brief(params)}. Set ignore_extra=True to ignore.")
-            p = params[name]
-            if p.shape is not None and (len(p.shape) != len(value.shape)
-                                        or any(o not in (0, n) for o, n in zip(p.shape, value.shape))):
-                raise MXNetError(f"Failed loading Parameter '{p.name}' from saved params: shape incompatible "
-                                 f"expected {p.shape} vs saved {value.shape}")
-            if cast_dtype and dtype_source == "current":
-                value = value.astype(p.dtype)
-            elif cast_dtype:
-                p.cast(value.dtype)
-            if p._t is None and p._deferred is None:
-                p.initialize(ctx=ctx)  # allocate (the values are overwritten just below)
-            p.set_data(value)
+            params[name]._load_saved(value, ctx, cast_dtype, dtype_source)
 
     def hybridize(self, active: bool = True, **kwargs: Any) -> None:
         """Accepted for compatibility; blocks run imperatively with identical results."""

@@ -153,6 +153,21 @@ class Parameter:
         self._check()
         return [self._ctx]
 
+    def _load_saved(self, value: Any, ctx: Any, cast_dtype: bool, dtype_source: str) -> None:
+        """Take ``value`` read from a parameter file: MXNet's shape check (0 = a dim not yet known), the
+        ``cast_dtype``/``dtype_source`` rule, allocation if never initialized, then :meth:`set_data`."""
+        if self.shape is not None and (len(self.shape) != len(value.shape)
+                                       or any(o not in (0, n) for o, n in zip(self.shape, value.shape))):
+            raise MXNetError(f"Failed loading Parameter '{self.name}' from saved params: shape incompatible "
+                             f"expected {self.shape} vs saved {value.shape}")
+        if cast_dtype and dtype_source == "current":
+            value = value.astype(self.dtype)
+        elif cast_dtype:
+            self.cast(value.dtype)
+        if self._t is None and self._deferred is None:
+            self.initialize(ctx=ctx)  # allocate (the values are overwritten just below)
+        self.set_data(value)
+
     def set_data(self, data: Any) -> None:
         """Replace the values (shape must match; sets the shape of a deferred parameter)."""
         arr = data if isinstance(data, NDArray) else NDArray(unidl.tensor(np.asarray(data, dtype=self.dtype)))
@@ -327,18 +342,7 @@ class ParameterDict:
                     f"Parameter '{name[cut:]}' loaded from {where} is not present in ParameterDict, choices are: "
                     f"{_brief(self._params)}. Set ignore_extra to True to ignore. Please make sure source and "
                     "target networks have the same prefix.")
-            p = self._params[name]
-            if p.shape is not None and (len(p.shape) != len(value.shape)
-                                        or any(o not in (0, n) for o, n in zip(p.shape, value.shape))):
-                raise MXNetError(f"Failed loading Parameter '{p.name}' from saved params: shape incompatible "
-                                 f"expected {p.shape} vs saved {value.shape}")
-            if cast_dtype and dtype_source == "current":
-                value = value.astype(p.dtype)
-            elif cast_dtype:
-                p.cast(value.dtype)
-            if p._t is None and p._deferred is None:
-                p.initialize(ctx=ctx)  # allocate (the values are overwritten just below)
-            p.set_data(value)
+            self._params[name]._load_saved(value, ctx, cast_dtype, dtype_source)
 
 
 class ParameterLoadError(MXNetError, AssertionError):
