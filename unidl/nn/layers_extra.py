@@ -63,17 +63,21 @@ def instance_norm(x: Tensor, gamma: Optional[Tensor] = None, beta: Optional[Tens
 
 
 def group_norm(x: Tensor, num_groups: int, gamma: Optional[Tensor] = None, beta: Optional[Tensor] = None,
-               eps: float = 1e-5) -> Tensor:
-    """Group normalisation of a channels-first input: the channels are split into ``num_groups``
-    groups and each (sample, group) is normalised over its channels and all spatial positions.
+               eps: float = 1e-5, axis: int = 1) -> Tensor:
+    """Group normalisation: the channels (``axis``, default 1: channels-first) are split into
+    ``num_groups`` groups and each (sample, group) is normalised over its channels and all other
+    non-batch axes.
 
     ``gamma``/``beta`` are either per group, shape (num_groups,) (MXNet 1.9's ``GroupNorm``), or per
-    channel, shape (C,) (Keras, PyTorch). Shapes: x (N, C, ...) with C divisible by ``num_groups``
+    channel, shape (C,) (Keras, PyTorch). Shapes: x (N, ..., C, ...) with C divisible by ``num_groups``
     -> x's shape.
     """
     if not isinstance(x, Tensor) or x.ndim < 2:
         raise OpError("group_norm", "expected an input (N, C, ...)", shapes=(getattr(x, "shape", ()),))
-    n, c = x.shape[0], x.shape[1]
+    ax = axis % x.ndim
+    if ax == 0:
+        raise OpError("group_norm", "the channel axis cannot be the batch axis 0", shapes=(x.shape,))
+    c = x.shape[ax]
     g = int(num_groups)
     if g < 1 or c % g:
         raise OpError("group_norm", f"the {c} channels must be divisible by num_groups={num_groups}",
@@ -82,12 +86,13 @@ def group_norm(x: Tensor, num_groups: int, gamma: Optional[Tensor] = None, beta:
         if p is not None and tuple(p.shape) not in ((g,), (c,)):
             raise OpError("group_norm", f"{nm} must have shape ({g},) (per group) or ({c},) (per channel)",
                           shapes=(x.shape, p.shape))
-    xg = ops.reshape(x, (n, g, c // g) + tuple(x.shape[2:]))
-    y = ops.layer_norm(xg, None, None, axes=tuple(range(2, xg.ndim)), eps=eps)
+    shape = tuple(x.shape)
+    xg = ops.reshape(x, shape[:ax] + (g, c // g) + shape[ax + 1:])
+    y = ops.layer_norm(xg, None, None, axes=tuple(i for i in range(1, xg.ndim) if i != ax), eps=eps)
     per_group = [p is not None and p.shape[0] == g and g != c for p in (gamma, beta)]
     if any(per_group):
         y = _affine(y, gamma if per_group[0] else None, beta if per_group[1] else None,
-                    (g,) + (1,) * (xg.ndim - 2))
-    y = ops.reshape(y, x.shape)
+                    (g,) + (1,) * (xg.ndim - ax - 1))
+    y = ops.reshape(y, shape)
     return _affine(y, None if per_group[0] else gamma, None if per_group[1] else beta,
-                   (c,) + (1,) * (x.ndim - 2))
+                   (c,) + (1,) * (x.ndim - ax - 1))

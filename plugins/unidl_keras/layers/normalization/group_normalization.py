@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from unidl import ops
+from unidl.nn.layers_extra import group_norm
 
 from ... import constraints, initializers, regularizers
 from ..layer import Layer
@@ -73,17 +73,7 @@ class GroupNormalization(Layer):
             raise ValueError(f"Input 0 of layer '{self.name}' is incompatible with the layer: expected axis "
                              f"{self.axis} of input shape to have value {self._dim}, but received input with shape "
                              f"{tuple(inputs.shape)}")
-        shape = tuple(inputs.shape)
-        grouped = shape[:ax] + (self.groups, self._dim // self.groups) + shape[ax + 1:]
-        x = ops.reshape(inputs, grouped)
-        axes = tuple(i for i in range(1, rank + 1) if i != ax)
-        y = ops.reshape(ops.layer_norm(x, None, None, axes=axes, eps=self.epsilon), shape)
-        pshape = tuple(d if i == ax else 1 for i, d in enumerate(shape))
-        if self.gamma is not None:
-            y = ops.multiply(y, ops.reshape(self.gamma, pshape))
-        if self.beta is not None:
-            y = ops.add(y, ops.reshape(self.beta, pshape))
-        return y
+        return group_norm(inputs, self.groups, self.gamma, self.beta, eps=self.epsilon, axis=ax)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return tuple(input_shape)
