@@ -225,7 +225,7 @@ def _write_leaf_grad(t: "Tensor", g: "Tensor", create_graph: bool, claimed: set)
         if root in claimed or (flags is not None and not getattr(flags, "writeable", True)):
             # shared, or a read-only broadcast view (e.g. from sum's backward): give the leaf its own array
             g = g.detach()
-            g.data = g.data.copy()
+            g.data = g.data.copy(order="K")  # "K": a gradient laid out like its canonical parameter stays so
         else:
             claimed.add(root)
     t.grad = g

@@ -63,9 +63,20 @@ class OpDef:
         try:
             return self.table[device_type]
         except KeyError:
-            fn = self.table[device_type] = resolve(self, device_type)
+            fn = resolve(self, device_type)
+            if TRACING.wrap is not None:  # unidl.trace: record every call while a trace is open
+                fn = TRACING.wrap(self, fn)
+            self.table[device_type] = fn
             return fn
 
+
+class _Tracing:
+    """Where :mod:`unidl.trace` installs its recording wrapper (None: no trace open, nothing wrapped)."""
+
+    wrap: Optional[Callable[["OpDef", Callable[..., Any]], Callable[..., Any]]] = None
+
+
+TRACING = _Tracing()
 
 #: Every op the core defines, by name. Kernel registration is validated against it.
 OPS: Dict[str, OpDef] = {}

@@ -13,6 +13,7 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 import unidl
+from unidl.nn import layouts
 from unidl.tensor import Tensor
 
 from .. import initializer
@@ -50,6 +51,9 @@ class Parameter:
             raise MXNetError(f"grad_req must be one of 'write', 'add', or 'null', but got '{grad_req}'")
         self._grad_req = grad_req if differentiable else "null"
         self._t: Optional[Tensor] = None
+        #: memory order of the data (``unidl.nn.layouts``): set by layers whose weight the core keeps in
+        #: another axis order than Gluon shows (Dense, RNN); None = C order
+        self._order: Optional[Tuple[int, ...]] = None
         self._deferred: Optional[Tuple[Any, Any, Any]] = None
         self._ctx: Optional[Context] = None
 
@@ -104,7 +108,7 @@ class Parameter:
                 f"Parameter '{self.name}' has not been initialized yet because initialization was deferred. "
                 "Actual initialization happens during the first forward pass. Please pass one batch of data "
                 "through the network before accessing Parameters.")
-        t = unidl.zeros(self._shape, dtype=self.dtype, device=ctx.unidl_device)
+        t = layouts.zeros(self._shape, self.dtype, self._order, ctx.unidl_device)
         with unidl.no_grad():
             initializer.create(init)(self.name, wrap(t))
         self._deferred = None
@@ -115,6 +119,12 @@ class Parameter:
         self._t = t
         if self._grad_req != "null":
             t.attach_grad(self._grad_req)
+
+    def _lay_out(self, kind: str) -> "Parameter":
+        """Keep this parameter in the core's canonical memory order for ``kind`` (``unidl.nn.layouts``),
+        shown in Gluon's axis order; returns self."""
+        self._order = layouts.memory_order(kind, "oi", len(self._shape))
+        return self
 
     def _check(self) -> Tensor:
         if self._t is not None:
@@ -204,7 +214,10 @@ class Parameter:
     def cast(self, dtype: Any) -> None:
         self.dtype = np.dtype(dtype).type
         if self._t is not None:
-            self._attach(unidl.ops.astype(self._t.detach(), self.dtype).detach())
+            t = unidl.ops.astype(self._t.detach(), self.dtype).detach()
+            if self._order is not None:
+                t.data = layouts.relayout(t.data, self._order)
+            self._attach(t)
 
 
 class ParameterDict:

@@ -14,6 +14,7 @@ import numpy as np
 
 import unidl
 from unidl import ops
+from unidl.nn import functional as F_nn
 
 from ..base import MXNetError
 from ..context import Context, current_context
@@ -400,15 +401,17 @@ def log_softmax(data: NDArray, axis: int = -1, temperature: Optional[float] = No
 
 def FullyConnected(data: NDArray, weight: NDArray, bias: Optional[NDArray] = None, num_hidden: int = 0,  # noqa: N802
                    no_bias: bool = False, flatten: bool = True) -> NDArray:
-    """``data @ weight.T + bias`` with weight (num_hidden, in); ``flatten`` collapses all but the first axis."""
+    """``data @ weight.T + bias`` with weight (num_hidden, in); ``flatten`` collapses all but the first axis.
+
+    The math is :func:`unidl.nn.functional.dense`, Keras Dense's; a Gluon Dense weight is kept in the
+    core's canonical (in, out) memory (``unidl.nn.layouts``), so its transpose reaches the GEMM as the
+    C-contiguous array Keras's kernel is."""
     x = ops.flatten(data._t) if flatten else data._t
     if x.shape[-1] != weight.shape[1]:
         raise MXNetError(f"FullyConnected: input of shape {data.shape} has {x.shape[-1]} features but weight "
                          f"{weight.shape} expects {weight.shape[1]}")
-    y = ops.matmul(x, ops.transpose(weight._t))
-    if bias is not None and not no_bias:
-        y = ops.add(y, bias._t)
-    return wrap(y)
+    b = bias._t if bias is not None and not no_bias else None
+    return wrap(F_nn.dense(x, weight._t, b, transpose_kernel=True))
 
 
 # -- creation ---------------------------------------------------------------------------------------

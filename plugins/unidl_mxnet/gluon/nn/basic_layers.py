@@ -61,7 +61,7 @@ class Dense(HybridBlock):
         with self.name_scope():
             self._units, self._in_units, self._flatten = units, in_units, flatten
             self.weight = self.params.get("weight", shape=(units, in_units), init=weight_initializer,
-                                          dtype=dtype, allow_deferred_init=True)
+                                          dtype=dtype, allow_deferred_init=True)._lay_out("dense")
             self.bias = self.params.get("bias", shape=(units,), init=bias_initializer, dtype=dtype,
                                         allow_deferred_init=True) if use_bias else None
             self.act = Activation(activation, prefix=activation + "_") if activation is not None else None

@@ -189,9 +189,9 @@ class _GatedCell(HybridRecurrentCell):
         G = self._gates * hidden_size
         get = self.params.get
         self.i2h_weight = get("i2h_weight", shape=(G, input_size), init=i2h_weight_initializer,
-                              allow_deferred_init=True)
+                              allow_deferred_init=True)._lay_out("rnn")
         self.h2h_weight = get("h2h_weight", shape=(G, hidden_size), init=h2h_weight_initializer,
-                              allow_deferred_init=True)
+                              allow_deferred_init=True)._lay_out("rnn")
         self.i2h_bias = get("i2h_bias", shape=(G,), init=i2h_bias_initializer, allow_deferred_init=True)
         self.h2h_bias = get("h2h_bias", shape=(G,), init=h2h_bias_initializer, allow_deferred_init=True)
 

@@ -67,6 +67,8 @@ class _RNNLayer(HybridBlock):
 
     def _register(self, name: str, shape: Tuple[int, ...], init: Any) -> None:
         p = self.params.get(name, shape=shape, init=init, dtype=self._dtype, allow_deferred_init=True)
+        if len(shape) == 2:
+            p._lay_out("rnn")
         setattr(self, name, p)
 
     # -- description ------------------------------------------------------------------------------------
