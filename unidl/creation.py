@@ -108,7 +108,9 @@ def eye(n: int, m: Optional[int] = None, k: int = 0, dtype: Any = None, device: 
 def _like(fn: str, x: Tensor, dtype: Any, *args: Any) -> Tensor:
     dev = x.device
     dt = as_dtype(dtype) if dtype is not None else x.dtype
-    return wrap(getattr(dev.xp, fn)(x.shape, *args, dtype=dt), dev)
+    # ``*_like`` keeps x's memory order (a parameter kept as a permuted view of canonical memory gets
+    # optimizer states laid out the same way: see unidl.nn.layouts)
+    return wrap(getattr(dev.xp, fn + "_like")(x.data, *args, dtype=dt), dev)
 
 
 def zeros_like(x: Tensor, dtype: Any = None) -> Tensor:

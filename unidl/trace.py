@@ -22,16 +22,27 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
+import numpy as np
+
 from . import kernels as _kernels
 
 __all__ = ["KernelCall", "kernel_trace", "arithmetic", "format_trace", "first_difference", "DATA_MOVEMENT",
            "elementwise_ops"]
 
-#: ops that only move or select values (exact on every machine): they are recorded, but two traces are
-#: compared on the arithmetic calls alone (a face may view a parameter through a transpose where its twin
-#: does not, at no cost and with no effect on any value)
+#: ops that only move, select or exactly convert values (the same bits on every machine, whatever the
+#: layout of their operands): they are recorded, but two traces are compared on the arithmetic calls alone
+#: (a face may view a parameter through a transpose where its twin does not, at no cost and with no effect
+#: on any value; a gradient scattered into zeros is exact). ``astype`` is correctly rounded everywhere.
 DATA_MOVEMENT = frozenset({"transpose", "reshape", "broadcast_to", "concatenate", "stack", "flip", "getitem",
-                           "slice", "pad", "repeat", "tile", "take", "take_along_axis"})
+                           "slice", "slice_grad", "pad", "repeat", "tile", "take", "take_along_axis", "embedding",
+                           "astype"})
+
+
+def _exact(c: "KernelCall") -> bool:
+    if c.op in DATA_MOVEMENT:
+        return True
+    # a basic-indexing gradient scattered into fresh zeros (no accumulation, no overlap)
+    return c.op == "index_add" and c.operands[:1] == (None,) and ("basic", ("bool", "True")) in c.attrs
 
 _LOCK = threading.Lock()
 
@@ -54,6 +65,9 @@ class KernelCall:
 def describe(v: Any) -> Any:
     """A hashable description of a kernel argument: arrays by dtype, shape and element strides (the
     memory layout, which fixes BLAS transpose flags); sequences element-wise; other values by repr."""
+    if isinstance(v, np.generic):
+        x = v.item()
+        return ("scalar", v.dtype.str, x.hex() if isinstance(x, float) else repr(x))
     strides = getattr(v, "strides", None)
     if strides is not None and hasattr(v, "dtype") and hasattr(v, "shape"):
         item = v.dtype.itemsize or 1
@@ -64,12 +78,28 @@ def describe(v: Any) -> Any:
         return tuple(sorted((str(k), describe(x)) for k, x in v.items()))
     if isinstance(v, float):
         return ("float", v.hex())  # the exact value: 0.1 and 0.1000000001 are different arithmetic
+    if v is None:
+        return None
     return (type(v).__name__, repr(v))
+
+
+def _describe_args(args: Sequence[Any]) -> Tuple[Any, ...]:
+    """Positional operands; a Python scalar beside an array is described as the array's dtype holds it,
+    which is the value NumPy computes with (a weak scalar), so ``x * 0.5`` and ``x * float32(0.5)`` match."""
+    dt = next((a.dtype for a in args if hasattr(a, "strides") and hasattr(a, "dtype")), None)
+    out = []
+    for a in args:
+        if dt is not None and isinstance(a, (int, float)) and not isinstance(a, bool) and dt.kind in "fc":
+            a = dt.type(a)
+        out.append(describe(a))
+    return tuple(out)
 
 
 def _fmt(d: Any) -> str:
     if isinstance(d, tuple) and len(d) == 4 and d[0] == "array":
         return f"{d[1]}{list(d[2])}@{list(d[3])}"
+    if isinstance(d, tuple) and len(d) == 3 and d[0] == "scalar":
+        return f"{d[1]}:{float.fromhex(d[2]) if d[1][1] in 'fc' else d[2]}"
     if isinstance(d, tuple) and len(d) == 2 and isinstance(d[0], str) and isinstance(d[1], str):
         return d[1] if d[0] != "float" else repr(float.fromhex(d[1]))
     if isinstance(d, tuple):
@@ -89,7 +119,7 @@ def kernel_trace() -> Iterator[List[KernelCall]]:
         name = op.name
 
         def traced(*args: Any, **kw: Any) -> Any:
-            calls.append(KernelCall(name, tuple(describe(a) for a in args),
+            calls.append(KernelCall(name, _describe_args(args),
                                     tuple(sorted((k, describe(v)) for k, v in kw.items()))))
             return fn(*args, **kw)
 
@@ -111,19 +141,50 @@ def elementwise_ops() -> frozenset:
     matters, not which logical axis is which."""
     from .ops import activation, elementwise, optim
 
-    return frozenset(v.name for m in (elementwise, activation, optim) for v in vars(m).values()
-                     if isinstance(v, _kernels.OpDef))
+    names = set()
+    for m in (elementwise, activation, optim):
+        names.update(v.name for v in vars(m).values() if isinstance(v, _kernels.OpDef))
+        names.update(getattr(m, "__all__", ()))
+    return frozenset(names & set(_kernels.OPS))
 
 
-def _memory_order(d: Any) -> Any:
-    """An array description with its axes sorted outermost-first by stride (a permuted view of C-contiguous
-    memory becomes that memory's description)."""
-    if isinstance(d, tuple) and len(d) == 4 and d[0] == "array":
-        axes = sorted(range(len(d[2])), key=lambda i: -abs(d[3][i]) if d[2][i] > 1 else 0)
-        return ("array", d[1], tuple(d[2][i] for i in axes), tuple(d[3][i] for i in axes))
-    if isinstance(d, tuple):
-        return tuple(_memory_order(x) for x in d)
-    return d
+def _is_array(d: Any) -> bool:
+    return isinstance(d, tuple) and len(d) == 4 and d[0] == "array"
+
+
+def _contiguous(shape: Sequence[int], strides: Sequence[int]) -> bool:
+    run = 1
+    for n, st in zip(shape[::-1], strides[::-1]):
+        if n != 1 and st != run:
+            return False
+        run *= n
+    return True
+
+
+def _memory_order(operands: Tuple[Any, ...]) -> Tuple[Any, ...]:
+    """An elementwise call's operands in memory order: every array of the full rank has its axes permuted
+    as the first full (non-broadcast) one's strides order them, outermost first (so a permuted view of
+    C-contiguous memory is described as that memory); when every array is then contiguous, each is its
+    flat run of elements (an elementwise kernel sees (16, 2, 8) and (16, 16) contiguous arrays alike)."""
+    arrays = [d for d in operands if _is_array(d)]
+    if not arrays:
+        return operands
+    nd = max(len(d[2]) for d in arrays)
+    if any(0 < len(d[2]) < nd for d in arrays):  # broadcasting by rank ties axes to positions: keep them
+        return operands
+    ref = next((d for d in arrays if len(d[2]) == nd and all(st or n == 1 for n, st in zip(d[2], d[3]))), None)
+    if ref is None:
+        return operands
+    perm = sorted(range(nd), key=lambda i: (ref[2][i] == 1, -abs(ref[3][i])))
+    out = []
+    for d in operands:
+        if _is_array(d) and len(d[2]) == nd:
+            d = ("array", d[1], tuple(d[2][i] for i in perm), tuple(d[3][i] for i in perm))
+        out.append(d)
+    full = [d for d in out if _is_array(d) and len(d[2]) == nd]
+    if nd and all(_contiguous(d[2], d[3]) for d in full):
+        out = [("array", d[1], (int(np.prod(d[2])),), (1,)) if d in full else d for d in out]
+    return tuple(out)
 
 
 def arithmetic(calls: Iterable[KernelCall], drop_attrs_of: Sequence[str] = ()) -> List[KernelCall]:
@@ -134,7 +195,7 @@ def arithmetic(calls: Iterable[KernelCall], drop_attrs_of: Sequence[str] = ()) -
     ew = elementwise_ops()
     out = []
     for c in calls:
-        if c.op in DATA_MOVEMENT:
+        if _exact(c):
             continue
         if c.op in ew:
             c = KernelCall(c.op, _memory_order(c.operands), () if c.op in drop_attrs_of else c.attrs)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import List, Optional, Tuple
 
-__all__ = ["TwinException", "EXCEPTIONS", "lookup", "USED"]
+__all__ = ["TwinException", "EXCEPTIONS", "lookup", "USED", "TraceException", "TRACE_EXCEPTIONS", "trace_exceptions"]
 
 #: entries that some comparison needed in this process (so a test can show none is stale)
 USED: set = set()
@@ -51,3 +51,44 @@ def lookup(twin: str, check: str, param: str, device: str = "cpu") -> Optional[T
             USED.add(e)
             return e
     return None
+
+
+# -- kernel-call traces ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TraceException:
+    """Kernel calls one face issues and its twin does not, because the two frameworks' models differ there
+    (not because the core computes differently). The ``kernel_calls`` check drops the calls of ``face`` in
+    the phases matching ``phase`` whose op is ``op`` and whose array operands have exactly ``shapes``."""
+
+    twin: str                          # fnmatch pattern on the twin name
+    phase: str                         # fnmatch pattern: "inference forward", "training backward", "sgd-momentum step"
+    face: str                          # "keras" or "gluon": whose calls are dropped
+    op: str
+    shapes: Tuple[Tuple[int, ...], ...]
+    reason: str
+
+    def matches(self, call: "object") -> bool:
+        shapes = tuple(d[2] for d in call.operands if isinstance(d, tuple) and len(d) == 4 and d[0] == "array")
+        return call.op == self.op and shapes == self.shapes
+
+
+_TWO_BIASES = ("Gluon's RNN layers have two biases (i2h, h2h) where Keras's LSTM has one: the core adds them "
+               "once per call (one add of two bias vectors; exact in this twin, whose h2h_bias is zero and frozen)")
+_GRU_BIAS = ("Keras keeps the GRU's input and recurrent biases in one (2, 3H) variable, Gluon in two (3H,) "
+             "parameters: Keras's two bias rows get their gradients as two zero-padded slices added together "
+             "(x + 0, exact), and one update of 2*3H elements stands for Gluon's two of 3H (elementwise, so "
+             "the same arithmetic per element)")
+
+TRACE_EXCEPTIONS: List[TraceException] = [
+    TraceException("lstm", "inference forward", "gluon", "add", ((64,), (64,)), _TWO_BIASES),
+    TraceException("bilstm", "inference forward", "gluon", "add", ((32,), (32,)), _TWO_BIASES),
+    TraceException("gru", "training backward", "keras", "add", ((2, 48), (2, 48)), _GRU_BIAS),
+    TraceException("gru", "sgd-momentum step", "keras", "sgd_update", ((2, 48),) * 3, _GRU_BIAS),
+    TraceException("gru", "sgd-momentum step", "gluon", "sgd_update", ((48,),) * 3, _GRU_BIAS),
+]
+
+
+def trace_exceptions(twin: str, phase: str, face: str) -> List[TraceException]:
+    """The trace exceptions that apply to one face's trace of one phase of a twin."""
+    return [e for e in TRACE_EXCEPTIONS
+            if fnmatchcase(twin, e.twin) and fnmatchcase(phase, e.phase) and e.face == face]

@@ -12,6 +12,12 @@ Checks (:data:`CHECKS`):
 * ``sgd_momentum``  parameters (and running statistics) after 3 steps of SGD(momentum=0.9): Keras
                     ``compile`` + ``train_on_batch``, Gluon ``Trainer(..., 'sgd')`` + ``step(batch)``.
 * ``adam``          the same with Adam (epsilon 1e-7 on both sides).
+* ``kernel_calls``  the proof that holds on every CPU and BLAS: inference forward, training forward plus
+                    backward (from the same head gradient) and one SGD-momentum step issue the same
+                    arithmetic kernel calls in both faces (``unidl.trace``: op, attributes, dtypes, shapes
+                    and memory strides of every operand, so every GEMM's transpose flags). The optimizer
+                    updates are compared without their attributes (each face runs its framework's
+                    formula, see ``unidl.nn.optim``); everything else must match exactly.
 
 A mismatch raises :class:`TwinMismatch` naming the twin, the check and every differing parameter.
 """
@@ -25,6 +31,7 @@ import numpy as np
 
 import unidl
 import unidl_keras as keras
+from unidl import trace
 import unidl_mxnet as mx
 from unidl_mxnet import autograd, gluon, nd
 
@@ -34,7 +41,7 @@ from .zoo import BATCH, TwinCase
 
 __all__ = ["CHECKS", "TwinMismatch", "TwinPair", "prepare", "run_check", "compare"]
 
-CHECKS = ("mapping", "forward", "train_forward", "loss", "gradients", "sgd_momentum", "adam")
+CHECKS = ("mapping", "forward", "train_forward", "loss", "gradients", "sgd_momentum", "adam", "kernel_calls")
 STEPS = 3
 SEED = 1234
 DATA_SEED = 7
@@ -225,6 +232,87 @@ def _train_steps(p: TwinPair, optimizer: str) -> None:
         trainer.step(BATCH)
 
 
+def _traced(fn: Callable[[], Any]) -> List[trace.KernelCall]:
+    with trace.kernel_trace() as calls:
+        fn()
+    return calls
+
+
+def _head_gradient(shape: Tuple[int, ...]) -> np.ndarray:
+    return np.random.RandomState(DATA_SEED + 1).randn(*shape).astype("float32")
+
+
+def _kernel_traces(p: TwinPair) -> Dict[str, Tuple[List[trace.KernelCall], List[trace.KernelCall]]]:
+    """(keras, gluon) traces of: inference forward; training forward + backward from one head gradient;
+    one SGD-momentum step on the gradients that leaves."""
+    out: Dict[str, Tuple[List[trace.KernelCall], List[trace.KernelCall]]] = {}
+    km, net = p.keras_model, p.gluon_net
+    kvars = list(km.trainable_variables)
+    kopt = keras.optimizers.SGD(learning_rate=p.case.lr, momentum=0.9)
+    kopt.build(kvars)
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": p.case.lr, "momentum": 0.9})
+    out["inference forward"] = (_traced(lambda: km(p.xk, training=False)), _traced(lambda: net(p.xg)))
+
+    keras.utils.set_random_seed(SEED)
+    with unidl.autograd.record():
+        yk = km(p.xk, training=True)
+    mx.random.seed(SEED)
+    with autograd.record():
+        yg = net(p.xg)
+    if tuple(yk.shape) != tuple(yg.shape):
+        raise TwinMismatch(f"twin '{p.case.name}', check 'kernel_calls': the outputs have different shapes "
+                           f"(keras {tuple(yk.shape)}, gluon {tuple(yg.shape)})")
+    head = _head_gradient(tuple(yg.shape))
+    kb = _traced(lambda: yk.backward(unidl.tensor(head)))
+    gb = _traced(lambda: yg.backward(nd.array(head)))
+    out["training backward"] = (kb, gb)
+
+    out["sgd-momentum step"] = (_traced(lambda: kopt.apply([v.grad for v in kvars], kvars)),
+                                _traced(lambda: trainer.step(BATCH)))
+    for v in kvars:
+        v.grad = None
+    return out
+
+
+def _update_ops() -> Tuple[str, ...]:
+    from unidl.ops import optim
+
+    return tuple(v.name for v in vars(optim).values() if isinstance(v, unidl.kernels.OpDef))
+
+
+def _without_listed(twin: str, phase: str, face: str, calls: List[trace.KernelCall]) -> List[trace.KernelCall]:
+    """``calls`` less those a listed trace exception covers (each exception used is noted for the report)."""
+    excs = _exc.trace_exceptions(twin, phase, face)
+    if not excs:
+        return calls
+    kept = []
+    for c in calls:
+        hit = next((e for e in excs if e.matches(c)), None)
+        if hit is None:
+            kept.append(c)
+            continue
+        _exc.USED.add(hit)
+        note = f"listed trace exception ({face} {hit.op}): {hit.reason}"
+        if note not in LAST.exception:
+            LAST.exception = f"{LAST.exception}; {note}" if LAST.exception else note
+    return kept
+
+
+def compare_kernel_calls(p: TwinPair) -> List[str]:
+    """One problem per phase whose arithmetic kernel calls differ between the faces."""
+    probs = []
+    updates = _update_ops()
+    for phase, (kt, gt) in _kernel_traces(p).items():
+        kt, gt = _without_listed(p.case.name, phase, "keras", kt), _without_listed(p.case.name, phase, "gluon", gt)
+        ka, ga = trace.arithmetic(kt, drop_attrs_of=updates), trace.arithmetic(gt, drop_attrs_of=updates)
+        if phase == "sgd-momentum step":  # each parameter's update is independent: the order is the face's
+            ka, ga = sorted(ka, key=str), sorted(ga, key=str)
+        diff = trace.first_difference(ka, ga)
+        if diff:
+            probs.append(f"{phase}: keras vs gluon kernel calls differ at {diff}")
+    return probs
+
+
 def run_check(case: TwinCase, check: str, device: str = "cpu",
               mapper: Callable[[Any, Any], None] = keras_to_gluon) -> None:
     """Run one check of one twin; raises :class:`TwinMismatch` (or MappingError) on failure."""
@@ -263,6 +351,8 @@ def run_check(case: TwinCase, check: str, device: str = "cpu",
                         continue
                     probs.append(compare(name, check, label, gk[label], gg[label], device))
                 _raise_if(name, check, probs)
+        elif check == "kernel_calls":
+            _raise_if(name, check, compare_kernel_calls(p))
         else:
             _train_steps(p, check)
             probs = []

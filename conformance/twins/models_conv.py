@@ -118,7 +118,19 @@ def keras_cnn_nhwc(shape: tuple = (8, 8, 3), classes: int = 10) -> Any:
                              L.Dense(classes)])
 
 
+class ChannelsLastCNN(gluon.HybridBlock):
+    """A Gluon net fed NHWC images, as a user porting channels-last data writes it: the input is viewed as
+    NCHW (a transpose, no copy) and the layers are Gluon's channels-first ones."""
+
+    def __init__(self, classes: int = 10, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        with self.name_scope():
+            self.body = nn.HybridSequential()
+            self.body.add(nn.Conv2D(8, 3, activation="relu"), nn.GlobalAvgPool2D(), nn.Dense(classes))
+
+    def hybrid_forward(self, F: Any, x: Any) -> Any:
+        return self.body(F.transpose(x, axes=(0, 3, 1, 2)))
+
+
 def gluon_cnn_nhwc(classes: int = 10) -> Any:
-    net = nn.HybridSequential()
-    net.add(nn.Conv2D(8, 3, activation="relu"), nn.GlobalAvgPool2D(), nn.Dense(classes))
-    return net
+    return ChannelsLastCNN(classes)

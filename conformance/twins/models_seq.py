@@ -86,10 +86,11 @@ class BiLSTMMax(gluon.HybridBlock):
         super().__init__(**kwargs)
         with self.name_scope():
             self.rnn = rnn.LSTM(8, layout="NTC", bidirectional=True)
+            self.pool = nn.GlobalMaxPool1D()
             self.out = nn.Dense(classes)
 
     def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return self.out(F.max(self.rnn(x), axis=1))
+        return self.out(self.pool(F.transpose(self.rnn(x), axes=(0, 2, 1))))   # max over time of (N, C, T)
 
 
 def gluon_bilstm(classes: int = 4) -> Any:
@@ -139,10 +140,11 @@ class AttentionClassifier(gluon.HybridBlock):
         super().__init__(**kwargs)
         with self.name_scope():
             self.block = SelfAttentionBlock()
+            self.pool = nn.GlobalAvgPool1D()
             self.out = nn.Dense(classes)
 
     def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return self.out(F.mean(self.block(x), axis=1))
+        return self.out(self.pool(F.transpose(self.block(x), axes=(0, 2, 1))))   # mean over time of (N, C, T)
 
 
 def gluon_attention(classes: int = 4) -> Any:

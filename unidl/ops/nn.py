@@ -157,6 +157,8 @@ def embedding(indices: Any, weight: Tensor) -> Tensor:
         raise OpError("embedding", "weight must have at least 1 dimension (rows)", shapes=(indices.shape, weight.shape))
     if indices.dtype.kind not in "iu":
         indices = _int_indices("embedding", indices, "indices", weight)
+    elif indices.dtype.name != "int64":  # one index dtype reaches the kernels, however the ids were fed
+        indices = astype(indices, "int64")
     return apply(EMBEDDING, _embedding_bwd, (indices, weight))
 
 

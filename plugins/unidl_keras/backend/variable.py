@@ -11,6 +11,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 import unidl
+from unidl.nn import layouts
 from unidl.tensor import Tensor, _to_backend
 from unidl.devices import default_device
 
@@ -32,7 +33,7 @@ class Variable(Tensor):
     """
 
     __slots__ = ("name", "path", "_trainable", "regularizer", "constraint", "_initializer", "aggregation",
-                 "synchronization", "overwrite_with_gradient")
+                 "synchronization", "overwrite_with_gradient", "_order")
 
     def __init__(self, initializer: Any, shape: Optional[Sequence[int]] = None, dtype: Any = None,
                  trainable: bool = True, autocast: bool = True, aggregation: str = "none",
@@ -45,6 +46,7 @@ class Variable(Tensor):
         self.aggregation = aggregation
         self.synchronization = synchronization
         self.overwrite_with_gradient = False
+        self._order = None  # memory order (unidl.nn.layouts), set by layers through _lay_out
         self._initializer = initializer
         if callable(initializer):
             if shape is None:
@@ -87,7 +89,7 @@ class Variable(Tensor):
         return self
 
     def numpy(self) -> np.ndarray:
-        return np.array(self.device.kind.to_host(self.data), copy=True)
+        return np.array(self.device.kind.to_host(self.data), copy=True, order="C")
 
     def assign(self, value: Any) -> "Variable":
         """Replace the value in place; the shape must match (Keras's rule)."""
@@ -96,7 +98,21 @@ class Variable(Tensor):
             raise ValueError(f"The shape of the target variable and the shape of the target value in "
                              f"`variable.assign(value)` must match. variable.shape={self.shape}, "
                              f"Received: value.shape={tuple(arr.shape)}. Target variable: {self.path}")
+        if self._order is not None:
+            arr = layouts.relayout(arr, self._order)  # copies into the canonical memory order
         self.data = arr.copy() if isinstance(value, Tensor) and value.data is arr else arr
+        return self
+
+    def _lay_out(self, kind: str) -> "Variable":
+        """Keep this variable in the core's canonical memory order for ``kind`` (``unidl.nn.layouts``),
+        shown in Keras's axis order (a permuted view: shape, values and the API stay Keras's); returns self."""
+        return self._set_order(layouts.memory_order(kind, "io", self.ndim))
+
+    def _set_order(self, order: Any) -> "Variable":
+        """Keep this variable's memory in ``order`` (shown axes, outermost first; None = C order)."""
+        self._order = order
+        if order is not None:
+            self.data = layouts.relayout(self.data, order)
         return self
 
     def assign_add(self, value: Any) -> "Variable":

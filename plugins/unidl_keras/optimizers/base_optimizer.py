@@ -147,8 +147,10 @@ class Optimizer:
         """A slot like ``reference_variable`` (shape, dtype), named ``<ref path with _>_<name>`` as Keras."""
         ref_name = str(getattr(reference_variable, "path", None) or getattr(reference_variable, "name", "variable"))
         vname = ref_name.replace("/", "_").replace(":", "_") + f"_{name or 'var'}"
-        return self.add_variable(reference_variable.shape, initializer=initializer,
+        slot = self.add_variable(reference_variable.shape, initializer=initializer,
                                  dtype=reference_variable.dtype.name, name=vname)
+        # the slot's memory follows its variable's (unidl.nn.layouts), so the update kernel gets alike operands
+        return slot._set_order(getattr(reference_variable, "_order", None))
 
     def add_optimizer_variables(self, trainable_variables: Sequence[Variable], name: str,
                                 initializer: Any = "zeros") -> List[Variable]:

@@ -202,7 +202,7 @@ class BaseConv(Layer):
         self._in_channels = c
         self.kernel = self.add_weight(name="kernel", shape=self.kernel_size + (c // self.groups, self.filters),
                                       initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
+                                      constraint=self.kernel_constraint)._lay_out("conv")
         self.bias = (self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer,
                                      regularizer=self.bias_regularizer, constraint=self.bias_constraint)
                      if self.use_bias else None)

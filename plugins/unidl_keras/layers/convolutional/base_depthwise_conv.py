@@ -72,7 +72,7 @@ class BaseDepthwiseConv(BaseConv):
         self._in_channels = c
         self.kernel = self.add_weight(name="kernel", shape=self.kernel_size + (c, self.depth_multiplier),
                                       initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
+                                      constraint=self.kernel_constraint)._lay_out("depthwise")
         self.bias = (self.add_weight(name="bias", shape=(c * self.depth_multiplier,),
                                      initializer=self.bias_initializer, regularizer=self.bias_regularizer,
                                      constraint=self.bias_constraint)
@@ -81,9 +81,9 @@ class BaseDepthwiseConv(BaseConv):
 
     def convolution_op(self, inputs: Any, kernel: Any, bias: Any = None) -> Any:
         c = self._in_channels
-        w = ops.reshape(kernel, self.kernel_size + (1, c * self.depth_multiplier))
-        return F.conv_nd(inputs, w, bias, stride=self.strides, padding=self.padding, dilation=self.dilation_rate,
-                         groups=c, data_format=self.data_format, kernel_layout="io")
+        return F.conv_nd(inputs, depthwise_as_grouped(kernel, c, self.depth_multiplier), bias, stride=self.strides,
+                         padding=self.padding, dilation=self.dilation_rate, groups=c, data_format=self.data_format,
+                         kernel_layout="oi")
 
     def get_config(self) -> Dict[str, Any]:
         cfg = super(BaseConv, self).get_config()
@@ -101,3 +101,14 @@ class BaseDepthwiseConv(BaseConv):
             "bias_constraint": constraints.serialize(self.bias_constraint),
         })
         return cfg
+
+
+def depthwise_as_grouped(kernel: Any, channels: int, multiplier: int) -> Any:
+    """A Keras depthwise kernel (*K, C, M) as the grouped-convolution weight (C*M, 1, *K) of ``conv``.
+
+    The kernel is kept in the core's depthwise memory order (C, M, *K) (``unidl.nn.layouts``), so this is a
+    transpose to that contiguous memory and a reshape of it: a view, with the strides Gluon's
+    ``Conv2D(groups=C)`` weight has."""
+    nd = kernel.ndim - 2
+    w = ops.transpose(kernel, (nd, nd + 1) + tuple(range(nd)))
+    return ops.reshape(w, (channels * multiplier, 1) + tuple(kernel.shape[:nd]))

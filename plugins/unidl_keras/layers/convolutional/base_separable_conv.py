@@ -14,6 +14,7 @@ from unidl.nn import functional as F
 
 from ... import activations, constraints, initializers, regularizers
 from .base_conv import BaseConv, channels_of, check_positive
+from .base_depthwise_conv import depthwise_as_grouped
 
 
 class BaseSeparableConv(BaseConv):
@@ -67,11 +68,11 @@ class BaseSeparableConv(BaseConv):
         self.depthwise_kernel = self.add_weight(
             name="depthwise_kernel", shape=self.kernel_size + (c, self.depth_multiplier),
             initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint)
+            constraint=self.depthwise_constraint)._lay_out("depthwise")
         self.pointwise_kernel = self.add_weight(
             name="pointwise_kernel", shape=(1,) * self.rank + (c * self.depth_multiplier, self.filters),
             initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
-            constraint=self.pointwise_constraint)
+            constraint=self.pointwise_constraint)._lay_out("conv")
         self.bias = (self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer,
                                      regularizer=self.bias_regularizer, constraint=self.bias_constraint)
                      if self.use_bias else None)
@@ -81,9 +82,9 @@ class BaseSeparableConv(BaseConv):
         self._check_call_input(inputs.shape)
         self._spatial_out(inputs.shape)
         c = self._in_channels
-        dw = ops.reshape(self.depthwise_kernel, self.kernel_size + (1, c * self.depth_multiplier))
+        dw = depthwise_as_grouped(self.depthwise_kernel, c, self.depth_multiplier)
         y = F.conv_nd(inputs, dw, None, stride=self.strides, padding=self.padding, dilation=self.dilation_rate,
-                      groups=c, data_format=self.data_format, kernel_layout="io")
+                      groups=c, data_format=self.data_format, kernel_layout="oi")
         y = F.conv_nd(y, self.pointwise_kernel, self.bias, stride=1, padding="valid", dilation=1, groups=1,
                       data_format=self.data_format, kernel_layout="io")
         return y if self.activation is activations.linear else self.activation(y)
