@@ -9,7 +9,7 @@ import pluggy
 
 hookimpl = pluggy.HookimplMarker("unidl")
 
-from . import autograd, dtypes, ops, random  # noqa: E402
+from . import autograd, dtypes, ops, random, trace  # noqa: E402
 from .autograd import no_grad, pause, record  # noqa: E402
 from .aliases import install_aliases, uninstall_aliases  # noqa: E402
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,  # noqa: E402

@@ -89,7 +89,7 @@ def _describe_args(args: Sequence[Any]) -> Tuple[Any, ...]:
     dt = next((a.dtype for a in args if hasattr(a, "strides") and hasattr(a, "dtype")), None)
     out = []
     for a in args:
-        if dt is not None and isinstance(a, (int, float)) and not isinstance(a, bool) and dt.kind in "fc":
+        if (dt is not None and type(a) in (int, float) and dt.kind in "fc"):  # NumPy scalars are strong: kept
             a = dt.type(a)
         out.append(describe(a))
     return tuple(out)

@@ -178,3 +178,39 @@ def test_every_listed_exception_is_needed_on_cpu():
                 harness.run_check(case, check)
     stale = [e for e in exceptions.EXCEPTIONS if e not in exceptions.USED]
     assert not stale, f"exceptions no longer needed (the checks are bitwise now): {stale}"
+
+
+def _c_ordered_gluon_weights(km, net):
+    """Correct values, but the Gluon Dense weights copied into plain C order (the layout before canonical
+    parameter memory): every value is right, the GEMMs get other transpose flags."""
+    keras_to_gluon(km, net)
+    for p in net.collect_params().values():
+        if p.name.endswith("weight"):
+            p._t.data = np.ascontiguousarray(p._t.data)
+
+
+def test_kernel_calls_catch_a_weight_in_another_memory_order_whatever_this_blas_computes():
+    with pytest.raises(harness.TwinMismatch) as ei:
+        harness.run_check(get_case("mlp"), "kernel_calls", mapper=_c_ordered_gluon_weights)
+    msg = str(ei.value)
+    assert "twin 'mlp', check 'kernel_calls'" in msg and "inference forward" in msg
+    assert "matmul(" in msg and "@[1, 16]" in msg   # the Gluon face's transposed (F-ordered) operand
+
+
+def test_every_listed_trace_exception_is_needed():
+    exceptions.USED.clear()
+    for name in sorted({e.twin for e in exceptions.TRACE_EXCEPTIONS}):
+        harness.run_check(get_case(name), "kernel_calls")
+    stale = [e for e in exceptions.TRACE_EXCEPTIONS if e not in exceptions.USED]
+    assert not stale, f"trace exceptions no longer needed: {stale}"
+
+
+def test_a_trace_exception_covers_only_its_own_calls():
+    kept = replace(exceptions.TRACE_EXCEPTIONS[0], shapes=((63,), (63,)))   # a shape no call has
+    saved = list(exceptions.TRACE_EXCEPTIONS)
+    exceptions.TRACE_EXCEPTIONS[:] = [kept] + saved[1:]
+    try:
+        with pytest.raises(harness.TwinMismatch, match=r"inference forward: keras vs gluon kernel calls differ"):
+            harness.run_check(get_case("lstm"), "kernel_calls")
+    finally:
+        exceptions.TRACE_EXCEPTIONS[:] = saved

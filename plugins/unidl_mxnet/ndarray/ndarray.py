@@ -77,7 +77,7 @@ class NDArray:
     # -- host, copies, contexts ----------------------------------------------------------------
     def asnumpy(self) -> np.ndarray:
         """A NumPy copy of the values."""
-        return np.array(self._t.numpy(), copy=True)
+        return np.array(self._t.numpy(), copy=True, order="C")
 
     def asscalar(self) -> Any:
         """The value of a one-element array as a NumPy scalar."""
