@@ -108,9 +108,13 @@ def eye(n: int, m: Optional[int] = None, k: int = 0, dtype: Any = None, device: 
 def _like(fn: str, x: Tensor, dtype: Any, *args: Any) -> Tensor:
     dev = x.device
     dt = as_dtype(dtype) if dtype is not None else x.dtype
-    # ``*_like`` keeps x's memory order (a parameter kept as a permuted view of canonical memory gets
-    # optimizer states laid out the same way: see unidl.nn.layouts)
-    return wrap(getattr(dev.xp, fn + "_like")(x.data, *args, dtype=dt), dev)
+    a = x.data
+    flags = getattr(a, "flags", None)
+    if flags is not None and not flags.c_contiguous:
+        # keep x's memory order: a parameter kept as a permuted view of canonical memory gets optimizer
+        # states laid out the same way (unidl.nn.layouts)
+        return wrap(getattr(dev.xp, fn + "_like")(a, *args, dtype=dt), dev)
+    return wrap(getattr(dev.xp, fn)(x.shape, *args, dtype=dt), dev)  # np.zeros: lazily zeroed pages
 
 
 def zeros_like(x: Tensor, dtype: Any = None) -> Tensor:

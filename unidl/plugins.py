@@ -36,6 +36,9 @@ class FrontendInfo:
     framework_version: str = ""
     inventory: Optional[Callable[[], Iterable[str]]] = None
     plugin: str = ""
+    #: the module translating this frontend's models to the core's canonical terms (``unidl.nn.canonical``):
+    #: ``units(model)``, and ``describe(model)`` (a ModelSpec) or ``build(spec)`` (a model) where it can
+    canonical: str = ""
 
 
 class FrontendRegistry:
@@ -46,11 +49,11 @@ class FrontendRegistry:
         self.frontends: Dict[str, FrontendInfo] = {}
 
     def add(self, name: str, *, package: str, provides: Iterable[str] = (), framework_version: str = "",
-            inventory: Optional[Callable[[], Iterable[str]]] = None) -> None:
+            inventory: Optional[Callable[[], Iterable[str]]] = None, canonical: str = "") -> None:
         if name in self.frontends:
             raise PluginError(f"frontend '{name}' is registered twice")
         self.frontends[name] = FrontendInfo(name, package, tuple(provides), framework_version, inventory,
-                                            self.plugin)
+                                            self.plugin, canonical)
 
     def update(self, other: "FrontendRegistry") -> None:
         for name, fe in other.frontends.items():

@@ -67,4 +67,5 @@ def _inventory():
 @unidl.hookimpl
 def unidl_register_frontends(registry):
     registry.add("keras", package="unidl_keras", provides=("keras", "tensorflow.keras", "tf_keras"),
-                 framework_version=__version__, inventory=_inventory)
+                 framework_version=__version__, inventory=_inventory,
+                 canonical="unidl_keras.canonical")

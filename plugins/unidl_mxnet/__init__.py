@@ -90,4 +90,4 @@ def _inventory():
 @unidl.hookimpl
 def unidl_register_frontends(registry):
     registry.add("mxnet", package="unidl_mxnet", provides=("mxnet",), framework_version=__version__,
-                 inventory=_inventory)
+                 inventory=_inventory, canonical="unidl_mxnet.gluon.canonical")

@@ -1,4 +1,4 @@
-"""``unidl convert``: Keras <-> Gluon weight files through the twin builder and mapper, verified, atomic."""
+"""``unidl convert``: Keras <-> Gluon weight files through the canonical spec and units, verified, atomic."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +8,8 @@ import unidl_keras as keras
 import unidl_mxnet as mx
 from unidl.cli.main import main
 from unidl.io import mxnet_params
-from unidl_conformance.twins import builder, mapping
+from unidl.nn import canonical
+from unidl_keras import canonical as keras_canonical
 
 L = keras.layers
 CF = "channels_first"
@@ -147,12 +148,12 @@ def test_unsupported_layer_is_named(tmp_path, capsys):
     m.save(str(tmp_path / "r.keras"))
     assert main(["convert", str(tmp_path / "r.keras"), str(tmp_path / "r.params")]) == 1
     err = capsys.readouterr().err
-    assert "building the Gluon twin" in err and "Reshape" in err and m.layers[1].name in err
+    assert "describing the Keras model in canonical terms" in err and "Reshape" in err and m.layers[1].name in err
     assert not (tmp_path / "r.params").exists()
-    # an option with no Gluon twin: Keras 'same' padding that is not symmetric
+    # an option with no canonical form: Keras 'same' padding that is not symmetric
     m2 = keras.Sequential([keras.Input((8, 8, 1)), L.Conv2D(2, 2, padding="same")])
-    with pytest.raises(builder.TwinBuildError, match="odd element"):
-        builder.build_gluon_twin(m2)
+    with pytest.raises(keras_canonical.SpecError, match="odd element"):
+        keras_canonical.describe(m2)
 
 
 @pytest.mark.parametrize("direction", ["to_params", "to_keras"])
@@ -160,22 +161,17 @@ def test_verification_failure_writes_nothing(tmp_path, monkeypatch, capsys, dire
     m = _cnn_cf(1)
     m.save(str(tmp_path / "m.keras"))
     assert main(["convert", str(tmp_path / "m.keras"), str(tmp_path / "m.params"), "--quiet"]) == 0
-    real_k2g, real_g2k = mapping.keras_to_gluon, mapping.gluon_to_keras
+    real_transfer = canonical.transfer
 
-    def bad_k2g(km, net):
-        real_k2g(km, net)
-        w = net[3].weight if hasattr(net, "__getitem__") else None
-        w.set_data(w.data() * 1.01)
+    def bad_transfer(src, dst, names=("source", "target")):   # moves the weights, then spoils the last one
+        real_transfer(src, dst, names)
+        v = dst[-1].read()
+        dst[-1].write({r: a * np.float32(1.01) for r, a in v.items()})
 
-    def bad_g2k(net, km):
-        real_g2k(net, km)
-        km.layers[3].kernel.assign(np.asarray(km.layers[3].kernel.numpy()) * 1.01)
-
+    monkeypatch.setattr(canonical, "transfer", bad_transfer)
     if direction == "to_params":
-        monkeypatch.setattr(mapping, "keras_to_gluon", bad_k2g)
         args = ["convert", str(tmp_path / "m.keras"), str(tmp_path / "out.params")]
     else:
-        monkeypatch.setattr(mapping, "gluon_to_keras", bad_g2k)
         args = ["convert", str(tmp_path / "m.params"), str(tmp_path / "out.keras"), "--keras-model",
                 str(tmp_path / "m.keras")]
     assert main(args) == 1

@@ -101,17 +101,35 @@ def test_demo_missing_frontend_is_a_clear_error(monkeypatch, capsys, tmp_path):
 def test_differences_lists_a_parameter_and_the_logits_that_differ():
     import unidl_keras as keras
     import unidl_mxnet as mx
-    from unidl_conformance.twins import mapping
+    from unidl.nn.canonical import pair_units, transfer
 
     keras.utils.set_random_seed(0)
     model, net = demo.keras_model(keras), demo.gluon_net(mx)
     net.initialize()
     x = demo.load_digits()[0][:4]
     net(mx.nd.array(x))
-    mapping.keras_to_gluon(model, net)
+    k_units, g_units = demo.canonical("keras").units, demo.canonical("mxnet").units
+    transfer(k_units(model), g_units(net))
     yk = np.asarray(model.predict(x, verbose=0))
-    assert demo.differences(mapping, model, net, yk, demo.gluon_logits(mx, net, x)) == []
+    pairs = pair_units(k_units(model), g_units(net))
+    assert demo.differences(pairs, yk, demo.gluon_logits(mx, net, x)) == []
     w = net[3].bias
     w.set_data(w.data() + 1e-3)
-    diffs = demo.differences(mapping, model, net, yk, demo.gluon_logits(mx, net, x))
+    diffs = demo.differences(pairs, yk, demo.gluon_logits(mx, net, x))
     assert len(diffs) == 2 and "10 of 10 values differ" in diffs[0] and diffs[1].startswith("test logits")
+
+
+def test_demo_and_convert_import_no_conformance_module():
+    import subprocess
+    import sys
+
+    code = ("import sys, io, contextlib; from unidl.cli.main import main\n"
+            "buf = io.StringIO()\n"
+            "with contextlib.redirect_stdout(buf): rc = main(['demo', '--epochs', '1', '--quiet', '--out', sys.argv[1]])\n"
+            "bad = sorted(m for m in sys.modules if m.startswith('unidl_conformance'))\n"
+            "print(rc, bad)")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        out = subprocess.run([sys.executable, "-c", code, d], capture_output=True, text=True, timeout=300)
+    assert out.stdout.strip() == "0 []", out.stdout + out.stderr

@@ -2,9 +2,10 @@
 
 Directions (by file suffix):
 
-* ``MODEL.keras -> NET.params``: the Gluon twin is built from the Keras model
-  (``unidl_conformance.twins.builder``), the weights are mapped with the twin mapper, and the
-  ``.params`` holds the twin's structural names, as ``save_parameters`` writes them (``0.weight``...).
+* ``MODEL.keras -> NET.params``: the Keras model is described in the core's canonical terms (its frontend's
+  ``describe``), the Gluon twin is built from that description (the Gluon frontend's ``build``), the weights
+  go Keras -> canonical units -> Gluon (``unidl.nn.canonical``: each frontend translates only its own layers),
+  and the ``.params`` holds the twin's structural names, as ``save_parameters`` writes them (``0.weight``...).
   ``W.weights.h5 -> NET.params`` works too, with ``--keras-model ARCH.keras`` giving the architecture.
 * ``NET.params -> MODEL.keras`` or ``W.weights.h5``: needs ``--keras-model ARCH.keras`` (the Keras model
   whose weights to replace); the ``.params`` is loaded into the twin built from it (every name must match),
@@ -17,7 +18,6 @@ is written and the exit status is 1. Files are written atomically; nothing is ev
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from typing import Any, List, Tuple
@@ -27,6 +27,7 @@ import numpy as np
 HELP = "convert trained weights between Keras (.keras/.weights.h5) and Gluon (.params) twins"
 
 KERAS_SUFFIXES = (".keras", ".weights.h5")
+NAMES = ("keras", "gluon")
 
 
 class ConvertError(RuntimeError):
@@ -61,13 +62,6 @@ def _kind(path: str, what: str) -> str:
                        "or .params", 2)
 
 
-def _builder() -> Any:
-    try:
-        return importlib.import_module("unidl_conformance.twins.builder")
-    except ImportError as e:
-        raise ConvertError(f"the twin builder (unidl_conformance.twins.builder) is not importable: {e}") from e
-
-
 def _step(what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Run one step; any failure becomes a :class:`ConvertError` that says which step failed."""
     try:
@@ -87,10 +81,31 @@ def _load_keras(keras: Any, path: str) -> Any:
     return model
 
 
-def _verify(builder: Any, model: Any, twin: Any, tolerance: float) -> Tuple[bool, str]:
+def probe_input(spec: Any, batch: int = 4, seed: int = 0) -> np.ndarray:
+    """A fixed probe batch in the Keras layout: standard normal floats, or token ids below the vocabulary."""
+    rng = np.random.default_rng(seed)
+    shape = (batch,) + tuple(8 if d is None else d for d in spec.input_shape)
+    if "int" in spec.input_dtype or spec.vocab:
+        return rng.integers(0, max(spec.vocab, 2), size=shape).astype(
+            spec.input_dtype if "int" in spec.input_dtype else "int32")
+    return rng.standard_normal(shape).astype(spec.input_dtype)
+
+
+def _outputs(mx: Any, model: Any, spec: Any, net: Any, x: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """(Keras output, Gluon output in Keras's layout) for the Keras-layout batch ``x``, inference mode."""
+    yk = model(x, training=False)
+    yk = np.asarray(yk.numpy() if hasattr(yk, "numpy") else yk)
+    xg = np.ascontiguousarray(x.transpose(spec.input_perm)) if spec.input_perm is not None else x
+    yg = net(mx.nd.array(xg, dtype="float32" if "int" in str(xg.dtype) else str(xg.dtype))).asnumpy()
+    if spec.output_perm is not None:
+        yg = np.ascontiguousarray(yg.transpose(spec.output_perm))
+    return yk, yg
+
+
+def _verify(mx: Any, model: Any, spec: Any, net: Any, tolerance: float) -> Tuple[bool, str]:
     """(ok, one-line report) comparing both models' outputs on a fixed probe batch."""
-    x = builder.probe_input(twin)
-    yk, yg = _step("running the probe batch", builder.compare_outputs, model, twin, x)
+    x = probe_input(spec)
+    yk, yg = _step("running the probe batch", _outputs, mx, model, spec, net, x)
     if yk.shape != yg.shape:
         return False, f"probe outputs have different shapes: Keras {yk.shape}, Gluon {yg.shape}"
     if not (np.all(np.isfinite(yk)) and np.all(np.isfinite(yg))):
@@ -103,14 +118,14 @@ def _verify(builder: Any, model: Any, twin: Any, tolerance: float) -> Tuple[bool
         return True, f"{where} (bitwise identical)"
     if d <= bound:
         return True, f"{where} (within {bound:.3g}" + ("; not bitwise, the Flatten feature order differs)"
-                                                        if not twin.bitwise else ")")
+                                                        if not spec.bitwise else ")")
     return False, f"{where} exceeds {bound:.3g}"
 
 
-def _params_bytes(twin: Any) -> bytes:
+def _params_bytes(net: Any) -> bytes:
     from ..io import mxnet_params
 
-    params = twin.net._collect_params_with_prefix()
+    params = net._collect_params_with_prefix()
     names = list(params)
     arrays = [np.ascontiguousarray(p.data().asnumpy()) for p in params.values()]
     data = mxnet_params.dumps(arrays, names)
@@ -129,7 +144,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .demo import DemoError, frontend
+    from ..nn.canonical import transfer
+    from .demo import DemoError, canonical, frontend
 
     src_kind, dst_kind = _kind(args.src, "SRC"), _kind(args.dst, "DST")
     say = (lambda *a: None) if args.quiet else print
@@ -144,33 +160,35 @@ def _run(args: argparse.Namespace) -> int:
     if not os.path.isfile(args.src):
         raise ConvertError(f"'{args.src}': no such file")
     try:
-        keras, _mx = frontend("keras"), frontend("mxnet")
+        keras, mx = frontend("keras"), frontend("mxnet")
+        kc, gc = canonical("keras"), canonical("mxnet")
     except DemoError as e:
         raise ConvertError(str(e)) from e
-    builder = _builder()
 
     model = _load_keras(keras, arch if arch is not None else args.src)
-    twin = _step("building the Gluon twin", builder.build_gluon_twin, model)
+    spec = _step("describing the Keras model in canonical terms", kc.describe, model)
+    net = _step("building the Gluon twin", gc.build, spec)
 
     if dst_kind == "params":
         if src_kind == "weights.h5":
             _step(f"cannot load the weights '{args.src}' into '{arch}'", model.load_weights, args.src)
-        _step("mapping the Keras weights to the Gluon twin", builder.keras_to_twin, model, twin)
-        ok, report = _verify(builder, model, twin, args.tolerance)
+        _step("moving the Keras weights to the Gluon twin", transfer, kc.units(model, spec), gc.units(net), NAMES)
+        ok, report = _verify(mx, model, spec, net, args.tolerance)
         if not ok:
             raise ConvertError(f"verification failed, nothing written: {report}")
-        data = _params_bytes(twin)
+        data = _params_bytes(net)
         from ..io.atomic import write_bytes_atomic
 
         _step(f"cannot write '{args.dst}'", write_bytes_atomic, args.dst, data)
-        say(f"{args.src} -> {args.dst}: {len(twin.net._collect_params_with_prefix())} parameters "
-            f"({', '.join(_first_names(twin))}); {report}")
+        say(f"{args.src} -> {args.dst}: {len(net._collect_params_with_prefix())} parameters "
+            f"({', '.join(_first_names(net))}); {report}")
         return 0
 
     # .params -> Keras
-    _step(f"cannot load '{args.src}' into the Gluon twin of '{arch}'", twin.net.load_parameters, args.src)
-    _step("mapping the Gluon parameters to the Keras model", builder.twin_to_keras, twin, model)
-    ok, report = _verify(builder, model, twin, args.tolerance)
+    _step(f"cannot load '{args.src}' into the Gluon twin of '{arch}'", net.load_parameters, args.src)
+    _step("moving the Gluon parameters to the Keras model", transfer, gc.units(net), kc.units(model, spec),
+          NAMES[::-1])
+    ok, report = _verify(mx, model, spec, net, args.tolerance)
     if not ok:
         raise ConvertError(f"verification failed, nothing written: {report}")
     if dst_kind == "keras":
@@ -181,6 +199,6 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _first_names(twin: Any, n: int = 4) -> List[str]:
-    names = list(twin.net._collect_params_with_prefix())
+def _first_names(net: Any, n: int = 4) -> List[str]:
+    names = list(net._collect_params_with_prefix())
     return names[:n] + (["..."] if len(names) > n else [])

@@ -3,14 +3,14 @@
 A small CNN (Conv2D 3x3 -> ReLU -> MaxPool 2 -> Flatten -> Dense 10) learns the embedded 8x8 digits
 (``unidl/data/digits.npz``) twice: written with the Keras frontend and trained with ``model.fit``, and
 written with the Gluon frontend and trained with an ``autograd`` loop and a ``Trainer``. Both start
-from the same weights (the Gluon net's are mapped from the Keras model's with the twin mapper of the
-conformance suite), see the same batches in the same order with SGD(momentum=0.9) and batch size 32
+from the same weights (the Keras model's, moved to the Gluon net through the core's canonical units:
+each frontend translates its own layers, ``unidl.nn.canonical``), see the same batches in the same order with SGD(momentum=0.9) and batch size 32
 (a power of two: Keras's mean loss and Gluon's ``step(batch_size)`` are the same float scaling), and
 end bitwise identical: every mapped parameter and the test-set logits are compared byte for byte.
 Each trained model is saved in its framework's native format.
 
-The frontends are found through the plugin registry (the frontends named "keras" and "mxnet"), never
-imported by name here.
+The frontends and their canonical translations are found through the plugin registry (the frontends named
+"keras" and "mxnet"), never imported by name here.
 """
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from typing import Any, List, Tuple
 
 import numpy as np
 
+from ..nn.canonical import pair_units, transfer
+
 HELP = "train a small CNN on embedded digits with Keras and Gluon, check both are bitwise identical, save both"
 
 SEED = 20240601
@@ -33,10 +35,11 @@ LR = 0.05
 MOMENTUM = 0.9
 FILTERS = 16
 CLASSES = 10
+NAMES = ("keras", "gluon")
 
 
 class DemoError(RuntimeError):
-    """The demo cannot run (a frontend or the conformance mapper is missing, the data is unreadable)."""
+    """The demo cannot run (a frontend or its canonical translation is missing, the data is unreadable)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,12 +74,21 @@ def frontend(name: str) -> Any:
                         f"{type(e).__name__}: {e}") from e
 
 
-def twin_mapping() -> Any:
-    """The conformance suite's twin weight mapper (``keras_to_gluon``, ``pair_units``)."""
+def canonical(name: str) -> Any:
+    """The module translating frontend ``name``'s models to the core's canonical terms (``unidl.nn.canonical``),
+    as its plugin registered it: ``units(model)`` and, where the frontend has them, ``describe``/``build``."""
+    from .. import plugins
+
+    frontend(name)
+    info = plugins.FRONTENDS.frontends[name]
+    if not info.canonical:
+        raise DemoError(f"the '{name}' frontend registered no canonical translation (FrontendInfo.canonical), so its "
+                        "models' weights cannot move to another frontend")
     try:
-        return importlib.import_module("unidl_conformance.twins.mapping")
-    except ImportError as e:
-        raise DemoError(f"the twin weight mapper (unidl_conformance.twins.mapping) is not importable: {e}") from e
+        return importlib.import_module(info.canonical)
+    except Exception as e:  # noqa: BLE001 - report any import failure by name
+        raise DemoError(f"the '{name}' frontend's canonical module '{info.canonical}' failed to import: "
+                        f"{type(e).__name__}: {e}") from e
 
 
 def load_digits() -> Tuple[np.ndarray, np.ndarray]:
@@ -155,16 +167,11 @@ def gluon_logits(mx: Any, net: Any, x: np.ndarray) -> np.ndarray:
     return np.concatenate([net(mx.nd.array(x[i:i + BATCH])).asnumpy() for i in range(0, len(x), BATCH)])
 
 
-def differences(mapping: Any, model: Any, net: Any, logits_k: np.ndarray, logits_g: np.ndarray) -> List[str]:
-    """Every mapped parameter, and the test logits, that are not bitwise equal (empty: identical)."""
-    out = []
-    for k, g in mapping.pair_units(model, net):
-        kv, gv = k.read(), g.read()
-        for role in k.roles:
-            a, b = kv[role], gv[role]
-            if a.shape != b.shape or a.dtype != b.dtype or a.tobytes() != b.tobytes():
-                n = int(np.count_nonzero(a != b)) if a.shape == b.shape else a.size
-                out.append(f"{k.roles[role]} <-> {g.roles[role]}: {n} of {a.size} values differ")
+def differences(pairs: Any, logits_k: np.ndarray, logits_g: np.ndarray) -> List[str]:
+    """Every paired parameter (canonical units), and the test logits, that are not bitwise equal (empty: identical)."""
+    from ..nn.canonical import differences as unit_differences
+
+    out = unit_differences(pairs)
     if logits_k.shape != logits_g.shape or logits_k.tobytes() != logits_g.tobytes():
         d = float(np.abs(logits_k - logits_g).max()) if logits_k.shape == logits_g.shape else float("nan")
         out.append(f"test logits: max |diff| {d:.3g}")
@@ -185,7 +192,7 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     quiet = args.quiet
     keras, mx = frontend("keras"), frontend("mxnet")
-    mapping = twin_mapping()
+    k_units, g_units = canonical("keras").units, canonical("mxnet").units
     out = args.out
     try:  # before training, so a bad --out costs nothing
         os.makedirs(out, exist_ok=True)
@@ -203,7 +210,7 @@ def _run(args: argparse.Namespace) -> int:
     net = gluon_net(mx)
     net.initialize()
     net(mx.nd.array(x_train[:1]))           # shapes of deferred parameters
-    mapping.keras_to_gluon(model, net)      # both start from the Keras model's initial weights
+    transfer(k_units(model), g_units(net), NAMES)   # both start from the Keras model's initial weights
 
     t0 = time.perf_counter()
     say("\n== Keras (model.fit) ==")
@@ -219,7 +226,7 @@ def _run(args: argparse.Namespace) -> int:
     acc_g = float((logits_g.argmax(axis=1) == y_test).mean())
     print(f"\nKeras test accuracy: {acc_k:.4f}   (trained in {t1 - t0:.1f}s)")
     print(f"Gluon test accuracy: {acc_g:.4f}   (trained in {t2 - t1:.1f}s)")
-    diffs = differences(mapping, model, net, logits_k, logits_g)
+    diffs = differences(pair_units(k_units(model), g_units(net), NAMES), logits_k, logits_g)
 
     paths = [os.path.join(out, n) for n in ("digits_cnn.keras", "digits_cnn.weights.h5", "digits_cnn.params")]
     model.save(paths[0])

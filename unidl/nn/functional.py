@@ -32,6 +32,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .. import ops
+from ..autograd import no_grad
 from ..errors import OpError
 from ..ops._core import apply
 from ..ops.index import TAKE
@@ -123,6 +124,44 @@ def conv_nd(x: Tensor, w: Tensor, b: Optional[Tensor] = None, stride: IntOrSeq =
     y = ops.conv(x, w, b, stride, padding, dilation, groups)
     if fmt == "channels_last":
         y = ops.transpose(y, (0,) + tuple(range(2, nd + 2)) + (1,))
+    return y
+
+
+# -- normalization ----------------------------------------------------------------------------------------
+
+def masked_batch_norm(x: Tensor, mask: Any, gamma: Optional[Tensor], beta: Optional[Tensor],
+                      running_mean: Optional[Tensor], running_var: Optional[Tensor], *, axis: int = -1,
+                      momentum: float = 0.99, eps: float = 1e-3) -> Tensor:
+    """Training-mode batch normalisation whose statistics leave out masked entries (Keras's masked path).
+
+    Shapes: x (N, ..., C, ...) with the channel ``axis``; mask (N, ...) over x's leading axes (True / 1 =
+    counted), broadcast over the rest; gamma, beta, running stats (C,) or None. The mean and the biased
+    variance are mask-weighted (a count below 1 counts as 1); the running statistics are updated in place as
+    ``running * momentum + stat * (1 - momentum)``; the output is ``(x - mean) / sqrt(var + eps) * gamma + beta``.
+    """
+    ax = axis % x.ndim
+    red = tuple(i for i in range(x.ndim) if i != ax)
+    w = mask if isinstance(mask, Tensor) else Tensor._from_any(mask, x.device)
+    w = ops.astype(w, x.dtype)
+    while w.ndim < x.ndim:
+        w = ops.expand_dims(w, -1)
+    w = ops.broadcast_to(w, x.shape)
+    count = ops.maximum(ops.sum(w, axis=red, keepdims=True), 1.0)
+    mean = ops.divide(ops.sum(ops.multiply(x, w), axis=red, keepdims=True), count)
+    xc = ops.subtract(x, mean)
+    var = ops.divide(ops.sum(ops.multiply(ops.square(xc), w), axis=red, keepdims=True), count)
+    c = x.shape[ax]
+    with no_grad():
+        for r, stat in ((running_mean, mean), (running_var, var)):
+            if r is not None:
+                new = ops.add(ops.multiply(r.detach(), momentum), ops.multiply(ops.reshape(stat, (c,)), 1.0 - momentum))
+                ops.setitem(r, Ellipsis, new)
+    pshape = tuple(d if i == ax else 1 for i, d in enumerate(x.shape))
+    y = ops.divide(xc, ops.sqrt(ops.add(var, eps)))
+    if gamma is not None:
+        y = ops.multiply(y, ops.reshape(gamma, pshape))
+    if beta is not None:
+        y = ops.add(y, ops.reshape(beta, pshape))
     return y
 
 

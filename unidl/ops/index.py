@@ -15,11 +15,11 @@ import numpy as np
 from ..autograd import STATE
 from ..dtypes import as_dtype, default_float
 from ..errors import DeviceMismatchError, GraphError, OpError
-from ._core import Tensor, apply, defop, unary
+from ._core import Tensor, apply, apply_multi, defop, unary
 from .reduce import normalize_axis, unbroadcast
 
 __all__ = ["getitem", "setitem", "index_add", "take", "take_along_axis", "scatter_add", "gather_nd", "pick",
-           "one_hot"]
+           "one_hot", "nonzero"]
 
 GETITEM = defop("getitem", doc="x[key], NumPy basic and advanced indexing")
 INDEX_ADD = defop("index_add", doc="copy of x with values added at x[key]; repeated indices accumulate")
@@ -301,6 +301,21 @@ def _take_along_axis_bwd(node, out, g):
 def _take_along_axis(x: Tensor, idx: Tensor, axis: Optional[int], mode: str) -> Tensor:
     return apply(TAKE_ALONG_AXIS, _take_along_axis_bwd, (x, idx), {"axis": axis, "mode": mode},
                  saved={"axis": axis, "mode": mode, "indices": idx})
+
+
+NONZERO = defop("nonzero", doc="indices of the non-zero entries, one int64 array per axis (row-major order)",
+                differentiable=False)
+
+
+def nonzero(x: Tensor) -> Tuple[Tensor, ...]:
+    """The indices of ``x``'s non-zero entries in row-major order: one int64 tensor per axis.
+
+    Shapes: x (d0, ..., dk) -> k+1 tensors of shape (n,), n = the number of non-zero entries
+    (a 0-d ``x`` counts as shape (1,)). Not differentiable.
+    """
+    if not isinstance(x, Tensor):
+        raise OpError("nonzero", f"expected a unidl Tensor, got {type(x).__name__}")
+    return apply_multi(NONZERO, (x,))
 
 
 def take_along_axis(x: Tensor, indices: Any, axis: Optional[int], mode: str = "raise") -> Tensor:

@@ -347,6 +347,11 @@ def _argsort_gen(g: Gen) -> Sample:
                   {"axis": g.integer(0, len(shape) - 1, "axis"), "descending": g.boolean("descending")})
 
 
+def _nonzero_gen(g: Gen) -> Sample:
+    # values in [-1, 1] of an integer-valued draw: many exact zeros
+    return Sample((g.array(g.shape(), g.dtype(NUMERIC), -1, 1),))
+
+
 def _cumsum(g: Gen) -> Sample:
     shape = g.shape(min_dims=1)
     return Sample((g.array(shape, g.dtype(NUMERIC)),),
@@ -1036,6 +1041,7 @@ def _build() -> List[OpCase]:
     c.append(_arg_reduce("argmax"))
     c.append(_arg_reduce("argmin"))
     c.append(OpCase("argsort", _argsort_gen))
+    c.append(OpCase("nonzero", _nonzero_gen))
     c.append(OpCase("cumsum", _cumsum, lambda x, axis, reverse: ops.cumsum(x, axis=axis - x.ndim, reverse=reverse),
                     special=True))
     c.append(OpCase("norm", _norm_gen, lambda x, axis, keepdims, ord: ops.norm(

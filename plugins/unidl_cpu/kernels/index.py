@@ -191,7 +191,11 @@ def kernels(xp: Any, bounds_check: Optional[Callable[[Any, int, Optional[int]], 
             return hit.astype(dtype)
         return xp.where(hit, xp.asarray(on_value, dtype=dtype), xp.asarray(off_value, dtype=dtype))
 
+    def nonzero(x: Any) -> Any:
+        return tuple(i.astype(xp.int64) for i in xp.nonzero(x if x.ndim else x.reshape(1)))
+
     return {
+        "nonzero": nonzero,
         "getitem": getitem,
         "index_add": index_add,
         "take": take,

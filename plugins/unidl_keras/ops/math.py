@@ -58,9 +58,7 @@ def top_k(x: Any, k: int, sorted: bool = True) -> Tuple[Tensor, Tensor]:  # noqa
     """The ``k`` largest entries of the last axis and their int32 indices (ties: lower index first).
     Shape: (..., n) -> (..., k), (..., k)."""
     x = to_tensor(x)
-    a = x.numpy()
-    idx = np.argsort(-a if a.dtype.kind != "b" else ~a, axis=-1, kind="stable")[..., :int(k)]
-    it = unidl.tensor(idx.astype(np.int64), device=x.device)
+    it = U.slice_axis(U.argsort(x, -1, descending=True), -1, 0, int(k))
     return U.take_along_axis(x, it, -1), U.astype(it, "int32")
 
 

@@ -544,20 +544,15 @@ def cumprod(x: Any, axis: Optional[int] = None, dtype: Any = None) -> Tensor:
     return U.concatenate(outs, axis=axis)
 
 
-# -- sorting (indices by a host round trip, not differentiable) ---------------------------------------
+# -- sorting (the core's stable argsort kernel; indices are not differentiable) -------------------------
 
 @_export
 def argsort(x: Any, axis: int = -1) -> Tensor:
-    """Indices that sort ``x`` ascending along ``axis`` (None: flattened); int32.
-
-    unidl has no sort kernel: the indices are computed on the host (a device-to-host copy) and are
-    not differentiable.
-    """
+    """Indices that sort ``x`` ascending along ``axis`` (None: flattened); int32, stable."""
     x = _t(x)
-    a = x.numpy()
     if axis is None:
-        a, axis = a.reshape(-1), 0
-    return unidl.tensor(np.argsort(a, axis=axis, kind="stable").astype(np.int32), device=x.device)
+        x, axis = U.reshape(x, (-1,)), 0
+    return U.astype(U.argsort(x, axis), "int32")
 
 
 @_export
@@ -595,7 +590,7 @@ def median(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
 def nonzero(x: Any) -> Tuple[Tensor, ...]:
     """The indices of non-zero elements, one int32 tensor per axis (host round trip)."""
     x = _t(x)
-    return tuple(unidl.tensor(i.astype(np.int32), device=x.device) for i in np.nonzero(x.numpy()))
+    return tuple(U.astype(i, "int32") for i in U.nonzero(x))
 
 
 # -- linear algebra ------------------------------------------------------------------------------------

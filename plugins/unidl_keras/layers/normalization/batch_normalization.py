@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-import unidl
 from unidl import ops
+from unidl.nn import functional as F
 
 from ... import constraints, initializers, regularizers
 from ..layer import Layer
@@ -94,35 +94,10 @@ class BatchNormalization(Layer):
                              f"{tuple(inputs.shape)}")
         train = bool(training) and self.trainable
         if train and mask is not None:
-            return self._masked_training(inputs, mask)
+            return F.masked_batch_norm(inputs, mask, self.gamma, self.beta, self.moving_mean, self.moving_variance,
+                                       axis=self.axis, momentum=self.momentum, eps=self.epsilon)
         return ops.batch_norm(inputs, self.gamma, self.beta, self.moving_mean, self.moving_variance,
                               axis=self.axis, training=train, momentum=self.momentum, eps=self.epsilon)
-
-    def _masked_training(self, x: Any, mask: Any) -> Any:
-        """Batch statistics weighted by the mask, then the same normalization written with ops."""
-        ax = self.axis % x.ndim
-        red = tuple(i for i in range(x.ndim) if i != ax)
-        w = ops.astype(mask, x.dtype)
-        while w.ndim < x.ndim:
-            w = ops.expand_dims(w, -1)
-        w = ops.broadcast_to(w, x.shape)
-        count = ops.maximum(ops.sum(w, axis=red, keepdims=True), 1.0)
-        mean = ops.divide(ops.sum(ops.multiply(x, w), axis=red, keepdims=True), count)
-        xc = ops.subtract(x, mean)
-        var = ops.divide(ops.sum(ops.multiply(ops.square(xc), w), axis=red, keepdims=True), count)
-        m = self.momentum
-        with unidl.no_grad():
-            self.moving_mean.assign(ops.add(ops.multiply(self.moving_mean._plain(), m),
-                                            ops.multiply(ops.reshape(mean, (self._dim,)), 1.0 - m)))
-            self.moving_variance.assign(ops.add(ops.multiply(self.moving_variance._plain(), m),
-                                                ops.multiply(ops.reshape(var, (self._dim,)), 1.0 - m)))
-        pshape = tuple(d if i == ax else 1 for i, d in enumerate(x.shape))
-        y = ops.divide(xc, ops.sqrt(ops.add(var, self.epsilon)))
-        if self.gamma is not None:
-            y = ops.multiply(y, ops.reshape(self.gamma, pshape))
-        if self.beta is not None:
-            y = ops.add(y, ops.reshape(self.beta, pshape))
-        return y
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return tuple(input_shape)

@@ -1,8 +1,9 @@
 """``gluon.nn`` convolution and pooling layers (channels-first layouts, MXNet's defaults).
 
-Gluon's NCW/NCHW/NCDHW layouts and (out, in/groups, *kernel) weights are the core's canonical layout,
-so these call :func:`unidl.ops.conv`, :func:`unidl.ops.conv_transpose` (weights (in, out/groups, *kernel),
-the same op the Keras ``Conv*DTranspose`` layers use) and the pooling ops directly. Channels-last layouts are not
+Gluon's NCW/NCHW/NCDHW layouts and (out, in/groups, *kernel) weights are the core's canonical layout
+(``unidl.nn.layouts``), so convolutions call :func:`unidl.nn.functional.conv_nd` (Keras's Conv layers' math),
+transposed ones :func:`unidl.ops.conv_transpose` (weights (in, out/groups, *kernel), the op the Keras
+``Conv*DTranspose`` layers use), and the pooling layers the pooling ops. Channels-last layouts are not
 supported yet.
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any, Optional, Sequence, Tuple, Union
 
 from unidl import ops
 from unidl.errors import OpError
+from unidl.nn import functional as F_nn
 
 from ...base import MXNetError
 from ...ndarray.ndarray import wrap
@@ -90,8 +92,9 @@ class _Conv(HybridBlock):
             except OpError as err:
                 raise MXNetError(f"{type(self).__name__} ({self.name}): {err}") from None
         else:
-            y = ops.conv(x._t, weight._t, b, stride=self._strides, padding=self._padding, dilation=self._dilation,
-                         groups=self._groups)
+            y = F_nn.conv_nd(x._t, weight._t, b, stride=self._strides, padding=self._padding,
+                             dilation=self._dilation, groups=self._groups, data_format="channels_first",
+                             kernel_layout="oi")
         y = wrap(y)
         return self.act(y) if self.act is not None else y
 

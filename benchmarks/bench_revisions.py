@@ -1,0 +1,177 @@
+"""Before / after: the MLP, LeNet and LSTM training steps of both faces, this tree against another git
+revision, in one run.
+
+    OMP_NUM_THREADS=2 python benchmarks/bench_revisions.py --before f1f7f10
+
+The other revision is checked out with ``git worktree`` into a temporary folder. Each side runs in a worker
+process of its own (``--worker``) whose ``PYTHONPATH`` puts its tree first (the worker checks that it really
+imported it), so both are timed alike; the parent waits between blocks so that one side's idle BLAS threads
+(OpenBLAS spins for a while after a call) do not take the cores of the other. The workloads are the ones of ``bench_gluon.py`` (a Gluon ``record / backward / step`` loop)
+and ``bench_keras_fit.py`` (``model.fit`` over 4 batches), built from the same source in both processes;
+the two sides are timed round-robin, alternating which goes first, and each figure is the best round (the
+median beside it): time per batch, and after/before.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any, Callable, Dict, List, Tuple
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+Runner = Callable[[int], float]
+MODELS = ("mlp", "cnn", "lstm")
+SETTLE = 0.25  # seconds between timed blocks: longer than OpenBLAS's idle spin
+
+
+def _keras_runner(name: str) -> Runner:
+    import unidl_keras
+
+    import bench_keras_fit as bk
+
+    label = {"mlp": "MLP 784-256-128-10 b128", "cnn": "LeNet CNN 28x28x1 b64", "lstm": "LSTM T35 b32 64->128"}[name]
+    build, shape, batch = bk._models(unidl_keras)[label]
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((bk.STEPS * batch,) + shape).astype(np.float32)
+    y = rng.integers(0, 10, bk.STEPS * batch)
+    step = bk._fit_step(unidl_keras, build, shape, batch, x, y)
+
+    def run(n: int) -> float:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            step()
+        return (time.perf_counter() - t0) / bk.STEPS  # per batch
+
+    return run
+
+
+def _gluon_runner(name: str) -> Runner:
+    import unidl_mxnet
+
+    import bench_gluon as bg
+
+    return bg.gluon_runner(unidl_mxnet, name, bg.FULL)
+
+
+def make_runner(workload: str) -> Runner:
+    face, name = workload.split(":")
+    return _keras_runner(name) if face == "keras" else _gluon_runner(name)
+
+
+WORKLOADS = [f"{face}:{m}" for face in ("keras", "gluon") for m in MODELS]
+
+
+def worker_main(expect_root: str) -> None:
+    """Reads ``<workload> <n>`` lines, answers one JSON line each (seconds for n steps)."""
+    import unidl
+
+    where = os.path.realpath(unidl.__file__)
+    if not where.startswith(os.path.realpath(expect_root) + os.sep):
+        print(json.dumps({"error": f"imported unidl from {where}, not from {expect_root}"}), flush=True)
+        return
+    print(json.dumps({"ready": True, "unidl": where}), flush=True)
+    runners: Dict[str, Runner] = {}
+    for line in sys.stdin:
+        parts = line.split()
+        if not parts or parts[0] == "quit":
+            break
+        try:
+            if parts[0] not in runners:
+                runners[parts[0]] = make_runner(parts[0])
+            print(json.dumps({"seconds": runners[parts[0]](int(parts[1]))}), flush=True)
+        except Exception as err:  # noqa: BLE001 - report to the parent
+            print(json.dumps({"error": f"{type(err).__name__}: {err}"}), flush=True)
+
+
+class Worker:
+    def __init__(self, root: str) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([root, os.path.join(root, "plugins")])
+        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", root],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, env=env, cwd=tempfile.gettempdir())
+        self.info = self._read()
+
+    def _read(self) -> Dict[str, Any]:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"worker exited: {self.proc.stderr.read().strip()[-800:]}")
+        msg = json.loads(line)
+        if "error" in msg:
+            raise RuntimeError(f"worker: {msg['error']}")
+        return msg
+
+    def runner(self, workload: str) -> Runner:
+        def run(n: int) -> float:
+            self.proc.stdin.write(f"{workload} {n}\n")
+            self.proc.stdin.flush()
+            return float(self._read()["seconds"])
+
+        return run
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+        except Exception:  # noqa: BLE001
+            self.proc.kill()
+
+
+def checkout(rev: str) -> str:
+    """A worktree of ``rev`` (reused when it exists)."""
+    repo = os.path.dirname(HERE)
+    sha = subprocess.check_output(["git", "-C", repo, "rev-parse", rev], text=True).strip()
+    path = os.path.join(tempfile.gettempdir(), f"unidl-rev-{sha[:12]}")
+    if not os.path.isdir(path):
+        subprocess.check_call(["git", "-C", repo, "worktree", "add", "--detach", path, sha],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return path
+
+
+def main(argv: List[str] = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--before", default="HEAD~1", help="the git revision to compare against")
+    ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--inner", type=int, default=3)
+    ap.add_argument("--worker", metavar="ROOT", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        worker_main(args.worker)
+        return
+    workers = {"before": Worker(checkout(args.before)), "after": Worker(os.path.dirname(HERE))}
+    try:
+        samples: Dict[Tuple[str, str], List[float]] = {}
+        pairs = {w: {side: workers[side].runner(w) for side in ("after", "before")} for w in WORKLOADS}
+        for w, sides in pairs.items():
+            for run in sides.values():
+                run(2)
+        for r in range(args.rounds):
+            for w, sides in pairs.items():
+                order = ("after", "before") if r % 2 == 0 else ("before", "after")
+                for side in order:
+                    time.sleep(SETTLE)
+                    samples.setdefault((w, side), []).append(sides[side](args.inner) / args.inner)
+    finally:
+        for wk in workers.values():
+            wk.close()
+    print(f"threads: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; before = {args.before} "
+          f"({workers['before'].info['unidl']}); ms per batch, best (median) of {args.rounds} rounds")
+    print(f"{'workload':16} {'before':>18} {'after':>18} {'after/before':>13}")
+    for w in WORKLOADS:
+        b, a = samples[(w, "before")], samples[(w, "after")]
+        print(f"{w:16} {min(b) * 1e3:8.3f} ({statistics.median(b) * 1e3:7.3f}) "
+              f"{min(a) * 1e3:8.3f} ({statistics.median(a) * 1e3:7.3f}) {min(a) / min(b):13.3f}")
+
+
+if __name__ == "__main__":
+    main()
