@@ -33,12 +33,14 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import LineWorker  # noqa: E402
 
 LR = 0.01
 MODELS = ("mlp", "cnn", "lstm")
@@ -175,7 +177,7 @@ def worker_main(quick: bool) -> None:
             print(json.dumps({"error": f"{type(err).__name__}: {err}"}), flush=True)
 
 
-class MXNetWorker:
+class MXNetWorker(LineWorker):
     """The parent's handle on a worker process; ``runner(name)`` times steps over there."""
 
     def __init__(self, python: str, quick: bool, engine: str) -> None:
@@ -186,39 +188,7 @@ class MXNetWorker:
         else:
             env.pop("MXNET_ENGINE_TYPE", None)
         cmd = [python, os.path.abspath(__file__), "--worker"] + (["--quick"] if quick else [])
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, env=env)
-        self.info = self._read()
-
-    def _read(self) -> Dict[str, Any]:
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            err = self.proc.stderr.read() if self.proc.stderr else ""
-            raise RuntimeError(f"MXNet worker exited: {err.strip()[-500:]}")
-        msg = json.loads(line)
-        if "error" in msg:
-            raise RuntimeError(f"MXNet worker: {msg['error']}")
-        return msg
-
-    def runner(self, name: str) -> Runner:
-        def run(n: int) -> float:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(f"{name} {n}\n")
-            self.proc.stdin.flush()
-            return float(self._read()["seconds"])
-
-        return run
-
-    def close(self) -> None:
-        try:
-            if self.proc.stdin is not None:
-                self.proc.stdin.write("quit\n")
-                self.proc.stdin.close()
-            self.proc.wait(timeout=30)
-        except Exception:  # noqa: BLE001 - best effort; make sure it is gone
-            self.proc.kill()
-            self.proc.wait()
+        super().__init__(cmd, env, "MXNet worker")
 
 
 def find_mxnet_python(arg: Optional[str]) -> Optional[str]:

@@ -27,6 +27,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from common import LineWorker  # noqa: E402
 
 Runner = Callable[[int], float]
 MODELS = ("mlp", "cnn", "lstm")
@@ -92,39 +93,14 @@ def worker_main(expect_root: str) -> None:
             print(json.dumps({"error": f"{type(err).__name__}: {err}"}), flush=True)
 
 
-class Worker:
+class Worker(LineWorker):
+    """A worker importing the unidl tree at ``root``."""
+
     def __init__(self, root: str) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([root, os.path.join(root, "plugins")])
-        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", root],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, env=env, cwd=tempfile.gettempdir())
-        self.info = self._read()
-
-    def _read(self) -> Dict[str, Any]:
-        line = self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError(f"worker exited: {self.proc.stderr.read().strip()[-800:]}")
-        msg = json.loads(line)
-        if "error" in msg:
-            raise RuntimeError(f"worker: {msg['error']}")
-        return msg
-
-    def runner(self, workload: str) -> Runner:
-        def run(n: int) -> float:
-            self.proc.stdin.write(f"{workload} {n}\n")
-            self.proc.stdin.flush()
-            return float(self._read()["seconds"])
-
-        return run
-
-    def close(self) -> None:
-        try:
-            self.proc.stdin.write("quit\n")
-            self.proc.stdin.close()
-            self.proc.wait(timeout=30)
-        except Exception:  # noqa: BLE001
-            self.proc.kill()
+        super().__init__([sys.executable, os.path.abspath(__file__), "--worker", root], env, f"worker for {root}",
+                         cwd=tempfile.gettempdir())
 
 
 def checkout(rev: str) -> str:
@@ -143,6 +119,8 @@ def main(argv: List[str] = None) -> None:
     ap.add_argument("--before", default="HEAD~1", help="the git revision to compare against")
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--inner", type=int, default=3)
+    ap.add_argument("--only", nargs="*", default=None, metavar="WORKLOAD",
+                    help=f"time only these workloads (of {', '.join(WORKLOADS)})")
     ap.add_argument("--worker", metavar="ROOT", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -151,7 +129,8 @@ def main(argv: List[str] = None) -> None:
     workers = {"before": Worker(checkout(args.before)), "after": Worker(os.path.dirname(HERE))}
     try:
         samples: Dict[Tuple[str, str], List[float]] = {}
-        pairs = {w: {side: workers[side].runner(w) for side in ("after", "before")} for w in WORKLOADS}
+        chosen = [w for w in WORKLOADS if not args.only or w in args.only]
+        pairs = {w: {side: workers[side].runner(w) for side in ("after", "before")} for w in chosen}
         for w, sides in pairs.items():
             for run in sides.values():
                 run(2)
@@ -167,7 +146,7 @@ def main(argv: List[str] = None) -> None:
     print(f"threads: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; before = {args.before} "
           f"({workers['before'].info['unidl']}); ms per batch, best (median) of {args.rounds} rounds")
     print(f"{'workload':16} {'before':>18} {'after':>18} {'after/before':>13}")
-    for w in WORKLOADS:
+    for w in pairs:
         b, a = samples[(w, "before")], samples[(w, "after")]
         print(f"{w:16} {min(b) * 1e3:8.3f} ({statistics.median(b) * 1e3:7.3f}) "
               f"{min(a) * 1e3:8.3f} ({statistics.median(a) * 1e3:7.3f}) {min(a) / min(b):13.3f}")

@@ -11,9 +11,11 @@ from __future__ import annotations
 # contender; OMP_WAIT_POLICY=PASSIVE removes that but slows PyTorch's own small-op loops. Neither is
 # neutral, so nothing is set here: run_all.py prints the policy, and results should say which was used.
 
+import json
 import statistics
+import subprocess
 import time
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 
 def time_interleaved(contenders: Dict[str, Callable[[], None]], *, rounds: int = 15, inner: int = 5,
@@ -97,3 +99,46 @@ def torch_sgd_step(torch, params: Sequence, loss_fn: Callable, lr: float) -> Cal
         return loss
 
     return step
+
+
+class LineWorker:
+    """A benchmark worker in another interpreter: it answers each request line ``<name> <n>`` ("time n steps
+    of name") with one JSON line (``{"seconds": ...}`` or ``{"error": ...}``), after a first JSON line
+    describing itself (``info``). Blocks are timed over there, so pipe latency is not counted."""
+
+    def __init__(self, cmd: List[str], env: Dict[str, str], what: str, cwd: Optional[str] = None) -> None:
+        self.what = what
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, env=env, cwd=cwd)
+        self.info = self._read()
+
+    def _read(self) -> Dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            err = self.proc.stderr.read() if self.proc.stderr else ""
+            raise RuntimeError(f"{self.what} exited: {err.strip()[-800:]}")
+        msg = json.loads(line)
+        if "error" in msg:
+            raise RuntimeError(f"{self.what}: {msg['error']}")
+        return msg
+
+    def runner(self, name: str) -> Callable[[int], float]:
+        """``run(n)``: the seconds n steps of ``name`` took in the worker."""
+        def run(n: int) -> float:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(f"{name} {n}\n")
+            self.proc.stdin.flush()
+            return float(self._read()["seconds"])
+
+        return run
+
+    def close(self) -> None:
+        try:
+            if self.proc.stdin is not None:
+                self.proc.stdin.write("quit\n")
+                self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+        except Exception:  # noqa: BLE001 - best effort; make sure it is gone
+            self.proc.kill()
+            self.proc.wait()
