@@ -102,8 +102,14 @@ def _outputs(mx: Any, model: Any, spec: Any, net: Any, x: np.ndarray) -> Tuple[n
     return yk, yg
 
 
-def _verify(mx: Any, model: Any, spec: Any, net: Any, tolerance: float) -> Tuple[bool, str]:
-    """(ok, one-line report) comparing both models' outputs on a fixed probe batch."""
+def _verify(mx: Any, model: Any, spec: Any, net: Any, tolerance: float, pairs: Any) -> Tuple[bool, str]:
+    """(ok, one-line report): every paired weight (canonical units) byte for byte, then both models' outputs
+    on a fixed probe batch."""
+    from ..nn.canonical import differences
+
+    diffs = differences(pairs)
+    if diffs:
+        return False, f"{len(diffs)} weight(s) differ after the move, e.g. {diffs[0]}"
     x = probe_input(spec)
     yk, yg = _step("running the probe batch", _outputs, mx, model, spec, net, x)
     if yk.shape != yg.shape:
@@ -115,7 +121,7 @@ def _verify(mx: Any, model: Any, spec: Any, net: Any, tolerance: float) -> Tuple
     bound = tolerance * max(1.0, float(np.abs(yk).max()) if yk.size else 1.0)
     where = f"probe batch {tuple(x.shape)}: max |diff| {d:.3g}"
     if bitwise:
-        return True, f"{where} (bitwise identical)"
+        return True, f"{where} (bitwise identical: every weight and the probe output)"
     if d <= bound:
         return True, f"{where} (within {bound:.3g}" + ("; not bitwise, the Flatten feature order differs)"
                                                         if not spec.bitwise else ")")
@@ -144,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..nn.canonical import transfer
+    from ..nn.canonical import pair_units, transfer
     from .demo import DemoError, canonical, frontend
 
     src_kind, dst_kind = _kind(args.src, "SRC"), _kind(args.dst, "DST")
@@ -173,7 +179,7 @@ def _run(args: argparse.Namespace) -> int:
         if src_kind == "weights.h5":
             _step(f"cannot load the weights '{args.src}' into '{arch}'", model.load_weights, args.src)
         _step("moving the Keras weights to the Gluon twin", transfer, kc.units(model, spec), gc.units(net), NAMES)
-        ok, report = _verify(mx, model, spec, net, args.tolerance)
+        ok, report = _verify(mx, model, spec, net, args.tolerance, pair_units(kc.units(model, spec), gc.units(net)))
         if not ok:
             raise ConvertError(f"verification failed, nothing written: {report}")
         data = _params_bytes(net)
@@ -188,7 +194,7 @@ def _run(args: argparse.Namespace) -> int:
     _step(f"cannot load '{args.src}' into the Gluon twin of '{arch}'", net.load_parameters, args.src)
     _step("moving the Gluon parameters to the Keras model", transfer, gc.units(net), kc.units(model, spec),
           NAMES[::-1])
-    ok, report = _verify(mx, model, spec, net, args.tolerance)
+    ok, report = _verify(mx, model, spec, net, args.tolerance, pair_units(gc.units(net), kc.units(model, spec)))
     if not ok:
         raise ConvertError(f"verification failed, nothing written: {report}")
     if dst_kind == "keras":
