@@ -63,12 +63,31 @@ def _gluon_runner(name: str) -> Runner:
     return bg.gluon_runner(unidl_mxnet, name, bg.FULL)
 
 
+def _op_chain_runner() -> Runner:
+    """Per recorded op: bench_ops's chain of small adds, forward and backward."""
+    import unidl
+
+    import bench_ops
+
+    run_chain = bench_ops.unidl_chain(unidl.tensor(np.ones(4, np.float32), requires_grad=True))
+
+    def run(n: int) -> float:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            run_chain()
+        return (time.perf_counter() - t0) / bench_ops.CHAIN
+
+    return run
+
+
 def make_runner(workload: str) -> Runner:
     face, name = workload.split(":")
+    if face == "core":
+        return _op_chain_runner()
     return _keras_runner(name) if face == "keras" else _gluon_runner(name)
 
 
-WORKLOADS = [f"{face}:{m}" for face in ("keras", "gluon") for m in MODELS]
+WORKLOADS = [f"{face}:{m}" for face in ("keras", "gluon") for m in MODELS] + ["core:op_chain"]
 
 
 def worker_main(expect_root: str) -> None:
@@ -145,11 +164,12 @@ def main(argv: List[str] = None) -> None:
             wk.close()
     print(f"threads: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; before = {args.before} "
           f"({workers['before'].info['unidl']}); ms per batch, best (median) of {args.rounds} rounds")
-    print(f"{'workload':16} {'before':>18} {'after':>18} {'after/before':>13}")
+    print(f"{'workload':16} {'before':>18} {'after':>18} {'after/before':>13}   (core:op_chain: us per op)")
     for w in pairs:
         b, a = samples[(w, "before")], samples[(w, "after")]
-        print(f"{w:16} {min(b) * 1e3:8.3f} ({statistics.median(b) * 1e3:7.3f}) "
-              f"{min(a) * 1e3:8.3f} ({statistics.median(a) * 1e3:7.3f}) {min(a) / min(b):13.3f}")
+        k = 1e6 if w.startswith("core:") else 1e3
+        print(f"{w:16} {min(b) * k:8.3f} ({statistics.median(b) * k:7.3f}) "
+              f"{min(a) * k:8.3f} ({statistics.median(a) * k:7.3f}) {min(a) / min(b):13.3f}")
 
 
 if __name__ == "__main__":
