@@ -10,6 +10,7 @@ default), 'add' (accumulate into ``.grad``) or 'null' (receive nothing).
 """
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -19,14 +20,13 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 
-class _State:
-    """Process-wide autograd flags (read on every op, so a plain object, not thread-local)."""
+class _State(threading.local):
+    """The autograd flags, one pair per thread (as in torch and MXNet): a thread that records does not make
+    another thread record, or apply dropout at inference. Read on every op; a new thread starts with both
+    off (the class attributes)."""
 
-    __slots__ = ("recording", "training")
-
-    def __init__(self) -> None:
-        self.recording = False
-        self.training = False
+    recording = False
+    training = False
 
 
 STATE = _State()

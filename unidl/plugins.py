@@ -12,6 +12,7 @@ working. Environment switches (as pytest's):
 from __future__ import annotations
 
 import os
+import threading
 import traceback
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -106,6 +107,8 @@ CASES = CaseRegistry()
 RECORDS: Dict[str, PluginRecord] = {}
 _pm: Optional[pluggy.PluginManager] = None
 _loaded = False
+_loading = False
+_LOAD_LOCK = threading.RLock()
 _configured = False  # unidl_configure has run for the entry-point plugins; later ones are configured on load
 
 
@@ -130,11 +133,25 @@ def _flag(name: str) -> bool:
 
 
 def ensure_loaded() -> None:
-    """Load the entry-point plugins if that has not happened yet (cheap after the first call)."""
-    global _loaded, _configured
+    """Load the entry-point plugins if that has not happened yet (cheap after the first call).
+
+    Thread-safe: a thread that arrives while another loads waits until loading is done (a plugin's own
+    calls back into unidl during loading, on the loading thread, return at once)."""
+    global _loading
     if _loaded:
         return
-    _loaded = True
+    with _LOAD_LOCK:
+        if _loaded or _loading:
+            return
+        _loading = True
+        try:
+            _load_all()
+        finally:
+            _loading = False
+
+
+def _load_all() -> None:
+    global _loaded, _configured
     if not _flag("UNIDL_DISABLE_PLUGIN_AUTOLOAD"):
         blocked = {s.strip() for s in os.environ.get("UNIDL_DISABLE_PLUGINS", "").split(",") if s.strip()}
         for ep in _entry_points():
@@ -154,6 +171,7 @@ def ensure_loaded() -> None:
             rec = RECORDS.get(impl.plugin_name)
             unregister(impl.plugin_name)
             _fail(impl.plugin_name, "configure", e, rec.distribution if rec else "", rec.module if rec else "")
+    _loaded = True
 
 
 def _call_configure(impl: Any) -> None:

@@ -53,7 +53,7 @@ def unary(op: OpDef, bwd: Optional[Backward], x: Tensor, saved: Any = None, **at
         raise
     except Exception as e:
         raise op_error(op, e, (x,)) from e
-    if STATE.recording and x.requires_grad and bwd is not None:
+    if x.requires_grad and bwd is not None and STATE.recording:  # the thread-local read last: none at inference
         out._node = Node(op.name, (x,), bwd, attrs if saved is None else saved)
         out.requires_grad = True
     return out
@@ -92,8 +92,8 @@ def binary(op: OpDef, bwd: Optional[Backward], a: Any, b: Any) -> Tensor:
         raise
     except Exception as e:
         raise op_error(op, e, (a, b)) from e
-    if STATE.recording and bwd is not None and (
-            (a is not None and a.requires_grad) or (b is not None and b.requires_grad)):
+    if bwd is not None and ((a is not None and a.requires_grad) or (b is not None and b.requires_grad)) \
+            and STATE.recording:
         # A scalar operand is kept in ``saved`` (its parent slot is None) for backward to use.
         out._node = Node(op.name, (a, b), bwd, None if a is not None and b is not None else (ad, bd))
         out.requires_grad = True

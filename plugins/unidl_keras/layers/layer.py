@@ -16,6 +16,7 @@ What it does for subclasses, as Keras 3 does:
 from __future__ import annotations
 
 import inspect
+import threading
 import warnings
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -33,12 +34,12 @@ from ..backend.variable import Variable
 from ..utils import tree
 
 
-class _CallContext:
-    """The ``training`` flag and depth of the outermost layer call in progress."""
+class _CallContext(threading.local):
+    """The ``training`` flag and depth of the outermost layer call in progress, one per thread (a ``fit`` in
+    one thread and a ``predict`` in another each see their own)."""
 
-    def __init__(self) -> None:
-        self.training: Optional[bool] = None
-        self.depth = 0
+    training: Optional[bool] = None
+    depth = 0
 
 
 CALL_CONTEXT = _CallContext()
