@@ -65,7 +65,7 @@ class Variable(Tensor):
         if shape is not None and tuple(data.shape) != tuple(int(d) for d in shape):
             raise ValueError(f"Variable '{self.name}': initial value has shape {tuple(data.shape)}, "
                              f"expected {tuple(shape)}")
-        self.data = data if not isinstance(value, Tensor) or value.data is not data else data.copy()
+        self.data = _own(data, value)
         self.device = dev
         self.grad = None
         self.grad_req = "write"
@@ -100,7 +100,7 @@ class Variable(Tensor):
                              f"Received: value.shape={tuple(arr.shape)}. Target variable: {self.path}")
         if self._order is not None:
             arr = layouts.relayout(arr, self._order)  # copies into the canonical memory order
-        self.data = arr.copy() if isinstance(value, Tensor) and value.data is arr else arr
+        self.data = _own(arr, value)
         return self
 
     def _lay_out(self, kind: str) -> "Variable":
@@ -137,6 +137,19 @@ class Variable(Tensor):
 
     def __reduce__(self):  # no pickling of live variables (checkpoints go through keras files)
         raise TypeError("unidl_keras Variables are not picklable; save the model with model.save or save_weights")
+
+
+def _own(arr: Any, value: Any) -> Any:
+    """``arr`` (converted from ``value``) as a variable's own storage: a copy when it still shares memory with
+    the caller's array or tensor, as Keras copies (training must never write into a caller's NumPy array)."""
+    src = value.data if isinstance(value, Tensor) else value
+    if arr is src:
+        return arr.copy(order="K")
+    if type(src) is type(arr) and getattr(arr, "base", None) is not None:
+        xp = np if isinstance(arr, np.ndarray) else None
+        if xp is not None and np.may_share_memory(arr, src):
+            return arr.copy(order="K")
+    return arr
 
 
 def is_variable(x: Any) -> bool:
