@@ -13,13 +13,14 @@ from __future__ import annotations
 import numbers
 import os
 import struct
-import tempfile
 import weakref
 from collections import namedtuple
 from multiprocessing import current_process
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
+
+from unidl.io import atomic
 
 from .base import MXNetError
 
@@ -30,32 +31,36 @@ _MAGIC_BYTES = struct.pack("<I", _MAGIC)
 _LEN_MASK = (1 << 29) - 1
 
 
-def _new_file_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 class _AtomicFile:
-    """A file written under a temporary name beside ``path`` and renamed onto it by ``commit()``."""
+    """A file written under a temporary name beside ``path`` (``unidl.io.atomic``) and renamed onto it by
+    ``commit()``; ``discard()`` drops it (after a failed write: the target is left as it was)."""
 
     def __init__(self, path: str, binary: bool, op: str) -> None:
-        directory = os.path.dirname(os.path.abspath(path))
         try:
-            fd, self.tmp = tempfile.mkstemp(prefix=".unidl-", suffix=".tmp", dir=directory)
+            fd, self.tmp = atomic.open_temp(path)
         except OSError as err:
             raise MXNetError(f"{op}: cannot create {path!r}: {err.strerror or err}") from None
-        os.chmod(self.tmp, _new_file_mode())
         self.path = path
         self.file = os.fdopen(fd, "wb" if binary else "w")
 
     def commit(self) -> None:
         if self.file.closed:
             return
-        self.file.flush()
-        os.fsync(self.file.fileno())
-        self.file.close()
-        os.replace(self.tmp, self.path)
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            os.replace(self.tmp, self.path)
+        except BaseException:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        try:
+            self.file.close()
+        except OSError:
+            pass
+        atomic.discard(self.tmp)
 
 
 def _commit_all(files: List[_AtomicFile]) -> None:
@@ -176,13 +181,28 @@ class MXRecordIO:
         words = np.frombuffer(data, dtype="<u4", count=n // 4)
         f = self._file
         start = 0
-        for hit in (np.flatnonzero(words == _MAGIC) * 4).tolist():
-            f.write(struct.pack("<II", _MAGIC, ((1 if start == 0 else 2) << 29) | (hit - start)))
-            f.write(data[start:hit])
-            start = hit + 4
-        f.write(struct.pack("<II", _MAGIC, ((3 if start else 0) << 29) | (n - start)))
-        f.write(data[start:])
-        f.write(b"\0" * (-n % 4))
+        try:
+            for hit in (np.flatnonzero(words == _MAGIC) * 4).tolist():
+                f.write(struct.pack("<II", _MAGIC, ((1 if start == 0 else 2) << 29) | (hit - start)))
+                f.write(data[start:hit])
+                start = hit + 4
+            f.write(struct.pack("<II", _MAGIC, ((3 if start else 0) << 29) | (n - start)))
+            f.write(data[start:])
+            f.write(b"\0" * (-n % 4))
+        except OSError as err:
+            self._abandon()
+            raise MXNetError(f"{self._name()}.write: cannot write {self.uri!r}: {err.strerror or err}; nothing was "
+                             "written there (the writer is closed)") from None
+
+    def _abandon(self) -> None:
+        """After a failed write: drop every temporary file (the targets keep what they had) and close."""
+        for f in self._pending:
+            f.discard()
+        if self._finalizer is not None:
+            self._finalizer.detach()
+        self._pending = []
+        self.is_open = False
+        self.pid = None
 
     def read(self) -> Optional[bytes]:
         """The next record's bytes, or None at the end of the file."""
@@ -298,7 +318,12 @@ class MXIndexedRecordIO(MXRecordIO):
         key = self.key_type(idx)
         pos = self.tell()
         self.write(buf)
-        self.fidx.write("%s\t%d\n" % (str(key), pos))
+        try:
+            self.fidx.write("%s\t%d\n" % (str(key), pos))
+        except OSError as err:
+            self._abandon()
+            raise MXNetError(f"{self._name()}.write_idx: cannot write {self.idx_path!r}: {err.strerror or err}; "
+                             "nothing was written there (the writer is closed)") from None
         self.idx[key] = pos
         self.keys.append(key)
 
