@@ -34,7 +34,7 @@ def resize_weights(in_size: int, out_size: int, interpolation: str = "bilinear")
     ``floor(s)`` and the next sample; nearest: ``min(floor((i + 0.5) * in/out), in-1)``.
     """
     if in_size < 1 or out_size < 1:
-        raise OpError(f"resize: sizes must be positive, got input {in_size} and output {out_size}")
+        raise OpError("resize", f"sizes must be positive, got input {in_size} and output {out_size}")
     w = np.zeros((out_size, in_size), dtype=np.float64)
     scale = in_size / out_size
     i = np.arange(out_size)
@@ -43,7 +43,7 @@ def resize_weights(in_size: int, out_size: int, interpolation: str = "bilinear")
         w[i, src] = 1.0
         return w
     if interpolation != "bilinear":
-        raise OpError(f"resize: interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
+        raise OpError("resize", f"interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
     src = np.maximum((i + 0.5) * scale - 0.5, 0.0)
     lo = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
     hi = np.minimum(lo + 1, in_size - 1)
@@ -60,7 +60,7 @@ def _const(a: np.ndarray, like: Tensor) -> Tensor:
 def _check_images(op: str, x: Tensor) -> None:
     if not isinstance(x, Tensor) or x.ndim != 4:
         shape = getattr(x, "shape", None)
-        raise OpError(f"{op}: expected a batch of images (batch, height, width, channels), got shape {shape}")
+        raise OpError(op, f"expected a batch of images (batch, height, width, channels), got shape {shape}")
 
 
 def resize(x: Tensor, size: Sequence[int], interpolation: str = "bilinear") -> Tensor:
@@ -102,16 +102,16 @@ def affine_transform(x: Tensor, transform: Any, interpolation: str = "bilinear",
     """
     _check_images("affine_transform", x)
     if interpolation not in INTERPOLATIONS:
-        raise OpError(f"affine_transform: interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
+        raise OpError("affine_transform", f"interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
     if fill_mode not in FILL_MODES:
-        raise OpError(f"affine_transform: fill_mode must be one of {FILL_MODES}, got {fill_mode!r}")
+        raise OpError("affine_transform", f"fill_mode must be one of {FILL_MODES}, got {fill_mode!r}")
     b, h, w, c = x.shape
     # float32 as Keras computes the sampling points (so ties round the same way for "nearest")
     t = np.asarray(transform.numpy() if isinstance(transform, Tensor) else transform, dtype=np.float32)
     if t.ndim == 1:
         t = t[None]
     if t.shape[-1] != 8 or t.shape[0] not in (1, b):
-        raise OpError(f"affine_transform: expected transforms of shape ({b}, 8) or (8,), got {t.shape}")
+        raise OpError("affine_transform", f"expected transforms of shape ({b}, 8) or (8,), got {t.shape}")
     t = np.broadcast_to(t, (b, 8))
     yy, xx = np.meshgrid(np.arange(h, dtype=np.float32), np.arange(w, dtype=np.float32), indexing="ij")
     a0, a1, a2, b0, b1, b2, c0, c1 = (t[:, k, None, None] for k in range(8))
@@ -168,9 +168,9 @@ def extract_patches(x: Tensor, size: Tuple[int, int], strides: Tuple[int, int], 
     elif padding == "valid":
         oh, ow = (h - sh) // th + 1, (w - sw) // tw + 1
         if oh < 1 or ow < 1:
-            raise OpError(f"extract_patches: patches of size {(sh, sw)} do not fit images of shape {x.shape}")
+            raise OpError("extract_patches", f"patches of size {(sh, sw)} do not fit images of shape {x.shape}")
     else:
-        raise OpError(f"extract_patches: padding must be 'valid' or 'same', got {padding!r}")
+        raise OpError("extract_patches", f"padding must be 'valid' or 'same', got {padding!r}")
     if (th, tw) == (sh, sw) and x.shape[1] == oh * sh and x.shape[2] == ow * sw:
         p = ops.reshape(x, (b, oh, sh, ow, sw, c))
         p = ops.transpose(p, (0, 1, 3, 2, 4, 5))

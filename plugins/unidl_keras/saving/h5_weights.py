@@ -354,13 +354,82 @@ def load_weights_from_h5(model: Any, f: Any, source: str, skip_mismatch: bool = 
                            f"{others}")
 
 
-def open_h5(source: Any, name: str) -> Any:
-    """``h5py.File`` for a path or bytes, turning h5py's errors into a clear one naming the file."""
+def open_h5(source: Any, name: str) -> "_SafeH5":
+    """The HDF5 file at a path or in bytes, for ``with``: h5py's errors become a :class:`WeightsLoadError`
+    naming the file, and a file that would make a loader read elsewhere is refused before anything is read:
+    external links, soft links (a loader follows none), virtual datasets and datasets stored in external
+    files (``check_self_contained``)."""
     import h5py
 
     try:
         if isinstance(source, (bytes, bytearray)):
-            return h5py.File(io.BytesIO(bytes(source)), "r")
-        return h5py.File(source, "r")
+            f = h5py.File(io.BytesIO(bytes(source)), "r")
+        else:
+            f = h5py.File(source, "r")
     except OSError as e:
-        raise ValueError(f"{name} is not a readable HDF5 file (it may be truncated or corrupt): {e}") from e
+        raise WeightsLoadError(f"{name} is not a readable HDF5 file (it may be truncated or corrupt): {e}") from e
+    safe = _SafeH5(f, name)
+    try:
+        check_self_contained(f, name)
+    except BaseException:
+        f.close()
+        raise
+    return safe
+
+
+class _SafeH5:
+    """``with open_h5(...) as f``: closes the file; a damaged file's h5py errors (OSError, RuntimeError,
+    KeyError) raised while reading become a :class:`WeightsLoadError` naming the file."""
+
+    def __init__(self, f: Any, name: str) -> None:
+        self.f, self.name = f, name
+
+    def __enter__(self) -> Any:
+        return self.f
+
+    def __exit__(self, et: Any, e: Any, tb: Any) -> bool:
+        try:
+            self.f.close()
+        except Exception:  # noqa: BLE001 - closing a damaged file may fail too; the first error matters
+            pass
+        if et is not None and issubclass(et, (OSError, RuntimeError, KeyError)) and not isinstance(e, WeightsLoadError):
+            raise WeightsLoadError(f"{self.name}: the HDF5 file is damaged or is not a Keras weights file "
+                                   f"({et.__name__}: {e})") from e
+        return False
+
+
+def check_self_contained(f: Any, name: str) -> None:
+    """Refuse an HDF5 file whose content lives elsewhere: an external link, a soft link, a virtual dataset
+    (its data mapped from other datasets or files) or a dataset stored in external raw files, anywhere in
+    the file; and a group reachable from itself (a cycle of hard links). As Keras refuses them."""
+    import h5py
+
+    def refuse(where: str, what: str) -> None:
+        raise WeightsLoadError(f"{name}: '{where}' is {what}; a weights file must hold its own data (unidl "
+                               "never reads what a file points to)")
+
+    on_path: Set[int] = set()
+
+    def walk(group: Any, path: str) -> None:
+        for key in group.keys():
+            where = f"{path}/{key}"
+            link = group.get(key, getlink=True)
+            if isinstance(link, h5py.ExternalLink):
+                refuse(where, f"an HDF5 external link to {link.filename!r}:{link.path!r}")
+            if isinstance(link, h5py.SoftLink):
+                refuse(where, f"an HDF5 soft link to {link.path!r}")
+            obj = group.get(key)
+            if isinstance(obj, h5py.Dataset):
+                if obj.is_virtual:
+                    refuse(where, "a virtual dataset (its data is mapped from other datasets or files)")
+                if obj.external:
+                    refuse(where, f"a dataset stored in external files {[e[0] for e in obj.external]!r}")
+            elif isinstance(obj, h5py.Group):
+                addr = h5py.h5o.get_info(obj.id).addr
+                if addr in on_path:
+                    refuse(where, "a group that contains itself (a cycle of hard links)")
+                on_path.add(addr)
+                walk(obj, where)
+                on_path.discard(addr)
+
+    walk(f, "")

@@ -138,8 +138,10 @@ def _model_from_archive(contents: keras_archive.ArchiveContents, name: str, comp
     compile_config = config.pop("compile_config", None)
     try:
         model = deserialize_keras_object(config)
-    except (ValueError, TypeError, KeyError) as e:
-        raise type(e)(f"{name}: could not rebuild the model from config.json: {e}") from e
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as e:
+        # one error class for a file that cannot be loaded (the original's constructor may take other arguments)
+        raise keras_archive.ArchiveError(f"{name}: could not rebuild the model from config.json: "
+                                         f"{type(e).__name__}: {e}") from e
     if compile and compile_config and hasattr(model, "compile"):
         model.compile(**compile_args(compile_config, model))
     if contents.weights is None:
