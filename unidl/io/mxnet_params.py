@@ -121,7 +121,11 @@ def loads(data: bytes, name: str = "<bytes>") -> Tuple[List[Optional[np.ndarray]
     names = []
     for _ in range(k):
         (length,) = r.unpack("Q", "name length")
-        names.append(r.take(length, "name").decode("utf-8", errors="strict"))
+        raw = r.take(length, "name")
+        try:
+            names.append(raw.decode("utf-8", errors="strict"))
+        except UnicodeDecodeError as e:
+            raise ParamsFormatError(f"{name}: a parameter name is not UTF-8 text ({e})") from None
     if r.left():
         raise ParamsFormatError(f"{name}: {r.left()} unexpected bytes after the last name")
     return arrays, (names if k else None)

@@ -17,6 +17,8 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 import numpy as np
 
+from .errors import LoadError
+
 from ..backend.common import snake_case
 
 # instance attributes of the base classes (Layer, Model/Trainer, Sequential, Functional): never children
@@ -29,8 +31,8 @@ _BASE_INSTANCE_ATTRS = frozenset({
 _MAX_DATASET_BYTES = 1 << 34  # refuse a single dataset over 16 GiB (a crafted header)
 
 
-class WeightsLoadError(ValueError):
-    """A weights file does not fit the model (counts, shapes, or structure)."""
+class WeightsLoadError(LoadError):
+    """A weights file is damaged, unsafe, or does not fit the model (counts, shapes, or structure)."""
 
 
 # -- walking -----------------------------------------------------------------------------------------
@@ -371,6 +373,9 @@ def open_h5(source: Any, name: str) -> "_SafeH5":
     safe = _SafeH5(f, name)
     try:
         check_self_contained(f, name)
+    except (OSError, RuntimeError, KeyError) as e:   # h5py, walking a damaged file
+        f.close()
+        raise WeightsLoadError(f"{name}: the HDF5 file is damaged ({type(e).__name__}: {e})") from e
     except BaseException:
         f.close()
         raise

@@ -15,6 +15,8 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
+from .errors import LoadError
+
 CONFIG = "config.json"
 METADATA = "metadata.json"
 WEIGHTS_H5 = "model.weights.h5"
@@ -28,7 +30,7 @@ MAX_RATIO = 200                    # uncompressed / compressed, for members over
 _CHUNK = 1 << 20
 
 
-class ArchiveError(ValueError):
+class ArchiveError(LoadError):
     """A ``.keras`` file that is not a valid, safe Keras archive."""
 
 

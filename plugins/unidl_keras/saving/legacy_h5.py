@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
+from .errors import LoadError
 from .h5_weights import WeightsLoadError, read_dataset
 
 _ATTR_LIMIT = 64512  # bytes per HDF5 attribute (Keras's HDF5_OBJECT_HEADER_LIMIT)
@@ -67,7 +68,7 @@ def _read_json_attr(f: Any, name: str, source: str) -> Optional[Any]:
     try:
         return json.loads(_to_str(raw))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f"{source}: the '{name}' attribute is not valid JSON ({e}).") from e
+        raise WeightsLoadError(f"{source}: the '{name}' attribute is not valid JSON ({e}).") from e
 
 
 # -- which layers, which weights ------------------------------------------------------------------------
@@ -262,14 +263,14 @@ def load_weights_group(group: Any, model: Any, source: str, skip_mismatch: bool 
     layer_names = read_str_list(group, "layer_names")
     for n in layer_names:
         if n not in group:
-            raise ValueError(f"{source}: layer group '{n}' listed in layer_names is missing; the file is damaged.")
+            raise WeightsLoadError(f"{source}: layer group '{n}' listed in layer_names is missing; the file is damaged.")
     saved = [n for n in layer_names if read_str_list(group[n], "weight_names")]
     if by_name:
         _load_by_name(group, model, saved, source, skip_mismatch)
         return
     layers = [lyr for lyr in model_layers(model) if lyr.weights]
     if len(saved) != len(layers):
-        raise ValueError(f"Layer count mismatch when loading weights from file {source}. Model expected "
+        raise WeightsLoadError(f"Layer count mismatch when loading weights from file {source}. Model expected "
                          f"{len(layers)} layers, found {len(saved)} saved layers. Model layers with weights: "
                          f"{[x.name for x in layers]}; saved: {saved}")
     for k, (name, layer) in enumerate(zip(saved, layers)):
@@ -296,11 +297,11 @@ def _load_layer(g: Any, layer: Any, label: str, source: str, skip_mismatch: bool
             warnings.warn(f"Skipping loading of weights for {label} due to mismatch in number of weights. {msg}",
                           stacklevel=3)
             return
-        raise ValueError(msg)
+        raise WeightsLoadError(msg)
     pairs = []
     for v, wn in zip(symbolic, wnames):
         if wn not in g:
-            raise ValueError(f"{source}: dataset '{wn}' of {label} is listed in weight_names but missing.")
+            raise WeightsLoadError(f"{source}: dataset '{wn}' of {label} is listed in weight_names but missing.")
         ds = g[wn]
         if tuple(ds.shape) != tuple(v.shape):
             msg = (f"Shape mismatch in {label} for weight {getattr(v, 'path', v.name)}. Weight expects shape "
@@ -308,7 +309,7 @@ def _load_layer(g: Any, layer: Any, label: str, source: str, skip_mismatch: bool
             if skip_mismatch:
                 warnings.warn(f"Skipping loading weights for {label} due to mismatch in shape. {msg}", stacklevel=3)
                 return
-            raise ValueError(msg)
+            raise WeightsLoadError(msg)
         pairs.append((v, ds))
     for v, ds in pairs:
         a = read_dataset(ds, source)
@@ -345,14 +346,20 @@ def load_legacy_model(f: Any, source: str, custom_objects: Any = None, compile: 
 
     model_config = _read_json_attr(f, "model_config", source)
     if model_config is None:
-        raise ValueError(f"No model config found in the file at {source}.")
+        raise WeightsLoadError(f"No model config found in the file at {source}.")
     if not isinstance(model_config, dict) or "class_name" not in model_config:
-        raise ValueError(f"{source}: model_config must be a JSON object with a 'class_name'.")
+        raise WeightsLoadError(f"{source}: model_config must be a JSON object with a 'class_name'.")
     with warnings.catch_warnings():  # Keras 2 configs carry input_shape/input_dim: not the user's doing
         warnings.filterwarnings("ignore", message="Do not pass an `input_shape`")
-        model = deserialize_keras_object(upgrade_config(model_config), custom_objects=custom_objects)
+        try:
+            model = deserialize_keras_object(upgrade_config(model_config), custom_objects=custom_objects)
+        except LoadError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as e:
+            raise WeightsLoadError(f"{source}: could not rebuild the model from its model_config: "
+                                   f"{type(e).__name__}: {e}") from e
     if "model_weights" not in f:
-        raise ValueError(f"{source}: the file has a model config but no 'model_weights' group.")
+        raise WeightsLoadError(f"{source}: the file has a model config but no 'model_weights' group.")
     load_weights_group(f["model_weights"], model, source)
     if compile:
         tc = _read_json_attr(f, "training_config", source)
@@ -370,7 +377,7 @@ def load_legacy_weights(f: Any, model: Any, source: str, skip_mismatch: bool = F
     group = f
     if "layer_names" not in f.attrs and "layer_names0" not in f.attrs:
         if "model_weights" not in f:
-            raise ValueError(f"{source} is neither a Keras 3 .weights.h5 file nor a legacy Keras .h5 weights file "
+            raise WeightsLoadError(f"{source} is neither a Keras 3 .weights.h5 file nor a legacy Keras .h5 weights file "
                              "(no 'layer_names' attribute, no 'model_weights' group, no 'vars' groups).")
         group = f["model_weights"]
     load_weights_group(group, model, source, skip_mismatch=skip_mismatch, by_name=by_name)

@@ -17,6 +17,7 @@ from typing import Any, Dict, Optional
 from unidl.io.atomic import write_bytes_atomic
 
 from . import h5_weights, keras_archive, legacy_h5
+from .errors import LoadError
 from .object_registration import CustomObjectScope
 from .safe_mode import SafeModeScope
 
@@ -138,7 +139,9 @@ def _model_from_archive(contents: keras_archive.ArchiveContents, name: str, comp
     compile_config = config.pop("compile_config", None)
     try:
         model = deserialize_keras_object(config)
-    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as e:
+    except LoadError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as e:
         # one error class for a file that cannot be loaded (the original's constructor may take other arguments)
         raise keras_archive.ArchiveError(f"{name}: could not rebuild the model from config.json: "
                                          f"{type(e).__name__}: {e}") from e

@@ -17,7 +17,7 @@ from ..ndarray.ndarray import NDArray
 from ..symbol import _executor
 from ..symbol.symbol import Symbol, _Node, load as _load_symbol, var as _var
 from .block import HybridBlock
-from .parameter import Parameter, ParameterDict
+from .parameter import ParameterLoadError, Parameter, ParameterDict
 
 _FLAG_DTYPE = {0: np.float32, 1: np.float64, 2: np.float16, 3: np.uint8, 4: np.int32, 5: np.int8, 6: np.int64}
 
@@ -136,14 +136,14 @@ class SymbolBlock(HybridBlock):
         if not allow_missing:
             for name in self._params.keys():
                 if name not in arg_dict:
-                    raise AssertionError(
+                    raise ParameterLoadError(
                         f"Parameter '{name}' is missing in file '{filename}', which contains parameters: "
                         f"{_brief(arg_dict)}. Please make sure source and target networks have the same prefix.")
         for name, value in arg_dict.items():
             p = self._by_name.get(name)
             if p is None:
                 if not ignore_extra:
-                    raise AssertionError(
+                    raise ParameterLoadError(
                         f"Parameter '{name}' loaded from file '{filename}' is not present in ParameterDict, choices "
                         f"are: {_brief(self._params.keys())}. Set ignore_extra to True to ignore. Please make sure "
                         "source and target networks have the same prefix.")

@@ -452,6 +452,8 @@ def load(fname: str) -> Symbol:
             text = f.read()
     except OSError as err:
         raise MXNetError(f"cannot read symbol file {fname!r}: {err.strerror}") from None
+    except UnicodeDecodeError as err:
+        raise MXNetError(f"{fname}: not a valid symbol JSON file: it is not UTF-8 text ({err})") from None
     return _parse_json(text, fname)
 
 
