@@ -90,9 +90,9 @@ class SymbolBlock(HybridBlock):
             if n.name in self._input_names or n.name in label_only:
                 continue
             kw: Dict[str, Any] = {"allow_deferred_init": True, "shape": _shape_attr(n)}
-            flag = n.attrs.get("__dtype__")
-            if flag is not None and _executor.parse_attr(flag) in _FLAG_DTYPE:
-                kw["dtype"] = _FLAG_DTYPE[_executor.parse_attr(flag)]
+            flag = _executor.parse_attr(n.attrs["__dtype__"]) if "__dtype__" in n.attrs else None
+            if isinstance(flag, int) and flag in _FLAG_DTYPE:
+                kw["dtype"] = _FLAG_DTYPE[flag]
             if n.name in aux:
                 kw["grad_req"] = "null"
             kw["init"] = _default_init(n)

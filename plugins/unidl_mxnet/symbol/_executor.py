@@ -246,20 +246,21 @@ class GraphRunner:
         for n in self.order:
             if n.is_var:
                 continue
-            args = []
-            for slot, e in enumerate(n.inputs):
-                src = e[0]
-                if src.is_var:
-                    args.append(get_var(src, n, slot, args[0].shape if args else ()))
-                else:
-                    args.append(values[id(src)])
-            if n.op == "SoftmaxOutput":
-                args = args[:1]
+            args: List[NDArray] = []
             try:
+                for slot, e in enumerate(n.inputs):
+                    src = e[0]
+                    if src.is_var:
+                        args.append(get_var(src, n, slot, args[0].shape if args else ()))
+                    else:
+                        args.append(values[id(src)])
+                if n.op == "SoftmaxOutput":
+                    args = args[:1]
                 values[id(n)] = _IMPL[n.op](*args, **self.attrs[id(n)])
-            except (OpError, MXNetError, ValueError, TypeError) as err:
+            except (OpError, MXNetError, ValueError, TypeError, KeyError, IndexError, ArithmeticError,
+                    RecursionError, MemoryError) as err:   # a graph's attributes are a file's: any of these is its fault
                 raise MXNetError(f"SymbolBlock: node {n.name!r} ({n.op}) failed on inputs of shapes "
-                                 f"{[a.shape for a in args]}: {err}") from None
+                                 f"{[a.shape for a in args]}: {type(err).__name__}: {err}") from None
         out = []
         for n, _ in self.outputs:
             if n.is_var:

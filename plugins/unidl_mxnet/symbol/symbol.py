@@ -406,8 +406,8 @@ def _parse_json(text: str, source: str = "<string>") -> Symbol:
     """Build a Symbol from MXNet's JSON graph text (``json.loads`` only; nothing is evaluated)."""
     try:
         g = json.loads(text)
-    except (ValueError, TypeError) as err:
-        raise MXNetError(f"{source}: not a valid symbol JSON file: {err}") from None
+    except (ValueError, TypeError, RecursionError) as err:   # RecursionError: absurdly deep nesting
+        raise MXNetError(f"{source}: not a valid symbol JSON file: {type(err).__name__}: {err}") from None
     if not isinstance(g, dict) or not isinstance(g.get("nodes"), list) or not isinstance(g.get("heads"), list):
         raise MXNetError(f"{source}: not an MXNet symbol graph (expected an object with 'nodes' and 'heads')")
     nodes: List[_Node] = []
@@ -419,7 +419,10 @@ def _parse_json(text: str, source: str = "<string>") -> Symbol:
             raise MXNetError(f"{source}: node {i} ({d['name']}): 'attrs' must be an object")
         node = _Node(d["op"], d["name"], {str(k): str(v) for k, v in attrs.items()})
         node.num_outputs = _NUM_OUTPUTS.get(node.op, lambda a: 1)(node.attrs) if not node.is_var else 1
-        for e in d.get("inputs", []):
+        inputs = d.get("inputs", [])
+        if not isinstance(inputs, list):
+            raise MXNetError(f"{source}: node {i} ({d['name']}): 'inputs' must be a list of [node, output, version]")
+        for e in inputs:
             if not (isinstance(e, list) and 2 <= len(e) <= 3 and all(isinstance(x, int) for x in e)
                     and 0 <= e[0] < i):
                 raise MXNetError(f"{source}: node {i} ({d['name']}): bad input entry {e!r} (expected "
@@ -428,7 +431,8 @@ def _parse_json(text: str, source: str = "<string>") -> Symbol:
         nodes.append(node)
     heads = []
     for e in g["heads"]:
-        if not (isinstance(e, list) and len(e) >= 2 and isinstance(e[0], int) and 0 <= e[0] < len(nodes)):
+        if not (isinstance(e, list) and len(e) >= 2 and all(isinstance(x, int) for x in e[:2])
+                and 0 <= e[0] < len(nodes) and e[1] >= 0):
             raise MXNetError(f"{source}: bad head entry {e!r}")
         heads.append((nodes[e[0]], int(e[1])))
     if not heads:
