@@ -155,11 +155,18 @@ class Trainer:
 
         states, dump = states_file.loads(data, str(fname))
         updater = self._updaters[0]
+        opt = states_file.restore_optimizer(dump, self._optimizer) if dump is not None else self._optimizer
+
+        def reference(index: Any) -> Any:
+            if not isinstance(index, int) or not 0 <= index < len(self._params):
+                return states_file._NO_PARAMETER
+            return opt.create_state_multi_precision(index, self._params[index].data())
+
+        states_file.check_states(states, reference, str(fname))
         updater.states = states
         updater.states_synced = dict.fromkeys(states.keys(), False)
-        if dump is not None:
-            updater.optimizer = states_file.restore_optimizer(dump, self._optimizer)
-        self._optimizer = updater.optimizer
+        updater.optimizer = opt
+        self._optimizer = opt
         self._optimizer.param_dict = {i: p for i, p in enumerate(self._params)}
 
 

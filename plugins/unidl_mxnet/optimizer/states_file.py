@@ -20,6 +20,7 @@ The whole file is written through ``unidl.io.atomic`` by the caller.
 """
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -175,29 +176,106 @@ def loads(data: bytes, name: str = "<states>") -> Tuple[Dict[Any, Any], Optional
             return [build(x) for x in t["list"]]
         raise TrainerStatesError(f"{name}: bad state entry {t!r}")
 
-    states = {index: build(t) for index, t in header["states"]}
-    return states, header.get("optimizer")
+    entries = header.get("states")
+    if not isinstance(entries, list) or not all(isinstance(e, list) and len(e) == 2 and isinstance(e[0], int)
+                                                and not isinstance(e[0], bool) for e in entries):
+        raise TrainerStatesError(f"{name}: corrupt trainer states header: 'states' must be a list of "
+                                 "[parameter index, state] pairs")
+    try:
+        states = {index: build(t) for index, t in entries}
+    except (TypeError, KeyError, AttributeError, RecursionError) as e:
+        raise TrainerStatesError(f"{name}: corrupt trainer states header: {type(e).__name__}: {e}") from None
+    dump = header.get("optimizer")
+    if dump is not None and not isinstance(dump, dict):
+        raise TrainerStatesError(f"{name}: corrupt trainer states header: 'optimizer' must be an object")
+    return states, dump
+
+
+def check_states(states: Dict[Any, Any], reference: Any, name: str) -> None:
+    """Refuse loaded ``states`` that do not have the structure the optimizer would create for the Trainer's own
+    parameters: ``reference(index)`` is that structure, or None for an index the Trainer has no parameter at.
+    Each state must nest alike (tuples, lists, None where the optimizer keeps none) with arrays of the same
+    shape and dtype, so a file cannot make ``step()`` fail later."""
+    def same(got: Any, want: Any, where: str) -> None:
+        if want is None or got is None:
+            if (want is None) != (got is None):
+                raise TrainerStatesError(f"{name}: {where} is {'missing' if got is None else 'unexpected'} (the "
+                                         "optimizer keeps " + ("none" if want is None else "an array") + " there)")
+            return
+        if isinstance(want, (tuple, list)):
+            if not isinstance(got, (tuple, list)) or len(got) != len(want):
+                raise TrainerStatesError(f"{name}: {where} should hold {len(want)} entries, the file has "
+                                         f"{len(got) if isinstance(got, (tuple, list)) else 'an array'}")
+            for i, (g, w) in enumerate(zip(got, want)):
+                same(g, w, f"{where}[{i}]")
+            return
+        if isinstance(got, (tuple, list)) or tuple(got.shape) != tuple(want.shape) or got.dtype != want.dtype:
+            what = "a tuple" if isinstance(got, (tuple, list)) else f"{tuple(got.shape)} {np.dtype(got.dtype).name}"
+            raise TrainerStatesError(f"{name}: {where} is {what}, but the optimizer keeps "
+                                     f"{tuple(want.shape)} {np.dtype(want.dtype).name} there")
+
+    for index, st in states.items():
+        want = reference(index)
+        if want is _NO_PARAMETER:
+            raise TrainerStatesError(f"{name}: the file has a state for parameter index {index!r}, which this "
+                                     "Trainer does not have")
+        same(st, want, f"the state of parameter {index}")
+
+
+#: what ``check_states``'s ``reference`` returns for an index the Trainer has no parameter at
+_NO_PARAMETER = object()
 
 
 def _set_attrs(obj: Any, attrs: Dict[str, Any], what: str) -> None:
     """Set plain attributes read from a file; names must be data attributes (no dunders, methods, properties)."""
+    if not isinstance(attrs, dict):
+        raise TrainerStatesError(f"trainer states: the {what} attributes must be an object")
+    have = vars(obj)
     for k, v in attrs.items():
         if not isinstance(k, str) or not k.isidentifier() or k.startswith("__") or hasattr(type(obj), k):
             raise TrainerStatesError(f"trainer states: refusing to set {what} attribute {k!r}")
-        setattr(obj, k, _dec(v))
+        v = _dec(v)
+        if k in have and not _same_kind(have[k], v):
+            raise TrainerStatesError(f"trainer states: {what} attribute {k!r} is {type(v).__name__} {v!r:.60}, but "
+                                     f"the {what} keeps a {type(have[k]).__name__} there")
+        setattr(obj, k, v)
+
+
+def _same_kind(current: Any, value: Any) -> bool:
+    """Whether a value read from a file may replace ``current`` (numbers for numbers, strings for strings, ...;
+    None where the attribute is optional)."""
+    def kind(x: Any) -> str:
+        if x is None:
+            return "none"
+        if isinstance(x, bool):
+            return "bool"
+        if isinstance(x, (int, float, np.number)):
+            return "number"
+        return type(x).__name__
+    return current is None or value is None or kind(current) == kind(value)
 
 
 def restore_optimizer(dump: Dict[str, Any], current: Any) -> Any:
-    """The optimizer described by ``dump``: ``current`` updated in place when it is of the dumped class, else a
-    new instance of the registered class (as MXNet's unpickled optimizer replaces the Trainer's)."""
+    """The optimizer described by ``dump``: a copy of ``current`` updated from it when it is of the dumped class,
+    else a new instance of the registered class (as MXNet's unpickled optimizer replaces the Trainer's)."""
     from .. import lr_scheduler as lrs
     from .optimizer import Optimizer
 
+    try:
+        return _restore(dump, current, lrs, Optimizer)
+    except TrainerStatesError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as e:
+        raise TrainerStatesError(f"trainer states: corrupt optimizer entry: {type(e).__name__}: {e}") from None
+
+
+def _restore(dump: Dict[str, Any], current: Any, lrs: Any, Optimizer: Any) -> Any:  # noqa: N803
     name = dump.get("name")
-    klass = Optimizer.opt_registry.get(name)
+    klass = Optimizer.opt_registry.get(name) if isinstance(name, str) else None
     if klass is None:
         raise TrainerStatesError(f"trainer states: optimizer {name!r} is not registered")
-    opt = current if type(current) is klass else klass()
+    # a copy: the Trainer keeps its optimizer untouched until the whole file has been checked
+    opt = copy.copy(current) if type(current) is klass else klass()
     _set_attrs(opt, dump.get("attrs", {}), "optimizer")
     counts = _dec(dump.get("index_update_count", {"dict": []}))
     opt._all_index_update_counts = {0: counts}
@@ -210,11 +288,10 @@ def restore_optimizer(dump: Dict[str, Any], current: Any) -> Any:
         if not (isinstance(cls, type) and issubclass(cls, lrs.LRScheduler)):
             raise TrainerStatesError(f"trainer states: unknown lr_scheduler class {sd.get('class')!r}")
         sched = getattr(current, "lr_scheduler", None)
-        if type(sched) is not cls:
-            sched = object.__new__(cls)
+        sched = copy.copy(sched) if type(sched) is cls else object.__new__(cls)
         _set_attrs(sched, sd.get("attrs", {}), "lr_scheduler")
         opt.lr_scheduler = sched
     return opt
 
 
-__all__ = ["dumps", "loads", "restore_optimizer", "TrainerStatesError", "HEADER_KEY"]
+__all__ = ["dumps", "loads", "restore_optimizer", "check_states", "TrainerStatesError", "HEADER_KEY"]
