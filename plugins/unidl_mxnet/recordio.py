@@ -102,6 +102,7 @@ class MXRecordIO:
         elif self.flag == "r":
             try:
                 self._file = open(self.uri, "rb")
+                self._size = os.fstat(self._file.fileno()).st_size
             except OSError as err:
                 raise MXNetError(f"{self._name()}: cannot open {self.uri!r} for reading: "
                                  f"{err.strerror or err}") from None
@@ -228,6 +229,10 @@ class MXRecordIO:
                 raise MXNetError(f"Invalid RecordIO File {self.uri!r}: record part at byte {pos} has continuation "
                                  f"flag {cflag}, which cannot follow {len(parts)} earlier part(s)")
             padded = (length + 3) & ~3
+            left = self._size - f.tell()
+            if padded > left:   # before reading: a damaged length field must not make us allocate it
+                raise MXNetError(f"Invalid RecordIO File {self.uri!r}: record at byte {pos} says {length} bytes but "
+                                 f"the file ends after {max(left, 0)}")
             body = f.read(padded)
             if len(body) < padded:
                 raise MXNetError(f"Invalid RecordIO File {self.uri!r}: record at byte {pos} says {length} bytes but "
@@ -269,10 +274,10 @@ class MXIndexedRecordIO(MXRecordIO):
         try:
             with open(self.idx_path, "r") as f:
                 lines = f.read().splitlines()
-        except OSError as err:
+        except (OSError, UnicodeDecodeError) as err:
             super().close()
             raise MXNetError(f"{self._name()}: cannot open index file {self.idx_path!r}: "
-                             f"{err.strerror or err}") from None
+                             f"{getattr(err, 'strerror', None) or err}") from None
         for n, line in enumerate(lines, 1):
             fields = line.strip().split("\t")
             if not line.strip():

@@ -20,6 +20,8 @@ import io
 import os
 import sys
 import time
+import zipfile
+import zlib
 from typing import Any, List, Tuple
 
 import numpy as np
@@ -97,13 +99,28 @@ def load_digits() -> Tuple[np.ndarray, np.ndarray]:
 
     try:
         raw = resources.files("unidl").joinpath("data/digits.npz").read_bytes()
+    except OSError as e:
+        raise DemoError(f"cannot read the embedded data unidl/data/digits.npz: {e}") from e
+    return parse_digits(raw, "unidl/data/digits.npz")
+
+
+def parse_digits(raw: bytes, where: str) -> Tuple[np.ndarray, np.ndarray]:
+    """The digits from the bytes of an ``.npz`` holding ``images`` (1797, 8, 8) with values 0..16 and ``labels``
+    (1797,) with values 0..9; :class:`DemoError` naming ``where`` for anything else (no pickles are read)."""
+    try:
         with np.load(io.BytesIO(raw), allow_pickle=False) as d:
             images, labels = d["images"], d["labels"]
-    except (OSError, KeyError, ValueError) as e:
-        raise DemoError(f"cannot read the embedded data unidl/data/digits.npz: {e}") from e
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as e:
+        raise DemoError(f"cannot read the embedded data {where}: {type(e).__name__}: {e}") from e
     if images.shape != (1797, 8, 8) or labels.shape != (1797,):
-        raise DemoError(f"unidl/data/digits.npz holds images {images.shape} and labels {labels.shape}; expected "
+        raise DemoError(f"{where} holds images {images.shape} and labels {labels.shape}; expected "
                         "(1797, 8, 8) and (1797,)")
+    if images.dtype.kind not in "iuf" or labels.dtype.kind not in "iu":
+        raise DemoError(f"{where} holds images of dtype {images.dtype} and labels of dtype {labels.dtype}; expected "
+                        "numbers and integer labels")
+    if not (np.all(np.isfinite(images)) and images.min() >= 0 and images.max() <= 16) or labels.min() < 0 \
+            or labels.max() > 9:
+        raise DemoError(f"{where} holds values outside the digits' ranges (pixels 0..16, labels 0..9)")
     x = (images.astype(np.float32) / np.float32(16.0))[:, None]
     return np.ascontiguousarray(x), labels.astype(np.int32)
 

@@ -70,9 +70,12 @@ def _read_payload(r: _Reader, shape: Tuple[int, ...]) -> np.ndarray:
     dtype = FLAG_TO_DTYPE.get(flag)
     if dtype is None:
         raise ParamsFormatError(f"{r.name}: unknown dtype flag {flag}")
-    count = 1
+    count = extent = 1
     for d in shape:
         count *= d
+        extent *= max(d, 1)
+    if extent > 1 << 48:   # an empty array's other dims still have to be a shape NumPy can make
+        raise ParamsFormatError(f"{r.name}: array shape {shape} is absurdly large")
     nbytes = count * np.dtype(dtype).itemsize
     if nbytes > r.left():
         raise ParamsFormatError(f"{r.name}: array of shape {shape} and dtype {np.dtype(dtype).name} needs "

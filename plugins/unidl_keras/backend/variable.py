@@ -6,7 +6,9 @@ backend array in place, so references held by models and optimizers stay valid.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence
+import contextlib
+import threading
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -53,6 +55,7 @@ class Variable(Tensor):
                 raise ValueError(f"Variable '{self.name}': when `initializer` is a callable, `shape` must be "
                                  "given; received shape=None")
             dt = config.standardize_dtype(dtype)
+            _charge(self.name, shape, dt)
             value = initializer(tuple(int(d) for d in shape), dtype=dt)
         else:
             value = initializer
@@ -137,6 +140,42 @@ class Variable(Tensor):
 
     def __reduce__(self):  # no pickling of live variables (checkpoints go through keras files)
         raise TypeError("unidl_keras Variables are not picklable; save the model with model.save or save_weights")
+
+
+class _Budget(threading.local):
+    """Bytes that variables created in this thread may still take (None: no limit), set while a model is
+    rebuilt from a file (``allocation_budget``): a hostile config cannot make the loader allocate without
+    bound."""
+
+    left: Optional[int] = None
+    source = ""
+
+
+_BUDGET = _Budget()
+
+
+def _charge(name: str, shape: Sequence[int], dtype: Any) -> None:
+    if _BUDGET.left is None:
+        return
+    n = 1
+    for d in shape:
+        n *= max(int(d), 0)
+    nbytes = n * np.dtype(dtype).itemsize
+    if nbytes > _BUDGET.left:
+        raise ValueError(f"Variable '{name}' of shape {tuple(shape)} would take {nbytes} bytes, more than "
+                         f"{_BUDGET.source} can hold ({_BUDGET.left} bytes left of the loader's budget)")
+    _BUDGET.left -= nbytes
+
+
+@contextlib.contextmanager
+def allocation_budget(nbytes: int, source: str) -> Iterator[None]:
+    """While a model is rebuilt from ``source``: its variables may take ``nbytes`` in all, else ValueError."""
+    saved = (_BUDGET.left, _BUDGET.source)
+    _BUDGET.left, _BUDGET.source = int(nbytes), source
+    try:
+        yield
+    finally:
+        _BUDGET.left, _BUDGET.source = saved
 
 
 def _own(arr: Any, value: Any) -> Any:

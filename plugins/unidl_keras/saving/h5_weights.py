@@ -368,23 +368,25 @@ def open_h5(source: Any, name: str) -> "_SafeH5":
             f = h5py.File(io.BytesIO(bytes(source)), "r")
         else:
             f = h5py.File(source, "r")
-    except OSError as e:
-        raise WeightsLoadError(f"{name} is not a readable HDF5 file (it may be truncated or corrupt): {e}") from e
+    except (OSError, ValueError, RuntimeError, ArithmeticError) as e:   # h5py, opening a damaged file
+        raise WeightsLoadError(f"{name} is not a readable HDF5 file (it may be truncated or corrupt): "
+                               f"{type(e).__name__}: {e}") from e
     safe = _SafeH5(f, name)
     try:
         check_self_contained(f, name)
-    except (OSError, RuntimeError, KeyError) as e:   # h5py, walking a damaged file
+    except BaseException as e:
         f.close()
-        raise WeightsLoadError(f"{name}: the HDF5 file is damaged ({type(e).__name__}: {e})") from e
-    except BaseException:
-        f.close()
+        if isinstance(e, (OSError, RuntimeError, KeyError, ValueError, TypeError, ArithmeticError)) \
+                and not isinstance(e, LoadError):
+            raise WeightsLoadError(f"{name}: the HDF5 file is damaged ({type(e).__name__}: {e})") from e  # h5py's
         raise
     return safe
 
 
 class _SafeH5:
-    """``with open_h5(...) as f``: closes the file; a damaged file's h5py errors (OSError, RuntimeError,
-    KeyError) raised while reading become a :class:`WeightsLoadError` naming the file."""
+    """``with open_h5(...) as f``: closes the file; a damaged file's h5py errors (OSError, RuntimeError, KeyError,
+    ValueError, TypeError: h5py raises all of these for damaged headers) raised while reading become a
+    :class:`WeightsLoadError` naming the file."""
 
     def __init__(self, f: Any, name: str) -> None:
         self.f, self.name = f, name
@@ -397,7 +399,8 @@ class _SafeH5:
             self.f.close()
         except Exception:  # noqa: BLE001 - closing a damaged file may fail too; the first error matters
             pass
-        if et is not None and issubclass(et, (OSError, RuntimeError, KeyError)) and not isinstance(e, WeightsLoadError):
+        if et is not None and issubclass(et, (OSError, RuntimeError, KeyError, ValueError, TypeError, ArithmeticError)) \
+                and not isinstance(e, LoadError):
             raise WeightsLoadError(f"{self.name}: the HDF5 file is damaged or is not a Keras weights file "
                                    f"({et.__name__}: {e})") from e
         return False

@@ -12,6 +12,7 @@ import datetime
 import io
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
@@ -93,10 +94,11 @@ def _read_member(z: zipfile.ZipFile, member: str, limit: int, name: str) -> byte
                 if len(out) > info.file_size:
                     raise ArchiveError(f"{name}: archive member '{member}' is larger than its header says; "
                                        "refusing a possible zip bomb.")
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, zlib.error) as e:
         if isinstance(e, ArchiveError):
             raise
-        raise ArchiveError(f"{name}: archive member '{member}' is corrupt ({e}).") from e
+        # NotImplementedError: a compression method zipfile lacks (a damaged header may name any)
+        raise ArchiveError(f"{name}: archive member '{member}' is corrupt ({type(e).__name__}: {e}).") from e
     return bytes(out)
 
 
@@ -104,8 +106,8 @@ def _read_json(z: zipfile.ZipFile, member: str, name: str) -> Dict[str, Any]:
     raw = _read_member(z, member, MAX_JSON_BYTES, name)
     try:
         value = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ArchiveError(f"{name}: '{member}' is not valid JSON ({e}).") from e
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:   # RecursionError: absurd nesting
+        raise ArchiveError(f"{name}: '{member}' is not valid JSON ({type(e).__name__}: {e}).") from e
     if not isinstance(value, dict):
         raise ArchiveError(f"{name}: '{member}' must hold a JSON object, found {type(value).__name__}.")
     return value
@@ -116,7 +118,7 @@ def read_archive(source: Any, name: Optional[str] = None, need_config: bool = Tr
     name = name or str(source)
     try:
         z = zipfile.ZipFile(source, "r")
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as e:
         raise ArchiveError(f"{name} is not a valid .keras archive (not a readable zip file: {e}).") from e
     with z:
         _check_members(z, name)

@@ -67,8 +67,8 @@ def _read_json_attr(f: Any, name: str, source: str) -> Optional[Any]:
     raw = f.attrs[name]
     try:
         return json.loads(_to_str(raw))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise WeightsLoadError(f"{source}: the '{name}' attribute is not valid JSON ({e}).") from e
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:   # RecursionError: absurd nesting
+        raise WeightsLoadError(f"{source}: the '{name}' attribute is not valid JSON ({type(e).__name__}: {e}).") from e
 
 
 # -- which layers, which weights ------------------------------------------------------------------------
@@ -340,8 +340,11 @@ def load_optimizer_weights(f: Any, model: Any, source: str) -> None:
         v.assign(read_dataset(g[n], source))
 
 
-def load_legacy_model(f: Any, source: str, custom_objects: Any = None, compile: bool = True) -> Any:
-    """A model from an open legacy ``.h5`` (config, weights, and compile state when ``compile``)."""
+def load_legacy_model(f: Any, source: str, custom_objects: Any = None, compile: bool = True,
+                      budget: int = 1 << 62) -> Any:
+    """A model from an open legacy ``.h5`` (config, weights, and compile state when ``compile``); the model's
+    variables may take ``budget`` bytes in all (see ``saving_api``)."""
+    from ..backend.variable import allocation_budget
     from .serialization import deserialize_keras_object
 
     model_config = _read_json_attr(f, "model_config", source)
@@ -352,10 +355,12 @@ def load_legacy_model(f: Any, source: str, custom_objects: Any = None, compile: 
     with warnings.catch_warnings():  # Keras 2 configs carry input_shape/input_dim: not the user's doing
         warnings.filterwarnings("ignore", message="Do not pass an `input_shape`")
         try:
-            model = deserialize_keras_object(upgrade_config(model_config), custom_objects=custom_objects)
+            with allocation_budget(budget, source):
+                model = deserialize_keras_object(upgrade_config(model_config), custom_objects=custom_objects)
         except LoadError:
             raise
-        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as e:
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError, ArithmeticError,
+                MemoryError) as e:
             raise WeightsLoadError(f"{source}: could not rebuild the model from its model_config: "
                                    f"{type(e).__name__}: {e}") from e
     if "model_weights" not in f:
@@ -364,7 +369,11 @@ def load_legacy_model(f: Any, source: str, custom_objects: Any = None, compile: 
     if compile:
         tc = _read_json_attr(f, "training_config", source)
         if tc and hasattr(model, "compile"):
-            model.compile(**compile_args_from_training_config(tc))
+            try:
+                model.compile(**compile_args_from_training_config(tc))
+            except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as e:
+                raise WeightsLoadError(f"{source}: could not compile the model from its training_config: "
+                                       f"{type(e).__name__}: {e}") from e
             load_optimizer_weights(f, model, source)
         elif not tc:
             warnings.warn("No training configuration found in save file, so the model was *not* compiled. Compile "

@@ -17,6 +17,7 @@ from typing import Any, Dict, Optional
 from unidl.io.atomic import write_bytes_atomic
 
 from . import h5_weights, keras_archive, legacy_h5
+from ..backend.variable import allocation_budget
 from .errors import LoadError
 from .object_registration import CustomObjectScope
 from .safe_mode import SafeModeScope
@@ -126,10 +127,17 @@ def load_model(filepath: Any, custom_objects: Optional[Dict[str, Any]] = None, c
             return _model_from_archive(keras_archive.read_archive(name), name, compile)
         if name.endswith(_LEGACY_SUFFIXES):
             with h5_weights.open_h5(name, name) as f:
-                return legacy_h5.load_legacy_model(f, name, custom_objects=custom_objects, compile=compile)
+                return legacy_h5.load_legacy_model(f, name, custom_objects=custom_objects, compile=compile,
+                                                   budget=_budget(os.path.getsize(name)))
         raise ValueError(f"File format not supported: filepath={name}. Keras 3 only supports V3 `.keras` files, legacy "
                          "H5 format files (`.h5` extension). Note that the legacy SavedModel format is not supported "
                          "by `load_model()` in Keras 3.")
+
+
+def _budget(file_bytes: int) -> int:
+    """What a model rebuilt from a file's config may allocate: its weights, the optimizer's slots and a margin
+    (a model's variables are the weights file's arrays, so a config asking for much more is refused)."""
+    return 64 * (1 << 20) + 4 * file_bytes
 
 
 def _model_from_archive(contents: keras_archive.ArchiveContents, name: str, compile: bool) -> Any:
@@ -138,15 +146,23 @@ def _model_from_archive(contents: keras_archive.ArchiveContents, name: str, comp
     config = dict(contents.config)
     compile_config = config.pop("compile_config", None)
     try:
-        model = deserialize_keras_object(config)
+        with allocation_budget(_budget(len(contents.weights or b"")), f"{name} (its weights file)"):
+            model = deserialize_keras_object(config)
     except LoadError:
         raise
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as e:
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError, ArithmeticError,
+            MemoryError) as e:
         # one error class for a file that cannot be loaded (the original's constructor may take other arguments)
         raise keras_archive.ArchiveError(f"{name}: could not rebuild the model from config.json: "
                                          f"{type(e).__name__}: {e}") from e
     if compile and compile_config and hasattr(model, "compile"):
-        model.compile(**compile_args(compile_config, model))
+        try:
+            model.compile(**compile_args(compile_config, model))
+        except LoadError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as e:
+            raise keras_archive.ArchiveError(f"{name}: could not compile the model from config.json's "
+                                             f"compile_config: {type(e).__name__}: {e}") from e
     if contents.weights is None:
         raise keras_archive.ArchiveError(f"{name}: the .keras archive has no 'model.weights.h5'.")
     with h5_weights.open_h5(contents.weights, f"{name} (model.weights.h5)") as f:

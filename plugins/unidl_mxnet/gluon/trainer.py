@@ -6,6 +6,8 @@ with a single context, they change nothing), ``compression_params`` is ignored w
 """
 from __future__ import annotations
 
+import copy
+
 import warnings
 from typing import Any, Dict, List, Optional, Union
 
@@ -163,11 +165,38 @@ class Trainer:
             return opt.create_state_multi_precision(index, self._params[index].data())
 
         states_file.check_states(states, reference, str(fname))
+        opt.param_dict = {i: p for i, p in enumerate(self._params)}
+        self._try_step(opt, states, str(fname))
         updater.states = states
         updater.states_synced = dict.fromkeys(states.keys(), False)
         updater.optimizer = opt
         self._optimizer = opt
         self._optimizer.param_dict = {i: p for i, p in enumerate(self._params)}
+
+
+    def _try_step(self, opt: Any, states: Dict[Any, Any], fname: str) -> None:
+        """Refuse a states file whose optimizer settings and states cannot take a step: one update of every
+        state's parameter runs on copies (weights, states, counters, scheduler), so nothing here changes."""
+        from ..optimizer import states_file
+
+        probe = copy.copy(opt)
+        probe._all_index_update_counts = {k: dict(v) for k, v in opt._all_index_update_counts.items()}
+        probe._index_update_count = probe._all_index_update_counts.setdefault(0, {})
+        if getattr(opt, "lr_scheduler", None) is not None:
+            probe.lr_scheduler = copy.copy(opt.lr_scheduler)
+        try:
+            for index, state in states.items():
+                weight = self._params[index].data().copy()
+                probe.update_multi_precision(index, weight, weight.zeros_like(), _copied(state))
+        except Exception as e:  # noqa: BLE001 - a dry run: whatever fails, the file's settings are at fault
+            raise states_file.TrainerStatesError(f"{fname}: the optimizer cannot take a step with the settings and "
+                                                 f"states in the file ({type(e).__name__}: {e})") from None
+
+
+def _copied(state: Any) -> Any:
+    if isinstance(state, (tuple, list)):
+        return type(state)(_copied(s) for s in state)
+    return None if state is None else state.copy()
 
 
 __all__ = ["Trainer", "StaleGradientError"]

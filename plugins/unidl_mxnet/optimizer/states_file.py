@@ -153,8 +153,8 @@ def loads(data: bytes, name: str = "<states>") -> Tuple[Dict[Any, Any], Optional
     by_name = dict(zip(names, arrays))
     try:
         header = json.loads(bytes(np.asarray(by_name[HEADER_KEY], dtype=np.uint8)).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise TrainerStatesError(f"{name}: corrupt trainer states header: {e}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:   # RecursionError: absurd nesting
+        raise TrainerStatesError(f"{name}: corrupt trainer states header: {type(e).__name__}: {e}") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise TrainerStatesError(f"{name}: unknown trainer states format {header.get('format')!r}"
                                  if isinstance(header, dict) else f"{name}: corrupt trainer states header")
@@ -242,8 +242,8 @@ def _set_attrs(obj: Any, attrs: Dict[str, Any], what: str) -> None:
 
 
 def _same_kind(current: Any, value: Any) -> bool:
-    """Whether a value read from a file may replace ``current`` (numbers for numbers, strings for strings, ...;
-    None where the attribute is optional)."""
+    """Whether a value read from a file may replace ``current``: a value of the same kind (numbers for numbers,
+    strings for strings, ...); where the attribute is unset (None, e.g. ``clip_gradient``), None or a number."""
     def kind(x: Any) -> str:
         if x is None:
             return "none"
@@ -252,7 +252,22 @@ def _same_kind(current: Any, value: Any) -> bool:
         if isinstance(x, (int, float, np.number)):
             return "number"
         return type(x).__name__
-    return current is None or value is None or kind(current) == kind(value)
+    if current is None:
+        return kind(value) in ("none", "number")
+    if kind(current) != kind(value):
+        return False
+    if isinstance(value, dict):   # lr_mult, wd_mult, idx2name: int/str keys, number/str values
+        return all(kind(k) in ("number", "str") and kind(v) in ("number", "str") for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(kind(v) == "number" for v in value)
+    return True
+
+
+def _check_counts(counts: Any) -> Dict[Any, int]:
+    if not isinstance(counts, dict) or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                                               for v in counts.values()):
+        raise TrainerStatesError("trainer states: 'index_update_count' must map parameter indices to counts")
+    return counts
 
 
 def restore_optimizer(dump: Dict[str, Any], current: Any) -> Any:
@@ -277,7 +292,7 @@ def _restore(dump: Dict[str, Any], current: Any, lrs: Any, Optimizer: Any) -> An
     # a copy: the Trainer keeps its optimizer untouched until the whole file has been checked
     opt = copy.copy(current) if type(current) is klass else klass()
     _set_attrs(opt, dump.get("attrs", {}), "optimizer")
-    counts = _dec(dump.get("index_update_count", {"dict": []}))
+    counts = _check_counts(_dec(dump.get("index_update_count", {"dict": []})))
     opt._all_index_update_counts = {0: counts}
     opt._index_update_count = counts
     sd = dump.get("lr_scheduler")
@@ -291,6 +306,11 @@ def _restore(dump: Dict[str, Any], current: Any, lrs: Any, Optimizer: Any) -> An
         sched = copy.copy(sched) if type(sched) is cls else object.__new__(cls)
         _set_attrs(sched, sd.get("attrs", {}), "lr_scheduler")
         opt.lr_scheduler = sched
+        try:   # a scheduler rebuilt from a file must compute a rate
+            float(sched(int(getattr(opt, "num_update", 0))))
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError, ArithmeticError) as e:
+            raise TrainerStatesError(f"trainer states: the lr_scheduler read from the file does not work "
+                                     f"({type(e).__name__}: {e})") from None
     return opt
 
 
