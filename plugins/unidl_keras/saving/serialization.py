@@ -277,12 +277,13 @@ def _resolve_class(class_name: str, module: str, registered: Optional[str], full
                      f"Full object config: {full}")
 
 
-def _resolve_function(name: Any, module: str, registered: Optional[str],
-                      module_objects: Optional[Dict[str, Any]]) -> Any:
-    found = _lookup(name, module_objects)
-    if found is not None:
-        return found
-    short = name.split(">")[-1] if isinstance(name, str) else name
+def own_function(name: Any, module: str) -> Optional[Any]:
+    """The function unidl_keras's own activations/losses/metrics/ops package provides as ``name`` (the package
+    the Keras ``module`` path names, or any of them for a builtin/unnamed module); None if none does. Only
+    unidl_keras's own packages are imported, never a module a file names."""
+    if not isinstance(name, str):
+        return None
+    short = name.split(">")[-1]
     parts = (module or "").replace("unidl_keras", "keras").split(".")
     for pkg in ("activations", "losses", "metrics", "ops"):
         if pkg in parts or module in ("builtins", ""):
@@ -290,9 +291,20 @@ def _resolve_function(name: Any, module: str, registered: Optional[str],
                 mod = importlib.import_module(f"unidl_keras.{pkg}")
             except ImportError:
                 continue
-            fn = getattr(mod, short, None)
+            fn = getattr(mod, short, None) if short in getattr(mod, "__all__", ()) else None
             if callable(fn):
                 return fn
+    return None
+
+
+def _resolve_function(name: Any, module: str, registered: Optional[str],
+                      module_objects: Optional[Dict[str, Any]]) -> Any:
+    found = _lookup(name, module_objects)
+    if found is not None:
+        return found
+    found = own_function(name, module)
+    if found is not None:
+        return found
     raise ValueError(f"Could not locate function '{name}' (module {module!r}). Make sure custom functions are "
                      f"decorated with `@keras.saving.register_keras_serializable()`, or pass them in `custom_objects`.")
 

@@ -73,8 +73,10 @@ def test_lambda_named_function_serializes_by_name():
     cfg = L.Lambda(double_it, output_shape=(3,)).get_config()
     assert cfg["function"] == {"module": __name__, "class_name": "function", "config": "double_it",
                                "registered_name": "function"}
-    restored = L.Lambda.from_config(cfg)  # no code is loaded: allowed in safe mode
-    assert restored.function is double_it
+    with pytest.raises(ValueError, match="module 'tests.keras.layers.test_core_layers'|safe mode"):
+        L.Lambda.from_config(cfg)   # safe mode: a config may not make us import a module it names
+    assert L.Lambda.from_config(cfg, custom_objects={"double_it": double_it}).function is double_it
+    assert L.Lambda.from_config(cfg, safe_mode=False).function is double_it
 
 
 def test_lambda_rejects_non_callable():

@@ -16,6 +16,7 @@ import types
 from typing import Any, Callable, Dict, Optional
 
 from ...backend.keras_tensor import KerasTensor
+from ...saving.object_registration import get_registered_name, get_registered_object
 from ...saving.safe_mode import in_safe_mode
 from ...utils import tree
 from ..layer import Layer, _specs_from_shapes, infer_output_spec
@@ -48,8 +49,10 @@ def _is_lambda(fn: Any) -> bool:
 def _serialize_fn(fn: Callable[..., Any]) -> Dict[str, Any]:
     if _is_lambda(fn):
         return {"class_name": "__lambda__", "config": _dump_function(fn)}
+    registered = get_registered_name(fn)
     return {"module": getattr(fn, "__module__", None), "class_name": "function",
-            "config": getattr(fn, "__name__", None), "registered_name": "function"}
+            "config": getattr(fn, "__name__", None),
+            "registered_name": registered if registered != getattr(fn, "__name__", None) else "function"}
 
 
 def _unsafe_error(arg: str) -> ValueError:
@@ -68,18 +71,40 @@ def _deserialize_fn(arg: str, cfg: Any, custom_objects: Optional[Dict[str, Any]]
             raise _unsafe_error(arg)
         return _load_function(cfg["config"])
     name = cfg.get("config")
+    if not isinstance(name, str):
+        raise TypeError(f"Lambda: the `{arg}` entry must name a function, got {name!r:.60}")
     if custom_objects and name in custom_objects:
         return custom_objects[name]
+    found = get_registered_object(cfg.get("registered_name") or name, custom_objects)
+    if found is None:
+        found = _own_function(name, cfg.get("module"))
+    if found is not None:
+        return found
     module = cfg.get("module")
+    if module and safe:
+        raise ValueError(
+            f"Requested the deserialization of a `Lambda` layer whose `{arg}` is the function {name!r} of module "
+            f"{module!r}, named by the file. In safe mode (the default) a file may only name functions that "
+            "unidl_keras itself provides, that are registered with `@keras.saving.register_keras_serializable()`, "
+            "or that are passed in `custom_objects`: importing a module a file names can run arbitrary code. If you "
+            "trust the source of the artifact, pass `safe_mode=False` to the loading function.")
     if module:
         try:
             return getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
+        except (ImportError, AttributeError, ValueError, TypeError):
             pass
     raise TypeError(f"Could not locate function '{name}'. Make sure custom classes and functions are decorated "
                     "with `@keras.saving.register_keras_serializable()`. If they are already decorated, make sure "
                     f"they are all imported so that the decorator is run before trying to load them. Full object "
                     f"config: {cfg}")
+
+
+def _own_function(name: str, module: Any) -> Optional[Callable[..., Any]]:
+    """A function unidl_keras itself provides under ``name`` (keras.activations, keras.ops, ...): looked up in
+    unidl_keras's own namespaces only, whatever module the file names."""
+    from ...saving.serialization import own_function
+
+    return own_function(name, module if isinstance(module, str) else "")
 
 
 def _accepts(fn: Callable[..., Any], name: str) -> bool:
