@@ -52,6 +52,10 @@ def _norm_bwd(node, out, g):
     x, gamma, beta, mean, var = node.parents
     s = node.saved
     axes, red, pshape, eps, from_x = s["axes"], s["param_red"], s["pshape"], s["eps"], s["from_x"]
+    if s.get("running") is not None:   # update_running="backward": MXNet updates the running statistics here
+        running_mean, running_var, bmean, bvar, momentum = s["running"]
+        _update_running(running_mean, bmean, momentum)
+        _update_running(running_var, bvar, momentum)
     n = 1
     for a in axes:
         n *= x.shape[a]
@@ -105,7 +109,7 @@ def _update_running(r: Optional[Tensor], stat: Tensor, momentum: float) -> None:
 
 def batch_norm(x: Tensor, gamma: Optional[Tensor], beta: Optional[Tensor], running_mean: Optional[Tensor],
                running_var: Optional[Tensor], *, axis: int = 1, training: Optional[bool] = None,
-               momentum: float = 0.9, eps: float = 1e-5) -> Tensor:
+               momentum: float = 0.9, eps: float = 1e-5, update_running: str = "forward") -> Tensor:
     """Batch normalisation over every axis but the channel ``axis``.
 
     Shapes: x (N, C, ...) for ``axis=1`` (NCHW) or (..., C) for ``axis=-1`` (NHWC); gamma, beta,
@@ -113,8 +117,10 @@ def batch_norm(x: Tensor, gamma: Optional[Tensor], beta: Optional[Tensor], runni
 
     In training (``training=True``, or None inside ``record(train_mode=True)``) the batch mean and
     biased variance normalise ``x``, and ``running_mean`` / ``running_var`` are updated in place as
-    ``running = momentum * running + (1 - momentum) * batch_stat`` (not recorded). In inference the
-    running statistics are used, and both must be given.
+    ``running = momentum * running + (1 - momentum) * batch_stat`` (not recorded): during the forward
+    (``update_running="forward"``, Keras), or when backward runs through this op (``"backward"``, MXNet 1.x:
+    a forward that no backward follows, such as a validation pass under ``record()``, leaves them as they
+    are). In inference the running statistics are used, and both must be given.
     """
     op = "batch_norm"
     _check_x(op, x)
@@ -129,16 +135,22 @@ def batch_norm(x: Tensor, gamma: Optional[Tensor], beta: Optional[Tensor], runni
     training = is_training() if training is None else bool(training)
     red = tuple(i for i in range(x.ndim) if i != ax)
     pshape = tuple(d if i == ax else 1 for i, d in enumerate(x.shape))
+    if update_running not in ("forward", "backward"):
+        raise OpError(op, f"update_running must be 'forward' or 'backward', got {update_running!r}", shapes=(x.shape,))
+    deferred = None
     if training:
         mean, var = apply_multi(MOMENTS, (x,), {"axes": red})
-        if x.size:
+        if x.size and update_running == "forward":
             _update_running(running_mean, mean, momentum)
             _update_running(running_var, var, momentum)
+        elif x.size:
+            deferred = (running_mean, running_var, mean, var, float(momentum))
     else:
         if running_mean is None or running_var is None:
             raise OpError(op, "inference needs running_mean and running_var", shapes=(x.shape,))
         mean, var = running_mean, running_var
-    saved = {"axes": red, "param_red": red, "pshape": pshape, "eps": float(eps), "from_x": training}
+    saved = {"axes": red, "param_red": red, "pshape": pshape, "eps": float(eps), "from_x": training,
+             "running": deferred}
     return apply(BATCH_NORM, _norm_bwd, (x, gamma, beta, mean, var), {"pshape": pshape, "eps": float(eps)},
                  saved=saved)
 

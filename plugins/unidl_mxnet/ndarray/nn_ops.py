@@ -202,7 +202,7 @@ def BatchNorm(data: NDArray, gamma: NDArray, beta: NDArray, moving_mean: NDArray
             raise MXNetError(f"{op}: {name} must have shape ({c},) for data {x.shape} with axis={axis}, got {t.shape}")
     training = is_training() and not use_global_stats
     y = ops.batch_norm(x, None if fix_gamma else g, b, mm, mv, axis=axis, training=training,
-                       momentum=float(momentum), eps=float(eps))
+                       momentum=float(momentum), eps=float(eps), update_running="backward")
     if not training and not use_global_stats:
         y = _predict_mode_backward(y, x, None if fix_gamma else g, b, mm, mv, axis % x.ndim, float(eps))
     if not output_mean_var:

@@ -87,7 +87,8 @@ def _batch_norm(x: NDArray, gamma: NDArray, beta: NDArray, mean: NDArray, var: N
         g = ops.ones_like(g)
     training = _ag.is_training() and not a.get("use_global_stats", False)
     return wrap(ops.batch_norm(x._t, g, beta._t, mean._t, var._t, axis=int(a.get("axis", 1)), training=training,
-                               momentum=float(a.get("momentum", 0.9)), eps=float(a.get("eps", 1e-3))))
+                               momentum=float(a.get("momentum", 0.9)), eps=float(a.get("eps", 1e-3)),
+                               update_running="backward"))
 
 
 def _dropout(x: NDArray, **a: Any) -> NDArray:

@@ -19,6 +19,9 @@ def test_batchnorm_training_inference_and_running_stats():
     mean, var = x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3))
     want = (x - mean[None, :, None, None]) / np.sqrt(var[None, :, None, None] + 1e-5)
     np.testing.assert_allclose(y.asnumpy(), want, rtol=1e-4, atol=1e-4)
+    # as MXNet 1.9.1: the forward under record() leaves the running statistics; backward updates them
+    assert not bn.running_mean.data().asnumpy().any() and (bn.running_var.data().asnumpy() == 1).all()
+    y.backward()
     np.testing.assert_allclose(bn.running_mean.data().asnumpy(), 0.1 * mean, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(bn.running_var.data().asnumpy(), 0.9 + 0.1 * var, rtol=1e-5)
     rm, rv = bn.running_mean.data().asnumpy(), bn.running_var.data().asnumpy()
@@ -68,3 +71,18 @@ def test_batchnorm_repr_names_fix_gamma_and_global_stats():
                                                  "use_global_stats=False, in_channels=2)")
     assert repr(nn.BatchNorm(in_channels=2, use_global_stats=True, scale=False)) == (
         "BatchNorm(axis=1, eps=1e-05, momentum=0.9, fix_gamma=True, use_global_stats=True, in_channels=2)")
+
+
+def test_batchnorm_validation_pass_under_record_leaves_running_statistics():
+    """A forward-only pass under record() (a common validation loop) changes nothing; one backward updates once."""
+    bn = nn.BatchNorm(in_channels=3)
+    bn.initialize()
+    x = nd.array(np.random.default_rng(2).standard_normal((8, 3)).astype(np.float32) + 3)
+    for _ in range(3):
+        with autograd.record():
+            bn(x)
+    assert not bn.running_mean.data().asnumpy().any()
+    with autograd.record():
+        y = bn(x)
+    y.backward()
+    np.testing.assert_allclose(bn.running_mean.data().asnumpy(), 0.1 * x.asnumpy().mean(axis=0), rtol=1e-5)

@@ -49,7 +49,8 @@ class BatchNorm(HybridBlock):
     def hybrid_forward(self, F: Any, x: Any, gamma: Any, beta: Any, running_mean: Any, running_var: Any) -> Any:
         training = _ag.is_training() and not self._global
         return wrap(ops.batch_norm(x._t, gamma._t, beta._t, running_mean._t, running_var._t, axis=self._axis,
-                                   training=training, momentum=self._momentum, eps=self._eps))
+                                   training=training, momentum=self._momentum, eps=self._eps,
+                                   update_running="backward"))   # as MXNet 1.x: when backward runs
 
     def __repr__(self) -> str:
         c = self.gamma.shape[0] if self.gamma.shape else None
