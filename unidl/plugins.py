@@ -12,6 +12,7 @@ working. Environment switches (as pytest's):
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import traceback
 from dataclasses import dataclass, field
@@ -154,11 +155,21 @@ def _load_all() -> None:
     global _loaded, _configured
     if not _flag("UNIDL_DISABLE_PLUGIN_AUTOLOAD"):
         blocked = {s.strip() for s in os.environ.get("UNIDL_DISABLE_PLUGINS", "").split(",") if s.strip()}
+        pending = []
         for ep in _entry_points():
             if ep.name in blocked:
                 RECORDS[ep.name] = PluginRecord(ep.name, "blocked", _dist_name(ep), ep.value)
                 continue
-            _load_entry_point(ep)
+            pending.append(ep)
+        # Dependency order, whatever order sys.path lists distributions in: a plugin whose kernels name a
+        # device type no plugin has registered yet waits until the others are in, then tries again.
+        while pending:
+            waiting = [ep for ep in pending if _load_entry_point(ep, defer=True) is _DEFERRED]
+            if len(waiting) == len(pending):
+                for ep in waiting:
+                    _load_entry_point(ep)   # nothing else can provide the device: record the failure
+                break
+            pending = waiting
     _configured = True
     # One call per plugin rather than pluggy's call_historic: a hook call stops at the first plugin
     # that raises, and a broken plugin must not keep the others from being configured.
@@ -187,7 +198,15 @@ def _dist_name(ep: metadata.EntryPoint) -> str:
         return ""
 
 
-def _load_entry_point(ep: metadata.EntryPoint) -> Optional[PluginRecord]:
+#: what ``_load_entry_point(..., defer=True)`` returns for a plugin that needs a device not registered yet
+_DEFERRED = object()
+
+
+class _MissingDevice(PluginError):
+    """A plugin's kernels name a device type that no loaded plugin registered (yet)."""
+
+
+def _load_entry_point(ep: metadata.EntryPoint, defer: bool = False) -> Any:
     have = RECORDS.get(ep.name)
     if have is not None and have.status == "loaded":
         if have.module == ep.value:
@@ -202,7 +221,7 @@ def _load_entry_point(ep: metadata.EntryPoint) -> Optional[PluginRecord]:
         if isinstance(e, (KeyboardInterrupt, SystemExit)):
             raise
         return _fail(ep.name, "import", e, _dist_name(ep), ep.value)
-    return register(obj, ep.name, distribution=_dist_name(ep), module=ep.value)
+    return _register(obj, ep.name, _dist_name(ep), ep.value, defer)
 
 
 def register(plugin: Any, name: Optional[str] = None, *, distribution: str = "", module: str = "") -> PluginRecord:
@@ -212,6 +231,10 @@ def register(plugin: Any, name: Optional[str] = None, *, distribution: str = "",
     the plugin registered is kept, and the record says which phase failed and why.
     """
     ensure_loaded() if not _loaded else None
+    return _register(plugin, name, distribution, module, False)
+
+
+def _register(plugin: Any, name: Optional[str], distribution: str, module: str, defer: bool) -> Any:
     name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
     if name in RECORDS and RECORDS[name].status == "loaded":
         raise PluginError(f"a plugin named '{name}' is already loaded")
@@ -248,6 +271,8 @@ def register(plugin: Any, name: Optional[str] = None, *, distribution: str = "",
     except BaseException as e:  # noqa: BLE001
         if isinstance(e, (KeyboardInterrupt, SystemExit)):
             raise
+        if defer and isinstance(e, _MissingDevice):
+            return _DEFERRED
         return _fail(name, phase, e, distribution, module)
     rec = RECORDS[name] = PluginRecord(
         name, "loaded", distribution, module, kernels=sum(len(v) for v in kers.entries.values()),
@@ -270,8 +295,8 @@ class _PluginDevices:
 def _check_kernel_devices(kers: KernelRegistry, devs: DeviceRegistry) -> None:
     for (op, dev) in kers.entries:
         if dev not in devs.types and dev not in DEVICES.types:
-            raise PluginError(f"kernel for op '{op}' names device type '{dev}', which no plugin registered "
-                              "(register the device first, or load its plugin before this one)")
+            raise _MissingDevice(f"kernel for op '{op}' names device type '{dev}', which no plugin registered "
+                                 "(register the device first, or load its plugin before this one)")
 
 
 def _commit(devs: DeviceRegistry, kers: KernelRegistry, fes: FrontendRegistry, cases: CaseRegistry) -> None:
@@ -295,6 +320,10 @@ def _fail(name: str, phase: str, err: BaseException, distribution: str, module: 
     rec = RECORDS[name] = PluginRecord(
         name, "failed", distribution, module, phase=phase, error=f"{type(err).__name__}: {err}",
         traceback="".join(traceback.format_exception(type(err), err, err.__traceback__)))
+    # once, when it happens (besides `unidl plugins`): a plugin that silently does nothing is worse
+    print(f"unidl: plugin '{name}'{f' ({distribution})' if distribution else ''} failed to load in its {phase} "
+          f"phase and was left out: {rec.error} (`unidl plugins` lists it; UNIDL_STRICT_PLUGINS=1 raises instead)",
+          file=sys.stderr)
     try:
         manager().hook.unidl_plugin_failed(name=name, phase=phase, error=err)
     except Exception:  # noqa: BLE001 - a broken listener must not break isolation

@@ -610,3 +610,34 @@ def test_unidl_plugins_in_a_subprocess_with_a_broken_plugin(tmp_path):
 def test_cli_without_command_prints_help(capsys):
     assert cli_main([]) == 2
     assert "plugins" in capsys.readouterr().out
+
+
+def test_a_plugin_listed_before_the_device_it_needs_loads_after_it(fresh):
+    mod = fresh.module("early_plugin", """
+        CALLS = []
+
+        def exp(x):
+            CALLS.append(x.shape)
+            return np.exp(x)
+
+        @unidl.hookimpl
+        def unidl_register_kernels(registry):
+            registry.add("exp", "cpu", exp, priority=10)
+    """)
+    fresh(fresh.ep("early", mod), fresh.cpu)    # as a PYTHONPATH / pip --user distribution comes first
+    assert _rec("early").status == "loaded" and _rec("cpu").status == "loaded"
+    unidl.ops.exp(unidl.tensor(np.zeros(3, np.float32)))
+    assert sys.modules[mod].CALLS == [(3,)]
+
+
+def test_a_plugin_failure_is_printed_once_when_it_happens(fresh, capsys):
+    mod = fresh.module("no_device_plugin2", """
+        @unidl.hookimpl
+        def unidl_register_kernels(registry):
+            registry.add("exp", "ghostdev", np.exp)
+    """)
+    fresh(fresh.cpu, fresh.ep("nodev2", mod))
+    err = capsys.readouterr().err
+    assert err.count("plugin 'nodev2'") == 1 and "ghostdev" in err and "unidl plugins" in err
+    unidl.ops.exp(unidl.tensor(np.zeros(2, np.float32)))
+    assert "nodev2" not in capsys.readouterr().err
