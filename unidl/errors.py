@@ -54,3 +54,11 @@ class GraphError(UnidlError, RuntimeError):
 
 class PluginError(UnidlError, RuntimeError):
     """A plugin registered something invalid (unknown op, conflicting priority, bad signature)."""
+
+
+class KernelResultError(UnidlError, RuntimeError):
+    """A plugin's kernel returned something that is not what its op returns (a list, a wrong shape or dtype)."""
+
+    def __init__(self, plugin: str, op: str, device: str, message: str):
+        self.plugin, self.op, self.device = plugin, op, device
+        super().__init__(f"plugin '{plugin}': kernel for op '{op}' on '{device}' {message}")

@@ -16,11 +16,11 @@ Resolution order for an op on a device type:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .errors import KernelNotFoundError, PluginError
+from .errors import KernelNotFoundError, KernelResultError, PluginError
 
 
 class Decline(Exception):
@@ -197,6 +197,116 @@ def _chain(first: Callable[..., Any], rest: Callable[..., Any]) -> Callable[...,
     return chained
 
 
+#: the plugins shipped with unidl (filled by ``unidl.plugins``): their kernels are the references and run
+#: unchecked; every other plugin's kernel results are checked (``_checked``)
+BUILTIN_PLUGINS: set = set()
+
+
+def check_kernels_enabled() -> bool:
+    """Whether third-party kernel results are also checked against the reference kernel's shapes and dtypes
+    (``UNIDL_CHECK_KERNELS=1``; ``unidl conform`` turns it on). The cheap check (an array, not a list or a
+    number, comes back) always runs."""
+    import os
+
+    return os.environ.get("UNIDL_CHECK_KERNELS", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def reference_kernel(op: str) -> Optional[Callable[..., Any]]:
+    """The cpu kernel shipped with unidl for ``op`` (the reference every plugin is checked against), if any."""
+    for e in reversed(KERNELS.candidates(op, "cpu")):
+        if e.plugin in BUILTIN_PLUGINS:
+            return e.fn
+    return None
+
+
+def _is_array(x: Any) -> bool:
+    return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, (list, tuple))
+
+
+def _describe_result(x: Any) -> str:
+    if _is_array(x):
+        return f"an array of shape {tuple(x.shape)} and dtype {x.dtype}"
+    if isinstance(x, tuple):
+        return "(" + ", ".join(_describe_result(v) for v in x) + ")"
+    return f"a {type(x).__name__}"
+
+
+def _same_form(got: Any, want: Any) -> bool:
+    if isinstance(want, tuple):
+        return isinstance(got, tuple) and len(got) == len(want) and all(_same_form(g, w) for g, w in zip(got, want))
+    if want is None:
+        return got is None
+    return _is_array(got) and tuple(got.shape) == tuple(want.shape) and np.dtype(got.dtype) == np.dtype(want.dtype)
+
+
+def _checked(entry: KernelEntry, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A third-party kernel whose results are checked: always that they are arrays (or a tuple of arrays and
+    None), and with ``check_kernels_enabled()`` that their shapes and dtypes are the reference kernel's."""
+    op, plugin, device = entry.op, entry.plugin, entry.device
+    full = check_kernels_enabled()
+
+    def checked(*args: Any, **kw: Any) -> Any:
+        out = fn(*args, **kw)
+        ok = _is_array(out) or (isinstance(out, tuple) and all(o is None or _is_array(o) for o in out))
+        if ok and full:
+            ref = reference_kernel(op)
+            if ref is not None:
+                want = ref(*_to_host_args(device, args), **kw)
+                ok = _same_form(out, want)
+                if not ok:
+                    raise KernelResultError(plugin, op, device, f"returned {_describe_result(out)}, but the reference "
+                                            f"kernel returns {_describe_result(want)} for these inputs")
+        if not ok:
+            raise KernelResultError(plugin, op, device, f"returned {_describe_result(out)}; a kernel returns an "
+                                    "array of its device (or a tuple of them)")
+        return out
+
+    checked.__wrapped__ = fn  # type: ignore[attr-defined]
+    return checked
+
+
+def _to_host_args(device: str, args: Sequence[Any]) -> List[Any]:
+    if device == "cpu":
+        return list(args)
+    from .devices import DEVICES
+
+    kind = DEVICES.types.get(device)
+    if kind is None:
+        return list(args)
+    return [kind.to_host(a) if isinstance(a, kind.xp.ndarray) else a for a in args]
+
+
+def check_signature(entry: KernelEntry) -> None:
+    """Refuse a kernel that cannot take the arguments unidl passes for its op: the reference kernel's inputs
+    positionally and its attributes by keyword (``PluginError`` naming the plugin, op and signature)."""
+    import inspect
+
+    ref = reference_kernel(entry.op)
+    if ref is None or entry.plugin in BUILTIN_PLUGINS:
+        return
+    try:
+        got = inspect.signature(entry.fn)
+        want = None if isinstance(ref, np.ufunc) else inspect.signature(ref)
+    except (TypeError, ValueError):
+        return   # a builtin or C function without a signature: nothing to compare
+    pos, kw = [], {}
+    if want is None:   # a NumPy ufunc as the reference: its inputs, and no attributes
+        pos = [None] * ref.nin
+        want = f"({', '.join(f'x{i + 1}' for i in range(ref.nin))})"
+    for p in (() if isinstance(want, str) else want.parameters.values()):
+        if p.kind is p.VAR_POSITIONAL:
+            pos += [None, None]
+        elif p.kind is p.KEYWORD_ONLY or p.default is not p.empty:
+            kw[p.name] = None
+        elif p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            pos.append(None)
+    try:
+        got.bind(*pos, **kw)
+    except TypeError as e:
+        raise PluginError(f"plugin '{entry.plugin}': the kernel for op '{entry.op}' on '{entry.device}' has the "
+                          f"signature {got}, which cannot take the op's arguments {want} ({e})") from None
+
+
 def _dtype_gate(entry: KernelEntry, rest: Callable[..., Any]) -> Callable[..., Any]:
     fn, ok = entry.fn, entry.dtypes
 
@@ -255,6 +365,9 @@ def resolve(op: OpDef, device_type: str) -> Callable[..., Any]:
     fn = fallback
     cands = KERNELS.candidates(op.name, device_type)
     for i, entry in enumerate(reversed(cands)):
+        if entry.plugin not in BUILTIN_PLUGINS:
+            entry = KernelEntry(entry.op, entry.device, _checked(entry, entry.fn), entry.priority, entry.dtypes,
+                                entry.plugin, entry.version)
         if entry.dtypes is not None:
             fn = _dtype_gate(entry, fn)
         elif i == 0:

@@ -24,7 +24,7 @@ import pluggy
 from . import hookspecs
 from .devices import DEVICES, DeviceRegistry, _reset_instances
 from .errors import PluginError
-from .kernels import KERNELS, KernelRegistry, invalidate
+from .kernels import BUILTIN_PLUGINS, KERNELS, KernelRegistry, check_signature, invalidate
 
 PROJECT = "unidl"
 GROUP = "unidl"
@@ -261,6 +261,12 @@ def _register(plugin: Any, name: Optional[str], distribution: str, module: str, 
                 _call_configure(impl)
         phase = "commit"
         _check_kernel_devices(kers, devs)
+        if _is_builtin(distribution, module):
+            BUILTIN_PLUGINS.add(name)
+        else:
+            for entries in kers.entries.values():
+                for entry in entries:
+                    check_signature(entry)
         pm = manager()
         pm.register(plugin, name=name)  # raises if this very object is already loaded under another name
         try:
@@ -290,6 +296,11 @@ class _PluginDevices:
         if name in DEVICES.types:
             raise PluginError(f"device type '{name}' is already registered by '{DEVICES.types[name].plugin}'")
         return self._reg.add(name, plugin=self._plugin, **kw)
+
+
+def _is_builtin(distribution: str, module: str) -> bool:
+    """A plugin shipped with unidl: an entry point of the unidl distribution itself, module unidl_*."""
+    return distribution.split(" ")[0] == "unidl" and module.startswith("unidl_")
 
 
 def _check_kernel_devices(kers: KernelRegistry, devs: DeviceRegistry) -> None:

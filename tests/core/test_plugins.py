@@ -641,3 +641,40 @@ def test_a_plugin_failure_is_printed_once_when_it_happens(fresh, capsys):
     assert err.count("plugin 'nodev2'") == 1 and "ghostdev" in err and "unidl plugins" in err
     unidl.ops.exp(unidl.tensor(np.zeros(2, np.float32)))
     assert "nodev2" not in capsys.readouterr().err
+
+
+def test_a_kernel_that_cannot_take_its_ops_arguments_is_refused_at_registration(fresh):
+    mod = fresh.module("bad_signature_plugin", """
+        @unidl.hookimpl
+        def unidl_register_kernels(registry):
+            registry.add("sum", "cpu", lambda x, y: x, priority=10)   # sum takes (x, axis=, keepdims=)
+    """)
+    fresh(fresh.cpu, fresh.ep("badsig", mod))
+    rec = _rec("badsig")
+    assert rec.status == "failed" and "'sum'" in rec.error and "signature" in rec.error and "badsig" in rec.error
+
+
+WRONG_RESULTS = """
+    @unidl.hookimpl
+    def unidl_register_kernels(registry):
+        registry.add("relu", "cpu", lambda x: np.maximum(x, 0).reshape(-1), priority=10)   # loses the shape
+        registry.add("exp", "cpu", lambda x: np.exp(x).tolist(), priority=10)             # a list
+"""
+
+
+def test_a_kernel_returning_a_list_is_named_at_its_first_call(fresh):
+    fresh(fresh.cpu, fresh.ep("wrong", fresh.module("wrong_results_plugin", WRONG_RESULTS)))
+    with pytest.raises(unidl.errors.KernelResultError, match=r"plugin 'wrong': kernel for op 'exp' on 'cpu' "
+                                                               r"returned a list"):
+        unidl.ops.exp(unidl.tensor(np.zeros((1, 2), np.float32)))
+
+
+def test_check_mode_compares_shapes_and_dtypes_with_the_reference(fresh, monkeypatch):
+    fresh(fresh.cpu, fresh.ep("wrong", fresh.module("wrong_results_plugin2", WRONG_RESULTS)))
+    x = unidl.tensor(np.ones((1, 2), np.float32))
+    assert unidl.ops.relu(x).shape == (2,)          # unchecked by default: only the cheap check runs
+    monkeypatch.setenv("UNIDL_CHECK_KERNELS", "1")
+    kernels.invalidate()
+    with pytest.raises(unidl.errors.KernelResultError, match=r"'relu' on 'cpu' returned an array of shape \(2,\) "
+                                                               r".*reference kernel returns an array of shape \(1, 2\)"):
+        unidl.ops.relu(x)

@@ -85,6 +85,11 @@ def run(args: argparse.Namespace) -> int:
 
     from unidl_conformance import report as report_mod
 
+    from ..kernels import invalidate
+
+    # third-party kernels' result shapes and dtypes are checked against the reference during the suite
+    os.environ.setdefault("UNIDL_CHECK_KERNELS", "1")
+    invalidate()
     fd, tmp = tempfile.mkstemp(prefix="unidl-conform-", suffix=".json")
     os.close(fd)
     os.unlink(tmp)  # the plugin writes it; absent means the run ended before the report
