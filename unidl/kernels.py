@@ -223,6 +223,11 @@ def _is_array(x: Any) -> bool:
     return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, (list, tuple))
 
 
+def _result_part(x: Any) -> bool:
+    """An entry of a multi-output kernel's tuple: an array, None, or a tuple of those (lstm_sequence's)."""
+    return x is None or _is_array(x) or (isinstance(x, tuple) and all(_result_part(v) for v in x))
+
+
 def _describe_result(x: Any) -> str:
     if _is_array(x):
         return f"an array of shape {tuple(x.shape)} and dtype {x.dtype}"
@@ -240,14 +245,14 @@ def _same_form(got: Any, want: Any) -> bool:
 
 
 def _checked(entry: KernelEntry, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """A third-party kernel whose results are checked: always that they are arrays (or a tuple of arrays and
-    None), and with ``check_kernels_enabled()`` that their shapes and dtypes are the reference kernel's."""
+    """A third-party kernel whose results are checked: always that they are arrays (or tuples of arrays, None
+    and such tuples), and with ``check_kernels_enabled()`` that their shapes and dtypes are the reference kernel's."""
     op, plugin, device = entry.op, entry.plugin, entry.device
     full = check_kernels_enabled()
 
     def checked(*args: Any, **kw: Any) -> Any:
         out = fn(*args, **kw)
-        ok = _is_array(out) or (isinstance(out, tuple) and all(o is None or _is_array(o) for o in out))
+        ok = _is_array(out) or (isinstance(out, tuple) and all(_result_part(o) for o in out))
         if ok and full:
             ref = reference_kernel(op)
             if ref is not None:
@@ -296,9 +301,11 @@ def check_signature(entry: KernelEntry) -> None:
     for p in (() if isinstance(want, str) else want.parameters.values()):
         if p.kind is p.VAR_POSITIONAL:
             pos += [None, None]
-        elif p.kind is p.KEYWORD_ONLY or p.default is not p.empty:
-            kw[p.name] = None
-        elif p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+        elif p.kind is p.POSITIONAL_ONLY:
+            pos.append(None)
+        elif p.kind is p.KEYWORD_ONLY or (p.kind is p.POSITIONAL_OR_KEYWORD and p.default is not p.empty):
+            kw[p.name] = None   # an attribute: unidl passes it by keyword
+        elif p.kind is p.POSITIONAL_OR_KEYWORD:
             pos.append(None)
     try:
         got.bind(*pos, **kw)

@@ -8,6 +8,15 @@ class MXNetError(UnidlError, RuntimeError):
     """The error MXNet raises for bad input (``mxnet.base.MXNetError``)."""
 
 
+def check_positive(who: str, **sizes: object) -> None:
+    """MXNetError naming ``who`` and the argument unless every size (an int, or a tuple of ints) is a positive
+    integer (a layer's units, channels, kernel, strides, pool size, vocabulary...)."""
+    for name, v in sizes.items():
+        vals = v if isinstance(v, (tuple, list)) else (v,)
+        if not vals or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in vals):
+            raise MXNetError(f"{who}: {name} must be a positive integer (or a tuple of them), got {v!r}")
+
+
 def unsupported_attrs(module: str, reasons: dict):
     """A module ``__getattr__`` for MXNet names unidl deliberately lacks: ``reasons`` maps a name to why
     (and what to use instead). Such a name raises :class:`unidl.aliases.UnsupportedAPIError` (an

@@ -670,6 +670,7 @@ def test_a_kernel_returning_a_list_is_named_at_its_first_call(fresh):
 
 
 def test_check_mode_compares_shapes_and_dtypes_with_the_reference(fresh, monkeypatch):
+    monkeypatch.delenv("UNIDL_CHECK_KERNELS", raising=False)
     fresh(fresh.cpu, fresh.ep("wrong", fresh.module("wrong_results_plugin2", WRONG_RESULTS)))
     x = unidl.tensor(np.ones((1, 2), np.float32))
     assert unidl.ops.relu(x).shape == (2,)          # unchecked by default: only the cheap check runs

@@ -81,15 +81,28 @@ class _Collector:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..kernels import invalidate
+
+    # third-party kernels' result shapes and dtypes are checked against the reference during the suite
+    # (and only then: the setting is put back afterwards, for a caller running the suite in-process)
+    before = os.environ.get("UNIDL_CHECK_KERNELS")
+    os.environ.setdefault("UNIDL_CHECK_KERNELS", "1")
+    invalidate()
+    try:
+        return _run(args)
+    finally:
+        if before is None:
+            os.environ.pop("UNIDL_CHECK_KERNELS", None)
+        else:
+            os.environ["UNIDL_CHECK_KERNELS"] = before
+        invalidate()
+
+
+def _run(args: argparse.Namespace) -> int:
     import pytest
 
     from unidl_conformance import report as report_mod
 
-    from ..kernels import invalidate
-
-    # third-party kernels' result shapes and dtypes are checked against the reference during the suite
-    os.environ.setdefault("UNIDL_CHECK_KERNELS", "1")
-    invalidate()
     fd, tmp = tempfile.mkstemp(prefix="unidl-conform-", suffix=".json")
     os.close(fd)
     os.unlink(tmp)  # the plugin writes it; absent means the run ended before the report

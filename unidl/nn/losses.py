@@ -22,6 +22,7 @@ import math
 from typing import Any, Sequence, Tuple, Union
 
 from .. import ops
+from ..errors import OpError
 from ..ops._core import as_tensor_like
 from ..tensor import Tensor
 
@@ -152,7 +153,11 @@ def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, *, from_logits: bo
     t = _sparse_labels(y_true, p, ax)
     if from_logits:
         return ops.softmax_cross_entropy(p, t, axis=ax, sparse=True)
-    return ops.negative(ops.pick(_log_probs(p, ax, epsilon), t, axis=ax))
+    try:   # an out-of-range label is an error, as in Keras (pick's default, MXNet's 'clip', would hide it)
+        return ops.negative(ops.pick(_log_probs(p, ax, epsilon), t, axis=ax, mode="raise"))
+    except OpError as e:
+        raise OpError("sparse_categorical_crossentropy", f"labels must be class indices in [0, {p.shape[ax]}) "
+                      f"({e})", shapes=(t.shape, p.shape)) from None
 
 
 def binary_crossentropy(y_true: Any, y_pred: Any, *, from_logits: bool = False, label_smoothing: float = 0.0,

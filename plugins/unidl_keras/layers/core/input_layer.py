@@ -1,7 +1,7 @@
 """``keras.Input`` and ``keras.layers.InputLayer``: the entry point of a functional model."""
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Optional, Sequence, Tuple
 
 from ...backend import config
 from ...backend.keras_tensor import KerasTensor
@@ -38,7 +38,7 @@ class InputLayer(Layer):
                 batch_shape = (batch_size,) + tuple(shape)
             else:
                 batch_shape = input_tensor.shape
-        self._batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
+        self._batch_shape = _standardize_shape(batch_shape)
         self.sparse = sparse
         self.optional = optional
         self.built = True
@@ -81,3 +81,22 @@ def Input(shape: Optional[Sequence[Optional[int]]] = None, batch_size: Optional[
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=bool(sparse), batch_shape=batch_shape,
                        name=name, input_tensor=tensor, optional=optional, **kwargs)
     return layer.output
+
+
+def _standardize_shape(shape: Any) -> Tuple[Optional[int], ...]:
+    """A shape of None (unknown) and non-negative ints, or Keras's ValueError."""
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise ValueError(f"Cannot convert '{shape}' to a shape.") from None
+    out = []
+    for d in dims:
+        if d is None:
+            out.append(None)
+            continue
+        if isinstance(d, bool) or not (isinstance(d, int) or hasattr(d, "__index__")):
+            raise ValueError(f"Cannot convert '{shape}' to a shape. Found invalid entry '{d}' of type '{type(d)}'. ")
+        if int(d) < 0:
+            raise ValueError(f"Cannot convert '{shape}' to a shape. Negative dimensions are not allowed.")
+        out.append(int(d))
+    return tuple(out)

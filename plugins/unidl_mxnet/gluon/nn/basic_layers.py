@@ -9,7 +9,7 @@ import numpy as np
 from unidl import autograd as _ag
 from unidl import ops
 
-from ...base import MXNetError
+from ...base import MXNetError, check_positive
 from ...ndarray.ndarray import NDArray, wrap
 from ..block import Block, HybridBlock
 from .activations import Activation
@@ -58,6 +58,7 @@ class Dense(HybridBlock):
                  dtype: Any = "float32", weight_initializer: Any = None, bias_initializer: Any = "zeros",
                  in_units: int = 0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        check_positive("Dense", units=units)
         with self.name_scope():
             self._units, self._in_units, self._flatten = units, in_units, flatten
             self.weight = self.params.get("weight", shape=(units, in_units), init=weight_initializer,

@@ -14,7 +14,7 @@ from unidl import ops
 from unidl.errors import OpError
 from unidl.nn import functional as F_nn
 
-from ...base import MXNetError
+from ...base import MXNetError, check_positive
 from ...ndarray.ndarray import wrap
 from ..block import HybridBlock
 
@@ -54,6 +54,8 @@ class _Conv(HybridBlock):
         self._transpose = transpose
         self._kernel = _tuple(kernel_size, nd, "kernel_size")
         self._strides = _tuple(strides, nd, "strides")
+        check_positive(type(self).__name__, channels=channels, kernel_size=self._kernel, strides=self._strides,
+                       groups=groups)
         self._padding = _tuple(padding, nd, "padding")
         self._dilation = _tuple(dilation, nd, "dilation")
         self.outpad = _tuple(output_padding, nd, "output_padding")
@@ -203,6 +205,7 @@ class _Pool(HybridBlock):
         self._kind, self._layout = kind, layout
         self._pool = _tuple(pool_size, nd, "pool_size")
         self._strides = _tuple(strides, nd, "strides") if strides is not None else self._pool
+        check_positive(type(self).__name__, pool_size=self._pool, strides=self._strides)
         self._padding = _tuple(padding, nd, "padding")
         self._ceil, self._count_include_pad = ceil_mode, count_include_pad
 

@@ -9,7 +9,7 @@ from unidl import ops
 from unidl.errors import OpError
 from unidl.nn import layers_extra as _lx
 
-from ...base import MXNetError
+from ...base import MXNetError, check_positive
 
 from ...ndarray.ndarray import wrap
 from ..block import HybridBlock
@@ -85,6 +85,7 @@ class Embedding(HybridBlock):
     def __init__(self, input_dim: int, output_dim: int, dtype: Any = "float32", weight_initializer: Any = None,
                  sparse_grad: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        check_positive("Embedding", input_dim=input_dim, output_dim=output_dim)
         self._input_dim, self._output_dim = input_dim, output_dim
         self.weight = self.params.get("weight", shape=(input_dim, output_dim), init=weight_initializer,
                                       dtype=dtype, allow_deferred_init=True)

@@ -15,7 +15,7 @@ from unidl import ops
 from unidl.nn import functional as F_nn
 
 from ... import ndarray as nd
-from ...base import MXNetError
+from ...base import MXNetError, check_positive
 from ...ndarray.ndarray import NDArray, wrap
 from ..block import Block, HybridBlock
 
@@ -185,6 +185,7 @@ class _GatedCell(HybridRecurrentCell):
                  i2h_bias_initializer: Any = "zeros", h2h_bias_initializer: Any = "zeros", input_size: int = 0,
                  prefix: Optional[str] = None, params: Any = None) -> None:
         super().__init__(prefix=prefix, params=params)
+        check_positive(type(self).__name__, hidden_size=hidden_size)
         self._hidden_size, self._input_size = hidden_size, input_size
         G = self._gates * hidden_size
         get = self.params.get

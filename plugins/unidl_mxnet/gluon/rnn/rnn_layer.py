@@ -18,7 +18,7 @@ from unidl import ops
 from unidl.nn import functional as F_nn
 
 from ... import ndarray as nd
-from ...base import MXNetError
+from ...base import MXNetError, check_positive
 from ...ndarray.ndarray import NDArray, wrap
 from ..block import HybridBlock
 from ..parameter import Parameter
@@ -49,6 +49,7 @@ class _RNNLayer(HybridBlock):
             raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
         if not 0 <= dropout <= 1:
             raise ValueError(f"dropout must be in [0, 1], got {dropout!r}")
+        check_positive(type(self).__name__, hidden_size=hidden_size)
         self._hidden_size, self._num_layers, self._layout = hidden_size, num_layers, layout
         self._mode, self._dropout, self._dropout_arg, self._dtype = mode, float(dropout), dropout, dtype
         self._dir = 2 if bidirectional else 1
