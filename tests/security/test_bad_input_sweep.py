@@ -112,3 +112,53 @@ def test_keras_face(case):
 def test_gluon_face(case):
     fn, words = GLUON_CASES[case]
     _check(fn, words)
+
+
+# -- empty batches and non-finite values: no crash, the framework's answer ---------------------------------
+EMPTY_KERAS = {
+    "Dense": (lambda: L.Dense(4), (0, 3), (0, 4)),
+    "Conv2D": (lambda: L.Conv2D(2, 3), (0, 5, 5, 1), (0, 3, 3, 2)),
+    "MaxPooling2D": (lambda: L.MaxPooling2D(2), (0, 4, 4, 1), (0, 2, 2, 1)),
+    "LSTM": (lambda: L.LSTM(3), (0, 4, 2), (0, 3)),
+    "Embedding": (lambda: L.Embedding(5, 2), (0, 3), (0, 3, 2)),
+    "Flatten": (lambda: L.Flatten(), (0, 2, 3), (0, 6)),
+}
+
+EMPTY_GLUON = {
+    "Dense": (lambda: gluon.nn.Dense(4, in_units=3), (0, 3), (0, 4)),
+    "Conv2D": (lambda: gluon.nn.Conv2D(2, 3, in_channels=1), (0, 1, 5, 5), (0, 2, 3, 3)),
+    "MaxPool2D": (lambda: gluon.nn.MaxPool2D(2), (0, 1, 4, 4), (0, 1, 2, 2)),
+    "LSTM": (lambda: gluon.rnn.LSTM(3, input_size=2), (4, 0, 2), (4, 0, 3)),
+    "Flatten": (lambda: gluon.nn.Flatten(), (0, 2, 3), (0, 6)),
+}
+
+
+@pytest.mark.parametrize("name", list(EMPTY_KERAS))
+def test_keras_layers_take_an_empty_batch(name):
+    make, shape, want = EMPTY_KERAS[name]
+    x = np.zeros(shape, "int32" if name == "Embedding" else F32)
+    assert tuple(make()(x).shape) == want
+
+
+@pytest.mark.parametrize("name", list(EMPTY_GLUON))
+def test_gluon_blocks_take_an_empty_batch(name):
+    make, shape, want = EMPTY_GLUON[name]
+    block = make()
+    block.initialize()
+    assert block(nd.zeros(shape)).shape == want
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_non_finite_values_propagate_as_in_the_frameworks():
+    x = _x(2, 3)
+    x[0, 1] = np.nan
+    y = L.Dense(2)(x).numpy()
+    assert np.isnan(y[0]).all() and np.isfinite(y[1]).all()
+    logits = _x(2, 3)
+    logits[1, 0] = np.inf
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=None)(np.array([0, 1]), logits)
+    assert np.isfinite(loss.numpy()[0]) and not np.isfinite(loss.numpy()[1])
+    dense = gluon.nn.Dense(2, in_units=3)
+    dense.initialize()
+    yg = dense(nd.array(x)).asnumpy()
+    assert np.isnan(yg[0]).all() and np.isfinite(yg[1]).all()
