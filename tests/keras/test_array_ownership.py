@@ -6,7 +6,6 @@ import numpy as np
 
 import unidl
 import unidl_keras as keras
-import unidl_mxnet as mx
 from unidl_mxnet import autograd, gluon, nd
 
 

@@ -9,7 +9,6 @@ import json
 import numpy as np
 import pytest
 
-import unidl_mxnet as mx
 from unidl.io import mxnet_params
 from unidl_mxnet import autograd, gluon, nd
 from unidl_mxnet.optimizer.states_file import HEADER_KEY, TrainerStatesError

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 import unidl_keras as keras
-import unidl_mxnet as mx
 from unidl_mxnet import gluon, nd
 
 L = keras.layers

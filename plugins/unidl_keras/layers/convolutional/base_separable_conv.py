@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from unidl import ops
 from unidl.nn import functional as F
 
 from ... import activations, constraints, initializers, regularizers
