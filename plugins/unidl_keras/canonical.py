@@ -240,10 +240,9 @@ def _layer_units(layer: Any, features: Dict[str, np.ndarray]) -> List[Unit]:
         out = []
         for sub in (layer.query_dense, layer.key_dense, layer.value_dense, layer.output_dense):
             ks = tuple(sub.kernel.shape)   # (D, h, k) -> (D, h*k); the output's (h, k, D) -> (h*k, D)
-            lead = -1 if sub is layer.output_dense else ks[0]
-            spec = [("weight", sub.kernel, lambda a, ks=ks, lead=lead: np.ascontiguousarray(
-                a.reshape(lead, -1) if lead != -1 else a.reshape(-1, ks[-1])),
-                lambda a, ks=ks: np.ascontiguousarray(a).reshape(ks))]
+            flat = (-1, ks[-1]) if sub is layer.output_dense else (ks[0], -1)
+            spec = [("weight", sub.kernel, lambda a, flat=flat: np.ascontiguousarray(a.reshape(flat)),
+                     lambda a, ks=ks: np.ascontiguousarray(a).reshape(ks))]
             if sub.bias is not None:
                 spec.append(("bias", sub.bias, lambda a: a.reshape(-1), lambda a, bs=tuple(sub.bias.shape): a.reshape(bs)))
             out.append(_unit("dense", f"{name}/{sub.name}", spec))

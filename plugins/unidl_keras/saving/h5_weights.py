@@ -356,6 +356,10 @@ def load_weights_from_h5(model: Any, f: Any, source: str, skip_mismatch: bool = 
                            f"{others}")
 
 
+#: what h5py raises for a damaged file (besides OSError on open)
+_H5_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError, ArithmeticError)
+
+
 def open_h5(source: Any, name: str) -> "_SafeH5":
     """The HDF5 file at a path or in bytes, for ``with``: h5py's errors become a :class:`WeightsLoadError`
     naming the file, and a file that would make a loader read elsewhere is refused before anything is read:
@@ -376,8 +380,7 @@ def open_h5(source: Any, name: str) -> "_SafeH5":
         check_self_contained(f, name)
     except BaseException as e:
         f.close()
-        if isinstance(e, (OSError, RuntimeError, KeyError, ValueError, TypeError, ArithmeticError)) \
-                and not isinstance(e, LoadError):
+        if isinstance(e, _H5_ERRORS) and not isinstance(e, LoadError):
             raise WeightsLoadError(f"{name}: the HDF5 file is damaged ({type(e).__name__}: {e})") from e  # h5py's
         raise
     return safe
@@ -399,8 +402,7 @@ class _SafeH5:
             self.f.close()
         except Exception:  # noqa: BLE001 - closing a damaged file may fail too; the first error matters
             pass
-        if et is not None and issubclass(et, (OSError, RuntimeError, KeyError, ValueError, TypeError, ArithmeticError)) \
-                and not isinstance(e, LoadError):
+        if et is not None and issubclass(et, _H5_ERRORS) and not isinstance(e, LoadError):
             raise WeightsLoadError(f"{self.name}: the HDF5 file is damaged or is not a Keras weights file "
                                    f"({et.__name__}: {e})") from e
         return False

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from .errors import LoadError
+from .errors import CONFIG_ERRORS, LoadError
 from .h5_weights import WeightsLoadError, read_dataset
 
 _ATTR_LIMIT = 64512  # bytes per HDF5 attribute (Keras's HDF5_OBJECT_HEADER_LIMIT)
@@ -359,8 +359,7 @@ def load_legacy_model(f: Any, source: str, custom_objects: Any = None, compile: 
                 model = deserialize_keras_object(upgrade_config(model_config), custom_objects=custom_objects)
         except LoadError:
             raise
-        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError, ArithmeticError,
-                MemoryError) as e:
+        except CONFIG_ERRORS as e:
             raise WeightsLoadError(f"{source}: could not rebuild the model from its model_config: "
                                    f"{type(e).__name__}: {e}") from e
     if "model_weights" not in f:
@@ -371,7 +370,7 @@ def load_legacy_model(f: Any, source: str, custom_objects: Any = None, compile: 
         if tc and hasattr(model, "compile"):
             try:
                 model.compile(**compile_args_from_training_config(tc))
-            except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as e:
+            except CONFIG_ERRORS as e:
                 raise WeightsLoadError(f"{source}: could not compile the model from its training_config: "
                                        f"{type(e).__name__}: {e}") from e
             load_optimizer_weights(f, model, source)

@@ -18,7 +18,7 @@ from unidl.io.atomic import write_bytes_atomic
 
 from . import h5_weights, keras_archive, legacy_h5
 from ..backend.variable import allocation_budget
-from .errors import LoadError
+from .errors import CONFIG_ERRORS, LoadError
 from .object_registration import CustomObjectScope
 from .safe_mode import SafeModeScope
 
@@ -150,8 +150,7 @@ def _model_from_archive(contents: keras_archive.ArchiveContents, name: str, comp
             model = deserialize_keras_object(config)
     except LoadError:
         raise
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError, ArithmeticError,
-            MemoryError) as e:
+    except CONFIG_ERRORS as e:
         # one error class for a file that cannot be loaded (the original's constructor may take other arguments)
         raise keras_archive.ArchiveError(f"{name}: could not rebuild the model from config.json: "
                                          f"{type(e).__name__}: {e}") from e
@@ -160,7 +159,7 @@ def _model_from_archive(contents: keras_archive.ArchiveContents, name: str, comp
             model.compile(**compile_args(compile_config, model))
         except LoadError:
             raise
-        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as e:
+        except CONFIG_ERRORS as e:
             raise keras_archive.ArchiveError(f"{name}: could not compile the model from config.json's "
                                              f"compile_config: {type(e).__name__}: {e}") from e
     if contents.weights is None:

@@ -161,7 +161,7 @@ class Trainer:
 
         def reference(index: Any) -> Any:
             if not isinstance(index, int) or not 0 <= index < len(self._params):
-                return states_file._NO_PARAMETER
+                return states_file.NO_PARAMETER
             return opt.create_state_multi_precision(index, self._params[index].data())
 
         states_file.check_states(states, reference, str(fname))

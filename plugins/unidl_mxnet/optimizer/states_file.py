@@ -216,14 +216,14 @@ def check_states(states: Dict[Any, Any], reference: Any, name: str) -> None:
 
     for index, st in states.items():
         want = reference(index)
-        if want is _NO_PARAMETER:
+        if want is NO_PARAMETER:
             raise TrainerStatesError(f"{name}: the file has a state for parameter index {index!r}, which this "
                                      "Trainer does not have")
         same(st, want, f"the state of parameter {index}")
 
 
 #: what ``check_states``'s ``reference`` returns for an index the Trainer has no parameter at
-_NO_PARAMETER = object()
+NO_PARAMETER = object()
 
 
 def _set_attrs(obj: Any, attrs: Dict[str, Any], what: str) -> None:
