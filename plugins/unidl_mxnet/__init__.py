@@ -18,13 +18,14 @@ from . import initializer as init
 from . import ndarray as nd
 from .base import MXNetError
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus
+from .util import is_np_array, is_np_shape, np_array, np_shape, set_np_shape, use_np, use_np_array, use_np_shape
 
 #: submodules loaded on first attribute access (``mx.metric``, ``mx.np``, ...): attribute -> module
 _LAZY_SUBMODULES = {
     "metric": "metric", "lr_scheduler": "lr_scheduler", "np": "numpy", "numpy": "numpy",
     "npx": "numpy_extension", "numpy_extension": "numpy_extension", "test_utils": "test_utils",
     "sym": "symbol", "symbol": "symbol", "kv": "kvstore", "kvstore": "kvstore", "util": "util",
-    "io": "io", "image": "image", "img": "image", "recordio": "recordio",
+    "io": "io", "image": "image", "img": "image", "recordio": "recordio", "runtime": "runtime",
 }
 
 
@@ -47,7 +48,8 @@ def __getattr__(name):
 __version__ = "1.9.1"  # the MXNet version whose behaviour this frontend follows
 
 __all__ = ["nd", "ndarray", "autograd", "random", "context", "gluon", "init", "initializer", "optimizer", "Context", "cpu", "cpu_pinned", "gpu",
-           "num_gpus", "current_context", "MXNetError"]
+           "num_gpus", "current_context", "MXNetError", "is_np_array", "is_np_shape", "np_array", "np_shape",
+           "set_np_shape", "use_np", "use_np_array", "use_np_shape"]
 
 
 #: module paths (relative to ``mxnet``) whose public names ``unidl port`` lists as implemented

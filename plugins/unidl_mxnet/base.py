@@ -31,3 +31,19 @@ def unsupported_attrs(module: str, reasons: dict):
         raise UnsupportedAPIError(f"`{module}.{name}` is not supported by unidl: {why}")
 
     return __getattr__
+
+
+# Python-type helpers MXNet code imports from mxnet.base.
+integer_types = (int, __import__("numpy").integer)
+numeric_types = (float, int, __import__("numpy").generic)
+string_types = (str,)
+
+
+def py_str(x: bytes) -> str:
+    """Decode C-level bytes to a Python string (MXNet's helper; UTF-8)."""
+    return x.decode("utf-8") if isinstance(x, (bytes, bytearray)) else str(x)
+
+
+def _as_list(obj):
+    """``obj`` as a list (a list or tuple is returned as a list, anything else wrapped)."""
+    return list(obj) if isinstance(obj, (list, tuple)) else [obj]

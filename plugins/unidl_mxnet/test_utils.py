@@ -7,11 +7,18 @@ where to put it). Record-file iterators (``get_mnist_iterator``) are not support
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import gzip
+import json
+import logging
 import numbers
 import os
+import random as rnd
 import struct
-from typing import Any, Optional, Sequence, Tuple
+import sys
+import time
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -20,8 +27,9 @@ import unidl.random as _urandom
 from .base import MXNetError, unsupported_attrs
 from .context import Context, current_context, num_gpus
 from .ndarray.ndarray import NDArray
+from .util import getenv, setenv, use_np
 
-__getattr__ = unsupported_attrs("mxnet.test_utils", {
+_unsupported = unsupported_attrs("mxnet.test_utils", {
     "get_mnist_iterator": "it builds mx.io.MNISTIter over MXNet's binary files; use get_mnist() with "
                           "mx.io.NDArrayIter, or gluon.data.vision.MNIST",
     "get_cifar10": "CIFAR-10 comes as MXNet .rec record files, which unidl_mxnet does not decode; use "
@@ -35,6 +43,21 @@ __getattr__ = unsupported_attrs("mxnet.test_utils", {
     "rand_sparse_ndarray": "sparse arrays are not supported by unidl_mxnet",
     "create_sparse_array": "sparse arrays are not supported by unidl_mxnet",
 })
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ss":  # scipy.stats, as MXNet's module exposes it (None without scipy); imported on first use
+        try:
+            import scipy.stats as stats
+        except ImportError:
+            stats = None
+        globals()["ss"] = stats
+        return stats
+    if name == "mx":
+        import unidl_mxnet
+
+        return unidl_mxnet
+    return _unsupported(name)
 
 
 def default_context() -> Context:
@@ -95,7 +118,7 @@ def get_tols(x: Any, y: Any, rtol: Any, atol: Any) -> Tuple[float, float]:
 
 
 def _host(a: Any) -> Any:
-    return a.asnumpy() if isinstance(a, NDArray) else a
+    return a.asnumpy() if hasattr(a, "asnumpy") and not isinstance(a, np.ndarray) else a
 
 
 def same(a: Any, b: Any) -> bool:
@@ -242,7 +265,273 @@ def get_mnist() -> dict:
     return {"train_data": train_img, "train_label": train_lbl, "test_data": test_img, "test_label": test_lbl}
 
 
+def effective_dtype(dat: Any) -> np.dtype:
+    """The dtype whose tolerances apply to ``dat``: its own dtype (no reduced-precision GEMM on CPU)."""
+    return np.dtype(getattr(dat, "dtype", np.float64))
+
+
+def random_sample(population: Sequence[Any], k: int) -> list:
+    """``k`` distinct elements of ``population`` drawn with Python's ``random`` (seeded by ``with_seed``)."""
+    if not 0 <= k <= len(population):
+        raise ValueError(f"random_sample: k={k} is outside [0, {len(population)}]")
+    return rnd.sample(list(population), k)
+
+
+def np_reduce(dat: np.ndarray, axis: Any, keepdims: bool, numpy_reduce_func: Callable) -> np.ndarray:
+    """Reduce ``dat`` over ``axis`` (int, tuple or None) one axis at a time with ``numpy_reduce_func``
+    (called as ``f(x, axis=i, keepdims=True)``), keeping the reduced axes when ``keepdims``."""
+    if isinstance(axis, int):
+        axis = [axis]
+    else:
+        axis = list(axis) if axis is not None else list(range(len(dat.shape)))
+    ret = dat
+    for i in reversed(sorted(axis)):
+        ret = numpy_reduce_func(ret, axis=i, keepdims=True)
+    if not keepdims:
+        keep = [s for i, s in enumerate(ret.shape) if i not in axis and i - len(ret.shape) not in axis]
+        ret = ret.reshape(tuple(keep))
+    return ret
+
+
+def retry(n: int) -> Callable:
+    """Decorator: run the test up to ``n`` times, passing as soon as one run raises no AssertionError."""
+    if n <= 0:
+        raise ValueError(f"retry: n must be positive, got {n}")
+
+    def decorate(f: Callable) -> Callable:
+        @functools.wraps(f)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            for attempt in range(n):
+                try:
+                    return f(*args, **kwargs)
+                except AssertionError:
+                    if attempt == n - 1:
+                        raise
+        return wrapper
+    return decorate
+
+
+@contextlib.contextmanager
+def discard_stderr() -> Iterator[None]:
+    """Silence file descriptor 2 (C-level stderr included) inside the ``with`` block."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+@contextlib.contextmanager
+def environment(*args: Any) -> Iterator[None]:
+    """Set environment variables inside the ``with`` block and restore them after.
+
+    ``environment("NAME", "value")`` or ``environment({"A": "1", "B": None})``; None unsets a variable.
+    """
+    if len(args) == 2:
+        changes: Dict[str, Optional[str]] = {args[0]: args[1]}
+    elif len(args) == 1 and isinstance(args[0], dict):
+        changes = dict(args[0])
+    else:
+        raise ValueError("environment: expected (name, value) or a dict of name -> value")
+    saved = {k: os.environ.get(k) for k in changes}
+
+    def apply(values: Dict[str, Optional[str]]) -> None:
+        for k, v in values.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = str(v)
+
+    apply(changes)
+    try:
+        yield
+    finally:
+        apply(saved)
+
+
+def gen_buckets_probs_with_ppf(ppf: Callable[[float], float], nbuckets: int) -> Tuple[list, list]:
+    """``nbuckets`` equal-probability intervals of a continuous distribution given its inverse CDF."""
+    edges = [ppf(i / float(nbuckets)) for i in range(nbuckets + 1)]
+    buckets = [(edges[i], edges[i + 1]) for i in range(nbuckets)]
+    return buckets, [1.0 / nbuckets] * nbuckets
+
+
+def chi_square_check(generator: Callable[[int], Any], buckets: list, probs: Sequence[float],
+                     nsamples: int = 1000000) -> Tuple[float, np.ndarray, np.ndarray]:
+    """Pearson's chi-square test of ``generator(nsamples)`` against ``probs`` over ``buckets``.
+
+    Buckets are ``(low, high)`` intervals for a continuous generator, or the possible values of a discrete
+    one. Returns ``(p_value, observed counts, expected counts)``."""
+    import scipy.stats as stats
+
+    if len(probs) != len(buckets):
+        raise ValueError(f"chi_square_check: {len(buckets)} buckets but {len(probs)} probabilities")
+    samples = np.asarray(_host(generator(nsamples))).reshape(-1)
+    expected = (nsamples * np.asarray(probs, dtype=np.float64)).astype(np.int64)
+    observed = np.zeros(len(buckets), dtype=np.int64)
+    if isinstance(buckets[0], (list, tuple)):
+        edges = np.asarray([e for b in buckets for e in b], dtype=np.float32)
+        slot = np.searchsorted(edges, samples, side="right")
+        inside = slot % 2 == 1  # between a bucket's low and high edge
+        observed += np.bincount(slot[inside] // 2, minlength=len(buckets))[:len(buckets)]
+    else:
+        for i, value in enumerate(buckets):
+            observed[i] = int((samples == value).sum())
+    _, p = stats.chisquare(f_obs=observed, f_exp=expected * (observed.sum() / max(expected.sum(), 1)))
+    return float(p), observed, expected
+
+
+def verify_generator(generator: Callable[[int], Any], buckets: list, probs: Sequence[float],
+                     nsamples: int = 1000000, nrepeat: int = 5, success_rate: float = 0.2,
+                     alpha: float = 0.05) -> List[float]:
+    """Repeat :func:`chi_square_check` ``nrepeat`` times; raise AssertionError unless at least
+    ``success_rate`` of the runs have p > ``alpha``. Returns the p-values."""
+    results = [chi_square_check(generator, buckets, probs, nsamples) for _ in range(nrepeat)]
+    pvalues = [r[0] for r in results]
+    if sum(p > alpha for p in pvalues) < nrepeat * success_rate:
+        raise AssertionError(f"generator test failed: chi-square p-values {pvalues}, observed "
+                             f"{[r[1].tolist() for r in results]}, expected {[r[2].tolist() for r in results]}, "
+                             f"buckets {buckets}, probs {list(probs)}")
+    return pvalues
+
+
+def compare_ndarray_tuple(t1: Any, t2: Any, rtol: Optional[float] = None, atol: Optional[float] = None) -> None:
+    """assert_almost_equal over (nested tuples of) arrays; None on either side compares as equal."""
+    if t1 is None or t2 is None:
+        return
+    if isinstance(t1, (tuple, list)):
+        for a, b in zip(t1, t2):
+            compare_ndarray_tuple(a, b, rtol, atol)
+    else:
+        assert_almost_equal(t1, t2, rtol=rtol, atol=atol)
+
+
+def compare_optimizer(opt1: Any, opt2: Any, shape: Any, dtype: Any, w_stype: str = "default",
+                      g_stype: str = "default", rtol: float = 1e-4, atol: float = 1e-5,
+                      compare_states: bool = True, ntensors: int = 1) -> None:
+    """Update the same random weights with two optimizers and assert equal states and weights.
+
+    ``shape`` is one shape (one tensor) or a list of shapes; with a list, ``opt2`` updates all tensors in one
+    multi-tensor call and ``opt1`` one at a time."""
+    from . import random as mxrandom
+
+    if w_stype != "default" or g_stype != "default":
+        raise MXNetError(f"compare_optimizer(w_stype={w_stype!r}, g_stype={g_stype!r}): sparse storage is not "
+                         "supported by unidl_mxnet")
+    ctx = default_context()
+    if not isinstance(shape, list):
+        if ntensors != 1:
+            raise ValueError("compare_optimizer: ntensors must be 1 for a single shape")
+        w2 = mxrandom.uniform(shape=shape, ctx=ctx, dtype=dtype)
+        w1 = w2.copyto(ctx)
+        g2 = mxrandom.uniform(shape=shape, ctx=ctx, dtype=dtype)
+        g1 = g2.copyto(ctx)
+        state1 = opt1.create_state_multi_precision(0, w1)
+        state2 = opt2.create_state_multi_precision(0, w2)
+        if compare_states:
+            compare_ndarray_tuple(state1, state2)
+        opt1.update_multi_precision(0, w1, g1, state1)
+        opt2.update_multi_precision(0, w2, g2, state2)
+        if compare_states:
+            compare_ndarray_tuple(state1, state2, rtol=rtol, atol=atol)
+        assert_almost_equal(w1, w2, rtol=rtol, atol=atol)
+        return
+    w1 = [mxrandom.uniform(shape=s, ctx=ctx, dtype=dtype) for s in shape]
+    g1 = [mxrandom.uniform(shape=s, ctx=ctx, dtype=dtype) for s in shape]
+    w2 = [w.copyto(ctx) for w in w1]
+    g2 = [g.copyto(ctx) for g in g1]
+    states2 = [opt2.create_state_multi_precision(0, w2[i]) for i in range(ntensors)]
+    opt2.update_multi_precision(list(range(ntensors)), w2, g2, states2)
+    for i in range(ntensors):
+        state1 = opt1.create_state_multi_precision(i, w1[i])
+        opt1.update_multi_precision(i, w1[i], g1[i], state1)
+        if compare_states:
+            compare_ndarray_tuple(state1, states2[i], rtol, atol)
+        compare_ndarray_tuple(w1[i], w2[i], rtol, atol)
+
+
+def collapse_sum_like(a: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    """Sum ``a`` down to ``shape`` (which broadcasts to ``a.shape``): the gradient of a broadcast."""
+    a = np.asarray(a)
+    shape = tuple(shape)
+    lead = a.ndim - len(shape)
+    if lead < 0:
+        raise ValueError(f"collapse_sum_like: shape {shape} has more axes than the array's {a.shape}")
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and a.shape[lead + i] != 1)
+    return a.sum(axis=axes, keepdims=True).reshape(shape) if axes else a.reshape(shape)
+
+
+def is_op_runnable() -> bool:
+    """Whether every operator can run on the default context (always, on unidl's kernels)."""
+    return True
+
+
+def check_gluon_hybridize_consistency(net_builder: Callable[..., Any], data_l: Sequence[Any],
+                                      numpy_func: Optional[Callable] = None, test_grad: bool = True,
+                                      rtol: float = 1e-4, atol: float = 1e-4) -> None:
+    """Run a HybridBlock eagerly and hybridized, with and without autograd, from the same initial
+    parameters, and assert equal outputs (and input gradients when ``test_grad``); compare with
+    ``numpy_func`` when given. ``net_builder(prefix=...)`` builds the block."""
+    from . import autograd, initializer
+    from .util import use_np as _use_np
+
+    @_use_np
+    def run() -> None:
+        saved_out = saved_grads = None
+        params: Optional[Dict[str, np.ndarray]] = None
+
+        class FromSaved(initializer.Initializer):
+            def _init_weight(self, name: str, arr: Any) -> None:
+                arr[()] = params[name]
+        for hybridize in (False, True):
+            for use_autograd in ((False, True) if test_grad else (False,)):
+                net = net_builder(prefix="net_")
+                if params is None:
+                    net.initialize()
+                else:
+                    net.initialize(FromSaved())
+                if hybridize:
+                    net.hybridize()
+                inputs = [x.copy() for x in data_l]
+                if use_autograd:
+                    for x in inputs:
+                        x.attach_grad()
+                    with autograd.record():
+                        out = net(*inputs)
+                    out.backward()
+                else:
+                    out = net(*inputs)
+                if params is None:
+                    params = {v.name: v.data().asnumpy() for v in net.collect_params().values()}
+                if saved_out is None:
+                    saved_out = out.asnumpy()
+                    if numpy_func is not None:
+                        expected = numpy_func(*[x.asnumpy() for x in data_l])
+                        assert_almost_equal(saved_out, expected, rtol=rtol, atol=atol)
+                else:
+                    assert_almost_equal(out.asnumpy(), saved_out, rtol=rtol, atol=atol)
+                if use_autograd:
+                    grads = [x.grad.asnumpy() for x in inputs]
+                    if saved_grads is None:
+                        saved_grads = grads
+                    else:
+                        for g, s in zip(grads, saved_grads):
+                            assert_almost_equal(g, s, rtol=rtol, atol=atol)
+
+    run()
+
+
 __all__ = ["default_context", "set_default_context", "default_dtype", "default_rtols", "default_atols", "get_rtol",
            "get_atol", "get_etol", "get_tolerance", "get_tols", "same", "almost_equal", "assert_almost_equal",
            "assert_allclose", "assert_exception", "random_arrays", "random_uniform_arrays", "rand_ndarray",
-           "rand_shape_2d", "rand_shape_3d", "rand_shape_nd", "list_gpus", "download", "get_mnist"]
+           "rand_shape_2d", "rand_shape_3d", "rand_shape_nd", "list_gpus", "download", "get_mnist",
+           "effective_dtype", "random_sample", "np_reduce", "retry", "discard_stderr", "environment",
+           "gen_buckets_probs_with_ppf", "chi_square_check", "verify_generator", "compare_ndarray_tuple",
+           "compare_optimizer", "collapse_sum_like", "is_op_runnable", "check_gluon_hybridize_consistency",
+           "use_np", "getenv", "setenv",
+           # the modules MXNet's test_utils hands to `from mxnet.test_utils import *`
+           "np", "mx", "os", "sys", "time", "json", "logging", "numbers", "struct", "gzip", "rnd", "ss"]

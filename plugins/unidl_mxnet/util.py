@@ -7,8 +7,9 @@ NumPy mode is one global pair of flags: ``array`` (Gluon hands out ``mx.np.ndarr
 from __future__ import annotations
 
 import functools
+import os
 import inspect
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from unidl.tensor import Tensor
 
@@ -146,3 +147,16 @@ def to_frontend(out: Any) -> Any:
 
 __all__ = ["is_np_array", "is_np_shape", "set_np", "reset_np", "set_np_shape", "np_shape", "np_array",
            "use_np", "use_np_shape", "use_np_array", "frontend_array", "to_frontend"]
+
+
+def getenv(name: str) -> Optional[str]:
+    """The value of environment variable ``name`` (None when unset), as MXNet's runtime sees it."""
+    return os.environ.get(name)
+
+
+def setenv(name: str, value: Optional[str]) -> None:
+    """Set environment variable ``name`` (None unsets it)."""
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = str(value)

@@ -19,6 +19,11 @@ from ..context import Context, context_of, current_context
 
 _new = object.__new__
 
+#: MXNet's storage-type ids; unidl arrays are always "default" (dense)
+_STORAGE_TYPE_STR_TO_ID = {"undefined": -1, "default": 0, "row_sparse": 1, "csr": 2}
+_STORAGE_TYPE_ID_TO_STR = {v: k for k, v in _STORAGE_TYPE_STR_TO_ID.items()}
+py_slice = slice  # MXNet's modules shadow ``slice`` with an operator and keep Python's as ``py_slice``
+
 
 class NDArray:
     """An n-dimensional array with MXNet 1.x semantics (wraps one :class:`unidl.Tensor`)."""
