@@ -157,6 +157,13 @@ def record_baseline(suite: Suite, checkout: Path, python: str, *, files=None, jo
         "scope": {k: reason for k in sorted(results) if (reason := reader.reason(k))},
     }
     path = Path(out or suite.baseline_path)
+    if files and path.exists():  # re-recording some files keeps the others' entries
+        with open(path) as fh:
+            previous = json.load(fh)
+        chosen = set(files)
+        for key in ("results", "seconds", "scope"):
+            kept = {k: v for k, v in previous.get(key, {}).items() if k.split("::")[0] not in chosen}
+            baseline[key] = dict(sorted({**kept, **baseline[key]}.items()))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part")
     tmp.write_text(json.dumps(baseline, indent=1, sort_keys=True) + "\n")

@@ -38,7 +38,8 @@ MXNET = Suite(
     test_dir="tests/python/unittest",
     files=("test_autograd.py", "test_gluon.py", "test_gluon_rnn.py", "test_gluon_trainer.py",
            "test_init.py", "test_loss.py", "test_metric.py", "test_ndarray.py", "test_numpy_gluon.py",
-           "test_numpy_ndarray.py", "test_optimizer.py", "test_random.py", "test_gluon_data_vision.py"),
+           "test_numpy_ndarray.py", "test_optimizer.py", "test_random.py", "test_gluon_data_vision.py",
+           "test_gluon_estimator.py", "test_gluon_event_handler.py", "test_gluon_batch_processor.py"),
     face_plugin="upstream_mxnet_face",
     out_of_scope=(
         (r"\bmx\.sym(bol)?\b|\bsym\.[A-Za-z]|\bSymbolBlock\b|\.simple_bind\(|\._bind\(|\.bind\(|"
