@@ -27,6 +27,7 @@ import unidl.random as _urandom
 from .base import MXNetError, unsupported_attrs
 from .context import Context, current_context, num_gpus
 from .ndarray.ndarray import NDArray
+from .ndarray import array  # noqa: F401 - `from mxnet.test_utils import *` hands tests mx.nd.array as `array`
 from .util import getenv, setenv, use_np
 
 _unsupported = unsupported_attrs("mxnet.test_utils", {
@@ -532,6 +533,6 @@ __all__ = ["default_context", "set_default_context", "default_dtype", "default_r
            "effective_dtype", "random_sample", "np_reduce", "retry", "discard_stderr", "environment",
            "gen_buckets_probs_with_ppf", "chi_square_check", "verify_generator", "compare_ndarray_tuple",
            "compare_optimizer", "collapse_sum_like", "is_op_runnable", "check_gluon_hybridize_consistency",
-           "use_np", "getenv", "setenv",
+           "use_np", "getenv", "setenv", "array", "Context", "current_context",
            # the modules MXNet's test_utils hands to `from mxnet.test_utils import *`
            "np", "mx", "os", "sys", "time", "json", "logging", "numbers", "struct", "gzip", "rnd", "ss"]

@@ -34,7 +34,7 @@ from ..tensor import Tensor
 __all__ = [
     # update rules
     "sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "signum", "lamb",
-    "create_state", "nadam_momentum_cache",
+    "ftml", "sgld", "dcasgd", "group_adagrad", "lars_scale", "create_state", "nadam_momentum_cache",
     # gradient transforms
     "clip_by_value", "clip_by_norm", "clip_by_global_norm", "global_norm", "clip_global_norm",
     # schedules
@@ -341,6 +341,123 @@ def lamb(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, *, lr: float, step: 
     ops.setitem(v, Ellipsis, v_new)
     ops.setitem(param, Ellipsis, new_p)
     return param
+
+
+def _check_rule(op: str, param: Any, grad: Any, states: Sequence[Tuple[Any, str]]) -> None:
+    if not isinstance(param, Tensor) or not isinstance(grad, Tensor) or grad.shape != param.shape:
+        raise OpError(op, "param and grad must be Tensors of one shape",
+                      shapes=(getattr(param, "shape", None), getattr(grad, "shape", None)))
+    for s, name in states:
+        if not isinstance(s, Tensor) or s.shape != param.shape or s.dtype != param.dtype:
+            raise OpError(op, f"state '{name}' must be a Tensor with the parameter's shape {param.shape} and dtype "
+                              f"{param.dtype}", shapes=(param.shape, getattr(s, "shape", None)))
+
+
+def _mx_grad(param: Tensor, grad: Tensor, rescale_grad: float, clip_gradient: Optional[float],
+             weight_decay: float = 0.0) -> Tensor:
+    """MXNet's ``clip(grad * rescale_grad [+ wd * param])`` (``clip_gradient`` None or < 0 = off)."""
+    g = ops.multiply(ops.astype(grad, param.dtype) if grad.dtype != param.dtype else grad, float(rescale_grad))
+    if weight_decay:
+        g = ops.add(g, ops.multiply(param, float(weight_decay)))
+    if clip_gradient is not None and clip_gradient >= 0:
+        g = ops.clip(g, -float(clip_gradient), float(clip_gradient))
+    return g
+
+
+def ftml(param: Tensor, grad: Tensor, d: Tensor, v: Tensor, z: Tensor, *, lr: float, step: int, beta1: float = 0.6,
+         beta2: float = 0.999, epsilon: float = 1e-8, weight_decay: float = 0.0, rescale_grad: float = 1.0,
+         clip_gradient: Optional[float] = None) -> Tensor:
+    """MXNet 1.9 FTML (``ftml_update``, Follow the Moving Leader); in place. Shapes: all (...) alike::
+
+        g' = clip(g * rescale + wd*p);  v = beta2*v + (1 - beta2)*g'*g'
+        d_t = (1 - beta1**t) / lr * (sqrt(v / (1 - beta2**t)) + eps)
+        z = beta1*z + (1 - beta1)*g' - (d_t - beta1*d)*p;  d = d_t;  p = -z / d_t
+    """
+    _check_rule("ftml_update", param, grad, ((d, "d"), (v, "v"), (z, "z")))
+    if int(step) < 1:
+        raise OpError("ftml_update", f"step is the 1-based update count, got {step}")
+    t = int(step)
+    g = _mx_grad(param, grad, rescale_grad, clip_gradient, weight_decay)
+    v_new = ops.add(ops.multiply(v, float(beta2)), ops.multiply(ops.square(g), 1.0 - float(beta2)))
+    d_t = ops.multiply(ops.add(ops.sqrt(ops.divide(v_new, 1.0 - float(beta2) ** t)), float(epsilon)),
+                       (1.0 - float(beta1) ** t) / float(lr))
+    sigma = ops.subtract(d_t, ops.multiply(d, float(beta1)))
+    z_new = ops.subtract(ops.add(ops.multiply(z, float(beta1)), ops.multiply(g, 1.0 - float(beta1))),
+                         ops.multiply(sigma, param))
+    new_p = ops.negative(ops.divide(z_new, d_t))
+    ops.setitem(v, Ellipsis, v_new)
+    ops.setitem(d, Ellipsis, d_t)
+    ops.setitem(z, Ellipsis, z_new)
+    ops.setitem(param, Ellipsis, new_p)
+    return param
+
+
+def sgld(param: Tensor, grad: Tensor, noise: Tensor, *, lr: float, weight_decay: float = 0.0,
+         rescale_grad: float = 1.0, clip_gradient: Optional[float] = None) -> Tensor:
+    """MXNet 1.9 SGLD (stochastic gradient Langevin dynamics); in place. ``noise`` is a draw of
+    ``normal(0, sqrt(lr))`` shaped like ``param`` (the caller draws it, so its generator is the frontend's)::
+
+        g' = clip(g * rescale);  p = p + (-lr/2) * (g' + wd*p);  p = p + noise
+    """
+    _check_rule("sgld_update", param, grad, ((noise, "noise"),))
+    g = _mx_grad(param, grad, rescale_grad, clip_gradient)
+    step = ops.multiply(ops.add(g, ops.multiply(param, float(weight_decay))), -float(lr) / 2)
+    ops.setitem(param, Ellipsis, ops.add(ops.add(param, step), noise))
+    return param
+
+
+def dcasgd(param: Tensor, grad: Tensor, mom: Optional[Tensor], prev: Tensor, *, lr: float, momentum: float = 0.0,
+           lamda: float = 0.04, weight_decay: float = 0.0, rescale_grad: float = 1.0,
+           clip_gradient: Optional[float] = None) -> Tensor:
+    """MXNet 1.9 DCASGD (delay-compensated asynchronous SGD); in place on ``param``, ``mom``, ``prev``::
+
+        g' = clip(g * rescale);  step = -lr * (g' + wd*p + lamda * g'*g' * (p - prev))
+        mom given: mom = momentum*mom + step;  step = mom
+        prev = p;  p = p + step
+    """
+    _check_rule("dcasgd_update", param, grad, ((prev, "previous_weight"),) + (((mom, "mom"),) if mom is not None
+                                                                                else ()))
+    g = _mx_grad(param, grad, rescale_grad, clip_gradient)
+    comp = ops.multiply(ops.multiply(ops.multiply(g, g), float(lamda)), ops.subtract(param, prev))
+    step = ops.multiply(ops.add(ops.add(g, ops.multiply(param, float(weight_decay))), comp), -float(lr))
+    if mom is not None:
+        step = ops.add(ops.multiply(mom, float(momentum)), step)
+        ops.setitem(mom, Ellipsis, step)
+    ops.setitem(prev, Ellipsis, param)
+    ops.setitem(param, Ellipsis, ops.add(param, step))
+    return param
+
+
+def group_adagrad(param: Tensor, grad: Tensor, history: Tensor, *, lr: float, epsilon: float = 1e-5,
+                  rescale_grad: float = 1.0, clip_gradient: Optional[float] = None) -> Tensor:
+    """MXNet 1.9 ``contrib.GroupAdaGrad`` (AdaGrad with one rate per row of a 2-d parameter); in place.
+    Shapes: param, grad (N, M); history (N, 1)::
+
+        g' = clip(g * rescale);  history += mean(g'*g', axis=1, keepdims=True)
+        p = p - lr * g' / sqrt(history + eps)
+    """
+    if not isinstance(param, Tensor) or not isinstance(grad, Tensor) or grad.shape != param.shape \
+            or len(param.shape) != 2:
+        raise OpError("group_adagrad_update", "param and grad must be 2-d Tensors of one shape",
+                      shapes=(getattr(param, "shape", None), getattr(grad, "shape", None)))
+    if not isinstance(history, Tensor) or history.shape != (param.shape[0], 1):
+        raise OpError("group_adagrad_update", f"history must have shape {(param.shape[0], 1)}",
+                      shapes=(param.shape, getattr(history, "shape", None)))
+    g = _mx_grad(param, grad, rescale_grad, clip_gradient)
+    h = ops.add(history, ops.astype(ops.mean(ops.square(g), axis=1, keepdims=True), history.dtype))
+    div = ops.divide(ops.multiply(g, float(lr)), ops.astype(ops.sqrt(ops.add(h, float(epsilon))), param.dtype))
+    ops.setitem(history, Ellipsis, h)
+    ops.setitem(param, Ellipsis, ops.subtract(param, div))
+    return param
+
+
+def lars_scale(w_norm: float, g_norm: float, *, eta: float = 0.001, weight_decay: float = 0.0,
+               eps: float = 0.0) -> float:
+    """MXNet 1.9 LARS layer factor: ``eta * ||w|| / (||g|| + wd*||w|| + eps)`` when both norms are > 0, else 1.
+    (``g_norm`` is the norm of the rescaled gradient.) Multiply the layer's learning rate by it."""
+    if w_norm > 0.0 and g_norm > 0.0:
+        return float(eta) * w_norm / (g_norm + float(weight_decay) * w_norm + float(eps))
+    return 1.0
 
 
 _STATES = {

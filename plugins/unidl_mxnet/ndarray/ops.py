@@ -40,6 +40,21 @@ def _pair(name: str, lhs: Any, rhs: Any):
     raise TypeError(f"{name}: type {type(lhs).__name__} and {type(rhs).__name__} not supported")
 
 
+# two plain numbers: MXNet's ``_ufunc_helper`` answers with Python arithmetic (``nd.power(0.9, 3) == 0.729``)
+_SCALAR_FNS = {
+    "add": lambda x, y: x + y, "subtract": lambda x, y: x - y, "multiply": lambda x, y: x * y,
+    "divide": lambda x, y: x / y, "modulo": lambda x, y: x % y, "power": lambda x, y: x ** y,
+    "maximum": lambda x, y: x if x > y else y, "minimum": lambda x, y: x if x < y else y,
+    "equal": lambda x, y: 1 if x == y else 0, "not_equal": lambda x, y: 1 if x != y else 0,
+    "greater": lambda x, y: 1 if x > y else 0, "greater_equal": lambda x, y: 1 if x >= y else 0,
+    "lesser": lambda x, y: 1 if x < y else 0, "lesser_equal": lambda x, y: 1 if x <= y else 0,
+}
+
+
+def _both_scalars(lhs: Any, rhs: Any) -> bool:
+    return isinstance(lhs, _SCALARS) and isinstance(rhs, _SCALARS)
+
+
 def _to_out(res: NDArray, out: Optional[NDArray]) -> NDArray:
     """MXNet's ``out=``: write the result into ``out`` (same shape) and return ``out``."""
     if out is None:
@@ -53,6 +68,8 @@ def _to_out(res: NDArray, out: Optional[NDArray]) -> NDArray:
 
 def _binary(fn, name: str):
     def op(lhs: Any, rhs: Any, out: Optional[NDArray] = None, name: Optional[str] = None) -> NDArray:
+        if _both_scalars(lhs, rhs) and op.__name__ in _SCALAR_FNS:
+            return _SCALAR_FNS[op.__name__](lhs, rhs)
         a, b, _ = _pair(op.__name__, lhs, rhs)
         return _to_out(wrap(fn(a, b)), out)
 
@@ -63,6 +80,8 @@ def _binary(fn, name: str):
 
 def _compare(fn, name: str):
     def op(lhs: Any, rhs: Any, out: Optional[NDArray] = None, name: Optional[str] = None) -> NDArray:
+        if _both_scalars(lhs, rhs):
+            return _SCALAR_FNS[op.__name__](lhs, rhs)
         a, b, dt = _pair(op.__name__, lhs, rhs)
         return _to_out(wrap(ops.astype(fn(a, b), dt)), out)
 
@@ -79,6 +98,8 @@ multiply = _binary(ops.multiply, "multiply")
 def divide(lhs: Any, rhs: Any, out: Optional[NDArray] = None, name: Optional[str] = None) -> NDArray:
     """Elementwise division with broadcasting. Integer operands give an integer result truncated toward
     zero (MXNet 1.x's legacy NDArray keeps the operands' dtype: ``int32 [-3, 7] / 2 -> [-1, 3]``)."""
+    if _both_scalars(lhs, rhs):
+        return lhs / rhs
     a, b, dt = _pair("divide", lhs, rhs)
     res = ops.divide(a, b)
     if dt.kind in "iub":

@@ -18,6 +18,7 @@ from ..base import MXNetError
 from unidl import ops
 
 from ..ndarray.ndarray import NDArray, wrap
+from ..util import is_np_array
 
 
 class OptimizerNotFoundError(MXNetError, ValueError):
@@ -95,6 +96,7 @@ class Optimizer:
                              "set lr_mult/wd_mult with set_lr_mult/set_wd_mult or on gluon Parameters")
         self.sym_info = ()
         self.param_dict = param_dict if param_dict else {}
+        self.allow_np_array = is_np_array()
         self.set_lr_mult({})
         self.set_wd_mult({})
 
@@ -254,10 +256,13 @@ class Updater:
         self.aggregate_updates = optimizer.aggregate_num > 0
 
     def __call__(self, index: Any, grad: Any, weight: Any) -> None:
+        allow_np = getattr(self.optimizer, "allow_np_array", is_np_array())
         if not isinstance(index, (list, tuple)):
             indices, grads, weights = [index], [grad], [weight]
         else:
             indices, grads, weights = list(index), list(grad), list(weight)
+        grads = [_as_classic(g, allow_np) for g in grads]
+        weights = [_as_classic(w, allow_np) for w in weights]
         if weights:
             self.optimizer._set_current_context(weights[0].context.device_id)
         for i, idx in enumerate(indices):
@@ -304,19 +309,47 @@ class Updater:
         return states_file.dumps(self.states, self.optimizer if dump_optimizer else None)
 
 
+def _as_classic(a: Any, allow_np: bool) -> Any:
+    """An ``mx.np.ndarray`` as the legacy NDArray optimizers compute on (MXNet refuses it unless the
+    optimizer was made in NumPy mode, ``allow_np_array``)."""
+    from ..numpy import ndarray as np_ndarray
+
+    if isinstance(a, np_ndarray):
+        if not allow_np:
+            raise ValueError("Converting np.ndarray to mx.nd.NDArray is not allowed")
+        return a.as_nd_ndarray()
+    return a
+
+
+@register
+class Test(Optimizer):
+    """The Test optimizer (``mx.optimizer.Test``): ``w += rescale_grad * g``; its state is a copy of the weight."""
+
+    def create_state(self, index: Any, weight: NDArray) -> Any:
+        from ..ndarray.ops import zeros
+
+        return zeros(weight.shape, weight.context)
+
+    def update(self, index: Any, weight: NDArray, grad: NDArray, state: Any) -> None:
+        _check_nd("Test", weight=weight, grad=grad)
+        new = ops.add(weight.tensor, ops.multiply(grad.tensor, float(self.rescale_grad)))
+        ops.setitem(weight.tensor, Ellipsis, new)
+        ops.setitem(state.tensor, Ellipsis, ops.astype(new, state.dtype))
+
+
 def get_updater(optimizer: Optimizer) -> Updater:
     """An :class:`Updater` closure over ``optimizer``."""
     return Updater(optimizer)
 
 
-__all__ = ["Optimizer", "register", "create", "Updater", "get_updater", "OptimizerNotFoundError"]
+__all__ = ["Optimizer", "register", "create", "Updater", "get_updater", "OptimizerNotFoundError", "Test"]
 
 
 def __getattr__(name: str) -> Any:
     # ``mx.optimizer.optimizer.SGD`` etc., as MXNet's one-module layout has them (rules live in sibling modules)
     from importlib import import_module
 
-    for mod in ("sgd", "adaptive", "adam", "ftrl"):
+    for mod in ("sgd", "adaptive", "adam", "ftrl", "extra"):
         m = import_module(f"{__package__}.{mod}")
         if name in m.__all__:
             return getattr(m, name)

@@ -1,0 +1,107 @@
+"""MXNet 1.9.1 behaviour the upstream tests (test_optimizer, test_metric, test_random, test_loss,
+test_gluon_data_vision) rely on. Expected values were computed with real MXNet 1.9.1."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import unidl_mxnet as mx
+from unidl_mxnet.base import MXNetError
+
+W0 = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]], dtype=np.float32)
+G0 = np.array([[0.3, -0.6, 1.2], [-2.0, 0.1, 0.4]], dtype=np.float32)
+
+
+def _run(name, steps=2, idx2name=None, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        o = mx.optimizer.create(name, param_idx2name=idx2name, **kw)
+    w = mx.nd.array(W0)
+    st = o.create_state_multi_precision(0, w)
+    for s in range(steps):
+        o.update_multi_precision(0, w, mx.nd.array(G0 * (s + 1)), st)
+    return w.asnumpy()
+
+
+# -- optimizers -----------------------------------------------------------------------------------
+MX_TRAJ = {   # two updates (grads G0, 2*G0) from W0, on MXNet 1.9.1
+    "ftml": (dict(learning_rate=0.1, beta1=0.5, wd=0.01, clip_gradient=1.5, rescale_grad=0.5), None, 2,
+             [[0.316019, -0.815991, 1.815977], [1.6788, 0.06627, -0.934593]]),
+    "dcasgd": (dict(learning_rate=0.1, lamda=0.5, wd=0.01, clip_gradient=1.5), None, 2,
+               [[0.40958, -0.822453, 1.739847], [1.780145, 0.219531, -0.867205]]),
+    "lars": (dict(learning_rate=0.1, momentum=0.9, wd=0.01, eta=0.5), {0: "fc_weight"}, 2,
+             [[0.4494, -0.898799, 1.797598], [1.830688, 0.233019, -0.815519]]),
+    "lars_bias": (dict(learning_rate=0.1, momentum=0.9, wd=0.01, eta=0.5), {0: "fc_bias"}, 2,
+                  [[0.383, -0.766, 1.532], [2.28, 0.211, -0.906]]),
+    "lbsgd": (dict(learning_rate=0.1, momentum=0.9, batch_scale=2, warmup_epochs=1, updates_per_epoch=4), None, 3,
+              [[0.4325, -0.865, 1.73], [1.95, 0.2275, -0.84]]),
+    "lbsgd_lars": (dict(learning_rate=0.1, warmup_strategy="lars"), None, 2,
+                   [[0.430291, -0.860581, 1.721162], [1.96473, 0.226764, -0.842946]]),
+    "groupadagrad": (dict(learning_rate=0.1, clip_gradient=1.0), None, 2,
+                     [[0.403608, -0.824962, 1.767427], [1.762723, 0.213468, -0.896128]]),
+    "test": (dict(rescale_grad=0.5), None, 2, [[0.95, -1.9, 3.8], [-1.5, 0.4, -0.15]]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MX_TRAJ))
+def test_optimizer_matches_mxnet(case):
+    kw, idx2name, steps, want = MX_TRAJ[case]
+    got = _run(case.split("_")[0], steps=steps, idx2name=idx2name, **kw)
+    np.testing.assert_allclose(got, np.array(want), rtol=1e-5, atol=2e-6)
+
+
+def test_registry_has_every_mxnet_optimizer():
+    names = {"adadelta", "adagrad", "adam", "adamax", "ccsgd", "dcasgd", "ftml", "ftrl", "groupadagrad", "lamb",
+             "lars", "lbsgd", "nadam", "nag", "rmsprop", "sgd", "sgld", "signum", "test"}
+    assert names <= set(mx.optimizer.Optimizer.opt_registry)
+    assert isinstance(mx.optimizer.create("FTML"), mx.optimizer.FTML)
+    assert mx.optimizer.contrib.GroupAdaGrad is type(mx.optimizer.create("groupadagrad"))
+
+
+def test_sgld_is_a_langevin_step_with_seeded_noise():
+    lr, wd = 0.01, 0.1
+    mx.random.seed(7)
+    noise = mx.random.normal(0, np.sqrt(lr), shape=W0.shape).asnumpy()
+    mx.random.seed(7)
+    o = mx.optimizer.SGLD(learning_rate=lr, wd=wd, clip_gradient=1.0)
+    w = mx.nd.array(W0)
+    o.update(0, w, mx.nd.array(G0), o.create_state(0, w))
+    want = W0 - lr / 2 * (np.clip(G0, -1, 1) + wd * W0) + noise
+    np.testing.assert_allclose(w.asnumpy(), want, rtol=1e-6, atol=1e-6)
+    # MXNet 1.9.1 with a vanishing lr: the noise is ~1e-6, the step is ~1e-13
+    o = mx.optimizer.SGLD(learning_rate=1e-12, wd=0.1)
+    w = mx.nd.array(W0)
+    o.update(0, w, mx.nd.array(G0), None)
+    np.testing.assert_allclose(w.asnumpy(), W0, atol=1e-4)
+
+
+def test_groupadagrad_refuses_weight_decay_and_non_2d():
+    o = mx.optimizer.contrib.GroupAdaGrad(wd=0.1)
+    w = mx.nd.array(W0)
+    with pytest.raises(MXNetError, match="weight decay"):
+        o.update(0, w, mx.nd.array(G0), o.create_state(0, w))
+    with pytest.raises(MXNetError, match="2-d"):
+        o.create_state(0, mx.nd.ones((3,)))
+
+
+def test_nd_binary_ops_on_two_numbers_answer_python_numbers():
+    # mx.nd.power(0.9, 3) etc. (MXNet's _ufunc_helper falls back to Python arithmetic)
+    assert mx.nd.power(0.9, 3) == pytest.approx(0.729)
+    assert mx.nd.maximum(2, 3.5) == 3.5
+    assert mx.nd.equal(1, 1) == 1 and mx.nd.greater(1, 2) == 0
+    assert mx.nd.divide(3, 2) == 1.5 and mx.nd.modulo(7, 3) == 1
+
+
+def test_optimizer_allow_np_array_and_updater_conversion():
+    opt = mx.optimizer.SGD(learning_rate=0.5)
+    assert opt.allow_np_array is False
+    upd = mx.optimizer.Updater(opt)
+    w = mx.np.array([1.0, 2.0])
+    with pytest.raises(ValueError, match="np.ndarray to mx.nd.NDArray is not allowed"):
+        upd(0, mx.np.array([1.0, 1.0]), w)
+    del opt.allow_np_array   # MXNet falls back to the current np mode
+    with mx.util.np_array(True):
+        upd(0, mx.np.array([1.0, 1.0]), w)
+    np.testing.assert_allclose(w.asnumpy(), [0.5, 1.5])
