@@ -4,8 +4,21 @@ from __future__ import annotations
 from unidl.errors import UnidlError
 
 
-class MXNetError(UnidlError, RuntimeError):
-    """The error MXNet raises for bad input (``mxnet.base.MXNetError``)."""
+class _CatchesCoreErrors(type):
+    """Metaclass of MXNetError: ``except MXNetError`` (and ``isinstance(e, MXNetError)``) also match the core's
+    errors (:class:`unidl.errors.UnidlError`: a bad shape or dtype reaching an op, backward through a freed
+    graph, ...), because in MXNet every error from the engine is an MXNetError. Matching at the except clause
+    costs nothing on the op hot path (no re-raise, no wrapper). Subclasses of MXNetError match only their own."""
+
+    def __instancecheck__(cls, obj: object) -> bool:
+        return type.__instancecheck__(cls, obj) or (cls is MXNetError and isinstance(obj, UnidlError))
+
+    def __subclasscheck__(cls, sub: type) -> bool:
+        return type.__subclasscheck__(cls, sub) or (cls is MXNetError and issubclass(sub, UnidlError))
+
+
+class MXNetError(UnidlError, RuntimeError, metaclass=_CatchesCoreErrors):
+    """The error MXNet raises for bad input (``mxnet.base.MXNetError``); also catches the core's errors."""
 
 
 def check_positive(who: str, **sizes: object) -> None:

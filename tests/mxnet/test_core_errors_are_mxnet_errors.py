@@ -1,0 +1,35 @@
+"""In MXNet every engine error is an MXNetError; core errors reaching a Gluon user must be catchable as one."""
+import pytest
+
+import unidl.errors as core_errors
+import unidl_mxnet as mx
+from unidl_mxnet.base import MXNetError
+from unidl_mxnet.gluon.parameter import DeferredInitializationError
+
+
+def test_a_core_op_error_is_caught_by_except_mxnet_error():
+    try:
+        raise core_errors.OpError("add", "shapes (2, 3) and (4, 5) do not broadcast")
+    except MXNetError as err:
+        caught = err
+    assert isinstance(caught, MXNetError) and isinstance(caught, core_errors.OpError)
+
+
+def test_broadcast_mismatch_through_the_face_raises_mxnet_error():
+    with pytest.raises(MXNetError):
+        mx.nd.ones((2, 3)) + mx.nd.ones((4, 5))
+
+
+def test_graph_errors_are_mxnet_errors_too():
+    assert issubclass(core_errors.GraphError, MXNetError)
+    assert issubclass(core_errors.KernelNotFoundError, MXNetError)
+
+
+def test_only_mxnet_error_itself_widens_and_plain_python_errors_are_not_caught():
+    assert not isinstance(core_errors.OpError("x", "y"), DeferredInitializationError)
+    assert not issubclass(ValueError, MXNetError)
+    with pytest.raises(ValueError):
+        try:
+            raise ValueError("plain")
+        except MXNetError:  # must not swallow non-engine errors
+            pytest.fail("ValueError was caught as MXNetError")
