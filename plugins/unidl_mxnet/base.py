@@ -5,10 +5,12 @@ from unidl.errors import UnidlError
 
 
 class _CatchesCoreErrors(type):
-    """Metaclass of MXNetError: ``except MXNetError`` (and ``isinstance(e, MXNetError)``) also match the core's
-    errors (:class:`unidl.errors.UnidlError`: a bad shape or dtype reaching an op, backward through a freed
-    graph, ...), because in MXNet every error from the engine is an MXNetError. Matching at the except clause
-    costs nothing on the op hot path (no re-raise, no wrapper). Subclasses of MXNetError match only their own."""
+    """Metaclass of MXNetError: ``isinstance(e, MXNetError)`` / ``issubclass`` (what pytest.raises, unittest's
+    assertRaises and nose's assert_raises use) also match the core's errors (:class:`unidl.errors.UnidlError`:
+    a bad shape or dtype reaching an op, backward through a freed graph, ...), because in MXNet every error from
+    the engine is an MXNetError. This costs nothing on the op hot path. A bare ``except MXNetError:`` clause
+    matches by the real class hierarchy (CPython ignores ``__subclasscheck__`` there), so the face's entry points
+    (Block calls, nd operators) raise MXNetError themselves. Subclasses of MXNetError match only their own."""
 
     def __instancecheck__(cls, obj: object) -> bool:
         return type.__instancecheck__(cls, obj) or (cls is MXNetError and isinstance(obj, UnidlError))

@@ -7,12 +7,11 @@ from unidl_mxnet.base import MXNetError
 from unidl_mxnet.gluon.parameter import DeferredInitializationError
 
 
-def test_a_core_op_error_is_caught_by_except_mxnet_error():
-    try:
-        raise core_errors.OpError("add", "shapes (2, 3) and (4, 5) do not broadcast")
-    except MXNetError as err:
-        caught = err
-    assert isinstance(caught, MXNetError) and isinstance(caught, core_errors.OpError)
+def test_a_core_op_error_matches_mxnet_error_in_isinstance_and_pytest_raises():
+    err = core_errors.OpError("add", "shapes (2, 3) and (4, 5) do not broadcast")
+    assert isinstance(err, MXNetError)
+    with pytest.raises(MXNetError):
+        raise err
 
 
 def test_broadcast_mismatch_through_the_face_raises_mxnet_error():
