@@ -680,6 +680,82 @@ class PearsonCorrelation(EvalMetric):
 
 
 @register
+class PCC(EvalMetric):
+    """Multiclass Matthews correlation from the K x K confusion matrix ``C`` (rows: predicted class, columns:
+    true class), with ``n = sum(C)``, ``x = C.sum(1)``, ``y = C.sum(0)``::
+
+        pcc = sum(diag(C) * n - x * y) / sqrt(sum(x * (n - x)) * sum(y * (n - y)))     (nan if a factor is 0)
+
+    For two classes it equals :class:`MCC`. Predictions shaped unlike the labels are class scores (argmax over
+    axis 1); otherwise they are class indices. ``K`` starts at 2 and grows with the largest class seen.
+    ``get()`` is the coefficient of everything since the last reset (``num_inst`` counts updates).
+    """
+
+    def __init__(self, name: str = "pcc", output_names: Optional[List[str]] = None,
+                 label_names: Optional[List[str]] = None, has_global_stats: bool = True) -> None:
+        self.k = 2
+        super().__init__(name=name, output_names=output_names, label_names=label_names,
+                         has_global_stats=has_global_stats)
+
+    def _grow(self, inc: int) -> None:
+        self.lcm = numpy.pad(self.lcm, ((0, inc), (0, inc)), "constant")
+        self.gcm = numpy.pad(self.gcm, ((0, inc), (0, inc)), "constant")
+        self.k += inc
+
+    @staticmethod
+    def _calc_mcc(cmat: numpy.ndarray) -> float:
+        n = cmat.sum()
+        x, y = cmat.sum(axis=1), cmat.sum(axis=0)
+        cov_xx, cov_yy = numpy.sum(x * (n - x)), numpy.sum(y * (n - y))
+        if cov_xx == 0 or cov_yy == 0:
+            return float("nan")
+        cov_xy = numpy.sum(cmat.diagonal() * n - x * y)
+        return cov_xy / (cov_xx * cov_yy) ** 0.5
+
+    def update(self, labels: Any, preds: Any) -> None:
+        labels, preds = check_label_shapes(labels, preds, True)
+        for label, pred in zip(labels, preds):
+            label = _host(label).astype("int32")
+            pred = _host(pred)
+            pred = pred.argmax(axis=1) if pred.shape != label.shape else pred.astype("int32")
+            if pred.size:
+                n = int(max(pred.max(), label.max()))
+                if n >= self.k:
+                    self._grow(n + 1 - self.k)
+            bcm = numpy.zeros((self.k, self.k))
+            numpy.add.at(bcm, (pred.ravel(), label.ravel()), 1)
+            self.lcm += bcm
+            self.gcm += bcm
+        self.num_inst += 1
+        self.global_num_inst += 1
+
+    @property
+    def sum_metric(self) -> float:
+        return self._calc_mcc(self.lcm) * self.num_inst
+
+    @sum_metric.setter
+    def sum_metric(self, value: float) -> None:   # the base class's reset assigns it; the matrix is the state
+        pass
+
+    @property
+    def global_sum_metric(self) -> float:
+        return self._calc_mcc(self.gcm) * self.global_num_inst
+
+    @global_sum_metric.setter
+    def global_sum_metric(self, value: float) -> None:
+        pass
+
+    def reset(self) -> None:
+        self.global_num_inst = 0
+        self.gcm = numpy.zeros((self.k, self.k))
+        self.reset_local()
+
+    def reset_local(self) -> None:
+        self.num_inst = 0
+        self.lcm = numpy.zeros((self.k, self.k))
+
+
+@register
 class Loss(EvalMetric):
     """Mean of the values of loss outputs (labels are ignored): ``sum(pred) / pred.size``."""
 
@@ -758,5 +834,5 @@ def np(numpy_feval: Callable[[numpy.ndarray, numpy.ndarray], Any], name: Optiona
 
 
 __all__ = ["EvalMetric", "CompositeEvalMetric", "Accuracy", "TopKAccuracy", "F1", "MCC", "Perplexity", "MAE",
-           "MSE", "RMSE", "CrossEntropy", "NegativeLogLikelihood", "PearsonCorrelation", "Loss", "Torch", "Caffe",
+           "MSE", "RMSE", "CrossEntropy", "NegativeLogLikelihood", "PearsonCorrelation", "PCC", "Loss", "Torch", "Caffe",
            "CustomMetric", "create", "np", "register", "alias", "check_label_shapes"]

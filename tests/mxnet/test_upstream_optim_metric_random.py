@@ -105,3 +105,36 @@ def test_optimizer_allow_np_array_and_updater_conversion():
     with mx.util.np_array(True):
         upd(0, mx.np.array([1.0, 1.0]), w)
     np.testing.assert_allclose(w.asnumpy(), [0.5, 1.5])
+
+
+# -- metrics --------------------------------------------------------------------------------------
+def test_metric_registry_names_match_mxnet():
+    from unidl_mxnet.metric import _REGISTRY
+
+    assert sorted(_REGISTRY) == [
+        "acc", "accuracy", "caffe", "ce", "composite", "compositeevalmetric", "crossentropy", "custommetric", "f1",
+        "loss", "mae", "mcc", "mse", "negativeloglikelihood", "nll_loss", "pcc", "pearsoncorrelation", "pearsonr",
+        "perplexity", "rmse", "top_k_acc", "top_k_accuracy", "topkaccuracy", "torch"]
+
+
+def test_pcc_local_global_and_growing_classes():
+    m = mx.metric.create("pcc")
+    assert m.get()[0] == "pcc" and np.isnan(m.get()[1])
+    pred = mx.nd.array([[0.3, 0.7], [0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.1, 0.9]])
+    m.update([mx.nd.array([1, 0, 0, 0, 1])], [pred])
+    assert m.get()[1] == pytest.approx(0.6666666666666666)
+    m.update([mx.nd.array([2, 1])], [mx.nd.array([2, 2])])      # class indices; K grows to 3
+    assert m.get()[1] == pytest.approx(0.5809475019311126)
+    m.reset_local()
+    assert np.isnan(m.get()[1]) and m.get_global()[1] == pytest.approx(0.5809475019311126)
+    assert m.get_config() == {"metric": "PCC", "name": "pcc", "output_names": None, "label_names": None}
+
+
+def test_accuracy_with_2d_labels_and_numpy_argmax_of_ndarray():
+    pred = mx.nd.array([[0.3, 0.7], [0, 1.], [0.4, 0.6], [0.8, 0.2], [0.3, 0.5], [0.6, 0.4]])
+    acc = mx.metric.create("acc")
+    acc.update([mx.nd.array([[0, 1, 1], [1, 0, 1]])], [pred])
+    assert acc.get() == ("accuracy", pytest.approx(1 / 3))
+    am = np.argmax(pred, axis=1)           # numpy dispatches to NDArray.argmax(axis=1, out=None)
+    assert isinstance(am, mx.nd.NDArray)
+    assert am.asnumpy().tolist() == [1, 1, 1, 0, 1, 0]

@@ -225,8 +225,9 @@ def _axes(data: NDArray, axis: Any, exclude: bool) -> Optional[tuple]:
 
 
 def _reduction(fn, name: str):
-    def op(data: NDArray, axis: Any = None, keepdims: bool = False, exclude: bool = False) -> NDArray:
-        return wrap(fn(data._t, axis=_axes(data, axis, exclude), keepdims=keepdims))
+    def op(data: NDArray, axis: Any = None, keepdims: bool = False, exclude: bool = False,
+           out: Optional[NDArray] = None, name: Optional[str] = None) -> NDArray:
+        return _to_out(wrap(fn(data._t, axis=_axes(data, axis, exclude), keepdims=keepdims)), out)
 
     op.__name__ = name
     op.__doc__ = (f"``{name}`` over ``axis`` (all axes when None or ()); ``exclude=True`` reduces over the "
@@ -249,8 +250,10 @@ def norm(data: NDArray, ord: int = 2, axis: Any = None, keepdims: bool = False) 
 
 
 def _arg(fn, name: str):
-    def op(data: NDArray, axis: Optional[int] = None, keepdims: bool = False) -> NDArray:
-        return wrap(ops.astype(fn(data._t, axis=axis, keepdims=keepdims), data._t.dtype))
+    def op(data: NDArray, axis: Optional[int] = None, keepdims: bool = False, out: Optional[NDArray] = None,
+           name: Optional[str] = None) -> NDArray:
+        # out=/name= as every MXNet op takes them (numpy's np.argmax(nd_array, axis) calls .argmax(axis, out=None))
+        return _to_out(wrap(ops.astype(fn(data._t, axis=axis, keepdims=keepdims), data._t.dtype)), out)
 
     op.__name__ = name
     op.__doc__ = f"``{name}`` along ``axis`` as float indices in the input's dtype (MXNet's convention)."
