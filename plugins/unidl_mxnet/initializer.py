@@ -42,6 +42,27 @@ class Initializer:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self._kwargs.items())})"
 
+    def __eq__(self, other: Any) -> Any:
+        # as MXNet: initializers of the same class with the same arguments are equal
+        if not isinstance(other, Initializer):
+            return NotImplemented
+        return type(self) is type(other) and _same(self._kwargs, other._kwargs)
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, so unhashable (as in MXNet)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """``a == b`` for initializer arguments, which may hold arrays (compared by value)."""
+    try:
+        return bool(a == b)
+    except (ValueError, TypeError):  # arrays inside: elementwise ``==`` has no single truth value
+        import numpy as np
+
+        if isinstance(a, dict) and isinstance(b, dict):
+            return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+        conv = [x.asnumpy() if hasattr(x, "asnumpy") else np.asarray(x) for x in (a, b)]
+        return conv[0].shape == conv[1].shape and bool((conv[0] == conv[1]).all())
+
 
 def _fill(arr: Any, t: Any) -> None:
     ops.setitem(arr._t, Ellipsis, ops.astype(t, arr._t.dtype) if t.dtype != arr._t.dtype else t)
@@ -76,7 +97,32 @@ class Constant(Initializer):
         self.value = value
 
     def _init_weight(self, name: str, arr: Any) -> None:
-        _fill(arr, unidl.full_like(arr._t, self.value))
+        v = self.value
+        if hasattr(v, "_t") or not _is_scalar(v):  # an array (broadcast to the parameter's shape)
+            t = v._t if hasattr(v, "_t") else unidl.tensor(v, device=arr._t.device)
+            try:
+                _fill(arr, ops.broadcast_to(ops.to_device(t, arr._t.device), arr.shape))
+            except Exception as e:  # noqa: BLE001 - the core names the shapes; say which initializer
+                raise MXNetError(f"Constant initializer: value of shape {tuple(t.shape)} cannot fill parameter "
+                                 f"{name} of shape {tuple(arr.shape)} ({e})") from None
+            return
+        _fill(arr, unidl.full_like(arr._t, v))
+
+    def dumps(self) -> str:
+        """``["constant", {"value": ...}]``; an array value is written as a (nested) list, as MXNet."""
+        import json
+
+        v = self._kwargs["value"]
+        if not _is_scalar(v):
+            self._kwargs["value"] = v.asnumpy().tolist() if hasattr(v, "asnumpy") else v.tolist() \
+                if hasattr(v, "tolist") else v
+        return json.dumps([type(self).__name__.lower(), self._kwargs])
+
+
+def _is_scalar(v: Any) -> bool:
+    import numpy as np
+
+    return bool(np.isscalar(v))
 
 
 @register
@@ -156,6 +202,46 @@ class Orthogonal(Initializer):
                                         device=arr._t.device))
 
 
+@register
+class Bilinear(Initializer):
+    """Weights of a bilinear upsampling kernel for a (N, C, H, W) deconvolution weight: entry (y, x) of
+    each kernel is ``(1 - |x/f - c|) * (1 - |y/f - c|)`` with ``f = ceil(W / 2)``, ``c = (2f - 1 - f % 2) / 2f``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def _init_weight(self, name: str, arr: Any) -> None:
+        shape = tuple(arr.shape)
+        if len(shape) != 4:
+            raise MXNetError(f"Bilinear initializer needs a 4-D (N, C, H, W) weight, got {name} of shape {shape}")
+        f = float(-(-shape[3] // 2))
+        c = (2 * f - 1 - f % 2) / (2.0 * f)
+        dev = arr._t.device
+
+        def tent(n: int) -> Any:
+            pos = unidl.arange(n, dtype="float32", device=dev)
+            return ops.subtract(1.0, ops.abs(ops.subtract(ops.divide(pos, f), c)))
+
+        # the pattern repeats along W then H of the flat index, as MXNet fills it
+        kernel = ops.multiply(ops.reshape(tent(shape[2]), (shape[2], 1)), ops.reshape(tent(shape[3]), (1, shape[3])))
+        _fill(arr, ops.broadcast_to(kernel, shape))
+
+
+@register
+class LSTMBias(Initializer):
+    """An LSTM cell's (4H,) bias: zeros except the forget gate's slice [H, 2H), set to ``forget_bias``."""
+
+    def __init__(self, forget_bias: float = 1.0) -> None:
+        super().__init__(forget_bias=forget_bias)
+        self.forget_bias = forget_bias
+
+    def _init_weight(self, name: str, arr: Any) -> None:
+        hidden = int(arr.shape[0] / 4)
+        _fill(arr, unidl.zeros_like(arr._t))
+        ops.setitem(arr._t, slice(hidden, 2 * hidden), unidl.full((hidden,) + tuple(arr.shape[1:]), self.forget_bias,
+                                                                  dtype=arr._t.dtype, device=arr._t.device))
+
+
 _REGISTRY["zeros"] = Zero
 _REGISTRY["ones"] = One
 
@@ -199,5 +285,5 @@ def create(init: Any) -> Initializer:
     raise MXNetError(f"cannot make an initializer from {type(init).__name__}")
 
 
-__all__ = ["Initializer", "Zero", "One", "Constant", "Uniform", "Normal", "Xavier", "MSRAPrelu", "Orthogonal", "Mixed", "create",
+__all__ = ["Initializer", "Zero", "One", "Constant", "Uniform", "Normal", "Xavier", "MSRAPrelu", "Orthogonal", "Bilinear", "LSTMBias", "Mixed", "create",
            "register"]

@@ -152,7 +152,7 @@ class Block:
         if deduplicate:
             seen: Dict[int, str] = {}
             params = OrderedDict((k, v) for k, v in params.items() if seen.setdefault(id(v), k) == k)
-        save(filename, {k: v.data() for k, v in params.items()})
+        save(filename, {k: v._reduce() for k, v in params.items()})
 
     def load_parameters(self, filename: str, ctx: Any = None, allow_missing: bool = False,
                         ignore_extra: bool = False, cast_dtype: bool = False, dtype_source: str = "current") -> None:

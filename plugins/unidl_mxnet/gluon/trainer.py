@@ -1,12 +1,15 @@
 """``gluon.Trainer``: applies an optimizer to a set of Parameters after backward (MXNet 1.9 semantics).
 
-One device, so no kvstore is ever created: ``kvstore`` and ``update_on_kvstore`` are accepted (as MXNet does
-with a single context, they change nothing), ``compression_params`` is ignored with a warning, and a
-``dist_*`` kvstore is refused. Updates go through ``mx.optimizer.Updater`` as in MXNet.
+With one context no kvstore is created (as MXNet): each step updates the parameters in place. With several
+contexts (``initialize(ctx=[...])``) a kvstore sums the gradients of the copies, and either updates the weight
+on the store and copies it back to every context (``update_on_kvstore``, MXNet's default) or gives every
+context the summed gradient to update its own copy. Sparse (row_sparse) weights always update on the store.
+``compression_params`` is accepted and ignored with a warning; a ``dist_*`` kvstore is refused.
 """
 from __future__ import annotations
 
 import copy
+import os
 
 import warnings
 from typing import Any, Dict, List, Optional, Union
@@ -15,6 +18,7 @@ from unidl.io.atomic import write_bytes_atomic
 
 from .. import optimizer as opt
 from ..base import MXNetError
+from ..ndarray.ndarray import wrap
 from .parameter import Parameter, ParameterDict
 
 
@@ -32,8 +36,10 @@ class Trainer:
         optimizer: a registered optimizer name or an ``mx.optimizer.Optimizer`` (then ``optimizer_params``
             must be empty).
         optimizer_params: keyword arguments of the optimizer (``learning_rate``, ``wd``, ``momentum``, ...).
-        kvstore, update_on_kvstore: accepted; one device needs no kvstore (MXNet creates none either).
-        compression_params: ignored (gradient compression is a multi-device feature), with a warning.
+        kvstore: a kvstore type or a KVStore, used when the parameters live on several contexts.
+        compression_params: ignored (gradient compression only changes what travels between devices), with a
+            warning.
+        update_on_kvstore: update the weights on the kvstore (None: MXNet's choice, ``MXNET_UPDATE_ON_KVSTORE``).
     """
 
     def __init__(self, params: Union[ParameterDict, Dict[str, Parameter], List[Parameter]], optimizer: Any,
@@ -45,28 +51,50 @@ class Trainer:
             raise ValueError(f"First argument must be a list or dict of Parameters, got {type(params)}.")
         self._params: List[Parameter] = []
         self._param2idx: Dict[str, int] = {}
+        self._contains_sparse_weight = self._contains_sparse_grad = False
         for i, p in enumerate(params):
             if not isinstance(p, Parameter):
                 raise ValueError(f"First argument must be a list or dict of Parameters, got list of {type(p)}.")
             self._param2idx[p.name] = i
             self._params.append(p)
+            p._set_trainer(self)
+            self._contains_sparse_weight |= p._stype != "default"
+            self._contains_sparse_grad |= p._grad_stype != "default"
         if isinstance(kvstore, str) and "dist" in kvstore:
             raise MXNetError(f"Trainer(kvstore={kvstore!r}): distributed training is not supported by unidl_mxnet "
-                             "(one process, one device)")
+                             "(one process)")
         if compression_params:
-            warnings.warn("Trainer: compression_params is ignored by unidl_mxnet (gradient compression only applies "
-                          "to multi-device kvstores)", UserWarning, stacklevel=2)
+            warnings.warn("Trainer: compression_params is ignored by unidl_mxnet (gradient compression only changes "
+                          "what travels between devices)", UserWarning, stacklevel=2)
         self._compression_params = compression_params
-        self._kvstore_params = {"kvstore": kvstore, "update_on_kvstore": update_on_kvstore}
-        self._kvstore = None
-        self._update_on_kvstore = None
+        self._contexts = self._check_contexts()
         self._init_optimizer(optimizer, optimizer_params or {})
         self._scale = self._optimizer.rescale_grad
-        # the gradient tensor each parameter had at its last update: backward installs a new one ("fresh")
-        self._seen: Dict[int, Any] = {}
+        self._kvstore_params = {"kvstore": kvstore, "update_on_kvstore": update_on_kvstore}
+        self._distributed = False
+        self._reset_kvstore()
+        # the gradient tensor each copy had at its last update: backward installs a new one ("fresh")
+        self._seen: Dict[Any, Any] = {}
         for i, p in enumerate(self._params):
-            if p._t is not None and p._t.grad is not None:
-                self._seen[i] = p._t.grad
+            for j, t in enumerate(p._ts or ()):
+                if t.grad is not None:
+                    self._seen[i, j] = t.grad
+
+    def _check_contexts(self) -> Optional[List[Any]]:
+        contexts = None
+        for p in self._params:
+            try:
+                ctx = p.list_ctx()
+            except MXNetError:
+                ctx = None  # not initialized yet: checked again when the kvstore is set up
+            if ctx is None:
+                continue
+            if contexts is not None and contexts != ctx:
+                raise MXNetError(f"All Parameters must be initialized on the same set of contexts, but Parameter "
+                                 f"{p.name} is initialized on {ctx} while previous Parameters are initialized on "
+                                 f"{contexts}.")
+            contexts = ctx
+        return contexts
 
     def _init_optimizer(self, optimizer: Any, optimizer_params: Dict[str, Any]) -> None:
         param_dict = {i: p for i, p in enumerate(self._params)}
@@ -78,8 +106,122 @@ class Trainer:
             self._optimizer.param_dict = param_dict
         else:
             self._optimizer = opt.create(optimizer, param_dict=param_dict, **optimizer_params)
-        self._updaters = [opt.get_updater(self._optimizer)]
+        self._updaters = [opt.get_updater(self._optimizer) for _ in (self._contexts or [None])]
 
+    # -- kvstore ----------------------------------------------------------------------------------
+    def _reset_kvstore(self) -> None:
+        """Forget the kvstore (it is set up again, from the parameters' current values, at the next step)."""
+        if self.__dict__.get("_kvstore") is not None and "dist" in self._kvstore.type:
+            raise RuntimeError("Cannot reset distributed KVStore.")
+        self._kv_initialized = False
+        self._kvstore: Any = None
+        self._update_on_kvstore: Optional[bool] = None
+        self._params_to_init = list(self._params)
+
+    def _init_kvstore(self) -> None:
+        """Choose the kvstore and where updates happen, as MXNet 1.9 does."""
+        from .. import kvstore as kvs
+
+        config = self._kvstore_params
+        kv_arg = config["kvstore"]
+        n_ctx = len(self._contexts or [None])
+        if self._contains_sparse_weight:
+            if isinstance(kv_arg, kvs.KVStore):
+                kv = kv_arg
+            elif isinstance(kv_arg, str):
+                kv = kvs.create(kv_arg)
+            else:
+                raise TypeError(f"Cannot create '{kv_arg}' KVStore with row_sparse parameters. The type must be "
+                                "KVStore or str.")
+            if not kv.is_capable(kvs.KVStoreBase.OPTIMIZER):
+                raise MXNetError("KVStore with sparse weight requires optimizer support. However, type(kv) does not "
+                                 "support optimizer.")
+            update_on_kvstore = True
+            if config["update_on_kvstore"] is False:
+                raise ValueError("Cannot set update_on_kvstore=False when sparse weights are present.")
+        elif self._contains_sparse_grad:
+            kv, _ = self._create_kvstore(kv_arg, n_ctx)
+            update_on_kvstore = False
+            if config["update_on_kvstore"] is not None:
+                update_on_kvstore = config["update_on_kvstore"]
+            if kv is not None and not isinstance(kv, kvs.KVStore):
+                raise ValueError(f"Cannot use {type(kv)} for multi-device training with sparse gradients")
+        else:
+            kv, update_on_kvstore = self._create_kvstore(kv_arg, n_ctx)
+            if config["update_on_kvstore"] is not None:
+                update_on_kvstore = config["update_on_kvstore"]
+            if update_on_kvstore and not kv.is_capable(kvs.KVStoreBase.OPTIMIZER):
+                if config["update_on_kvstore"]:
+                    raise ValueError(f"Please set update_on_kvstore=False when training with {type(kv)}")
+                update_on_kvstore = False
+        if kv is not None:
+            if self._compression_params and hasattr(kv, "set_gradient_compression"):
+                kv.set_gradient_compression(self._compression_params)
+            if update_on_kvstore:
+                kv.set_optimizer(self._optimizer)
+            self._kvstore, self._update_on_kvstore = kv, update_on_kvstore
+        else:
+            self._kvstore, self._update_on_kvstore = None, None
+        self._kv_initialized = True
+
+    def _create_kvstore(self, kv_arg: Any, n_ctx: int) -> Any:
+        from .. import kvstore as kvs
+
+        update_on_kvstore = bool(int(os.getenv("MXNET_UPDATE_ON_KVSTORE", "1")))
+        if kv_arg is None:
+            kv = None
+        elif isinstance(kv_arg, kvs.KVStoreBase):
+            kv = kv_arg
+        elif isinstance(kv_arg, str):
+            kv = None if n_ctx == 1 else kvs.create(kv_arg)  # one context needs no store
+            if kv is not None and kv_arg == "local":
+                sizes = [int(_prod(p.shape)) for p in self._params if p.shape is not None]
+                if sizes and max(sizes) > 1024 * 1024 * 16:
+                    update_on_kvstore = False
+        else:
+            raise TypeError("kvstore must be KVStore, str or None")
+        if kv is None:
+            return None, False
+        return kv, update_on_kvstore and kv.is_capable(kvs.KVStoreBase.OPTIMIZER)
+
+    def _init_params(self) -> None:
+        """Put the parameters whose data exists into the kvstore (the rest wait for their deferred init)."""
+        if not self._kv_initialized:
+            raise MXNetError("Cannot initialize parameters in KVStore when KVStore is not initialized.")
+        waiting = []
+        if self._kvstore:
+            for p in self._params_to_init:
+                if p._ts is None:
+                    waiting.append(p)
+                    continue
+                arrays = [wrap(t) for t in p._ts]
+                idx = self._param2idx[p.name]
+                if p._stype != "default":
+                    self._kvstore.init(idx, arrays[0])
+                else:
+                    self._kvstore.broadcast(idx, arrays[0], arrays)
+        self._params_to_init = waiting
+
+    def _prepare(self) -> None:
+        if not self._kv_initialized:
+            if self._contexts is None:
+                self._contexts = self._check_contexts()
+                if self._contexts is not None and len(self._contexts) != len(self._updaters):
+                    self._updaters = [opt.get_updater(self._optimizer) for _ in self._contexts]
+            self._init_kvstore()
+        if self._params_to_init:
+            self._init_params()
+
+    def _row_sparse_pull(self, parameter: Parameter, out: Any, row_id: Any, full_idx: bool = False) -> None:
+        """Pull the rows ``row_id`` of ``parameter`` from the kvstore into ``out``."""
+        self._prepare()
+        idx = self._param2idx[parameter.name]
+        if full_idx:
+            self._kvstore.pull(idx, out=out, priority=-idx, ignore_sparse=False)
+        else:
+            self._kvstore.row_sparse_pull(idx, out=out, row_ids=row_id, priority=-idx)
+
+    # -- learning rate ----------------------------------------------------------------------------
     @property
     def learning_rate(self) -> float:
         """The optimizer's current learning rate."""
@@ -93,48 +235,87 @@ class Trainer:
         """Set the optimizer's learning rate (UserWarning when it has an lr_scheduler, as MXNet)."""
         self._optimizer.set_learning_rate(lr)
 
-    def allreduce_grads(self) -> None:
-        """One device: nothing to reduce."""
-
+    # -- steps ------------------------------------------------------------------------------------
     def step(self, batch_size: int, ignore_stale_grad: bool = False) -> None:
-        """Rescale gradients by ``1/batch_size`` (times the optimizer's ``rescale_grad``) and update.
+        """Sum the gradients across contexts, rescale them by ``1/batch_size`` (times the optimizer's
+        ``rescale_grad``) and update.
 
         Raises StaleGradientError (an MXNetError and a UserWarning) when a parameter's gradient was not written
         by backward since the last step, unless ``ignore_stale_grad`` (then such parameters are skipped).
         """
         self._optimizer.rescale_grad = self._scale / batch_size
+        if self._kv_initialized and not self._params_to_init and self._kvstore is None:
+            self._update(ignore_stale_grad)  # the common case: one context, nothing to reduce
+            return
+        self._prepare()
+        self._allreduce_grads()
         self._update(ignore_stale_grad)
+
+    def allreduce_grads(self) -> None:
+        """Sum each parameter's gradients across its contexts (for use before :meth:`update`)."""
+        self._prepare()
+        if self._kvstore and self._update_on_kvstore:
+            raise AssertionError("allreduce_grads() when parameters are updated on kvstore is not supported. Try "
+                                 "setting `update_on_kvstore` to False when creating trainer.")
+        self._allreduce_grads()
+
+    def _allreduce_grads(self) -> None:
+        kv = self._kvstore
+        if not kv:
+            return
+        for i, p in enumerate(self._params):
+            if p.grad_req == "null" or p._ts is None:
+                continue
+            grads = [wrap(t.grad) for t in p._ts]
+            if p._grad_stype != "default":
+                kv.push(i, grads, priority=-i)
+                if p._stype == "default":
+                    kv.pull(i, [wrap(t) for t in p._ts] if self._update_on_kvstore else grads, priority=-i,
+                            ignore_sparse=self._distributed)
+            elif self._update_on_kvstore:
+                kv.pushpull(i, grads, out=[wrap(t) for t in p._ts], priority=-i)
+            else:
+                kv.pushpull(i, grads, priority=-i)
 
     def update(self, batch_size: int, ignore_stale_grad: bool = False) -> None:
         """Like :meth:`step` without the all-reduce (for use after ``allreduce_grads``)."""
+        self._prepare()
+        if self._kvstore and self._update_on_kvstore:
+            raise AssertionError("update() when parameters are updated on kvstore is not supported. Try setting "
+                                 "`update_on_kvstore` to False when creating trainer.")
         self._optimizer.rescale_grad = self._scale / batch_size
         self._update(ignore_stale_grad)
 
-    def _fresh(self, i: int, p: Parameter) -> bool:
-        t = p._check()
-        return t.grad is not None and t.grad is not self._seen.get(i)
-
     def _update(self, ignore_stale_grad: bool = False) -> None:
-        todo = []
+        on_kv = bool(self._kvstore and self._update_on_kvstore)
+        n = len(self._updaters)
+        todo: List[List[Any]] = [[] for _ in range(n)]
+        seen = self._seen
         for i, p in enumerate(self._params):
             if p.grad_req == "null":
                 continue
-            fresh = self._fresh(i, p)
-            if not fresh and not ignore_stale_grad:
-                raise StaleGradientError(
-                    f"Gradient of Parameter `{p.name}` on context {p.list_ctx()[0]} has not been updated by "
-                    "backward since last `step`. This could mean a bug in your model that made it only use a "
-                    "subset of the Parameters (Blocks) for this iteration. If you are intentionally only "
-                    "using a subset, call step with ignore_stale_grad=True to suppress this warning and skip "
-                    "updating of Parameters with stale gradient")
-            if fresh:
-                todo.append((i, p))
-        if not todo:
+            ts = p._ts
+            if ts is None:
+                raise p._not_ready()
+            for j, t in enumerate(ts):
+                g = t.grad
+                fresh = g is not None and g is not seen.get((i, j))
+                if not fresh and not ignore_stale_grad:
+                    raise StaleGradientError(
+                        f"Gradient of Parameter `{p.name}` on context {p._ctx_list[j]} has not been updated by "
+                        "backward since last `step`. This could mean a bug in your model that made it only use a "
+                        "subset of the Parameters (Blocks) for this iteration. If you are intentionally only "
+                        "using a subset, call step with ignore_stale_grad=True to suppress this warning and skip "
+                        "updating of Parameters with stale gradient")
+                if on_kv or not fresh:
+                    continue  # as MXNet, updates on the kvstore leave the copies' gradients "fresh"
+                seen[i, j] = g
+                todo[min(j, n - 1)].append((i, g, t))
+        if on_kv:
             return
-        for i, p in todo:
-            self._seen[i] = p._t.grad
-        idx = [i for i, _ in todo]
-        self._updaters[0](idx, [p.grad() for _, p in todo], [p.data() for _, p in todo])
+        for updater, items in zip(self._updaters, todo):
+            if items:
+                updater([i for i, _, _ in items], [wrap(g) for _, g, _ in items], [wrap(t) for _, _, t in items])
 
     # -- states ----------------------------------------------------------------------------------
     def save_states(self, fname: str) -> None:
@@ -146,7 +327,16 @@ class Trainer:
         lr_scheduler). MXNet itself writes a pickle here; unidl does not. As in MXNet, the parameters'
         ``lr_mult``/``wd_mult`` (``param_dict``) are not saved. Written atomically.
         """
-        write_bytes_atomic(fname, self._updaters[0].get_states(dump_optimizer=True))
+        self._prepare()
+        if self._update_on_kvstore and self._params_to_init:
+            raise MXNetError("Cannot save trainer states when some parameters are not yet initialized in kvstore.")
+        write_bytes_atomic(fname, self._active_updater().get_states(dump_optimizer=True))
+
+    def _active_updater(self) -> Any:
+        """The updater holding the optimizer states: the kvstore's when updates happen there."""
+        if self._kvstore is not None and self._update_on_kvstore:
+            return self._kvstore._updater
+        return self._updaters[0]
 
     def load_states(self, fname: str) -> None:
         """Load states written by :meth:`save_states` (here). A file written by real MXNet is a pickle and is
@@ -156,23 +346,27 @@ class Trainer:
         from ..optimizer import states_file
 
         states, dump = states_file.loads(data, str(fname))
-        updater = self._updaters[0]
+        self._prepare()
+        updater = self._active_updater()
         opt = states_file.restore_optimizer(dump, self._optimizer) if dump is not None else self._optimizer
 
         def reference(index: Any) -> Any:
             if not isinstance(index, int) or not 0 <= index < len(self._params):
                 return states_file.NO_PARAMETER
-            return opt.create_state_multi_precision(index, self._params[index].data())
+            return opt.create_state_multi_precision(index, wrap(self._params[index]._check()))
 
         states_file.check_states(states, reference, str(fname))
         opt.param_dict = {i: p for i, p in enumerate(self._params)}
         self._try_step(opt, states, str(fname))
-        updater.states = states
-        updater.states_synced = dict.fromkeys(states.keys(), False)
-        updater.optimizer = opt
+        updaters = [updater] if updater is not self._updaters[0] else self._updaters
+        for u in updaters:
+            u.states = {k: _copied(v) for k, v in states.items()} if u is not updater else states
+            u.states_synced = dict.fromkeys(states.keys(), False)
+            u.optimizer = opt
+        if updater is not self._updaters[0]:
+            self._kvstore._optimizer = opt
         self._optimizer = opt
         self._optimizer.param_dict = {i: p for i, p in enumerate(self._params)}
-
 
     def _try_step(self, opt: Any, states: Dict[Any, Any], fname: str) -> None:
         """Refuse a states file whose optimizer settings and states cannot take a step: one update of every
@@ -186,11 +380,18 @@ class Trainer:
             probe.lr_scheduler = copy.copy(opt.lr_scheduler)
         try:
             for index, state in states.items():
-                weight = self._params[index].data().copy()
+                weight = wrap(self._params[index]._check()).copy()
                 probe.update_multi_precision(index, weight, weight.zeros_like(), _copied(state))
         except Exception as e:  # noqa: BLE001 - a dry run: whatever fails, the file's settings are at fault
             raise states_file.TrainerStatesError(f"{fname}: the optimizer cannot take a step with the settings and "
                                                  f"states in the file ({type(e).__name__}: {e})") from None
+
+
+def _prod(shape: Any) -> int:
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
 
 
 def _copied(state: Any) -> Any:

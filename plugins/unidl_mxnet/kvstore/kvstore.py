@@ -16,13 +16,29 @@ _LOCAL_TYPES = ("local", "device", "local_update_cpu", "local_allreduce_cpu", "l
 
 
 class KVStoreBase:
-    """Base class of key-value stores (``mx.kv.KVStoreBase``)."""
+    """Base class of key-value stores (``mx.kv.KVStoreBase``); ``@KVStoreBase.register`` makes a subclass
+    creatable by its lower-case class name with ``mx.kv.create``."""
 
     OPTIMIZER = "optimizer"
+    kv_registry: Dict[str, type] = {}
 
     def is_capable(self, capability: str) -> bool:
         """Whether the store supports ``capability`` (``'optimizer'``: updates on the store)."""
         return capability.lower() == self.OPTIMIZER
+
+    @staticmethod
+    def register(klass: type) -> type:
+        """Register a KVStoreBase subclass under its lower-case class name (``mx.kv.create(name)``)."""
+        if not (isinstance(klass, type) and issubclass(klass, KVStoreBase)):
+            raise TypeError(f"can only register subclasses of KVStoreBase, got {klass!r}")
+        name = klass.__name__.lower()
+        if name in KVStoreBase.kv_registry:
+            import warnings
+
+            warnings.warn(f"WARNING: New kvstore {klass.__module__}.{klass.__name__} is overriding existing kvstore "
+                          f"{KVStoreBase.kv_registry[name].__module__}.{KVStoreBase.kv_registry[name].__name__}")
+        KVStoreBase.kv_registry[name] = klass
+        return klass
 
 
 def _as_list(x: Any) -> list:
@@ -138,7 +154,25 @@ class KVStore(KVStoreBase):
         self.pull(key, out, priority)
 
     def row_sparse_pull(self, key: Any, out: Any = None, priority: int = 0, row_ids: Any = None) -> None:
-        raise MXNetError("KVStore.row_sparse_pull: sparse arrays are not supported by unidl_mxnet")
+        """Copy only the rows ``row_ids`` of the stored value into ``out`` (its other rows become zero), as a
+        row_sparse pull does; row_sparse arrays are dense-backed in unidl."""
+        if out is None:
+            raise MXNetError("KVStore.row_sparse_pull: out must be given (the array(s) to write the rows into)")
+        if row_ids is None:
+            raise MXNetError("KVStore.row_sparse_pull: row_ids must be given")
+        keys, outs = self._keys_values("row_sparse_pull", key, out)
+        rows = _as_list(row_ids)
+        if isinstance(key, (list, tuple)) and len(rows) == 1 and len(keys) > 1:
+            rows = rows * len(keys)
+        for k, os_ in zip(keys, outs):
+            stored = self._store[k]
+            ids = rows[0] if len(rows) == 1 else None
+            for j, o in enumerate(os_):
+                rid = ids if ids is not None else rows[j]
+                if o.shape != stored.shape:
+                    raise MXNetError(f"KVStore.row_sparse_pull: key {k!r} holds shape {stored.shape}, out has shape "
+                                     f"{o.shape}")
+                _pull_rows(stored, o, rid)
 
     def set_gradient_compression(self, compression_params: Dict[str, Any]) -> None:
         """Accepted and ignored: compression only changes what travels between devices/machines."""
@@ -179,6 +213,70 @@ class KVStore(KVStoreBase):
         return f"<KVStore type={self._type} keys={len(self._store)}>"
 
 
+def _pull_rows(stored: NDArray, out: NDArray, row_ids: Any) -> None:
+    from unidl import ops, no_grad
+
+    ids = ops.astype(ops.reshape(row_ids._t.detach(), (-1,)), "int64")
+    src = ops.to_device(stored._t.detach(), out._t.device)
+    with no_grad():
+        keep = ops.zeros_like(src) if hasattr(ops, "zeros_like") else ops.multiply(src, 0)
+        ops.setitem(keep, ids, ops.astype(ops.take(src, ids, axis=0), src.dtype))
+        ops.setitem(out._t, Ellipsis, ops.astype(keep, out._t.dtype))
+
+
+@KVStoreBase.register
+class TestStore(KVStoreBase):
+    """MXNet's ``teststore``: sums pushed values in Python, keeps no values and cannot run an optimizer."""
+
+    __test__ = False  # not a pytest class
+
+    def broadcast(self, key: Any, value: Any, out: Any, priority: int = 0) -> None:
+        """Copy ``value`` into every ``out`` array."""
+        for o in _as_list(out):
+            o[:] = value
+
+    def pushpull(self, key: Any, value: Any, out: Any = None, priority: int = 0) -> None:
+        """The sum of ``value`` (a list of arrays) written to ``out`` (or back into ``value``)."""
+        if isinstance(value, NDArray):
+            if out is not None:
+                for o in _as_list(out):
+                    o[:] = value
+            return
+        ctx = value[0].context
+        total = value[0].as_in_context(ctx)
+        for v in value[1:]:
+            total = total + v.as_in_context(ctx)
+        for o in (value if out is None else _as_list(out)):
+            o[:] = total
+
+    @staticmethod
+    def is_capable(capability: str) -> bool:
+        if capability.lower() == KVStoreBase.OPTIMIZER:
+            return False
+        raise ValueError(f"Unknown capability: {capability}")
+
+    @property
+    def type(self) -> str:
+        return "teststore"
+
+    @property
+    def rank(self) -> int:
+        return 0
+
+    @property
+    def num_workers(self) -> int:
+        return 1
+
+    def set_optimizer(self, optimizer: Any) -> None:
+        raise NotImplementedError("TestStore does not support optimizers (is_capable('optimizer') is False)")
+
+    def save_optimizer_states(self, fname: str, dump_optimizer: bool = False) -> None:
+        raise NotImplementedError("TestStore does not hold optimizer states")
+
+    def load_optimizer_states(self, fname: str) -> None:
+        raise NotImplementedError("TestStore does not hold optimizer states")
+
+
 def create(name: Union[str, KVStoreBase] = "local") -> KVStore:
     """A key-value store: ``'local'``, ``'device'`` (and MXNet's other single-machine types) give the one
     in-process store; distributed types raise MXNetError."""
@@ -188,6 +286,8 @@ def create(name: Union[str, KVStoreBase] = "local") -> KVStore:
         raise TypeError(f"mx.kv.create: name must be a string, got {type(name).__name__}")
     if name in _LOCAL_TYPES:
         return KVStore(name)
+    if name.lower() in KVStoreBase.kv_registry:
+        return KVStoreBase.kv_registry[name.lower()]()
     if name.startswith("dist") or name in ("horovod", "byteps"):
         raise MXNetError(f"mx.kv.create({name!r}): distributed kvstores are not supported by unidl_mxnet (one process, "
                          "one device); use 'local' or 'device'")
