@@ -47,7 +47,8 @@ def main(argv=None) -> int:
     suite = SUITES[args.suite]
     try:
         if args.command == "baseline":
-            record_baseline(suite, args.checkout, args.python, files=args.files, jobs=args.jobs)
+            record_baseline(suite, args.checkout, args.python, files=args.files, jobs=args.jobs,
+                            test_timeout=args.test_timeout)
             print(f"baseline written to {suite.baseline_path}")
             return 0
         baseline = load_baseline(suite, args.baseline)

@@ -79,11 +79,16 @@ def run_suite(suite: Suite, checkout: Path, *, python: str, face: bool, files: O
     test_dir = test_dir_of(suite, checkout)
     chosen = list(files or suite.files)
     plugins = [suite.face_plugin] if face else []
+    env = dict(suite.env)
+    if not face:
+        env.update(suite.real_env_vars)
+    env["UNIDL_UPSTREAM_CHECKOUT"] = str(Path(checkout).resolve())
     merged: Results = {}
 
     def one(name: str) -> Results:
         started = time.time()
-        res = run_file(python, test_dir, name, plugins, test_timeout=test_timeout, file_timeout=file_timeout)
+        res = run_file(python, test_dir, name, plugins, test_timeout=test_timeout, file_timeout=file_timeout,
+                       extra_env=env)
         passed = sum(1 for r in res.values() if r["outcome"] == "passed")
         log(f"  {name}: {passed}/{len(res)} passed in {time.time() - started:.0f} s")
         return res
@@ -145,9 +150,10 @@ def load_baseline(suite: Suite, path: Optional[Path] = None) -> dict:
 
 
 def record_baseline(suite: Suite, checkout: Path, python: str, *, files=None, jobs=2, out=None,
-                    log=print) -> dict:
+                    test_timeout: float = 120, log=print) -> dict:
     """Run the suite on the real framework (``python`` of its scratch venv) and store the outcomes."""
-    results = run_suite(suite, checkout, python=python, face=False, files=files, jobs=jobs, log=log)
+    results = run_suite(suite, checkout, python=python, face=False, files=files, jobs=jobs,
+                        test_timeout=test_timeout, log=log)
     reader = ScopeReader(test_dir_of(suite, checkout), suite.out_of_scope)
     baseline = {
         "framework": suite.name, "version": suite.version, "environment": suite.real_env,

@@ -55,7 +55,7 @@ class ScopeReader:
         filename, _, rest = nodeid.partition("::")
         name = re.sub(r"\[.*\]$", "", rest)
         try:
-            functions = self._functions(Path(filename).name)
+            functions = self._functions(filename)
         except (OSError, SyntaxError):
             return None
         seen: Set[str] = set()

@@ -1,7 +1,21 @@
 """``keras.backend``: settings, conversions, variables, and the Keras-2 era ``K.*`` functions."""
-from .common import clear_session, convert_to_numpy, convert_to_tensor, get_uid, is_tensor, snake_case, unique_name
+from .common import (clear_session, convert_to_numpy, convert_to_tensor, get_uid, is_float_dtype, is_int_dtype,
+                     is_tensor, snake_case, unique_name)
 from .config import (backend, epsilon, floatx, image_data_format, set_epsilon, set_floatx,
                      set_image_data_format, standardize_data_format, standardize_dtype)
 from .keras_tensor import KerasTensor, is_keras_tensor
 from .variable import Variable, is_variable
 from .keras2 import *  # noqa: E402,F401,F403  (the Keras-2 era K.* functions)
+
+# what Keras's backends declare: unidl has neither sparse nor ragged tensors
+SUPPORTS_SPARSE_TENSORS = False
+SUPPORTS_RAGGED_TENSORS = False
+
+
+def __getattr__(name: str):
+    # keras.src.backend.random is the backend's random module: here, keras.random
+    if name == "random":
+        from .. import random
+
+        return random
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

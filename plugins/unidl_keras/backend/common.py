@@ -15,6 +15,30 @@ from . import config
 _UIDS: "collections.defaultdict[str, int]" = collections.defaultdict(int)
 
 
+standardize_dtype = config.standardize_dtype  # Keras keeps it in keras.src.backend.common too
+
+
+def is_float_dtype(dtype: Any) -> bool:
+    """Whether ``dtype`` is a floating dtype (``float16/32/64``, ``bfloat16``)."""
+    name = dtype if isinstance(dtype, str) else config.standardize_dtype(dtype)
+    return name.startswith("float") or name.startswith("bfloat")
+
+
+def is_int_dtype(dtype: Any) -> bool:
+    """Whether ``dtype`` is a signed or unsigned integer dtype."""
+    name = dtype if isinstance(dtype, str) else config.standardize_dtype(dtype)
+    return name.startswith("int") or name.startswith("uint")
+
+
+def __getattr__(name: str) -> Any:
+    # Keras keeps KerasTensor in keras.src.backend.common.keras_tensor; here it is a sibling module
+    if name == "keras_tensor":
+        from . import keras_tensor
+
+        return keras_tensor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def get_uid(prefix: str = "") -> int:
     """1, 2, 3, ... per prefix (Keras auto-names: ``dense``, ``dense_1``, ...: see :func:`unique_name`)."""
     _UIDS[prefix] += 1

@@ -17,10 +17,14 @@ class KerasTensor:
     """
 
     def __init__(self, shape: Sequence[Optional[int]], dtype: Any = "float32", sparse: bool = False,
-                 record_history: bool = True, name: Optional[str] = None) -> None:
+                 ragged: bool = False, record_history: bool = True, name: Optional[str] = None) -> None:
         self.shape: Tuple[Optional[int], ...] = tuple(None if d is None else int(d) for d in shape)
         self.dtype = config.standardize_dtype(dtype)
         self.sparse = bool(sparse)
+        if ragged:
+            raise ValueError("KerasTensor: ragged=True is not supported by unidl (no ragged tensors; "
+                             "keras.backend.SUPPORTS_RAGGED_TENSORS is False)")
+        self.ragged = False
         self.name = name or unique_name("keras_tensor")
         self._keras_history = None
         self._keras_mask_spec = None  # a KerasTensor for the mask, when the producing layer masks

@@ -407,6 +407,20 @@ class Layer:
             c = self.__dict__["_cache"] = _Cache(self)
         return c
 
+    @property
+    def _seed_generators(self) -> list:
+        """The ``SeedGenerator`` objects this layer holds as attributes (directly or in a list/tuple/dict),
+        each once: Keras tracks them so that a layer's random state can be saved and counted."""
+        from ..random import SeedGenerator
+
+        out: list = []
+        for value in list(self.__dict__.values()):
+            items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else (value,)
+            for v in items:
+                if isinstance(v, SeedGenerator) and all(v is not x for x in out):
+                    out.append(v)
+        return out
+
     def _flatten_layers(self, include_self: bool = True, recursive: bool = True) -> List["Layer"]:
         """This layer (first, with ``include_self``) and its sub-layers, depth-first, each once."""
         if recursive:
