@@ -99,20 +99,21 @@ class Tensor:
         return self.to("cpu")
 
     # -- autograd ----------------------------------------------------------------------------
-    def requires_grad_(self, flag: bool = True, grad_req: str = "write") -> "Tensor":
-        """Mark this tensor as a leaf that receives gradients; returns self."""
+    def requires_grad_(self, flag: bool = True, grad_req: str = "write", any_dtype: bool = False) -> "Tensor":
+        """Mark this tensor as a leaf that receives gradients; returns self. Only floating-point tensors
+        unless ``any_dtype`` (MXNet lets integer arrays have gradients, of their own dtype)."""
         if grad_req not in ("write", "add", "null"):
             raise ValueError(f"grad_req must be 'write', 'add' or 'null', got {grad_req!r}")
+        if flag and not any_dtype:
+            _check_grad_dtype(self)
         self.requires_grad = bool(flag)
         self.grad_req = grad_req
-        if flag:
-            _check_grad_dtype(self)
         return self
 
-    def attach_grad(self, grad_req: str = "write") -> "Tensor":
+    def attach_grad(self, grad_req: str = "write", any_dtype: bool = False) -> "Tensor":
         """Gluon-style: make this tensor a leaf with a zero gradient buffer; returns self."""
         self._node = None
-        self.requires_grad_(grad_req != "null", grad_req)
+        self.requires_grad_(grad_req != "null", grad_req, any_dtype)
         self.grad_req = grad_req
         self.grad = Tensor._from_any(self.device.xp.zeros_like(self.data), self.device)
         return self

@@ -98,9 +98,15 @@ def _scoped(fn: Callable, shape: bool, array: bool) -> Callable:
 
 def _use(obj: Any, shape: bool, array: bool) -> Any:
     if inspect.isclass(obj):
-        for name, member in list(vars(obj).items()):
-            if inspect.isfunction(member) and (not name.startswith("__") or name in ("__init__", "__call__")):
-                setattr(obj, name, _scoped(member, shape, array))
+        # as MXNet: every method, inherited ones too (``__call__``, ``forward``, ...), runs in the scope
+        seen: set = set()
+        for klass in obj.__mro__[:-1]:  # not ``object``
+            for name, member in list(vars(klass).items()):
+                if name in seen:
+                    continue
+                seen.add(name)
+                if inspect.isfunction(member):
+                    setattr(obj, name, _scoped(member, shape, array))
         return obj
     if callable(obj):
         return _scoped(obj, shape, array)
@@ -142,7 +148,30 @@ def to_frontend(out: Any) -> Any:
         return out
     from .numpy.multiarray import as_np
 
+    if isinstance(out, (list, tuple)):
+        _check_not_mixed(out)
     return as_np(out)
+
+
+def _check_not_mixed(out: Any) -> None:
+    """MXNet requires a Block under ``set_np()`` to output ``mx.np.ndarray`` only: a legacy ``NDArray``
+    next to ``mx.np`` arrays (``x.as_nd_ndarray() + 1, np.add(x, x)``) is a TypeError, as there."""
+    from .ndarray.ndarray import NDArray
+    from .numpy.multiarray import ndarray
+
+    legacy, numpy = [], False
+    stack = [out]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, ndarray):
+            numpy = True
+        elif isinstance(v, NDArray):
+            legacy.append(v)
+    if legacy and numpy:
+        raise TypeError("Block's output ndarrays/symbols must be of type `mxnet.numpy.ndarray` or "
+                        f"`mxnet.symbol.numpy._Symbol`, while got output type {type(legacy[0])}")
 
 
 __all__ = ["is_np_array", "is_np_shape", "set_np", "reset_np", "set_np_shape", "np_shape", "np_array",

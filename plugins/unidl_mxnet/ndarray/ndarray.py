@@ -122,6 +122,16 @@ class NDArray:
             return wrap(Tensor._from_any(moved.data.copy() if moved.data is self._t.data else moved.data, dev))
         raise TypeError(f"copyto does not support type {type(other).__name__}")
 
+    def as_np_ndarray(self) -> Any:
+        """The same data as an ``mx.np.ndarray`` (shared, no copy)."""
+        from ..numpy.multiarray import as_np
+
+        return as_np(self)
+
+    def as_nd_ndarray(self) -> "NDArray":
+        """Itself: already a legacy ``mx.nd.NDArray``."""
+        return self
+
     def as_in_context(self, context: Context) -> "NDArray":
         """This array on ``context`` (itself when already there); differentiable."""
         if self.context == context:

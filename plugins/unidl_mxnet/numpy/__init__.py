@@ -28,6 +28,9 @@ float16, float32, float64 = _onp.float16, _onp.float32, _onp.float64
 int8, int16, int32, int64 = _onp.int8, _onp.int16, _onp.int32, _onp.int64
 uint8 = _onp.uint8
 bool_ = _onp.bool_
+bool = bool  # noqa: A001 - MXNet's ``np.bool`` is Python's bool (a dtype argument like any other)
+PZERO, NZERO = 0.0, -0.0
+NAN = NaN = _onp.nan
 finfo, iinfo = _onp.finfo, _onp.iinfo
 
 
@@ -48,9 +51,12 @@ def _dunder(fn, reflected: bool = False):
 
 
 def _inplace(fn):
+    """``x op= y`` as MXNet's ``op(x, y, out=x)``: the result must keep x's dtype and shape."""
+
     def i(self, other):
-        res = fn(self, other)
-        self[...] = res
+        if not isinstance(other, (_NDArray, _onp.ndarray, _onp.generic, int, float, bool)):
+            return NotImplemented
+        _op._out(fn(self, other), self, inplace=True)
         return self
 
     return i
@@ -119,4 +125,5 @@ def _bind() -> None:
 _bind()
 
 __all__ = list(_op_all) + ["nonzero", "flatnonzero", "argwhere", "unique", "genfromtxt", "ndarray", "linalg", "random", "pi", "e", "inf", "nan", "newaxis", "float16",
-                           "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_", "as_np"]
+                           "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_", "bool", "PZERO", "NZERO", "NAN", "NaN",
+                           "NINF", "PINF", "finfo", "iinfo", "as_np"]

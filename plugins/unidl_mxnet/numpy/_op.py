@@ -11,13 +11,15 @@ import numpy as _onp
 
 import unidl
 from unidl import ops
+from unidl.autograd import STATE
 from unidl.tensor import Tensor
 
 from ..base import MXNetError
 from ..context import Context, current_context
+from ..ndarray.math_ops import attach_backward
 from ..ndarray.ndarray import NDArray
 from . import _dtypes as D
-from .multiarray import _wrap, ndarray
+from .multiarray import _own, _wrap, ndarray, write_result
 
 _SCALARS = (Number, _onp.generic)
 
@@ -70,6 +72,8 @@ def _binary(fn, name: str, kind: str = "arith"):
             if kind == "div":
                 dt = D.true_divide(dt)
             res = fn(_cast(a, dt), _cast(b, dt))
+            if kind == "cmp" and STATE.recording:
+                res = _zero_grad(res, (a, b))
         elif a_arr or b_arr:
             t = _tensor(x1 if a_arr else x2, name)
             s = x2 if a_arr else x1
@@ -83,6 +87,8 @@ def _binary(fn, name: str, kind: str = "arith"):
                     dt = D.true_divide(dt)
                 t, s = _cast(t, dt), _scalar_as(s, dt)
             res = fn(t, s) if a_arr else fn(s, t)
+            if kind == "cmp" and STATE.recording:
+                res = _zero_grad(res, (t,))
         else:  # two scalars: a float32 0-d result
             return op(_tensor(x1, name), x2, out)
         return _out(_wrap(res), out)
@@ -93,13 +99,37 @@ def _binary(fn, name: str, kind: str = "arith"):
     return op
 
 
-def _out(res: ndarray, out: Optional[ndarray]) -> ndarray:
+def _zero_grads(node: Any, out: Tensor, g: Tensor) -> tuple:
+    return tuple(ops.zeros_like(p) for p in node.parents)
+
+
+def _zero_grad(res: Tensor, parents: tuple) -> Tensor:
+    """A comparison recorded in the graph with a zero gradient, as MXNet records it: ``backward`` from its
+    bool result writes zeros into the inputs' ``.grad``."""
+    return attach_backward(res, parents, _zero_grads, "comparison")
+
+
+def _out(res: ndarray, out: Optional[ndarray], inplace: bool = False) -> ndarray:
+    """``res`` written into ``out`` when given (then ``out``). As MXNet, ``out`` must already have the
+    result's dtype and shape."""
     if out is None:
         return res
     if not isinstance(out, NDArray):
         raise TypeError(f"out must be an mx.np.ndarray, got {type(out).__name__}")
-    out[...] = res
+    t, o = res._t, out._t
+    if t.dtype != o.dtype:
+        raise MXNetError(f"Type inconsistent, Provided = {o.dtype}, inferred type = {t.dtype}" if inplace else
+                         f"Incompatible attr in node at 0-th output: expected {t.dtype}, got {o.dtype}")
+    if t.shape != o.shape:
+        raise MXNetError(f"Shape inconsistent, Provided = {list(o.shape)}, inferred shape={list(t.shape)}")
+    write_result(out, t, inplace or _aliases(out, res))
     return out
+
+
+def _aliases(out: NDArray, res: ndarray) -> bool:
+    # ``res`` recorded from ``out`` itself (``np.add(x, 1, out=x)``): an in-place op
+    node = res._t._node
+    return node is not None and any(p is out._t for p in node.parents)
 
 
 add = _binary(ops.add, "add")
@@ -403,37 +433,47 @@ def _as_nd(a: Any) -> ndarray:
 
 def ravel(a: Any, order: str = "C") -> ndarray:
     """The flattened array (1-D)."""
-    return _wrap(ops.reshape(_tensor(a, "ravel"), (-1,)))
+    t = _tensor(a, "ravel")
+    return _wrap(_own(ops.reshape(t, (-1,)), t))
 
 
 def transpose(a: Any, axes: Optional[Sequence[int]] = None) -> ndarray:
     """Permute the axes (reverse them when ``axes`` is None)."""
-    return _wrap(ops.transpose(_tensor(a, "transpose"), None if axes is None else tuple(axes)))
+    t = _tensor(a, "transpose")
+    return _wrap(_own(ops.transpose(t, None if axes is None else tuple(axes)), t))
 
 
 def swapaxes(a: Any, axis1: int, axis2: int) -> ndarray:
-    return _wrap(ops.swapaxes(_tensor(a, "swapaxes"), axis1, axis2))
+    t = _tensor(a, "swapaxes")
+    return _wrap(_own(ops.swapaxes(t, axis1, axis2), t))
 
 
 def moveaxis(a: Any, source: Any, destination: Any) -> ndarray:
-    return _wrap(ops.moveaxis(_tensor(a, "moveaxis"), source, destination))
+    t = _tensor(a, "moveaxis")
+    return _wrap(_own(ops.moveaxis(t, source, destination), t))
 
 
 def expand_dims(a: Any, axis: Any) -> ndarray:
-    return _wrap(ops.expand_dims(_tensor(a, "expand_dims"), axis))
+    t = _tensor(a, "expand_dims")
+    return _wrap(_own(ops.expand_dims(t, axis), t))
 
 
 def squeeze(a: Any, axis: Any = None) -> ndarray:
-    return _wrap(ops.squeeze(_tensor(a, "squeeze"), axis))
+    t = _tensor(a, "squeeze")
+    return _wrap(_own(ops.squeeze(t, axis), t))
 
 
 def broadcast_to(array: Any, shape: Any) -> ndarray:
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    return _wrap(ops.broadcast_to(_tensor(array, "broadcast_to"), shape))
+    t = _tensor(array, "broadcast_to")
+    return _wrap(_own(ops.broadcast_to(t, shape), t))
 
 
 def broadcast_arrays(*args: Any) -> List[ndarray]:
+    """The arrays broadcast to their common shape (the arrays themselves when all have it, as MXNet)."""
     shape = _onp.broadcast_shapes(*[tuple(_tensor(a).shape) for a in args])
+    if all(_tensor(a).shape == shape for a in args):
+        return list(args)
     return [broadcast_to(a, shape) for a in args]
 
 
@@ -477,19 +517,22 @@ def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> List[ndarray]:
         raise MXNetError(f"split: array split does not result in an equal division: axis {axis} of shape "
                          f"{t.shape} into {indices_or_sections} sections")
     ios = indices_or_sections if isinstance(indices_or_sections, int) else list(indices_or_sections)
-    return [_wrap(p) for p in ops.split(t, ios, axis=axis)]
+    return [_wrap(_own(p, t)) for p in ops.split(t, ios, axis=axis)]
 
 
 def tile(A: Any, reps: Any) -> ndarray:  # noqa: N803
-    return _wrap(ops.tile(_tensor(A, "tile"), reps))
+    t = _tensor(A, "tile")
+    return _wrap(_own(ops.tile(t, reps), t))
 
 
 def repeat(a: Any, repeats: Any, axis: Optional[int] = None) -> ndarray:
-    return _wrap(ops.repeat(_tensor(a, "repeat"), repeats, axis))
+    t = _tensor(a, "repeat")
+    return _wrap(_own(ops.repeat(t, repeats, axis), t))
 
 
 def flip(m: Any, axis: Any = None) -> ndarray:
-    return _wrap(ops.flip(_tensor(m, "flip"), axis))
+    t = _tensor(m, "flip")
+    return _wrap(_own(ops.flip(t, axis), t))
 
 
 def sort(a: Any, axis: Optional[int] = -1, kind: Any = None, order: Any = None) -> ndarray:
@@ -533,7 +576,7 @@ def meshgrid(*xi: Any, indexing: str = "xy", sparse: bool = False, copy: bool = 
             pos = 1 - i
         view[pos] = t.shape[0]
         r = ops.reshape(t, tuple(view))
-        out.append(_wrap(r if sparse else ops.broadcast_to(r, tuple(shape))))
+        out.append(_wrap(_own(r if sparse else ops.broadcast_to(r, tuple(shape)), t)))
     return out
 
 
@@ -576,27 +619,36 @@ def array(object: Any, dtype: Any = None, ctx: Optional[Context] = None) -> ndar
 asarray = array
 
 
+def _c_order(name: str, order: Any) -> None:
+    if order != "C":
+        raise NotImplementedError(f"`{name}` only supports order equal to `C`, while received {order}")
+
+
 def _shape_arg(shape: Any) -> tuple:
     return (int(shape),) if isinstance(shape, (int, _onp.integer)) else tuple(int(d) for d in shape)
 
 
 def zeros(shape: Any, dtype: Any = None, order: str = "C", ctx: Optional[Context] = None) -> ndarray:
     """Zeros of ``shape`` (float32 by default)."""
+    _c_order("zeros", order)
     return _wrap(unidl.zeros(_shape_arg(shape), dtype=D.as_dtype(dtype), device=_dev(ctx)))
 
 
 def ones(shape: Any, dtype: Any = None, order: str = "C", ctx: Optional[Context] = None) -> ndarray:
     """Ones of ``shape`` (float32 by default)."""
+    _c_order("ones", order)
     return _wrap(unidl.ones(_shape_arg(shape), dtype=D.as_dtype(dtype), device=_dev(ctx)))
 
 
 def empty(shape: Any, dtype: Any = None, order: str = "C", ctx: Optional[Context] = None) -> ndarray:
     """An uninitialised array of ``shape`` (float32 by default)."""
+    _c_order("empty", order)
     return _wrap(unidl.empty(_shape_arg(shape), dtype=D.as_dtype(dtype), device=_dev(ctx)))
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = None, order: str = "C", ctx: Optional[Context] = None) -> ndarray:
     """``fill_value`` everywhere (float32 unless ``dtype`` is given, also for integer fill values)."""
+    _c_order("full", order)
     if isinstance(fill_value, NDArray):
         dt = fill_value._t.dtype if dtype is None else _onp.dtype(dtype)
         return _wrap(_cast(ops.broadcast_to(fill_value._t, _shape_arg(shape)), dt))
@@ -605,6 +657,7 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, order: str = "C", ctx: 
 
 def _like(fn, name: str):
     def op(a: Any, dtype: Any = None, order: str = "C", ctx: Optional[Context] = None, out: Any = None) -> ndarray:
+        _c_order(name, order)
         t = _tensor(a, name)
         dt = t.dtype if dtype is None else _onp.dtype(dtype)
         dev = t.device if ctx is None else ctx.unidl_device
@@ -622,6 +675,7 @@ empty_like = _like(unidl.empty, "empty_like")
 
 def full_like(a: Any, fill_value: Any, dtype: Any = None, order: str = "C", ctx: Optional[Context] = None,
               out: Any = None) -> ndarray:
+    _c_order("full_like", order)
     t = _tensor(a, "full_like")
     dt = t.dtype if dtype is None else _onp.dtype(dtype)
     return _wrap(unidl.full(t.shape, fill_value, dtype=dt, device=t.device if ctx is None else ctx.unidl_device))

@@ -14,7 +14,7 @@ from .. import ndarray as _nd
 from ..base import MXNetError
 from ..ndarray.ndarray import NDArray
 from ..numpy._op import _tensor
-from ..numpy.multiarray import _wrap, as_np, ndarray
+from ..numpy.multiarray import _own, _wrap, as_np, ndarray
 
 
 def _arr(x: Any, op: str) -> NDArray:
@@ -122,7 +122,7 @@ def reshape(a: Any, newshape: Sequence[int], reverse: bool = False, order: str =
     the two values that follow (one may be -1). ``reverse=True`` reads shape and values right to left."""
     t = _tensor(a, "reshape")
     shape = (newshape,) if isinstance(newshape, int) else tuple(newshape)
-    return _wrap(ops.reshape(t, npx_reshape_shape(t.shape, shape, reverse)))
+    return _wrap(_own(ops.reshape(t, npx_reshape_shape(t.shape, shape, reverse)), t))
 
 
 def npx_reshape_shape(src: Sequence[int], spec: Sequence[int], reverse: bool = False) -> Tuple[int, ...]:
