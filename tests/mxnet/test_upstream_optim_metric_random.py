@@ -138,3 +138,36 @@ def test_accuracy_with_2d_labels_and_numpy_argmax_of_ndarray():
     am = np.argmax(pred, axis=1)           # numpy dispatches to NDArray.argmax(axis=1, out=None)
     assert isinstance(am, mx.nd.NDArray)
     assert am.asnumpy().tolist() == [1, 1, 1, 0, 1, 0]
+
+
+# -- losses and nd broadcast operators ------------------------------------------------------------
+def test_broadcast_ops_ignore_extra_keywords_like_mxnet_operators():
+    got = mx.nd.broadcast_maximum(mx.nd.array([0]), mx.nd.array([[1.], [-2.]]), axis=1)
+    assert got.asnumpy().tolist() == [[1.0], [0.0]]     # MXNet 1.9.1
+    assert mx.nd.broadcast_add(mx.nd.array([1.]), mx.nd.array([2.]), foo=3).asnumpy().tolist() == [3.0]
+    with pytest.raises(TypeError):
+        mx.nd.maximum(mx.nd.array([0]), mx.nd.array([1.]), axis=1)   # the Python-level op refuses it
+
+
+def test_cosine_embedding_loss_matches_mxnet():
+    a = mx.nd.array([[1., 2.], [0.5, -1.], [3., 0.2]])
+    b = mx.nd.array([[0.5, 1.], [1., 1.], [-1., 0.3]])
+    label = mx.nd.array([1, -1, -1])
+    np.testing.assert_allclose(mx.gluon.loss.CosineEmbeddingLoss()(a, b, label).asnumpy(), [[0.0], [0.0], [0.0]],
+                               atol=1e-6)
+    np.testing.assert_allclose(mx.gluon.loss.CosineEmbeddingLoss(margin=-0.5)(a, b, label).asnumpy(),
+                               [[0.0], [0.1837722361087799], [0.0]], rtol=1e-5, atol=1e-6)
+
+
+# -- vision transforms ----------------------------------------------------------------------------
+def test_resize_bad_sizes_fail_when_called_with_mxnet_error():
+    from unidl_mxnet.gluon.data.vision import transforms
+
+    x = mx.nd.ones((30, 20, 3), dtype="uint8")
+    for size, keep in ((-150, True), (-5, False), ((0, 5), False), ((100, 100, 100), True)):
+        t = transforms.Resize(size, keep_ratio=keep)          # building it is fine, as in MXNet
+        with pytest.raises(MXNetError, match="Resize"):
+            t(x)
+    assert transforms.Resize((15,), keep_ratio=True)(x).shape == (22, 15, 3)
+    with pytest.raises(MXNetError):
+        mx.image.imresize(x, -1, 5)

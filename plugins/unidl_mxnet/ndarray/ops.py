@@ -18,7 +18,7 @@ from unidl.nn import functional as F_nn
 
 from ..base import MXNetError
 from ..context import Context, current_context
-from .ndarray import NDArray, from_any, wrap
+from .ndarray import NDArray, _owned, from_any, placed, wrap
 
 _SCALARS = (Number, np.generic)
 
@@ -55,10 +55,15 @@ def _both_scalars(lhs: Any, rhs: Any) -> bool:
     return isinstance(lhs, _SCALARS) and isinstance(rhs, _SCALARS)
 
 
-def _to_out(res: NDArray, out: Optional[NDArray]) -> NDArray:
+def _to_out(res: Any, out: Any) -> Any:
     """MXNet's ``out=``: write the result into ``out`` (same shape) and return ``out``."""
     if out is None:
         return res
+    if isinstance(res, (list, tuple)):
+        outs = list(out) if isinstance(out, (list, tuple)) else [out]
+        if len(outs) != len(res):
+            raise MXNetError(f"out= must hold {len(res)} arrays, got {len(outs)}")
+        return [_to_out(r, o) for r, o in zip(res, outs)]
     if not isinstance(out, NDArray) or out.shape != res.shape:
         raise MXNetError(f"out= must be an NDArray of the result's shape {res.shape}, got "
                          f"{getattr(out, 'shape', type(out).__name__)}")
@@ -117,11 +122,31 @@ greater = _compare(ops.greater, "greater")
 greater_equal = _compare(ops.greater_equal, "greater_equal")
 lesser = _compare(ops.less, "lesser")
 lesser_equal = _compare(ops.less_equal, "lesser_equal")
-broadcast_add, broadcast_plus, broadcast_sub, broadcast_minus = add, add, subtract, subtract
-broadcast_mul, broadcast_div, broadcast_mod, broadcast_power = multiply, divide, modulo, power
-broadcast_maximum, broadcast_minimum = maximum, minimum
-broadcast_equal, broadcast_not_equal, broadcast_greater = equal, not_equal, greater
-broadcast_greater_equal, broadcast_lesser, broadcast_lesser_equal = greater_equal, lesser, lesser_equal
+
+
+def _registered_op(fn, name: str):
+    """``fn`` as MXNet's generated ``broadcast_*`` operator: operators without parameters ignore any other
+    keyword (``nd.broadcast_maximum(a, b, axis=1)`` runs in MXNet 1.9), while ``nd.maximum`` refuses one."""
+    def op(lhs: Any, rhs: Any, out: Optional[NDArray] = None, name: Optional[str] = None, **ignored: Any) -> NDArray:
+        return fn(lhs, rhs, out=out)
+
+    op.__name__ = name
+    op.__doc__ = fn.__doc__
+    return op
+
+
+broadcast_add, broadcast_plus = _registered_op(add, "broadcast_add"), _registered_op(add, "broadcast_plus")
+broadcast_sub, broadcast_minus = _registered_op(subtract, "broadcast_sub"), _registered_op(subtract, "broadcast_minus")
+broadcast_mul, broadcast_div = _registered_op(multiply, "broadcast_mul"), _registered_op(divide, "broadcast_div")
+broadcast_mod, broadcast_power = _registered_op(modulo, "broadcast_mod"), _registered_op(power, "broadcast_power")
+broadcast_maximum = _registered_op(maximum, "broadcast_maximum")
+broadcast_minimum = _registered_op(minimum, "broadcast_minimum")
+broadcast_equal = _registered_op(equal, "broadcast_equal")
+broadcast_not_equal = _registered_op(not_equal, "broadcast_not_equal")
+broadcast_greater = _registered_op(greater, "broadcast_greater")
+broadcast_greater_equal = _registered_op(greater_equal, "broadcast_greater_equal")
+broadcast_lesser = _registered_op(lesser, "broadcast_lesser")
+broadcast_lesser_equal = _registered_op(lesser_equal, "broadcast_lesser_equal")
 elemwise_add, elemwise_sub, elemwise_mul, elemwise_div = add, subtract, multiply, divide
 
 
@@ -301,25 +326,27 @@ def reshape(data: NDArray, shape: Sequence[int], reverse: bool = False) -> NDArr
 
 
 def transpose(data: NDArray, axes: Sequence[int] = ()) -> NDArray:
-    """Permute axes (reverse them when ``axes`` is empty)."""
-    return wrap(ops.transpose(data._t, tuple(axes) or None))
+    """Permute axes (reverse them when ``axes`` is empty); a new array, as every MXNet operator's result."""
+    return wrap(_owned(ops.transpose(data._t, tuple(axes) or None)))
 
 
 def swapaxes(data: NDArray, dim1: int = 0, dim2: int = 0) -> NDArray:
-    return wrap(ops.swapaxes(data._t, dim1, dim2))
+    return wrap(_owned(ops.swapaxes(data._t, dim1, dim2)))
 
 
 def expand_dims(data: NDArray, axis: int) -> NDArray:
-    return wrap(ops.expand_dims(data._t, axis))
+    """A new size-1 axis at ``axis`` (a copy; ``data.expand_dims(axis, inplace=True)`` is the view)."""
+    return data.expand_dims(axis)
 
 
 def squeeze(data: NDArray, axis: Any = None) -> NDArray:
-    return wrap(ops.squeeze(data._t, axis))
+    """The size-1 axes (those in ``axis``) dropped; an all-ones shape gives (1,). A copy."""
+    return data.squeeze(axis)
 
 
 def flatten(data: NDArray) -> NDArray:
-    """(N, ...) -> (N, prod(...)); a 1-d array becomes (N, 1)."""
-    return wrap(ops.flatten(data._t))
+    """(N, ...) -> (N, prod(...)); a 1-d array becomes (N, 1). A copy."""
+    return data.flatten()
 
 
 Flatten = flatten
@@ -331,8 +358,26 @@ def broadcast_to(data: NDArray, shape: Sequence[int]) -> NDArray:
     return wrap(ops.broadcast_to(data._t, target))
 
 
-def broadcast_like(lhs: NDArray, rhs: NDArray) -> NDArray:
-    return wrap(ops.broadcast_to(lhs._t, rhs.shape))
+def broadcast_like(lhs: NDArray, rhs: NDArray, lhs_axes: Optional[Sequence[int]] = None,
+                   rhs_axes: Optional[Sequence[int]] = None) -> NDArray:
+    """``lhs`` broadcast to ``rhs``'s shape, or with ``lhs_axes`` / ``rhs_axes``: each lhs axis in
+    ``lhs_axes`` (of size 1) broadcast to the size of the matching rhs axis."""
+    if lhs_axes is None and rhs_axes is None:
+        return wrap(ops.broadcast_to(lhs._t, rhs.shape))
+    la = tuple(lhs_axes or ())
+    ra = tuple(rhs_axes or ())
+    if not la or len(la) != len(ra):
+        raise MXNetError(f"broadcast_like: lhs_axes {la} and rhs_axes {ra} must be non-empty and of one length "
+                         f"(shapes {lhs.shape} and {rhs.shape})")
+    shape = list(lhs.shape)
+    for a, b in zip(la, ra):
+        if not -lhs.ndim <= a < lhs.ndim or not -rhs.ndim <= b < rhs.ndim:
+            raise MXNetError(f"broadcast_like: axes {la} / {ra} out of range for shapes {lhs.shape} / {rhs.shape}")
+        if shape[a] != 1 and shape[a] != rhs.shape[b]:
+            raise MXNetError(f"broadcast_like: axis {a} of lhs {lhs.shape} has size {shape[a]}, which cannot "
+                             f"broadcast to {rhs.shape[b]} (axis {b} of rhs {rhs.shape})")
+        shape[a] = rhs.shape[b]
+    return wrap(ops.broadcast_to(lhs._t, tuple(shape)))
 
 
 def broadcast_axis(data: NDArray, axis: Any = (), size: Any = ()) -> NDArray:
@@ -413,14 +458,46 @@ def one_hot(indices: NDArray, depth: int, on_value: float = 1.0, off_value: floa
     return wrap(ops.one_hot(indices._t, depth, on_value, off_value, dtype))
 
 
-def softmax(data: NDArray, axis: int = -1, temperature: Optional[float] = None) -> NDArray:
-    x = data._t if temperature is None else ops.divide(data._t, data._t.dtype.type(temperature))
-    return wrap(ops.softmax(x, axis=axis))
+def _length_mask(op: str, data: NDArray, length: Any, axis: int):
+    """True where the position along ``axis`` is below ``length`` (data's shape without ``axis``)."""
+    if not isinstance(length, NDArray):
+        raise MXNetError(f"{op}: use_length=True needs length, an integer NDArray")
+    if length._t.dtype.kind not in "iu":
+        raise MXNetError(f"{op}: This operation only support integer types, not {np.dtype(length._t.dtype).name}")
+    ax = axis % data.ndim
+    want = data.shape[:ax] + data.shape[ax + 1:]
+    if length.shape != want:
+        raise MXNetError(f"{op}: length of shape {length.shape} does not match data {data.shape} without axis "
+                         f"{axis} ({want})")
+    pos = ops.reshape(unidl.arange(data.shape[ax], dtype=np.int64, device=data._t.device),
+                      (-1,) + (1,) * (data.ndim - ax - 1))
+    return ops.less(pos, ops.expand_dims(ops.astype(length._t, np.int64), ax))
 
 
-def log_softmax(data: NDArray, axis: int = -1, temperature: Optional[float] = None) -> NDArray:
+def _softmax(op: str, fn, data: NDArray, length: Any, axis: int, temperature: Optional[float], dtype: Any,
+             use_length: bool, fill: float) -> NDArray:
     x = data._t if temperature is None else ops.divide(data._t, data._t.dtype.type(temperature))
-    return wrap(ops.log_softmax(x, axis=axis))
+    if dtype is not None and np.dtype(dtype) != x.dtype:
+        x = ops.astype(x, np.dtype(dtype))
+    if not use_length:
+        return wrap(fn(x, axis=axis))
+    keep = _length_mask(op, data, length, axis)
+    masked = ops.where(keep, x, x.dtype.type(-np.inf))
+    res = fn(masked, axis=axis)
+    return wrap(ops.where(keep, res, res.dtype.type(fill)))
+
+
+def softmax(data: NDArray, length: Optional[NDArray] = None, axis: int = -1, temperature: Optional[float] = None,
+            dtype: Any = None, use_length: bool = False) -> NDArray:
+    """Softmax along ``axis``; ``use_length=True``: only the first ``length`` entries of each row count (the
+    rest are 0); ``dtype``: the output dtype."""
+    return _softmax("softmax", ops.softmax, data, length, axis, temperature, dtype, use_length, 0.0)
+
+
+def log_softmax(data: NDArray, axis: int = -1, temperature: Optional[float] = None, dtype: Any = None,
+                use_length: bool = False, length: Optional[NDArray] = None) -> NDArray:
+    """Log of softmax along ``axis`` (``use_length``: see :func:`softmax`)."""
+    return _softmax("log_softmax", ops.log_softmax, data, length, axis, temperature, dtype, use_length, -np.inf)
 
 
 def FullyConnected(data: NDArray, weight: NDArray, bias: Optional[NDArray] = None, num_hidden: int = 0,  # noqa: N802
@@ -449,39 +526,55 @@ def array(source_array: Any, ctx: Optional[Context] = None, dtype: Any = None) -
     return from_any(source_array, ctx, dtype)
 
 
-def zeros(shape: Any, ctx: Optional[Context] = None, dtype: Any = "float32", **kwargs: Any) -> NDArray:
-    return wrap(unidl.zeros(shape, dtype=dtype or "float32", device=_dev(ctx)))
+def _made(t: Any, ctx: Optional[Context], out: Optional[NDArray], stype: Optional[str] = None) -> NDArray:
+    res = placed(wrap(t), ctx)
+    if stype not in (None, "default"):
+        from .ndarray import to_stype
+
+        res = placed(to_stype(res, stype), ctx)
+    return _to_out(res, out)
 
 
-def ones(shape: Any, ctx: Optional[Context] = None, dtype: Any = "float32", **kwargs: Any) -> NDArray:
-    return wrap(unidl.ones(shape, dtype=dtype or "float32", device=_dev(ctx)))
+def zeros(shape: Any, ctx: Optional[Context] = None, dtype: Any = "float32", stype: Optional[str] = None,
+          out: Optional[NDArray] = None, name: Optional[str] = None, **kwargs: Any) -> NDArray:
+    """Zeros of ``shape`` (``stype`` 'csr' / 'row_sparse': a sparse array; ``out``: written there)."""
+    return _made(unidl.zeros(shape, dtype=dtype or "float32", device=_dev(ctx)), ctx, out, stype)
 
 
-def empty(shape: Any, ctx: Optional[Context] = None, dtype: Any = "float32") -> NDArray:
-    return wrap(unidl.empty(shape, dtype=dtype or "float32", device=_dev(ctx)))
+def ones(shape: Any, ctx: Optional[Context] = None, dtype: Any = "float32", out: Optional[NDArray] = None,
+         name: Optional[str] = None, **kwargs: Any) -> NDArray:
+    return _made(unidl.ones(shape, dtype=dtype or "float32", device=_dev(ctx)), ctx, out)
 
 
-def full(shape: Any, val: float, ctx: Optional[Context] = None, dtype: Any = "float32") -> NDArray:
-    return wrap(unidl.full(shape, val, dtype=dtype or "float32", device=_dev(ctx)))
+def empty(shape: Any, ctx: Optional[Context] = None, dtype: Any = "float32", stype: Optional[str] = None,
+          out: Optional[NDArray] = None) -> NDArray:
+    return _made(unidl.empty(shape, dtype=dtype or "float32", device=_dev(ctx)), ctx, out, stype)
+
+
+def full(shape: Any, val: float, ctx: Optional[Context] = None, dtype: Any = "float32",
+         out: Optional[NDArray] = None, name: Optional[str] = None, **kwargs: Any) -> NDArray:
+    return _made(unidl.full(shape, val, dtype=dtype or "float32", device=_dev(ctx)), ctx, out)
 
 
 def arange(start: float, stop: Optional[float] = None, step: float = 1.0, repeat: int = 1,
-           infer_range: bool = False, ctx: Optional[Context] = None, dtype: Any = "float32") -> NDArray:
+           infer_range: bool = False, ctx: Optional[Context] = None, dtype: Any = "float32",
+           out: Optional[NDArray] = None, name: Optional[str] = None) -> NDArray:
     """Evenly spaced values in [start, stop), each repeated ``repeat`` times (float32 by default)."""
     t = unidl.arange(start, stop, step, dtype=dtype or "float32", device=_dev(ctx))
-    return wrap(ops.repeat(t, repeat) if repeat != 1 else t)
+    return _made(ops.repeat(t, repeat) if repeat != 1 else t, ctx, out)
 
 
-def eye(N: int, M: int = 0, k: int = 0, ctx: Optional[Context] = None, dtype: Any = "float32") -> NDArray:  # noqa: N803
-    return wrap(unidl.eye(N, M or None, k, dtype=dtype or "float32", device=_dev(ctx)))
+def eye(N: int, M: int = 0, k: int = 0, ctx: Optional[Context] = None, dtype: Any = "float32",  # noqa: N803
+        out: Optional[NDArray] = None, name: Optional[str] = None) -> NDArray:
+    return _made(unidl.eye(N, M or None, k, dtype=dtype or "float32", device=_dev(ctx)), ctx, out)
 
 
-def zeros_like(data: NDArray) -> NDArray:
-    return wrap(unidl.zeros_like(data._t))
+def zeros_like(data: NDArray, out: Optional[NDArray] = None, name: Optional[str] = None) -> NDArray:
+    return _to_out(wrap(unidl.zeros_like(data._t)), out)
 
 
-def ones_like(data: NDArray) -> NDArray:
-    return wrap(unidl.ones_like(data._t))
+def ones_like(data: NDArray, out: Optional[NDArray] = None, name: Optional[str] = None) -> NDArray:
+    return _to_out(wrap(unidl.ones_like(data._t)), out)
 
 
 def waitall() -> None:

@@ -231,7 +231,7 @@ _METHODS = {1: resize_bilinear, 2: resize_bicubic, 3: resize_area, 4: resize_lan
 def resize(img: np.ndarray, out_h: int, out_w: int, interpolation: int, op: str) -> np.ndarray:
     """Resize an (H, W, C) host array with OpenCV interpolation code ``interpolation`` (0-4)."""
     if out_h <= 0 or out_w <= 0:
-        raise ValueError(f"{op}: output size must be positive, got (w, h) = ({out_w}, {out_h})")
+        raise MXNetError(f"{op}: output size must be positive, got (w, h) = ({out_w}, {out_h})")
     if img.ndim != 3 or img.shape[0] == 0 or img.shape[1] == 0:
         raise ValueError(f"{op}: expected a non-empty (H, W, C) image, got shape {img.shape}")
     if (out_h, out_w) == img.shape[:2]:

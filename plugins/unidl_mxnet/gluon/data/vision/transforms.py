@@ -116,16 +116,24 @@ class Normalize(HybridBlock):
 
 
 def _resize_shape(op: str, size: Size, keep_ratio: bool, h: int, w: int) -> Tuple[int, int]:
-    """Output (height, width) for MXNet's ``size`` (int or (w, h)) and ``keep_ratio``."""
+    """Output (height, width) for MXNet's ``size`` (int or (w, h)) and ``keep_ratio``. As in MXNet, a bad size
+    is refused when the transform runs (MXNetError), not when it is built."""
     if isinstance(size, (int, np.integer)):
+        if size <= 0:
+            raise MXNetError(f"{op}: size should be greater than 0, got {size}")
         if not keep_ratio:
             return int(size), int(size)
         if h > w:
             return int(h * size / w), int(size)
         return int(size), int(w * size / h)
     size = tuple(size)
-    if len(size) != 2:
-        raise ValueError(f"{op}: size must be an int or a (width, height) pair, got {size}")
+    if len(size) not in (1, 2):
+        raise MXNetError(f"{op}: size must be an int or a (width, height) pair, got {size} "
+                         f"({len(size)} values)")
+    if len(size) == 1:
+        return _resize_shape(op, size[0], keep_ratio, h, w)
+    if size[0] <= 0 or size[1] <= 0:
+        raise MXNetError(f"{op}: width and height should be greater than 0, got (width, height) = {size}")
     return int(size[1]), int(size[0])
 
 
