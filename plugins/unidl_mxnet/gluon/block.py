@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
+import warnings
 from collections import OrderedDict
 from typing import Any, Dict, Optional
 
@@ -16,6 +17,11 @@ from ..ndarray.ndarray import NDArray
 from ..util import _NP, to_frontend as _to_frontend
 from .parameter import DeferredInitializationError, Parameter, ParameterDict
 from ..symbol.symbol import Symbol as _Symbol
+
+try:  # the context labels of the host CPU's contexts (cpu(i), cpu_shared(i)), kept by mx.nd
+    from ..ndarray.ndarray import _CTX, placed as _placed
+except ImportError:  # pragma: no cover - an mx.nd without labels: every CPU array is cpu(0)
+    _CTX, _placed = {}, None
 
 _global_counter: Dict[str, int] = {}
 _counter_lock = threading.Lock()
@@ -81,13 +87,66 @@ class Block:
         self._scope = _BlockScope(self)
         self._children: "OrderedDict[str, Block]" = OrderedDict()
         self._reg_params: "OrderedDict[str, Parameter]" = OrderedDict()
+        self._forward_hooks: "OrderedDict[int, Any]" = OrderedDict()
+        self._forward_pre_hooks: "OrderedDict[int, Any]" = OrderedDict()
 
     def __setattr__(self, name: str, value: Any) -> None:
+        existing = self.__dict__.get(name, None)
+        if isinstance(existing, (Parameter, Block)) and not isinstance(value, type(existing)):
+            raise TypeError(f"Changing attribute type for {name} from {type(existing)} to {type(value)}"
+                            "is not allowed.")
         if isinstance(value, Block):
             self.register_child(value, name)
         elif isinstance(value, Parameter):
             self.__dict__.setdefault("_reg_params", OrderedDict())[name] = value
         super().__setattr__(name, value)
+
+    def _check_container_with_block(self) -> None:
+        """Warn about lists/tuples/dicts attributes holding Blocks that were never registered as children."""
+        children = set(map(id, self._children.values()))
+
+        def unregistered(data: Any) -> bool:
+            if isinstance(data, (list, tuple)):
+                return any(unregistered(e) for e in data)
+            if isinstance(data, dict):
+                return any(unregistered(v) for v in data.values())
+            return isinstance(data, Block) and id(data) not in children
+
+        for k, v in self.__dict__.items():
+            if isinstance(v, (list, tuple, dict)) and not (k.startswith("__") or k == "_children") and unregistered(v):
+                warnings.warn(f'"{type(self).__name__}.{k}" is an unregistered container with Blocks. Note that '
+                              "Blocks inside the list, tuple or dict will not be registered automatically. Make sure "
+                              "to register them using register_child() or switching to nn.Sequential/"
+                              "nn.HybridSequential instead. ", stacklevel=3)
+
+    def register_forward_pre_hook(self, hook: Any) -> Any:
+        """Call ``hook(block, inputs)`` before every forward; returns a handle whose ``detach()`` removes it."""
+        from .utils import HookHandle
+
+        handle = HookHandle()
+        handle.attach(self._forward_pre_hooks, hook)
+        return handle
+
+    def register_forward_hook(self, hook: Any) -> Any:
+        """Call ``hook(block, inputs, output)`` after every forward; returns a handle whose ``detach()`` removes
+        it."""
+        from .utils import HookHandle
+
+        handle = HookHandle()
+        handle.attach(self._forward_hooks, hook)
+        return handle
+
+    def apply(self, fn: Any) -> "Block":
+        """Call ``fn(block)`` on every descendant (children first) and then on this block; returns self."""
+        for c in self._children.values():
+            c.apply(fn)
+        fn(self)
+        return self
+
+    def register_op_hook(self, callback: Any, monitor_all: bool = False) -> None:
+        """Install ``callback(name, op_name, array)`` on the operators of the hybridized descendants."""
+        for c in self._children.values():
+            c.register_op_hook(callback, monitor_all)
 
     def __repr__(self) -> str:
         if not self._children:
@@ -117,6 +176,7 @@ class Block:
 
     def collect_params(self, select: Optional[str] = None) -> ParameterDict:
         """This block's and its descendants' parameters; ``select`` is a regex on their names."""
+        self._check_container_with_block()
         out = ParameterDict(self._params.prefix)
         rx = re.compile(select) if select else None
 
@@ -205,11 +265,66 @@ class Block:
         print_summary(self, *inputs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._forward_pre_hooks or self._forward_hooks or (_CTX and args):
+            return self._call_slow(args, kwargs)
         out = self.forward(*args, **kwargs)
         return _to_frontend(out) if _NP.array else out  # mx.np arrays under npx.set_np()
 
+    def _call_slow(self, args: tuple, kwargs: dict) -> Any:
+        """``__call__`` with hooks, or with an input on a labelled context (cpu(i), i > 0): the ops inside run
+        on the one host CPU, and their outputs report the input's context, as MXNet's would."""
+        for hook in list(self._forward_pre_hooks.values()):
+            hook(self, args)
+        ctx = _input_ctx(args)
+        if ctx is None:
+            out = self.forward(*args, **kwargs)
+        else:
+            _CALL_CTX.stack = getattr(_CALL_CTX, "stack", []) + [ctx]
+            try:
+                out = self.forward(*args, **kwargs)
+            finally:
+                _CALL_CTX.stack = _CALL_CTX.stack[:-1]
+            _place_outputs(out, ctx)
+        if _NP.array:
+            out = _to_frontend(out)
+        for hook in list(self._forward_hooks.values()):
+            hook(self, args, out)
+        return out
+
     def forward(self, *args: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must implement forward")
+
+
+_CALL_CTX = threading.local()
+
+
+def _input_ctx(args: tuple) -> Any:
+    """The context label of the first array input, when it is one (cpu(i), i > 0; cpu_shared ...)."""
+    for a in args:
+        t = getattr(a, "_t", None)
+        if t is not None:
+            return _CTX.get(t)
+    return None
+
+
+def _place_outputs(out: Any, ctx: Any) -> None:
+    if isinstance(out, (list, tuple)):
+        for o in out:
+            _place_outputs(o, ctx)
+    elif hasattr(out, "_t") and _placed is not None and _CTX.get(out._t) is None:
+        _placed(out, ctx)
+
+
+def _param_ctx(x: Any, p: Parameter) -> Any:
+    """The context whose copy of ``p`` serves input ``x``: x's own, else that of the enclosing block call
+    (an op between blocks loses the label of the host-CPU context it ran for)."""
+    c = x.context if hasattr(x, "context") else None
+    if c is not None and c in p._ctx_index:
+        return c
+    stack = getattr(_CALL_CTX, "stack", None)
+    if stack and stack[-1] in p._ctx_index:
+        return stack[-1]
+    return c
 
 
 def _brief(names: Any) -> str:
@@ -223,6 +338,8 @@ class HybridBlock(Block):
     first input through ``infer_shape`` (layers implement it)."""
 
     _active = False  # hybridized
+    _callback: Any = None  # register_op_hook's callback
+    _monitor_all = False
     _graph_shapes: Optional[Dict[str, Any]] = None  # parameter shapes at the first hybridized call (for export)
     _graph_nargs = 1
 
@@ -241,6 +358,8 @@ class HybridBlock(Block):
         if self._active and self._graph_shapes is None:
             self._graph_shapes = {p.name: p.shape for p in self.collect_params().values()}
             self._graph_nargs = len(args)
+        if self._forward_pre_hooks or self._forward_hooks or (_CTX and args) or self._callback is not None:
+            return self._call_slow(args, kwargs)
         out = self.forward(*args, **kwargs)
         return _to_frontend(out) if _NP.array else out
 
@@ -255,12 +374,14 @@ class HybridBlock(Block):
         params = {}
         for name, p in self._reg_params.items():
             try:
-                params[name] = p.data()
+                ts = p._ts
+                params[name] = p.data() if ts is None or len(ts) == 1 else p.data(_param_ctx(x, p))
             except DeferredInitializationError:
                 self.infer_shape(x, *args)
                 for q in self._reg_params.values():
                     q._finish_deferred_init()
-                params[name] = p.data()
+                ts = p._ts
+                params[name] = p.data() if ts is None or len(ts) == 1 else p.data(_param_ctx(x, p))
         return self.hybrid_forward(nd, x, *args, **params)
 
     def infer_shape(self, *args: Any) -> None:

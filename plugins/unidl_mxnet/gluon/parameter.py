@@ -41,22 +41,25 @@ def _attach_grad(t: Tensor, req: str) -> None:
         t.attach_grad(req)
 
 
+try:  # mx.nd's context labels (cpu(i) are labels of the one host CPU) and dense-backed sparse views
+    from ..ndarray.ndarray import as_stype as _nd_as_stype, placed as _placed
+except ImportError:  # pragma: no cover - an mx.nd without them
+    _nd_as_stype = _placed = None
+
+
 def _labeled(arr: Any, ctx: Optional[Context]) -> Any:
     """``arr`` reporting ``ctx`` as its context (cpu(i) contexts are labels of the one host CPU)."""
-    if ctx is not None:
-        label = getattr(arr, "_label_context", None)
-        if label is not None:
-            label(ctx)
+    if ctx is not None and _placed is not None:
+        _placed(arr, ctx)
     return arr
 
 
 def _as_stype(arr: Any, stype: str) -> Any:
-    """A (dense-backed) array of storage type ``stype`` with the values of ``arr``."""
+    """``arr`` as an array of storage type ``stype`` (dense-backed: the same tensor, MXNet's sparse class)."""
     if stype == "default":
         return arr
-    view = getattr(arr, "_as_stype_view", None)
-    if view is not None:
-        return view(stype)
+    if _nd_as_stype is not None:
+        return _nd_as_stype(arr._t, stype)
     return arr.tostype(stype)
 
 
@@ -217,9 +220,10 @@ class Parameter:
         self._ctx_index = {}
         for i, c in enumerate(self._ctx_list):
             self._ctx_index.setdefault(c, i)
-        for x in ts:
+        for x, c in zip(ts, self._ctx_list):
             if self._grad_req != "null":
                 _attach_grad(x, self._grad_req)
+            _labeled(wrap(x), c)
         self._ts = ts
 
     def _copy_to(self, t: Tensor, ctx: Context) -> Tensor:
@@ -484,9 +488,10 @@ class Parameter:
             if self._order is not None:
                 c.data = layouts.relayout(c.data, self._order)
             ts.append(c)
-        for x in ts:
+        for x, c in zip(ts, self._ctx_list):
             if self._grad_req != "null":
                 _attach_grad(x, self._grad_req)
+            _labeled(wrap(x), c)
         self._ts = ts
 
 

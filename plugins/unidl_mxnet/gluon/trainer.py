@@ -14,6 +14,7 @@ import os
 import warnings
 from typing import Any, Dict, List, Optional, Union
 
+import unidl
 from unidl.io.atomic import write_bytes_atomic
 
 from .. import optimizer as opt
@@ -203,6 +204,10 @@ class Trainer:
         self._params_to_init = waiting
 
     def _prepare(self) -> None:
+        with unidl.no_grad():  # kvstore copies are not part of any graph (row_sparse_data runs inside record())
+            self._prepare_kv()
+
+    def _prepare_kv(self) -> None:
         if not self._kv_initialized:
             if self._contexts is None:
                 self._contexts = self._check_contexts()
@@ -216,10 +221,11 @@ class Trainer:
         """Pull the rows ``row_id`` of ``parameter`` from the kvstore into ``out``."""
         self._prepare()
         idx = self._param2idx[parameter.name]
-        if full_idx:
-            self._kvstore.pull(idx, out=out, priority=-idx, ignore_sparse=False)
-        else:
-            self._kvstore.row_sparse_pull(idx, out=out, row_ids=row_id, priority=-idx)
+        with unidl.no_grad():
+            if full_idx:
+                self._kvstore.pull(idx, out=out, priority=-idx, ignore_sparse=False)
+            else:
+                self._kvstore.row_sparse_pull(idx, out=out, row_ids=row_id, priority=-idx)
 
     # -- learning rate ----------------------------------------------------------------------------
     @property

@@ -119,6 +119,35 @@ def download(url: str, path: Optional[str] = None, overwrite: bool = False, sha1
     return fname
 
 
+class HookHandle:
+    """What ``register_forward_hook`` / ``register_forward_pre_hook`` return: ``detach()`` removes the hook
+    (also on leaving a ``with`` block)."""
+
+    def __init__(self) -> None:
+        self._hooks_dict_ref: Any = None
+        self._id: Optional[int] = None
+
+    def attach(self, hooks_dict: Any, hook: Any) -> None:
+        if self._hooks_dict_ref is not None:
+            raise AssertionError("The same handle cannot be attached twice.")
+        import weakref
+
+        self._id = id(hook)
+        hooks_dict[self._id] = hook
+        self._hooks_dict_ref = weakref.ref(hooks_dict)
+
+    def detach(self) -> None:
+        hooks = self._hooks_dict_ref() if self._hooks_dict_ref is not None else None
+        if hooks is not None and self._id in hooks:
+            del hooks[self._id]
+
+    def __enter__(self) -> "HookHandle":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.detach()
+
+
 def shape_is_known(shape: Any) -> bool:
     """Whether every dimension of ``shape`` is known (MXNet 1.x legacy shapes: 0 means unknown)."""
     if shape is None:

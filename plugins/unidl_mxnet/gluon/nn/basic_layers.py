@@ -2,6 +2,8 @@
 (``Activation`` lives in :mod:`.activations`, as in MXNet, and is re-exported here)."""
 from __future__ import annotations
 
+import warnings
+
 from typing import Any, Optional
 
 import numpy as np
@@ -39,6 +41,14 @@ class Sequential(Block):
 
     def __len__(self) -> int:
         return len(self._children)
+
+    def hybridize(self, active: bool = True, **kwargs: Any) -> None:
+        """Hybridize the HybridBlock children; warns (as MXNet) when all children are HybridBlocks."""
+        if not isinstance(self, HybridBlock) and self._children and \
+                all(isinstance(c, HybridBlock) for c in self._children.values()):
+            warnings.warn(f"All children of this Sequential layer '{self.prefix}' are HybridBlocks. Consider using "
+                          "HybridSequential for the best performance.", stacklevel=2)
+        super().hybridize(active, **kwargs)
 
 
 class HybridSequential(Sequential, HybridBlock):
