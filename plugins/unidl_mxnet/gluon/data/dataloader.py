@@ -12,6 +12,7 @@ import numpy as np
 
 from ... import ndarray as nd
 from ...ndarray.ndarray import NDArray
+from ...util import is_np_array
 from . import sampler as _sampler
 
 
@@ -20,15 +21,21 @@ def default_batchify_fn(data: list) -> Any:
 
     NDArray samples are stacked (batch axis first); tuple samples are batched field by field and give a
     list of batches; anything else (numbers, NumPy arrays) goes through ``np.asarray`` and becomes an
-    NDArray of the same dtype.
+    NDArray of the same dtype. Under NumPy mode (``npx.set_np()``) batches are ``mx.np.ndarray``.
     """
     first = data[0]
     if isinstance(first, NDArray):
-        return nd.stack(*data)
+        return _np_module().stack(data) if is_np_array() else nd.stack(*data)
     if isinstance(first, tuple):
         return [default_batchify_fn(list(field)) for field in zip(*data)]
     arr = np.asarray(data)
-    return nd.array(arr, dtype=arr.dtype)
+    return _np_module().array(arr, dtype=arr.dtype) if is_np_array() else nd.array(arr, dtype=arr.dtype)
+
+
+def _np_module() -> Any:
+    from ... import numpy as mx_np  # under npx.set_np() batches are mx.np arrays, as in MXNet
+
+    return mx_np
 
 
 #: MXNet batches into shared memory for worker processes; loading is in-process here, so it is the same.
