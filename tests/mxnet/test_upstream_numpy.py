@@ -258,3 +258,103 @@ def test_bad_boolean_mask_is_an_index_error():
         arr[np.array([True], dtype=np.bool_)]
     with pytest.raises(IndexError):
         arr[np.zeros((4, 4), dtype=bool)]
+
+
+# -- np.random.multinomial ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("pvals", [[0.0, 0.1, 0.2, 0.3, 0.4], "array"])
+def test_multinomial_counts(pvals):
+    p = [0.0, 0.1, 0.2, 0.3, 0.4]
+    pv = np.array(p) if pvals == "array" else pvals
+    one = np.random.multinomial(10000, pv)
+    assert one.shape == (5,) and one.dtype == onp.int64
+    assert int(one.sum()) == 10000 and int(one[0]) == 0
+    onp.testing.assert_allclose(one.asnumpy() / 10000.0, p, atol=0.05)
+    many = np.random.multinomial(20, pv, size=(2, 3))
+    assert many.shape == (2, 3, 5)
+    assert (many.asnumpy().sum(-1) == 20).all()
+    assert np.random.multinomial(20, pv, size=()).shape == (5,)
+    assert np.random.multinomial(20, pv, size=0).shape == (0, 5)
+    assert np.random.multinomial(20, [], size=(2,)).shape == (2, 0)
+
+
+def test_multinomial_rejects_bad_pvals():
+    with pytest.raises(MXNetError, match="sum"):
+        np.random.multinomial(10, [0.5, 0.9]).asnumpy()  # MXNet raises when the result is read
+    with pytest.raises(MXNetError, match="sum"):
+        np.random.multinomial(10, np.array([0.5, 0.9])).asnumpy()
+    with pytest.raises(ValueError, match="too deep"):
+        np.random.multinomial(10, [[0.5, 0.5]])
+    with pytest.raises(ValueError, match="numpy ndarray"):
+        np.random.multinomial(10, onp.array([0.5, 0.5]))
+
+
+# -- npx.save / npx.load -----------------------------------------------------------------------------------
+
+def test_npx_save_load_keeps_0d_and_zero_size_shapes(tmp_path):
+    arrays = [np.array(5, dtype="int64"), np.zeros((2, 0, 1), dtype="int64"), np.arange(6.0).reshape(2, 3)]
+    for a in arrays:
+        f = str(tmp_path / "one.npy")
+        npx.save(f, a)
+        back = npx.load(f)
+        assert isinstance(back, list) and len(back) == 1
+        assert type(back[0]) is np.ndarray
+        assert back[0].shape == a.shape and back[0].dtype == a.dtype
+        assert onp.array_equal(back[0].asnumpy(), a.asnumpy())
+    f = str(tmp_path / "dict.npy")
+    npx.save(f, {"a": arrays[0], "b": arrays[2]})
+    back = npx.load(f)
+    assert sorted(back) == ["a", "b"] and back["a"].shape == ()
+
+
+def test_npx_load_reads_a_file_written_by_mxnet(tmp_path):
+    # npx.save('f', {'a': np.array(5.), 'b': np.ones((2,))}) under npx.set_np() in MXNet 1.9.1
+    raw = bytes.fromhex(
+        "120100000000000000000000000000000200000000000000cafa93f900000000000000000100000000000000000000000000a040"
+        "cafa93f9000000000100000002000000000000000100000000000000000000000000803f0000803f020000000000000001000000"
+        "0000000061010000000000000062")
+    f = tmp_path / "mx.npy"
+    f.write_bytes(raw)
+    back = npx.load(str(f))
+    assert back["a"].shape == () and float(back["a"]) == 5.0
+    assert back["b"].asnumpy().tolist() == [1.0, 1.0]
+    npx.save(str(tmp_path / "again.npy"), {"a": back["a"], "b": back["b"]})
+    assert (tmp_path / "again.npy").read_bytes() == raw
+
+
+def test_npx_save_load_need_np_mode(tmp_path):
+    a = np.ones(2)
+    npx.reset_np()
+    with pytest.raises(ValueError, match="legacy mode"):
+        npx.save(str(tmp_path / "x.npy"), a)
+    npx.set_np()
+    with pytest.raises(TypeError):
+        npx.save(str(tmp_path / "x.npy"), [mx.nd.ones(2)])
+
+
+# -- split family, F.np ------------------------------------------------------------------------------------
+
+def test_split_family_shapes():
+    x = np.arange(24.0).reshape(2, 3, 4)
+    shapes = lambda parts: [p.shape for p in parts]  # noqa: E731
+    assert shapes(np.hsplit(x, 2)) == [(2, 2, 4), (2, 1, 4)]
+    assert shapes(np.hsplit(np.arange(6.0), 3)) == [(2,), (2,), (2,)]
+    assert shapes(np.vsplit(x, 2)) == [(1, 3, 4), (1, 3, 4)]
+    assert shapes(np.dsplit(x, [1, 3])) == [(2, 3, 1), (2, 3, 2), (2, 3, 1)]
+    assert shapes(np.array_split(np.arange(7.0), 3)) == [(3,), (2,), (2,)]
+    with pytest.raises(ValueError, match="equal division"):
+        np.split(x, 3, axis=2)
+    with pytest.raises(ValueError, match="2 or more dimensions"):
+        np.vsplit(np.arange(6.0), 2)
+    with pytest.raises(ValueError, match="3 or more dimensions"):
+        np.dsplit(np.ones((2, 3)), 2)
+
+
+def test_F_np_in_hybrid_forward_is_mx_np():
+    class Split(HybridBlock):
+        def hybrid_forward(self, F, x):
+            return F.np.concatenate(F.np.hsplit(x, 3)[1:], axis=1)
+
+    out = Split()(np.arange(6.0).reshape(2, 3))
+    assert type(out) is np.ndarray
+    assert out.asnumpy().tolist() == [[1.0, 2.0], [4.0, 5.0]]

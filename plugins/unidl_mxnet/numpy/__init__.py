@@ -6,9 +6,11 @@
 from __future__ import annotations
 
 import functools as _functools
+import sys as _sys
 
 import numpy as _onp
 
+from .. import ndarray as _nd_package
 from ..ndarray.ndarray import NDArray as _NDArray
 from . import _op
 from . import linalg, random  # noqa: F401
@@ -123,6 +125,9 @@ def _bind() -> None:
 
 
 _bind()
+
+# ``F.np`` inside ``hybrid_forward(self, F, ...)`` (F is ``mx.nd``) is this module, as MXNet's ``mx.nd.np``
+_nd_package.np = _sys.modules[__name__]
 
 __all__ = list(_op_all) + ["nonzero", "flatnonzero", "argwhere", "unique", "genfromtxt", "ndarray", "linalg", "random", "pi", "e", "inf", "nan", "newaxis", "float16",
                            "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_", "bool", "PZERO", "NZERO", "NAN", "NaN",

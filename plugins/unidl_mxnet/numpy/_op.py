@@ -514,10 +514,49 @@ def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> List[ndarray]:
     """Split into equal sections (an int) or at the given indices along ``axis``."""
     t = _tensor(ary, "split")
     if isinstance(indices_or_sections, int) and t.shape[axis] % indices_or_sections:
-        raise MXNetError(f"split: array split does not result in an equal division: axis {axis} of shape "
+        raise ValueError(f"array split does not result in an equal division: axis {axis} of shape "
                          f"{t.shape} into {indices_or_sections} sections")
-    ios = indices_or_sections if isinstance(indices_or_sections, int) else list(indices_or_sections)
-    return [_wrap(_own(p, t)) for p in ops.split(t, ios, axis=axis)]
+    return _split_at(t, indices_or_sections, axis)
+
+
+def _split_at(t: Tensor, indices_or_sections: Any, axis: int) -> List[ndarray]:
+    """``array_split``: ``n`` sections (the first ``len % n`` one longer) or pieces between indices."""
+    if isinstance(indices_or_sections, (int, _onp.integer)):
+        n = int(indices_or_sections)
+        if n <= 0:
+            raise ValueError("number sections must be larger than 0.")
+        length = t.shape[axis]
+        size, extra = divmod(length, n)
+        bounds, at = [], 0
+        for i in range(n - 1):
+            at += size + (1 if i < extra else 0)
+            bounds.append(at)
+    else:
+        bounds = [int(i) for i in indices_or_sections]
+    return [_wrap(_own(p, t)) for p in ops.split(t, bounds, axis=axis)]
+
+
+def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> List[ndarray]:
+    """Split into ``n`` nearly equal sections (the first ``len % n`` one longer) or at the given indices."""
+    return _split_at(_tensor(ary, "array_split"), indices_or_sections, axis)
+
+
+def _axis_split(name: str, min_ndim: int, axis_of):
+    def op(ary: Any, indices_or_sections: Any) -> List[ndarray]:
+        t = _tensor(ary, name)
+        if t.ndim < min_ndim:
+            raise ValueError(f"{name} only works on arrays of {min_ndim} or more dimensions")
+        return _split_at(t, indices_or_sections, axis_of(t.ndim))
+
+    op.__name__ = name
+    op.__doc__ = (f"``{name}``: ``array_split`` along axis {axis_of(3)}"
+                  + (" (axis 0 of a 1-D array)" if name == "hsplit" else "") + ".")
+    return op
+
+
+hsplit = _axis_split("hsplit", 1, lambda nd: 0 if nd == 1 else 1)
+vsplit = _axis_split("vsplit", 2, lambda nd: 0)
+dsplit = _axis_split("dsplit", 3, lambda nd: 2)
 
 
 def tile(A: Any, reps: Any) -> ndarray:  # noqa: N803

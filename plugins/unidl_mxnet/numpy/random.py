@@ -7,11 +7,14 @@ from typing import Any, Optional
 
 import numpy as _onp
 
+import unidl
 import unidl.random as _r
 from unidl import ops
+from unidl.tensor import Tensor
 
 from ..base import MXNetError
 from ..context import Context, current_context
+from ..ndarray.ndarray import NDArray
 from ..random import seed  # noqa: F401  (np.random.seed is mx.random.seed)
 from . import _dtypes as D
 from ._op import _tensor
@@ -105,6 +108,41 @@ def choice(a: Any, size: Any = None, replace: bool = True, p: Any = None, ctx: O
     return _wrap(ops.reshape(res, shape))
 
 
+def multinomial(n: int, pvals: Any, size: Any = None) -> ndarray:
+    """Counts of ``n`` draws among ``len(pvals)`` categories with probabilities ``pvals`` (an ``mx.np``
+    array or a flat list; the last one takes what the others leave): int64 of shape ``size + (K,)``."""
+    if isinstance(pvals, _onp.ndarray):
+        raise ValueError("numpy ndarray is not supported!")
+    if not isinstance(pvals, NDArray) and any(isinstance(v, (list, tuple)) for v in pvals):
+        raise ValueError("object too deep for desired array")
+    if isinstance(pvals, NDArray):
+        p = pvals._t
+    else:  # a Python sequence: double precision, as MXNet's operator parameter
+        p = Tensor._from_any(_onp.asarray(pvals, dtype=_onp.float64), _dev(None))
+    if p.ndim != 1:
+        raise MXNetError(f"random.multinomial: pvals must be 1-dimensional, got shape {p.shape}")
+    n = int(n)
+    if n < 0:
+        raise MXNetError(f"random.multinomial: n must be >= 0, got {n}")
+    k = p.shape[0]
+    shape = _size(size)
+    dev = p.device
+    cdf = ops.cumsum(p, axis=0)  # accumulated in pvals' dtype, as MXNet checks the total
+    if k and float(ops.getitem(cdf, -1).numpy()) > 1.0 + 1e-12:
+        total = float(ops.getitem(cdf, -1).numpy())
+        raise MXNetError(f"random.multinomial: sum(pvals[:-1]) > 1.0 (the probabilities sum to {total:g})")
+    if k == 0 or n == 0 or 0 in shape:
+        return _wrap(unidl.zeros(shape + (k,), dtype=D.INT64, device=dev))
+    # draw j is in category c when cdf[c-1] <= u < cdf[c]; ge[c] counts the draws in category c or later
+    cdf, p = ops.astype(cdf, _onp.float64), ops.astype(p, _onp.float64)
+    starts = ops.subtract(cdf, p)  # exclusive cumulative sums, starts[0] = 0
+    u = _r.uniform(0.0, 1.0, shape + (n, 1), dtype=_onp.float64, device=dev)
+    ge = ops.sum(ops.astype(ops.greater_equal(u, starts), D.INT64), axis=-2)  # shape + (K,)
+    nxt = ops.concatenate([ops.getitem(ge, (Ellipsis, slice(1, None))),
+                           unidl.zeros(shape + (1,), dtype=D.INT64, device=dev)], axis=-1)
+    return _wrap(ops.subtract(ge, nxt))
+
+
 def shuffle(x: ndarray) -> None:
     """Shuffle ``x`` in place along its first axis."""
     if not hasattr(x, "_t"):
@@ -112,4 +150,4 @@ def shuffle(x: ndarray) -> None:
     ops.setitem(x._t, Ellipsis, _r.shuffle(x._t.detach(), axis=0))
 
 
-__all__ = ["seed", "uniform", "normal", "rand", "randn", "randint", "choice", "shuffle"]
+__all__ = ["seed", "uniform", "normal", "rand", "randn", "randint", "choice", "shuffle", "multinomial"]
