@@ -26,6 +26,7 @@ _LAZY_SUBMODULES = {
     "npx": "numpy_extension", "numpy_extension": "numpy_extension", "test_utils": "test_utils",
     "sym": "symbol", "symbol": "symbol", "kv": "kvstore", "kvstore": "kvstore", "util": "util",
     "io": "io", "image": "image", "img": "image", "recordio": "recordio", "runtime": "runtime",
+    "name": "name",
 }
 
 

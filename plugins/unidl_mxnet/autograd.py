@@ -13,7 +13,7 @@ from unidl import autograd as _ag
 from unidl.autograd import STATE, Node
 
 from .base import MXNetError
-from .ndarray.ndarray import NDArray, wrap
+from .ndarray.ndarray import _STALE_GRAD, NDArray, wrap
 
 record = _ag.record
 pause = _ag.pause
@@ -65,6 +65,7 @@ def _sync_marked() -> None:
         if v.grad is not None and v.grad is not g._t:
             unidl.ops.setitem(g._t, Ellipsis, v.grad)
             v.grad = g._t
+            _STALE_GRAD[v] = None  # written by this backward: fresh
     _MARKED[:] = live
 
 
@@ -92,8 +93,50 @@ def mark_variables(variables: Union[NDArray, Sequence[NDArray]], gradients: Unio
         v._t._node = None
         v._t.requires_grad_(r != "null", r)
         v._t.grad = g._t
+        _STALE_GRAD[v._t] = g._t
         _MARKED[:] = [(ref, h) for ref, h in _MARKED if ref() is not v._t]
         _MARKED.append((weakref.ref(v._t), g))
+
+
+def get_symbol(x: NDArray) -> Any:
+    """The recorded computation that produced ``x``, as an ``mx.sym.Symbol``: every array marked for
+    gradients (``attach_grad`` / ``mark_variables``) it depends on is a variable (``var0``, ``var1``, ... in
+    the order reached), every recorded operation a node named after it. Constants are left out."""
+    from .symbol.symbol import Symbol, _Node
+
+    if not isinstance(x, NDArray):
+        raise MXNetError(f"get_symbol: expected an NDArray, got {type(x).__name__}")
+    if x._t._node is None:
+        raise MXNetError(f"get_symbol: the array of shape {x.shape} was not computed inside autograd.record() "
+                         "from arrays marked for gradients")
+    made: dict = {}
+    counts: dict = {}
+
+    def node_of(t: Any) -> Optional[_Node]:
+        key = id(t)
+        if key in made:
+            return made[key]
+        n = t._node
+        if n is None:
+            if not t.requires_grad:
+                made[key] = None
+                return None
+            res = _Node("null", f"var{sum(1 for v in made.values() if v is not None and v.is_var)}")
+        else:
+            inputs = []
+            for p in n.parents:
+                if p is None:
+                    continue
+                child = node_of(p)
+                if child is not None:
+                    inputs.append([child, 0, 0])
+            k = counts.get(n.op, 0)
+            counts[n.op] = k + 1
+            res = _Node(str(n.op), f"{n.op}{k}", inputs=inputs)
+        made[key] = res
+        return res
+
+    return Symbol([(node_of(x._t), 0)])
 
 
 class Function:

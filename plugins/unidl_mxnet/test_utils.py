@@ -41,8 +41,8 @@ _unsupported = unsupported_attrs("mxnet.test_utils", {
     "check_symbolic_backward": "symbolic executors are not supported by unidl_mxnet",
     "check_consistency": "it compares symbolic executors across contexts, which unidl_mxnet lacks",
     "check_speed": "symbolic executors are not supported by unidl_mxnet",
-    "rand_sparse_ndarray": "sparse arrays are not supported by unidl_mxnet",
-    "create_sparse_array": "sparse arrays are not supported by unidl_mxnet",
+    "rand_sparse_ndarray": "unidl_mxnet's sparse arrays are dense underneath; use rand_ndarray(shape, stype)",
+    "create_sparse_array": "unidl_mxnet's sparse arrays are dense underneath; use rand_ndarray(shape, stype)",
 })
 
 
@@ -198,12 +198,22 @@ def random_uniform_arrays(*shapes: Sequence[int], low: float = 0.0, high: float 
 def rand_ndarray(shape: Sequence[int], stype: str = "default", density: Optional[float] = None, dtype: Any = None,
                  modifier_func: Any = None, shuffle_csr_indices: bool = False, distribution: Any = None,
                  ctx: Optional[Context] = None) -> NDArray:
-    """A standard-normal NDArray of ``shape`` (float32 unless ``dtype``); dense storage only."""
+    """A standard-normal NDArray of ``shape`` (float32 unless ``dtype``). ``stype`` 'csr' / 'row_sparse': a
+    sparse array with about ``density`` (default: uniform in [0, 1)) of its entries (rows, for row_sparse)
+    non-zero, values uniform in [0, 1) as MXNet's."""
     from . import ndarray as nd
 
-    if stype != "default":
-        raise MXNetError(f"rand_ndarray(stype={stype!r}): sparse arrays are not supported by unidl_mxnet")
-    return nd.array(random_arrays(tuple(shape)), ctx=ctx or default_context(), dtype=dtype)
+    if stype == "default":
+        return nd.array(random_arrays(tuple(shape)), ctx=ctx or default_context(), dtype=dtype)
+    if stype not in ("csr", "row_sparse"):
+        raise MXNetError(f"rand_ndarray: unknown stype {stype!r}; expected 'default', 'csr' or 'row_sparse'")
+    shape = tuple(shape)
+    dens = float(_urandom.uniform(0.0, 1.0, (1,)).numpy()[0]) if density is None else float(density)
+    vals = _urandom.uniform(0.0, 1.0, shape, dtype="float32").numpy().astype(dtype or np.float32)
+    keep_shape = shape if stype == "csr" else shape[:1] + (1,) * (len(shape) - 1)
+    keep = _urandom.uniform(0.0, 1.0, keep_shape, dtype="float32").numpy() < dens
+    dense = nd.array(vals * keep, ctx=ctx or default_context(), dtype=dtype or np.float32)
+    return dense.tostype(stype)
 
 
 def _randint(low: int, high: int, n: int) -> list:

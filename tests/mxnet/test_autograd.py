@@ -120,9 +120,15 @@ def test_custom_function():
     np.testing.assert_allclose(x.grad.asnumpy(), np.array([1, 2, 3]) * s * (1 - s), rtol=1e-6)
 
 
-def test_attach_grad_refuses_integer_arrays():
-    with pytest.raises(mx.MXNetError, match="floating-point"):
-        nd.array([1, 2], dtype="int32").attach_grad()
+def test_attach_grad_takes_integer_arrays_as_mxnet_does():
+    # MXNet 1.9.1: x = int32 [[1,2,3],[4,5,6]], y = x[0] * 3, y.backward() -> x.grad int32 [[3,3,3],[0,0,0]]
+    x = nd.array([[1, 2, 3], [4, 5, 6]], dtype="int32")
+    x.attach_grad()
+    with autograd.record():
+        y = x[0] * 3
+    y.backward()
+    assert x.grad.dtype == np.int32
+    np.testing.assert_array_equal(x.grad.asnumpy(), [[3, 3, 3], [0, 0, 0]])
 
 
 def test_mark_variables_writes_into_the_given_gradient_arrays():

@@ -50,8 +50,10 @@ def test_rand_ndarray_is_seeded_normal():
     assert a.shape == (200, 50) and a.dtype == np.float32 and tu.same(a, b)
     assert abs(float(a.asnumpy().mean())) < 0.05 and abs(float(a.asnumpy().std()) - 1) < 0.05
     assert tu.rand_ndarray((2, 2), dtype="float64").dtype == np.float64
-    with pytest.raises(mx.MXNetError, match="sparse"):
-        tu.rand_ndarray((2, 2), stype="csr")
+    sp = tu.rand_ndarray((20, 30), stype="csr", density=0.3)
+    assert sp.stype == "csr" and sp.shape == (20, 30) and 0.1 < (sp.asnumpy() != 0).mean() < 0.5
+    rows = tu.rand_ndarray((40, 3), stype="row_sparse", density=0.5).asnumpy()
+    assert all((r != 0).all() or (r == 0).all() for r in rows)  # whole rows are zero or not
     shape = tu.rand_shape_nd(3, dim=4)
     assert len(shape) == 3 and all(1 <= s <= 4 for s in shape)
 

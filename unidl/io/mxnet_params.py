@@ -84,8 +84,13 @@ def _read_payload(r: _Reader, shape: Tuple[int, ...]) -> np.ndarray:
         dtype).reshape(shape)
 
 
-def _read_record(r: _Reader) -> Optional[np.ndarray]:
+def _read_record(r: _Reader, np_shape: Optional[bool] = None) -> Optional[np.ndarray]:
     (magic,) = r.unpack("I", "array magic")
+    if np_shape is not None and magic in (V2_MAGIC, V3_MAGIC) and (magic == V3_MAGIC) != np_shape:
+        # MXNet refuses to read a record written under the other shape semantics
+        raise ParamsFormatError(
+            f"{r.name}: the array was saved with NumPy shape semantics {'on' if magic == V3_MAGIC else 'off'}; "
+            f"load it with them {'on' if magic == V3_MAGIC else 'off'} (mx.np_shape / npx.set_np)")
     if magic in (V2_MAGIC, V3_MAGIC):
         (stype,) = r.unpack("i", "storage type")
         if stype != 0:
@@ -108,8 +113,10 @@ def _read_record(r: _Reader) -> Optional[np.ndarray]:
     return _read_payload(r, shape)
 
 
-def loads(data: bytes, name: str = "<bytes>") -> Tuple[List[Optional[np.ndarray]], Optional[List[str]]]:
-    """Parse an NDArray list: (arrays, names or None for an unnamed list)."""
+def loads(data: bytes, name: str = "<bytes>", np_shape: Optional[bool] = None
+          ) -> Tuple[List[Optional[np.ndarray]], Optional[List[str]]]:
+    """Parse an NDArray list: (arrays, names or None for an unnamed list). ``np_shape`` True / False: refuse
+    V2 / V3 records (MXNet reads each only under its own shape semantics); None reads both."""
     r = _Reader(data, name)
     magic, _reserved = r.unpack("QQ", "file header")
     if magic != LIST_MAGIC:
@@ -117,7 +124,7 @@ def loads(data: bytes, name: str = "<bytes>") -> Tuple[List[Optional[np.ndarray]
     (n,) = r.unpack("Q", "array count")
     if n > r.left() // 4:
         raise ParamsFormatError(f"{name}: array count {n} is larger than the file can hold")
-    arrays = [_read_record(r) for _ in range(n)]
+    arrays = [_read_record(r, np_shape) for _ in range(n)]
     (k,) = r.unpack("Q", "name count")
     if k not in (0, n):
         raise ParamsFormatError(f"{name}: Invalid NDArray file format ({k} names for {n} arrays)")
@@ -134,19 +141,20 @@ def loads(data: bytes, name: str = "<bytes>") -> Tuple[List[Optional[np.ndarray]
     return arrays, (names if k else None)
 
 
-def dumps(arrays: Sequence[np.ndarray], names: Optional[Sequence[str]] = None) -> bytes:
-    """Serialise arrays (with names, or as an unnamed list) as MXNet 1.x writes them (V2 records)."""
+def dumps(arrays: Sequence[np.ndarray], names: Optional[Sequence[str]] = None, np_shape: bool = False) -> bytes:
+    """Serialise arrays (with names, or as an unnamed list) as MXNet 1.x writes them: V2 records, or with
+    ``np_shape`` V3 records (MXNet's NumPy shape semantics, where 0-d arrays are real)."""
     if names is not None and len(names) != len(arrays):
         raise ValueError(f"{len(names)} names for {len(arrays)} arrays")
     out = [struct.pack("<QQQ", LIST_MAGIC, 0, len(arrays))]
     for a in arrays:
-        a = np.ascontiguousarray(a)
+        a = np.asarray(a, order="C")  # (ascontiguousarray would make a 0-d array 1-d)
         flag = DTYPE_TO_FLAG.get(a.dtype)
         if flag is None:
             raise ValueError(f"dtype {a.dtype} cannot be stored in a .params file")
-        if a.ndim == 0:
+        if a.ndim == 0 and not np_shape:
             a = a.reshape(1)  # V2 has no 0-d arrays (ndim 0 means "none")
-        out.append(struct.pack(f"<Iii{a.ndim}q", V2_MAGIC, 0, a.ndim, *a.shape))
+        out.append(struct.pack(f"<Iii{a.ndim}q", V3_MAGIC if np_shape else V2_MAGIC, 0, a.ndim, *a.shape))
         out.append(struct.pack("<iii", 1, 0, flag))
         out.append(a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes())
     out.append(struct.pack("<Q", len(names) if names is not None else 0))

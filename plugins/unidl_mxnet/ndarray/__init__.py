@@ -6,23 +6,65 @@ from . import math_ops as _math_ops
 from . import nn_ops as _nn_ops
 from . import sort_ops as _sort_ops
 from . import extra_ops as _extra_ops
+from . import legacy_ops as _legacy_ops
+from . import update_ops as _update_ops
 from .ndarray import NDArray, infer_reshape, wrap
 from .ops import *  # noqa: F401,F403
 from .math_ops import *  # noqa: F401,F403
 from .nn_ops import *  # noqa: F401,F403
 from .sort_ops import *  # noqa: F401,F403
 from .extra_ops import *  # noqa: F401,F403
+from .legacy_ops import *  # noqa: F401,F403
+from .update_ops import *  # noqa: F401,F403
 from .ops import (add, divide, equal, greater, greater_equal, lesser, lesser_equal, modulo, multiply,
                   negative, not_equal, power, subtract)
 from .. import random  # noqa: F401  (mx.nd.random)
 from . import image  # noqa: F401  (mx.nd.image)
-from .utils import load, save
+from . import contrib, sparse, _internal  # noqa: F401  (mx.nd.contrib, mx.nd.sparse, mx.nd._internal)
+from .sparse import BaseSparseNDArray, CSRNDArray, RowSparseNDArray  # noqa: F401
+from .utils import load_frombuffer, save
+from .utils import load_strict as load
 from ..base import MXNetError
 
-__all__ = ["NDArray", "MXNetError", "random", "image", "wrap", "infer_reshape", "save", "load"] + [
+__all__ = ["NDArray", "MXNetError", "random", "image", "contrib", "sparse", "wrap", "infer_reshape", "save", "load",
+           "load_frombuffer", "CSRNDArray", "RowSparseNDArray", "BaseSparseNDArray"] + [
     n for n in dir(_ops) if not n.startswith("_") and callable(getattr(_ops, n)) and n not in (
         "Any", "List", "Optional", "Sequence", "Union", "Number", "Context", "current_context", "from_any")]
-__all__ += _sort_ops.__all__ + _math_ops.__all__ + _nn_ops.__all__ + _extra_ops.__all__
+__all__ += (_sort_ops.__all__ + _math_ops.__all__ + _nn_ops.__all__ + _extra_ops.__all__ + _legacy_ops.__all__
+            + _update_ops.__all__)
+
+
+def _with_out(fn):
+    """``fn`` also taking MXNet's ``out=`` (the result is written there and ``out`` returned) and ``name=``
+    (ignored), which every ``mx.nd`` operator accepts."""
+    import functools
+
+    @functools.wraps(fn)
+    def op(*args, out=None, name=None, **kwargs):
+        res = fn(*args, **kwargs)
+        return res if out is None else _ops._to_out(res, out)
+
+    return op
+
+
+def _add_out_args() -> None:
+    import inspect
+
+    g = globals()
+    done: dict = {}  # one wrapper per function, so aliases stay the same object (CTCLoss is ctc_loss)
+    for n in __all__:
+        fn = g.get(n)
+        if not inspect.isfunction(fn) or n in ("wrap", "infer_reshape", "save", "load", "load_frombuffer",
+                                                  "from_numpy", "from_dlpack", "to_dlpack_for_read",
+                                                  "to_dlpack_for_write", "waitall", "reset_arrays"):
+            continue
+        if id(fn) in done:
+            g[n] = done[id(fn)]
+        elif "out" not in inspect.signature(fn).parameters:
+            g[n] = done[id(fn)] = _with_out(fn)
+
+
+_add_out_args()
 
 
 def _swap(fn):
@@ -57,7 +99,7 @@ def _bind_operators() -> None:
     NDArray.__hash__ = object.__hash__
     for name in ("sum", "mean", "max", "min", "prod", "norm", "argmax", "argmin", "exp", "log", "sqrt",
                  "square", "abs", "sign", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "clip",
-                 "transpose", "swapaxes", "expand_dims", "squeeze", "flatten", "broadcast_to",
+                 "transpose", "swapaxes", "broadcast_to",
                  "broadcast_like", "tile", "repeat", "flip", "split", "slice", "slice_axis", "take", "pick",
                  "one_hot", "zeros_like", "ones_like"):
         setattr(NDArray, name, getattr(_ops, name))
@@ -70,6 +112,13 @@ def _bind_operators() -> None:
     for name in ("sin", "cos", "tan", "floor", "ceil", "trunc", "reciprocal", "log1p", "expm1", "erf",
                  "broadcast_axis", "slice_like"):
         setattr(NDArray, name, getattr(_ops, name))
+    # the rest of MXNet's fluent methods (x.softmin(), x.split_v2(...), ...): the mx.nd operator of that name
+    for name in ("shape_array", "size_array", "softmin", "split_v2", "broadcast_axes", "pad", "nansum", "nanprod",
+                 "argmax_channel", "moveaxis", "diag", "topk", "sort", "argsort", "cast", "smooth_l1",
+                 "log_sigmoid", "mish", "hard_sigmoid"):
+        fn = globals().get(name)
+        if fn is not None and not hasattr(NDArray, name):
+            setattr(NDArray, name, fn)
 
 
 _bind_operators()

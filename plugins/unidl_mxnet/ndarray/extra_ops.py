@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
+import numpy as np
+
 from unidl import ops
 from unidl.nn.ctc import ctc_loss as _ctc
 
@@ -14,7 +16,7 @@ from .. import random as _random
 from ..base import MXNetError
 from ..context import Context
 from . import ops as _nd
-from .ndarray import NDArray, wrap
+from .ndarray import NDArray, _owned, wrap
 
 __all__ = ["normal", "uniform", "random_normal", "random_uniform", "random_randint", "random_exponential",
            "sample_multinomial", "random_multinomial", "shuffle", "concatenate", "moveaxis", "add_n",
@@ -80,9 +82,30 @@ def concatenate(arrays: Sequence[NDArray], axis: int = 0, always_copy: bool = Tr
     return wrap(ops.concatenate([a._t for a in arrays], axis=axis))
 
 
+def _axes_list(what: str, axes: Any, ndim: int) -> list:
+    seq = [axes] if isinstance(axes, (int, np.integer)) else list(axes)
+    out = []
+    for a in seq:
+        if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+            raise ValueError(f"moveaxis: {what} axis {a!r} is out of bounds for an array of dimension {ndim}")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"moveaxis: repeated axis in `{what}` argument {axes!r}")
+    return out
+
+
 def moveaxis(tensor: NDArray, source: Any, destination: Any) -> NDArray:
-    """``tensor`` with axes ``source`` moved to ``destination``."""
-    return wrap(ops.moveaxis(tensor._t, source, destination))
+    """``tensor`` with axes ``source`` (an int or a sequence) moved to ``destination``; the other axes keep
+    their order. ValueError for axes out of range, repeated, or source/destination of different lengths."""
+    nd = tensor.ndim
+    src = _axes_list("source", source, nd)
+    dst = _axes_list("destination", destination, nd)
+    if len(src) != len(dst):
+        raise ValueError("moveaxis: `source` and `destination` arguments must have the same number of elements")
+    order = [a for a in range(nd) if a not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return wrap(_owned(ops.transpose(tensor._t, tuple(order))))
 
 
 def add_n(*args: NDArray, **kwargs: Any) -> NDArray:

@@ -76,10 +76,23 @@ cbrt = _unary(_cbrt, "cbrt", "Elementwise cube root.")
 rcbrt = _unary(lambda x: ops.reciprocal(_cbrt(x)), "rcbrt", "Elementwise ``1 / cbrt(x)``.")
 rsqrt = _unary(lambda x: ops.reciprocal(ops.sqrt(x)), "rsqrt", "Elementwise ``1 / sqrt(x)``.")
 softsign = _unary(lambda x: ops.divide(x, ops.add(ops.abs(x), 1)), "softsign", "Elementwise ``x / (1 + |x|)``.")
-round = _unary(_round_half_away, "round", "Round to the nearest integer, halves away from zero.")  # noqa: A001
-rint = _unary(lambda x: ops.ceil(ops.subtract(x, x.dtype.type(0.5))), "rint",
-              "Round to the nearest integer, halves toward -inf (MXNet's rint: 1.5 -> 1, -1.5 -> -2).")
-fix = _unary(ops.trunc, "fix", "Round toward zero.")
+def _rounding(fn, name: str, doc: str):
+    """A rounding op: integer arrays come back unchanged (a copy, same dtype), as in MXNet."""
+    def op(data: NDArray) -> NDArray:
+        x = _t(name, data)
+        if x.dtype.kind in "iub":
+            return wrap(ops.add(x, x.dtype.type(0)))
+        return wrap(fn(_float(name, data)))
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc + " Integer arrays are returned unchanged. Shape: unchanged."
+    return op
+
+
+round = _rounding(_round_half_away, "round", "Round to the nearest integer, halves away from zero.")  # noqa: A001
+rint = _rounding(lambda x: ops.ceil(ops.subtract(x, x.dtype.type(0.5))), "rint",
+                 "Round to the nearest integer, halves toward -inf (MXNet's rint: 1.5 -> 1, -1.5 -> -2).")
+fix = _rounding(ops.trunc, "fix", "Round toward zero.")
 
 
 def hard_sigmoid(data: NDArray, alpha: float = 0.2, beta: float = 0.5) -> NDArray:

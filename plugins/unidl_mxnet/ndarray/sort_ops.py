@@ -64,7 +64,9 @@ def topk(data: NDArray, axis: Optional[int] = -1, k: int = 1, ret_typ: str = "in
     if ret_typ == "mask":
         moved = ops.moveaxis(idx, ax, -1)
         hot = ops.sum(ops.one_hot(moved, n, dtype=x.dtype), axis=-2)
-        return wrap(ops.moveaxis(hot, -1, ax))
+        if hot.dtype != x.dtype:  # NumPy's sum widens small integers; the mask keeps data's dtype
+            hot = ops.astype(hot, x.dtype)
+        return wrap(ops.reshape(ops.moveaxis(hot, -1, ax), data.shape))  # axis None: data's shape too
     dt = _index_dtype("topk", dtype)
     if ret_typ == "indices":
         return wrap(ops.astype(idx, dt))
