@@ -106,6 +106,27 @@ class Model(Trainer, Layer):
 
         load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
+    def export(self, filepath: Any, format: str = "tf_saved_model", verbose: Optional[bool] = None,
+               input_signature: Any = None, **kwargs: Any) -> None:
+        """Export the model for inference: ``format="onnx"`` writes an ONNX file (opset ``opset_version``,
+        default 17; symbolic batch dimension) after ``onnx.checker`` and ONNX Runtime agree with this model on a
+        probe batch (unidl.onnx; needs ``unidl[onnx]``). Other formats (TF SavedModel, OpenVINO) need
+        TensorFlow / OpenVINO and are not available here."""
+        allowed = ("tf_saved_model", "onnx", "openvino")
+        if format not in allowed:
+            raise ValueError(f"Unrecognized format={format}. Supported formats are: {list(allowed)}.")
+        if format != "onnx":
+            raise NotImplementedError(f"model.export(format={format!r}) needs a backend this runtime does not "
+                                      "have; use format='onnx'")
+        unknown = set(kwargs) - {"opset_version"}
+        if unknown:
+            raise TypeError(f"export(format='onnx') got unexpected keyword arguments {sorted(unknown)}")
+        from .._onnx import export_onnx
+
+        report = export_onnx(self, str(filepath), kwargs.get("opset_version"), input_signature)
+        if verbose or verbose is None:
+            print(f"Saved artifact at '{filepath}'. {report}")
+
     def get_config(self) -> Dict[str, Any]:
         cfg = Layer.get_config(self)
         return cfg

@@ -1,0 +1,174 @@
+"""ONNX export from both faces, checked independently with onnx.checker and ONNX Runtime."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+import unidl_keras as keras  # noqa: E402
+import unidl_mxnet as mx  # noqa: E402
+import unidl_mxnet.onnx as mxonnx  # noqa: E402
+from unidl.onnx import OnnxError  # noqa: E402
+from unidl_mxnet.gluon import nn  # noqa: E402
+
+L = keras.layers
+
+
+def run_ort(path, *xs):
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    return sess.run(None, {i.name: x for i, x in zip(sess.get_inputs(), xs)})
+
+
+def opset(path):
+    m = onnx.load(path)
+    onnx.checker.check_model(m, full_check=True)
+    return {o.domain: o.version for o in m.opset_import}[""]
+
+
+def keras_convnet():
+    inp = keras.Input((10, 10, 3))
+    x = L.Conv2D(6, 3, padding="same", activation="relu")(inp)
+    x = L.BatchNormalization()(x)
+    a = L.MaxPooling2D(2)(x)
+    b = L.Conv2D(6, 3, padding="same", data_format="channels_last")(a)
+    x = L.Add()([a, b])
+    c = L.Permute((3, 1, 2))(x)                                   # to channels_first
+    c = L.Conv2D(4, 2, data_format="channels_first", activation="sigmoid")(c)
+    c = L.AveragePooling2D(2, data_format="channels_first", padding="same")(c)
+    x = L.Concatenate(axis=1)([L.Flatten()(c), L.GlobalAveragePooling2D()(x)])
+    x = L.Dropout(0.5)(x)
+    x = L.Reshape((2, -1))(x)
+    x = L.LayerNormalization()(x)
+    x = L.Flatten()(x)
+    x = L.Dense(7, activation="tanh")(x)
+    return keras.Model(inp, L.Softmax()(L.Dense(3)(x)))
+
+
+def test_keras_export_convnet_matches_onnxruntime(tmp_path):
+    model = keras_convnet()
+    path = str(tmp_path / "k.onnx")
+    model.export(path, format="onnx", verbose=False)
+    assert opset(path) == 17
+    x = np.random.default_rng(1).standard_normal((5, 10, 10, 3)).astype("float32")   # batch 5: dynamic batch
+    (y,) = run_ort(path, x)
+    ref = np.asarray(model(x, training=False).numpy())
+    assert y.shape == (5, 3)
+    assert np.max(np.abs(y - ref)) <= 1e-5
+
+
+def test_keras_export_conv1d_embedding_and_opset(tmp_path):
+    model = keras.Sequential([keras.Input((12,), dtype="int32"), L.Embedding(30, 8),
+                              L.Conv1D(5, 3, padding="causal", activation="relu"), L.MaxPooling1D(2),
+                              L.Conv1D(4, 2, data_format="channels_first"), L.GlobalMaxPooling1D(),
+                              L.Dense(3, activation="gelu")])
+    path = str(tmp_path / "s.onnx")
+    model.export(path, format="onnx", opset_version=18, verbose=False)
+    assert opset(path) == 18
+    x = np.random.default_rng(2).integers(0, 30, (3, 12)).astype("int32")
+    (y,) = run_ort(path, x)
+    assert np.max(np.abs(y - np.asarray(model(x, training=False).numpy()))) <= 1e-5
+
+
+def test_keras_export_reports_every_unsupported_layer_and_writes_nothing(tmp_path):
+    inp = keras.Input((4,))
+    x = L.Lambda(lambda t: t * 2, name="double")(inp)
+    x = L.Dense(3)(x)
+    x = L.Lambda(lambda t: t + 1, name="plus_one")(x)
+    model = keras.Model(inp, x)
+    path = tmp_path / "bad.onnx"
+    with pytest.raises(OnnxError) as e:
+        model.export(str(path), format="onnx", verbose=False)
+    assert "Lambda 'double'" in str(e.value) and "Lambda 'plus_one'" in str(e.value)
+    assert not path.exists()
+
+
+def test_failed_verification_writes_nothing(tmp_path, monkeypatch):
+    from unidl.onnx import graph
+
+    real = graph.GraphBuilder.dense
+
+    def wrong(self, x, weight, bias, name):
+        return real(self, x, weight * 1.5, bias, name)
+
+    monkeypatch.setattr(graph.GraphBuilder, "dense", wrong)
+    model = keras.Sequential([keras.Input((4,)), L.Dense(3)])
+    path = tmp_path / "m.onnx"
+    with pytest.raises(OnnxError, match="differ by"):
+        model.export(str(path), format="onnx", verbose=False)
+    assert not path.exists() and os.listdir(tmp_path) == []
+
+
+def test_keras_export_format_errors():
+    model = keras.Sequential([keras.Input((4,)), L.Dense(3)])
+    with pytest.raises(ValueError, match="Unrecognized format"):
+        model.export("x", format="pb")
+    with pytest.raises(NotImplementedError):
+        model.export("x", format="tf_saved_model")
+
+
+def gluon_convnet():
+    net = nn.HybridSequential()
+    net.add(nn.Conv2D(6, 3, padding=1, activation="relu"), nn.BatchNorm(), nn.MaxPool2D(),
+            nn.Conv2D(4, 3, strides=2, groups=2), nn.AvgPool2D(2, ceil_mode=True), nn.Flatten(), nn.Dropout(0.5),
+            nn.Dense(16, activation="tanh"), nn.LayerNorm(), nn.LeakyReLU(0.1), nn.Dense(5))
+    net.initialize()
+    net(mx.nd.zeros((2, 3, 12, 12)))
+    return net
+
+
+def test_mxnet_export_model_from_block(tmp_path):
+    net = gluon_convnet()
+    path = str(tmp_path / "g.onnx")
+    assert mxonnx.export_model(net, None, [(2, 3, 12, 12)], np.float32, path, dynamic=True,
+                               dynamic_input_shapes=[(None, 3, 12, 12)]) == path
+    assert opset(path) == 17
+    x = np.random.default_rng(3).standard_normal((4, 3, 12, 12)).astype("float32")
+    (y,) = run_ort(path, x)
+    assert np.max(np.abs(y - net(mx.nd.array(x)).asnumpy())) <= 1e-5
+
+
+def test_mxnet_export_model_from_symbol_and_params_files(tmp_path):
+    net = gluon_convnet()
+    net.hybridize()
+    net(mx.nd.zeros((2, 3, 12, 12)))
+    prefix = str(tmp_path / "net")
+    net.export(prefix)
+    path = str(tmp_path / "f.onnx")
+    mxonnx.export_model(prefix + "-symbol.json", prefix + "-0000.params", [(2, 3, 12, 12)], np.float32, path)
+    x = np.random.default_rng(4).standard_normal((2, 3, 12, 12)).astype("float32")
+    (y,) = run_ort(path, x)
+    assert np.max(np.abs(y - net(mx.nd.array(x)).asnumpy())) <= 1e-5
+    # a Symbol object and a params dict with arg:/aux: names, as MXNet's examples pass them
+    sym = mx.sym.load(prefix + "-symbol.json")
+    params = mx.nd.load(prefix + "-0000.params")
+    path2 = str(tmp_path / "f2.onnx")
+    mxonnx.export_model(sym, params, input_shape=[(2, 3, 12, 12)], onnx_file_path=path2)
+    (y2,) = run_ort(path2, x)
+    assert np.array_equal(y, y2)
+
+
+def test_mxnet_export_embedding_dense_no_flatten(tmp_path):
+    net = nn.HybridSequential()
+    net.add(nn.Embedding(30, 8), nn.Dense(4, flatten=False), nn.Activation("softrelu"))
+    net.initialize()
+    net(mx.nd.zeros((2, 5)))
+    path = str(tmp_path / "e.onnx")
+    mxonnx.export_model(net, None, [(2, 5)], np.float32, path)
+    x = np.random.default_rng(5).integers(0, 30, (2, 5)).astype("float32")
+    (y,) = run_ort(path, x)
+    assert np.max(np.abs(y - net(mx.nd.array(x)).asnumpy())) <= 1e-5
+
+
+def test_mxnet_export_unsupported_operator_lists_it(tmp_path):
+    data = mx.sym.var("data")
+    y = mx.sym.FullyConnected(data, num_hidden=3, name="fc")
+    y = mx.sym.Reshape(y, shape=(-3,), name="odd_reshape")
+    params = {"fc_weight": mx.nd.ones((3, 4)), "fc_bias": mx.nd.zeros((3,))}
+    path = tmp_path / "u.onnx"
+    with pytest.raises(Exception, match="odd_reshape"):
+        mxonnx.export_model(y, params, [(2, 4)], np.float32, str(path))
+    assert not path.exists()
