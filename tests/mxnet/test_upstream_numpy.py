@@ -358,3 +358,54 @@ def test_F_np_in_hybrid_forward_is_mx_np():
     out = Split()(np.arange(6.0).reshape(2, 3))
     assert type(out) is np.ndarray
     assert out.asnumpy().tolist() == [[1.0, 2.0], [4.0, 5.0]]
+
+
+# -- Parameters and initializers under np mode ---------------------------------------------------------------
+
+def test_custom_initializer_gets_np_arrays_under_set_np():
+    seen = []
+
+    class Ones(mx.init.Initializer):
+        def _init_weight(self, name, arr):
+            seen.append(type(arr))
+            arr[:] = 1
+
+    net = mx.gluon.nn.Dense(3, in_units=2)
+    net.initialize(Ones())
+    assert seen == [np.ndarray]
+    assert type(net.weight.data()) is np.ndarray
+    assert net.weight.data().asnumpy().tolist() == [[1.0, 1.0]] * 3
+
+
+def test_parameter_keeps_the_array_type_it_was_created_with():
+    npx.reset_np()
+    legacy = mx.gluon.nn.Dense(3, in_units=2)
+    legacy.initialize()
+    npx.set_np()
+    assert type(legacy.weight.data()) is mx.nd.NDArray
+    assert type(legacy.weight.grad()) is mx.nd.NDArray
+    p = mx.gluon.Parameter("w", shape=(2,))
+    p.initialize()
+    npx.reset_np()
+    assert type(p.data()) is np.ndarray and type(p.list_data()[0]) is np.ndarray and type(p.grad()) is np.ndarray
+
+
+def test_use_np_block_creates_np_parameters_outside_np_mode():
+    npx.reset_np()
+
+    @mx.util.use_np
+    class Dot(HybridBlock):
+        def __init__(self):
+            super().__init__()
+            with self.name_scope():
+                self.w = self.params.get("w", shape=(3, 4))
+
+        def hybrid_forward(self, F, x, w):
+            return F.np.dot(x, w)
+
+    net = Dot()
+    net.initialize()
+    out = net(np.ones((2, 3)))
+    assert type(out) is np.ndarray and out.shape == (2, 4)
+    assert not mx.util.is_np_array()
+    assert all(type(v.data()) is np.ndarray for v in net.collect_params().values())

@@ -20,7 +20,7 @@ from .. import initializer
 from ..base import MXNetError
 from ..context import Context, current_context
 from ..ndarray.ndarray import NDArray, wrap
-from ..util import frontend_array
+from ..util import _NP, frontend_array
 
 
 class DeferredInitializationError(MXNetError):
@@ -161,14 +161,14 @@ class Parameter:
         """The data arrays, one per context (MXNet's attribute; sparse parameters give sparse arrays)."""
         if self._ts is None:
             return None
-        return [_as_stype(_labeled(frontend_array(t), c), self._stype) for t, c in zip(self._ts, self._ctx_list)]
+        return [_as_stype(_labeled(self._front(t), c), self._stype) for t, c in zip(self._ts, self._ctx_list)]
 
     @property
     def _grad(self) -> Optional[List[Any]]:
         """The gradient arrays, one per context; None when grad_req is 'null' or before initialization."""
         if self._ts is None or self._grad_req == "null":
             return None
-        return [_as_stype(_labeled(frontend_array(t.grad), c), self._grad_stype)
+        return [_as_stype(_labeled(self._front(t.grad), c), self._grad_stype)
                 for t, c in zip(self._ts, self._ctx_list) if t.grad is not None] or None
 
     # -- initialization ------------------------------------------------------------------------------
@@ -205,14 +205,28 @@ class Parameter:
         t = layouts.zeros(self._shape, self._dtype, self._order, ctx[0].unidl_device)
         with unidl.no_grad():
             if data is None:
-                initializer.create(default_init if init is None else init)(self.name, wrap(t))
+                # an mx.np.ndarray under npx.set_np(), as MXNet hands custom _init_weight
+                initializer.create(default_init if init is None else init)(self.name, frontend_array(t))
             else:
                 unidl.ops.setitem(t, Ellipsis, _tensor_of(data, t))
         self._deferred = None
         self._init_impl(t, ctx)
 
+    def _front(self, t: Tensor) -> Any:
+        """``t`` as the array type fixed when the data was created (``mx.np.ndarray`` if that was under
+        ``npx.set_np()`` or in a ``use_np`` scope, else ``NDArray``), as MXNet keeps it."""
+        np_array = getattr(self, "_np_array", None)
+        if np_array is None:
+            return frontend_array(t)
+        if np_array:
+            from ..numpy.multiarray import _wrap
+
+            return _wrap(t)
+        return NDArray(t)
+
     def _init_impl(self, t: Tensor, ctx_list: List[Context]) -> None:
         """Take ``t`` as the data on ``ctx_list[0]`` and copies of it on the other contexts."""
+        self._np_array = _NP.array
         ts = [t]
         for c in ctx_list[1:]:
             ts.append(self._copy_to(t, c))
@@ -291,9 +305,9 @@ class Parameter:
                              f"storage type is {self._stype}. Please use row_sparse_data() instead.")
         ts = self._ts
         if ts is not None and len(ts) == 1 and ctx is None:  # the common case: one context
-            return frontend_array(ts[0])
+            return self._front(ts[0])
         i = self._index(ctx)
-        return _labeled(frontend_array(self._ts[i]), self._ctx_list[i])
+        return _labeled(self._front(self._ts[i]), self._ctx_list[i])
 
     def list_data(self) -> List[NDArray]:
         """The arrays on every context, in the order of initialization."""
@@ -302,7 +316,7 @@ class Parameter:
                              f"because its storage type is {self._stype}. Please use row_sparse_data() instead.")
         if self._ts is None:
             raise self._not_ready()
-        return [_labeled(frontend_array(t), c) for t, c in zip(self._ts, self._ctx_list)]
+        return [_labeled(self._front(t), c) for t, c in zip(self._ts, self._ctx_list)]
 
     def row_sparse_data(self, row_id: Any) -> Any:
         """The row_sparse parameter on ``row_id``'s context, keeping only the rows in ``row_id`` (pulled from
@@ -332,7 +346,7 @@ class Parameter:
             else self._check()
         outs = [wrap(self._ts[i]) for i in idx]
         self._trainer._row_sparse_pull(self, outs, row_id)
-        return [_as_stype(_labeled(frontend_array(self._ts[i]), self._ctx_list[i]), "row_sparse") for i in idx]
+        return [_as_stype(_labeled(self._front(self._ts[i]), self._ctx_list[i]), "row_sparse") for i in idx]
 
     def grad(self, ctx: Optional[Context] = None) -> NDArray:
         """The gradient array written by the last backward (on ``ctx``)."""
@@ -342,7 +356,7 @@ class Parameter:
         g = self._ts[i].grad
         if g is None:
             raise MXNetError(f"Cannot get gradient array for Parameter '{self.name}' because grad_req='null'")
-        return _as_stype(_labeled(frontend_array(g), self._ctx_list[i]), self._grad_stype)
+        return _as_stype(_labeled(self._front(g), self._ctx_list[i]), self._grad_stype)
 
     def list_grad(self) -> List[NDArray]:
         """The gradient arrays on every context, in the order of initialization."""
@@ -350,7 +364,7 @@ class Parameter:
             raise MXNetError(f"Cannot get gradient array for Parameter '{self.name}' because grad_req='null'")
         if self._ts is None:
             raise self._not_ready()
-        return [_as_stype(_labeled(frontend_array(t.grad), c), self._grad_stype)
+        return [_as_stype(_labeled(self._front(t.grad), c), self._grad_stype)
                 for t, c in zip(self._ts, self._ctx_list)]
 
     def list_ctx(self) -> List[Context]:
