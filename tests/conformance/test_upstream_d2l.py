@@ -46,6 +46,7 @@ def test_deterministic_cells_compare_numbers_random_cells_only_structure():
     assert not same_output("array([0.5])", "array([0.5, 1.0])", deterministic=False)
     assert not same_output("(2, 3)", "[2, 3]", deterministic=False)
     assert same_output("<class 'unidl_mxnet.numpy.multiarray.ndarray'>", "<class 'mxnet.numpy.ndarray'>", True)
+    assert same_output("<Legend object at 0x7f0812814e10>", "<Legend object at 0x7f38757bb290>", deterministic=True)
 
 
 def test_a_chapter_failing_on_real_mxnet_is_not_local():
