@@ -375,6 +375,9 @@ def export_onnx(model: Any, path: Optional[str], opset_version: Optional[int] = 
 
 
 # -- import ---------------------------------------------------------------------------------------------------------
+from ._onnx_import import SUPPORTED_ONNX  # noqa: E402
+
+
 def import_graph(graph: Any) -> Any:
     from ._onnx_import import build
 

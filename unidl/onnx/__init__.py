@@ -46,11 +46,11 @@ def load(path: str, face: str = "keras", verify: bool = True) -> Any:
     face = face.lower()
     if face not in ("keras", "mxnet", "gluon"):
         raise ValueError(f"unidl.onnx.load: face must be 'keras' or 'mxnet', got {face!r}")
-    graph = read(path)
     if face == "keras":
-        from unidl_keras._onnx import import_graph
+        from unidl_keras._onnx import SUPPORTED_ONNX, import_graph
     else:
-        from unidl_mxnet.onnx._import import import_graph
+        from unidl_mxnet.onnx._import import SUPPORTED_ONNX, import_graph
+    graph = read(path, SUPPORTED_ONNX)
     model = import_graph(graph)
     if verify:
         from .check import verify_import
