@@ -201,7 +201,7 @@ def _topo(nodes: List[Node], known: Iterable[str], where: str) -> List[Node]:
                 stack.append((i, k + 1))
                 j = deps[k]
                 if state[j] == 1:
-                    cyc = path[path.index(j):] + [j]
+                    cyc = (path[path.index(j):] + [j])[::-1]   # in data-flow order
                     raise OnnxError(f"{where}: the graph has a cycle through nodes "
                                     + " -> ".join(f"'{nodes[c].name}' ({nodes[c].op})" for c in cyc))
                 if state[j] == 0:
