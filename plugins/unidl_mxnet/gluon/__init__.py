@@ -1,10 +1,10 @@
 """``mx.gluon``: blocks, parameters, layers, losses and the Trainer."""
 from . import loss, nn, rnn
 from .block import Block, HybridBlock
-from .parameter import DeferredInitializationError, Parameter, ParameterDict
+from .parameter import Constant, DeferredInitializationError, Parameter, ParameterDict
 from .trainer import Trainer
 
-__all__ = ["Block", "HybridBlock", "Parameter", "ParameterDict", "Trainer", "nn", "loss", "rnn",
+__all__ = ["Block", "HybridBlock", "Parameter", "ParameterDict", "Constant", "Trainer", "nn", "loss", "rnn",
            "DeferredInitializationError"]
 
 #: submodules and names loaded on first attribute access: attribute -> (module, attribute or None)

@@ -230,8 +230,12 @@ class Block:
         else:
             params = self._collect_params_with_prefix()
         if not allow_missing:
-            for name in params:
-                if name not in loaded:
+            # a shared parameter is saved once (``deduplicate=True``) under any one of its names
+            names_of: Dict[int, list] = {}
+            for name, p in params.items():
+                names_of.setdefault(id(p), []).append(name)
+            for name, p in params.items():
+                if not any(n in loaded for n in names_of[id(p)]):
                     raise MXNetError(
                         f"Parameter '{name}' is missing in file '{filename}', which contains parameters: "
                         f"{_brief(loaded)}. Set allow_missing=True to ignore missing parameters.")
@@ -262,6 +266,11 @@ class Block:
         """Print MXNet's summary table (output shape and parameter count of every layer) for ``inputs``."""
         from ._summary import print_summary
 
+        def not_hybridized(block: "Block") -> None:
+            if isinstance(block, HybridBlock) and block._active:
+                raise AssertionError(f'"{block.name}" must not be hybridized to print summary.')
+
+        self.apply(not_hybridized)
         print_summary(self, *inputs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

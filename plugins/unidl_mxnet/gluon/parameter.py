@@ -517,9 +517,9 @@ class Constant(Parameter):
 
     def __init__(self, name: str, value: Any) -> None:
         if not hasattr(value, "_t"):
-            value = NDArray(unidl.tensor(np.asarray(value)))
-            if value._t.dtype == np.float64:  # MXNet's nd.array default dtype
-                value = value.astype("float32")
+            from ..ndarray.ndarray import from_any
+
+            value = from_any(value)  # mx.nd.array: float32 unless the source is an NDArray
         self.value = value
         super().__init__(name, grad_req="null", shape=value.shape, dtype=value.dtype, init=_ConstantInit(value))
 

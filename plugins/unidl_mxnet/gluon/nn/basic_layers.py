@@ -68,7 +68,8 @@ class Dense(HybridBlock):
                  dtype: Any = "float32", weight_initializer: Any = None, bias_initializer: Any = "zeros",
                  in_units: int = 0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        check_positive("Dense", units=units)
+        if units != 0:  # MXNet accepts units=0 at creation (the weight's shape then stays unknown)
+            check_positive("Dense", units=units)
         with self.name_scope():
             self._units, self._in_units, self._flatten = units, in_units, flatten
             self.weight = self.params.get("weight", shape=(units, in_units), init=weight_initializer,

@@ -1,10 +1,11 @@
-"""``gluon.nn`` convolution and pooling layers (channels-first layouts, MXNet's defaults).
+"""``gluon.nn`` convolution and pooling layers (channels-first layouts by default, as MXNet).
 
 Gluon's NCW/NCHW/NCDHW layouts and (out, in/groups, *kernel) weights are the core's canonical layout
 (``unidl.nn.layouts``), so convolutions call :func:`unidl.nn.functional.conv_nd` (Keras's Conv layers' math),
 transposed ones :func:`unidl.ops.conv_transpose` (weights (in, out/groups, *kernel), the op the Keras
-``Conv*DTranspose`` layers use), and the pooling layers the pooling ops. Channels-last layouts are not
-supported yet.
+``Conv*DTranspose`` layers use), and the pooling layers the pooling ops. The channels-last layouts MXNet 1.9 takes (NHWC/NDHWC
+convolutions with (out, *kernel, in) weights; NWC/NHWC/NDHWC pooling) run the same channels-first ops on
+transposed views.
 """
 from __future__ import annotations
 
@@ -28,10 +29,32 @@ def _tuple(v: IntOrTuple, n: int, what: str) -> Tuple[int, ...]:
     return t
 
 
-def _check_layout(layout: str, nd: int, who: str) -> None:
-    want = {1: "NCW", 2: "NCHW", 3: "NCDHW"}[nd]
-    if layout != want:
-        raise MXNetError(f"{who}: layout {layout!r} is not supported yet; use {want!r}")
+class _LayoutError(MXNetError, AssertionError):
+    """A layout MXNet's layer refuses (an AssertionError there)."""
+
+
+_FIRST = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
+_LAST = {1: "NWC", 2: "NHWC", 3: "NDHWC"}
+
+
+def _check_layout(layout: str, nd: int, who: str, channels_last_ok: bool = True) -> bool:
+    """Whether ``layout`` is channels-last; _LayoutError when the layer does not take it (as MXNet)."""
+    if layout == _FIRST[nd]:
+        return False
+    if layout == _LAST[nd] and channels_last_ok:
+        return True
+    ok = f"'{_FIRST[nd]}' and '{_LAST[nd]}'" if channels_last_ok else f"'{_FIRST[nd]}'"
+    raise _LayoutError(f"{who}: layout {layout!r} is not supported; only {ok} layout for {nd}D")
+
+
+def _to_first(t: Any, nd: int) -> Any:
+    """(N, *S, C) -> (N, C, *S) (a view)."""
+    return ops.transpose(t, (0, nd + 1) + tuple(range(1, nd + 1)))
+
+
+def _to_last(t: Any, nd: int) -> Any:
+    """(N, C, *S) -> (N, *S, C) (a view)."""
+    return ops.transpose(t, (0,) + tuple(range(2, nd + 2)) + (1,))
 
 
 class _Conv(HybridBlock):
@@ -49,7 +72,9 @@ class _Conv(HybridBlock):
                  use_bias: bool, weight_initializer: Any, bias_initializer: Any, transpose: bool = False,
                  output_padding: IntOrTuple = 0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        _check_layout(layout, nd, type(self).__name__)
+        # as MXNet 1.9: 1-D convolutions take NCW only; 2-D and 3-D also NHWC / NDHWC
+        self._last = _check_layout(layout, nd, type(self).__name__, channels_last_ok=nd > 1)
+        self._layout = layout
         self._nd, self._channels, self._groups, self._in_channels = nd, channels, groups, in_channels
         self._transpose = transpose
         self._kernel = _tuple(kernel_size, nd, "kernel_size")
@@ -72,32 +97,38 @@ class _Conv(HybridBlock):
             self.act = Activation(activation, prefix=activation + "_") if activation is not None else None
 
     def _weight_shape(self, in_channels: int) -> Tuple[int, ...]:
-        if self._transpose:
-            return (in_channels, self._channels // self._groups) + self._kernel
-        return (self._channels, in_channels // self._groups) + self._kernel
+        a, b = (in_channels, self._channels // self._groups) if self._transpose else \
+            (self._channels, in_channels // self._groups)
+        # channels-last layouts keep MXNet's (out, *kernel, in) weight order
+        return (a,) + self._kernel + (b,) if self._last else (a, b) + self._kernel
 
     def infer_shape(self, x: Any, *args: Any) -> None:
         if x.ndim != self._nd + 2:
-            raise MXNetError(f"{type(self).__name__}: expected input of {self._nd + 2} dims (N, C, ...), got "
+            raise MXNetError(f"{type(self).__name__}: expected input of {self._nd + 2} dims ({self._layout}), got "
                              f"shape {x.shape}")
-        if x.shape[1] % self._groups:
-            raise MXNetError(f"{type(self).__name__}: the input's {x.shape[1]} channels (shape {x.shape}) must be "
+        c = x.shape[-1] if self._last else x.shape[1]
+        if c % self._groups:
+            raise MXNetError(f"{type(self).__name__}: the input's {c} channels (shape {x.shape}) must be "
                              f"divisible by groups ({self._groups})")
-        self.weight.shape = self._weight_shape(x.shape[1])
+        self.weight.shape = self._weight_shape(c)
 
     def hybrid_forward(self, F: Any, x: Any, weight: Any, bias: Any = None) -> Any:
         b = None if bias is None else bias._t
+        xt, wt, nd = x._t, weight._t, self._nd
+        if self._last:  # the core's channels-first kernels on transposed views
+            xt = _to_first(xt, nd)
+            wt = ops.transpose(wt, (0, nd + 1) + tuple(range(1, nd + 1)))
         if self._transpose:
             try:
-                y = ops.conv_transpose(x._t, weight._t, b, stride=self._strides, padding=self._padding,
+                y = ops.conv_transpose(xt, wt, b, stride=self._strides, padding=self._padding,
                                        output_padding=self.outpad, dilation=self._dilation, groups=self._groups)
             except OpError as err:
                 raise MXNetError(f"{type(self).__name__} ({self.name}): {err}") from None
         else:
-            y = F_nn.conv_nd(x._t, weight._t, b, stride=self._strides, padding=self._padding,
+            y = F_nn.conv_nd(xt, wt, b, stride=self._strides, padding=self._padding,
                              dilation=self._dilation, groups=self._groups, data_format="channels_first",
                              kernel_layout="oi")
-        y = wrap(y)
+        y = wrap(_to_last(y, nd) if self._last else y)
         return self.act(y) if self.act is not None else y
 
     def __repr__(self) -> str:
@@ -201,7 +232,9 @@ class _Pool(HybridBlock):
     def __init__(self, nd: int, kind: str, pool_size: IntOrTuple, strides: Optional[IntOrTuple], padding: IntOrTuple,
                  ceil_mode: bool, layout: str, count_include_pad: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        _check_layout(layout, nd, type(self).__name__)
+        if layout not in (_FIRST[nd], _LAST[nd]):
+            raise _LayoutError(f"Only {_FIRST[nd]} and {_LAST[nd]} layouts are valid for {nd}D Pooling")
+        self._last = layout == _LAST[nd]
         self._kind, self._layout = kind, layout
         self._pool = _tuple(pool_size, nd, "pool_size")
         self._strides = _tuple(strides, nd, "strides") if strides is not None else self._pool
@@ -214,12 +247,15 @@ class _Pool(HybridBlock):
         if x.ndim != nd + 2:
             raise MXNetError(f"{type(self).__name__}: expected input of {nd + 2} dims ({self._layout}), got "
                              f"shape {x.shape}")
+        xt = _to_first(x._t, nd) if self._last else x._t
         if self._ceil:
-            self._check_full_convention(x.shape)
+            self._check_full_convention(tuple(xt.shape))
         if self._kind == "max":
-            return wrap(ops.max_pool(x._t, self._pool, self._strides, self._padding, ceil_mode=self._ceil))
-        return wrap(ops.avg_pool(x._t, self._pool, self._strides, self._padding, ceil_mode=self._ceil,
-                                 count_include_pad=self._count_include_pad))
+            y = ops.max_pool(xt, self._pool, self._strides, self._padding, ceil_mode=self._ceil)
+        else:
+            y = ops.avg_pool(xt, self._pool, self._strides, self._padding, ceil_mode=self._ceil,
+                             count_include_pad=self._count_include_pad)
+        return wrap(_to_last(y, nd) if self._last else y)
 
     def _check_full_convention(self, shape: Tuple[int, ...]) -> None:
         # MXNet's ceil_mode ("full") makes ceil((S + 2p - k) / s) + 1 windows; when the last one starts past
@@ -301,14 +337,19 @@ class _GlobalPool(HybridBlock):
 
     def __init__(self, layout: Optional[str] = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._layout = layout or {1: "NCW", 2: "NCHW", 3: "NCDHW"}[self._nd]
-        _check_layout(self._layout, self._nd, type(self).__name__)
+        self._layout = layout or _FIRST[self._nd]
+        if self._layout not in (_FIRST[self._nd], _LAST[self._nd]):
+            raise _LayoutError(f"Only {_FIRST[self._nd]} and {_LAST[self._nd]} layouts are valid for {self._nd}D "
+                               "Pooling")
+        self._last = self._layout == _LAST[self._nd]
 
     def hybrid_forward(self, F: Any, x: Any) -> Any:
         if x.ndim != self._nd + 2:
             raise MXNetError(f"{type(self).__name__}: expected input of {self._nd + 2} dims ({self._layout}), got "
                              f"shape {x.shape}")
         fn = ops.global_max_pool if self._kind == "max" else ops.global_avg_pool
+        if self._last:
+            return wrap(_to_last(fn(_to_first(x._t, self._nd), keepdims=True), self._nd))
         return wrap(fn(x._t, keepdims=True))
 
     def __repr__(self) -> str:

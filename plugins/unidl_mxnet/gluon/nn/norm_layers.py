@@ -87,8 +87,10 @@ class Embedding(HybridBlock):
         super().__init__(**kwargs)
         check_positive("Embedding", input_dim=input_dim, output_dim=output_dim)
         self._input_dim, self._output_dim = input_dim, output_dim
+        self._sparse_grad = sparse_grad
         self.weight = self.params.get("weight", shape=(input_dim, output_dim), init=weight_initializer,
-                                      dtype=dtype, allow_deferred_init=True)
+                                      dtype=dtype, allow_deferred_init=True,
+                                      grad_stype="row_sparse" if sparse_grad else "default")
 
     def hybrid_forward(self, F: Any, x: Any, weight: Any) -> Any:
         return wrap(ops.embedding(x._t, weight._t))

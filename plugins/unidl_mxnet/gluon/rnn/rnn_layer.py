@@ -55,6 +55,7 @@ class _RNNLayer(HybridBlock):
         self._dir = 2 if bidirectional else 1
         self._input_size = input_size
         self._gates = _GATES[mode]
+        self._inits = (i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer)
         G = self._gates * hidden_size
         with self.name_scope():
             ni = input_size
@@ -112,6 +113,30 @@ class _RNNLayer(HybridBlock):
         for name, child in self._children.items():
             out.update(child._collect_params_with_prefix(prefix + name))
         return out
+
+    def _unfuse(self) -> Any:
+        """The layer as a stack of cells (``HybridSequentialRNNCell`` of RNNCell/LSTMCell/GRUCell, wrapped in
+        BidirectionalCell when bidirectional) sharing this layer's parameters, as MXNet's ``_unfuse``."""
+        from . import rnn_cell
+
+        make = {"rnn_relu": lambda **kw: rnn_cell.RNNCell(self._hidden_size, activation="relu", **kw),
+                "rnn_tanh": lambda **kw: rnn_cell.RNNCell(self._hidden_size, activation="tanh", **kw),
+                "lstm": lambda **kw: rnn_cell.LSTMCell(self._hidden_size, **kw),
+                "gru": lambda **kw: rnn_cell.GRUCell(self._hidden_size, **kw)}[self._mode]
+        stack = rnn_cell.HybridSequentialRNNCell(prefix=self.prefix, params=self.params)
+        names = ("i2h_weight_initializer", "h2h_weight_initializer", "i2h_bias_initializer", "h2h_bias_initializer")
+        with stack.name_scope():
+            ni = self._input_size
+            for i in range(self._num_layers):
+                kw = dict(zip(names, self._inits), input_size=ni)
+                if self._dir == 2:
+                    stack.add(rnn_cell.BidirectionalCell(make(prefix=f"l{i}_", **kw), make(prefix=f"r{i}_", **kw)))
+                else:
+                    stack.add(make(prefix=f"l{i}_", **kw))
+                if self._dropout > 0 and i != self._num_layers - 1:
+                    stack.add(rnn_cell.DropoutCell(self._dropout))
+                ni = self._hidden_size * self._dir
+        return stack
 
     # -- running ------------------------------------------------------------------------------------------
     def infer_shape(self, inputs: NDArray, *args: Any) -> None:
