@@ -11,6 +11,9 @@ Directions (by file suffix):
   whose weights to replace); the ``.params`` is loaded into the twin built from it (every name must match),
   mapped to Keras, and saved (a ``.keras`` without optimizer state).
 
+ONNX (``unidl.cli.convert_onnx``): ``MODEL.keras MODEL.onnx``, ``NET-symbol.json NET-0000.params MODEL.onnx
+--input-shape N,C,H,W``, ``MODEL.onnx MODEL.keras`` and ``MODEL.onnx NET-symbol.json``.
+
 Before anything is written both models run a fixed probe batch; their outputs must agree (bitwise where
 the twins run the same arithmetic, else within ``--tolerance`` times the output's magnitude), or nothing
 is written and the exit status is 1. Files are written atomically; nothing is ever unpickled.
@@ -24,7 +27,8 @@ from typing import Any, List, Tuple
 
 import numpy as np
 
-HELP = "convert trained weights between Keras (.keras/.weights.h5) and Gluon (.params) twins"
+HELP = ("convert trained weights between Keras (.keras/.weights.h5) and Gluon (.params) twins, and models to and "
+        "from ONNX (.onnx)")
 
 KERAS_SUFFIXES = (".keras", ".weights.h5")
 NAMES = ("keras", "gluon")
@@ -39,8 +43,16 @@ class ConvertError(RuntimeError):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("src", metavar="SRC", help="the file to read: .keras, .weights.h5 or .params")
-    parser.add_argument("dst", metavar="DST", help="the file to write: .params, .keras or .weights.h5")
+    parser.add_argument("src", metavar="SRC", help="the file to read: .keras, .weights.h5, .params, .onnx or "
+                                                   "NET-symbol.json (then NET-0000.params follows)")
+    parser.add_argument("dst", metavar="DST", help="the file to write: .params, .keras, .weights.h5, .onnx or "
+                                                   "NET-symbol.json (from .onnx)")
+    parser.add_argument("dst2", metavar="ONNX", nargs="?", default=None,
+                        help="with SRC NET-symbol.json and DST NET-0000.params: the .onnx file to write")
+    parser.add_argument("--input-shape", default=None, metavar="N,C,H,W",
+                        help="the input shape of an MXNet symbol exported to ONNX (the batch size stays symbolic)")
+    parser.add_argument("--input-dtype", default="float32", metavar="DTYPE",
+                        help="the input dtype of an MXNet symbol exported to ONNX (default float32)")
     parser.add_argument("--keras-model", metavar="ARCH.keras", default=None,
                         help="the Keras model (architecture) to use: needed for .params -> Keras and "
                              ".weights.h5 -> .params")
@@ -142,6 +154,14 @@ def _params_bytes(net: Any) -> bytes:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .convert_onnx import is_onnx_conversion, run_onnx
+
+    paths = [args.src, args.dst] + ([args.dst2] if getattr(args, "dst2", None) else [])
+    if is_onnx_conversion(paths):
+        return run_onnx(args, paths)
+    if len(paths) == 3:
+        print("unidl convert: a third path is only for NET-symbol.json NET-0000.params MODEL.onnx", file=sys.stderr)
+        return 2
     try:
         return _run(args)
     except ConvertError as e:
