@@ -26,7 +26,8 @@ from .ops import random as _rops
 from .tensor import Tensor
 
 __all__ = ["Generator", "seed", "default_generator", "get_state", "set_state", "bits", "uniform",
-           "normal", "truncated_normal", "bernoulli", "randint", "permutation", "shuffle"]
+           "normal", "truncated_normal", "bernoulli", "randint", "permutation", "shuffle", "gamma", "poisson",
+           "negative_binomial", "generalized_negative_binomial", "unique_zipfian"]
 
 _M64 = (1 << 64) - 1
 _M128 = (1 << 128) - 1
@@ -375,3 +376,46 @@ def permutation(n: Any, device: Any = None, generator: Optional[Generator] = Non
 def shuffle(x: Tensor, axis: int = 0, generator: Optional[Generator] = None) -> Tensor:
     """``x`` shuffled along ``axis`` (a new tensor); see :meth:`Generator.shuffle`."""
     return _gen(generator).shuffle(x, axis)
+
+
+# -- distributions composed of the draws above (unidl.random_dists) --------------------------------------
+def gamma(alpha: Any = 1.0, scale: Any = 1.0, shape: Any = (), dtype: Any = None, device: Any = None,
+          generator: Optional[Generator] = None) -> Tensor:
+    """Gamma draws (shape ``alpha``, scale ``scale``; numbers or float Tensors broadcasting to ``shape``);
+    see :func:`unidl.random_dists.gamma`."""
+    from . import random_dists
+
+    return random_dists.gamma(_gen(generator), alpha, scale, shape, dtype, device)
+
+
+def poisson(lam: Any = 1.0, shape: Any = (), dtype: Any = None, device: Any = None,
+            generator: Optional[Generator] = None) -> Tensor:
+    """Poisson draws as floats; see :func:`unidl.random_dists.poisson`."""
+    from . import random_dists
+
+    return random_dists.poisson(_gen(generator), lam, shape, dtype, device)
+
+
+def negative_binomial(k: Any = 1.0, p: Any = 1.0, shape: Any = (), dtype: Any = None, device: Any = None,
+                      generator: Optional[Generator] = None) -> Tensor:
+    """Failures before the k-th success, as floats; see :func:`unidl.random_dists.negative_binomial`."""
+    from . import random_dists
+
+    return random_dists.negative_binomial(_gen(generator), k, p, shape, dtype, device)
+
+
+def generalized_negative_binomial(mu: Any = 1.0, alpha: Any = 1.0, shape: Any = (), dtype: Any = None,
+                                  device: Any = None, generator: Optional[Generator] = None) -> Tensor:
+    """Over-dispersed counts (mean mu, variance mu + alpha mu^2), as floats; see
+    :func:`unidl.random_dists.generalized_negative_binomial`."""
+    from . import random_dists
+
+    return random_dists.generalized_negative_binomial(_gen(generator), mu, alpha, shape, dtype, device)
+
+
+def unique_zipfian(range_max: int, num_sampled: int, batch: int = 1, device: Any = None,
+                   generator: Optional[Generator] = None) -> Any:
+    """Distinct log-uniform classes per row and the draws it took; see :func:`unidl.random_dists.unique_zipfian`."""
+    from . import random_dists
+
+    return random_dists.unique_zipfian(_gen(generator), range_max, num_sampled, batch, device)

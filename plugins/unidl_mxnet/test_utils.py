@@ -375,24 +375,33 @@ def chi_square_check(generator: Callable[[int], Any], buckets: list, probs: Sequ
                      nsamples: int = 1000000) -> Tuple[float, np.ndarray, np.ndarray]:
     """Pearson's chi-square test of ``generator(nsamples)`` against ``probs`` over ``buckets``.
 
-    Buckets are ``(low, high)`` intervals for a continuous generator, or the possible values of a discrete
-    one. Returns ``(p_value, observed counts, expected counts)``."""
+    Buckets are ascending ``(low, high)`` intervals for a continuous generator, or the possible values of a
+    discrete one. Returns ``(p_value, observed counts, expected counts)``. As in MXNet 1.9.1, the expected
+    counts are ``int32(nsamples * float32(probs))`` and are handed to ``scipy.stats.chisquare`` as they are,
+    so SciPy refuses (ValueError) counts whose totals differ; a continuous sample below the first bucket is
+    counted in it."""
     import scipy.stats as stats
 
+    if not isinstance(buckets, list):
+        raise TypeError(f"chi_square_check: buckets must be a list, got {type(buckets).__name__}")
+    samples = np.asarray(_host(generator(nsamples)))
     if len(probs) != len(buckets):
         raise ValueError(f"chi_square_check: {len(buckets)} buckets but {len(probs)} probabilities")
-    samples = np.asarray(_host(generator(nsamples))).reshape(-1)
-    expected = (nsamples * np.asarray(probs, dtype=np.float64)).astype(np.int64)
+    expected = (nsamples * np.array(probs, dtype=np.float32)).astype(np.int32)
     observed = np.zeros(len(buckets), dtype=np.int64)
     if isinstance(buckets[0], (list, tuple)):
-        edges = np.asarray([e for b in buckets for e in b], dtype=np.float32)
-        slot = np.searchsorted(edges, samples, side="right")
-        inside = slot % 2 == 1  # between a bucket's low and high edge
-        observed += np.bincount(slot[inside] // 2, minlength=len(buckets))[:len(buckets)]
+        edges = np.zeros(2 * len(buckets), dtype=np.float32)
+        for i, (lo, hi) in enumerate(buckets):
+            if lo > hi or (i + 1 < len(buckets) and hi > buckets[i + 1][0]):
+                raise ValueError(f"chi_square_check: buckets must be ascending, non-overlapping intervals, got "
+                                 f"{buckets}")
+            edges[2 * i], edges[2 * i + 1] = lo, hi
+        ids = np.searchsorted(edges, samples, side="right") // 2
+        observed[:] = np.bincount(ids.ravel(), minlength=len(buckets) + 1)[:len(buckets)]
     else:
         for i, value in enumerate(buckets):
             observed[i] = int((samples == value).sum())
-    _, p = stats.chisquare(f_obs=observed, f_exp=expected * (observed.sum() / max(expected.sum(), 1)))
+    _, p = stats.chisquare(f_obs=observed, f_exp=expected)
     return float(p), observed, expected
 
 

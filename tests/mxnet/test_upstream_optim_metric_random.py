@@ -171,3 +171,75 @@ def test_resize_bad_sizes_fail_when_called_with_mxnet_error():
     assert transforms.Resize((15,), keep_ratio=True)(x).shape == (22, 15, 3)
     with pytest.raises(MXNetError):
         mx.image.imresize(x, -1, 5)
+
+
+# -- random ---------------------------------------------------------------------------------------
+def test_gamma_poisson_negative_binomial_moments():
+    mx.random.seed(3)
+    n = 200000
+    for a, b in ((0.5, 1.0), (1.0, 5.0), (9.0, 0.5)):
+        x = mx.nd.random.gamma(a, b, shape=n).asnumpy().astype(np.float64)
+        assert abs(x.mean() - a * b) < 0.02 * a * b + 0.01 and abs(x.var() - a * b * b) < 0.05 * a * b * b
+    for lam in (0.5, 4.0, 30.0, 1000.0):
+        x = mx.nd.random.poisson(lam, shape=n).asnumpy().astype(np.float64)
+        assert np.all(x == np.floor(x)) and x.min() >= 0
+        assert abs(x.mean() - lam) < 0.02 * lam + 0.01 and abs(x.var() - lam) < 0.05 * lam + 0.02
+    x = mx.nd.random.negative_binomial(3, 0.4, shape=n).asnumpy().astype(np.float64)
+    assert abs(x.mean() - 4.5) < 0.1 and abs(x.var() - 11.25) < 0.5
+    x = mx.nd.random.generalized_negative_binomial(2.0, 0.5, shape=n).asnumpy().astype(np.float64)
+    assert abs(x.mean() - 2.0) < 0.05 and abs(x.var() - 4.0) < 0.2
+
+
+def test_random_parameter_rules_match_mxnet():
+    a = mx.nd.array([[0., 2.5], [-9.75, -1.]], dtype="float64")
+    b = mx.nd.array([[1., 3.7], [4.2, 10.5]], dtype="float64")
+    r = mx.nd.random.uniform(a, b, shape=3)              # MXNet 1.9.1: (2, 2, 3) float32
+    assert r.shape == (2, 2, 3) and r.dtype == np.float32
+    lo, hi = a.asnumpy()[..., None], b.asnumpy()[..., None]
+    assert np.all(r.asnumpy() >= lo) and np.all(r.asnumpy() <= hi)
+    assert mx.nd.random.uniform(a, b).shape == (2, 2)
+    assert mx.nd.random.gamma(mx.nd.array([1., 2.]), mx.nd.array([1., 2.]), shape=(2,)).shape == (2, 2)
+    assert mx.nd.random.randn(2, 3, loc=mx.nd.array([1., 2.]), scale=mx.nd.array([1., 1.])).shape == (2, 2, 3)
+    p = mx.nd.random.poisson(3.0)
+    assert p.shape == (1,) and p.dtype == np.float32
+    assert mx.nd.random.poisson(3.0, shape=(2, 2), dtype="float64").dtype == np.float64
+    assert mx.nd.random.normal_like(mx.nd.zeros((2, 3), dtype="float64"), loc=1).dtype == np.float64
+    with pytest.raises(MXNetError, match="dtype"):
+        mx.nd.random.poisson(3.0, shape=(2, 2), dtype="int32")
+    with pytest.raises(AssertionError, match="same type"):
+        mx.nd.random.uniform(mx.nd.array([1.]), 2.0)
+    with pytest.raises(ValueError, match="either NDArray or numbers"):
+        mx.nd.random.uniform("a", 2.0)
+    o = mx.nd.zeros((3,))
+    assert mx.nd.random.uniform(0, 1, out=o) is o and np.all(o.asnumpy() > 0)
+    for name in ("uniform_like", "normal_like", "gamma_like", "exponential_like", "poisson_like",
+                 "negative_binomial_like", "generalized_negative_binomial_like"):
+        got = getattr(mx.nd.random, name)(mx.nd.zeros((4, 2), dtype="float16"))
+        assert got.shape == (4, 2) and got.dtype == np.float16, name
+
+
+def test_sample_unique_zipfian():
+    mx.random.seed(11)
+    classes, trials = mx.nd._internal._sample_unique_zipfian(793472, shape=(2, 8192))
+    assert classes.dtype == np.int64 and classes.shape == (2, 8192)
+    assert trials.dtype == np.int64 and trials.shape == (2,)
+    for i in range(2):
+        c = classes[i].asnumpy()
+        assert np.unique(c).size == 8192 and c.min() >= 0 and c.max() < 793472
+        assert 14500 < trials[i].asscalar() < 17000     # MXNet's test bounds
+    with pytest.raises(MXNetError, match="distinct"):
+        mx.nd._internal._sample_unique_zipfian(5, shape=(1, 6))
+
+
+def test_chi_square_check_hands_scipy_mxnet_expected_counts():
+    from unidl_mxnet.test_utils import chi_square_check, gen_buckets_probs_with_ppf
+
+    pytest.importorskip("scipy")
+    import scipy.stats as ss
+
+    buckets, probs = gen_buckets_probs_with_ppf(lambda x: ss.uniform.ppf(x, loc=0, scale=1), 5)
+    p, obs, exp = chi_square_check(lambda n: np.random.RandomState(0).uniform(size=n), buckets, probs, 100000)
+    assert exp.dtype == np.int32 and obs.sum() == 100000 and 0 <= p <= 1
+    # expected counts truncated to ints that do not add up to the samples: SciPy refuses, as with MXNet
+    with pytest.raises(ValueError):
+        chi_square_check(lambda n: np.random.RandomState(0).randint(0, 3, size=n), [0, 1, 2], [1 / 3] * 3, 100000)

@@ -8,7 +8,7 @@ from unidl import ops
 from ..base import MXNetError
 from .ndarray import NDArray, wrap
 
-__all__ = ["_slice_assign", "_slice_assign_scalar", "_crop_assign", "_crop_assign_scalar"]
+__all__ = ["_slice_assign", "_slice_assign_scalar", "_crop_assign", "_crop_assign_scalar", "_sample_unique_zipfian"]
 
 
 def _region(op: str, data: NDArray, begin: Sequence[Any], end: Sequence[Any], step: Sequence[Any]) -> tuple:
@@ -43,3 +43,11 @@ def _slice_assign_scalar(data: NDArray, scalar: float = 0.0, begin: Sequence[Any
 
 _crop_assign = _slice_assign
 _crop_assign_scalar = _slice_assign_scalar
+
+
+def _sample_unique_zipfian(range_max: int, shape: Any = None, out: Any = None, **kwargs: Any) -> Any:
+    """Distinct log-uniform classes per row and the draws each row took (defined with the other draws in
+    :mod:`unidl_mxnet.random`)."""
+    from ..random import _sample_unique_zipfian as sample
+
+    return sample(range_max, shape=shape, out=out, **kwargs)
