@@ -105,7 +105,7 @@ class NDArray:
 
     @property
     def context(self) -> Context:
-        if _CTX:
+        if _CTX._d:  # (the dict itself: no Python-level __bool__ call on this hot property)
             c = _CTX.get(self._t)
             if c is not None:
                 return c
@@ -240,7 +240,7 @@ class NDArray:
         self._t.attach_grad(grad_req, any_dtype=True)
         if gstype != "default":
             _GRAD_STYPE[self._t] = gstype
-        elif _GRAD_STYPE:
+        elif _GRAD_STYPE._d:
             _GRAD_STYPE.pop(self._t, None)
         _STALE_GRAD[self._t] = self._t.grad
 
@@ -250,7 +250,7 @@ class NDArray:
         g = self._t.grad
         if g is None:
             return None
-        if _GRAD_STYPE:
+        if _GRAD_STYPE._d:
             st = _GRAD_STYPE.get(self._t)
             if st is not None:
                 return as_stype(g, st)
