@@ -53,5 +53,5 @@ def test_lambda_names_repr_and_errors():
         nn.Lambda("no_such_op")
     with pytest.raises(ValueError, match="Unrecognized function in lambda: 3"):
         nn.HybridLambda(3)
-    with pytest.raises(AttributeError, match="contrib.estimator is not yet supported"):
-        gluon.contrib.estimator
+    with pytest.raises(AttributeError, match="contrib.cnn is not yet supported"):
+        gluon.contrib.cnn
