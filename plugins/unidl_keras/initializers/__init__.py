@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
+import numpy as np
+
 import unidl
 from unidl.nn import init as _init
 
@@ -120,8 +122,6 @@ class VarianceScaling(_Seeded):
     def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
                  seed: Optional[int] = None, input_axes: Any = None, output_axes: Any = None) -> None:
         super().__init__(seed)
-        if input_axes is not None or output_axes is not None:
-            raise NotImplementedError("VarianceScaling: custom input_axes/output_axes are not supported by unidl_keras")
         if scale <= 0.0:
             raise ValueError(f"Argument `scale` must be positive float. Received: scale={scale}")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
@@ -134,14 +134,23 @@ class VarianceScaling(_Seeded):
             raise ValueError(f"Invalid `distribution` argument: expected one of {{'uniform', 'truncated_normal', "
                              f"'untruncated_normal'}}. Received: distribution={distribution}")
         self.scale, self.mode, self.distribution = scale, mode, distribution
+        # the kernel axes that count as input / output units (EinsumDense sets them from its equation)
+        self.input_axes = None if input_axes is None else [int(a) for a in input_axes]
+        self.output_axes = None if output_axes is None else [int(a) for a in output_axes]
 
     def __call__(self, shape: Any, dtype: Any = None) -> Any:
-        fan_in, fan_out = _init.compute_fans(shape, "keras")
+        if self.input_axes is not None and self.output_axes is not None:
+            dims = tuple(int(d) for d in shape)
+            fan_in = int(np.prod([dims[a] for a in self.input_axes], dtype=np.int64))
+            fan_out = int(np.prod([dims[a] for a in self.output_axes], dtype=np.int64))
+        else:
+            fan_in, fan_out = _init.compute_fans(shape, "keras")
         return _init.variance_scaling(shape, self.scale, self.mode, self.distribution, fan_in=fan_in, fan_out=fan_out,
                                       dtype=config.standardize_dtype(dtype), generator=self._gen())
 
     def get_config(self) -> Dict[str, Any]:
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed,
+                "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 def _vs_class(name: str, scale: float, mode: str, dist: str) -> type:
@@ -149,7 +158,7 @@ def _vs_class(name: str, scale: float, mode: str, dist: str) -> type:
         VarianceScaling.__init__(self, scale, mode, dist, seed, input_axes, output_axes)
 
     def get_config(self) -> Dict[str, Any]:
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
     return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
                                            "__doc__": f"Keras ``{name}``: VarianceScaling(scale={scale}, "

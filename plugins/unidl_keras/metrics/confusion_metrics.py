@@ -46,13 +46,16 @@ def is_evenly_distributed_thresholds(thresholds: Sequence[float]) -> bool:
 
 def filter_top_k(x: Tensor, k: int) -> Tensor:
     """``x`` with every entry outside its row's ``k`` largest (last axis) replaced by ``NEG_INF``.
-    Ties at the k-th value all stay."""
+
+    Exactly ``k`` entries per row stay, as Keras's ``ops.top_k`` mask: among equal values the first
+    ones (lowest index) are kept, so ties never widen the prediction set.
+    """
     k = int(k)
-    if k >= x.shape[-1]:
+    n = x.shape[-1]
+    if k >= n:
         return x
-    xp = x.device.kind.xp
-    kth = xp.sort(x.data, axis=-1)[..., -k:-k + 1] if k > 0 else None
-    keep = ops.greater_equal(x, Tensor._from_any(kth, x.device))
+    idx = ops.argsort(x, axis=-1, descending=True)[..., :k]  # stable: ties keep the lowest index first
+    keep = ops.greater(ops.sum(ops.one_hot(idx, n, dtype=x.dtype), axis=-2), 0)
     return ops.where(keep, x, ops.full_like(x, NEG_INF))
 
 

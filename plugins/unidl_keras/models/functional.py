@@ -121,6 +121,15 @@ class Functional(Model):
 
     @property
     def layers(self) -> List[Layer]:
+        """The graph's layers, inputs included; ``keras.ops`` applied to KerasTensors (``a + b``) are
+        operations, not layers, as in Keras (see :attr:`operations`)."""
+        from ..ops.node import OpLayer
+
+        return [x for x in self._layers if not isinstance(x, OpLayer)]
+
+    @property
+    def operations(self) -> List[Layer]:
+        """Every node of the graph in order: the layers and the ``keras.ops`` operations."""
         return list(self._layers)
 
     def call(self, inputs: Any, training: Optional[bool] = None, mask: Any = None) -> Any:

@@ -63,6 +63,16 @@ class Model(Trainer, Layer):
     def layers(self) -> List[Layer]:
         return [x for x in self._layers]
 
+    @classmethod
+    def from_config(cls, config: Dict[str, Any], custom_objects: Any = None) -> "Model":
+        """As Keras: a functional model's config (``layers``, ``input_layers``, ``output_layers``) given to
+        ``Model.from_config`` rebuilds the functional model; any other config goes to the constructor."""
+        if cls is Model and isinstance(config, dict) and {"layers", "input_layers", "output_layers"} <= set(config):
+            from .functional import Functional
+
+            return Functional.from_config(config, custom_objects=custom_objects)
+        return super().from_config(config)
+
     def get_layer(self, name: Optional[str] = None, index: Optional[int] = None) -> Layer:
         """A layer by ``name`` or by ``index`` (in ``layers`` order)."""
         if index is not None and name is not None:

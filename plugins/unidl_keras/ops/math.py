@@ -68,8 +68,16 @@ def in_top_k(targets: Any, predictions: Any, k: int) -> Tensor:
     p = to_tensor(predictions)
     t = U.astype(to_tensor(targets), "int64")
     score = U.take_along_axis(p, U.expand_dims(t, -1), -1)
-    higher = U.sum(U.astype(U.greater(p, score), "int32"), axis=-1)
-    return U.less(higher, int(k))
+    # as Keras (torch backend): a NaN prediction ranks above every number, and a NaN target score is
+    # never in the top k (comparisons with NaN are false)
+    above = U.greater(p, score)
+    if p.dtype.kind == "f":
+        above = U.logical_or(above, U.isnan(p))
+    higher = U.sum(U.astype(above, "int32"), axis=-1)
+    hit = U.less(higher, int(k))
+    if p.dtype.kind == "f":
+        hit = U.logical_and(hit, U.logical_not(U.isnan(U.squeeze(score, -1))))
+    return hit
 
 
 def _segments(segment_ids: Any, num_segments: Optional[int]) -> Tuple[Tensor, int]:
@@ -83,22 +91,25 @@ def _segments(segment_ids: Any, num_segments: Optional[int]) -> Tuple[Tensor, in
 def segment_sum(data: Any, segment_ids: Any, num_segments: Optional[int] = None, sorted: bool = False) -> Tensor:  # noqa: A002
     """Sums of ``data`` rows per segment id. Shapes: (N, ...), (N,) -> (num_segments, ...).
 
-    ``num_segments`` defaults to ``max(segment_ids) + 1`` (read on the host)."""
+    ``num_segments`` defaults to ``max(segment_ids) + 1`` (read on the host); rows whose id is negative
+    or not below ``num_segments`` are dropped."""
     data = to_tensor(data)
     ids, n = _segments(segment_ids, num_segments)
-    base = unidl.zeros((n,) + tuple(data.shape[1:]), dtype=data.dtype)
-    return U.index_add(base, (ids,), data)
+    # ids outside [0, num_segments) (e.g. -1) are dropped, as Keras: they go to one extra row, cut off after
+    ids = U.where(U.logical_and(U.greater_equal(ids, 0), U.less(ids, n)), ids, U.full_like(ids, n))
+    base = unidl.zeros((n + 1,) + tuple(data.shape[1:]), dtype=data.dtype)
+    return U.index_add(base, (ids,), data)[:n]
 
 
 @_export
 def segment_max(data: Any, segment_ids: Any, num_segments: Optional[int] = None, sorted: bool = False) -> Tensor:  # noqa: A002
-    """Maxima of ``data`` rows per segment (the dtype's lowest value for empty segments).
-    Shapes: (N, ...), (N,) -> (num_segments, ...)."""
+    """Maxima of ``data`` rows per segment (-inf for empty segments, an integer dtype's lowest value); rows whose id
+    is negative or not below ``num_segments`` are dropped. Shapes: (N, ...), (N,) -> (num_segments, ...)."""
     data = to_tensor(data)
     ids, n = _segments(segment_ids, num_segments)
     member = U.equal(U.reshape(ids, (1, -1)), U.reshape(unidl.arange(n, dtype="int64"), (-1, 1)))  # (n, N)
     member = U.reshape(member, member.shape + (1,) * (data.ndim - 1))
-    low = np.finfo(data.dtype).min if data.dtype.kind == "f" else np.iinfo(data.dtype).min
+    low = -np.inf if data.dtype.kind == "f" else np.iinfo(data.dtype).min  # Keras (torch, JAX): -inf
     vals = U.where(member, U.expand_dims(data, 0), U.full_like(U.expand_dims(data, 0), low))
     return U.max(vals, axis=1)
 

@@ -438,6 +438,9 @@ def moments(x: Any, axes: Any, keepdims: bool = False, synchronized: bool = Fals
     var = U.var(x, axis=axes, keepdims=True)
     if not keepdims:
         mean, var = U.squeeze(mean, axes), U.squeeze(var, axes)
+    if dt == np.float16:  # as Keras: clip to float16's range before casting back (no overflow to inf)
+        hi = float(np.finfo(np.float16).max)
+        mean, var = U.clip(mean, -hi, hi), U.clip(var, -hi, hi)
     return _dtypes.cast_to(mean, dt), _dtypes.cast_to(var, dt)
 
 

@@ -431,8 +431,9 @@ def _call_on_zeros(model: Any, shape: Any) -> None:
 
 def keras_layer_order(model: Any) -> List[Any]:
     """The layers of a functional model in real Keras's order (``.weights.h5`` group names and the config
-    depend on it): ``model.layers``, which :func:`unidl_keras.models.functional.map_graph` orders as Keras."""
-    return list(model.layers)
+    depend on it): ``model.operations`` (layers and ops), which :func:`unidl_keras.models.functional.map_graph`
+    orders as Keras."""
+    return list(getattr(model, "operations", None) or model.layers)
 
 
 def _model_node_keys(model: Any, layers: List[Any]) -> Dict[int, int]:

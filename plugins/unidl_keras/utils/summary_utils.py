@@ -270,7 +270,8 @@ def summary_lines(model: Any, line_length: Optional[int] = None, positions: Opti
                   expand_nested: bool = False, show_trainable: bool = False, layer_range: Any = None) -> List[str]:
     """The lines of :func:`print_summary`'s output (without newlines)."""
     nodes = _functional_nodes(model)
-    layers = list(model.layers)
+    # a functional model lists its operations (``a + b`` too), as Keras's summary does
+    layers = list(model.operations if nodes is not None and hasattr(model, "operations") else model.layers)
     sequential_like = nodes is None or _is_sequential_like(model, nodes)
     if sequential_like:
         default_length = 88

@@ -14,6 +14,21 @@ _LEFT = re.compile(r"^\.\.\.([a-zA-Z]+),([a-zA-Z]+)->\.\.\.([a-zA-Z]+)$")
 _RIGHT = re.compile(r"^([a-zA-Z]{2,})\.\.\.,([a-zA-Z]+)->([a-zA-Z]{2,})\.\.\.$")
 
 
+def kernel_axes(equation: str) -> Tuple[List[int], List[int]]:
+    """(input axes, output axes) of an EinsumDense kernel: a kernel axis named in the output counts as an
+    output unit, one named only in the input as an input unit (Keras's ``_analyze_split_string``)."""
+    lhs, _, out_spec = equation.partition("->")
+    in_spec, _, weight_spec = lhs.partition(",")
+    in_axes: List[int] = []
+    out_axes: List[int] = []
+    for i, ch in enumerate(weight_spec.strip()):
+        if ch in out_spec:
+            out_axes.append(i)
+        elif ch in in_spec:
+            in_axes.append(i)
+    return in_axes, out_axes
+
+
 def analyze_einsum(equation: str, bias_axes: Optional[str], input_shape: Sequence[Any], output_shape: Any
                    ) -> Tuple[List[Any], Optional[List[Any]], List[Any]]:
     """(kernel shape, bias shape or None, full output shape) of an EinsumDense.
@@ -130,7 +145,16 @@ class EinsumDense(Layer):
                              f"has unknown dims for input shape {tuple(input_shape)}; give them in `output_shape` or "
                              "the input shape.")
         self.full_output_shape = tuple(full)
-        self.kernel = self.add_weight(name="kernel", shape=tuple(kshape), initializer=self.kernel_initializer,
+        kernel_initializer = self.kernel_initializer
+        if isinstance(kernel_initializer, initializers.VarianceScaling) and (
+                kernel_initializer.input_axes is None or kernel_initializer.output_axes is None):
+            # as Keras: the fans come from the kernel axes the equation contracts (input units) and
+            # produces (output units), not from the conv-kernel rule over the last two axes
+            in_axes, out_axes = kernel_axes(self.equation)
+            cfg = dict(kernel_initializer.get_config(), seed=kernel_initializer.seed, input_axes=in_axes,
+                       output_axes=out_axes)
+            kernel_initializer = type(kernel_initializer).from_config(cfg)
+        self.kernel = self.add_weight(name="kernel", shape=tuple(kshape), initializer=kernel_initializer,
                                       regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self.bias = (self.add_weight(name="bias", shape=tuple(bshape), initializer=self.bias_initializer,
                                      regularizer=self.bias_regularizer, constraint=self.bias_constraint)
