@@ -28,7 +28,7 @@ SUPPORTED_LAYERS = ("InputLayer", "Dense", "Conv1D", "Conv2D", "Conv3D", "Conv1D
                     "LayerNormalization", "Embedding", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax",
                     "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
                     "GaussianDropout", "AlphaDropout", "ActivityRegularization", "Identity", "Flatten", "Reshape",
-                    "Permute", "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
+                    "Permute", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
                     "LSTM", "GRU", "Bidirectional", "MultiHeadAttention", "Sequential", "Functional")
 
 _IDENTITY = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
@@ -143,6 +143,14 @@ class _Exporter:
             if layer.max_value is not None:
                 return b.node("Clip", [x, b.scalar(0.0), b.scalar(float(layer.max_value))], name)
             return b.node("Relu", [x], name)
+        if cls in ("ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D"):
+            nd = len(in_shapes[0]) - 2
+            pads = [tuple(int(v) for v in p) for p in layer.padding]
+            axes = list(range(1, nd + 1)) if layer.data_format == "channels_last" else list(range(2, nd + 2))
+            begin, end = [0] * (nd + 2), [0] * (nd + 2)
+            for ax, (pb, pe) in zip(axes, pads):
+                begin[ax], end[ax] = pb, pe
+            return b.node("Pad", [x, b.ints(begin + end, name + "/pads")], name, mode="constant")
         if cls == "Flatten":
             if len(in_shapes[0]) == 2:
                 return b.node("Identity", [x], name)
@@ -201,7 +209,16 @@ class _Exporter:
                 left = (int(k[0]) - 1) * dil[0]
                 kw = {"pads": [left, 0]}
             elif pad == "same":
-                kw = {"auto_pad": "SAME_UPPER"}
+                k = units[0].read()["weight"].shape[2:]
+                sp = tuple(in_shape[1:-1] if cl else in_shape[2:])
+                if any(d is None for d in sp):
+                    if any(d != 1 for d in dil):
+                        raise OnnxError(f"{cls} '{name}': padding='same' with dilation needs known spatial sizes")
+                    kw = {"auto_pad": "SAME_UPPER"}
+                else:   # explicit pads (ONNX Runtime has no SAME auto_pad with dilation)
+                    tot = [max((-(-int(i) // int(s)) - 1) * int(s) + (int(kk) - 1) * int(dd) + 1 - int(i), 0)
+                           for i, kk, s, dd in zip(sp, k, strides, dil)]
+                    kw = {"pads": [t // 2 for t in tot] + [t - t // 2 for t in tot]}
             else:
                 kw = {"pads": [0] * (2 * nd)}
             y = x

@@ -25,7 +25,7 @@ SUPPORTED_ONNX = ("Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Sub", "Mul"
                   "Sigmoid", "Tanh", "Softplus", "Softsign", "Elu", "Selu", "LeakyRelu", "Gelu", "HardSigmoid",
                   "Softmax", "LogSoftmax", "Exp", "BatchNormalization", "LayerNormalization", "Gather", "Cast",
                   "Flatten", "Reshape", "Transpose", "Concat", "MaxPool", "AveragePool", "GlobalAveragePool",
-                  "GlobalMaxPool", "ReduceMean", "ReduceMax", "Identity", "Dropout", "Clip")
+                  "GlobalMaxPool", "ReduceMean", "ReduceMax", "Identity", "Dropout", "Clip", "Pad", "LSTM", "GRU")
 
 _BIN = {"Add": "add", "Sub": "subtract", "Mul": "multiply", "Div": "divide", "Max": "maximum", "Min": "minimum",
         "Pow": "power"}
@@ -88,7 +88,10 @@ class OnnxBinaryOp(Layer):
         return _apply(self.op, a, b)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
-        return _broadcast(tuple(input_shape[0]), tuple(input_shape[1]))
+        a, b = tuple(input_shape[0]), tuple(input_shape[1])
+        if self.op == "matmul":
+            return _broadcast(a[:-2], b[:-2]) + (a[-2], b[-1])
+        return _broadcast(a, b)
 
     def get_config(self) -> Dict[str, Any]:
         cfg = super().get_config()
@@ -101,6 +104,39 @@ def _same_pads(in_sp: Sequence[Optional[int]], k: Sequence[int], s: Sequence[int
         return None
     tot = [max((math.ceil(i / st) - 1) * st + (kk - 1) * dd + 1 - i, 0) for i, kk, st, dd in zip(in_sp, k, s, d)]
     return [t // 2 for t in tot] + [t - t // 2 for t in tot]
+
+
+class _Deferred:
+    """A value Keras cannot hold on its own (a batch-moving transpose, an ONNX RNN's time-major output), kept
+    until the node pattern around an ONNX LSTM/GRU resolves it to a Keras tensor."""
+
+    def __init__(self, kind: str, tensor: Any, node: str) -> None:
+        self.kind, self.tensor, self.node = kind, tensor, node
+
+
+@register_keras_serializable(package="unidl_onnx")
+class OnnxTakeStep(Layer):
+    """``x[:, index]`` along ``axis`` (ONNX ``Gather`` with a constant scalar index on a non-batch axis)."""
+
+    def __init__(self, index: int, axis: int = 1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.index, self.axis = int(index), int(axis)
+        self.built = True
+
+    def call(self, x: Any) -> Any:
+        from . import ops
+
+        return ops.take(x, self.index, axis=self.axis)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        s = list(input_shape)
+        del s[self.axis]
+        return tuple(s)
+
+    def get_config(self) -> Dict[str, Any]:
+        cfg = super().get_config()
+        cfg.update(index=self.index, axis=self.axis)
+        return cfg
 
 
 class _Builder:
@@ -134,7 +170,25 @@ class _Builder:
     def val(self, name: str) -> Any:
         if name not in self.vals:
             raise OnnxError(f"ONNX import: value '{name}' is a constant where Keras needs a tensor")
-        return self.vals[name]
+        v = self.vals[name]
+        if isinstance(v, _Deferred):
+            raise OnnxError(f"ONNX import: the output of node '{v.node}' ({v.kind}) is used in a way Keras cannot "
+                            "express (ONNX LSTM/GRU import needs the batch-first transposes around them)")
+        return v
+
+    def rnn(self, n: Any) -> Any:
+        """ONNX LSTM/GRU (time-major, fed by a (1, 0, 2) transpose) -> Keras LSTM/GRU(return_sequences=True),
+        possibly Bidirectional; the output stays deferred until the (2, 0, 1, 3) transpose and the reshape that
+        merge the directions."""
+        x = self.vals.get(n.inputs[0])
+        if not isinstance(x, _Deferred) or x.kind != "time_major":
+            raise OnnxError(f"ONNX import: {n.op} '{n.name}' must take a batch-first tensor transposed to time-major "
+                            "(Transpose perm (1, 0, 2))")
+        layer, weights = rnn_layer(n, self.g, self.lname(n.name[: -len(n.op) - 1] if n.name.endswith("/" + n.op)
+                                                           else n.name), self.L)
+        y = layer(x.tensor)
+        self.writes.append((layer, weights))   # a list: one canonical unit per direction
+        return _Deferred("rnn_tdnh", y, n.name)
 
     def call(self, layer: Any, x: Any, weights: Optional[Dict[str, np.ndarray]] = None) -> Any:
         y = layer(x)
@@ -188,14 +242,28 @@ class _Builder:
             wts = {"weight": w} if bias is None else {"weight": w, "bias": bias}
             if op == "ConvTranspose":
                 pads = [int(p) for p in a.get("pads", [0] * (2 * k))]
-                if any(pads) or group != 1 or a.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID") or "output_shape" in a:
-                    raise OnnxError(f"ONNX import: ConvTranspose '{n.name}' with pads/groups/auto_pad has no Keras form")
                 opad = [int(v) for v in a.get("output_padding", [0] * k)]
-                layer = getattr(L, f"Conv{k}DTranspose")(int(w.shape[1]), kernel, strides=strides, padding="valid",
+                tot = [max(kk - s, 0) for kk, s in zip(kernel, strides)]   # Keras 'same' (output = input * stride)
+                same = pads == [t // 2 for t in tot] + [t - t // 2 for t in tot] and \
+                    opad == [max(s - kk, 0) for kk, s in zip(kernel, strides)] and all(d == 1 for d in dil)
+                crop = any(pads) and not same   # valid transposed conv, then crop the pads off
+                if (crop and k == 1) or group != 1 or a.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID") \
+                        or "output_shape" in a or any(o >= s for o, s in zip(opad, strides)):
+                    raise OnnxError(f"ONNX import: ConvTranspose '{n.name}' with pads {pads}/groups/auto_pad has no "
+                                    "Keras form")
+                if same:
+                    opad = [0] * k
+                layer = getattr(L, f"Conv{k}DTranspose")(int(w.shape[1]), kernel, strides=strides,
+                                                         padding="same" if same and any(pads + opad) and not crop
+                                                         else "valid",
                                                          output_padding=opad if any(opad) else None,
                                                          dilation_rate=dil, data_format="channels_first",
                                                          use_bias=bias is not None, name=name)
-                return self.call(layer, x, wts)
+                y = self.call(layer, x, wts)
+                if crop:
+                    cr = tuple(zip(pads[:k], pads[k:]))
+                    y = getattr(L, f"Cropping{k}D")(cr, data_format="channels_first", name=self.lname(name + "_crop"))(y)
+                return y
             x, padding = self.padded(n, x, k, kernel, strides, dil)
             layer = getattr(L, f"Conv{k}D")(int(w.shape[0]), kernel, strides=strides, padding=padding,
                                             dilation_rate=dil, groups=group, data_format="channels_first",
@@ -214,6 +282,8 @@ class _Builder:
                              {"weight": kern, "bias": c.reshape(-1)})
         if op == "MatMul":
             w = self.init(ins[1])
+            if w is None and self.init(ins[0]) is None:
+                return OnnxBinaryOp("matmul", name=name)([self.val(ins[0]), self.val(ins[1])])
             if w is None or w.ndim != 2:
                 raise OnnxError(f"ONNX import: MatMul '{n.name}' imports only with a 2-d weight initializer")
             users = self.g.consumers(n.outputs[0])
@@ -288,6 +358,15 @@ class _Builder:
             layer = L.LayerNormalization(axis=-1, epsilon=float(a.get("epsilon", 1e-5)), center=be is not None,
                                          name=name)
             return self.call(layer, self.val(ins[0]), {"gamma": g} if be is None else {"gamma": g, "beta": be})
+        if op in ("LSTM", "GRU"):
+            return self.rnn(n)
+        if op == "Gather" and self.init(ins[0]) is None:
+            idx = self.init(ins[1])
+            axis = int(a.get("axis", 0))
+            if idx is None or idx.ndim != 0 or axis == 0:
+                raise OnnxError(f"ONNX import: Gather '{n.name}' of a tensor imports only with a constant scalar "
+                                "index on a non-batch axis")
+            return OnnxTakeStep(int(idx), axis, name=name)(self.val(ins[0]))
         if op == "Gather":
             table = self.init(ins[0])
             if table is None or int(a.get("axis", 0)) != 0 or table.ndim != 2:
@@ -300,6 +379,26 @@ class _Builder:
                                     for c in self.g.consumers(n.outputs[0])):
                 return self.val(ins[0])
             raise OnnxError(f"ONNX import: Cast '{n.name}' has no Keras form (only ids into an embedding)")
+        if op == "Pad":
+            pads = self.init(ins[1]) if len(ins) > 1 and ins[1] else None
+            cval = self.scalar(ins[2]) if len(ins) > 2 and ins[2] else 0.0
+            shp = self.shape(ins[0])
+            if pads is None or a.get("mode", "constant") != "constant" or cval != 0.0 or shp is None:
+                raise OnnxError(f"ONNX import: Pad '{n.name}' imports only as zero padding with constant pads")
+            r = len(shp)
+            pb, pe = [int(v) for v in pads[:r]], [int(v) for v in pads[r:]]
+            nd = r - 2
+            if pb[:2] == [0, 0] and pe[:2] == [0, 0]:
+                fmt, sl = "channels_first", slice(2, r)
+            elif pb[0] == pb[-1] == pe[0] == pe[-1] == 0:
+                fmt, sl = "channels_last", slice(1, r - 1)
+            else:
+                raise OnnxError(f"ONNX import: Pad '{n.name}' pads the batch or channel axis")
+            pw = tuple(zip(pb[sl], pe[sl]))
+            if nd < 1 or nd > 3 or any(v < 0 for v in pb + pe):
+                raise OnnxError(f"ONNX import: Pad '{n.name}' of a rank-{r} tensor has no Keras form")
+            return getattr(L, f"ZeroPadding{nd}D")(pw[0] if nd == 1 else pw, data_format=fmt, name=name)(
+                self.val(ins[0]))
         if op == "Flatten":
             if int(a.get("axis", 1)) != 1:
                 raise OnnxError(f"ONNX import: Flatten '{n.name}' at axis {a.get('axis')} has no Keras form")
@@ -310,6 +409,9 @@ class _Builder:
             if shape is None:
                 raise OnnxError(f"ONNX import: Reshape '{n.name}' needs a constant shape")
             shape = [int(v) for v in shape]
+            src_v = self.vals.get(ins[0])
+            if isinstance(src_v, _Deferred) and src_v.kind == "rnn_ntdh" and shape == [0, 0, -1]:
+                return src_v.tensor   # Keras's (N, T, dirs*H)
             if not shape or shape[0] != 0:
                 out = self.shape(n.outputs[0])
                 if out is None or any(d is None for d in out[1:]):
@@ -326,6 +428,12 @@ class _Builder:
             return L.Reshape(tuple(target), name=name)(self.val(ins[0]))
         if op == "Transpose":
             perm = [int(p) for p in a.get("perm", [])]
+            src = self.vals.get(ins[0])
+            if perm == [1, 0, 2] and not isinstance(src, _Deferred) and \
+                    all(c.op in ("LSTM", "GRU") for c in self.g.consumers(n.outputs[0])):
+                return _Deferred("time_major", self.val(ins[0]), n.name)
+            if perm == [2, 0, 1, 3] and isinstance(src, _Deferred) and src.kind == "rnn_tdnh":
+                return _Deferred("rnn_ntdh", src.tensor, n.name)
             if not perm or perm[0] != 0:
                 raise OnnxError(f"ONNX import: Transpose '{n.name}' with perm {perm} moves the batch axis")
             return L.Permute(tuple(perm[1:]), name=name)(self.val(ins[0]))
@@ -373,6 +481,50 @@ class _Builder:
         raise OnnxError(f"ONNX import: op {op} (node '{n.name}') has no Keras form")
 
 
+def rnn_layer(n: Any, graph: Any, name: str, L: Any) -> Tuple[Any, List[Dict[str, np.ndarray]]]:
+    """The Keras layer of an ONNX LSTM/GRU node and its weights as canonical units (one per direction)."""
+    from unidl.onnx.graph import lstm_from_onnx
+
+    a, ins, op = n.attrs, n.inputs, n.op
+    W = graph.initializers.get(ins[1]) if len(ins) > 1 else None
+    R = graph.initializers.get(ins[2]) if len(ins) > 2 else None
+    if W is None or R is None:
+        raise OnnxError(f"ONNX import: {op} '{n.name}' needs W and R as initializers")
+    if any(v for v in ins[4:]):
+        raise OnnxError(f"ONNX import: {op} '{n.name}' with sequence_lens / initial states / peepholes has no Keras "
+                        "form")
+    H = int(a.get("hidden_size", R.shape[-1]))
+    gates = 4 if op == "LSTM" else 3
+    direction = a.get("direction", "forward")
+    dirs = 2 if direction == "bidirectional" else 1
+    if direction == "reverse" or W.shape[0] != dirs or W.shape[1] != gates * H or R.shape[1:] != (gates * H, H):
+        raise OnnxError(f"ONNX import: {op} '{n.name}': direction {direction} with W {W.shape}, R {R.shape} has no "
+                        "Keras form")
+    default_acts = (["Sigmoid", "Tanh", "Tanh"] if op == "LSTM" else ["Sigmoid", "Tanh"]) * dirs
+    if a.get("activations", default_acts) != default_acts or a.get("clip") is not None or \
+            int(a.get("input_forget", 0)) or int(a.get("layout", 0)):
+        raise OnnxError(f"ONNX import: {op} '{n.name}' with other activations / clip / input_forget / layout has no "
+                        "Keras form")
+    if op == "GRU" and int(a.get("linear_before_reset", 0)) != 1:
+        raise OnnxError(f"ONNX import: GRU '{n.name}' with linear_before_reset=0 has no Keras form (Keras's "
+                        "reset_after=True GRU resets after the recurrent matmul: linear_before_reset=1)")
+    B = graph.initializers.get(ins[3]) if len(ins) > 3 and ins[3] else np.zeros((dirs, 2 * gates * H), W.dtype)
+    if B is None or B.shape != (dirs, 2 * gates * H):
+        raise OnnxError(f"ONNX import: {op} '{n.name}' needs B as a ({dirs}, {2 * gates * H}) initializer")
+    fix = (lambda v, axis=-1: lstm_from_onnx(v, axis)) if op == "LSTM" else (lambda v, axis=-1: np.ascontiguousarray(v))
+    units = []
+    for d in range(dirs):
+        units.append({"i2h_weight": np.ascontiguousarray(fix(W[d], 0).T),
+                      "h2h_weight": np.ascontiguousarray(fix(R[d], 0).T),
+                      "i2h_bias": fix(B[d][: gates * H]), "h2h_bias": fix(B[d][gates * H:])})
+    cls = L.LSTM if op == "LSTM" else L.GRU
+    if dirs == 2:
+        layer = L.Bidirectional(cls(H, return_sequences=True), merge_mode="concat", name=name)
+    else:
+        layer = cls(H, return_sequences=True, name=name)
+    return layer, units
+
+
 def build(graph: Any) -> Any:
     """The functional Keras model of a checked :class:`unidl.onnx.reader.Graph`."""
     from . import canonical
@@ -402,11 +554,12 @@ def build(graph: Any) -> Any:
                        name=b.lname(graph.path.rsplit("/", 1)[-1].split(".")[0] or "onnx_model"))
     for layer, weights in b.writes:
         units = canonical._layer_units(layer, {})
-        if len(units) != 1:
+        weights = weights if isinstance(weights, list) else [weights]
+        if len(units) != len(weights):
             raise OnnxError(f"ONNX import: internal error: {layer.name} has {len(units)} weight units")
-        u = units[0]
-        if set(u.roles) != set(weights):
-            raise OnnxError(f"ONNX import: layer '{layer.name}' has weights {sorted(u.roles)}, the file gives "
-                            f"{sorted(weights)}")
-        u.write(weights)
+        for u, w in zip(units, weights):
+            if set(u.roles) != set(w):
+                raise OnnxError(f"ONNX import: layer '{layer.name}' has weights {sorted(u.roles)}, the file gives "
+                                f"{sorted(w)}")
+            u.write(w)
     return model
