@@ -175,3 +175,29 @@ def test_model_from_config_rebuilds_a_functional_model():
     m = keras.Model(a, keras.layers.Dense(2, name="d")(a))
     again = keras.Model.from_config(m.get_config())
     assert [x.name for x in again.layers] == ["a", "d"]
+
+
+# -- keras.config flash attention ----------------------------------------------------------------------
+
+def test_flash_attention_config_as_keras():
+    # Keras 3.15.1: None by default and after enable (enabled where supported), False after disable;
+    # clear_session resets it; flash attention refuses dropout and attention scores
+    try:
+        assert keras.config.is_flash_attention_enabled() is None
+        keras.config.disable_flash_attention()
+        assert keras.config.is_flash_attention_enabled() is False
+        assert keras.layers.MultiHeadAttention(2, 4)._flash_attention is False
+        keras.config.enable_flash_attention()
+        assert keras.config.is_flash_attention_enabled() is None
+        keras.config.disable_flash_attention()
+        keras.utils.clear_session()
+        assert keras.config.is_flash_attention_enabled() is None
+        with pytest.raises(ValueError, match="Dropout is not supported when flash attention is enabled"):
+            keras.layers.MultiHeadAttention(2, 4, flash_attention=True, dropout=0.1)
+        mha = keras.layers.MultiHeadAttention(2, 4, flash_attention=True)
+        q = np.ones((1, 3, 4), "float32")
+        assert _np(mha(q, q)).shape == (1, 3, 4)
+        with pytest.raises(ValueError, match="Returning attention scores is not supported"):
+            mha(q, q, return_attention_scores=True)
+    finally:
+        keras.config.enable_flash_attention()

@@ -52,8 +52,9 @@ def unique_name(prefix: str) -> str:
 
 
 def clear_session() -> None:
-    """Reset auto-naming (``keras.backend.clear_session``)."""
+    """Reset auto-naming and the global settings Keras keeps in its session state (flash attention)."""
     _UIDS.clear()
+    config._FLASH_ATTENTION = None
 
 
 def snake_case(name: str) -> str:

@@ -73,6 +73,27 @@ def standardize_dtype(dtype) -> str:
     return np.dtype(dtype).name
 
 
+_FLASH_ATTENTION = None  # None: layers may use it where supported (Keras's default); False: disabled
+
+
+def enable_flash_attention() -> None:
+    """Let attention layers use flash attention where they can (Keras's default state: ``None``)."""
+    global _FLASH_ATTENTION
+    _FLASH_ATTENTION = None
+
+
+def disable_flash_attention() -> None:
+    """Stop attention layers from using flash attention."""
+    global _FLASH_ATTENTION
+    _FLASH_ATTENTION = False
+
+
+def is_flash_attention_enabled():
+    """``False`` after :func:`disable_flash_attention`, else ``None`` (enabled where supported), as Keras.
+    unidl's attention computes the same result either way; the setting is kept for the API."""
+    return _FLASH_ATTENTION
+
+
 def backend() -> str:
     """The backend name: unidl runs Keras on its own core."""
     return "unidl"

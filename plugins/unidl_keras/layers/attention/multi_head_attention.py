@@ -11,6 +11,7 @@ from unidl.nn import functional as F
 from unidl.tensor import Tensor
 
 from ... import constraints, initializers, regularizers
+from ...backend.config import is_flash_attention_enabled
 from ...backend.masks import get_mask
 from ..core.einsum_dense import EinsumDense
 from ..layer import Layer
@@ -93,6 +94,12 @@ class MultiHeadAttention(Layer):
         self.use_gate = False
         self.sliding_window = None
         self.flash_attention = flash_attention
+        # as Keras: None defers to keras.config (enabled unless disabled); unidl computes the same attention
+        # either way, but keeps Keras's restrictions of the flash path
+        self._flash_attention = flash_attention or is_flash_attention_enabled()
+        if self._flash_attention and self.dropout > 0.0:
+            raise ValueError("Dropout is not supported when flash attention is enabled. Please set dropout to 0.0 "
+                             "to use flash attention.")
         if output_shape is not None and not isinstance(output_shape, int):
             output_shape = tuple(output_shape)
         self._output_shape = output_shape
@@ -198,6 +205,9 @@ class MultiHeadAttention(Layer):
              training: Any = None, use_causal_mask: bool = False) -> Any:
         from ...backend.common import convert_to_tensor
 
+        if self._flash_attention and return_attention_scores:
+            raise ValueError("Returning attention scores is not supported when flash attention is enabled. "
+                             "Please disable flash attention to access attention scores.")
         query, value = convert_to_tensor(query), convert_to_tensor(value)
         key = value if key is None else convert_to_tensor(key)
         self._check_inputs(query, value, key)
