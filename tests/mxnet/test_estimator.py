@@ -117,7 +117,7 @@ def test_checkpoints_are_written_and_rotated(tmp_path):
     again = CheckpointHandler(str(tmp_path), model_prefix="m", epoch_period=1, resume_from_checkpoint=True)
     resumed.fit(_data(), epochs=5, event_handlers=[again])
     assert resumed.max_epoch == 2  # 3 of 5 epochs were already trained
-    assert "m-epoch4batch6.params" in os.listdir(tmp_path)
+    assert "m-epoch4batch15.params" in os.listdir(tmp_path)  # numbering continues from the checkpoint
 
 
 def test_gradient_update_handler_steps_with_the_summed_batch_size():

@@ -220,7 +220,8 @@ class Block:
         the legacy prefix names (``save_params``); ``arg:``/``aux:`` prefixes of ``export`` are accepted."""
         from ..ndarray.utils import load
 
-        loaded = load(filename, ctx)
+        # read onto the first context; each Parameter copies to every context it lives on
+        loaded = load(filename, ctx[0] if isinstance(ctx, (list, tuple)) and ctx else ctx)
         if not isinstance(loaded, dict):
             raise MXNetError(f"{filename}: the file holds an unnamed list of arrays, not parameters")
         loaded = {k[4:] if k.startswith(("arg:", "aux:")) else k: v for k, v in loaded.items()}
