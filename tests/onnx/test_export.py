@@ -165,10 +165,39 @@ def test_mxnet_export_embedding_dense_no_flatten(tmp_path):
 
 def test_mxnet_export_unsupported_operator_lists_it(tmp_path):
     data = mx.sym.var("data")
-    y = mx.sym.FullyConnected(data, num_hidden=3, name="fc")
-    y = mx.sym.Reshape(y, shape=(-3,), name="odd_reshape")
-    params = {"fc_weight": mx.nd.ones((3, 4)), "fc_bias": mx.nd.zeros((3,))}
+    y = mx.sym.FullyConnected(data, num_hidden=4, name="fc")
+    y = mx.sym.Reshape(y, shape=(0, 1, 2, 2), name="r")
+    y = mx.sym.InstanceNorm(y, mx.sym.var("in_gamma"), mx.sym.var("in_beta"), name="odd_norm")
+    y = mx.sym.GroupNorm(y, mx.sym.var("gn_gamma"), mx.sym.var("gn_beta"), name="odd_group")
+    params = {"fc_weight": mx.nd.ones((4, 4)), "fc_bias": mx.nd.zeros((4,)), "in_gamma": mx.nd.ones((1,)),
+              "in_beta": mx.nd.zeros((1,)), "gn_gamma": mx.nd.ones((1,)), "gn_beta": mx.nd.zeros((1,))}
     path = tmp_path / "u.onnx"
-    with pytest.raises(Exception, match="odd_reshape"):
+    with pytest.raises(OnnxError) as e:
         mxonnx.export_model(y, params, [(2, 4)], np.float32, str(path))
+    assert "InstanceNorm (node 'odd_norm')" in str(e.value) and "GroupNorm (node 'odd_group')" in str(e.value)
     assert not path.exists()
+
+
+def test_mxnet_reshape_special_codes_export_with_fixed_shapes(tmp_path):
+    data = mx.sym.var("data")
+    y = mx.sym.Reshape(mx.sym.FullyConnected(data, num_hidden=6, name="fc"), shape=(-3,), name="merge")
+    params = {"fc_weight": mx.nd.array(np.arange(24, dtype="float32").reshape(6, 4)), "fc_bias": mx.nd.zeros((6,))}
+    path = str(tmp_path / "r.onnx")
+    mxonnx.export_model(y, params, [(2, 4)], np.float32, path)
+    x = np.ones((2, 4), "float32")
+    assert run_ort(path, x)[0].shape == (12,)
+    with pytest.raises(OnnxError, match="dynamic"):
+        mxonnx.export_model(y, params, [(2, 4)], np.float32, str(tmp_path / "d.onnx"), dynamic=True)
+
+
+def test_gluon_recurrent_layers_export_with_onnx_gate_orders(tmp_path):
+    from unidl_mxnet.gluon import rnn
+
+    for layer in (rnn.LSTM(5, num_layers=2, layout="NTC", bidirectional=True), rnn.GRU(4, layout="TNC")):
+        layer.initialize(mx.init.Uniform(0.5))
+        x = np.random.default_rng(6).standard_normal((3, 6, 2)).astype("float32")
+        ref = layer(mx.nd.array(x)).asnumpy()
+        path = str(tmp_path / "rnn.onnx")
+        mxonnx.export_model(layer, None, [x.shape], np.float32, path)
+        (y,) = run_ort(path, x)
+        assert np.max(np.abs(y - ref)) <= 1e-5

@@ -17,11 +17,7 @@ CASES = {c.name: c for c in all_cases()}
 #: twins whose Keras model is a user-defined layer (no ONNX form for arbitrary Python code)
 KERAS_NO_EXPORT = {"custom_layer": "a user-defined Keras layer"}
 #: Gluon twins whose traced graph uses operators with no ONNX export yet
-GLUON_NO_EXPORT = {"lstm": "Gluon rnn layers do not trace to a symbol graph yet",
-                   "gru": "Gluon rnn layers do not trace to a symbol graph yet",
-                   "bilstm": "Gluon rnn layers do not trace to a symbol graph yet",
-                   "attention": "batch_dot has no symbol op yet",
-                   "custom_layer": "a user-defined block using mx.sym.dot"}
+GLUON_NO_EXPORT: dict = {}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

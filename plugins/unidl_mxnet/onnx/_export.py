@@ -10,8 +10,9 @@ model's on that probe batch (max |diff| within 1e-5 times the output's magnitude
 """
 from __future__ import annotations
 
+import contextlib
 import os
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -43,6 +44,8 @@ class _Emitter:
         self.attrs = attrs
         self.vals: Dict[Tuple[int, int], str] = {}
         self.inits: Dict[str, str] = {}
+        self.blocks: Dict[str, Any] = {}   # _unidl_rnn node name -> its Gluon recurrent layer
+        self.dynamic = False
 
     def param(self, name: str, fix: Any = None) -> str:
         key = name if fix is None else f"{name}#{fix.__name__}"
@@ -158,8 +161,11 @@ class _Emitter:
         if op == "Reshape":
             shape = list(a.get("shape", ()))
             if a.get("reverse", False) or any(int(d) < -1 for d in shape):
-                raise MXNetError(f"export_model: Reshape '{name}' with special codes {shape} / reverse has no ONNX "
-                                 "export (0 and -1 have)")
+                # MXNet's special codes (-2, -3, -4) and reverse: the shape this graph computed, as constants
+                if self.dynamic:
+                    raise MXNetError(f"export_model: Reshape '{name}' with special codes {shape} / reverse has no "
+                                     "ONNX export with dynamic shapes (export with dynamic=False: fixed shapes)")
+                shape = list(self.shapes[id(n)])
             return b.node("Reshape", [x, b.ints(shape, name + "/shape")], name)
         if op == "transpose":
             axes = list(a.get("axes", ())) or list(range(rank))[::-1]
@@ -208,7 +214,42 @@ class _Emitter:
             pads = pw[0::2] + pw[1::2]
             return b.node("Pad", [x, b.ints(pads, name + "/pads"), b.scalar(float(a.get("constant_value", 0.0)))],
                           name, mode={"constant": "constant", "reflect": "reflect", "edge": "edge"}[mode])
+        if op == "slice_axis":
+            axis = int(a.get("axis", 0))
+            end = a.get("end", None)
+            ends = [int(end)] if end is not None else [2 ** 62]
+            return b.node("Slice", [x, b.ints([int(a.get("begin", 0))], name + "/starts"), b.ints(ends, name + "/ends"),
+                                    b.ints([axis], name + "/axes")], name)
+        if op in ("dot", "batch_dot"):
+            r1 = len(self.shapes[id(in_nodes[1])])
+            ta, tb = bool(a.get("transpose_a", False)), bool(a.get("transpose_b", False))
+            if op == "dot" and (rank != 2 or r1 != 2) and (ta or tb or r1 != 2):
+                raise MXNetError(f"export_model: dot '{name}' of ranks {rank}, {r1} with transposes has no ONNX export")
+
+            def t(v: str, r: int, flag: bool, tag: str) -> str:
+                return b.node("Transpose", [v], f"{name}/{tag}", perm=list(range(r - 2)) + [r - 1, r - 2]) if flag else v
+
+            return b.node("MatMul", [t(ins[0], rank, ta, "ta"), t(ins[1], r1, tb, "tb")], name)
+        if op == "_unidl_rnn":
+            return self.rnn(n, x)
         raise MXNetError(f"export_model: operator {op} (node '{name}') has no ONNX export")
+
+    def rnn(self, n: Any, x: str) -> str:
+        """A Gluon recurrent layer (LSTM/GRU, any layers and directions) as ONNX LSTM/GRU nodes, one per layer."""
+        from ..gluon.canonical import _rnn_units
+
+        b, block = self.b, self.blocks[n.name]
+        mode, H = block._mode, block._hidden_size
+        if mode not in ("lstm", "gru"):
+            raise MXNetError(f"export_model: recurrent layer '{block.name}' ({mode}) has no ONNX export (LSTM, GRU have)")
+        units = [u.read() for u in _rnn_units(block)]
+        dirs = block._dir
+        y = x if block._layout == "TNC" else b.node("Transpose", [x], n.name + "/time_major", perm=[1, 0, 2])
+        for i in range(block._num_layers):
+            out = b.rnn(y, mode, units[i * dirs:(i + 1) * dirs], H, f"{n.name}/l{i}")     # (T, dirs, N, H)
+            out = b.node("Transpose", [out], f"{n.name}/l{i}/tndh", perm=[0, 2, 1, 3])
+            y = b.node("Reshape", [out, b.ints([0, 0, -1], f"{n.name}/l{i}/merge_shape")], f"{n.name}/l{i}/merge")
+        return y if block._layout == "TNC" else b.node("Transpose", [y], n.name + "/batch_major", perm=[1, 0, 2])
 
 
 def _transposed(a: np.ndarray) -> np.ndarray:
@@ -225,12 +266,40 @@ SUPPORTED = ("FullyConnected", "Convolution", "Deconvolution", "Pooling", "Batch
              "broadcast_maximum", "_maximum", "broadcast_minimum", "_minimum", "broadcast_power", "_power",
              "_plus_scalar", "_minus_scalar", "_rminus_scalar", "_mul_scalar", "_div_scalar", "_rdiv_scalar",
              "_power_scalar", "_rpower_scalar", "_maximum_scalar", "_minimum_scalar", "sum", "mean", "max", "min",
-             "prod", "Pad")
+             "prod", "Pad", "slice_axis", "dot", "batch_dot")
 
 
 def get_operator_support(opset_version: Optional[int] = None) -> List[str]:
     """The MXNet operators this exporter translates (as MXNet's ``get_operator_support``)."""
     return sorted(SUPPORTED)
+
+
+@contextlib.contextmanager
+def _rnn_emitter() -> Iterator[Dict[str, Any]]:
+    """While a block is traced for ONNX export, Gluon recurrent layers become ``_unidl_rnn`` nodes over their
+    parameters (the exporter emits ONNX LSTM/GRU from the layer itself); ``HybridBlock.export`` is unchanged."""
+    from ..gluon.rnn.rnn_layer import _RNNLayer
+    from ..symbol import _trace
+    from ..symbol.symbol import _create
+
+    blocks: Dict[str, Any] = {}
+
+    def emit(b: Any, x: Any, *states: Any, **params: Any) -> Any:
+        if states:
+            raise MXNetError(f"export_model: recurrent layer '{b.name}' called with explicit states has no ONNX export")
+        y = _create("_unidl_rnn", [x] + [params[k] for k in sorted(params)], {"mode": b._mode}, "fwd", "rnn")
+        blocks[y.name] = b
+        return y
+
+    if _trace._EMITTERS is None:
+        _trace._EMITTERS = _trace._emitters()
+    old = _trace._EMITTERS
+    _trace._EMITTERS = dict(old)
+    _trace._EMITTERS[_RNNLayer] = emit
+    try:
+        yield blocks
+    finally:
+        _trace._EMITTERS = old
 
 
 def _load_params(params: Any) -> Dict[str, np.ndarray]:
@@ -282,7 +351,8 @@ def export_model(sym: Any, params: Any = None, in_shapes: Optional[Sequence[Sequ
 
     from ..gluon.block import Block
     from ..ndarray import array
-    from ..symbol._executor import GraphRunner, _IMPL
+    from ..symbol._executor import _IMPL, parse_attr
+    from ..symbol.symbol import _post_order
     from ..symbol._trace import trace_block
     from ..symbol.symbol import Symbol, load as load_symbol
 
@@ -299,6 +369,7 @@ def export_model(sym: Any, params: Any = None, in_shapes: Optional[Sequence[Sequ
     types = [np.dtype(t).name for t in types]
 
     block = None
+    rnn_blocks: Dict[str, Any] = {}
     if isinstance(sym, Block):
         block = sym
         if not hasattr(block, "hybridize"):
@@ -309,7 +380,8 @@ def export_model(sym: Any, params: Any = None, in_shapes: Optional[Sequence[Sequ
                 block(*[array(np.zeros(s, dtype=t)) for s, t in zip(in_shapes, types)])
         except Exception:  # noqa: BLE001 - a deferred-init forward is best effort; reading the data says why
             pass
-        sym = trace_block(block, len(in_shapes))
+        with _rnn_emitter() as rnn_blocks:
+            sym = trace_block(block, len(in_shapes))
         pd: Dict[str, Any] = {}
         for p in block.collect_params().values():
             try:
@@ -330,8 +402,11 @@ def export_model(sym: Any, params: Any = None, in_shapes: Optional[Sequence[Sequ
     if len(data_names) != len(in_shapes):
         raise MXNetError(f"export_model: the graph has {len(data_names)} data inputs {data_names} (variables without "
                          f"parameters) but {len(in_shapes)} shapes were given")
-    runner = GraphRunner(sym._outputs)
-    unsupported = [f"{n.op} (node '{n.name}')" for n in runner.order if not n.is_var and n.op not in SUPPORTED]
+    order = _post_order([n for n, _ in sym._outputs])
+    attrs = {id(n): {k: parse_attr(v) for k, v in n.attrs.items() if not (k.startswith("__") and k.endswith("__"))}
+             for n in order if not n.is_var}
+    unsupported = [f"{n.op} (node '{n.name}')" for n in order if not n.is_var and n.op not in SUPPORTED
+                   and not (n.op == "_unidl_rnn" and n.name in rnn_blocks)]
     if unsupported:
         raise OnnxError("export_model: operators with no ONNX export: " + ", ".join(unsupported))
 
@@ -342,7 +417,7 @@ def export_model(sym: Any, params: Any = None, in_shapes: Optional[Sequence[Sequ
     pnd = {k: array(v, dtype=v.dtype) for k, v in pvals.items()}
     values: Dict[int, Any] = {}
     shapes: Dict[int, Tuple[int, ...]] = {}
-    for n in runner.order:
+    for n in order:
         if n.is_var:
             v = feeds.get(n.name, pnd.get(n.name))
             if v is None:
@@ -352,23 +427,30 @@ def export_model(sym: Any, params: Any = None, in_shapes: Optional[Sequence[Sequ
             args = [values[id(e[0])] for e in n.inputs]
             if n.op == "SoftmaxOutput":
                 args = args[:1]
-            values[id(n)] = _IMPL[n.op](*args, **runner.attrs[id(n)])
+            if n.op == "_unidl_rnn":
+                values[id(n)] = rnn_blocks[n.name](args[0])
+            else:
+                values[id(n)] = _IMPL[n.op](*args, **attrs[id(n)])
         shapes[id(n)] = tuple(values[id(n)].shape)
     ref_sym = [values[id(n)].asnumpy() for n, _ in sym._outputs]
 
-    em = _Emitter(opset_version, pvals, shapes, runner.attrs)
+    em = _Emitter(opset_version, pvals, shapes, attrs)
+    em.blocks = rnn_blocks
+    em.dynamic = bool(dynamic)
     for i, (nm, s, t) in enumerate(zip(data_names, in_shapes, types)):
         if dynamic:
             dyn = dynamic_input_shapes[i] if dynamic_input_shapes is not None else [None] * len(s)
             shape = [None if d is None else int(d) for d in dyn]
         else:
             shape = list(s)
-        node = next(n for n in runner.order if n.is_var and n.name == nm)
+        node = next(n for n in order if n.is_var and n.name == nm)
         em.vals[(id(node), 0)] = em.b.input(nm, t, shape)
     errors = []
-    for n in runner.order:
+    for n in order:
         if n.is_var:
             continue
+        if any(not e[0].is_var and (id(e[0]), int(e[1])) not in em.vals for e in n.inputs):
+            continue   # after a node that failed (already listed)
         try:
             em.vals[(id(n), 0)] = em.emit(n)
         except (MXNetError, OnnxError, KeyError) as e:

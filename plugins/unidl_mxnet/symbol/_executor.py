@@ -166,6 +166,12 @@ _IMPL: Dict[str, Callable[..., NDArray]] = {
     "clip": lambda x, a_min=None, a_max=None, **a: nd.clip(x, a_min, a_max),
     "_copy": lambda x, **a: x, "BlockGrad": lambda x, **a: wrap(x._t.detach()),
     "Pad": _pad, "Cast": lambda x, dtype="float32", **a: wrap(ops.astype(x._t, dtype)),
+    "slice_axis": lambda x, axis=0, begin=0, end=None, **a: nd.slice_axis(x, int(axis), int(begin),
+                                                                           None if end is None else int(end)),
+    "dot": lambda a_, b_, transpose_a=False, transpose_b=False, **a: nd.dot(a_, b_, transpose_a=bool(transpose_a),
+                                                                            transpose_b=bool(transpose_b)),
+    "batch_dot": lambda a_, b_, transpose_a=False, transpose_b=False, **a: nd.batch_dot(
+        a_, b_, transpose_a=bool(transpose_a), transpose_b=bool(transpose_b)),
 }
 for _name in ("sum", "mean", "max", "min", "prod"):
     _IMPL[_name] = _reduce(getattr(nd, _name))

@@ -52,6 +52,9 @@ _SPECS: Dict[str, Tuple[str, Tuple[str, ...], Tuple[str, ...], bool]] = {
 }
 for _n in ("sum", "mean", "max", "min", "prod"):
     _SPECS[_n] = (_n, ("data",), ("axis", "keepdims", "exclude"), False)
+_SPECS["slice_axis"] = ("slice_axis", ("data",), ("axis", "begin", "end"), False)
+for _n in ("dot", "batch_dot"):
+    _SPECS[_n] = (_n, ("lhs", "rhs"), ("transpose_a", "transpose_b"), False)
 for _n in ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "square", "abs", "negative", "softsign", "erf"):
     _SPECS[_n] = (_n, ("data",), (), False)
 for _n in ("elemwise_add", "elemwise_sub", "elemwise_mul", "elemwise_div", "broadcast_add", "broadcast_sub",
