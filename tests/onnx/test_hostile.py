@@ -142,3 +142,20 @@ def test_external_data_range_past_the_file_end(tmp_path):
     path, _ = _external(tmp_path, "w.bin")
     with pytest.raises(OnnxError, match="does not fit the file"):
         read(path)
+
+
+def test_bad_attribute_type_is_refused(tmp_path):
+    x, _ = _io()
+    y = [h.make_tensor_value_info("y", TP.FLOAT, ["N", 4])]
+    node = h.make_node("Softmax", ["x"], ["y"], name="sm", axis="one")   # a string where an int belongs
+    path = _save(tmp_path / "attr.onnx", [node], [], x, y)
+    with pytest.raises(OnnxError, match="onnx.checker rejects the model"):
+        read(path)
+
+
+def test_graph_output_never_computed(tmp_path):
+    x, _ = _io()
+    y = [h.make_tensor_value_info("nowhere", TP.FLOAT, ["N", 4])]
+    path = _save(tmp_path / "out.onnx", [h.make_node("Relu", ["x"], ["a"], name="r")], [], x, y)
+    with pytest.raises(OnnxError, match="graph output 'nowhere' is not computed"):
+        read(path)

@@ -8,6 +8,7 @@
 * initializers: a supported dtype and exactly as many values as their shape declares;
 * the graph: the default ONNX domain, every node input defined (a graph input, an initializer or an earlier
   node's output), no name defined twice, no cycle (the nodes are returned in topological order);
+* the ONNX checker (node attributes and types against the op schemas);
 * shapes: ONNX shape inference in strict mode (an initializer of the wrong shape for its op fails here);
 * ops: every op a face's importer supports; one :class:`~unidl.onnx.OnnxError` lists every unsupported op with
   its node name.
@@ -271,6 +272,10 @@ def read(path: str, supported: Optional[Sequence[str]] = None) -> Graph:
     if bad:
         raise OnnxError(f"{where}: unsupported ONNX ops, nothing imported: " + ", ".join(bad))
     data = model.SerializeToString()
+    try:
+        onnx.checker.check_model(model)
+    except Exception as e:  # noqa: BLE001 - ValidationError and friends
+        raise OnnxError(f"{where}: onnx.checker rejects the model: {type(e).__name__}: {e}") from None
     try:
         inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
     except Exception as e:  # noqa: BLE001 - InferenceError and friends
