@@ -25,7 +25,7 @@ SUPPORTED_ONNX = ("Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Sub", "Mul"
                   "Sigmoid", "Tanh", "Softplus", "Softsign", "Elu", "Selu", "LeakyRelu", "Gelu", "HardSigmoid",
                   "Softmax", "LogSoftmax", "Exp", "BatchNormalization", "LayerNormalization", "Gather", "Cast",
                   "Flatten", "Reshape", "Transpose", "Concat", "MaxPool", "AveragePool", "GlobalAveragePool",
-                  "GlobalMaxPool", "ReduceMean", "ReduceMax", "Identity", "Dropout", "Clip", "Pad", "LSTM", "GRU")
+                  "GlobalMaxPool", "ReduceMean", "ReduceMax", "Identity", "Dropout", "Clip", "Pad", "LSTM", "GRU", "Slice")
 
 _BIN = {"Add": "add", "Sub": "subtract", "Mul": "multiply", "Div": "divide", "Max": "maximum", "Min": "minimum",
         "Pow": "power"}
@@ -107,11 +107,14 @@ def _same_pads(in_sp: Sequence[Optional[int]], k: Sequence[int], s: Sequence[int
 
 
 class _Deferred:
-    """A value Keras cannot hold on its own (a batch-moving transpose, an ONNX RNN's time-major output), kept
-    until the node pattern around an ONNX LSTM/GRU resolves it to a Keras tensor."""
+    """A value Keras cannot hold as it is because its batch axis is not first (time-major sequences around ONNX
+    LSTM/GRU nodes): ``base.transpose(perm)``, where ``base`` is a batch-first Keras tensor (N, T, C), seen as
+    (N, T, D, H) when ``split`` = (D, H). Transposes compose into ``perm``; the reshapes that merge or split
+    the direction axis of time-major values change ``split``; once ``perm`` is the identity the value is a Keras
+    tensor again."""
 
-    def __init__(self, kind: str, tensor: Any, node: str) -> None:
-        self.kind, self.tensor, self.node = kind, tensor, node
+    def __init__(self, base: Any, perm: Sequence[int], split: Optional[Tuple[int, int]], node: str) -> None:
+        self.base, self.perm, self.split, self.node = base, tuple(perm), split, node
 
 
 @register_keras_serializable(package="unidl_onnx")
@@ -136,6 +139,37 @@ class OnnxTakeStep(Layer):
     def get_config(self) -> Dict[str, Any]:
         cfg = super().get_config()
         cfg.update(index=self.index, axis=self.axis)
+        return cfg
+
+
+@register_keras_serializable(package="unidl_onnx")
+class OnnxSlice(Layer):
+    """``x[..., start:end, ...]`` along one non-batch ``axis`` (ONNX ``Slice`` with constant bounds, step 1)."""
+
+    def __init__(self, start: int, end: int, axis: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.start, self.end, self.axis = int(start), int(end), int(axis)
+        self.built = True
+
+    def _range(self, n: int) -> Tuple[int, int]:
+        return slice(self.start, self.end).indices(n)[:2]
+
+    def call(self, x: Any) -> Any:
+        from . import ops
+
+        a, b = self._range(int(x.shape[self.axis]))
+        return ops.take(x, np.arange(a, max(a, b)), axis=self.axis)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        s = list(input_shape)
+        if s[self.axis] is not None:
+            a, b = self._range(int(s[self.axis]))
+            s[self.axis] = max(b - a, 0)
+        return tuple(s)
+
+    def get_config(self) -> Dict[str, Any]:
+        cfg = super().get_config()
+        cfg.update(start=self.start, end=self.end, axis=self.axis)
         return cfg
 
 
@@ -172,29 +206,47 @@ class _Builder:
             raise OnnxError(f"ONNX import: value '{name}' is a constant where Keras needs a tensor")
         v = self.vals[name]
         if isinstance(v, _Deferred):
-            raise OnnxError(f"ONNX import: the output of node '{v.node}' ({v.kind}) is used in a way Keras cannot "
-                            "express (ONNX LSTM/GRU import needs the batch-first transposes around them)")
+            if v.perm != tuple(range(len(v.perm))):
+                raise OnnxError(f"ONNX import: the output of node '{v.node}' (batch axis at position "
+                                f"{v.perm.index(0)}) is used in a way Keras cannot express; ONNX LSTM/GRU import "
+                                "needs batch-first values around the time-major recurrent nodes")
+            v = self.vals[name] = self.resolve(v)
         return v
 
-    def rnn(self, n: Any) -> Any:
-        """ONNX LSTM/GRU (time-major, fed by a (1, 0, 2) transpose) -> Keras LSTM/GRU(return_sequences=True),
-        possibly Bidirectional; the output stays deferred until the (2, 0, 1, 3) transpose and the reshape that
-        merge the directions."""
-        x = self.vals.get(n.inputs[0])
-        if not isinstance(x, _Deferred) or x.kind != "time_major":
-            raise OnnxError(f"ONNX import: {n.op} '{n.name}' must take a batch-first tensor transposed to time-major "
-                            "(Transpose perm (1, 0, 2))")
-        layer, weights = rnn_layer(n, self.g, self.lname(n.name[: -len(n.op) - 1] if n.name.endswith("/" + n.op)
-                                                           else n.name), self.L)
-        y = layer(x.tensor)
-        self.writes.append((layer, weights))   # a list: one canonical unit per direction
-        return _Deferred("rnn_tdnh", y, n.name)
+    def resolve(self, v: "_Deferred") -> Any:
+        if v.split is None:
+            return v.base
+        T = self.keras_shape(v.base)[1]
+        if T is None:
+            raise OnnxError(f"ONNX import: splitting the directions after node '{v.node}' needs a known sequence "
+                            "length")
+        return self.L.Reshape((T,) + v.split, name=self.lname(v.node + "_directions"))(v.base)
 
     def call(self, layer: Any, x: Any, weights: Optional[Dict[str, np.ndarray]] = None) -> Any:
         y = layer(x)
         if weights is not None:
             self.writes.append((layer, weights))
         return y
+
+    @staticmethod
+    def keras_shape(t: Any) -> Tuple:
+        return tuple(t.shape)
+
+    def rnn(self, n: Any) -> Any:
+        """ONNX LSTM/GRU (time-major) -> Keras LSTM/GRU(return_sequences=True), possibly Bidirectional, on the
+        batch-first tensor behind the time-major input; the output Y (T, D, N, H) stays deferred as that layer's
+        (N, T, D*H) output seen through a transpose."""
+        x = self.vals.get(n.inputs[0])
+        if not isinstance(x, _Deferred) or x.perm != (1, 0, 2) or x.split is not None:
+            raise OnnxError(f"ONNX import: {n.op} '{n.name}' must take a batch-first tensor transposed to time-major "
+                            "(Transpose perm (1, 0, 2))")
+        layer, weights = rnn_layer(n, self.g, self.lname(n.name[: -len(n.op) - 1] if n.name.endswith("/" + n.op)
+                                                           else n.name), self.L)
+        y = layer(x.base)
+        self.writes.append((layer, weights))   # a list: one canonical unit per direction
+        D = 2 if n.attrs.get("direction", "forward") == "bidirectional" else 1
+        H = int(n.attrs.get("hidden_size", 0)) or int(self.keras_shape(y)[-1]) // D
+        return _Deferred(y, (1, 2, 0, 3), (D, H), n.name)   # (T, D, N, H) of (N, T, D, H)
 
     def padded(self, n: Any, x: Any, k: int, kernel: Sequence[int], strides: Sequence[int], dil: Sequence[int]
                ) -> Tuple[Any, str]:
@@ -360,6 +412,17 @@ class _Builder:
             return self.call(layer, self.val(ins[0]), {"gamma": g} if be is None else {"gamma": g, "beta": be})
         if op in ("LSTM", "GRU"):
             return self.rnn(n)
+        if op == "Slice":
+            starts, ends, axes, steps = (self.init(ins[i]) if len(ins) > i and ins[i] else None for i in (1, 2, 3, 4))
+            shp = self.shape(ins[0])
+            if starts is None or ends is None or starts.size != 1 or shp is None or \
+                    (steps is not None and int(steps.reshape(-1)[0]) != 1):
+                raise OnnxError(f"ONNX import: Slice '{n.name}' imports with constant bounds on one axis, step 1")
+            axis = int(axes.reshape(-1)[0]) % len(shp) if axes is not None else 0
+            if axis == 0:
+                raise OnnxError(f"ONNX import: Slice '{n.name}' along the batch axis has no Keras form")
+            end = int(min(int(ends.reshape(-1)[0]), 2 ** 31 - 1))
+            return OnnxSlice(int(starts.reshape(-1)[0]), end, axis, name=name)(self.val(ins[0]))
         if op == "Gather" and self.init(ins[0]) is None:
             idx = self.init(ins[1])
             axis = int(a.get("axis", 0))
@@ -410,8 +473,13 @@ class _Builder:
                 raise OnnxError(f"ONNX import: Reshape '{n.name}' needs a constant shape")
             shape = [int(v) for v in shape]
             src_v = self.vals.get(ins[0])
-            if isinstance(src_v, _Deferred) and src_v.kind == "rnn_ntdh" and shape == [0, 0, -1]:
-                return src_v.tensor   # Keras's (N, T, dirs*H)
+            if isinstance(src_v, _Deferred) and src_v.perm[:2] == (1, 0):
+                # time-major (T, N, ...): merging or splitting the direction axis keeps the batch at position 1
+                if src_v.split is not None and src_v.perm == (1, 0, 2, 3) and shape == [0, 0, -1]:
+                    return _Deferred(src_v.base, (1, 0, 2), None, n.name)
+                if src_v.split is None and src_v.perm == (1, 0, 2) and len(shape) == 4 and shape[:2] == [0, 0] \
+                        and self.keras_shape(src_v.base)[-1] == shape[2] * shape[3]:
+                    return _Deferred(src_v.base, (1, 0, 2, 3), (shape[2], shape[3]), n.name)
             if not shape or shape[0] != 0:
                 out = self.shape(n.outputs[0])
                 if out is None or any(d is None for d in out[1:]):
@@ -429,11 +497,14 @@ class _Builder:
         if op == "Transpose":
             perm = [int(p) for p in a.get("perm", [])]
             src = self.vals.get(ins[0])
-            if perm == [1, 0, 2] and not isinstance(src, _Deferred) and \
-                    all(c.op in ("LSTM", "GRU") for c in self.g.consumers(n.outputs[0])):
-                return _Deferred("time_major", self.val(ins[0]), n.name)
-            if perm == [2, 0, 1, 3] and isinstance(src, _Deferred) and src.kind == "rnn_tdnh":
-                return _Deferred("rnn_ntdh", src.tensor, n.name)
+            if isinstance(src, _Deferred):
+                composed = tuple(src.perm[i] for i in perm) if len(perm) == len(src.perm) else None
+                if composed is None:
+                    raise OnnxError(f"ONNX import: Transpose '{n.name}' with perm {perm} of a rank-{len(src.perm)} "
+                                    "value")
+                return _Deferred(src.base, composed, src.split, n.name)
+            if perm == [1, 0, 2]:
+                return _Deferred(self.val(ins[0]), perm, None, n.name)   # time-major, for an ONNX LSTM/GRU
             if not perm or perm[0] != 0:
                 raise OnnxError(f"ONNX import: Transpose '{n.name}' with perm {perm} moves the batch axis")
             return L.Permute(tuple(perm[1:]), name=name)(self.val(ins[0]))

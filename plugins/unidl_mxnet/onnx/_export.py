@@ -232,7 +232,54 @@ class _Emitter:
             return b.node("MatMul", [t(ins[0], rank, ta, "ta"), t(ins[1], r1, tb, "tb")], name)
         if op == "_unidl_rnn":
             return self.rnn(n, x)
+        if op == "_zeros":
+            return ""   # only as an RNN's begin state (checked there)
+        if op == "RNN":
+            return self.fused_rnn(n, x, a, in_nodes)
         raise MXNetError(f"export_model: operator {op} (node '{name}') has no ONNX export")
+
+    def fused_rnn(self, n: Any, x: str, a: Dict[str, Any], in_nodes: List[Any]) -> str:
+        """MXNet's fused ``RNN`` operator (flat ``parameters``, zero begin states from ``_zeros``) as one ONNX
+        LSTM/GRU per layer."""
+        from ..gluon.canonical import _gru_perm
+
+        b, name = self.b, n.name
+        mode = a.get("mode", "lstm")
+        if mode not in ("lstm", "gru"):
+            raise MXNetError(f"export_model: RNN '{name}' mode {mode} has no ONNX export (lstm, gru have)")
+        p = in_nodes[1]
+        if not (p.is_var and p.name in self.params):
+            raise MXNetError(f"export_model: RNN '{name}': its parameters must be a parameter variable")
+        for st in in_nodes[2:4]:
+            if st.is_var or st.op != "_zeros":
+                raise MXNetError(f"export_model: RNN '{name}': only zero begin states (_zeros) export to ONNX")
+        if a.get("projection_size") not in (None, 0) or a.get("use_sequence_length", False):
+            raise MXNetError(f"export_model: RNN '{name}' with projection / sequence lengths has no ONNX export")
+        H, L = int(a["state_size"]), int(a.get("num_layers", 1))
+        D, G = (2 if a.get("bidirectional", False) else 1), (4 if mode == "lstm" else 3)
+        flat = self.params[p.name].reshape(-1)
+        C = self.shapes[id(in_nodes[0])][2]
+        mats, off = [], 0
+        for layer in range(L):
+            for _ in range(D):
+                for cols in (C if layer == 0 else D * H, H):
+                    mats.append(flat[off:off + G * H * cols].reshape(G * H, cols))
+                    off += G * H * cols
+        bias = [flat[off + i * G * H: off + (i + 1) * G * H] for i in range(2 * L * D)]
+        perm = _gru_perm(H) if mode == "gru" else np.arange(G * H)   # MXNet r, z, n -> the core's z, r, h
+        y = x
+        for layer in range(L):
+            units = []
+            for d in range(D):
+                k = layer * D + d
+                units.append({"i2h_weight": np.ascontiguousarray(mats[2 * k][perm].T),
+                              "h2h_weight": np.ascontiguousarray(mats[2 * k + 1][perm].T),
+                              "i2h_bias": np.ascontiguousarray(bias[2 * k][perm]),
+                              "h2h_bias": np.ascontiguousarray(bias[2 * k + 1][perm])})
+            out = b.rnn(y, mode, units, H, f"{name}/l{layer}")
+            out = b.node("Transpose", [out], f"{name}/l{layer}/tndh", perm=[0, 2, 1, 3])
+            y = b.node("Reshape", [out, b.ints([0, 0, -1], f"{name}/l{layer}/merge_shape")], f"{name}/l{layer}/merge")
+        return y
 
     def rnn(self, n: Any, x: str) -> str:
         """A Gluon recurrent layer (LSTM/GRU, any layers and directions) as ONNX LSTM/GRU nodes, one per layer."""
@@ -266,7 +313,7 @@ SUPPORTED = ("FullyConnected", "Convolution", "Deconvolution", "Pooling", "Batch
              "broadcast_maximum", "_maximum", "broadcast_minimum", "_minimum", "broadcast_power", "_power",
              "_plus_scalar", "_minus_scalar", "_rminus_scalar", "_mul_scalar", "_div_scalar", "_rdiv_scalar",
              "_power_scalar", "_rpower_scalar", "_maximum_scalar", "_minimum_scalar", "sum", "mean", "max", "min",
-             "prod", "Pad", "slice_axis", "dot", "batch_dot")
+             "prod", "Pad", "slice_axis", "dot", "batch_dot", "RNN", "_zeros")
 
 
 def get_operator_support(opset_version: Optional[int] = None) -> List[str]:

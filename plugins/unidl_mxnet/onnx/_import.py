@@ -24,7 +24,7 @@ SUPPORTED_ONNX = ("Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Sub", "Mul"
                   "LogSoftmax", "Exp", "Log", "Sqrt", "Abs", "Neg", "Erf", "BatchNormalization", "LayerNormalization",
                   "Gather", "Cast", "Flatten", "Reshape", "Transpose", "Concat", "MaxPool", "AveragePool",
                   "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum",
-                  "Identity", "Dropout", "Clip", "Unsqueeze", "PRelu", "Pad")
+                  "Identity", "Dropout", "Clip", "Unsqueeze", "PRelu", "Pad", "LSTM", "GRU")
 
 _ACT = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softplus": "softrelu", "Softsign": "softsign"}
 _UNARY = {"Exp": "exp", "Log": "log", "Sqrt": "sqrt", "Abs": "abs", "Neg": "negative", "Erf": "erf"}
@@ -226,6 +226,18 @@ class _Builder:
             beta = self.val(ins[2]) if len(ins) > 2 and ins[2] else self.weight(np.zeros_like(g), name + "_beta")
             return S.LayerNorm(self.val(ins[0]), self.val(ins[1]), beta, axis=-1,
                                eps=float(a.get("epsilon", 1e-5)), name=name)
+        if op == "Gather" and self.init(ins[0]) is None:
+            idx, shp = self.init(ins[1]), self.shape(ins[0])
+            axis = int(a.get("axis", 0))
+            if idx is None or idx.ndim != 0 or shp is None or axis % len(shp) == 0 or \
+                    any(d is None for d in shp[axis % len(shp) + 1:]):
+                raise MXNetError(f"ONNX import: Gather '{name}' of a tensor imports only with a constant scalar index "
+                                 "on a non-batch axis with known trailing dims")
+            axis %= len(shp)
+            i = int(idx)
+            y = S.slice_axis(self.val(ins[0]), axis=axis, begin=i, end=None if i == -1 else i + 1, name=name + "_take")
+            rest = [int(d) for d in shp[axis + 1:]]
+            return S.Reshape(y, shape=tuple([0] * axis + rest), name=name)
         if op == "Gather":
             table = self.init(ins[0])
             if table is None or int(a.get("axis", 0)) != 0 or table.ndim != 2:
@@ -309,7 +321,56 @@ class _Builder:
             cv = self.scalar(ins[2]) if len(ins) > 2 and ins[2] else 0.0
             return S.Pad(self.val(ins[0]), mode=a.get("mode", "constant"), pad_width=pw, constant_value=cv or 0.0,
                          name=name)
+        if op in ("LSTM", "GRU"):
+            return self.rnn(n)
         raise MXNetError(f"ONNX import: op {op} (node '{name}') has no MXNet form")
+
+    def rnn(self, n: Any) -> Any:
+        """ONNX LSTM/GRU -> MXNet's fused ``RNN`` operator (time-major, as ONNX): one flat ``parameters``
+        vector (every direction's i2h/h2h weights, then biases, MXNet's gate orders: LSTM i, f, c, o; GRU r, z,
+        n), zero states from ``_zeros`` with the batch left to inference; its (T, N, D*H) output is reshaped and
+        transposed to ONNX's Y (T, D, N, H)."""
+        from unidl.onnx.graph import lstm_from_onnx
+
+        S, a, ins, op, name = self.S, n.attrs, n.inputs, n.op, n.name
+        if any(o for o in n.outputs[1:]) and any(self.g.consumers(o) for o in n.outputs[1:] if o):
+            raise MXNetError(f"ONNX import: {op} '{name}': its final-state outputs Y_h/Y_c have no MXNet form")
+        W, R = self.init(ins[1]), self.init(ins[2])
+        if W is None or R is None or any(v for v in ins[4:]):
+            raise MXNetError(f"ONNX import: {op} '{name}' needs W, R (and B) as initializers and no sequence_lens / "
+                             "initial states / peepholes")
+        H = int(a.get("hidden_size", R.shape[-1]))
+        G = 4 if op == "LSTM" else 3
+        direction = a.get("direction", "forward")
+        D = 2 if direction == "bidirectional" else 1
+        default_acts = (["Sigmoid", "Tanh", "Tanh"] if op == "LSTM" else ["Sigmoid", "Tanh"]) * D
+        if direction == "reverse" or W.shape[:2] != (D, G * H) or R.shape != (D, G * H, H) or \
+                a.get("activations", default_acts) != default_acts or a.get("clip") is not None or \
+                int(a.get("input_forget", 0)) or int(a.get("layout", 0)) or \
+                (op == "GRU" and int(a.get("linear_before_reset", 0)) != 1):
+            raise MXNetError(f"ONNX import: {op} '{name}' (direction {direction}, W {W.shape}, activations, clip, "
+                             "layout, linear_before_reset) has no MXNet form")
+        B = self.init(ins[3]) if len(ins) > 3 and ins[3] else np.zeros((D, 2 * G * H), W.dtype)
+        if B is None or B.shape != (D, 2 * G * H):
+            raise MXNetError(f"ONNX import: {op} '{name}' needs B as a ({D}, {2 * G * H}) initializer")
+        if op == "LSTM":
+            fix = lambda v: lstm_from_onnx(v, 0)   # noqa: E731 - ONNX i, o, f, c -> MXNet i, f, c, o
+        else:
+            order = [1, 0, 2]   # ONNX z, r, h -> MXNet r, z, n
+
+            def fix(v: np.ndarray) -> np.ndarray:
+                parts = np.split(v, 3, axis=0)
+                return np.concatenate([parts[i] for i in order], axis=0)
+        ws = [fix(m[d]).reshape(-1) for d in range(D) for m in (W, R)]
+        bs = [fix(B[d][k * G * H:(k + 1) * G * H]) for d in range(D) for k in (0, 1)]
+        flat = np.ascontiguousarray(np.concatenate(ws + bs))
+        params = self.weight(flat, name + "_parameters")
+        state = S._zeros(shape=(D, 0, H), dtype=str(W.dtype), name=name + "_begin_state")
+        args = [self.val(ins[0]), params, state] + ([state] if op == "LSTM" else [])
+        y = S.RNN(*args, state_size=H, num_layers=1, bidirectional=D == 2, mode=op.lower(), p=0.0,
+                  state_outputs=False, name=name)
+        y = S.Reshape(y, shape=(0, 0, D, H), name=name + "_split_directions")
+        return S.transpose(y, axes=(0, 2, 1, 3), name=name + "_y")
 
 
 def import_graph(graph: Any) -> Any:

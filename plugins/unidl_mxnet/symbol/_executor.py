@@ -140,7 +140,70 @@ def _reduce(fn: Callable[..., NDArray]) -> Callable[..., NDArray]:
                                                                         exclude=exclude)
 
 
+_GATES = {"lstm": 4, "gru": 3, "rnn_relu": 1, "rnn_tanh": 1}
+
+
+def _rnn(data: NDArray, parameters: NDArray, state: NDArray, state_cell: Optional[NDArray] = None,
+         state_size: int = 0, num_layers: int = 1, bidirectional: bool = False, mode: str = "lstm", p: float = 0.0,
+         **a: Any) -> NDArray:
+    """MXNet's fused ``RNN`` operator: data (T, N, C); ``parameters`` the flat vector of every layer's and
+    direction's i2h/h2h weights, then every bias, in that order; states (L*D, N, H) (an empty state, as
+    ``_zeros`` with a 0 batch makes it, means zeros). Returns the output (T, N, D*H)."""
+    from unidl.nn import functional as F_nn
+
+    if mode not in _GATES:
+        raise MXNetError(f"RNN: mode {mode!r} is not one of {sorted(_GATES)}")
+    if a.get("projection_size") not in (None, 0) or a.get("use_sequence_length", False):
+        raise MXNetError("RNN: projection_size and use_sequence_length are not supported")
+    H, L, D, G = int(state_size), int(num_layers), 2 if bidirectional else 1, _GATES[mode]
+    if data.ndim != 3:
+        raise MXNetError(f"RNN: data must be (T, N, C), got shape {data.shape}")
+    T, N, C = data.shape
+    sizes = []
+    for layer in range(L):
+        inp = C if layer == 0 else D * H
+        sizes += [(G * H, inp), (G * H, H)] * D
+    want = sum(r * c for r, c in sizes) + 2 * L * D * G * H
+    flat = parameters._t
+    if flat.ndim != 1 or flat.shape[0] != want:
+        raise MXNetError(f"RNN: parameters must be a vector of {want} values for {L} layer(s), {D} direction(s), "
+                         f"state_size {H}, mode {mode} and {C} input features; got shape {parameters.shape}")
+    pieces, off = [], 0
+    for r, c in sizes:
+        pieces.append(ops.reshape(ops.getitem(flat, slice(off, off + r * c)), (r, c)))
+        off += r * c
+    biases = []
+    for _ in range(2 * L * D):
+        biases.append(ops.getitem(flat, slice(off, off + G * H)))
+        off += G * H
+    h_all = state._t if state is not None and state.size else None
+    c_all = state_cell._t if state_cell is not None and state_cell.size else None
+    x = data._t
+    for layer in range(L):
+        outs = []
+        for d in range(D):
+            k = layer * D + d
+            w_ih, w_hh = pieces[2 * k], pieces[2 * k + 1]
+            b_ih, b_hh = biases[2 * k], biases[2 * k + 1]
+            h0 = None if h_all is None else h_all[k]
+            kw = dict(time_major=True, reverse=d == 1, weights_layout="oi")
+            if mode == "lstm":
+                y = F_nn.lstm(x, h0, None if c_all is None else c_all[k], w_ih, w_hh, b_ih, b_hh, **kw)[0]
+            elif mode == "gru":
+                y = F_nn.gru(x, h0, w_ih, w_hh, b_ih, b_hh, reset_after=True, gate_order="rzn", **kw)[0]
+            else:
+                y = F_nn.simple_rnn(x, h0, w_ih, w_hh, b_ih, b_hh, activation=mode[4:], **kw)[0]
+            outs.append(y)
+        x = outs[0] if D == 1 else ops.concatenate(outs, axis=2)
+    return wrap(x)
+
+
+def _zeros(shape: Any = (), dtype: str = "float32", **a: Any) -> NDArray:
+    return nd.zeros(tuple(int(d) for d in (shape if isinstance(shape, (tuple, list)) else (shape,))), dtype=dtype)
+
+
 _IMPL: Dict[str, Callable[..., NDArray]] = {
+    "RNN": _rnn, "_zeros": _zeros,
     "FullyConnected": lambda x, w, b=None, num_hidden=0, no_bias=False, flatten=True, **a: nd.FullyConnected(
         x, w, None if no_bias else b, num_hidden=num_hidden, no_bias=no_bias, flatten=flatten),
     "Convolution": _conv, "Deconvolution": _deconv, "Pooling": _pool, "BatchNorm": _batch_norm,

@@ -53,6 +53,9 @@ _SPECS: Dict[str, Tuple[str, Tuple[str, ...], Tuple[str, ...], bool]] = {
 for _n in ("sum", "mean", "max", "min", "prod"):
     _SPECS[_n] = (_n, ("data",), ("axis", "keepdims", "exclude"), False)
 _SPECS["slice_axis"] = ("slice_axis", ("data",), ("axis", "begin", "end"), False)
+_SPECS["RNN"] = ("RNN", ("data", "parameters", "state", "state_cell"),
+                 ("state_size", "num_layers", "bidirectional", "mode", "p", "state_outputs"), False)
+_SPECS["_zeros"] = ("_zeros", (), ("shape", "dtype"), False)
 for _n in ("dot", "batch_dot"):
     _SPECS[_n] = (_n, ("lhs", "rhs"), ("transpose_a", "transpose_b"), False)
 for _n in ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "square", "abs", "negative", "softsign", "erf"):
@@ -72,6 +75,7 @@ _OPTIONAL: Dict[Tuple[str, str], Callable[[Dict[str, Any]], bool]] = {
     ("Convolution", "bias"): lambda a: not _true(a.get("no_bias", False)),
     ("Deconvolution", "bias"): lambda a: not _true(a.get("no_bias", True)),
     ("LeakyReLU", "gamma"): lambda a: a.get("act_type", "leaky") == "prelu",
+    ("RNN", "state_cell"): lambda a: a.get("mode") == "lstm",
 }
 
 
