@@ -90,6 +90,8 @@ def test_multi_head_attention_export_and_keras_import(tmp_path):
     xs = [np.random.default_rng(i).standard_normal((2, n, 8)).astype("float32") for i, n in ((2, 5), (3, 7))]
     assert np.max(np.abs(np.asarray(back(xs).numpy()) - np.asarray(model(xs).numpy()))) <= 1e-5
     assert len(back.trainable_weights) == 10
+    net = uonnx.load(path, face="mxnet")
+    assert np.max(np.abs(net(*[mx.nd.array(v) for v in xs]).asnumpy() - np.asarray(model(xs).numpy()))) <= 1e-5
 
 
 def test_gluon_transposed_and_grouped_convs(tmp_path):

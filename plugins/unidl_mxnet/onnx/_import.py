@@ -162,6 +162,13 @@ class _Builder:
                                     flatten=True, name=name)
         if op == "MatMul":
             w = self.init(ins[1])
+            if w is None and self.init(ins[0]) is None:
+                r0, r1 = len(self.shape(ins[0]) or ()), len(self.shape(ins[1]) or ())
+                if r0 == r1 == 2:
+                    return S.dot(self.val(ins[0]), self.val(ins[1]), name=name)
+                if r0 == r1 and r0 >= 3:
+                    return S.batch_dot(self.val(ins[0]), self.val(ins[1]), name=name)
+                raise MXNetError(f"ONNX import: MatMul '{name}' of ranks {r0} and {r1} has no MXNet form")
             if w is None or w.ndim != 2:
                 raise MXNetError(f"ONNX import: MatMul '{name}' imports only with a 2-d weight initializer")
             users = self.g.consumers(n.outputs[0])
