@@ -206,7 +206,7 @@ class _Builder:
             raise OnnxError(f"ONNX import: value '{name}' is a constant where Keras needs a tensor")
         v = self.vals[name]
         if isinstance(v, _Deferred):
-            if v.perm != tuple(range(len(v.perm))):
+            if v.perm[0] != 0:
                 raise OnnxError(f"ONNX import: the output of node '{v.node}' (batch axis at position "
                                 f"{v.perm.index(0)}) is used in a way Keras cannot express; ONNX LSTM/GRU import "
                                 "needs batch-first values around the time-major recurrent nodes")
@@ -214,13 +214,17 @@ class _Builder:
         return v
 
     def resolve(self, v: "_Deferred") -> Any:
-        if v.split is None:
-            return v.base
-        T = self.keras_shape(v.base)[1]
-        if T is None:
-            raise OnnxError(f"ONNX import: splitting the directions after node '{v.node}' needs a known sequence "
-                            "length")
-        return self.L.Reshape((T,) + v.split, name=self.lname(v.node + "_directions"))(v.base)
+        """The Keras tensor of a batch-first deferred value."""
+        t = v.base
+        if v.split is not None:
+            T = self.keras_shape(v.base)[1]
+            if T is None:
+                raise OnnxError(f"ONNX import: splitting the directions after node '{v.node}' needs a known sequence "
+                                "length")
+            t = self.L.Reshape((T,) + v.split, name=self.lname(v.node + "_directions"))(t)
+        if v.perm != tuple(range(len(v.perm))):
+            t = self.L.Permute(v.perm[1:], name=self.lname(v.node + "_permute"))(t)
+        return t
 
     def call(self, layer: Any, x: Any, weights: Optional[Dict[str, np.ndarray]] = None) -> Any:
         y = layer(x)
@@ -482,6 +486,9 @@ class _Builder:
                     return _Deferred(src_v.base, (1, 0, 2, 3), (shape[2], shape[3]), n.name)
             if not shape or shape[0] != 0:
                 out = self.shape(n.outputs[0])
+                if out is not None and src is not None and None not in (out[0], src[0]) and out[0] != src[0]:
+                    raise OnnxError(f"ONNX import: Reshape '{n.name}' from {tuple(src)} to {tuple(out)} merges or "
+                                    "splits the batch axis, which a Keras layer cannot do")
                 if out is None or any(d is None for d in out[1:]):
                     raise OnnxError(f"ONNX import: Reshape '{n.name}' to {shape} changes the batch axis")
                 target = list(out[1:])
