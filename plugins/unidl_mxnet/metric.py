@@ -833,6 +833,6 @@ def np(numpy_feval: Callable[[numpy.ndarray, numpy.ndarray], Any], name: Optiona
     return CustomMetric(feval, name, allow_extra_outputs)
 
 
-__all__ = ["EvalMetric", "CompositeEvalMetric", "Accuracy", "TopKAccuracy", "F1", "MCC", "Perplexity", "MAE",
-           "MSE", "RMSE", "CrossEntropy", "NegativeLogLikelihood", "PearsonCorrelation", "PCC", "Loss", "Torch", "Caffe",
+__all__ = ["EvalMetric", "CompositeEvalMetric", "Accuracy", "TopKAccuracy", "F1", "MCC", "Perplexity", "MAE", "MSE",
+           "RMSE", "CrossEntropy", "NegativeLogLikelihood", "PearsonCorrelation", "PCC", "Loss", "Torch", "Caffe",
            "CustomMetric", "create", "np", "register", "alias", "check_label_shapes"]

@@ -439,17 +439,23 @@ def compare_optimizer(opt1: Any, opt2: Any, shape: Any, dtype: Any, w_stype: str
     multi-tensor call and ``opt1`` one at a time."""
     from . import random as mxrandom
 
-    if w_stype != "default" or g_stype != "default":
-        raise MXNetError(f"compare_optimizer(w_stype={w_stype!r}, g_stype={g_stype!r}): sparse storage is not "
-                         "supported by unidl_mxnet")
     ctx = default_context()
+
+    def pair(stype: str, density: Optional[float]) -> Tuple[NDArray, NDArray]:
+        # (opt2's array, opt1's dense copy): a sparse array for opt2 as MXNet builds it (weights fully dense)
+        if stype == "default":
+            a = mxrandom.uniform(shape=shape, ctx=ctx, dtype=dtype)
+            return a, a.copyto(ctx)
+        if stype in ("row_sparse", "csr"):
+            a = rand_ndarray(shape, stype, density=density, dtype=dtype)
+            return a, a.copyto(ctx).tostype("default")
+        raise MXNetError(f"compare_optimizer: storage type {stype!r} is not supported (default, row_sparse, csr)")
+
     if not isinstance(shape, list):
         if ntensors != 1:
             raise ValueError("compare_optimizer: ntensors must be 1 for a single shape")
-        w2 = mxrandom.uniform(shape=shape, ctx=ctx, dtype=dtype)
-        w1 = w2.copyto(ctx)
-        g2 = mxrandom.uniform(shape=shape, ctx=ctx, dtype=dtype)
-        g1 = g2.copyto(ctx)
+        w2, w1 = pair(w_stype, 1)
+        g2, g1 = pair(g_stype, None)
         state1 = opt1.create_state_multi_precision(0, w1)
         state2 = opt2.create_state_multi_precision(0, w2)
         if compare_states:

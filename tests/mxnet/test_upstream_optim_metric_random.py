@@ -243,3 +243,55 @@ def test_chi_square_check_hands_scipy_mxnet_expected_counts():
     # expected counts truncated to ints that do not add up to the samples: SciPy refuses, as with MXNet
     with pytest.raises(ValueError):
         chi_square_check(lambda n: np.random.RandomState(0).randint(0, 3, size=n), [0, 1, 2], [1 / 3] * 3, 100000)
+
+
+# -- sparse gradients: lazy updates ---------------------------------------------------------------
+LW = np.array([[0.5, -1.0], [2.0, 1.5], [0.25, -0.75], [1.0, 3.0]], dtype=np.float32)
+LG = np.array([[0.0, 0.0], [0.3, -0.6], [0.0, 0.0], [1.2, -2.0]], dtype=np.float32)
+LAZY = {   # two updates with a row_sparse gradient (rows 1 and 3), MXNet 1.9.1: (weight, state stypes)
+    "sgd_lazy": ("sgd", "default", True, dict(learning_rate=0.1, momentum=0.9, wd=0.1),
+                 [[0.5, -1.0], [1.8555, 1.63005], [0.25, -0.75], [0.6243, 3.4913]], ["default"]),
+    "sgd_std": ("sgd", "row_sparse", False, dict(learning_rate=0.1, momentum=0.9, wd=0.1),
+                [[0.48555, -0.9711], [1.8555, 1.63005], [0.242775, -0.728325], [0.6243, 3.4913]], ["default"]),
+    "sgd_rsp_lazy": ("sgd", "row_sparse", True, dict(learning_rate=0.1, momentum=0.9, wd=0.1),
+                     [[0.5, -1.0], [1.8555, 1.63005], [0.25, -0.75], [0.6243, 3.4913]], ["row_sparse"]),
+    "adam_lazy": ("adam", "default", True, dict(learning_rate=0.1, wd=0.1),
+                  [[0.5, -1.0], [1.800056, 1.699936], [0.25, -0.75], [0.80002, 3.199986]], ["default", "default"]),
+    "adam_std": ("adam", "default", False, dict(learning_rate=0.1, wd=0.1),
+                 [[0.301187, -0.800411], [1.800056, 1.699936], [0.054252, -0.550625], [0.80002, 3.199986]],
+                 ["default", "default"]),
+    "ftrl_rsp": ("ftrl", "row_sparse", None, dict(learning_rate=0.1, wd=0.1),
+                 [[0.5, -1.0], [0.413434, 0.627936], [0.25, -0.75], [0.443907, 2.111573]],
+                 ["row_sparse", "row_sparse"]),
+    "ftrl_dense": ("ftrl", "default", None, dict(learning_rate=0.1, wd=0.1),
+                   [[0.0, 0.0], [0.413434, 0.627936], [0.0, 0.0], [0.443907, 2.111573]], ["default", "default"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LAZY))
+def test_row_sparse_gradients_update_lazily_as_mxnet(case):
+    name, wst, lazy, kw, want, stypes = LAZY[case]
+    if lazy is not None:
+        kw = dict(kw, lazy_update=lazy)
+    o = mx.optimizer.create(name, **kw)
+    w = mx.nd.array(LW).tostype(wst)
+    st = o.create_state(0, w)
+    for _ in range(2):
+        o.update(0, w, mx.nd.array(LG).tostype("row_sparse"), st)
+    np.testing.assert_allclose(w.asnumpy(), np.array(want), rtol=1e-5, atol=2e-6)
+    sts = st if isinstance(st, tuple) else (st,)
+    assert [s.stype for s in sts if s is not None] == stypes
+    assert w.stype == wst
+
+
+def test_compare_optimizer_builds_sparse_arrays_and_lamb_takes_lists():
+    from unidl_mxnet.test_utils import compare_optimizer
+
+    compare_optimizer(mx.optimizer.SGD(momentum=0.9, wd=0.1), mx.optimizer.SGD(momentum=0.9, wd=0.1, lazy_update=False),
+                      (3, 4, 5), np.float32, w_stype="row_sparse", g_stype="row_sparse")
+    compare_optimizer(mx.optimizer.SGD(), mx.optimizer.SGD(), (3, 4), np.float32, w_stype="csr", g_stype="csr")
+    with pytest.raises(MXNetError, match="storage type"):
+        compare_optimizer(mx.optimizer.SGD(), mx.optimizer.SGD(), (3, 4), np.float32, w_stype="bogus")
+    shapes = [(8, 1), (4, 3)]
+    compare_optimizer(mx.optimizer.LAMB(wd=0.03), mx.optimizer.LAMB(wd=0.03), shapes, np.float32, rtol=1e-6,
+                      atol=1e-6, ntensors=2)

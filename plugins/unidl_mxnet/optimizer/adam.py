@@ -10,7 +10,7 @@ from typing import Any, Optional
 from unidl.nn import optim
 
 from ..ndarray.ndarray import NDArray
-from .optimizer import Optimizer, _check_nd, _zeros_like, register
+from .optimizer import Optimizer, _check_nd, _lazy_rows, _on_rows, _zeros_like, register
 
 
 @register
@@ -22,8 +22,9 @@ class Adam(Optimizer):
         m = beta1 * m + (1 - beta1) * g';  v = beta2 * v + (1 - beta2) * g'^2
         w = w - lr_t * m / (sqrt(v) + epsilon)
 
-    (:func:`unidl.nn.optim.adam`, ``form="mxnet"``). States: ``(mean, var)``. ``lazy_update`` only matters for
-    sparse arrays (not supported) and has no effect.
+    (:func:`unidl.nn.optim.adam`, ``form="mxnet"``). States: ``(mean, var)`` (row_sparse for a row_sparse
+    weight with ``lazy_update``). With ``lazy_update`` and a row_sparse gradient only the gradient's rows are
+    updated, as MXNet's lazy sparse kernel does.
     """
 
     def __init__(self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8,
@@ -35,7 +36,8 @@ class Adam(Optimizer):
         self.lazy_update = lazy_update
 
     def create_state(self, index: Any, weight: NDArray) -> Any:
-        return (_zeros_like(weight), _zeros_like(weight))
+        stype = weight.stype if self.lazy_update else "default"
+        return (_zeros_like(weight, stype), _zeros_like(weight, stype))
 
     def update(self, index: Any, weight: NDArray, grad: NDArray, state: Any) -> None:
         _check_nd("Adam", weight=weight, grad=grad)
@@ -43,9 +45,16 @@ class Adam(Optimizer):
         lr, wd = self._get_lr(index), self._get_wd(index)
         t = self._index_update_count[index]
         mean, var = state
-        optim.adam(weight.tensor, grad.tensor, mean.tensor, var.tensor, lr=lr, step=t, beta1=self.beta1,
-                   beta2=self.beta2, epsilon=self.epsilon, form="mxnet", weight_decay=wd,
-                   rescale_grad=self.rescale_grad, clip_gradient=self._fused_clip())
+
+        def rule(wt: Any, gt: Any, mt: Any, vt: Any) -> None:
+            optim.adam(wt, gt, mt, vt, lr=lr, step=t, beta1=self.beta1, beta2=self.beta2, epsilon=self.epsilon,
+                       form="mxnet", weight_decay=wd, rescale_grad=self.rescale_grad,
+                       clip_gradient=self._fused_clip())
+        rows = _lazy_rows(grad) if self.lazy_update else None
+        if rows is not None:   # lazy update: only the gradient's rows of the weight, mean and var
+            _on_rows(rows, rule, weight, grad, mean, var)
+        else:
+            rule(weight.tensor, grad.tensor, mean.tensor, var.tensor)
 
 
 @register
@@ -142,9 +151,20 @@ class LAMB(Optimizer):
         self.aggregate_num = max(1, min(45, int(os.getenv("MXNET_OPTIMIZER_AGGREGATION_SIZE", "45"))))
 
     def create_state(self, index: Any, weight: NDArray) -> Any:
-        return (_zeros_like(weight), _zeros_like(weight))
+        return (_zeros_like(weight, weight.stype), _zeros_like(weight, weight.stype))
 
-    def update(self, index: Any, weight: NDArray, grad: NDArray, state: Any) -> None:
+    def update_multi_precision(self, index: Any, weight: Any, grad: Any, state: Any) -> None:
+        if isinstance(index, (tuple, list)):   # MXNet's multi-tensor call: the same rule per tensor
+            for i, w, g, s in zip(index, weight, grad, state):
+                super().update_multi_precision(i, w, g, s)
+            return
+        super().update_multi_precision(index, weight, grad, state)
+
+    def update(self, index: Any, weight: Any, grad: Any, state: Any) -> None:
+        if isinstance(index, (tuple, list)):
+            for i, w, g, s in zip(index, weight, grad, state):
+                self.update(i, w, g, s)
+            return
         _check_nd("LAMB", weight=weight, grad=grad)
         self._update_count(index)
         lr, wd = self._get_lr(index), self._get_wd(index)

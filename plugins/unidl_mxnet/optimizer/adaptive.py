@@ -28,7 +28,7 @@ class AdaGrad(Optimizer):
         self.float_stable_eps = eps
 
     def create_state(self, index: Any, weight: NDArray) -> Any:
-        return _zeros_like(weight)
+        return _zeros_like(weight, weight.stype)
 
     def update(self, index: Any, weight: NDArray, grad: NDArray, state: Any) -> None:
         _check_nd("AdaGrad", weight=weight, grad=grad)

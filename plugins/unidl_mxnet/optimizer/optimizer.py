@@ -36,9 +36,32 @@ def _t(a: Any) -> Any:
     return None if a is None else a.tensor
 
 
-def _zeros_like(weight: NDArray) -> NDArray:
-    """Zeros of ``weight``'s shape, dtype and context (an optimizer state)."""
-    return wrap(ops.zeros_like(weight.tensor))
+def _zeros_like(weight: NDArray, stype: str = "default") -> NDArray:
+    """Zeros of ``weight``'s shape, dtype and context (an optimizer state), of storage type ``stype``."""
+    if stype == "default":
+        return wrap(ops.zeros_like(weight.tensor))
+    from ..ndarray.ndarray import as_stype
+
+    return as_stype(ops.zeros_like(weight.tensor), stype)
+
+
+def _lazy_rows(grad: NDArray) -> Any:
+    """The rows a lazy update touches: a row_sparse gradient's indices (int64 Tensor), else None."""
+    if getattr(grad, "stype", "default") != "row_sparse":
+        return None
+    return grad.indices.tensor
+
+
+def _on_rows(rows: Any, rule: Any, *arrays: Any) -> None:
+    """MXNet's lazy update: run ``rule(*tensors)`` on only the ``rows`` of each array (NDArrays, or None
+    passed through) and write those rows back; the other rows of the weight and the states keep their values."""
+    if rows.shape[0] == 0:
+        return
+    subs = [None if a is None else ops.take(a.tensor, rows, axis=0) for a in arrays]
+    rule(*subs)
+    for a, sub in zip(arrays, subs):
+        if a is not None:
+            ops.setitem(a.tensor, rows, sub)
 
 
 class Optimizer:

@@ -13,7 +13,7 @@ import numpy as np
 from unidl.nn import optim
 
 from ..ndarray.ndarray import NDArray
-from .optimizer import Optimizer, _check_nd, _t, _zeros_like, register
+from .optimizer import Optimizer, _check_nd, _lazy_rows, _on_rows, _t, _zeros_like, register
 
 
 def _mp_state(opt: Optimizer, index: Any, weight: NDArray, name: str) -> Any:
@@ -42,8 +42,9 @@ class SGD(Optimizer):
 
     (exact operation order: :func:`unidl.nn.optim.sgd`, ``form="mxnet", aggregated=True``; MXNet 1.9 runs
     dense SGD through its multi-tensor kernels even for one weight). States: the momentum (None when
-    ``momentum`` is 0), shaped like the weight. ``lazy_update`` only matters for sparse arrays (not supported),
-    so it is accepted and has no effect.
+    ``momentum`` is 0), shaped like the weight (row_sparse for a row_sparse weight with ``lazy_update``).
+    With ``lazy_update`` and a row_sparse gradient only the gradient's rows of the weight and the momentum
+    are updated (no weight decay or momentum decay elsewhere), as MXNet's lazy sparse kernels do.
     """
 
     def __init__(self, momentum: float = 0.0, lazy_update: bool = True, **kwargs: Any) -> None:
@@ -57,7 +58,7 @@ class SGD(Optimizer):
 
     def create_state(self, index: Any, weight: NDArray) -> Any:
         if self.momentum != 0.0:
-            return _zeros_like(weight)
+            return _zeros_like(weight, weight.stype if self.lazy_update else "default")
         return None
 
     def _update_impl(self, index: Any, weight: Any, grad: Any, state: Any, multi_precision: bool = False) -> None:
@@ -66,14 +67,23 @@ class SGD(Optimizer):
             _check_nd("SGD", weight=w, grad=g)
         self._update_count(indices)
         lrs, wds = self._get_lrs(indices), self._get_wds(indices)
+        # MXNet's multi-tensor kernels run only for dense arrays; sparse ones go through sgd[_mom]_update
+        aggregated = all(w.stype == "default" and g.stype == "default" for w, g in zip(weights, grads))
         for w, g, s, lr, wd in zip(weights, grads, states, lrs, wds):
             target, grad_t = w, g
             if multi_precision:
                 s, target, grad_t = s[0], s[1], g.astype(np.float32)
             mom = s if self.momentum > 0 else None
-            optim.sgd(target.tensor, grad_t.tensor, _t(mom), lr=lr, momentum=self.momentum if mom is not None else 0.0,
-                      form="mxnet", weight_decay=wd, rescale_grad=self.rescale_grad,
-                      clip_gradient=self._fused_clip(), aggregated=True)
+            rows = _lazy_rows(grad_t) if self.lazy_update and not multi_precision else None
+
+            def rule(wt: Any, gt: Any, mt: Any, lr: float = lr, wd: float = wd) -> None:
+                optim.sgd(wt, gt, mt, lr=lr, momentum=self.momentum if mt is not None else 0.0, form="mxnet",
+                          weight_decay=wd, rescale_grad=self.rescale_grad, clip_gradient=self._fused_clip(),
+                          aggregated=aggregated)
+            if rows is not None:    # lazy update: only the gradient's rows (weight and momentum)
+                _on_rows(rows, rule, target, grad_t, mom)
+            else:
+                rule(target.tensor, grad_t.tensor, _t(mom))
             if multi_precision:
                 w[:] = target.astype(w.dtype)
 
