@@ -201,3 +201,21 @@ def test_gluon_recurrent_layers_export_with_onnx_gate_orders(tmp_path):
         mxonnx.export_model(layer, None, [x.shape], np.float32, path)
         (y,) = run_ort(path, x)
         assert np.max(np.abs(y - ref)) <= 1e-5
+
+
+def test_keras_multi_output_and_input_signature(tmp_path):
+    a = keras.Input((4,), name="a")
+    b = keras.Input((3,), name="b")
+    h = L.Concatenate()([L.Dense(5, activation="relu")(a), b])
+    model = keras.Model([a, b], [L.Dense(2)(h), L.Dense(1, activation="sigmoid")(h)])
+    path = str(tmp_path / "two.onnx")
+    sig = [keras.KerasTensor((None, 4), dtype="float32"), keras.KerasTensor((None, 3), dtype="float32")]
+    model.export(path, format="onnx", input_signature=sig, verbose=False)
+    xs = [np.random.default_rng(8).standard_normal((6, n)).astype("float32") for n in (4, 3)]
+    ys = run_ort(path, *xs)
+    refs = [np.asarray(r.numpy()) for r in model(xs)]
+    assert [y.shape for y in ys] == [(6, 2), (6, 1)]
+    assert all(np.max(np.abs(y - r)) <= 1e-5 for y, r in zip(ys, refs))
+    assert "FullyConnected" in mxonnx.get_operator_support()
+    with pytest.raises(ValueError, match="input_signature has 1 entries"):
+        model.export(str(tmp_path / "x.onnx"), format="onnx", input_signature=sig[:1], verbose=False)
