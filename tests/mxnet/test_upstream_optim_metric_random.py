@@ -263,6 +263,11 @@ LAZY = {   # two updates with a row_sparse gradient (rows 1 and 3), MXNet 1.9.1:
     "ftrl_rsp": ("ftrl", "row_sparse", None, dict(learning_rate=0.1, wd=0.1),
                  [[0.5, -1.0], [0.413434, 0.627936], [0.25, -0.75], [0.443907, 2.111573]],
                  ["row_sparse", "row_sparse"]),
+    "lars_lazy": ("lars", "default", True, dict(learning_rate=0.1, momentum=0.9, wd=0.1, eta=0.5),
+                  [[0.5, -1.0], [1.891608, 1.597553], [0.25, -0.75], [0.718181, 3.368532]], ["default"]),
+    "lars_std": ("lars", "default", False, dict(learning_rate=0.1, momentum=0.9, wd=0.1, eta=0.5),
+                 [[0.489163, -0.978326], [1.891632, 1.597531], [0.244582, -0.733745], [0.718243, 3.368451]],
+                 ["default"]),
     "ftrl_dense": ("ftrl", "default", None, dict(learning_rate=0.1, wd=0.1),
                    [[0.0, 0.0], [0.413434, 0.627936], [0.0, 0.0], [0.443907, 2.111573]], ["default", "default"]),
 }

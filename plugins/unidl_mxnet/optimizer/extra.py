@@ -17,7 +17,7 @@ from unidl import ops
 from unidl.nn import optim
 
 from ..ndarray.ndarray import NDArray
-from .optimizer import Optimizer, _check_nd, _t, _zeros_like, register
+from .optimizer import Optimizer, _check_nd, _lazy_rows, _on_rows, _t, _zeros_like, register
 from .sgd import _as_lists, _mp_state
 
 
@@ -118,15 +118,22 @@ def _l2norm(a: NDArray, scale: float = 1.0) -> float:
 
 
 def _sgd_step(opt: Optimizer, weight: NDArray, grad: NDArray, state: Any, lr: float, wd: float, momentum: float,
-              multi_precision: bool, aggregated: bool) -> None:
-    """One SGD update (MXNet's sgd[_mom]_update / multi_sgd[_mom]_update, or their mp_ forms)."""
+              multi_precision: bool, aggregated: bool, lazy: bool = False) -> None:
+    """One SGD update (MXNet's sgd[_mom]_update / multi_sgd[_mom]_update, or their mp_ forms); ``lazy`` with a
+    row_sparse gradient updates only its rows."""
     target, grad_t, mom = weight, grad, state
     if multi_precision:
         mom, target, grad_t = state[0], state[1], grad.astype(np.float32)
     use_mom = mom is not None and momentum > 0
-    optim.sgd(target.tensor, grad_t.tensor, _t(mom) if use_mom else None, lr=lr,
-              momentum=momentum if use_mom else 0.0, form="mxnet", weight_decay=wd,
-              rescale_grad=opt.rescale_grad, clip_gradient=opt._fused_clip(), aggregated=aggregated)
+
+    def rule(wt: Any, gt: Any, mt: Any) -> None:
+        optim.sgd(wt, gt, mt, lr=lr, momentum=momentum if mt is not None else 0.0, form="mxnet", weight_decay=wd,
+                  rescale_grad=opt.rescale_grad, clip_gradient=opt._fused_clip(), aggregated=aggregated)
+    rows = _lazy_rows(grad_t) if lazy and not multi_precision else None
+    if rows is not None:
+        _on_rows(rows, rule, target, grad_t, mom if use_mom else None)
+    else:
+        rule(target.tensor, grad_t.tensor, _t(mom) if use_mom else None)
     if multi_precision:
         weight[:] = target.astype(weight.dtype)
 
@@ -188,7 +195,9 @@ class LARS(Optimizer):
         return _mp_state(self, index, weight, "SGD")
 
     def create_state(self, index: Any, weight: NDArray) -> Any:
-        return _zeros_like(weight) if self.momentum != 0.0 else None
+        if self.momentum == 0.0:
+            return None
+        return _zeros_like(weight, weight.stype if self.lazy_update else "default")
 
     def _get_lars(self, i: Any, weight: NDArray, g: NDArray, lr: float, wd: float) -> float:
         name = self.idx2name[i] if i in self.idx2name else str(i)
@@ -210,7 +219,8 @@ class LARS(Optimizer):
         aggregate = all(w.stype == "default" and g.stype == "default" for w, g in zip(weights, grads))
         for i, w, g, s, lr, wd in zip(indices, weights, grads, states, lrs, wds):
             lr = self._get_lars(i, w, g, lr, wd)
-            _sgd_step(self, w, g, s, lr, wd, momentum, multi_precision, aggregated=aggregate)
+            _sgd_step(self, w, g, s, lr, wd, momentum, multi_precision, aggregated=aggregate,
+                      lazy=self.lazy_update)
 
     def update(self, index: Any, weight: Any, grad: Any, state: Any) -> None:
         self._update_impl(index, weight, grad, state, multi_precision=False)
