@@ -18,7 +18,7 @@ import numpy as np
 
 from unidl.onnx import OnnxError
 
-__all__ = ["export_onnx", "import_graph", "run_model", "SUPPORTED_LAYERS"]
+__all__ = ["export_onnx", "import_graph", "run_model", "SUPPORTED_LAYERS", "SUPPORTED_ONNX"]
 
 SUPPORTED_LAYERS = ("InputLayer", "Dense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose",
                     "Conv3DTranspose", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
@@ -224,11 +224,9 @@ class _Exporter:
             y = x
             for j, u in enumerate(units):
                 w = u.read()
-                last = j == len(units) - 1
                 y = b.conv(y, w["weight"], w.get("bias"), u.owner, strides if j == 0 else [1] * nd,
                            dil if j == 0 else [1] * nd, u.meta.get("groups", 1),
                            **(kw if j == 0 else {"pads": [0] * (2 * nd)}))
-                del last
         y = b.activation(y, _act_name(layer.activation), name + "/act")
         if cl:
             y = b.transpose(y, _cl(nd), name + "/to_channels_last")
@@ -302,11 +300,9 @@ class _Exporter:
 
     def mha(self, layer: Any, node: Any, xs: List[str], in_shapes: List[Tuple]) -> str:
         b, name = self.b, layer.name
-        args = node.call_args
         if len(xs) not in (2, 3) or node.call_kwargs.get("attention_mask") is not None or \
                 node.call_kwargs.get("return_attention_scores") or getattr(layer, "_attention_axes", None) not in (None, (1,)):
             raise OnnxError(f"MultiHeadAttention '{name}': only query/value(/key) calls without masks export")
-        del args
         q_in, v_in = xs[0], xs[1]
         k_in = xs[2] if len(xs) == 3 else v_in
         heads, kd = int(layer.num_heads), int(layer.key_dim)
@@ -392,7 +388,7 @@ def export_onnx(model: Any, path: Optional[str], opset_version: Optional[int] = 
 
 
 # -- import ---------------------------------------------------------------------------------------------------------
-from ._onnx_import import SUPPORTED_ONNX  # noqa: E402
+from ._onnx_import import SUPPORTED_ONNX  # noqa: E402,F401 - the ONNX ops the Keras import builds
 
 
 def import_graph(graph: Any) -> Any:

@@ -606,7 +606,6 @@ def rnn_layer(n: Any, graph: Any, name: str, L: Any) -> Tuple[Any, List[Dict[str
 def build(graph: Any) -> Any:
     """The functional Keras model of a checked :class:`unidl.onnx.reader.Graph`."""
     from . import canonical
-    from .backend.keras_tensor import KerasTensor  # noqa: F401 - the functional API's tensors
     from .models.functional import Functional
     from . import Input
 
