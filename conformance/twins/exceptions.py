@@ -34,7 +34,15 @@ _ADAM = ("Keras and MXNet define Adam with different float formulas, and each fr
          "v = b2*v + ((1 - b2)*g)*g, p -= (lr_t*m)/(sqrt(v) + eps) with lr_t folded in float64. Same math, "
          "last-bit differences per step (inherent: matching one would break fidelity to the other)")
 
+_ZERO_GRAD_UNDER_ADAM = (
+    "The attention key bias has an analytically zero gradient (a constant added to every key shifts each "
+    "query's scores alike and softmax ignores it), so its gradient is rounding noise. Both faces compute the "
+    "same noise bitwise at the first step (the 'gradients' check), but after one step the Adam formula "
+    "difference above leaves the other weights an ulp apart, the next steps' noise differs, and Adam "
+    "normalizes noise to updates of up to lr each: the bias may differ by up to lr * steps (3 * 1e-3 / 10 here)")
+
 EXCEPTIONS: List[TwinException] = [
+    TwinException("attention", "adam", "*/key/bias <-> *", _ZERO_GRAD_UNDER_ADAM, rtol=0.0, atol=3e-4),
     TwinException("*", "adam", "*", _ADAM, rtol=1e-5, atol=1e-6),
 ]
 # No longer listed, because the core now runs one arithmetic for both frontends: GRU (the gate blocks are

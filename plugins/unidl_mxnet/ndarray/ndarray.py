@@ -418,9 +418,11 @@ def wrap(t: Tensor) -> NDArray:
 def _owned(t: Tensor) -> Tensor:
     """``t`` with memory of its own: an op result that NumPy made a view of its input (reshape, transpose,
     ...) is copied, as MXNet's operators never alias their inputs (later in-place writes to the input must
-    not show through). The autograd node is kept."""
+    not show through). The autograd node is kept. The copy keeps the view's memory order (``order="K"``):
+    a transposed result stays laid out as the view was, so the kernels that consume it see the same strides
+    as in the Keras face, whose transposes are views (the twins' kernel calls stay identical)."""
     if getattr(t.data, "base", None) is not None:
-        t.data = t.data.copy()
+        t.data = t.data.copy(order="K")
     return t
 
 
