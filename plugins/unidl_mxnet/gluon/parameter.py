@@ -78,7 +78,7 @@ class Parameter:
             sparse storage is dense-backed (same values, MXNet's access rules).
     """
 
-    def __init__(self, name: str, grad_req: str = "write", shape: Any = None, dtype: Any = "float32",
+    def __init__(self, name: str, grad_req: str = "write", shape: Any = None, dtype: Any = np.float32,
                  lr_mult: float = 1.0, wd_mult: float = 1.0, init: Any = None,
                  allow_deferred_init: bool = False, differentiable: bool = True, stype: str = "default",
                  grad_stype: str = "default") -> None:
@@ -91,6 +91,7 @@ class Parameter:
         self.name = name
         self._shape = (shape,) if isinstance(shape, int) else (tuple(shape) if shape is not None else None)
         self._dtype = np.dtype(dtype).type
+        self._dtype_as_given = dtype  # MXNet prints the dtype as passed ('float32', or <class 'numpy.float32'>)
         self.lr_mult, self.wd_mult = lr_mult, wd_mult
         self.init = init
         self._allow_deferred_init = allow_deferred_init
@@ -112,7 +113,7 @@ class Parameter:
         self._var: Any = None
 
     def __repr__(self) -> str:
-        return f"Parameter {self.name} (shape={self.shape}, dtype={np.dtype(self.dtype).name})"
+        return f"Parameter {self.name} (shape={self.shape}, dtype={self._dtype_as_given})"
 
     # -- facts ------------------------------------------------------------------------------------
     @property
@@ -494,6 +495,7 @@ class Parameter:
     def cast(self, dtype: Any) -> None:
         """Cast the data (and gradient) on every context to ``dtype``."""
         self._dtype = np.dtype(dtype).type
+        self._dtype_as_given = dtype
         if self._ts is None:
             return
         ts = []
