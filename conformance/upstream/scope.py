@@ -52,6 +52,8 @@ class ScopeReader:
 
     def reason(self, nodeid: str) -> Optional[str]:
         """None when in scope, else the first matching pattern's reason."""
+        if not self.patterns:  # nothing is out of scope (the Keras suite): skip reading the sources
+            return None
         filename, _, rest = nodeid.partition("::")
         name = re.sub(r"\[.*\]$", "", rest)
         try:

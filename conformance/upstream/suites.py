@@ -101,13 +101,16 @@ KERAS_FILES = (
 )
 
 # Helper-only stand-ins the Keras face plugin installs: modules that only Keras's own testing helpers
-# (keras/src/testing/test_case.py, loaded from the checkout) need, and that have no meaning on unidl.
-# Implemented in plugins/upstream_keras_face.py, which checks it implements exactly this list.
+# (keras/src/testing/test_case.py, loaded from the checkout) or the tests' reference code need, and that
+# are not the code under test. Implemented in plugins/upstream_keras_face.py, which checks it implements
+# exactly this list.
 KERAS_HELPER_STUBS = {
     "keras.src.utils.traceback_utils": "TestCase.setUp turns Keras's traceback filtering off; unidl does not "
                                        "filter tracebacks (is_traceback_filtering_enabled() is False)",
     "keras.src.backend.common.global_state": "TestCase.setUp calls clear_session(free_memory=False): forwarded "
                                              "to keras.utils.clear_session",
+    "keras.src.backend.common.backend_utils": "loaded from the checkout, untouched: only the tests' NumPy "
+                                              "reference code (conv_transpose_test's np_conv*_transpose) uses it",
 }
 
 KERAS = Suite(

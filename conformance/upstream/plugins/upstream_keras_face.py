@@ -7,7 +7,8 @@ finder in front of unidl's aliases that, for every name below ``keras.src``:
 
 * loads the test modules (``*_test``) and Keras's own testing helpers (``keras.src.testing``) from the
   checkout, untouched;
-* installs the few helper-only stand-ins listed in ``KERAS_HELPER_STUBS`` (suites.py);
+* installs the few helper-only stand-ins listed in ``KERAS_HELPER_STUBS`` (suites.py), and loads from
+  the checkout the Keras modules only the tests' reference code uses (``CHECKOUT_HELPERS``, also listed);
 * maps everything else onto the face: ``keras.src.X`` -> ``unidl_keras.X``; a module the face lacks
   raises UnsupportedModuleError naming it. ``keras.src`` itself is a small package whose attributes
   are those submodules (``from keras.src import ops``), so that ``from keras.src import testing``
@@ -21,12 +22,16 @@ import importlib.machinery
 import importlib.util
 import os
 import sys
-import types
 
 import unidl
 from unidl.aliases import AliasFinder, UnsupportedModuleError, _AliasLoader
 
 unidl.install_aliases(["keras"])
+
+try:  # as `import keras` does: NumPy then knows bfloat16/float8 by name, which the tests' parameter lists
+    import ml_dtypes  # noqa: F401  (build at collection: np.array(0, dtype="bfloat16"))
+except ImportError:
+    pass
 
 SRC, FACE = "keras.src", "unidl_keras"
 CHECKOUT = os.path.abspath(os.environ.get("UNIDL_UPSTREAM_CHECKOUT") or os.getcwd())
@@ -53,13 +58,19 @@ STUB_BUILDERS = {
 }
 
 
+# Keras library modules loaded from the checkout because only the tests' own NumPy reference code uses
+# them (conv_transpose_test's np_conv*_transpose computes its expected shapes and paddings with them)
+CHECKOUT_HELPERS = {"keras.src.backend.common.backend_utils"}
+
+
 def _check_stub_list():
     try:
         from unidl_conformance.upstream.suites import KERAS_HELPER_STUBS
     except ImportError:  # the runner package is not importable: nothing to check against
         return
-    if set(KERAS_HELPER_STUBS) != set(STUB_BUILDERS):
-        raise RuntimeError(f"upstream_keras_face: helper stubs {sorted(STUB_BUILDERS)} differ from the list in "
+    mine = set(STUB_BUILDERS) | CHECKOUT_HELPERS
+    if set(KERAS_HELPER_STUBS) != mine:
+        raise RuntimeError(f"upstream_keras_face: helper stand-ins {sorted(mine)} differ from the list in "
                            f"suites.KERAS_HELPER_STUBS {sorted(KERAS_HELPER_STUBS)}")
 
 
@@ -78,7 +89,7 @@ class _StubLoader(importlib.abc.Loader):
 def _from_checkout(fullname: str) -> bool:
     last = fullname.rpartition(".")[2]
     return (fullname == SRC + ".testing" or fullname.startswith(SRC + ".testing.")
-            or last.endswith("_test") or last == "conftest")
+            or last.endswith("_test") or last == "conftest" or fullname in CHECKOUT_HELPERS)
 
 
 class _SrcPackageLoader(importlib.abc.Loader):

@@ -7,9 +7,10 @@ from .keras_tensor import KerasTensor, is_keras_tensor
 from .variable import Variable, is_variable
 from .keras2 import *  # noqa: E402,F401,F403  (the Keras-2 era K.* functions)
 
-# what Keras's backends declare: unidl has neither sparse nor ragged tensors
+# what Keras's backends declare: unidl has neither sparse nor ragged tensors, nor complex dtypes
 SUPPORTS_SPARSE_TENSORS = False
 SUPPORTS_RAGGED_TENSORS = False
+SUPPORTS_COMPLEX_DTYPES = False
 
 
 def __getattr__(name: str):
@@ -18,4 +19,8 @@ def __getattr__(name: str):
         from .. import random
 
         return random
+    if name == "result_type":  # keras.backend.result_type(*dtypes) -> a dtype name
+        from .dtypes import result_type
+
+        return result_type
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

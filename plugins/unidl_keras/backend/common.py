@@ -31,11 +31,12 @@ def is_int_dtype(dtype: Any) -> bool:
 
 
 def __getattr__(name: str) -> Any:
-    # Keras keeps KerasTensor in keras.src.backend.common.keras_tensor; here it is a sibling module
-    if name == "keras_tensor":
-        from . import keras_tensor
+    # Keras keeps KerasTensor and the dtype lists in keras.src.backend.common.{keras_tensor,dtypes};
+    # here they are sibling modules
+    if name in ("keras_tensor", "dtypes"):
+        import importlib
 
-        return keras_tensor
+        return importlib.import_module(f"{__package__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -16,6 +16,7 @@ from ..backend import config
 from ..backend.common import convert_to_tensor
 from ..losses.loss import divide_no_nan, squeeze_or_expand_to_same_rank
 from .metric import Metric
+from .metrics_utils import AUCCurve, AUCSummationMethod
 
 #: Score given to entries outside the top-k (Keras's value).
 NEG_INF = -1e10
@@ -269,8 +270,8 @@ class AUC(Metric):
             self._even = True
         eps = config.epsilon()
         self._thresholds = np.array([0.0 - eps] + inner + [1.0 + eps])
-        self.curve = c
-        self.summation_method = s
+        self.curve = AUCCurve(c)  # str enums, as Keras's metrics_utils (they still equal "PR", "ROC", ...)
+        self.summation_method = AUCSummationMethod(s)
         super().__init__(name=name, dtype=dtype)
         self.multi_label = bool(multi_label)
         self.num_labels = num_labels
@@ -373,8 +374,8 @@ class AUC(Metric):
 
     def get_config(self) -> Dict[str, Any]:
         lw = self.label_weights
-        cfg = {"name": self.name, "dtype": self.dtype, "num_thresholds": self.num_thresholds, "curve": self.curve,
-               "summation_method": self.summation_method, "multi_label": self.multi_label,
+        cfg = {"name": self.name, "dtype": self.dtype, "num_thresholds": self.num_thresholds, "curve": self.curve.value,
+               "summation_method": self.summation_method.value, "multi_label": self.multi_label,
                "num_labels": self.num_labels, "label_weights": None if lw is None else lw.numpy().tolist(),
                "from_logits": self._from_logits}
         if self._init_from_thresholds:

@@ -147,3 +147,10 @@ class Model(Trainer, Layer):
         from ..saving.serialization import serialize_keras_object
 
         return json.dumps(serialize_keras_object(self), **kwargs)
+
+
+def model_from_json(json_string: str, custom_objects: Any = None) -> Any:
+    """``keras.models.model_from_json`` (Keras defines it in ``keras.src.models.model``)."""
+    from . import model_from_json as _from_json
+
+    return _from_json(json_string, custom_objects=custom_objects)
