@@ -23,6 +23,25 @@ class MXNetError(UnidlError, RuntimeError, metaclass=_CatchesCoreErrors):
     """The error MXNet raises for bad input (``mxnet.base.MXNetError``); also catches the core's errors."""
 
 
+_MXNET_FLAVOURS: dict = {}
+
+
+def as_mxnet_error(err: BaseException) -> BaseException:
+    """``err`` if it already is an MXNetError; a core error (UnidlError) re-made as an instance of a class
+    deriving from both MXNetError and the core class (same message and attributes), so a bare
+    ``except MXNetError:`` catches it and ``except ValueError:`` (for an OpError) still does."""
+    if type.__instancecheck__(MXNetError, err) or not isinstance(err, UnidlError):
+        return err
+    cls = type(err)
+    flavour = _MXNET_FLAVOURS.get(cls)
+    if flavour is None:
+        flavour = type(cls.__name__, (MXNetError, cls), {"__module__": cls.__module__})
+        _MXNET_FLAVOURS[cls] = flavour
+    made = flavour.__new__(flavour, *err.args)
+    made.__dict__.update(err.__dict__)
+    return made.with_traceback(err.__traceback__)
+
+
 def check_positive(who: str, **sizes: object) -> None:
     """MXNetError naming ``who`` and the argument unless every size (an int, or a tuple of ints) is a positive
     integer (a layer's units, channels, kernel, strides, pool size, vocabulary...)."""

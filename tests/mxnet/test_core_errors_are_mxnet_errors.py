@@ -32,3 +32,24 @@ def test_only_mxnet_error_itself_widens_and_plain_python_errors_are_not_caught()
             raise ValueError("plain")
         except MXNetError:  # must not swallow non-engine errors
             pytest.fail("ValueError was caught as MXNetError")
+
+
+def test_a_core_error_inside_a_block_is_caught_by_a_bare_except_mxnet_error():
+    from unidl_mxnet.gluon import nn
+
+    class Broken(nn.HybridBlock):
+        def hybrid_forward(self, F, x):
+            raise core_errors.OpError("conv", "input (2, 3) must be 3-D")
+
+    try:
+        Broken()(mx.nd.ones((2, 3)))
+    except MXNetError as err:  # a real except clause, not isinstance
+        assert "input (2, 3) must be 3-D" in str(err)
+        assert isinstance(err, ValueError) and isinstance(err, core_errors.OpError)
+    else:
+        pytest.fail("no error raised")
+
+    seq = nn.Sequential()
+    seq.add(Broken())
+    with pytest.raises(ValueError, match="must be 3-D"):  # still an OpError (a ValueError) for other callers
+        seq(mx.nd.ones((2, 3)))

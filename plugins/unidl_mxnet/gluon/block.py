@@ -12,7 +12,9 @@ from collections import OrderedDict
 from typing import Any, Dict, Optional
 
 from .. import ndarray as nd
-from ..base import MXNetError
+from unidl.errors import UnidlError
+
+from ..base import MXNetError, as_mxnet_error
 from ..ndarray.ndarray import NDArray
 from ..util import _NP, to_frontend as _to_frontend
 from .parameter import DeferredInitializationError, Parameter, ParameterDict
@@ -277,7 +279,10 @@ class Block:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._forward_pre_hooks or self._forward_hooks or (_CTX and args):
             return self._call_slow(args, kwargs)
-        out = self.forward(*args, **kwargs)
+        try:
+            out = self.forward(*args, **kwargs)
+        except UnidlError as err:  # engine errors reach Gluon users as MXNetError, as in MXNet
+            raise as_mxnet_error(err) from err.__cause__
         return _to_frontend(out) if _NP.array else out  # mx.np arrays under npx.set_np()
 
     def _call_slow(self, args: tuple, kwargs: dict) -> Any:
@@ -286,15 +291,18 @@ class Block:
         for hook in list(self._forward_pre_hooks.values()):
             hook(self, args)
         ctx = _input_ctx(args)
-        if ctx is None:
-            out = self.forward(*args, **kwargs)
-        else:
-            _CALL_CTX.stack = getattr(_CALL_CTX, "stack", []) + [ctx]
-            try:
+        try:
+            if ctx is None:
                 out = self.forward(*args, **kwargs)
-            finally:
-                _CALL_CTX.stack = _CALL_CTX.stack[:-1]
-            _place_outputs(out, ctx)
+            else:
+                _CALL_CTX.stack = getattr(_CALL_CTX, "stack", []) + [ctx]
+                try:
+                    out = self.forward(*args, **kwargs)
+                finally:
+                    _CALL_CTX.stack = _CALL_CTX.stack[:-1]
+                _place_outputs(out, ctx)
+        except UnidlError as err:
+            raise as_mxnet_error(err) from err.__cause__
         if _NP.array:
             out = _to_frontend(out)
         for hook in list(self._forward_hooks.values()):
@@ -370,7 +378,10 @@ class HybridBlock(Block):
             self._graph_nargs = len(args)
         if self._forward_pre_hooks or self._forward_hooks or (_CTX and args) or self._callback is not None:
             return self._call_slow(args, kwargs)
-        out = self.forward(*args, **kwargs)
+        try:
+            out = self.forward(*args, **kwargs)
+        except UnidlError as err:  # engine errors reach Gluon users as MXNetError, as in MXNet
+            raise as_mxnet_error(err) from err.__cause__
         return _to_frontend(out) if _NP.array else out
 
     def export(self, path: str, epoch: int = 0, remove_amp_cast: bool = True) -> None:
