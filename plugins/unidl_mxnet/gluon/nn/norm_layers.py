@@ -93,7 +93,13 @@ class Embedding(HybridBlock):
                                       grad_stype="row_sparse" if sparse_grad else "default")
 
     def hybrid_forward(self, F: Any, x: Any, weight: Any) -> Any:
-        return wrap(ops.embedding(x._t, weight._t))
+        try:
+            return wrap(ops.embedding(x._t, weight._t))
+        except OpError:
+            # MXNet clips out-of-range indices (below 0 -> row 0, past the end -> the last row). Clipping only
+            # after the core refuses keeps in-range calls to one kernel call, the same as the Keras twin's.
+            clipped = ops.clip(x._t, 0, weight._t.shape[0] - 1)
+            return wrap(ops.embedding(clipped, weight._t))
 
     def __repr__(self) -> str:
         return f"Embedding({self._input_dim} -> {self._output_dim}, float32)"
