@@ -4,6 +4,8 @@
   the generic path of a recurrent layer over an arbitrary cell (Keras's ``backend.rnn``).
 * :func:`lstm_cell_act`: one LSTM step with any gate/candidate activations (the fused op and
   :func:`unidl.nn.functional.lstm_cell` use sigmoid/tanh only).
+* :func:`lstmp_cell` / :func:`lstmp`: the LSTM with a recurrent projection (LSTMP, MXNet's
+  ``projection_size``): one step, and a whole sequence.
 
 Conventions follow :mod:`unidl.nn.functional`: masks are (N, T) bool, True = a real step; where a
 step is masked the states are carried through unchanged and the output is the previous output
@@ -18,7 +20,7 @@ from .. import ops
 from ..errors import OpError
 from ..tensor import Tensor
 
-__all__ = ["rnn_loop", "lstm_cell_act"]
+__all__ = ["rnn_loop", "lstm_cell_act", "lstmp_cell", "lstmp"]
 
 StepFn = Callable[[Tensor, List[Tensor]], Tuple[Tensor, Sequence[Tensor]]]
 
@@ -90,3 +92,43 @@ def lstm_cell_act(x: Tensor, h: Tensor, c: Tensor, w_ih: Tensor, w_hh: Tensor, b
     c2 = ops.add(ops.multiply(recurrent_activation(zf), c), ops.multiply(recurrent_activation(zi), activation(zg)))
     h2 = ops.multiply(recurrent_activation(zo), activation(c2))
     return h2, c2
+
+
+def lstmp_cell(x: Tensor, r: Tensor, c: Tensor, w_ih: Tensor, w_hh: Tensor, w_hr: Tensor,
+               b_ih: Optional[Tensor], b_hh: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
+    """One LSTMP step (gates i, f, c(g), o). Returns ``(r', c')``.
+
+    ``z = x W_ih^T + b_ih + r W_hh^T + b_hh``; ``c' = f * c + i * g``; ``h = o * tanh(c')``; ``r' = h W_hr^T``.
+    Shapes (weights as (out, in), MXNet's): x (N, C), r (N, P), c (N, H), w_ih (4H, C), w_hh (4H, P),
+    w_hr (P, H), biases (4H,) -> r' (N, P), c' (N, H).
+    """
+    H, P = c.shape[-1], r.shape[-1]
+    if w_ih.shape != (4 * H, x.shape[-1]) or w_hh.shape != (4 * H, P) or w_hr.shape != (P, H):
+        raise OpError("lstmp_cell", f"expected w_ih ({4 * H}, {x.shape[-1]}), w_hh ({4 * H}, {P}) and w_hr ({P}, {H})",
+                      shapes=(x.shape, r.shape, c.shape, w_ih.shape, w_hh.shape, w_hr.shape))
+    z = ops.add(ops.matmul(x, ops.transpose(w_ih)), ops.matmul(r, ops.transpose(w_hh)))
+    for b in (b_ih, b_hh):
+        if b is not None:
+            z = ops.add(z, b)
+    zi, zf, zg, zo = ops.split(z, 4, axis=-1)
+    c2 = ops.add(ops.multiply(ops.sigmoid(zf), c), ops.multiply(ops.sigmoid(zi), ops.tanh(zg)))
+    h = ops.multiply(ops.sigmoid(zo), ops.tanh(c2))
+    return ops.matmul(h, ops.transpose(w_hr)), c2
+
+
+def lstmp(x: Tensor, r0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, w_hr: Tensor, b_ih: Optional[Tensor],
+          b_hh: Optional[Tensor], reverse: bool = False) -> Tuple[Tensor, Tensor, Tensor]:
+    """LSTMP over a time-major sequence: x (T, N, C), r0 (N, P), c0 (N, H), weights as :func:`lstmp_cell`.
+
+    Returns ``(outputs (T, N, P), r_T (N, P), c_T (N, H))``; with ``reverse`` the last step runs first and
+    the outputs stay aligned with the input time axis.
+    """
+    if not isinstance(x, Tensor) or x.ndim != 3:
+        raise OpError("lstmp", "expected a time-major input (T, N, C)", shapes=(getattr(x, "shape", ()),))
+    T = x.shape[0]
+    outs: List[Any] = [None] * T
+    r, c = r0, c0
+    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+        r, c = lstmp_cell(x[t], r, c, w_ih, w_hh, w_hr, b_ih, b_hh)
+        outs[t] = r
+    return ops.stack(outs, 0), r, c

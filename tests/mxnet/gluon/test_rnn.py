@@ -287,8 +287,8 @@ def test_layer_errors():
         rnn.RNN(4, layout="NCT")
     with pytest.raises(ValueError, match="activation must be 'relu' or 'tanh'"):
         rnn.RNN(4, activation="sigmoid")
-    with pytest.raises(NotImplementedError, match="projection_size"):
-        rnn.LSTM(4, projection_size=2)
+    with pytest.raises(MXNetError, match="projection_size must be a positive integer"):
+        rnn.LSTM(4, projection_size=-2)
 
 
 # -- cells ---------------------------------------------------------------------------------------------------

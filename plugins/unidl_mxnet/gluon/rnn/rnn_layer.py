@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from unidl import ops
 from unidl.nn import functional as F_nn
+from unidl.nn import rnn_extra as _rx
 
 from ... import ndarray as nd
 from ...base import MXNetError, check_positive
@@ -38,8 +39,10 @@ class _RNNLayer(HybridBlock):
         super().__init__(**kwargs)
         if layout not in ("TNC", "NTC"):
             raise ValueError(f"Invalid layout {layout}; must be one of ['TNC' or 'NTC']")
+        if projection_size and mode != "lstm":
+            raise MXNetError(f"{type(self).__name__}: projection_size is only for LSTM")
         if projection_size:
-            raise NotImplementedError(f"{type(self).__name__}: projection_size (LSTMP) is not implemented")
+            check_positive(type(self).__name__, projection_size=projection_size)
         if lstm_state_clip_min is not None or lstm_state_clip_max is not None or lstm_state_clip_nan:
             raise NotImplementedError(f"{type(self).__name__}: lstm_state_clip_* is not implemented")
         if use_sequence_length:
@@ -55,17 +58,22 @@ class _RNNLayer(HybridBlock):
         self._dir = 2 if bidirectional else 1
         self._input_size = input_size
         self._gates = _GATES[mode]
+        self._projection_size = projection_size or None
         self._inits = (i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer)
+        self._h2r_init = h2r_weight_initializer
         G = self._gates * hidden_size
+        out_size = self._projection_size or hidden_size  # what each step emits (and feeds back)
         with self.name_scope():
             ni = input_size
             for i in range(num_layers):
                 for j in ("l", "r")[: self._dir]:
                     self._register(f"{j}{i}_i2h_weight", (G, ni), i2h_weight_initializer)
-                    self._register(f"{j}{i}_h2h_weight", (G, hidden_size), h2h_weight_initializer)
+                    self._register(f"{j}{i}_h2h_weight", (G, out_size), h2h_weight_initializer)
                     self._register(f"{j}{i}_i2h_bias", (G,), i2h_bias_initializer)
                     self._register(f"{j}{i}_h2h_bias", (G,), h2h_bias_initializer)
-                ni = hidden_size * self._dir
+                    if self._projection_size:
+                        self._register(f"{j}{i}_h2r_weight", (out_size, hidden_size), h2r_weight_initializer)
+                ni = out_size * self._dir
 
     def _register(self, name: str, shape: Tuple[int, ...], init: Any) -> None:
         p = self.params.get(name, shape=shape, init=init, dtype=self._dtype, allow_deferred_init=True)
@@ -89,7 +97,10 @@ class _RNNLayer(HybridBlock):
         """``[{'shape': (num_layers * directions, N, H), '__layout__': 'LNC', 'dtype': ...}]`` (two for LSTM)."""
         info = {"shape": (self._num_layers * self._dir, batch_size, self._hidden_size), "__layout__": "LNC",
                 "dtype": self._dtype}
-        return [dict(info) for _ in range(2 if self._mode == "lstm" else 1)]
+        infos = [dict(info) for _ in range(2 if self._mode == "lstm" else 1)]
+        if self._projection_size:  # LSTMP: h holds the projection (P), c the cell (H)
+            infos[0]["shape"] = (self._num_layers * self._dir, batch_size, self._projection_size)
+        return infos
 
     def begin_state(self, batch_size: int = 0, func: Callable[..., NDArray] = nd.zeros, **kwargs: Any) -> States:
         """Initial states ``func(name=..., shape=..., **kwargs)`` for each entry of ``state_info``."""
@@ -119,10 +130,17 @@ class _RNNLayer(HybridBlock):
         BidirectionalCell when bidirectional) sharing this layer's parameters, as MXNet's ``_unfuse``."""
         from . import rnn_cell
 
+        if self._projection_size:
+            from ..contrib.rnn import LSTMPCell
+
+            make_p = self._projection_size
         make = {"rnn_relu": lambda **kw: rnn_cell.RNNCell(self._hidden_size, activation="relu", **kw),
                 "rnn_tanh": lambda **kw: rnn_cell.RNNCell(self._hidden_size, activation="tanh", **kw),
                 "lstm": lambda **kw: rnn_cell.LSTMCell(self._hidden_size, **kw),
                 "gru": lambda **kw: rnn_cell.GRUCell(self._hidden_size, **kw)}[self._mode]
+        if self._projection_size:
+            def make(**kw: Any) -> Any:
+                return LSTMPCell(self._hidden_size, make_p, h2r_weight_initializer=self._h2r_init, **kw)
         stack = rnn_cell.HybridSequentialRNNCell(prefix=self.prefix, params=self.params)
         names = ("i2h_weight_initializer", "h2h_weight_initializer", "i2h_bias_initializer", "h2h_bias_initializer")
         with stack.name_scope():
@@ -135,7 +153,7 @@ class _RNNLayer(HybridBlock):
                     stack.add(make(prefix=f"l{i}_", **kw))
                 if self._dropout > 0 and i != self._num_layers - 1:
                     stack.add(rnn_cell.DropoutCell(self._dropout))
-                ni = self._hidden_size * self._dir
+                ni = (self._projection_size or self._hidden_size) * self._dir
         return stack
 
     # -- running ------------------------------------------------------------------------------------------
@@ -189,7 +207,11 @@ class _RNNLayer(HybridBlock):
             for d, j in enumerate(("l", "r")[: self._dir]):
                 k = i * self._dir + d
                 w = [params[f"{j}{i}_{n}"]._t for n in ("i2h_weight", "h2h_weight", "i2h_bias", "h2h_bias")]
-                y, h, c = self._run(x, h_all[k], None if c_all is None else c_all[k], w, reverse=(j == "r"))
+                if self._projection_size:
+                    w_hr = params[f"{j}{i}_h2r_weight"]._t
+                    y, h, c = _rx.lstmp(x, h_all[k], c_all[k], w[0], w[1], w_hr, w[2], w[3], reverse=(j == "r"))
+                else:
+                    y, h, c = self._run(x, h_all[k], None if c_all is None else c_all[k], w, reverse=(j == "r"))
                 outs.append(y)
                 new_h.append(h)
                 new_c.append(c)
@@ -237,9 +259,10 @@ class RNN(_RNNLayer):
 class LSTM(_RNNLayer):
     """LSTM layer(s), gates i, f, c(g), o stacked in that order in the (4H, ...) weights.
 
-    Args as :class:`RNN` (no activation); ``projection_size`` and ``lstm_state_clip_*`` raise
-    NotImplementedError. Shapes: inputs (T, N, C) / (N, T, C); states [h, c] each (L*D, N, H) ->
-    output (T, N, D*H) / (N, T, D*H).
+    Args as :class:`RNN` (no activation); ``projection_size`` P makes it an LSTMP (each step's output
+    ``h W_h2r^T``, fed back in place of h); ``lstm_state_clip_*`` raise NotImplementedError.
+    Shapes: inputs (T, N, C) / (N, T, C); states [h (L*D, N, H or P), c (L*D, N, H)] ->
+    output (T, N, D*H) / (N, T, D*H) (D*P with a projection).
     """
 
     def __init__(self, hidden_size: int, num_layers: int = 1, layout: str = "TNC", dropout: float = 0,
