@@ -329,3 +329,14 @@ def test_conv_kernel_larger_than_padded_input():
 def test_conv_argument_errors(call, match):
     with pytest.raises(unidl.OpError, match=match):
         call()
+
+
+def test_conv_of_an_empty_batch_gives_an_empty_batch():
+    """Found by hypothesis: N == 0 made the per-image GEMM path reshape with an ambiguous -1."""
+    import unidl
+    from unidl import ops as _ops
+
+    x = unidl.tensor(np.zeros((0, 1, 1, 16), dtype=np.float32))
+    w = unidl.tensor(np.ones((1, 1, 1, 1), dtype=np.float32))
+    y = _ops.conv(x, w, None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1)
+    assert y.shape == (0, 1, 1, 16)

@@ -175,7 +175,7 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         if not nlast and groups == 1:
             # One GEMM per image straight into (N, O, P): no transpose of the result.
             y = alloc((n, o) + out, dtype=x.dtype)
-            yv, w2 = y.reshape(n, o, -1), blasable(wm[0])
+            yv, w2 = y.reshape(n, o, prod(out)), blasable(wm[0])  # explicit size: -1 is ambiguous when n == 0
             for a, b_ in spans(n, ckk * prod(out) * it):
                 xp.matmul(w2, image_cols(xl[a:b_], ksize, stride, dilation, out), out=yv[a:b_])
             if b is not None:
