@@ -122,3 +122,5 @@ def _bind_operators() -> None:
 
 
 _bind_operators()
+
+from .cached_op import CachedOp  # noqa: E402  (runs a Symbol graph; imports gluon lazily)
