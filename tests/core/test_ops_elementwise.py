@@ -599,3 +599,16 @@ def test_where_with_a_numpy_condition_still_routes_gradients():
         z = ops.sum(ops.where(np.bool_(False), unidl.tensor([1.0, 1.0]), c))
     z.backward()
     np.testing.assert_array_equal(c.grad.numpy(), [1.0, 1.0])
+
+
+def test_relu_gradient_is_a_step_that_keeps_nan():
+    """MXNet's relu_grad: 1 where x > 0, 0 where x <= 0, NaN where x is NaN (never a silent 0 for NaN)."""
+    import unidl
+
+    x = unidl.tensor(np.array([-1.0, 0.0, 2.0, np.nan], dtype=np.float32))
+    x.requires_grad_()
+    with unidl.autograd.record():
+        y = unidl.ops.sum(unidl.ops.relu(x))
+    unidl.autograd.backward([y])
+    g = x.grad.numpy()
+    assert g[:3].tolist() == [0.0, 0.0, 1.0] and np.isnan(g[3])

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import OpError
 from ._core import Tensor, defop, unary
-from .elementwise import add, erfc, exp, greater, less, logical_and, multiply, square, subtract, tanh, where
+from .elementwise import add, erfc, exp, greater, less, logical_and, multiply, sign, square, subtract, tanh, where
 
 __all__ = ["sigmoid", "relu", "softplus", "leaky_relu", "elu", "selu", "gelu", "silu", "hard_sigmoid"]
 
@@ -53,11 +53,13 @@ def sigmoid(x: Tensor) -> Tensor:
 
 
 def _relu_bwd(node, out, g):
-    return (multiply(g, greater(out, 0)),)
+    # out is >= 0 or NaN, so sign(out) is the step function with NaN kept: a NaN input gets a NaN gradient
+    # (as MXNet's relu_grad), never a silent 0.
+    return (multiply(g, sign(out.detach())),)  # a constant mask: relu has no second derivative
 
 
 def relu(x: Tensor) -> Tensor:
-    """Elementwise ``max(x, 0)`` (NaN propagates). Gradient 1 where ``x > 0``, else 0."""
+    """Elementwise ``max(x, 0)`` (NaN propagates). Gradient 1 where ``x > 0``, 0 where ``x <= 0``, NaN at NaN."""
     return unary(RELU, _relu_bwd, x)
 
 
