@@ -271,17 +271,36 @@ class Mixed:
         return f"Mixed({[p.pattern for p, _ in self.map]}, {[i for _, i in self.map]})"
 
 
-def create(init: Any) -> Initializer:
-    """An Initializer from an instance, a registered name ('zeros', 'xavier', ...) or None (Uniform)."""
+def create(init: Any, *args: Any, **kwargs: Any) -> Initializer:
+    """An Initializer from an instance, a registered name with its arguments (``create('constant', value=1)``),
+    MXNet's JSON form (``'["normal", {"sigma": 0.5}]'``, what ``dumps()`` writes) or None (Uniform)."""
     if init is None:
         return Uniform()
     if isinstance(init, (Initializer, Mixed)):
         return init
     if isinstance(init, str):
-        klass = _REGISTRY.get(init.lower())
+        text = init.strip()
+        if text.startswith("["):
+            import json
+
+            try:
+                name, params = json.loads(text)
+            except (ValueError, TypeError):
+                raise MXNetError(f"cannot read an initializer from {init!r}: expected '[name, {{args}}]'") from None
+            if not isinstance(name, str) or not isinstance(params, dict):
+                raise MXNetError(f"cannot read an initializer from {init!r}: expected '[name, {{args}}]'")
+            return create(name, **params)
+        if text.lower() == "fusedrnn":
+            raise MXNetError("initializer 'fusedrnn' initializes the flat parameter vector of the Symbol-era "
+                             "mx.rnn.FusedRNNCell, which unidl_mxnet does not have; gluon.rnn layers keep one "
+                             "parameter per gate matrix (use e.g. 'xavier' and 'lstmbias')")
+        klass = _REGISTRY.get(text.lower())
         if klass is None:
             raise MXNetError(f"unknown initializer {init!r}; known: {', '.join(sorted(_REGISTRY))}")
-        return klass()
+        try:
+            return klass(*args, **kwargs)
+        except TypeError as err:
+            raise MXNetError(f"initializer {init!r}: {err}") from None
     raise MXNetError(f"cannot make an initializer from {type(init).__name__}")
 
 
