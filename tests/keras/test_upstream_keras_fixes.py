@@ -201,3 +201,40 @@ def test_flash_attention_config_as_keras():
             mha(q, q, return_attention_scores=True)
     finally:
         keras.config.enable_flash_attention()
+
+
+# -- op classes exist where the op function exists -----------------------------------------------------
+
+def test_op_classes_exist_where_the_function_exists():
+    import unidl_keras.ops.core as kcore
+    import unidl_keras.ops.math as kmath
+    import unidl_keras.ops.numpy as knp
+
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    np.testing.assert_array_equal(_np(knp.Pad(((1, 0), (0, 2)), "constant")(x, constant_values=7.0)),
+                                  np.pad(x, ((1, 0), (0, 2)), constant_values=7.0))
+    np.testing.assert_array_equal(_np(knp.Cumsum(axis=1)(x)), np.cumsum(x, axis=1))
+    np.testing.assert_array_equal(_np(knp.TakeAlongAxis(axis=1)(x, np.array([[2], [0]]))), [[2.0], [3.0]])
+    np.testing.assert_allclose(_np(knp.Einsum("ij,kj->ik")(x, x)), x @ x.T)
+    assert _np(kcore.Cast("int32")(np.array([1.7, -1.2]))).tolist() == [1, -1]
+    values, indices = kmath.TopK(2)(np.array([1.0, 3.0, 2.0]))
+    assert _np(indices).tolist() == [1, 2]
+    assert knp.Log10.__name__ == "Log10" and knp.Log10 is knp.Log10
+    spec = knp.Pad(((0, 0), (1, 1))).compute_output_spec(keras.Input((3,)))
+    assert tuple(spec.shape) == (None, 5)
+    with pytest.raises(AttributeError):
+        knp.NoSuchOp  # noqa: B018
+
+
+def test_inverse_trig_real_imag_and_digitize_as_numpy():
+    x = np.array([-0.5, 0.0, 0.25, 1.0], "float32")
+    for name in ("arcsin", "arccos", "arctan"):
+        np.testing.assert_allclose(_np(getattr(ops, name)(x)), getattr(np, name)(x), rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(_np(ops.real(x)), x)
+    np.testing.assert_array_equal(_np(ops.imag(x)), np.zeros(4, "float32"))
+    np.testing.assert_array_equal(_np(ops.conj(x)), x)
+    bins = np.array([0.0, 1.0, 2.5, 4.0, 10.0])
+    v = np.array([[0.2, 6.4], [3.0, 1.6], [-1.0, 10.0]])
+    out = ops.digitize(v, bins)
+    assert out.dtype == np.int32
+    np.testing.assert_array_equal(_np(out), np.digitize(v, bins))

@@ -222,3 +222,15 @@ def custom_gradient(f: Callable[..., Any]) -> Callable[..., Any]:
     """Not supported: unidl ops carry their own backward functions."""
     raise NotImplementedError("keras.ops.custom_gradient is not supported by the unidl backend; write the "
                               "computation with differentiable keras.ops instead")
+
+
+def __getattr__(name: str) -> Any:
+    # Keras's op classes (``Cast``, ``Cumsum``, ...) exist where the function does
+    import sys
+
+    from .operation import op_class
+
+    cls = op_class(sys.modules[__name__], name)
+    if cls is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return cls

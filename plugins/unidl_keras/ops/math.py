@@ -122,3 +122,15 @@ def extract_sequences(x: Any, sequence_length: int, sequence_stride: int) -> Ten
     L, s = int(sequence_length), int(sequence_stride)
     frames = [U.slice_axis(x, -1, i * s, i * s + L) for i in range(1 + (n - L) // s)]
     return U.stack(frames, axis=-2)
+
+
+def __getattr__(name: str) -> Any:
+    # Keras's op classes (``Cast``, ``Cumsum``, ...) exist where the function does
+    import sys
+
+    from .operation import op_class
+
+    cls = op_class(sys.modules[__name__], name)
+    if cls is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return cls

@@ -498,3 +498,15 @@ def dot_product_attention(query: Any, key: Any, value: Any, bias: Any = None, ma
         logits = U.where(keep, logits, U.full_like(logits, float(np.finfo(logits.dtype).min)))
     w = U.softmax(logits, axis=-1)
     return U.einsum("bnts,bsnh->btnh", w, v)
+
+
+def __getattr__(name: str) -> Any:
+    # Keras's op classes (``Cast``, ``Cumsum``, ...) exist where the function does
+    import sys
+
+    from .operation import op_class
+
+    cls = op_class(sys.modules[__name__], name)
+    if cls is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return cls

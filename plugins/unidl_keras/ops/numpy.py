@@ -10,6 +10,7 @@ differentiable, but ``sort``'s values are gathered with ``take_along_axis`` and 
 from __future__ import annotations
 
 import builtins as _b
+import sys
 import math as _math
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
@@ -311,6 +312,9 @@ reciprocal = _unary(U.reciprocal, "reciprocal", "``1 / x``.", floating=True)
 sin = _unary(U.sin, "sin", "Sine.", floating=True)
 cos = _unary(U.cos, "cos", "Cosine.", floating=True)
 tan = _unary(U.tan, "tan", "Tangent.", floating=True)
+arcsin = _unary(U.arcsin, "arcsin", "Inverse sine.", floating=True)
+arccos = _unary(U.arccos, "arccos", "Inverse cosine.", floating=True)
+arctan = _unary(U.arctan, "arctan", "Inverse tangent.", floating=True)
 tanh = _unary(U.tanh, "tanh", "Hyperbolic tangent.", floating=True)
 floor = _unary(U.floor, "floor", "Round down.", floating=True)
 ceil = _unary(U.ceil, "ceil", "Round up.", floating=True)
@@ -318,6 +322,40 @@ trunc = _unary(U.trunc, "trunc", "Round toward zero.")
 isnan = _unary(U.isnan, "isnan", "True where NaN.")
 isinf = _unary(U.isinf, "isinf", "True where +-inf.")
 isfinite = _unary(U.isfinite, "isfinite", "True where finite.")
+
+
+# unidl has no complex dtypes: every tensor is real
+@_export
+def real(x: Any) -> Tensor:
+    """The real part: ``x`` itself (unidl's tensors are real). Shape: unchanged."""
+    return _t(x)
+
+
+@_export
+def imag(x: Any) -> Tensor:
+    """The imaginary part: zeros (unidl's tensors are real). Shape: unchanged."""
+    return U.zeros_like(_t(x))
+
+
+@_export
+def conjugate(x: Any) -> Tensor:
+    """The complex conjugate: ``x`` itself (unidl's tensors are real). Shape: unchanged."""
+    return _t(x)
+
+
+conj = conjugate
+__all__.append("conj")
+
+
+@_export
+def digitize(x: Any, bins: Any) -> Tensor:
+    """The index of the bin each ``x`` falls in, for increasing ``bins``: the count of bins ``<= x``
+    (``np.digitize`` with ``right=False``). Shape: unchanged; dtype int32."""
+    x, b = _t(x), _t(bins)
+    if b.ndim != 1:
+        raise ValueError(f"digitize: `bins` must be 1-D, got shape {tuple(b.shape)}")
+    hits = U.greater_equal(U.expand_dims(x, -1), U.reshape(b, (1,) * x.ndim + (-1,)))
+    return U.astype(U.sum(U.astype(hits, "int32"), axis=-1), "int32")
 
 
 @_export
@@ -947,3 +985,13 @@ def size(x: Any) -> int:
 
 
 __all__ += ["ndim", "size"]
+
+
+def __getattr__(name: str) -> Any:
+    # Keras's op classes (``Pad``, ``Cumsum``, ``TakeAlongAxis``, ...) exist where the function does
+    from .operation import op_class
+
+    cls = op_class(sys.modules[__name__], name)
+    if cls is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return cls
