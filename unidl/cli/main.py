@@ -24,6 +24,7 @@ COMMANDS = {
     "port": "unidl.cli.port",
     "demo": "unidl.cli.demo",
     "convert": "unidl.cli.convert",
+    "launch": "unidl.cli.launch",
 }
 
 

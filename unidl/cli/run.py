@@ -54,7 +54,21 @@ def run(args: argparse.Namespace) -> int:
         except (unidl.UnidlError, ValueError, TypeError) as e:
             _err(f"--device {args.device}: {e}")
             return 1
-    return _execute(code, path, list(args.args), full_traceback=args.traceback)
+    status = _execute(code, path, list(args.args), full_traceback=args.traceback)
+    if status != 0:
+        _stop_other_ranks(status)
+    return status
+
+
+def _stop_other_ranks(status: int) -> None:
+    """A failed rank of a multi-rank job stops the others (MPI_Abort) instead of leaving them blocked."""
+    dist = sys.modules.get("unidl.distributed")
+    if dist is None or not dist.is_initialized() or dist.size() < 2:
+        return
+    _err(f"rank {dist.rank()} of {dist.size()} failed (exit status {status}); stopping all ranks")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    dist.abort(status)
 
 
 def _execute(code: types.CodeType, path: str, argv: List[str], full_traceback: bool = False) -> int:

