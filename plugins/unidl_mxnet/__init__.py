@@ -94,3 +94,6 @@ def _inventory():
 def unidl_register_frontends(registry):
     registry.add("mxnet", package="unidl_mxnet", provides=("mxnet",), framework_version=__version__,
                  inventory=_inventory, canonical="unidl_mxnet.gluon.canonical")
+    # `import horovod.mxnet as hvd` (Horovod's MXNet API over unidl.distributed); `horovod` is a stand-in parent
+    registry.add("horovod.mxnet", package="unidl_mxnet.horovod", provides=("horovod.mxnet",),
+                 framework_version="0.28.1")

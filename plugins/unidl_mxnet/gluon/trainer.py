@@ -4,7 +4,9 @@ With one context no kvstore is created (as MXNet): each step updates the paramet
 contexts (``initialize(ctx=[...])``) a kvstore sums the gradients of the copies, and either updates the weight
 on the store and copies it back to every context (``update_on_kvstore``, MXNet's default) or gives every
 context the summed gradient to update its own copy. Sparse (row_sparse) weights always update on the store.
-``compression_params`` is accepted and ignored with a warning; a ``dist_*`` kvstore is refused.
+``compression_params`` is accepted and ignored with a warning. A ``dist_sync`` / ``dist_device_sync`` kvstore
+(or a ``horovod`` KVStore object) sums the gradients over the ranks of an MPI job too, in rank order, all
+gradients in one collective per step (:mod:`..kvstore.dist`); then even one context uses the store, as MXNet.
 """
 from __future__ import annotations
 
@@ -61,9 +63,6 @@ class Trainer:
             p._set_trainer(self)
             self._contains_sparse_weight |= p._stype != "default"
             self._contains_sparse_grad |= p._grad_stype != "default"
-        if isinstance(kvstore, str) and "dist" in kvstore:
-            raise MXNetError(f"Trainer(kvstore={kvstore!r}): distributed training is not supported by unidl_mxnet "
-                             "(one process)")
         if compression_params:
             warnings.warn("Trainer: compression_params is ignored by unidl_mxnet (gradient compression only changes "
                           "what travels between devices)", UserWarning, stacklevel=2)
@@ -155,6 +154,7 @@ class Trainer:
                 if config["update_on_kvstore"]:
                     raise ValueError(f"Please set update_on_kvstore=False when training with {type(kv)}")
                 update_on_kvstore = False
+        self._distributed = kv is not None and "dist" in kv.type
         if kv is not None:
             if self._compression_params and hasattr(kv, "set_gradient_compression"):
                 kv.set_gradient_compression(self._compression_params)
@@ -174,7 +174,7 @@ class Trainer:
         elif isinstance(kv_arg, kvs.KVStoreBase):
             kv = kv_arg
         elif isinstance(kv_arg, str):
-            kv = None if n_ctx == 1 else kvs.create(kv_arg)  # one context needs no store
+            kv = None if n_ctx == 1 and "dist" not in kv_arg else kvs.create(kv_arg)  # one context needs no store
             if kv is not None and kv_arg == "local":
                 sizes = [int(_prod(p.shape)) for p in self._params if p.shape is not None]
                 if sizes and max(sizes) > 1024 * 1024 * 16:
@@ -269,6 +269,9 @@ class Trainer:
         kv = self._kvstore
         if not kv:
             return
+        if getattr(kv, "_unidl_bucketed", False):
+            self._allreduce_bucketed(kv)
+            return
         for i, p in enumerate(self._params):
             if p.grad_req == "null" or p._ts is None:
                 continue
@@ -282,6 +285,25 @@ class Trainer:
                 kv.pushpull(i, grads, out=[wrap(t) for t in p._ts], priority=-i)
             else:
                 kv.pushpull(i, grads, priority=-i)
+
+    def _allreduce_bucketed(self, kv: Any) -> None:
+        """All dense gradients in one pushpull (one collective per dtype on a distributed store)."""
+        keys, grads, outs = [], [], []
+        for i, p in enumerate(self._params):
+            if p.grad_req == "null" or p._ts is None:
+                continue
+            g = [wrap(t.grad) for t in p._ts]
+            if p._grad_stype != "default":
+                kv.push(i, g, priority=-i)
+                if p._stype == "default":
+                    kv.pull(i, [wrap(t) for t in p._ts] if self._update_on_kvstore else g, priority=-i,
+                            ignore_sparse=self._distributed)
+                continue
+            keys.append(i)
+            grads.append(g)
+            outs.append([wrap(t) for t in p._ts] if self._update_on_kvstore else g)
+        if keys:
+            kv.pushpull(keys, grads, out=outs)
 
     def update(self, batch_size: int, ignore_stale_grad: bool = False) -> None:
         """Like :meth:`step` without the all-reduce (for use after ``allreduce_grads``)."""

@@ -1,8 +1,10 @@
 """``mx.kv`` / ``mx.kvstore``: MXNet's key-value store for one process (``create('local' | 'device')``).
 
-unidl runs one process on one device, so ``local`` and ``device`` stores are the same in-memory store
-(rank 0 of 1 worker). Distributed stores (``dist_*``, ``horovod``, ``byteps``) raise a clear error.
+``local`` and ``device`` stores are the same in-memory store of one process (rank 0 of 1 worker).
+``dist_sync`` / ``dist_device_sync`` / ``horovod`` reduce over the ranks of an MPI job (``unidl launch -n N``,
+``pip install "unidl[dist]"``); ``dist_async`` and ``byteps`` raise a clear error.
 """
+from .dist import DistKVStore, Horovod
 from .kvstore import KVStore, KVStoreBase, TestStore, create
 
-__all__ = ["create", "KVStore", "KVStoreBase", "TestStore"]
+__all__ = ["create", "KVStore", "KVStoreBase", "TestStore", "DistKVStore", "Horovod"]

@@ -279,7 +279,8 @@ class TestStore(KVStoreBase):
 
 def create(name: Union[str, KVStoreBase] = "local") -> KVStore:
     """A key-value store: ``'local'``, ``'device'`` (and MXNet's other single-machine types) give the one
-    in-process store; distributed types raise MXNetError."""
+    in-process store; ``'dist_sync'``, ``'dist_device_sync'`` and ``'horovod'`` reduce over the MPI ranks
+    (:mod:`.dist`); asynchronous stores raise MXNetError."""
     if isinstance(name, KVStoreBase):
         return name
     if not isinstance(name, str):
@@ -288,7 +289,11 @@ def create(name: Union[str, KVStoreBase] = "local") -> KVStore:
         return KVStore(name)
     if name.lower() in KVStoreBase.kv_registry:
         return KVStoreBase.kv_registry[name.lower()]()
-    if name.startswith("dist") or name in ("horovod", "byteps"):
-        raise MXNetError(f"mx.kv.create({name!r}): distributed kvstores are not supported by unidl_mxnet (one process, "
-                         "one device); use 'local' or 'device'")
+    from .dist import DIST_TYPES, DistKVStore
+
+    if name in DIST_TYPES:
+        return DistKVStore(name)  # synchronous data parallelism over MPI ranks (unidl.distributed)
+    if name.startswith("dist") or name == "byteps":
+        raise MXNetError(f"mx.kv.create({name!r}): not supported by unidl_mxnet; the distributed stores are "
+                         f"{', '.join(DIST_TYPES[:2])} and 'horovod' (synchronous, over MPI: `unidl launch -n N`)")
     raise MXNetError(f"mx.kv.create: unknown kvstore type {name!r}; expected one of {', '.join(_LOCAL_TYPES)}")
