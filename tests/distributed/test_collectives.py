@@ -92,3 +92,20 @@ def test_launch_command_line(launch):
     assert cmd[cmd.index("--hostfile") + 1] == "hosts"
     assert build_command(2, "t.py", [], "mpiexec", "mpich", hostfile="h", as_root=True)[:5] == [
         "mpiexec", "-n", "2", "-f", "h"]
+
+
+def test_a_rank_that_skips_a_collective_stops_the_job(launch):
+    start = time.monotonic()
+    out = launch("""
+        import numpy as np, unidl.distributed as d
+        d.init()
+        if d.rank() == 1:
+            d.allreduce(np.ones(3))    # rank 0 never calls it and finishes
+        print("rank", d.rank(), "finished")
+    """, timeout=60, env={"UNIDL_DIST_TIMEOUT": "3"})
+    took = time.monotonic() - start
+    text = out.stdout + out.stderr
+    assert out.returncode != 0, text
+    assert "rank 1 of 2 waited 3 s in allreduce" in text and "not every rank joined" in text, text
+    assert "rank 1 finished" not in text
+    assert took < 30, took
