@@ -199,14 +199,7 @@ def _scalar(x: Any) -> Any:
     return x.asnumpy().reshape(-1)[0] if isinstance(x, NDArray) else x
 
 
-def _out(res: NDArray, out: Optional[NDArray]) -> NDArray:
-    if out is None:
-        return res
-    if not isinstance(out, NDArray) or out.shape != res.shape:
-        raise MXNetError(f"out= must be an NDArray of the result's shape {res.shape}, got "
-                         f"{getattr(out, 'shape', type(out).__name__)}")
-    out[:] = res
-    return out
+from .ops import _to_out as _out  # noqa: E402  (MXNet's out=: write into out and return it)
 
 
 __getattr__ = unsupported_attrs("mxnet.ndarray.contrib", {

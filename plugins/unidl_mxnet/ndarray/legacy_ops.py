@@ -125,11 +125,4 @@ def _keep0d(t: Tensor) -> NDArray:
     return a
 
 
-def _out(res: NDArray, out: Optional[NDArray]) -> NDArray:
-    if out is None:
-        return res
-    if not isinstance(out, NDArray) or out.shape != res.shape:
-        raise MXNetError(f"out= must be an NDArray of the result's shape {res.shape}, got "
-                         f"{getattr(out, 'shape', type(out).__name__)}")
-    out[:] = res
-    return out
+from .ops import _to_out as _out  # noqa: E402  (MXNet's out=: write into out and return it)
