@@ -237,10 +237,17 @@ def _check_same(op: str, signature: Any) -> None:
     _wait(comm.Iallgather([digest, MPI.BYTE], [every, MPI.BYTE]), f"{op} (collective #{_state['calls']})")
     if (every == every[0]).all():
         return
-    sigs = comm.allgather(mine)
-    lines = "; ".join(f"rank {r}: {s[0]} (collective #{s[1]}) {s[2]}" for r, s in enumerate(sigs))
-    ops_ = {s[0] for s in sigs}
-    what = ("ranks called different collectives" if len(ops_) > 1 or len({s[1] for s in sigs}) > 1
+    # Say who differs: every rank's call as fixed-size UTF-8 text (plain bytes over MPI, never pickle).
+    width = 480
+    text = f"{op} (collective #{_state['calls']}) {signature}".encode()[:width]
+    mine_txt = np.zeros(width, np.uint8)
+    mine_txt[:len(text)] = np.frombuffer(text, np.uint8)
+    texts = np.empty((n, width), np.uint8)
+    _wait(comm.Iallgather([mine_txt, MPI.BYTE], [texts, MPI.BYTE]), f"{op} (mismatch report)")
+    calls = [bytes(row).rstrip(b"\0").decode(errors="replace") for row in texts]
+    lines = "; ".join(f"rank {r}: {c}" for r, c in enumerate(calls))
+    heads = {c.split(")", 1)[0] for c in calls}  # "op (collective #k"
+    what = ("ranks called different collectives" if len(heads) > 1
             else "ranks disagree on shapes/dtypes/arguments")
     raise DistributedError(f"unidl.distributed.{op}: {what} — {lines}")
 
