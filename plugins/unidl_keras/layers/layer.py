@@ -292,7 +292,7 @@ class Layer:
         self.name = name or unique_name(snake_case(type(self).__name__))
         self._name_set = True
         self._trainable = bool(trainable)
-        self._dtype = _dtype_name(dtype)
+        self._dtype_policy, self._dtype = _dtype_policy_of(dtype)
         self.autocast = autocast
         from .. import regularizers
 
@@ -331,8 +331,19 @@ class Layer:
         return self.dtype
 
     @property
-    def dtype_policy(self) -> str:
-        return self.dtype
+    def dtype_policy(self) -> Any:
+        """The layer's :class:`keras.dtype_policies.DTypePolicy` (from ``dtype=``, else the global policy
+        when one was set, else ``floatx()``)."""
+        policy = getattr(self, "_dtype_policy", None)
+        if policy is None:
+            from ..dtype_policies import DTypePolicy
+
+            policy = DTypePolicy(self.dtype)
+        return policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value: Any) -> None:
+        self._dtype_policy, self._dtype = _dtype_policy_of(value)
 
     @property
     def trainable(self) -> bool:
@@ -753,7 +764,10 @@ class Layer:
     # -- config -----------------------------------------------------------------------------------------
     def get_config(self) -> Dict[str, Any]:
         """The constructor arguments (JSON-serializable), as Keras's base config."""
-        cfg: Dict[str, Any] = {"name": self.name, "trainable": self.trainable, "dtype": _dtype_config(self.dtype)}
+        policy = getattr(self, "_dtype_policy", None)
+        cfg: Dict[str, Any] = {"name": self.name, "trainable": self.trainable,
+                               "dtype": _dtype_config(policy.name if policy is not None else self.dtype,
+                                                      type(policy).__name__ if policy is not None else "DTypePolicy")}
         if self.activity_regularizer is not None:
             from .. import regularizers
 
@@ -803,9 +817,26 @@ def _any_symbolic(values: Any) -> bool:
     return False
 
 
+def _dtype_policy_of(dtype: Any) -> Tuple[Any, Optional[str]]:
+    """``(policy or None, dtype name or None)`` for a layer's ``dtype=`` argument. None keeps the layer on
+    ``floatx()`` (read when used) unless a global policy was set with ``keras.config.set_dtype_policy``."""
+    from ..dtype_policies import dtype_policy as _dp
+
+    if dtype is None:
+        policy = _dp._global_policy_if_set()
+        return (None, None) if policy is None else (policy, _dtype_name(policy.name))
+    if isinstance(dtype, _dp.DTypePolicy):
+        return dtype, _dtype_name(dtype.name)
+    if isinstance(dtype, str) and dtype.startswith("mixed_"):
+        return _dp._from_name(dtype), _dtype_name(dtype)
+    return None, _dtype_name(dtype)
+
+
 def _dtype_name(dtype: Any) -> Optional[str]:
     if dtype is None:
         return None
+    if hasattr(dtype, "quantization_mode") and hasattr(dtype, "compute_dtype"):  # a DTypePolicy
+        dtype = dtype.name
     if isinstance(dtype, dict):
         dtype = dtype.get("config", {}).get("name")
     if isinstance(dtype, str) and dtype.startswith("mixed_"):
@@ -813,8 +844,8 @@ def _dtype_name(dtype: Any) -> Optional[str]:
     return config.standardize_dtype(dtype)
 
 
-def _dtype_config(name: str) -> Dict[str, Any]:
-    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": name}, "registered_name": None}
+def _dtype_config(name: str, class_name: str = "DTypePolicy") -> Dict[str, Any]:
+    return {"module": "keras", "class_name": class_name, "config": {"name": name}, "registered_name": None}
 
 
 def _layers_in(value: Any) -> List[Layer]:
