@@ -53,7 +53,10 @@ def run_file(python: str, test_dir: Path, filename: str, plugins: Sequence[str],
         env["UNIDL_UPSTREAM_RECORD"] = record
         env["UNIDL_UPSTREAM_TIMEOUT"] = str(test_timeout)
         env.setdefault("OMP_NUM_THREADS", "1")
-        cmd = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", os.devnull,
+        # --tb=line: the record keeps only each failure's crash line (reprcrash), the same under every
+        # style; the default long style re-parses the test file's source (ast) for every failing test,
+        # ~0.6 s a failure on keras/src/ops/numpy_test.py (12,575 lines), i.e. 20+ minutes of the file's run
+        cmd = [python, "-m", "pytest", "-q", "--tb=line", "-p", "no:cacheprovider", "-c", os.devnull,
                "--rootdir", str(test_dir), "-p", "upstream_record"]
         for plugin in plugins:
             cmd += ["-p", plugin]
