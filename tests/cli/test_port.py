@@ -100,14 +100,14 @@ def test_port_missing_file_exits_two(tmp_path, capsys):
 
 
 def test_port_reports_stand_ins_and_missing_modules_as_unsupported(tmp_path, capsys):
-    """plot_model only raises a "not supported" error, and keras.mixed_precision does not exist yet:
+    """plot_model only raises a "not supported" error, and keras.quantizers does not exist yet:
     port must not call them supported (they fail at run time)."""
     script = tmp_path / "s.py"
-    script.write_text("import keras\nkeras.utils.plot_model(None)\nfrom keras import mixed_precision\n"
+    script.write_text("import keras\nkeras.utils.plot_model(None)\nfrom keras import quantizers\n"
                       "keras.layers.RandomFlip('horizontal')\nkeras.utils.timeseries_dataset_from_array\n")
     from unidl.cli import main as cli
 
     assert cli.main(["port", str(script)]) == 1
     out = capsys.readouterr().out
-    assert "keras.utils.plot_model (line 2)" in out and "keras.mixed_precision (line 3)" in out
+    assert "keras.utils.plot_model (line 2)" in out and "keras.quantizers (line 3)" in out
     assert "RandomFlip (line" not in out.splitlines()[-1] and "timeseries" not in out.splitlines()[-1]
