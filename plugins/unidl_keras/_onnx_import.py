@@ -609,9 +609,7 @@ def build(graph: Any) -> Any:
     from .models.functional import Functional
     from . import Input
 
-    bad = [f"{n.op} (node '{n.name}')" for n in graph.nodes if n.op not in SUPPORTED_ONNX]
-    if bad:
-        raise OnnxError(f"{graph.path}: ONNX ops with no Keras import: " + ", ".join(bad))
+    graph.check_ops(SUPPORTED_ONNX, "ONNX ops with no Keras import")
     b = _Builder(graph)
     inputs = []
     for name, dtype, shape in graph.inputs:

@@ -62,6 +62,10 @@ class Graph:
     def consumers(self, value: str) -> List[Node]:
         return [n for n in self.nodes if value in n.inputs]
 
+    def check_ops(self, supported: Iterable[str], what: str = "unsupported ONNX ops, nothing imported") -> None:
+        """One OnnxError listing every node whose op is not in ``supported`` (op and node name)."""
+        _check_ops(self.nodes, supported, f"{self.path}: {what}")
+
     def producer(self, value: str) -> Optional[Node]:
         for n in self.nodes:
             if value in n.outputs:
@@ -79,6 +83,13 @@ class Graph:
                 if n.op in ("Cast", "Identity"):
                     frontier.extend(n.outputs)
         return 0
+
+
+def _check_ops(nodes: Sequence[Node], supported: Iterable[str], message: str) -> None:
+    ops = set(supported)
+    bad = [f"{n.op} (node '{n.name}')" for n in nodes if n.op not in ops]
+    if bad:
+        raise OnnxError(f"{message}: " + ", ".join(bad))
 
 
 def _attr(a: Any) -> Any:
@@ -267,10 +278,8 @@ def read(path: str, supported: Optional[Sequence[str]] = None) -> Graph:
     for name, _, _ in outputs:
         if name not in inits and name not in {v[0] for v in inputs} and not any(name in n.outputs for n in nodes):
             raise OnnxError(f"{where}: graph output '{name}' is not computed by any node")
-    ops = set(supported if supported is not None else SUPPORTED)
-    bad = [f"{n.op} (node '{n.name}')" for n in nodes if n.op not in ops]
-    if bad:
-        raise OnnxError(f"{where}: unsupported ONNX ops, nothing imported: " + ", ".join(bad))
+    _check_ops(nodes, supported if supported is not None else SUPPORTED,
+               f"{where}: unsupported ONNX ops, nothing imported")
     data = model.SerializeToString()
     try:
         onnx.checker.check_model(model)

@@ -277,14 +277,18 @@ class Trainer:
                 continue
             grads = [wrap(t.grad) for t in p._ts]
             if p._grad_stype != "default":
-                kv.push(i, grads, priority=-i)
-                if p._stype == "default":
-                    kv.pull(i, [wrap(t) for t in p._ts] if self._update_on_kvstore else grads, priority=-i,
-                            ignore_sparse=self._distributed)
+                self._push_pull_sparse(kv, i, p, grads)
             elif self._update_on_kvstore:
                 kv.pushpull(i, grads, out=[wrap(t) for t in p._ts], priority=-i)
             else:
                 kv.pushpull(i, grads, priority=-i)
+
+    def _push_pull_sparse(self, kv: Any, i: int, p: Any, grads: List[Any]) -> None:
+        """A sparse gradient goes through push and (for a dense weight) pull, never pushpull, as in MXNet."""
+        kv.push(i, grads, priority=-i)
+        if p._stype == "default":
+            kv.pull(i, [wrap(t) for t in p._ts] if self._update_on_kvstore else grads, priority=-i,
+                    ignore_sparse=self._distributed)
 
     def _allreduce_bucketed(self, kv: Any) -> None:
         """All dense gradients in one pushpull (one collective per dtype on a distributed store)."""
@@ -294,10 +298,7 @@ class Trainer:
                 continue
             g = [wrap(t.grad) for t in p._ts]
             if p._grad_stype != "default":
-                kv.push(i, g, priority=-i)
-                if p._stype == "default":
-                    kv.pull(i, [wrap(t) for t in p._ts] if self._update_on_kvstore else g, priority=-i,
-                            ignore_sparse=self._distributed)
+                self._push_pull_sparse(kv, i, p, g)
                 continue
             keys.append(i)
             grads.append(g)

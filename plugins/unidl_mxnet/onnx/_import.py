@@ -386,11 +386,7 @@ def import_graph(graph: Any) -> Any:
     from ..ndarray import array
     from ..symbol.symbol import Group
 
-    bad = [f"{n.op} (node '{n.name}')" for n in graph.nodes if n.op not in SUPPORTED_ONNX]
-    if bad:
-        from unidl.onnx import OnnxError
-
-        raise OnnxError(f"{graph.path}: ONNX ops with no MXNet import: " + ", ".join(bad))
+    graph.check_ops(SUPPORTED_ONNX, "ONNX ops with no MXNet import")
     b = _Builder(graph)
     inputs = []
     for name, _dtype, _shape in graph.inputs:

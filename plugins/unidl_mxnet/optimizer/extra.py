@@ -17,7 +17,7 @@ from unidl import ops
 from unidl.nn import optim
 
 from ..ndarray.ndarray import NDArray
-from .optimizer import Optimizer, _check_nd, _lazy_rows, _on_rows, _t, _zeros_like, register
+from .optimizer import _UpdateThroughImpl, Optimizer, _check_nd, _lazy_rows, _on_rows, _t, _zeros_like, register
 from .sgd import _as_lists, _mp_state
 
 
@@ -143,7 +143,7 @@ def _no_lars(name: str) -> bool:
 
 
 @register
-class LARS(Optimizer):
+class LARS(_UpdateThroughImpl, Optimizer):
     """LARS, layer-wise adaptive rate scaling over SGD with momentum (``mx.optimizer.LARS``)::
 
         lr_layer = lr * eta * ||w|| / (||rescale_grad * g|| + wd * ||w|| + eps)   (both norms > 0; else lr)
@@ -213,14 +213,6 @@ class LARS(Optimizer):
             lr = self._get_lars(i, w, g, lr, wd)
             _sgd_step(self, w, g, s, lr, wd, momentum, multi_precision, aggregated=aggregate,
                       lazy=self.lazy_update)
-
-    def update(self, index: Any, weight: Any, grad: Any, state: Any) -> None:
-        self._update_impl(index, weight, grad, state, multi_precision=False)
-
-    def update_multi_precision(self, index: Any, weight: Any, grad: Any, state: Any) -> None:
-        w0 = weight[0] if isinstance(index, (tuple, list)) else weight
-        self._update_impl(index, weight, grad, state,
-                          multi_precision=self.multi_precision and w0.dtype == np.float16)
 
 
 @register

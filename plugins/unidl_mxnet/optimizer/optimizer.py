@@ -272,6 +272,19 @@ register = Optimizer.register
 create = Optimizer.create_optimizer
 
 
+class _UpdateThroughImpl:
+    """``update``/``update_multi_precision`` for optimizers written as one ``_update_impl(index, weight, grad,
+    state, multi_precision)`` taking an index or a list of them (MXNet's multi-tensor calls)."""
+
+    def update(self, index: Any, weight: Any, grad: Any, state: Any) -> None:
+        self._update_impl(index, weight, grad, state, multi_precision=False)
+
+    def update_multi_precision(self, index: Any, weight: Any, grad: Any, state: Any) -> None:
+        w0 = weight[0] if isinstance(index, (tuple, list)) else weight
+        self._update_impl(index, weight, grad, state,
+                          multi_precision=self.multi_precision and w0.dtype == np.float16)
+
+
 class Updater:
     """Applies an optimizer to (index, grad, weight) triples, creating each index's state on first use
     (``mx.optimizer.get_updater``; what Gluon's Trainer and the kvstore call)."""

@@ -13,7 +13,7 @@ import numpy as np
 from unidl.nn import optim
 
 from ..ndarray.ndarray import NDArray
-from .optimizer import Optimizer, _check_nd, _lazy_rows, _on_rows, _t, _zeros_like, register
+from .optimizer import _UpdateThroughImpl, Optimizer, _check_nd, _lazy_rows, _on_rows, _t, _zeros_like, register
 
 
 def _mp_state(opt: Optimizer, index: Any, weight: NDArray, name: str) -> Any:
@@ -34,7 +34,7 @@ def _as_lists(index: Any, weight: Any, grad: Any, state: Any) -> tuple:
 
 
 @register
-class SGD(Optimizer):
+class SGD(_UpdateThroughImpl, Optimizer):
     """SGD with momentum and weight decay (``mx.optimizer.SGD``)::
 
         momentum == 0:  w = w - lr * (clip(rescale_grad * g) + wd * w)     (MXNet's multi_sgd_update)
@@ -86,14 +86,6 @@ class SGD(Optimizer):
                 rule(target.tensor, grad_t.tensor, _t(mom))
             if multi_precision:
                 w[:] = target.astype(w.dtype)
-
-    def update(self, index: Any, weight: Any, grad: Any, state: Any) -> None:
-        self._update_impl(index, weight, grad, state, multi_precision=False)
-
-    def update_multi_precision(self, index: Any, weight: Any, grad: Any, state: Any) -> None:
-        w0 = weight[0] if isinstance(index, (tuple, list)) else weight
-        self._update_impl(index, weight, grad, state,
-                          multi_precision=self.multi_precision and w0.dtype == np.float16)
 
 
 @register
