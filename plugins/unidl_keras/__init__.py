@@ -15,6 +15,7 @@ import unidl
 from . import activations, backend, constraints, initializers, layers, models, regularizers
 from .backend import KerasTensor, Variable
 from .backend.name_scope import name_scope
+from .backend.symbolic_scope import SymbolicScope
 from .backend.config import epsilon, floatx, image_data_format, set_epsilon, set_floatx, set_image_data_format
 from .layers import Input, InputLayer, Layer
 from .models import Model, Sequential
@@ -25,7 +26,7 @@ version = lambda: __version__  # noqa: E731
 _LAZY = ("ops", "optimizers", "losses", "metrics", "callbacks", "utils", "random", "saving", "datasets",
          "config", "tree", "applications", "preprocessing", "mixed_precision", "dtype_policies", "export", "legacy")
 
-__all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "Variable", "KerasTensor", "name_scope", "activations", "backend",
+__all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "Variable", "KerasTensor", "name_scope", "SymbolicScope", "activations", "backend",
            "constraints", "initializers", "layers", "models", "regularizers", "version", "__version__",
            "Loss", "Metric", "Optimizer", *_LAZY]
 

@@ -4,6 +4,7 @@ from .common import (clear_session, convert_to_numpy, convert_to_tensor, get_uid
 from .config import (backend, epsilon, floatx, image_data_format, set_epsilon, set_floatx,
                      set_image_data_format, standardize_data_format, standardize_dtype)
 from .keras_tensor import KerasTensor, is_keras_tensor
+from .symbolic_scope import SymbolicScope, in_symbolic_scope
 from .variable import Variable, is_variable
 from .keras2 import *  # noqa: E402,F401,F403  (the Keras-2 era K.* functions)
 

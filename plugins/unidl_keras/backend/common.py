@@ -33,7 +33,7 @@ def is_int_dtype(dtype: Any) -> bool:
 def __getattr__(name: str) -> Any:
     # Keras keeps KerasTensor and the dtype lists in keras.src.backend.common.{keras_tensor,dtypes};
     # here they are sibling modules
-    if name in ("keras_tensor", "dtypes"):
+    if name in ("keras_tensor", "dtypes", "symbolic_scope"):
         import importlib
 
         return importlib.import_module(f"{__package__}.{name}")

@@ -30,6 +30,7 @@ from ..backend.common import snake_case, unique_name
 from ..backend.keras_tensor import KerasTensor
 from ..backend.masks import _MASKS, get_mask, set_mask
 from ..backend.name_scope import _pop, _push, current_path
+from ..backend.symbolic_scope import SymbolicScope
 from ..backend.variable import Variable
 from ..utils import tree
 
@@ -940,7 +941,7 @@ def infer_output_spec(layer: Any, args: tuple, kwargs: dict) -> Any:
                 k["training"] = False
             prev, CALL_CONTEXT.training = CALL_CONTEXT.training, False
             try:
-                with unidl.no_grad():
+                with unidl.no_grad(), SymbolicScope():
                     out = layer.call(*a, **k) if isinstance(layer, Layer) else layer(*a, **k)
             except Exception as e:
                 name = getattr(layer, "name", type(layer).__name__)
