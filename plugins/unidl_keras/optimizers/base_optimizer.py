@@ -52,10 +52,12 @@ class Optimizer:
         clipvalue: clip each gradient element to ``[-clipvalue, clipvalue]``.
         global_clipnorm: clip all gradients jointly to this global L2 norm. At most one of the three
             clipping arguments may be set.
-        use_ema / ema_momentum / ema_overwrite_frequency: exponential moving average of the weights
-            (not implemented: ``use_ema=True`` raises NotImplementedError).
+        use_ema / ema_momentum / ema_overwrite_frequency: keep an exponential moving average of the
+            trained variables (slots ``average``); every ``ema_overwrite_frequency`` (accumulated) steps,
+            and in :meth:`finalize_variable_values`, the variables are overwritten with it.
         loss_scale_factor: gradients are divided by it before the update (``scale_loss`` multiplies).
-        gradient_accumulation_steps: not implemented (raises NotImplementedError when set).
+        gradient_accumulation_steps: an int >= 2: gradients are summed in ``gradient_accumulator`` slots and
+            the update runs every that many calls with their mean; :attr:`iterations` counts updates.
         name: the optimizer name (default: the snake-case class name, made unique).
         lr: Keras 2 spelling of ``learning_rate`` (deprecated; warns once).
         decay: Keras 2 time decay: the rate used is ``lr / (1 + decay * iterations)`` (warns).
@@ -81,11 +83,13 @@ class Optimizer:
             if not gradient_accumulation_steps >= 2:
                 raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. Received: "
                                  f"gradient_accumulation_steps={gradient_accumulation_steps}")
-            raise NotImplementedError("unidl_keras optimizers do not implement `gradient_accumulation_steps` yet; "
-                                      "accumulate gradients yourself or use a larger batch size.")
         if use_ema:
-            raise NotImplementedError("unidl_keras optimizers do not implement `use_ema=True` (exponential moving "
-                                      "average of the model weights) yet.")
+            if ema_momentum > 1 or ema_momentum < 0:
+                raise ValueError(f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}")
+            if ema_overwrite_frequency and (not isinstance(ema_overwrite_frequency, int)
+                                            or ema_overwrite_frequency < 1):
+                raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
+                                 f"ema_overwrite_frequency={ema_overwrite_frequency}")
         if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
                              f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
@@ -158,10 +162,22 @@ class Optimizer:
         return [self.add_variable_from_reference(v, name, initializer) for v in trainable_variables]
 
     def build(self, variables: Sequence[Variable]) -> None:
-        """Record the trainable variables; subclasses then create their slots (calling this first)."""
-        self._trainable_variables = list(variables)
+        """Record the trainable variables; subclasses then create their slots (calling this first).
+
+        With ``use_ema`` an ``average`` slot per variable comes first, then (with gradient accumulation) a
+        ``gradient_accumulator`` slot per variable, as Keras orders them.
+        """
+        variables = list(variables)
+        if self.use_ema:
+            self._model_variables_moving_average = self.add_optimizer_variables(variables, "average")
+        if self.gradient_accumulation_steps:
+            self._accumulated_gradients = self.add_optimizer_variables(variables, "gradient_accumulator")
+        self._trainable_variables = variables
         self._trainable_variables_indices = {id(v): i for i, v in enumerate(self._trainable_variables)}
         self.built = True
+        pending = self.__dict__.pop("_pending_weights", None)
+        if pending is not None and len(pending) == len(self._variables):
+            self.set_weights(pending)
 
     def _get_variable_index(self, variable: Variable) -> int:
         return self._trainable_variables_indices[id(variable)]
@@ -172,9 +188,17 @@ class Optimizer:
         return list(self._variables)
 
     @property
-    def iterations(self) -> Variable:
-        """The number of updates applied so far (an int64 Variable)."""
+    def iterations(self) -> Any:
+        """The number of updates applied so far (the Variable; with gradient accumulation, the number of
+        accumulated updates ``_iterations // gradient_accumulation_steps``, a tensor)."""
+        if self.gradient_accumulation_steps:
+            return unidl.ops.floor_divide(self._iterations, int(self.gradient_accumulation_steps))
         return self._iterations
+
+    def _update_count(self) -> int:
+        """The number of updates done so far as a Python int (``iterations``)."""
+        n = int(self._iterations.numpy())
+        return n // int(self.gradient_accumulation_steps) if self.gradient_accumulation_steps else n
 
     # -- learning rate -------------------------------------------------------------------------------
     @property
@@ -289,17 +313,63 @@ class Optimizer:
             if grads:
                 if self.loss_scale_factor is not None:
                     grads = [unidl.ops.divide(g, float(self.loss_scale_factor)) for g in grads]
-                grads = self._clip_gradients(grads)
-                step = int(self._iterations.numpy())
-                self._step_now = step + 1  # read once per apply (``_local_step``), not once per variable
-                try:
-                    self._backend_update_step(grads, variables, self._current_learning_rate())
-                finally:
-                    self._step_now = None
+                self._backend_apply_gradients(grads, variables)
                 for v in variables:
                     if getattr(v, "constraint", None) is not None:
                         v.assign(v.constraint(v))
             self._iterations.assign(np.asarray(int(self._iterations.numpy()) + 1, dtype=np.int64))
+
+    def _is_accumulation_update_step(self) -> bool:
+        return (int(self._iterations.numpy()) + 1) % int(self.gradient_accumulation_steps) == 0
+
+    def _backend_apply_gradients(self, grads: List[Tensor], variables: List[Variable]) -> None:
+        """Clip and update (or accumulate, with ``gradient_accumulation_steps``), then the EMA, as Keras."""
+        if self.gradient_accumulation_steps:
+            acc = [self._accumulated_gradients[self._get_variable_index(v)] for v in variables]
+            if self._is_accumulation_update_step():
+                steps = float(self.gradient_accumulation_steps)
+                grads = [unidl.ops.divide(unidl.ops.add(g, a), steps) for g, a in zip(grads, acc)]
+                self._run_update(grads, variables)
+                for a in self._accumulated_gradients:
+                    a.assign(np.zeros(a.shape, dtype=a.dtype.name))
+            else:
+                for g, a in zip(grads, acc):
+                    a.assign(unidl.ops.add(g, a))
+        else:
+            self._run_update(grads, variables)
+        if self.use_ema:
+            self._update_model_variables_moving_average(self._trainable_variables)
+            if self.ema_overwrite_frequency and (self._update_count() + 1) % int(self.ema_overwrite_frequency) == 0:
+                self._overwrite_model_variables_with_average_value(self._trainable_variables)
+
+    def _run_update(self, grads: List[Tensor], variables: List[Variable]) -> None:
+        grads = self._clip_gradients(grads)
+        self._step_now = self._update_count() + 1  # read once per apply (``_local_step``), not once per variable
+        try:
+            self._backend_update_step(grads, variables, self._current_learning_rate())
+        finally:
+            self._step_now = None
+
+    def _update_model_variables_moving_average(self, trainable_variables: Sequence[Variable]) -> None:
+        """``average = m * average + (1 - m) * var`` with ``m = ema_momentum`` (0 on the first update)."""
+        momentum = float(self.ema_momentum) if self._update_count() != 0 else 0.0
+        for var, average in zip(trainable_variables, self._model_variables_moving_average):
+            if average is None:
+                continue
+            dt = var.dtype.type
+            average.assign(unidl.ops.add(unidl.ops.multiply(average, dt(momentum)),
+                                         unidl.ops.multiply(var, dt(1.0 - momentum))))
+
+    def _overwrite_model_variables_with_average_value(self, trainable_variables: Sequence[Variable]) -> None:
+        """Assign every variable its moving average."""
+        averages = self._model_variables_moving_average
+        if len(trainable_variables) != len(averages):
+            raise ValueError(f"The length of model variables ({len(trainable_variables)}) to override does not "
+                             "match the length of model variables stored in the optimizer "
+                             f"({len(averages)}). Please check if the optimizer was called on your model.")
+        for var, average in zip(trainable_variables, averages):
+            if average is not None:
+                var.assign(average)
 
     def _check_variables_are_known(self, variables: Sequence[Variable]) -> None:
         for v in variables:
@@ -327,19 +397,29 @@ class Optimizer:
                           "`model.compile()`, did you forget to provide a `loss` argument?", stacklevel=3)
         return kept_g, kept_v
 
-    @staticmethod
-    def _overwrite_variables_directly_with_gradients(grads: List[Tensor], variables: List[Variable]
+    def _overwrite_variables_directly_with_gradients(self, grads: List[Tensor], variables: List[Variable]
                                                      ) -> Tuple[List[Tensor], List[Variable]]:
         kept_g, kept_v = [], []
         for g, v in zip(grads, variables):
             if getattr(v, "overwrite_with_gradient", False):
-                v.assign(g)
+                if self.gradient_accumulation_steps:
+                    # Keras: the accumulator keeps the running maximum; the update step assigns it
+                    acc = self._accumulated_gradients[self._get_variable_index(v)]
+                    top = unidl.ops.maximum(g, acc)
+                    if self._is_accumulation_update_step():
+                        v.assign(top)
+                        acc.assign(np.zeros(acc.shape, dtype=acc.dtype.name))
+                    else:
+                        acc.assign(top)
+                else:
+                    v.assign(g)
             else:
                 kept_g.append(g)
                 kept_v.append(v)
         return kept_g, kept_v
 
     def _clip_gradients(self, grads: List[Tensor]) -> List[Tensor]:
+        grads = [g if g is None or isinstance(g, Tensor) else convert_to_tensor(g) for g in grads]
         if self.clipnorm and self.clipnorm > 0:
             return [_optim.clip_by_norm(g, self.clipnorm) for g in grads]
         if self.global_clipnorm and self.global_clipnorm > 0:
@@ -359,7 +439,7 @@ class Optimizer:
     def _local_step(self) -> int:
         """The 1-based step ``t`` of the update running now (``iterations + 1``)."""
         step = self._step_now
-        return step if step is not None else int(self._iterations.numpy()) + 1
+        return step if step is not None else self._update_count() + 1
 
     def update_step(self, gradient: Tensor, variable: Variable, learning_rate: float) -> None:
         """Update ``variable`` (and its slots) in place; subclasses call a :mod:`unidl.nn.optim` rule."""
@@ -396,7 +476,15 @@ class Optimizer:
             variable.assign(np.asarray(store[str(i)]))
 
     def finalize_variable_values(self, var_list: Sequence[Variable]) -> None:
-        """Called at the end of ``fit``; a no-op without EMA."""
+        """Called at the end of ``fit``: with ``use_ema`` the variables take their moving averages."""
+        if self.use_ema:
+            self._overwrite_model_variables_with_average_value(var_list)
+
+    # -- pickling ----------------------------------------------------------------------------------------
+    def __reduce__(self):
+        """Pickle as (class, config, variable values); the values are restored when the copy is built."""
+        values = [v.numpy() for v in self._variables] if self.built else None
+        return (_unpickle_optimizer, (type(self), self.get_config(), values))
 
     # -- config ----------------------------------------------------------------------------------------
     def get_config(self) -> Dict[str, Any]:
@@ -427,6 +515,13 @@ class Optimizer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _unpickle_optimizer(cls: type, config: Dict[str, Any], values: Optional[List[Any]]) -> "Optimizer":
+    opt = cls.from_config(config)
+    if values is not None:
+        opt._pending_weights = values
+    return opt
 
 
 # Keras 3 keeps this alias
