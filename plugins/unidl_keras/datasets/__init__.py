@@ -5,6 +5,6 @@ where Keras itself caches them. Nothing is downloaded: a missing file raises
 :class:`~unidl_keras.utils.file_utils.FileNotAvailableOfflineError` naming the URL and the path to
 place it at.
 """
-from . import cifar10, cifar100, fashion_mnist, imdb, mnist
+from . import boston_housing, cifar10, cifar100, fashion_mnist, imdb, mnist, reuters
 
-__all__ = ["mnist", "fashion_mnist", "cifar10", "cifar100", "imdb"]
+__all__ = ["mnist", "fashion_mnist", "cifar10", "cifar100", "imdb", "reuters", "boston_housing"]
