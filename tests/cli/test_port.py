@@ -99,15 +99,22 @@ def test_port_missing_file_exits_two(tmp_path, capsys):
     assert "cannot open script" in capsys.readouterr().err
 
 
-def test_port_reports_stand_ins_and_missing_modules_as_unsupported(tmp_path, capsys):
-    """plot_model only raises a "not supported" error, and keras.quantizers does not exist yet:
-    port must not call them supported (they fail at run time)."""
+def test_port_reports_stand_ins_and_missing_modules_as_unsupported(tmp_path, capsys, monkeypatch):
+    """A stand-in that only raises a "not supported" error (marked ``_unidl_unsupported``) and a module the
+    face lacks (keras.distillation) fail at run time: port must not call them supported."""
+    import unidl_keras.utils as keras_utils
+
+    def stand_in(*args, **kwargs):
+        raise ImportError("not supported")
+
+    stand_in._unidl_unsupported = True
+    monkeypatch.setattr(keras_utils, "plot_model", stand_in)
     script = tmp_path / "s.py"
-    script.write_text("import keras\nkeras.utils.plot_model(None)\nfrom keras import quantizers\n"
+    script.write_text("import keras\nkeras.utils.plot_model(None)\nfrom keras import distillation\n"
                       "keras.layers.RandomFlip('horizontal')\nkeras.utils.timeseries_dataset_from_array\n")
     from unidl.cli import main as cli
 
     assert cli.main(["port", str(script)]) == 1
     out = capsys.readouterr().out
-    assert "keras.utils.plot_model (line 2)" in out and "keras.quantizers (line 3)" in out
+    assert "keras.utils.plot_model (line 2)" in out and "keras.distillation (line 3)" in out
     assert "RandomFlip (line" not in out.splitlines()[-1] and "timeseries" not in out.splitlines()[-1]

@@ -121,11 +121,6 @@ def test_get_file_extracts_a_cached_archive(tmp_path, monkeypatch):
     assert open(os.path.join(out, "a.txt")).read() == "hello"
 
 
-def test_plot_model_raises_clear_import_error():
-    with pytest.raises(ImportError, match="summary"):
-        U.plot_model(None)
-
-
 def test_pack_unpack_x_y_sample_weight():
     assert U.unpack_x_y_sample_weight((1, 2)) == (1, 2, None)
     assert U.unpack_x_y_sample_weight(5) == (5, None, None)

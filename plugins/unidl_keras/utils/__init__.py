@@ -60,21 +60,8 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-def plot_model(model: Any, to_file: str = "model.png", *args: Any, **kwargs: Any) -> None:
-    """Not available: unidl does not draw model graphs (use ``model.summary()``)."""
-    raise ImportError("keras.utils.plot_model is not supported by unidl_keras (it would need pydot and "
-                      "graphviz). Use `model.summary()` to inspect the model instead.")
+from .model_visualization import model_to_dot, plot_model  # noqa: E402  (pydot is optional: the ``plot`` extra)
 
-
-def model_to_dot(model: Any, *args: Any, **kwargs: Any) -> None:
-    """Not available (see :func:`plot_model`)."""
-    raise ImportError("keras.utils.model_to_dot is not supported by unidl_keras (it would need pydot and "
-                      "graphviz). Use `model.summary()` instead.")
-
-
-# stand-ins that only raise a clear error: `unidl port` reports them as not supported
-plot_model._unidl_unsupported = True  # type: ignore[attr-defined]
-model_to_dot._unidl_unsupported = True  # type: ignore[attr-defined]
 
 
 def pack_x_y_sample_weight(x: Any, y: Any = None, sample_weight: Any = None) -> Any:
