@@ -35,6 +35,9 @@ __all__ = [
     # update rules
     "sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "signum", "lamb",
     "ftml", "sgld", "dcasgd", "group_adagrad", "lars_scale", "create_state", "nadam_momentum_cache",
+    # Keras 3 rules written as composites of core ops
+    "decoupled_weight_decay", "lion", "lamb_keras", "adafactor", "newton_schulz5", "muon",
+    "schedule_free_adamw",
     # gradient transforms
     "clip_by_value", "clip_by_norm", "clip_by_global_norm", "global_norm", "clip_global_norm",
     # schedules
@@ -458,6 +461,210 @@ def lars_scale(w_norm: float, g_norm: float, *, eta: float = 0.001, weight_decay
     if w_norm > 0.0 and g_norm > 0.0:
         return float(eta) * w_norm / (g_norm + float(weight_decay) * w_norm + float(eps))
     return 1.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Keras 3 rules without a fused kernel: composites of core ops, Keras's operation order, with the
+# hyper-parameters cast to the parameter dtype as Keras casts them (``sc`` below). In place.
+# ---------------------------------------------------------------------------------------------
+def _keras_grad(op: str, param: Any, grad: Any, states: Sequence[Tuple[Any, str]]) -> Tensor:
+    _check_rule(op, param, grad, states)
+    return ops.astype(grad, param.dtype) if grad.dtype != param.dtype else grad
+
+
+def decoupled_weight_decay(param: Tensor, weight_decay: float, lr: float) -> Tensor:
+    """Keras's decoupled decay, in place: ``p = p - p * wd * lr`` (wd, lr cast to the param dtype)."""
+    if not isinstance(param, Tensor) or param.dtype.kind != "f":
+        raise OpError("decoupled_weight_decay", "param must be a floating-point Tensor")
+    sc = param.dtype.type
+    ops.setitem(param, Ellipsis, ops.subtract(param, ops.multiply(ops.multiply(param, sc(weight_decay)), sc(lr))))
+    return param
+
+
+def lion(param: Tensor, grad: Tensor, m: Tensor, *, lr: float, beta1: float = 0.9, beta2: float = 0.99,
+         weight_decay: float = 0.0) -> Tensor:
+    """Keras 3 ``Lion`` (sign of an interpolated momentum); in place. Shapes: all (...) alike::
+
+        p = p - lr * sign(m * b1 + g * (1 - b1));   m = m * b2 + g * (1 - b2)
+    """
+    g = _keras_grad("lion_update", param, grad, ((m, "m"),))
+    if weight_decay:
+        decoupled_weight_decay(param, weight_decay, lr)
+    sc = param.dtype.type
+    b1, b2 = sc(beta1), sc(beta2)
+    direction = ops.sign(ops.add(ops.multiply(m, b1), ops.multiply(g, sc(1.0) - b1)))
+    ops.setitem(param, Ellipsis, ops.subtract(param, ops.multiply(sc(lr), direction)))
+    ops.setitem(m, Ellipsis, ops.add(ops.multiply(m, b2), ops.multiply(g, sc(1.0) - b2)))
+    return param
+
+
+def lamb_keras(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, *, lr: float, step: int, beta1: float = 0.9,
+               beta2: float = 0.999, epsilon: float = 1e-7, weight_decay: float = 0.0) -> Tensor:
+    """Keras 3 ``Lamb`` (layer-wise adaptive Adam); in place. Shapes: all (...) alike::
+
+        m = m + (g - m) * (1 - b1);  v = v + (g*g - v) * (1 - b2)
+        u = (m / (1 - b1**t)) / (sqrt(v / (1 - b2**t)) + eps)
+        ratio = ||p|| / ||u|| when both are > 0, else 1;  p = p - ratio * lr * u
+    """
+    g = _keras_grad("lamb_update", param, grad, ((m, "m"), (v, "v")))
+    if int(step) < 1:
+        raise OpError("lamb_update", f"step is the 1-based update count, got {step}")
+    if weight_decay:
+        decoupled_weight_decay(param, weight_decay, lr)
+    sc = param.dtype.type
+    t = sc(step)
+    b1p = sc(beta1) ** t
+    b2p = sc(beta2) ** t
+    m_new = ops.add(m, ops.multiply(ops.subtract(g, m), sc(1.0 - float(beta1))))
+    v_new = ops.add(v, ops.multiply(ops.subtract(ops.square(g), v), sc(1.0 - float(beta2))))
+    ops.setitem(m, Ellipsis, m_new)
+    ops.setitem(v, Ellipsis, v_new)
+    update = ops.divide(ops.divide(m_new, sc(1.0) - b1p),
+                        ops.add(ops.sqrt(ops.divide(v_new, sc(1.0) - b2p)), sc(epsilon)))
+    w_norm = ops.sqrt(ops.sum(ops.square(param)))
+    g_norm = ops.sqrt(ops.sum(ops.square(update)))
+    ok = ops.logical_and(ops.greater(w_norm, 0.0), ops.greater(g_norm, 0.0))
+    ratio = ops.where(ok, ops.divide(w_norm, ops.where(ok, g_norm, ops.ones_like(g_norm))),
+                      ops.ones_like(w_norm))
+    ops.setitem(param, Ellipsis, ops.subtract(param, ops.multiply(ops.multiply(ratio, sc(lr)), update)))
+    return param
+
+
+def adafactor(param: Tensor, grad: Tensor, r: Optional[Tensor], c: Optional[Tensor], v: Tensor, *, lr: float,
+              step: int, beta_2_decay: float = -0.8, epsilon_1: float = 1e-30, epsilon_2: float = 1e-3,
+              clip_threshold: float = 1.0, relative_step: bool = True, weight_decay: float = 0.0) -> Tensor:
+    """Keras 3 ``Adafactor``; in place. ``r`` (param.shape[:-1]) and ``c`` (shape[:-2] + shape[-1:]) are the
+    factored second moments of a >= 2-d parameter (None for a 0/1-d one, whose ``v`` is the full moment)::
+
+        lr = min(lr, 1/sqrt(t)) if relative_step;  rho = min(lr, 1/sqrt(t))
+        alpha = max(eps2, rms(p)) * rho;  G = g*g + eps1;  b = 1 - t**beta_2_decay
+        >=2-d: r = b*r + (1-b)*mean(G, -1);  c = b*c + (1-b)*mean(G, -2);  v = (r / mean(r, -1))[..., None] * c[..., None, :]
+        else:  v = b*v + (1-b)*G
+        u = g / sqrt(v);  p = p - alpha * u / max(1, rms(u) / clip_threshold)
+    """
+    g = _keras_grad("adafactor_update", param, grad, ((v, "v"),))
+    if int(step) < 1:
+        raise OpError("adafactor_update", f"step is the 1-based update count, got {step}")
+    factored = len(param.shape) >= 2
+    if factored and (r is None or c is None or tuple(r.shape) != tuple(param.shape[:-1])
+                     or tuple(c.shape) != tuple(param.shape[:-2]) + tuple(param.shape[-1:])):
+        raise OpError("adafactor_update", f"a {len(param.shape)}-d parameter needs r of shape {param.shape[:-1]} and "
+                                          f"c of shape {param.shape[:-2] + param.shape[-1:]}",
+                      shapes=(param.shape, getattr(r, "shape", None), getattr(c, "shape", None)))
+    if weight_decay:
+        decoupled_weight_decay(param, weight_decay, lr)
+    sc = param.dtype.type
+    t = sc(step)
+    inv_sqrt_t = sc(1.0) / _np_sqrt(t)
+    lr_c = sc(lr)
+    if relative_step:
+        lr_c = min(lr_c, inv_sqrt_t)
+    rho = min(lr_c, inv_sqrt_t)
+    rms_p = ops.sqrt(ops.mean(ops.square(param)))
+    alpha = ops.multiply(ops.maximum(rms_p, sc(epsilon_2)), rho)
+    sq = ops.add(ops.square(g), sc(epsilon_1))
+    b = sc(1.0) - t ** sc(beta_2_decay)
+    if factored:
+        r_new = ops.add(ops.multiply(r, b), ops.multiply(ops.mean(sq, axis=-1), sc(1.0) - b))
+        c_new = ops.add(ops.multiply(c, b), ops.multiply(ops.mean(sq, axis=-2), sc(1.0) - b))
+        ops.setitem(r, Ellipsis, r_new)
+        ops.setitem(c, Ellipsis, c_new)
+        v_new = ops.multiply(ops.expand_dims(ops.divide(r_new, ops.mean(r_new, axis=-1, keepdims=True)), -1),
+                             ops.expand_dims(c_new, -2))
+    else:
+        v_new = ops.add(ops.multiply(v, b), ops.multiply(sq, sc(1.0) - b))
+    ops.setitem(v, Ellipsis, v_new)
+    u = ops.divide(g, ops.sqrt(v_new))
+    rms_u = ops.sqrt(ops.mean(ops.square(u)))
+    u_hat = ops.divide(u, ops.maximum(ops.divide(rms_u, sc(clip_threshold)), sc(1.0)))
+    ops.setitem(param, Ellipsis, ops.subtract(param, ops.multiply(alpha, u_hat)))
+    return param
+
+
+def _np_sqrt(x: Any) -> Any:
+    import numpy as _np
+
+    return _np.sqrt(x)
+
+
+def newton_schulz5(x: Tensor, steps: int, a: float = 3.4445, b: float = -4.7750, c: float = 2.0315) -> Tensor:
+    """Muon's quintic Newton-Schulz iteration (an approximate ``U V^T`` of ``x``'s SVD), as Keras 3 writes it.
+
+    Shapes: (..., M, N) -> (..., M, N). Works on the transpose when M > N; ``x`` is first divided by its
+    Frobenius norm + 1e-7; then ``steps`` times: ``A = x x^T;  x = a*x + (b*A + (c*A) A) x``.
+    """
+    if not isinstance(x, Tensor) or len(x.shape) < 2:
+        raise ValueError("Expected gradient or momentum to have at least 2 dimensions. "
+                         f"Received: shape={tuple(getattr(x, 'shape', ()))}")
+    tall = x.shape[-2] > x.shape[-1]
+    if tall:
+        x = ops.swapaxes(x, -2, -1)
+    x = ops.divide(x, ops.add(ops.norm(x, ord=2, axis=(-2, -1), keepdims=True), 1e-7))
+    for _ in range(int(steps)):
+        xa = ops.matmul(x, ops.swapaxes(x, -2, -1))
+        xb = ops.add(ops.multiply(xa, float(b)), ops.matmul(ops.multiply(xa, float(c)), xa))
+        x = ops.add(ops.multiply(x, float(a)), ops.matmul(xb, x))
+    if tall:
+        x = ops.swapaxes(x, -2, -1)
+    return x
+
+
+def muon(param: Tensor, grad: Tensor, m: Tensor, *, lr: float, momentum: float = 0.95, nesterov: bool = True,
+         ns_steps: int = 5, a: float = 3.4445, b: float = -4.7750, c: float = 2.0315,
+         rms_rate: Optional[float] = 0.2, weight_decay: float = 0.0) -> Tensor:
+    """Keras 3 ``Muon`` for a 2-d parameter; in place. Shapes: param, grad, m (M, N)::
+
+        m = m + (g + m * (momentum - 1));  d = g + momentum * m if nesterov else m
+        u = newton_schulz5(d);  u = u * sqrt(max(M, N)) * rms_rate (unless rms_rate is None);  p = p - lr * u
+    """
+    g = _keras_grad("muon_update", param, grad, ((m, "m"),))
+    if len(param.shape) != 2:
+        raise OpError("muon_update", "Muon updates 2-d parameters (others take its AdamW rule)",
+                      shapes=(param.shape,))
+    if weight_decay:
+        decoupled_weight_decay(param, weight_decay, lr)
+    m_new = ops.add(m, ops.add(g, ops.multiply(m, float(momentum) - 1.0)))
+    ops.setitem(m, Ellipsis, m_new)
+    d = ops.add(g, ops.multiply(m_new, float(momentum))) if nesterov else m_new
+    u = ops.multiply(newton_schulz5(d, ns_steps, a, b, c), float(lr))
+    if rms_rate is not None:
+        scale = param.dtype.type(_np_sqrt(param.dtype.type(max(param.shape[0], param.shape[1]))))
+        u = ops.multiply(ops.multiply(u, scale), float(rms_rate))
+    ops.setitem(param, Ellipsis, ops.subtract(param, ops.astype(u, param.dtype)))
+    return param
+
+
+def schedule_free_adamw(param: Tensor, grad: Tensor, z: Tensor, v: Tensor, *, lr: float, step: int,
+                        beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8, warmup_steps: int = 0,
+                        weight_decay: float = 0.0) -> Tensor:
+    """Keras 3 ``ScheduleFreeAdamW``; in place. ``z`` (Keras's ``momentum`` slot) starts as a copy of ``param``::
+
+        lr = lr * min(t / warmup_steps, 1) if warmup_steps > 0
+        v = v + (g*g - v) * (1 - b2);  z_old = z;  z = z - lr * g / (sqrt(v / (1 - b2**t)) + eps)
+        x = (p - (1 - b1) * z_old) / b1;  x = (1 - 1/t) * x + (1/t) * z;  p = (1 - b1) * z + b1 * x
+    """
+    g = _keras_grad("schedule_free_adamw_update", param, grad, ((z, "z"), (v, "v")))
+    if int(step) < 1:
+        raise OpError("schedule_free_adamw_update", f"step is the 1-based update count, got {step}")
+    if weight_decay:
+        decoupled_weight_decay(param, weight_decay, lr)
+    sc = param.dtype.type
+    t = sc(step)
+    lr_c = sc(lr)
+    if warmup_steps > 0:
+        lr_c = lr_c * min(t / sc(warmup_steps), sc(1.0))
+    b1, b2 = sc(beta1), sc(beta2)
+    bias2 = sc(1.0) - b2 ** t
+    v_new = ops.add(v, ops.multiply(ops.subtract(ops.square(g), v), sc(1.0) - b2))
+    ops.setitem(v, Ellipsis, v_new)
+    denom = ops.add(ops.sqrt(ops.divide(v_new, bias2)), sc(epsilon))
+    x_old = ops.divide(ops.subtract(param, ops.multiply(z, sc(1.0) - b1)), b1)  # from z before this step
+    z_new = ops.subtract(z, ops.divide(ops.multiply(g, lr_c), denom))
+    ops.setitem(z, Ellipsis, z_new)
+    w = sc(1.0) / t
+    x_new = ops.add(ops.multiply(x_old, sc(1.0) - w), ops.multiply(z_new, w))
+    ops.setitem(param, Ellipsis, ops.add(ops.multiply(z_new, sc(1.0) - b1), ops.multiply(x_new, b1)))
+    return param
 
 
 _STATES = {

@@ -9,21 +9,27 @@ from typing import Any, Dict, Optional
 
 from . import legacy, schedules
 from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam
 from .adamax import Adamax
 from .adamw import AdamW
 from .base_optimizer import Optimizer
 from .ftrl import Ftrl
+from .lamb import Lamb
+from .lion import Lion
+from .muon import Muon
 from .nadam import Nadam
 from .rmsprop import RMSprop
+from .schedule_free_adamw import ScheduleFreeAdamW
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl",
-           "get", "serialize", "deserialize", "schedules", "legacy"]
+           "Adafactor", "Lamb", "Lion", "Muon", "ScheduleFreeAdamW", "get", "serialize", "deserialize", "schedules", "legacy"]
 
 ALL_OBJECTS = {cls.__name__.lower(): cls for cls in (Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta,
-                                                      Adamax, Nadam, Ftrl)}
+                                                      Adamax, Nadam, Ftrl, Adafactor, Lamb, Lion, Muon,
+                                                      ScheduleFreeAdamW)}
 
 
 def serialize(optimizer: Optimizer) -> Dict[str, Any]:

@@ -268,6 +268,15 @@ class Optimizer:
             return 0.0
         return float(self.weight_decay)
 
+    def _apply_weight_decay(self, variables: Sequence[Variable]) -> None:
+        """Keras's decoupled decay on its own, in place: ``v = v - v * weight_decay * learning_rate``."""
+        lr = None
+        for v in variables:
+            wd = self._weight_decay_for(v)
+            if wd:
+                lr = self._current_learning_rate() if lr is None else lr
+                _optim.decoupled_weight_decay(v, wd, lr)
+
     # -- applying gradients ----------------------------------------------------------------------------
     def scale_loss(self, loss: Any) -> Any:
         """``loss * loss_scale_factor`` when a factor is set (the gradients are divided back in apply)."""
