@@ -16,13 +16,14 @@ from . import nn as _nn
 from . import norm as _norm
 from . import optim as _optim
 from . import pool as _pool
+from . import quant as _quant
 from . import random as _random
 from . import reduce as _reduce
 from . import rnn as _rnn
 from . import shape as _shape
 from . import transfer as _transfer
 
-_FAMILIES = (_activation, _arrange, _conv, _elementwise, _index, _linalg, _nn, _norm, _optim, _pool, _random, _reduce, _rnn, _shape, _transfer)
+_FAMILIES = (_activation, _arrange, _conv, _elementwise, _index, _linalg, _nn, _norm, _optim, _pool, _quant, _random, _reduce, _rnn, _shape, _transfer)
 __all__ = ["zeros_like", "ones_like", "full_like", "empty_like"]
 for _fam in _FAMILIES:
     for _name in _fam.__all__:
