@@ -138,8 +138,21 @@ class Variable(Tensor):
         return (f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, "
                 f"value={np.array2string(self.numpy(), threshold=20)}>")
 
-    def __reduce__(self):  # no pickling of live variables (checkpoints go through keras files)
-        raise TypeError("unidl_keras Variables are not picklable; save the model with model.save or save_weights")
+    def __reduce__(self):
+        """Pickles as its value (a NumPy array on the host) and its settings, as Keras's Variables do."""
+        return (_unpickle_variable, (self.numpy(), str(self.dtype), self.trainable, self.name, self.path,
+                                     self.aggregation, self.synchronization))
+
+
+def _unpickle_variable(value: np.ndarray, dtype: str, trainable: bool, name: str, path: str, aggregation: str,
+                       synchronization: str) -> Variable:
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "biufc":
+        raise TypeError(f"Variable '{name}': a pickled variable's value must be a numeric NumPy array, "
+                        f"received {type(value).__name__}")
+    v = Variable(value, dtype=dtype, trainable=trainable, name=name, aggregation=aggregation,
+                 synchronization=synchronization)
+    v.path = path
+    return v
 
 
 class _Budget(threading.local):

@@ -178,3 +178,11 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
         if self.from_sorted_ids:
             cfg["from_sorted_ids"] = True
         return cfg
+
+# the direction of improvement Keras gives these metrics (EarlyStopping / ModelCheckpoint mode='auto')
+Accuracy._direction = "up"
+BinaryAccuracy._direction = "up"
+CategoricalAccuracy._direction = "up"
+SparseCategoricalAccuracy._direction = "up"
+TopKCategoricalAccuracy._direction = "up"
+SparseTopKCategoricalAccuracy._direction = "up"

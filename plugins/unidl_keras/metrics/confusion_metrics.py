@@ -381,3 +381,8 @@ class AUC(Metric):
         if self._init_from_thresholds:
             cfg["thresholds"] = self.thresholds[1:-1]
         return cfg
+
+# the direction of improvement Keras gives these metrics (EarlyStopping / ModelCheckpoint mode='auto')
+Precision._direction = "up"
+Recall._direction = "up"
+AUC._direction = "up"

@@ -26,3 +26,8 @@ class CategoricalHinge(_Plain):
 
     def __init__(self, name: str = "categorical_hinge", dtype: Any = None) -> None:
         super().__init__(L.categorical_hinge, name=name, dtype=dtype)
+
+# the direction of improvement Keras gives these metrics (EarlyStopping / ModelCheckpoint mode='auto')
+Hinge._direction = "down"
+SquaredHinge._direction = "down"
+CategoricalHinge._direction = "down"

@@ -67,3 +67,8 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
     def get_config(self) -> Dict[str, Any]:
         return {"name": self.name, "dtype": self.dtype, "from_logits": self.from_logits,
                 "ignore_class": self.ignore_class, "axis": self.axis}
+
+# the direction of improvement Keras gives these metrics (EarlyStopping / ModelCheckpoint mode='auto')
+BinaryCrossentropy._direction = "down"
+CategoricalCrossentropy._direction = "down"
+SparseCategoricalCrossentropy._direction = "down"

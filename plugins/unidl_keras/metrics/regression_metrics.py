@@ -80,3 +80,12 @@ class RootMeanSquaredError(Mean):
 
     def result(self) -> Tensor:
         return ops.sqrt(super().result())
+
+# the direction of improvement Keras gives these metrics (EarlyStopping / ModelCheckpoint mode='auto')
+MeanSquaredError._direction = "down"
+MeanAbsoluteError._direction = "down"
+MeanAbsolutePercentageError._direction = "down"
+MeanSquaredLogarithmicError._direction = "down"
+RootMeanSquaredError._direction = "down"
+LogCoshError._direction = "down"
+CosineSimilarity._direction = "up"

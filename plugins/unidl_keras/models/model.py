@@ -59,6 +59,13 @@ class Model(Trainer, Layer):
     def _init_model(self) -> None:
         Trainer._init_trainer(self)
 
+    def __reduce__(self):
+        """Pickles as a ``.keras`` archive in memory, as Keras does; unpickling loads it with
+        ``load_model`` (safe mode: a pickle cannot make the loader run code a config names)."""
+        from ..saving.saving_api import model_to_archive_bytes
+
+        return (_unpickle_model, (model_to_archive_bytes(self),))
+
     @property
     def layers(self) -> List[Layer]:
         return [x for x in self._layers]
@@ -154,3 +161,11 @@ def model_from_json(json_string: str, custom_objects: Any = None) -> Any:
     from . import model_from_json as _from_json
 
     return _from_json(json_string, custom_objects=custom_objects)
+
+
+def _unpickle_model(archive: bytes) -> Model:
+    import io
+
+    from ..saving.saving_api import load_model
+
+    return load_model(io.BytesIO(archive))
