@@ -10,6 +10,7 @@ from . import activation as _activation
 from . import arrange as _arrange
 from . import conv as _conv
 from . import elementwise as _elementwise
+from . import elementwise_extra as _elementwise_extra
 from . import index as _index
 from . import linalg as _linalg
 from . import nn as _nn
@@ -23,7 +24,7 @@ from . import rnn as _rnn
 from . import shape as _shape
 from . import transfer as _transfer
 
-_FAMILIES = (_activation, _arrange, _conv, _elementwise, _index, _linalg, _nn, _norm, _optim, _pool, _quant, _random, _reduce, _rnn, _shape, _transfer)
+_FAMILIES = (_activation, _arrange, _conv, _elementwise, _elementwise_extra, _index, _linalg, _nn, _norm, _optim, _pool, _quant, _random, _reduce, _rnn, _shape, _transfer)
 __all__ = ["zeros_like", "ones_like", "full_like", "empty_like"]
 for _fam in _FAMILIES:
     for _name in _fam.__all__:

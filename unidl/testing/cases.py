@@ -1116,6 +1116,8 @@ def _build() -> List[OpCase]:
                     ("nadam_update", _nadam), ("ftrl_update", _ftrl), ("signum_update", _signum),
                     ("scale_update", _scale)):
         c.append(OpCase(op, gen))
+    from .cases_elementwise import build as _elementwise_extra  # arctan2, hypot, bitwise ops, gcd, i0, ...
+    c.extend(_elementwise_extra())
     return c
 
 

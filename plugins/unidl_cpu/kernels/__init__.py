@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict
 
-from . import conv, elementwise, index, linalg, nn, norm, optim, pool, quant, random, reduce, rnn, shape
+from . import conv, elementwise, elementwise_extra, index, linalg, nn, norm, optim, pool, quant, random, reduce, rnn, shape
 
-FAMILIES = (elementwise, reduce, shape, index, linalg, nn, conv, pool, norm, random, rnn, optim, quant)
+FAMILIES = (elementwise, elementwise_extra, reduce, shape, index, linalg, nn, conv, pool, norm, random, rnn, optim, quant)
 
 
 def all_kernels(xp: Any) -> Dict[str, Callable[..., Any]]:

@@ -1,0 +1,43 @@
+"""Kernels of :mod:`unidl.ops.elementwise_extra`: one NumPy/CuPy ufunc each (``i0`` is a function in
+both), written against ``xp`` so the CuPy plugin builds the same table. Binary kernels keep a 0-d
+array's dtype against a Python scalar on NumPy 1.x, as :mod:`.elementwise` does.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Dict
+
+from .elementwise import _keep_dtype_binary
+
+
+def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
+    weak = xp.add(xp.zeros((), dtype=xp.float32), 1.0).dtype == xp.float32
+    kd = (lambda f: f) if weak else _keep_dtype_binary
+
+    def bitcast(x: Any, dtype: Any) -> Any:
+        return xp.ascontiguousarray(x).view(dtype)
+
+    return {
+        "arctan2": kd(xp.arctan2),
+        "hypot": kd(xp.hypot),
+        "copysign": kd(xp.copysign),
+        "nextafter": kd(xp.nextafter),
+        "fmax": kd(xp.fmax),
+        "fmin": kd(xp.fmin),
+        "fmod": kd(xp.fmod),
+        "heaviside": kd(xp.heaviside),
+        "ldexp": xp.ldexp,
+        "logaddexp": kd(xp.logaddexp),
+        "logaddexp2": kd(xp.logaddexp2),
+        "bitwise_and": kd(xp.bitwise_and),
+        "bitwise_or": kd(xp.bitwise_or),
+        "bitwise_xor": kd(xp.bitwise_xor),
+        "bitwise_not": xp.invert,
+        "left_shift": kd(xp.left_shift),
+        "right_shift": kd(xp.right_shift),
+        "gcd": kd(xp.gcd),
+        "lcm": kd(xp.lcm),
+        "cbrt": xp.cbrt,
+        "signbit": xp.signbit,
+        "i0": xp.i0,
+        "bitcast": bitcast,
+    }
