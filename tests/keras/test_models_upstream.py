@@ -35,3 +35,116 @@ def test_shape_inference_runs_in_symbolic_scope():
     seen.clear()
     layer(np.ones((1, 3), "float32"))
     assert seen == [False]
+
+
+# -- legacy .h5 full-model files, unzipped and sharded saves, objects_to_skip ---------------------------
+
+import os  # noqa: E402
+
+import h5py  # noqa: E402
+
+from unidl_keras.legacy.saving import legacy_h5_format  # noqa: E402
+
+DATA = os.path.join(os.path.dirname(__file__), "data", "T_legacy")
+# written by real Keras 3.15.1 (torch): Sequential(Input(3), Dense(4, name=d1), Dense(2, softmax, name=d2)) with
+# weights RandomState(7).randn(...).round(3); legacy_seq.h5 by save_model_to_hdf5, sharded_seq.weights.json by
+# save_weights(max_shard_size=6e-8) (two shards)
+X = np.array([[0.1, 0.2, 0.3], [1.0, -1.0, 0.5]], "float32")
+KERAS_PRED = np.array([[0.9949122, 0.00508782], [0.46282244, 0.53717756]], "float32")
+D1_BIAS = [0.505, -0.261, -0.243, -1.453]
+
+
+def _seq():
+    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, name="d1"),
+                             keras.layers.Dense(2, activation="softmax", name="d2")])
+
+
+def test_load_model_from_hdf5_reads_real_keras_file():
+    m = legacy_h5_format.load_model_from_hdf5(os.path.join(DATA, "legacy_seq.h5"))
+    np.testing.assert_allclose(m.predict(X, verbose=0), KERAS_PRED, rtol=1e-5, atol=1e-6)
+    with h5py.File(os.path.join(DATA, "legacy_seq.h5"), "r") as f:  # an open h5py.File works too
+        m2 = legacy_h5_format.load_model_from_hdf5(f, compile=False)
+    np.testing.assert_allclose(m2.layers[0].get_weights()[1], D1_BIAS, rtol=1e-6)
+
+
+def test_save_model_to_hdf5_round_trip_and_layout(tmp_path):
+    src = keras.models.load_model(os.path.join(DATA, "legacy_seq.h5"))
+    path = str(tmp_path / "sub" / "m.h5")  # the folder is created, as Keras does
+    legacy_h5_format.save_model_to_hdf5(src, path)
+    with h5py.File(path, "r") as f:
+        assert "model_config" in f.attrs and "model_weights" in f
+        assert [n.decode() if isinstance(n, bytes) else n for n in f["model_weights"].attrs["layer_names"]] == ["d1", "d2"]
+        assert legacy_h5_format.load_attributes_from_hdf5_group(f["model_weights"], "layer_names") == ["d1", "d2"]
+    back = legacy_h5_format.load_model_from_hdf5(path)
+    np.testing.assert_allclose(back.predict(X, verbose=0), KERAS_PRED, rtol=1e-5, atol=1e-6)
+    dest = _seq()
+    dest.load_weights(path)  # model.load_weights reads the full-model file's model_weights group
+    np.testing.assert_allclose(dest.layers[0].get_weights()[1], D1_BIAS, rtol=1e-6)
+
+
+def test_load_model_from_hdf5_refuses_links_in_open_file(tmp_path):
+    target = str(tmp_path / "t.h5")
+    legacy_h5_format.save_model_to_hdf5(_seq(), target)
+    bad = str(tmp_path / "bad.h5")
+    with h5py.File(target, "r") as f, h5py.File(bad, "w") as g:
+        for k, v in f.attrs.items():
+            g.attrs[k] = v
+        g["model_weights"] = h5py.ExternalLink(target, "/model_weights")
+    with h5py.File(bad, "r") as g:
+        with pytest.raises(ValueError, match="ExternalLink"):
+            legacy_h5_format.load_model_from_hdf5(g)
+    with pytest.raises(ValueError, match="ExternalLink"):
+        _seq().load_weights(bad)
+
+
+def test_sharded_weights_read_real_keras_files_and_round_trip(tmp_path):
+    m = _seq()
+    m.load_weights(os.path.join(DATA, "sharded_seq.weights.json"))
+    np.testing.assert_allclose(m.predict(X, verbose=0), KERAS_PRED, rtol=1e-5, atol=1e-6)
+    out = tmp_path / "w.weights.json"
+    m.save_weights(str(out), max_shard_size=6e-8)  # 64 B of d1 fill the first shard, d2 goes to a second
+    assert sorted(os.listdir(tmp_path)) == ["w.weights.json", "w_00000.weights.h5", "w_00001.weights.h5"]
+    m2 = _seq()
+    m2.load_weights(str(out))
+    np.testing.assert_allclose(m2.predict(X, verbose=0), KERAS_PRED, rtol=1e-5, atol=1e-6)
+
+
+def test_sharded_weights_refuse_shard_names_outside_folder(tmp_path):
+    (tmp_path / "evil.weights.json").write_text('{"metadata": {}, "weight_map": {"/layers/dense/vars": '
+                                                '"../x.weights.h5"}}')
+    with pytest.raises(ValueError, match="plain '.weights.h5' file name"):
+        _seq().load_weights(str(tmp_path / "evil.weights.json"))
+
+
+def test_unzipped_model_directory(tmp_path):
+    src = keras.models.load_model(os.path.join(DATA, "legacy_seq.h5"))
+    with pytest.raises(ValueError, match="should not end in `.keras`"):
+        keras.saving.save_model(src, str(tmp_path / "m.keras"), zipped=False)
+    d = tmp_path / "model_dir"
+    keras.saving.save_model(src, str(d), zipped=False)
+    assert sorted(os.listdir(d)) == ["config.json", "metadata.json", "model.weights.h5"]
+    back = keras.saving.load_model(str(d))
+    np.testing.assert_allclose(back.predict(X, verbose=0), KERAS_PRED, rtol=1e-5, atol=1e-6)
+
+
+def test_objects_to_skip_and_load_weights_argument_errors(tmp_path):
+    src = keras.models.load_model(os.path.join(DATA, "legacy_seq.h5"))
+    path = str(tmp_path / "w.weights.h5")
+    src.save_weights(path, objects_to_skip=[src.layers[0]])
+    dest = _seq()
+    before = dest.layers[0].get_weights()
+    dest.load_weights(path, objects_to_skip=[dest.layers[0]])
+    np.testing.assert_array_equal(dest.layers[0].get_weights()[0], before[0])  # d1 untouched
+    np.testing.assert_allclose(dest.layers[1].get_weights()[1], [-0.045, -1.451], rtol=1e-6)
+    keras_path = str(tmp_path / "m.keras")
+    src.save(keras_path)
+    with pytest.raises(ValueError, match="only supports loading '.weights.h5' files"):
+        dest.load_weights(keras_path, objects_to_skip=[])
+    with pytest.raises(ValueError, match="only supports loading legacy '.h5' or '.hdf5' files"):
+        dest.load_weights(path, by_name=True)
+    with pytest.raises(ValueError, match="Invalid keyword arguments"):
+        dest.load_weights(keras_path, bad_kwarg=None)
+    with pytest.raises(ValueError, match="File format not supported"):
+        keras.saving.load_model(str(tmp_path / "model.pkl"))
+    with pytest.raises(ValueError, match="File not found"):
+        keras.saving.load_model(str(tmp_path / "missing.keras"))

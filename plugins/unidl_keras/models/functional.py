@@ -127,6 +127,20 @@ class Functional(Model):
 
         return [x for x in self._layers if not isinstance(x, OpLayer)]
 
+    @layers.setter
+    def layers(self, _: Any) -> None:
+        raise AttributeError("`Model.layers` attribute is reserved and should not be used. Please use another name.")
+
+    @property
+    def input(self) -> Any:
+        """The inputs as given to the constructor (a KerasTensor, list or dict), as Keras."""
+        return self._inputs_struct
+
+    @property
+    def output(self) -> Any:
+        """The outputs as given to the constructor."""
+        return self._outputs_struct
+
     @property
     def operations(self) -> List[Layer]:
         """Every node of the graph in order: the layers and the ``keras.ops`` operations."""

@@ -141,11 +141,18 @@ def _is_metric_or_loss(x: Any) -> bool:
     return mod.startswith(("unidl_keras.metrics", "unidl_keras.losses"))
 
 
-def walk(root: Any, include_optimizer: bool = True) -> Iterator[Tuple[str, Any]]:
-    """(path, object) for every saveable under ``root`` (root first at path ``""``), each object once."""
+def walk(root: Any, include_optimizer: bool = True, skip: Optional[Set[int]] = None,
+         skipped: Optional[List[str]] = None) -> Iterator[Tuple[str, Any]]:
+    """(path, object) for every saveable under ``root`` (root first at path ``""``), each object once.
+    Objects whose ``id`` is in ``skip`` are left out with everything below them (Keras's ``objects_to_skip``);
+    their paths are appended to ``skipped``."""
     visited: Set[int] = set()
 
     def visit(obj: Any, path: str) -> Iterator[Tuple[str, Any]]:
+        if skip and id(obj) in skip:
+            if skipped is not None:
+                skipped.append(path)
+            return
         if id(obj) in visited:
             return
         visited.add(id(obj))
@@ -205,9 +212,9 @@ def _own_arrays(obj: Any) -> List[np.ndarray]:
 
 # -- writing -----------------------------------------------------------------------------------------
 
-def write_weights(model: Any, f: Any, include_optimizer: bool = True) -> None:
-    """Write ``model``'s state into the open h5py file ``f``."""
-    for path, obj in walk(model, include_optimizer):
+def write_weights(model: Any, f: Any, include_optimizer: bool = True, skip: Optional[Set[int]] = None) -> None:
+    """Write ``model``'s state into the open h5py file ``f`` (leaving out the objects whose ids are in ``skip``)."""
+    for path, obj in walk(model, include_optimizer, skip):
         group = f.require_group(_vars_path(path))
         name = getattr(obj, "name", None)
         if isinstance(name, str):
@@ -216,13 +223,13 @@ def write_weights(model: Any, f: Any, include_optimizer: bool = True) -> None:
             group.create_dataset(str(i), data=arr)
 
 
-def weights_to_bytes(model: Any, include_optimizer: bool = True) -> bytes:
+def weights_to_bytes(model: Any, include_optimizer: bool = True, skip: Optional[Set[int]] = None) -> bytes:
     """The bytes of a ``.weights.h5`` file holding ``model``'s state."""
     import h5py
 
     bio = io.BytesIO()
     with h5py.File(bio, "w") as f:
-        write_weights(model, f, include_optimizer)
+        write_weights(model, f, include_optimizer, skip)
     return bio.getvalue()
 
 
@@ -330,15 +337,18 @@ def _all_vars_groups(f: Any) -> Dict[str, int]:
 
 
 def load_weights_from_h5(model: Any, f: Any, source: str, skip_mismatch: bool = False,
-                         include_optimizer: bool = True) -> None:
-    """Load ``model``'s state from the open h5py file ``f`` (named ``source`` in errors)."""
+                         include_optimizer: bool = True, skip: Optional[Set[int]] = None) -> None:
+    """Load ``model``'s state from the open h5py file ``f`` (named ``source`` in errors); the objects whose ids
+    are in ``skip`` keep their state (and the file's groups for them are ignored)."""
     report = _LoadReport()
     consumed: Set[str] = set()
+    skipped: List[str] = []
     has_opt = f.get("optimizer/vars") is not None
-    for path, obj in walk(model, include_optimizer and has_opt):
+    for path, obj in walk(model, include_optimizer and has_opt, skip, skipped):
         _load_object(obj, path, f, source, report, consumed, model)
     extra = {k: n for k, n in _all_vars_groups(f).items() if k not in consumed and n
-             and not k.startswith("optimizer")}
+             and not k.startswith("optimizer") and not any(k == _vars_path(p) or k.startswith(p + "/")
+                                                           for p in skipped)}
     if extra:
         have = sum(1 for _, o in walk(model, False) if own_variables(o))
         report.fail("file", f"{source} holds weights for {len(extra)} object(s) the model does not have: "
@@ -425,9 +435,9 @@ def check_self_contained(f: Any, name: str) -> None:
             where = f"{path}/{key}"
             link = group.get(key, getlink=True)
             if isinstance(link, h5py.ExternalLink):
-                refuse(where, f"an HDF5 external link to {link.filename!r}:{link.path!r}")
+                refuse(where, f"an HDF5 external link (ExternalLink) to {link.filename!r}:{link.path!r}")
             if isinstance(link, h5py.SoftLink):
-                refuse(where, f"an HDF5 soft link to {link.path!r}")
+                refuse(where, f"an HDF5 soft link (SoftLink) to {link.path!r}")
             obj = group.get(key)
             if isinstance(obj, h5py.Dataset):
                 if obj.is_virtual:

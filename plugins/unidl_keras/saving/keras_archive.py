@@ -136,3 +136,62 @@ def read_archive(source: Any, name: Optional[str] = None, need_config: bool = Tr
         elif any(n.endswith(".weights.json") for n in names):
             raise ArchiveError(f"{name}: sharded weights in a .keras archive are not supported.")
     return ArchiveContents(config=config, metadata=metadata, weights=weights)
+
+
+# -- unzipped archives (``save_model(..., zipped=False)``): the same three files in a directory -------------
+
+def write_directory(dirpath: str, config: Dict[str, Any], weights_h5: bytes, keras_version: str) -> None:
+    """Write ``metadata.json``, ``config.json`` and ``model.weights.h5`` into ``dirpath`` (created if needed);
+    each file is written to a temporary name and renamed into place."""
+    import os
+
+    from unidl.io.atomic import write_bytes_atomic
+
+    os.makedirs(dirpath, exist_ok=True)
+    metadata = {"keras_version": keras_version,
+                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
+    write_bytes_atomic(os.path.join(dirpath, METADATA), json.dumps(metadata).encode("utf-8"))
+    write_bytes_atomic(os.path.join(dirpath, CONFIG), json.dumps(config).encode("utf-8"))
+    write_bytes_atomic(os.path.join(dirpath, WEIGHTS_H5), weights_h5)
+
+
+def _read_dir_file(dirpath: str, member: str, limit: int, name: str) -> Optional[bytes]:
+    import os
+    import stat
+
+    path = os.path.join(dirpath, member)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(st.st_mode):  # a link or a device: never follow what a directory points to
+        raise ArchiveError(f"{name}: '{member}' is not a regular file (links are not followed).")
+    if st.st_size > limit:
+        raise ArchiveError(f"{name}: '{member}' is {st.st_size} bytes (limit {limit}); refusing to load it.")
+    with open(path, "rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise ArchiveError(f"{name}: '{member}' grew past {limit} bytes while being read; refusing to load it.")
+    return data
+
+
+def read_directory(dirpath: str, name: Optional[str] = None) -> ArchiveContents:
+    """Read an unzipped ``.keras`` directory (``config.json`` required) with the same bounds as an archive."""
+    name = name or str(dirpath)
+
+    def as_json(member: str) -> Dict[str, Any]:
+        raw = _read_dir_file(dirpath, member, MAX_JSON_BYTES, name)
+        if raw is None:
+            return {}
+        try:
+            value = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+            raise ArchiveError(f"{name}: '{member}' is not valid JSON ({type(e).__name__}: {e}).") from e
+        if not isinstance(value, dict):
+            raise ArchiveError(f"{name}: '{member}' must hold a JSON object, found {type(value).__name__}.")
+        return value
+
+    if _read_dir_file(dirpath, CONFIG, MAX_JSON_BYTES, name) is None:
+        raise ArchiveError(f"{name}: the model directory has no '{CONFIG}'.")
+    return ArchiveContents(config=as_json(CONFIG), metadata=as_json(METADATA),
+                           weights=_read_dir_file(dirpath, WEIGHTS_H5, MAX_WEIGHTS_BYTES, name))

@@ -156,31 +156,43 @@ def legacy_model_bytes(model: Any, include_optimizer: bool = True) -> bytes:
     """The bytes of a Keras-2-style ``.h5`` holding ``model``'s config, training config and weights."""
     import h5py
 
-    from .. import __version__
-
     bio = io.BytesIO()
     with h5py.File(bio, "w") as f:
-        f.attrs["keras_version"] = __version__
-        f.attrs["backend"] = "torch"
-        f.attrs["model_config"] = model_config_json(model)
-        tc = _training_config(model) if include_optimizer else None
-        if tc is not None:
-            f.attrs["training_config"] = json.dumps(tc)
-        write_weights_group(f.create_group("model_weights"), model)
-        opt = getattr(model, "optimizer", None)
-        if include_optimizer and tc is not None and opt is not None and getattr(opt, "variables", None):
-            g = f.create_group("optimizer_weights")
-            variables = list(opt.variables)
-            names = [getattr(v, "path", None) or f"{opt.name}/{v.name}" for v in variables]
-            seen: Dict[str, int] = {}
-            for i, n in enumerate(names):
-                if n in seen:
-                    names[i] = f"{n}_{i}"
-                seen[names[i]] = i
-            write_str_list(g, "weight_names", names)
-            for n, v in zip(names, variables):
-                g.create_dataset(n, data=np.asarray(v.numpy()))
+        write_legacy_model(f, model, include_optimizer)
     return bio.getvalue()
+
+
+def write_legacy_model(f: Any, model: Any, include_optimizer: bool = True) -> None:
+    """Write ``model``'s config, training config, weights and optimizer state into an open HDF5 file/group."""
+    from .. import __version__
+
+    f.attrs["keras_version"] = __version__
+    f.attrs["backend"] = "torch"
+    f.attrs["model_config"] = model_config_json(model)
+    tc = _training_config(model) if include_optimizer else None
+    if tc is not None:
+        f.attrs["training_config"] = json.dumps(tc)
+    write_weights_group(f.create_group("model_weights"), model)
+    opt = getattr(model, "optimizer", None)
+    if include_optimizer and tc is not None and opt is not None and getattr(opt, "variables", None):
+        write_optimizer_weights(f, opt)
+
+
+def write_optimizer_weights(f: Any, opt: Any) -> None:
+    """The ``optimizer_weights`` group: ``weight_names`` + one dataset per optimizer variable."""
+    variables = list(opt.variables)
+    if not variables:
+        return
+    g = f.create_group("optimizer_weights")
+    names = [getattr(v, "path", None) or f"{opt.name}/{v.name}" for v in variables]
+    seen: Dict[str, int] = {}
+    for i, n in enumerate(names):
+        if n in seen:
+            names[i] = f"{n}_{i}"
+        seen[names[i]] = i
+    write_str_list(g, "weight_names", names)
+    for n, v in zip(names, variables):
+        g.create_dataset(n, data=np.asarray(v.numpy()))
 
 
 # -- reading: Keras 2 configs ---------------------------------------------------------------------------
@@ -397,4 +409,4 @@ def is_legacy_h5(f: Any) -> bool:
             or "model_weights" in f)
 
 
-__all__ = ["load_legacy_model", "load_legacy_weights", "legacy_model_bytes", "is_legacy_h5", "WeightsLoadError"]
+__all__ = ["load_legacy_model", "load_legacy_weights", "legacy_model_bytes", "write_legacy_model", "is_legacy_h5", "WeightsLoadError"]

@@ -58,6 +58,16 @@ def _publish(filepath: Any, data: bytes, overwrite: bool) -> None:
         write_bytes_atomic(path, data)
 
 
+def _log_warning(msg: str) -> None:
+    """A warning through absl logging where absl is installed (as Keras logs it), else ``warnings.warn``."""
+    try:
+        from absl import logging as absl_logging
+    except ImportError:
+        warnings.warn(msg, UserWarning, stacklevel=3)
+        return
+    absl_logging.warning(msg)
+
+
 def _keras_version() -> str:
     from .. import __version__
 
@@ -74,9 +84,8 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, zipped: Option
     name = _name(filepath)
     if save_format:
         if name.endswith((".keras",) + _LEGACY_SUFFIXES):
-            warnings.warn("The `save_format` argument is deprecated in Keras 3. We recommend removing this argument "
-                          f"as it can be inferred from the file path. Received: save_format={save_format}",
-                          stacklevel=2)
+            _log_warning("The `save_format` argument is deprecated in Keras 3. We recommend removing this argument "
+                         f"as it can be inferred from the file path. Received: save_format={save_format}")
         else:
             raise ValueError("The `save_format` argument is deprecated in Keras 3. Please remove this argument and "
                              "pass a file path with either `.keras` or `.h5` extension."
@@ -84,10 +93,27 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, zipped: Option
     if kwargs:
         raise ValueError(f"The following argument(s) are not supported: {list(kwargs.keys())}")
     if name.endswith(_LEGACY_SUFFIXES):
-        warnings.warn("You are saving your model as an HDF5 file via `model.save()` or "
-                      "`keras.saving.save_model(model)`. This file format is considered legacy. We recommend using "
-                      "instead the native Keras format, e.g. `model.save('my_model.keras')` or "
-                      "`keras.saving.save_model(model, 'my_model.keras')`. ", UserWarning, stacklevel=2)
+        _log_warning("You are saving your model as an HDF5 file via `model.save()` or "
+                     "`keras.saving.save_model(model)`. This file format is considered legacy. We recommend using "
+                     "instead the native Keras format, e.g. `model.save('my_model.keras')` or "
+                     "`keras.saving.save_model(model, 'my_model.keras')`. ")
+    if zipped is False:
+        if name.endswith(".keras"):
+            raise ValueError("When using `zipped=False`, the `filepath` argument should not end in `.keras`. "
+                             f"Received: filepath={name}")
+        if _is_file_like(filepath):
+            raise ValueError(f"zipped=False saves into a directory; received a file object: {name}")
+        if not _may_write(name, overwrite):
+            return
+        from .serialization import serialize_keras_object
+
+        config = serialize_keras_object(model)
+        if not include_optimizer:
+            config["compile_config"] = {}
+        keras_archive.write_directory(name, config, h5_weights.weights_to_bytes(model, include_optimizer),
+                                      _keras_version())
+        return
+    if name.endswith(_LEGACY_SUFFIXES):
         _publish(filepath, legacy_h5.legacy_model_bytes(model, include_optimizer), overwrite)
         return
     if not (name.endswith(".keras") or _is_file_like(filepath)):
@@ -95,9 +121,6 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, zipped: Option
                          "Keras format (recommended) or a `.h5` extension. Use `model.export(filepath)` if you want to "
                          "export a SavedModel for use with TFLite/TFServing/etc. "
                          f"Received: filepath={name}.")
-    if zipped is False:
-        raise ValueError("zipped=False (an unzipped .keras directory) is not supported by unidl; save a zipped "
-                         ".keras file instead.")
     _publish(filepath, model_to_archive_bytes(model, include_optimizer), overwrite)
 
 
@@ -120,15 +143,19 @@ def load_model(filepath: Any, custom_objects: Optional[Dict[str, Any]] = None, c
         if _is_file_like(filepath):
             return _model_from_archive(keras_archive.read_archive(filepath, "<file object>"), "<file object>",
                                        compile)
-        if not os.path.exists(name):
-            raise ValueError(f"File not found: filepath={name}. Please ensure the file is an accessible `.keras` "
-                             "zip file.")
-        if name.endswith(".keras"):
+        if os.path.isdir(name) and os.path.exists(os.path.join(name, keras_archive.CONFIG)):
+            return _model_from_archive(keras_archive.read_directory(name), name, compile)
+        if name.endswith(".keras") and os.path.isfile(name):
             return _model_from_archive(keras_archive.read_archive(name), name, compile)
         if name.endswith(_LEGACY_SUFFIXES):
+            if not os.path.exists(name):
+                raise FileNotFoundError(f"Unable to open file: no such file: filepath={name}")
             with h5_weights.open_h5(name, name) as f:
                 return legacy_h5.load_legacy_model(f, name, custom_objects=custom_objects, compile=compile,
                                                    budget=_budget(os.path.getsize(name)))
+        if name.endswith(".keras"):
+            raise ValueError(f"File not found: filepath={name}. Please ensure the file is an accessible `.keras` "
+                             "zip file.")
         raise ValueError(f"File format not supported: filepath={name}. Keras 3 only supports V3 `.keras` files, legacy "
                          "H5 format files (`.h5` extension). Note that the legacy SavedModel format is not supported "
                          "by `load_model()` in Keras 3.")
@@ -198,21 +225,47 @@ def save_weights(model: Any, filepath: Any, overwrite: bool = True, max_shard_si
                  **kwargs: Any) -> None:
     """Save ``model``'s weights (and optimizer state) to a ``.weights.h5`` file in Keras 3's layout."""
     name = _name(filepath)
-    if not name.endswith(".weights.h5"):
+    if max_shard_size is None and not name.endswith(".weights.h5"):
         raise ValueError(f"The filename must end in `.weights.h5`. Received: filepath={name}")
-    if max_shard_size is not None:
-        raise ValueError("Sharded weights files (max_shard_size) are not supported by unidl.")
+    if max_shard_size is not None and not name.endswith(("weights.h5", "weights.json")):
+        raise ValueError("The filename must end in `.weights.json` when `max_shard_size` is specified. "
+                         f"Received: filepath={name}")
+    objects_to_skip = kwargs.pop("objects_to_skip", None)
     if kwargs:
         raise ValueError(f"The following argument(s) are not supported: {list(kwargs.keys())}")
-    _publish(filepath, h5_weights.weights_to_bytes(model), overwrite)
+    skip = {id(o) for o in objects_to_skip} if objects_to_skip is not None else None
+    if max_shard_size is not None:
+        from . import sharded_weights
+
+        files = sharded_weights.shard_files(model, name, max_shard_size, skip)
+        if _may_write(name, overwrite):
+            for path, data in files.items():
+                write_bytes_atomic(path, data)
+        return
+    _publish(filepath, h5_weights.weights_to_bytes(model, skip=skip), overwrite)
 
 
 def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:
     """Load weights from ``.weights.h5``, ``.keras`` or a legacy ``.h5`` (``by_name=True`` for legacy files)."""
     name = _name(filepath)
+    objects_to_skip = kwargs.pop("objects_to_skip", None)
+    by_name = kwargs.pop("by_name", None)
+    if kwargs:
+        raise ValueError(f"Invalid keyword arguments: {kwargs}")
+    legacy = name.endswith(_LEGACY_SUFFIXES) and not name.endswith(".weights.h5")
+    if objects_to_skip is not None and (legacy or name.endswith(".keras")):
+        raise ValueError(f"`objects_to_skip` only supports loading '.weights.h5' files.Received: {filepath}")
+    if by_name is not None and not legacy:
+        raise ValueError(f"`by_name` only supports loading legacy '.h5' or '.hdf5' files. Received: {filepath}")
+    skip = {id(o) for o in objects_to_skip} if objects_to_skip is not None else None
+    if name.endswith(".weights.json"):
+        from . import sharded_weights
+
+        data = sharded_weights.gather(name)
+        with h5_weights.open_h5(data, name) as f:
+            h5_weights.load_weights_from_h5(model, f, name, skip_mismatch=skip_mismatch, skip=skip)
+        return
     if _is_file_like(filepath) or name.endswith(".keras"):
-        if kwargs:
-            raise ValueError(f"Invalid keyword arguments: {kwargs}")
         contents = keras_archive.read_archive(filepath, name, need_config=False)
         if contents.weights is None:
             raise keras_archive.ArchiveError(f"{name}: the .keras archive has no 'model.weights.h5'.")
@@ -222,16 +275,11 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False, **kwarg
     if name.endswith((".weights.h5",) + _LEGACY_SUFFIXES):
         if not os.path.exists(name):
             raise FileNotFoundError(f"Weights file not found: filepath={name}")
-        by_name = kwargs.pop("by_name", False)
-        if kwargs:
-            raise ValueError(f"Invalid keyword arguments: {kwargs}")
         with h5_weights.open_h5(name, name) as f:
             if legacy_h5.is_legacy_h5(f):
-                legacy_h5.load_legacy_weights(f, model, name, skip_mismatch=skip_mismatch, by_name=by_name)
-            elif by_name:
-                raise ValueError("Invalid keyword arguments: {'by_name': True} (only legacy .h5 files load by name).")
+                legacy_h5.load_legacy_weights(f, model, name, skip_mismatch=skip_mismatch, by_name=bool(by_name))
             else:
-                h5_weights.load_weights_from_h5(model, f, name, skip_mismatch=skip_mismatch)
+                h5_weights.load_weights_from_h5(model, f, name, skip_mismatch=skip_mismatch, skip=skip)
         return
     raise ValueError(f"File format not supported: filepath={name}. Keras 3 only supports V3 `.keras` files, "
                      "`.weights.h5` files, legacy H5 format files (`.h5` extension).")
