@@ -18,6 +18,8 @@ from .base_optimizer import Optimizer
 from .ftrl import Ftrl
 from .lamb import Lamb
 from .lion import Lion
+from .loss_scale_optimizer import LossScaleOptimizer
+from .multi_optimizer import MultiOptimizer, OptimizerMap
 from .muon import Muon
 from .nadam import Nadam
 from .rmsprop import RMSprop
@@ -25,11 +27,12 @@ from .schedule_free_adamw import ScheduleFreeAdamW
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl",
-           "Adafactor", "Lamb", "Lion", "Muon", "ScheduleFreeAdamW", "get", "serialize", "deserialize", "schedules", "legacy"]
+           "Adafactor", "Lamb", "Lion", "Muon", "ScheduleFreeAdamW",
+           "LossScaleOptimizer", "MultiOptimizer", "OptimizerMap", "get", "serialize", "deserialize", "schedules", "legacy"]
 
 ALL_OBJECTS = {cls.__name__.lower(): cls for cls in (Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta,
                                                       Adamax, Nadam, Ftrl, Adafactor, Lamb, Lion, Muon,
-                                                      ScheduleFreeAdamW)}
+                                                      ScheduleFreeAdamW, LossScaleOptimizer, MultiOptimizer)}
 
 
 def serialize(optimizer: Optimizer) -> Dict[str, Any]:

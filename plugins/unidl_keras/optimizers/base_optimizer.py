@@ -380,6 +380,38 @@ class Optimizer:
             if average is not None:
                 var.assign(average)
 
+    def stateless_apply(self, optimizer_variables: Sequence[Any], grads: Sequence[Any],
+                        trainable_variables: Sequence[Any]) -> Tuple[List[Tensor], List[Tensor]]:
+        """:meth:`apply` on given values instead of the variables' own: returns the updated
+        ``(trainable_variables, optimizer_variables)`` values and leaves every variable as it was."""
+        if not self.built:
+            raise ValueError(f"To call `stateless_apply`, {type(self).__name__} must be built (i.e. its variables "
+                             "must have been created). You can build it via `optimizer.build(trainable_variables)`.")
+        own = self.variables
+        if len(optimizer_variables) != len(own):
+            raise ValueError("Argument `optimizer_variables` must be a list of tensors corresponding 1:1 to "
+                             f"{type(self).__name__}().variables. Received list with length "
+                             f"{len(optimizer_variables)}, but expected {len(own)} variables.")
+        if len(trainable_variables) != len(self._trainable_variables):
+            raise ValueError("Argument `optimizer_variables` must be a list of tensors corresponding 1:1 to the "
+                             "trainable variables list that the optimizer was built with. Received "
+                             f"len(trainable_variables) == {len(trainable_variables)} whereas the optimizer was "
+                             f"built with {len(self._trainable_variables)} variables.")
+        mapped = list(self._trainable_variables) + list(own)
+        values = list(trainable_variables) + list(optimizer_variables)
+        saved = [v.numpy().copy() for v in mapped]
+        try:
+            for v, value in zip(mapped, values):
+                if value is not v:
+                    v.assign(value)
+            self.apply(grads)
+            new = [convert_to_tensor(v.numpy().copy()) for v in mapped]
+        finally:
+            for v, value in zip(mapped, saved):
+                v.assign(value)
+        n = len(self._trainable_variables)
+        return new[:n], new[n:]
+
     def _check_variables_are_known(self, variables: Sequence[Variable]) -> None:
         for v in variables:
             if id(v) not in self._trainable_variables_indices:
