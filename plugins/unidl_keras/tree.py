@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, List, Tuple
 
-from .utils.tree import flatten, is_nested, map_structure, pack_sequence_as
+from .utils.tree import flatten, is_nested, map_structure, map_structure_up_to, pack_sequence_as
 
-__all__ = ["is_nested", "flatten", "map_structure", "pack_sequence_as", "assert_same_structure",
+__all__ = ["is_nested", "flatten", "map_structure", "map_structure_up_to", "pack_sequence_as", "assert_same_structure",
            "lists_to_tuples", "map_shape_structure", "flatten_with_path", "traverse"]
 
 

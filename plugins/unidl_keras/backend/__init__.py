@@ -14,6 +14,28 @@ SUPPORTS_RAGGED_TENSORS = False
 SUPPORTS_COMPLEX_DTYPES = False
 
 
+def compute_output_spec(fn, *args, **kwargs):
+    """The KerasTensor(s) ``fn(*args, **kwargs)`` would return for KerasTensor arguments (found by
+    running ``fn`` on placeholder arrays, as a layer's symbolic call does)."""
+    from ..layers.layer import infer_output_spec
+
+    return infer_output_spec(fn, args, kwargs)
+
+
+def set_keras_mask(x, mask):
+    """Attach ``mask`` to tensor ``x`` (None removes it), as Keras's ``x._keras_mask``."""
+    from .masks import set_mask
+
+    set_mask(x, mask)
+
+
+def get_keras_mask(x):
+    """The mask attached to tensor ``x``, or None."""
+    from .masks import get_mask
+
+    return get_mask(x)
+
+
 def __getattr__(name: str):
     # keras.src.backend.random is the backend's random module: here, keras.random
     if name == "random":

@@ -345,6 +345,19 @@ class Layer:
     @dtype_policy.setter
     def dtype_policy(self, value: Any) -> None:
         self._dtype_policy, self._dtype = _dtype_policy_of(value)
+        mode = getattr(self._dtype_policy, "quantization_mode", None)
+        if mode is not None and self.built and not getattr(self, "_is_quantized", False):
+            if mode == "gptq":
+                raise ValueError(f"Implicitly enabling GPTQ quantization by setting `dtype_policy` to '{value}' is "
+                                 "not supported. GPTQ requires a calibration dataset and a `GPTQConfig` object.\n\n"
+                                 "Please use the `.quantize('gptq', config=...)` method on the layer or model "
+                                 "instead.")
+            self.quantize(mode)
+
+    @property
+    def quantization_mode(self) -> Optional[str]:
+        """The quantization mode of this layer (``"int8"``, ``"int4"``, ...), None if not quantized."""
+        return getattr(self.dtype_policy, "quantization_mode", None)
 
     @property
     def trainable(self) -> bool:
@@ -603,6 +616,12 @@ class Layer:
                 _pop()
         self.built = True
 
+    def _build_at_init(self) -> None:
+        """Mark a stateless layer built at the end of its ``__init__`` (as Keras does), unless its class
+        (or a subclass a user wrote) overrides ``build``: then the first call builds it."""
+        if getattr(type(self).build, "__wrapped__", type(self).build) is Layer.build:
+            self.built = True
+
     def _maybe_build(self, args: tuple, kwargs: dict) -> None:
         if self.built:
             return
@@ -769,6 +788,8 @@ class Layer:
         cfg: Dict[str, Any] = {"name": self.name, "trainable": self.trainable,
                                "dtype": _dtype_config(policy.name if policy is not None else self.dtype,
                                                       type(policy).__name__ if policy is not None else "DTypePolicy")}
+        if getattr(policy, "quantization_mode", None) is not None:  # {"mode": ..., "source_name": ...}
+            cfg["dtype"]["config"] = policy.get_config()
         if self.activity_regularizer is not None:
             from .. import regularizers
 
@@ -778,7 +799,7 @@ class Layer:
     @classmethod
     def from_config(cls, config: Dict[str, Any]) -> "Layer":
         config = dict(config)
-        if isinstance(config.get("dtype"), dict):
+        if isinstance(config.get("dtype"), dict) and "name" in config["dtype"].get("config", {"name": None}):
             config["dtype"] = config["dtype"].get("config", {}).get("name", None)
         try:
             return cls(**config)
@@ -828,8 +849,14 @@ def _dtype_policy_of(dtype: Any) -> Tuple[Any, Optional[str]]:
         return (None, None) if policy is None else (policy, _dtype_name(policy.name))
     if isinstance(dtype, _dp.DTypePolicy):
         return dtype, _dtype_name(dtype.name)
-    if isinstance(dtype, str) and dtype.startswith("mixed_"):
-        return _dp._from_name(dtype), _dtype_name(dtype)
+    if isinstance(dtype, str) and (dtype.startswith("mixed_") or _dp._is_quantized_name(dtype)):
+        policy = _dp._from_name(dtype)
+        return policy, _dtype_name(policy)
+    if isinstance(dtype, dict) and dtype.get("class_name", "DTypePolicy") not in ("DTypePolicy", "FloatDTypePolicy"):
+        from ..dtype_policies import deserialize
+
+        policy = deserialize(dtype)
+        return policy, _dtype_name(policy)
     return None, _dtype_name(dtype)
 
 
@@ -837,7 +864,8 @@ def _dtype_name(dtype: Any) -> Optional[str]:
     if dtype is None:
         return None
     if hasattr(dtype, "quantization_mode") and hasattr(dtype, "compute_dtype"):  # a DTypePolicy
-        dtype = dtype.name
+        # a quantized policy ("int8_from_float32") keeps the dtypes of its source policy
+        dtype = getattr(dtype, "_source_name", None) or dtype.name
     if isinstance(dtype, dict):
         dtype = dtype.get("config", {}).get("name")
     if isinstance(dtype, str) and dtype.startswith("mixed_"):

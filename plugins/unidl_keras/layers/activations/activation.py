@@ -21,6 +21,7 @@ class Activation(Layer):
         self.activation = activations.get(activation)
         self.supports_masking = True
         self.built = True
+        self._build_at_init()
 
     def call(self, inputs: Any) -> Any:
         return self.activation(inputs)

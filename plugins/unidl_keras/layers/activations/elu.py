@@ -22,6 +22,7 @@ class ELU(Layer):
         self.alpha = alpha
         self.supports_masking = True
         self.built = True
+        self._build_at_init()
 
     def call(self, inputs: Any) -> Any:
         return ops.elu(inputs, alpha=float(self.alpha))

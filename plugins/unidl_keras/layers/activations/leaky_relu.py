@@ -30,6 +30,7 @@ class LeakyReLU(Layer):
         self.negative_slope = negative_slope
         self.supports_masking = True
         self.built = True
+        self._build_at_init()
 
     def call(self, inputs: Any) -> Any:
         return ops.leaky_relu(inputs, negative_slope=float(self.negative_slope))

@@ -37,6 +37,7 @@ class ReLU(Layer):
         self.threshold = threshold
         self.supports_masking = True
         self.built = True
+        self._build_at_init()
 
     def call(self, inputs: Any) -> Any:
         return activations.relu(inputs, negative_slope=self.negative_slope, max_value=self.max_value,

@@ -32,6 +32,7 @@ class Softmax(Layer):
         self.axis = axis
         self.supports_masking = True
         self.built = True
+        self._build_at_init()
 
     def call(self, inputs: Any, mask: Any = None) -> Any:
         if mask is not None:

@@ -16,6 +16,7 @@ class Identity(Layer):
         super().__init__(**kwargs)
         self.supports_masking = True
         self.built = True
+        self._build_at_init()
 
     def call(self, inputs: Any) -> Any:
         return inputs

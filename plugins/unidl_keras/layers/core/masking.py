@@ -25,6 +25,7 @@ class Masking(Layer):
         self.mask_value = mask_value
         self.supports_masking = True
         self.built = True
+        self._build_at_init()
 
     def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
         return ops.any(ops.not_equal(inputs, self.mask_value), axis=-1)

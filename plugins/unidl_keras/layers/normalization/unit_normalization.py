@@ -28,6 +28,7 @@ class UnitNormalization(Layer):
                             f"Received: axis={axis!r}")
         self.supports_masking = True
         self.built = True
+        self._build_at_init()
 
     def call(self, inputs: Any) -> Any:
         axes = tuple(self.axis) if isinstance(self.axis, list) else self.axis

@@ -32,6 +32,7 @@ class BaseGlobalPooling(Layer):
         self.pool_mode = pool_mode
         self.data_format = config.standardize_data_format(data_format)
         self.keepdims = bool(keepdims)
+        self._build_at_init()  # stateless: built at construction, as in Keras
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         nd = self.pool_dimensions
@@ -41,10 +42,6 @@ class BaseGlobalPooling(Layer):
             return (input_shape[0],) + (1,) * nd + (c,) if self.keepdims else (input_shape[0], c)
         c = input_shape[1]
         return (input_shape[0], c) + (1,) * nd if self.keepdims else (input_shape[0], c)
-
-    def build(self, input_shape: Any) -> None:
-        check_input_rank(self, input_shape, self.pool_dimensions + 2)
-        self.built = True
 
     def call(self, inputs: Any) -> Any:
         nd = self.pool_dimensions

@@ -48,6 +48,7 @@ class BasePooling(Layer):
         self.strides = self.pool_size if strides is None else standardize_tuple(strides, pool_dimensions, "strides")
         self.padding = standardize_padding(padding)
         self.data_format = config.standardize_data_format(data_format)
+        self._build_at_init()  # stateless: built at construction, as in Keras
 
     def _spatial_out(self, input_shape: Any) -> Any:
         out = tuple(conv_output_length(n, k, self.padding, s, 1)
@@ -62,10 +63,6 @@ class BasePooling(Layer):
         check_input_rank(self, input_shape, self.pool_dimensions + 2)
         c = input_shape[-1] if self.data_format == "channels_last" else input_shape[1]
         return with_spatial(input_shape, self._spatial_out(input_shape), c, self.data_format)
-
-    def build(self, input_shape: Any) -> None:
-        check_input_rank(self, input_shape, self.pool_dimensions + 2)
-        self.built = True
 
     def call(self, inputs: Any) -> Any:
         nd = self.pool_dimensions

@@ -23,6 +23,7 @@ class ActivityRegularization(Layer):
         self.l2 = l2
         self.supports_masking = True
         self.built = True
+        self._build_at_init()
 
     def call(self, inputs: Any) -> Any:
         return inputs

@@ -35,6 +35,7 @@ class AlphaDropout(Layer):
         self.generator = make_generator(seed)
         self.supports_masking = True
         self.built = True
+        self._build_at_init()
 
     def call(self, inputs: Any, training: Any = False) -> Any:
         if not (training and 0 < self.rate < 1):

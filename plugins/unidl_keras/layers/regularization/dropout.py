@@ -33,6 +33,7 @@ class Dropout(Layer):
         self.generator = make_generator(seed)
         self.supports_masking = True
         self.built = True
+        self._build_at_init()
 
     def _noise_shape(self, inputs: Any) -> Optional[Tuple[int, ...]]:
         return concrete_noise_shape(self.noise_shape, inputs)

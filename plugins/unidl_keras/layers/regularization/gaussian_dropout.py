@@ -30,6 +30,7 @@ class GaussianDropout(Layer):
         self.generator = make_generator(seed)
         self.supports_masking = True
         self.built = True
+        self._build_at_init()
 
     def call(self, inputs: Any, training: Any = False) -> Any:
         if training and 0 < self.rate < 1:

@@ -28,6 +28,7 @@ class GaussianNoise(Layer):
         self.generator = make_generator(seed)
         self.supports_masking = True
         self.built = True
+        self._build_at_init()
 
     def call(self, inputs: Any, training: Any = False) -> Any:
         if training and self.stddev > 0:

@@ -23,7 +23,6 @@ class Flatten(Layer):
     def __init__(self, data_format: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.data_format = config.standardize_data_format(data_format)
-        self.built = True
 
     def call(self, inputs: Any) -> Any:
         if inputs.ndim == 0:

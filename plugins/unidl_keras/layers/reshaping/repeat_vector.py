@@ -22,6 +22,8 @@ class RepeatVector(Layer):
         super().__init__(**kwargs)
         if isinstance(n, bool) or not isinstance(n, int):
             raise TypeError(f"Expected an integer value for `n`, got {type(n)}.")
+        if n <= 0:
+            raise ValueError(f"Argument `n` should be a positive integer. Received: n={n}")
         self.n = n
         self.built = True
 

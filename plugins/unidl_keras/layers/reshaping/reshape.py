@@ -24,12 +24,15 @@ class Reshape(Layer):
             raise TypeError(f"Reshape layer '{self.name}': `target_shape` must be a tuple of ints. "
                             f"Received: target_shape={target_shape!r}")
         target_shape = tuple(target_shape)
+        if any(isinstance(d, int) and not isinstance(d, bool) and d < -1 for d in target_shape):
+            raise ValueError("Each dimension in `target_shape` must be a non-negative integer, or `-1` for a single "
+                             f"unknown dimension. Received: target_shape={target_shape}.")
         if sum(1 for d in target_shape if d == -1) > 1:
             raise ValueError("There must be at most one unknown dimension (-1) in `target_shape`. "
                              f"Received: target_shape={target_shape}.")
-        if any(not isinstance(d, int) or isinstance(d, bool) or (d < 0 and d != -1) for d in target_shape):
-            raise ValueError(f"Reshape layer '{self.name}': `target_shape` entries must be positive ints or -1. "
-                             f"Received: target_shape={target_shape}")
+        if any(not isinstance(d, int) or isinstance(d, bool) for d in target_shape):
+            raise ValueError(f"Reshape layer '{self.name}': `target_shape` entries must be ints (-1 for one unknown "
+                             f"dimension). Received: target_shape={target_shape}")
         self.target_shape = target_shape
         self.built = True
 

@@ -20,8 +20,10 @@ class UpSampling1D(Layer):
 
     def __init__(self, size: int = 2, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
-            raise ValueError(f"The `size` argument of UpSampling1D must be a positive integer. Received: size={size}")
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise TypeError(f"Expected an integer value for `size`, got {type(size)}.")
+        if size <= 0:
+            raise ValueError(f"Argument `size` should be a positive integer. Received: size={size}")
         self.size = size
         self.built = True
 
