@@ -54,6 +54,8 @@ def deserialize(config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]]
         raise ValueError(f"Could not interpret serialized optimizer: {config!r}")
     name = config["class_name"]
     cls = (custom_objects or {}).get(name) or ALL_OBJECTS.get(str(name).lower())
+    if cls is None and isinstance(getattr(schedules, str(name), None), type):  # module keras.optimizers.schedules
+        return schedules.deserialize(config, custom_objects=custom_objects)
     if cls is None:
         raise ValueError(f"Unknown optimizer: '{name}'. Please ensure you are using a "
                          "`keras.utils.custom_object_scope` and that this object is included in the scope.")
