@@ -3,8 +3,9 @@
 A policy is named by a dtype (``"float32"``, ``"float16"``, ``"bfloat16"``, ...: compute and variables in that
 dtype) or by a mixed-precision name (``"mixed_float16"`` / ``"mixed_bfloat16"``: compute in the half type,
 variables in float32). ``set_dtype_policy`` / ``dtype_policy`` hold the global policy that layers built
-without ``dtype=`` take. Quantized policies (int8 / float8 / int4 / GPTQ / AWQ) are not supported yet and
-raise NotImplementedError.
+without ``dtype=`` take. Quantized policies (``"int8_from_float32"``, ``"int4/128_from_float32"``,
+``"float8_from_mixed_bfloat16"``, ``"gptq/4/128_from_float32"``, ``"awq/4/128_from_float32"``) keep the
+source policy's dtypes and tell Dense / EinsumDense / Embedding to store quantized weights.
 """
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ class DTypePolicy:
     @property
     def quantization_mode(self) -> Optional[str]:
         """None: this policy does not quantize."""
-        return None
+        return self.__dict__.get("_quantization_mode")
 
     def convert_input(self, x: Any, autocast: bool, dtype: Any) -> Any:
         """``x`` as a tensor cast to ``dtype`` when ``autocast`` and ``x`` is floating-point; non-float
@@ -117,7 +118,8 @@ class DTypePolicy:
         return cls(**config)
 
     def __repr__(self) -> str:
-        return f'<{type(self).__name__.replace("Float", "")} "{self._name}">'
+        cls = type(self).__name__
+        return f'<{"DTypePolicy" if cls == "FloatDTypePolicy" else cls} "{self._name}">'
 
     def __eq__(self, other: Any) -> bool:
         if type(self) is FloatDTypePolicy or type(other) is FloatDTypePolicy:
@@ -133,35 +135,176 @@ class FloatDTypePolicy(DTypePolicy):
 
 
 class QuantizedDTypePolicy(DTypePolicy):
-    """A quantized policy (``"int8_from_float32"``, ...): not supported yet, raises NotImplementedError."""
+    """A quantized policy ``"<mode>_from_<source>"`` (``"int8_from_float32"``, ``"int4_from_mixed_bfloat16"``):
+    the compute and variable dtypes of ``source_name`` (default: the global policy's name), with the layer's
+    weights stored quantized by ``mode`` (one of ``QUANTIZATION_MODES``)."""
 
-    def __init__(self, mode: str, source_name: Optional[str] = None, *args: Any, **kwargs: Any) -> None:
-        raise _quantization_unsupported(f"{type(self).__name__}(mode={mode!r}, source_name={source_name!r})")
+    def __init__(self, mode: str, source_name: Optional[str] = None) -> None:
+        if source_name is None:
+            source_name = dtype_policy().name
+        self._compute_dtype, self._variable_dtype = self._parse_name(source_name)
+        self._check_quantization_mode(mode, self._compute_dtype)
+        self._name = f"{mode}_from_{source_name}"
+        self._source_name = source_name
+        self._quantization_mode = mode
+
+    @property
+    def quantization_mode(self) -> Optional[str]:
+        """The quantization mode (``"int8"``, ``"int4"``, ``"float8"``, ``"gptq"``, ``"awq"``)."""
+        return self._quantization_mode
+
+    def __eq__(self, other: Any) -> bool:
+        if type(other) is not type(self) or self.name != other.name:
+            return False
+        return (self._quantization_mode == other._quantization_mode
+                and self._source_name == other._source_name)
+
+    def get_config(self) -> Dict[str, Any]:
+        return {"mode": self._quantization_mode, "source_name": self._source_name}
+
+    @staticmethod
+    def _check_quantization_mode(mode: str, compute_dtype: str) -> None:
+        if mode not in QUANTIZATION_MODES:
+            raise ValueError(f"Invalid quantization mode. Expected one of {QUANTIZATION_MODES}. Received: mode={mode}")
+        if compute_dtype == "float16" and mode == "int8":
+            raise ValueError(f"Quantization mode='{mode}' doesn't work well with compute_dtype='float16'.")
 
 
 class QuantizedFloat8DTypePolicy(QuantizedDTypePolicy):
-    """A float8 quantized policy: not supported yet."""
+    """A float8 policy (``"float8_from_float32"``): float8 (e4m3 / e5m2) fake-quantized matmuls with
+    delayed scaling over an ``amax_history_length`` window."""
+
+    default_amax_history_length = 1024
+
+    def __init__(self, mode: str, source_name: Optional[str] = None, amax_history_length: int = 1024) -> None:
+        super().__init__(mode=mode, source_name=source_name)
+        if not isinstance(amax_history_length, int):
+            raise TypeError(f"`amax_history_length` must be an integer. Received: "
+                            f"amax_history_length={amax_history_length}")
+        self._amax_history_length = amax_history_length
+
+    @property
+    def amax_history_length(self) -> int:
+        """The length of the amax history window used to compute the scaling factors."""
+        return self._amax_history_length
+
+    def __eq__(self, other: Any) -> bool:
+        return super().__eq__(other) and self._amax_history_length == other._amax_history_length
+
+    def get_config(self) -> Dict[str, Any]:
+        cfg = super().get_config()
+        cfg["amax_history_length"] = self._amax_history_length
+        return cfg
+
+
+def _mode_parts(cls_name: str, mode: str, base: str, fields: tuple) -> list:
+    fmt = "'" + "/".join([base] + [f"<{f}>" for f in fields]) + "'"
+    parts = mode.split("/") if isinstance(mode, str) else []
+    if len(parts) != len(fields) + 1 or parts[0] != base:
+        raise ValueError(f"Invalid mode for {cls_name}. Expected format {fmt}, but got '{mode}'.")
+    try:
+        return [int(p) for p in parts[1:]]
+    except ValueError:
+        names = " and ".join(f"<{f}>" for f in fields)
+        verb = "must be integers" if len(fields) > 1 else "must be an integer"
+        raise ValueError(f"Invalid mode for {cls_name}. {names} {verb}. Expected format {fmt}, "
+                         f"but got '{mode}'.") from None
 
 
 class Int4DTypePolicy(QuantizedDTypePolicy):
-    """An int4 quantized policy: not supported yet."""
+    """An int4 policy with its block size: ``"int4/<block_size>_from_<source>"`` (``-1``: one scale per
+    output channel; a positive size: sub-channel groups of that many input rows)."""
+
+    def __init__(self, mode: str, source_name: Optional[str] = None) -> None:
+        (block_size,) = _mode_parts("Int4DTypePolicy", mode, "int4", ("block_size",))
+        if block_size < -1 or block_size == 0:
+            raise ValueError("Invalid block_size in mode. Supported values are -1 (per-channel) or a positive "
+                             f"integer (sub-channel), but got {block_size} from '{mode}'.")
+        super().__init__(mode="int4", source_name=source_name)
+        self._name = f"{mode}_from_{self._source_name}"
+        self.mode = "int4"
+        self.block_size = block_size
+
+    def __eq__(self, other: Any) -> bool:
+        return super().__eq__(other) and self.block_size == other.block_size
+
+    def get_config(self) -> Dict[str, Any]:
+        cfg = super().get_config()
+        cfg["mode"] = f"{self.mode}/{self.block_size}"
+        return cfg
 
 
-class GPTQDTypePolicy(QuantizedDTypePolicy):
-    """A GPTQ quantized policy: not supported yet."""
+class _BitsGroupPolicy(QuantizedDTypePolicy):
+    _base = ""
+    _bits: tuple = ()
+
+    def __init__(self, mode: str, source_name: Optional[str] = None) -> None:
+        cls_name = type(self).__name__
+        weight_bits, group_size = _mode_parts(cls_name, mode, self._base, ("weight_bits", "group_size"))
+        if weight_bits not in self._bits:
+            if self._base == "awq":
+                raise ValueError("Invalid weight_bits in mode. AWQ only supports 4-bit quantization, but got "
+                                 f"{weight_bits} from '{mode}'.")
+            raise ValueError("Invalid weight_bits in mode. Supported values are 2, 3, 4, and 8, but got "
+                             f"{weight_bits} from '{mode}'.")
+        if group_size < -1 or group_size == 0:
+            raise ValueError("Invalid group_size in mode. Supported values are -1 (per-channel) or a positive "
+                             f"integer, but got {group_size} from '{mode}'.")
+        super().__init__(mode=self._base, source_name=source_name)
+        self._name = f"{mode}_from_{self._source_name}"
+        self.mode = self._base
+        self.weight_bits = weight_bits
+        self.group_size = group_size
+
+    def __eq__(self, other: Any) -> bool:
+        return (super().__eq__(other) and self.weight_bits == other.weight_bits
+                and self.group_size == other.group_size)
+
+    def get_config(self) -> Dict[str, Any]:
+        cfg = super().get_config()
+        cfg["mode"] = f"{self.mode}/{self.weight_bits}/{self.group_size}"
+        return cfg
 
 
-class AWQDTypePolicy(QuantizedDTypePolicy):
-    """An AWQ quantized policy: not supported yet."""
+class GPTQDTypePolicy(_BitsGroupPolicy):
+    """A GPTQ policy: ``"gptq/<weight_bits>/<group_size>_from_<source>"`` (bits 2, 3, 4 or 8)."""
+
+    _base = "gptq"
+    _bits = (2, 3, 4, 8)
+
+
+class AWQDTypePolicy(_BitsGroupPolicy):
+    """An AWQ policy: ``"awq/4/<group_size>_from_<source>"`` (4-bit only)."""
+
+    _base = "awq"
+    _bits = (4,)
 
 
 def _is_quantized_name(name: str) -> bool:
-    return "_from_" in name and name.split("_from_", 1)[0].split("/")[0] in QUANTIZATION_MODES
+    return isinstance(name, str) and name.startswith(QUANTIZATION_MODES)
+
+
+def _quantized_from_name(policy: str) -> DTypePolicy:
+    """The quantized policy named ``"<mode>_from_<source>"`` (Keras's ``_get_quantized_dtype_policy_by_str``)."""
+    parts = policy.split("_from_")
+    if len(parts) != 2:
+        raise ValueError("Cannot convert `policy` into a valid pair (`mode`, `source_name`) to instantiate "
+                         f"`QuantizedDTypePolicy`. Received: policy={policy}")
+    mode, source_name = parts
+    if policy.startswith("int4") and "/" in mode:
+        return Int4DTypePolicy(mode, source_name)
+    if policy.startswith("gptq"):
+        return GPTQDTypePolicy(mode, source_name)
+    if policy.startswith("awq"):
+        return AWQDTypePolicy(mode, source_name)
+    if policy.startswith("float8"):
+        return QuantizedFloat8DTypePolicy(mode, source_name)
+    return QuantizedDTypePolicy(mode, source_name)
 
 
 def _from_name(name: str) -> DTypePolicy:
     if _is_quantized_name(name):
-        raise _quantization_unsupported(f"dtype policy '{name}'")
+        return _quantized_from_name(name)
     return DTypePolicy(name)
 
 

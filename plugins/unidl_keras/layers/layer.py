@@ -848,7 +848,7 @@ def _dtype_policy_of(dtype: Any) -> Tuple[Any, Optional[str]]:
         policy = _dp._global_policy_if_set()
         return (None, None) if policy is None else (policy, _dtype_name(policy.name))
     if isinstance(dtype, _dp.DTypePolicy):
-        return dtype, _dtype_name(dtype.name)
+        return dtype, _dtype_name(dtype)
     if isinstance(dtype, str) and (dtype.startswith("mixed_") or _dp._is_quantized_name(dtype)):
         policy = _dp._from_name(dtype)
         return policy, _dtype_name(policy)

@@ -30,7 +30,7 @@ _CODE_REFUSED = ("Requested the deserialization of a Python lambda. This carries
 
 # unidl_keras sub-packages whose classes Keras exports as ``keras.<pkg>.<Class>``
 _PUBLIC_PACKAGES = ("layers", "initializers", "regularizers", "constraints", "optimizers", "losses", "metrics",
-                    "activations", "callbacks")
+                    "activations", "callbacks", "quantizers")
 _MODEL_CLASSES = ("Sequential", "Functional", "Model")
 
 

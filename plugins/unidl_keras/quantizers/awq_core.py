@@ -1,0 +1,17 @@
+"""AWQ helpers the layers use: a layer's group size (from its config or policy)."""
+from __future__ import annotations
+
+from typing import Any
+
+from .awq_config import AWQConfig
+
+
+def get_group_size_for_layer(layer: Any, config: Any) -> int:
+    """The AWQ group size: from an AWQConfig, else from the layer's AWQDTypePolicy."""
+    from ..dtype_policies.dtype_policy import AWQDTypePolicy
+
+    if config and isinstance(config, AWQConfig):
+        return config.group_size
+    if isinstance(layer.dtype_policy, AWQDTypePolicy):
+        return layer.dtype_policy.group_size
+    raise ValueError("For AWQ quantization, group_size must be specified through AWQConfig or AWQDTypePolicy.")
