@@ -165,6 +165,58 @@ def masked_batch_norm(x: Tensor, mask: Any, gamma: Optional[Tensor], beta: Optio
     return y
 
 
+def batch_renorm(x: Tensor, gamma: Optional[Tensor], beta: Optional[Tensor], moving_mean: Tensor,
+                 moving_variance: Tensor, moving_stddev: Tensor, renorm_mean: Tensor, renorm_stddev: Tensor, *,
+                 axis: int = -1, momentum: float = 0.99, renorm_momentum: float = 0.99, eps: float = 1e-3,
+                 rmin: Optional[float] = None, rmax: Optional[float] = None, dmax: Optional[float] = None) -> Tensor:
+    """Training-mode batch renormalisation (Ioffe 2017), as Keras's ``BatchNormalization(renorm=True)``.
+
+    Shapes: x (N, ..., C, ...) with the channel ``axis``; gamma, beta (C,) or None; the five statistics (C,).
+    With the batch mean ``m``, biased variance ``v`` and ``s = sqrt(v + eps)``, the corrections
+    ``r = s / max(renorm_stddev, sqrt(eps))`` (clipped to [rmin, rmax]) and
+    ``d = (m - renorm_mean) / max(renorm_stddev, sqrt(eps))`` (clipped to [-dmax, dmax]) are constants for
+    autograd; the output is ``(x - m) / s * (r * gamma) + (d * gamma + beta)``. Then, in place:
+    renorm_mean/renorm_stddev move toward m/s with ``renorm_momentum``, moving_mean/moving_stddev with
+    ``momentum``, and ``moving_variance = relu(moving_stddev**2 - eps)`` (what inference uses).
+    """
+    ax = axis % x.ndim
+    red = tuple(i for i in range(x.ndim) if i != ax)
+    c = x.shape[ax]
+    pshape = tuple(d if i == ax else 1 for i, d in enumerate(x.shape))
+    mean = ops.mean(x, axis=red, keepdims=True)
+    xc = ops.subtract(x, mean)
+    var = ops.mean(ops.square(xc), axis=red, keepdims=True)
+    std = ops.sqrt(ops.add(var, eps))
+    with no_grad():
+        m, s = ops.reshape(mean.detach(), (c,)), ops.reshape(std.detach(), (c,))
+        rs = ops.maximum(renorm_stddev.detach(), math.sqrt(eps))
+        r = ops.divide(s, rs)
+        d = ops.divide(ops.subtract(m, renorm_mean.detach()), rs)
+        if rmin is not None:
+            r = ops.maximum(r, float(rmin))
+        if rmax is not None:
+            r = ops.minimum(r, float(rmax))
+        if dmax is not None:
+            d = ops.clip(d, -float(dmax), float(dmax))
+    scale, shift = r, d
+    if gamma is not None:
+        scale, shift = ops.multiply(r, gamma), ops.multiply(d, gamma)
+    if beta is not None:
+        shift = ops.add(shift, beta)
+    y = ops.add(ops.multiply(ops.divide(xc, std), ops.reshape(scale, pshape)), ops.reshape(shift, pshape))
+    with no_grad():
+        def moved(stat: Tensor, new: Tensor, mom: float) -> Tensor:
+            return ops.add(ops.multiply(stat.detach(), mom), ops.multiply(new, 1.0 - mom))
+
+        ops.setitem(renorm_mean, Ellipsis, moved(renorm_mean, m, renorm_momentum))
+        ops.setitem(renorm_stddev, Ellipsis, moved(renorm_stddev, s, renorm_momentum))
+        ops.setitem(moving_mean, Ellipsis, moved(moving_mean, m, momentum))
+        new_std = moved(moving_stddev, s, momentum)
+        ops.setitem(moving_stddev, Ellipsis, new_std)
+        ops.setitem(moving_variance, Ellipsis, ops.relu(ops.subtract(ops.square(new_std), eps)))
+    return y
+
+
 # -- recurrent cells ------------------------------------------------------------------------------------
 
 def _io(w: Tensor, layout: str, name: str) -> Tensor:

@@ -29,7 +29,9 @@ class BatchNormalization(Layer):
     Call args: ``inputs``, ``training``, ``mask`` (in training, masked entries are left out of the
     batch statistics).
     Input shape: any, with a defined ``axis`` dim. Output shape: the same.
-    Weights: gamma, beta (trainable), moving_mean, moving_variance (non-trainable), each (C,).
+    Weights: gamma, beta (trainable), moving_mean, moving_variance (non-trainable), each (C,); with
+    ``renorm=True`` (batch renormalisation, ``unidl.nn.functional.batch_renorm``; ``renorm_clipping`` keys
+    rmin/rmax/dmax, ``renorm_momentum``) also moving_stddev, renorm_mean and renorm_stddev.
     """
 
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
@@ -43,8 +45,17 @@ class BatchNormalization(Layer):
             raise TypeError(f"BatchNormalization layer '{self.name}': `axis` must be one int (the channel axis). "
                             f"Received: axis={axis!r}")
         if renorm:
-            raise NotImplementedError(f"BatchNormalization layer '{self.name}': `renorm=True` is not supported by "
-                                      "this frontend.")
+            renorm_clipping = dict(renorm_clipping or {})
+            keys = ["rmax", "rmin", "dmax"]
+            if set(renorm_clipping) - set(keys):
+                raise ValueError(f"Received invalid keys for `renorm_clipping` argument: {renorm_clipping}. "
+                                 f"Supported values: {keys}.")
+            rmax, rmin, dmax = (renorm_clipping.get(k) for k in keys)
+            if rmax is not None and rmin is not None and rmax < rmin:
+                raise ValueError("rmax should be greater than rmin in the `renorm_clipping` argument. "
+                                 f"Received: rmax={rmax}, rmin={rmin}.")
+            if dmax is not None and dmax < 0:
+                raise ValueError(f"dmax should be non-negative in the `renorm_clipping` argument. Received: dmax={dmax}.")
         self.axis = axis
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
@@ -83,6 +94,18 @@ class BatchNormalization(Layer):
                                            trainable=False)
         self.moving_variance = self.add_weight(shape=shape, name="moving_variance",
                                                initializer=self.moving_variance_initializer, trainable=False)
+        if self.renorm:
+            # Keras tracks the inference stddev too (moving_variance is derived from it) and a separate pair of
+            # renorm statistics; the stddevs start at sqrt of the variance initializer's values
+            def stddev_init(shape: Any, dtype: Any = None) -> Any:
+                return ops.sqrt(self.moving_variance_initializer(shape, dtype=dtype))
+
+            self.moving_stddev = self.add_weight(shape=shape, name="moving_stddev", initializer=stddev_init,
+                                                 trainable=False)
+            self.renorm_mean = self.add_weight(shape=shape, name="renorm_mean",
+                                               initializer=self.moving_mean_initializer, trainable=False)
+            self.renorm_stddev = self.add_weight(shape=shape, name="renorm_stddev", initializer=stddev_init,
+                                                 trainable=False)
         self._dim = int(dim)
         self.built = True
 
@@ -93,6 +116,12 @@ class BatchNormalization(Layer):
                              f"{self.axis} of input shape to have value {self._dim}, but received input with shape "
                              f"{tuple(inputs.shape)}")
         train = bool(training) and self.trainable
+        if train and self.renorm:
+            clip = self.renorm_clipping or {}
+            return F.batch_renorm(inputs, self.gamma, self.beta, self.moving_mean, self.moving_variance,
+                                  self.moving_stddev, self.renorm_mean, self.renorm_stddev, axis=self.axis,
+                                  momentum=self.momentum, renorm_momentum=self.renorm_momentum, eps=self.epsilon,
+                                  rmin=clip.get("rmin"), rmax=clip.get("rmax"), dmax=clip.get("dmax"))
         if train and mask is not None:
             return F.masked_batch_norm(inputs, mask, self.gamma, self.beta, self.moving_mean, self.moving_variance,
                                        axis=self.axis, momentum=self.momentum, eps=self.epsilon)
