@@ -86,22 +86,22 @@ def float8_scale(amax: Tensor, scale: Tensor, dtype_max: Any, margin: int = 0) -
     from . import elementwise as E
 
     inv = E.reciprocal(scale)
-    sf = E.divide(E.divide(dtype_max, amax), 2 ** margin)
-    sf = E.where(E.greater(amax, 0.0), sf, inv)
+    pos = E.greater(amax, 0.0)
+    safe = E.where(pos, amax, 1.0)  # no 1/0 warning where amax is 0
+    sf = E.divide(E.divide(dtype_max, safe), 2 ** margin)
+    sf = E.where(pos, sf, inv)
     sf = E.where(E.isfinite(amax), sf, inv)
     return E.reciprocal(sf)
 
 
 def float8_amax_history(x: Tensor, amax_history: Tensor) -> Tensor:
     """The history rolled left by one with ``max(|x|)`` written at position 0 (shape (L,))."""
-    from . import elementwise as E
-    from . import reduce as R
-    from . import shape as S
+    from .. import ops as U
 
-    amax = E.abs(x) if x.dtype == amax_history.dtype else E.abs(x).astype(amax_history.dtype)
-    amax = S.reshape(R.max(amax), (1,))
-    rolled = S.concatenate([amax_history[1:], amax_history[:1]], axis=0)
-    return S.concatenate([amax, rolled[1:]], axis=0)
+    amax = U.abs(x) if x.dtype == amax_history.dtype else U.abs(x).astype(amax_history.dtype)
+    amax = U.reshape(U.max(amax), (1,))
+    # roll(-1) then position 0 := amax: [amax, h[2], ..., h[L-1], h[0]]
+    return U.concatenate([amax, amax_history[2:], amax_history[:1]], axis=0)
 
 
 def attach_gradient(y: Tensor, parents: Sequence[Any], grad_fn: Callable[[Tensor], Sequence[Any]]) -> Tensor:

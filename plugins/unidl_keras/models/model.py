@@ -96,6 +96,14 @@ class Model(Trainer, Layer):
             raise ValueError(f"No such layer: {name}. Existing layers are: {[x.name for x in self.layers]}.")
         raise ValueError("Provide either a layer name or layer index at `get_layer`.")
 
+    def quantize(self, mode: Any = None, config: Any = None, filters: Any = None, **kwargs: Any) -> None:
+        """Quantize the weights of every quantizable layer (Dense, EinsumDense, Embedding): ``mode`` is
+        ``"int8"``, ``"int4"`` or ``"float8"`` (or a ``keras.quantizers.QuantizationConfig`` as ``config``);
+        ``filters``: a regex, list of regexes or callable selecting layers by name."""
+        from ..quantizers.utils import quantize_model
+
+        quantize_model(self, mode, config, filters, **kwargs)
+
     def summary(self, line_length: Optional[int] = None, positions: Any = None, print_fn: Any = None,
                 expand_nested: bool = False, show_trainable: bool = False, layer_range: Any = None) -> None:
         """Print Keras's summary table (layers, output shapes, parameter counts and totals)."""

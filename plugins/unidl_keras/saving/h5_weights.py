@@ -296,6 +296,14 @@ def _load_object(obj: Any, path: str, f: Any, source: str, report: _LoadReport, 
             for v, n in zip(variables, values):
                 v.assign(values[n])
         return
+    if hasattr(type(obj), "variable_serialization_spec") and callable(getattr(obj, "load_own_variables", None)):
+        # layers that save a per-mode subset of their variables (quantized / LoRA Dense, EinsumDense,
+        # Embedding) check the store themselves, as in Keras
+        try:
+            obj.load_own_variables({str(i): read_dataset(group[n], source) for i, n in enumerate(names)})
+        except (ValueError, KeyError) as e:
+            report.fail(where, f"Layer {where}: {e}")
+        return
     variables = own_variables(obj)
     if len(names) != len(variables):
         if not variables and not getattr(obj, "built", True):

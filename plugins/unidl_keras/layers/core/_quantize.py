@@ -24,6 +24,13 @@ class QuantizableMixin:
 
     _QUANTIZABLE_MODES = ("int8", "int4", "float8", "gptq", "awq")
 
+    def _freeze_dtype_policy(self) -> None:
+        """Keras fixes a layer's policy at construction (``layer._dtype_policy`` is never None there)."""
+        if self.__dict__.get("_dtype_policy") is None:
+            from ...dtype_policies import DTypePolicy
+
+            self.__dict__["_dtype_policy"] = DTypePolicy(self.dtype)
+
     def _quantize_prologue(self, mode: Any, config: Any) -> Any:
         """Keras's ``quantize`` wrapper: resolve the config and check the layer can be quantized."""
         from ...quantizers.quantization_config import validate_and_resolve_config

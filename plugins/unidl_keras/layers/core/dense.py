@@ -45,6 +45,7 @@ class Dense(QuantizableMixin, Layer):
             raise ValueError(f"Received an invalid value for `units`, expected a positive integer. "
                              f"Received: units={units}")
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self._freeze_dtype_policy()
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias
@@ -111,7 +112,8 @@ class Dense(QuantizableMixin, Layer):
         if self.quantization_mode is not None:
             return self.quantized_call(inputs, training=training)
         y = F.dense(inputs, self.kernel, self.bias)
-        return y if self.activation is activations.linear else self.activation(y)
+        act = self.activation
+        return y if act is activations.linear or act is None else act(y)
 
     def _finish(self, x: Any, inputs: Any) -> Any:
         """LoRA term, bias and activation after a quantized product."""
@@ -120,9 +122,14 @@ class Dense(QuantizableMixin, Layer):
             x = ops.cast(ops.add(x, (self.lora_alpha / self.lora_rank) * lora_x), self.compute_dtype)
         if self.bias is not None:
             x = ops.add(x, self.bias)
-        return x if self.activation is activations.linear else self.activation(x)
+        act = self.activation
+        return x if act is activations.linear or act is None else act(x)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
+        d = self.__dict__.get("_input_dim")
+        if self.built and d is not None and input_shape and input_shape[-1] is not None and input_shape[-1] != d:
+            raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected axis -1 of "
+                             f"input shape to have value {d}, but received input with shape {tuple(input_shape)}")
         return tuple(input_shape[:-1]) + (self.units,)
 
     # -- LoRA ---------------------------------------------------------------------------------------------
@@ -366,7 +373,8 @@ class Dense(QuantizableMixin, Layer):
         y = ops.matmul(inputs, w)
         if self.bias is not None:
             y = ops.add(y, self.bias)
-        return y if self.activation is activations.linear else self.activation(y)
+        act = self.activation
+        return y if act is activations.linear or act is None else act(y)
 
     def _gptq_call(self, inputs: Any, training: Any = False) -> Any:
         return self._sz_call(inputs, self.is_gptq_calibrated, awq=False)
@@ -413,7 +421,8 @@ class Dense(QuantizableMixin, Layer):
             if self.dtype_policy.compute_dtype == "float32":  # as Keras: the bias rounded through bfloat16
                 bias = ops.cast(ops.cast(bias, "bfloat16"), bias.dtype)
             x = ops.add(x, bias)
-        return x if self.activation is activations.linear else self.activation(x)
+        act = self.activation
+        return x if act is activations.linear or act is None else act(x)
 
     def quantize(self, mode: Any = None, type_check: bool = True, config: Any = None) -> None:
         """Quantize the built layer's kernel: ``"int8"`` (per output channel, int8 activations by default),
