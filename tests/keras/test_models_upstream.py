@@ -148,3 +148,39 @@ def test_objects_to_skip_and_load_weights_argument_errors(tmp_path):
         keras.saving.load_model(str(tmp_path / "model.pkl"))
     with pytest.raises(ValueError, match="File not found"):
         keras.saving.load_model(str(tmp_path / "missing.keras"))
+
+
+# -- keras.applications.MobileNet, InputSpec on functional models ---------------------------------------
+
+def test_mobilenet_architecture_matches_keras():
+    # real Keras 3.15.1: include_top=False -> (None, None, None, 1024), 3,228,864 params, 86 layers;
+    # 64x64 input with 10 classes -> 3,239,114 params, 91 layers, named mobilenet_1.00_64
+    m = keras.applications.mobilenet.MobileNet(include_top=False, weights=None)
+    assert m.name == "mobilenet_1.00_None" and m.output_shape == (None, None, None, 1024)
+    assert m.count_params() == 3228864 and len(m.layers) == 86
+    m2 = keras.applications.MobileNet(input_shape=(64, 64, 3), weights=None, classes=10)
+    assert m2.name == "mobilenet_1.00_64" and m2.output_shape == (None, 10)
+    assert m2.count_params() == 3239114 and len(m2.layers) == 91
+    names = [layer.name for layer in m2.layers]
+    assert names[1:8] == ["conv1", "conv1_bn", "conv1_relu", "conv_dw_1", "conv_dw_1_bn", "conv_dw_1_relu", "conv_pw_1"]
+    assert names[-4:] == ["dropout", "conv_preds", "reshape_2", "predictions"]
+    with pytest.raises(ValueError, match="not downloaded"):
+        keras.applications.MobileNet(weights="imagenet")
+    with pytest.raises(ValueError, match="at least 32x32"):
+        keras.applications.MobileNet(input_shape=(16, 16, 3), include_top=False, weights=None)
+    x = np.array([[[[0.0, 127.5, 255.0]]]], "float32")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(keras.applications.mobilenet.preprocess_input(x)),
+                               [[[[-1.0, 0.0, 1.0]]]])
+
+
+def test_manual_input_spec_on_functional_model():
+    inputs = keras.Input(shape=(None, 3))
+    model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    model.input_spec = keras.layers.InputSpec(shape=(None, 4, 3))
+    with pytest.raises(ValueError, match=r"expected shape=\(None, 4, 3\), found shape=\(2, 3, 3\)"):
+        model(np.zeros((2, 3, 3), "float32"))
+    assert tuple(model(np.zeros((2, 4, 3), "float32")).shape) == (2, 4, 2)
+    spec = keras.layers.InputSpec(ndim=2, axes={-1: 3})
+    assert repr(spec) == "InputSpec(ndim=2, axes={-1: 3})"
+    with pytest.raises(ValueError, match="Axis 2 is greater than the maximum allowed value: 1"):
+        keras.layers.InputSpec(ndim=2, axes={2: 3})

@@ -10,7 +10,7 @@ from .layer import Layer
 # public name -> module (relative to this package)
 _WHERE: Dict[str, str] = {
     # core
-    "Input": "core.input_layer", "InputLayer": "core.input_layer", "Dense": "core.dense",
+    "Input": "core.input_layer", "InputLayer": "core.input_layer", "InputSpec": "input_spec", "Dense": "core.dense",
     "Lambda": "core.lambda_layer", "Embedding": "core.embedding", "Masking": "core.masking",
     "Identity": "core.identity", "EinsumDense": "core.einsum_dense", "Wrapper": "core.wrapper",
     # activations

@@ -146,7 +146,36 @@ class Functional(Model):
         """Every node of the graph in order: the layers and the ``keras.ops`` operations."""
         return list(self._layers)
 
+    @property
+    def input_spec(self) -> Any:
+        """The spec set by assignment, else one InputSpec per input (batch axis free, a trailing axis of 1 may
+        be squeezed or added), in the structure of the model's inputs."""
+        manual = self.__dict__.get("_manual_input_spec")
+        if manual is not None:
+            return manual
+        from ..layers.input_spec import InputSpec
+
+        def spec(x: KerasTensor) -> InputSpec:
+            layer = x._keras_history[0] if x._keras_history else None
+            shape = (None,) + tuple(x.shape)[1:] if len(x.shape) else ()
+            return InputSpec(shape=shape, allow_last_axis_squeeze=True, name=getattr(layer, "name", x.name),
+                             optional=bool(getattr(layer, "optional", False)))
+
+        if isinstance(self._inputs_struct, dict):
+            return {k: spec(v) for k, v in self._inputs_struct.items()}
+        specs = [spec(x) for x in self.inputs]
+        return specs[0] if isinstance(self._inputs_struct, KerasTensor) else specs
+
+    @input_spec.setter
+    def input_spec(self, value: Any) -> None:
+        self.__dict__["_manual_input_spec"] = value
+
     def call(self, inputs: Any, training: Optional[bool] = None, mask: Any = None) -> Any:
+        manual = self.__dict__.get("_manual_input_spec")
+        if manual is not None:
+            from ..layers.input_spec import assert_input_compatibility
+
+            assert_input_compatibility(manual, inputs, self.name)
         return self._run_graph(inputs, training, mask)
 
     def _standardize_inputs(self, inputs: Any) -> List[Any]:
