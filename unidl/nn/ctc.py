@@ -57,11 +57,13 @@ def ctc_loss(log_probs: Tensor, labels: Any, input_lengths: Optional[Any] = None
     ext = ops.concatenate([ops.reshape(ops.stack([blanks, lab], axis=2), (N, 2 * L)),
                            ops.full_like(ops.getitem(lab, (slice(None), slice(0, 1))), blank)], axis=1) \
         if L else ops.full_like(ops.reshape(lab_len, (N, 1)), blank)
-    # skipping a blank (s-2 -> s) is allowed onto a label that differs from the label two back
+    # skipping a blank (s-2 -> s) is allowed onto a label position (odd s) whose label differs from the one
+    # two back (by position, as PyTorch/cuDNN: a label entry equal to the blank id counts as a label)
     if S > 2:
         prev2 = ops.getitem(ext, (slice(None), slice(0, S - 2)))
         cur = ops.getitem(ext, (slice(None), slice(2, S)))
-        skip = ops.logical_and(ops.not_equal(cur, blank), ops.not_equal(cur, prev2))
+        odd = tensor([(s % 2 == 1) for s in range(2, S)], dtype="bool", device=dev)
+        skip = ops.logical_and(ops.reshape(odd, (1, S - 2)), ops.not_equal(cur, prev2))
         skip = ops.concatenate([ops.full_like(ops.getitem(skip, (slice(None), slice(0, 2))), False), skip], axis=1)
     else:
         skip = None

@@ -9,7 +9,8 @@ from .. import ops
 from ..tensor import Tensor
 from .losses import EPSILON, Axis, _bce_logits, _mean, _one_axis, _pair, _pred, binary_crossentropy
 
-__all__ = ["binary_focal_crossentropy", "logistic_loss", "kl_divergence_log_input", "triplet_loss", "poisson_nll",
+__all__ = ["binary_focal_crossentropy", "categorical_focal_crossentropy", "dice", "tversky", "circle",
+           "pos_neg_masks", "categorical_generalized_cross_entropy", "logistic_loss", "kl_divergence_log_input", "triplet_loss", "poisson_nll",
            "cosine_embedding_loss", "sdml_loss"]
 
 #: the epsilon MXNet adds inside ``log(label + eps)`` (KLDivLoss) and to the norm product (CosineEmbeddingLoss)
@@ -41,6 +42,102 @@ def binary_focal_crossentropy(y_true: Any, y_pred: Any, *, apply_class_balancing
         a = float(alpha)
         loss = ops.multiply(ops.add(ops.multiply(t, a), ops.multiply(ops.subtract(1.0, t), 1.0 - a)), loss)
     return _mean(loss, axis)
+
+
+def categorical_focal_crossentropy(y_true: Any, y_pred: Any, *, alpha: float = 0.25, gamma: float = 2.0,
+                                   from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                                   epsilon: float = EPSILON) -> Tensor:
+    """Keras ``categorical_focal_crossentropy``: ``sum(alpha (1 - p)^gamma * (-t log p), axis)``.
+
+    ``t`` smoothed as ``t (1 - s) + s / C``; ``p = softmax(y_pred)`` when ``from_logits``, then
+    renormalised along ``axis`` and clipped to [eps, 1 - eps]. Shapes: (..., C) -> (...).
+    """
+    t, p = _pair(y_true, y_pred)
+    if label_smoothing:
+        s = float(label_smoothing)
+        t = ops.add(ops.multiply(t, 1.0 - s), s / t.shape[-1])
+    if from_logits:
+        p = ops.softmax(p, axis=axis)
+    out = ops.clip(ops.divide(p, ops.sum(p, axis=axis, keepdims=True)), float(epsilon), 1.0 - float(epsilon))
+    cce = ops.multiply(ops.negative(t), ops.log(out))
+    weight = ops.multiply(ops.power(ops.subtract(1.0, out), float(gamma)), float(alpha))
+    return ops.sum(ops.multiply(weight, cce), axis=axis)
+
+
+def dice(y_true: Any, y_pred: Any, *, axis: Axis = None, epsilon: float = EPSILON) -> Tensor:
+    """Keras ``dice``: ``1 - 2 sum(t p) / (sum(t) + sum(p) + eps)`` over ``axis`` (None: all elements)."""
+    t, p = _pair(y_true, y_pred)
+    inter = ops.sum(ops.multiply(t, p), axis=axis)
+    den = ops.add(ops.add(ops.sum(t, axis=axis), ops.sum(p, axis=axis)), float(epsilon))
+    return ops.subtract(1.0, ops.divide(ops.multiply(inter, 2.0), den))
+
+
+def tversky(y_true: Any, y_pred: Any, *, alpha: float = 0.5, beta: float = 0.5, axis: Axis = None,
+            epsilon: float = EPSILON) -> Tensor:
+    """Keras ``tversky``: ``1 - TP / (TP + alpha FP + beta FN + eps)`` with ``TP = sum(t p)``,
+    ``FP = sum((1 - p) t)``, ``FN = sum(p (1 - t))`` over ``axis`` (None: all elements)."""
+    t, p = _pair(y_true, y_pred)
+    inter = ops.sum(ops.multiply(t, p), axis=axis)
+    fp = ops.sum(ops.multiply(ops.subtract(1.0, p), t), axis=axis)
+    fn = ops.sum(ops.multiply(p, ops.subtract(1.0, t)), axis=axis)
+    den = ops.add(ops.add(ops.add(inter, ops.multiply(fp, float(alpha))), ops.multiply(fn, float(beta))),
+                  float(epsilon))
+    return ops.subtract(1.0, ops.divide(inter, den))
+
+
+def pos_neg_masks(query_labels: Tensor, key_labels: Tensor, *, remove_diagonal: bool = True):
+    """``(positive, negative)`` boolean (Nq, Nk) masks: same label / different label; ``remove_diagonal``
+    drops the (i, i) pairs from the positives."""
+    q = ops.reshape(query_labels, (-1, 1))
+    k = ops.reshape(key_labels, (1, -1))
+    pos = ops.equal(q, k)
+    neg = ops.logical_not(pos)
+    if remove_diagonal:
+        from ..creation import eye
+
+        nq, nk = pos.shape
+        diag = ops.astype(eye(nq, nk, device=pos.device), "bool")
+        pos = ops.logical_and(pos, ops.logical_not(diag))
+    return pos, neg
+
+
+def circle(y_true: Any, y_pred: Any, *, ref_labels: Any = None, ref_embeddings: Any = None,
+           remove_diagonal: bool = True, gamma: float = 80.0, margin: float = 0.4) -> Tensor:
+    """Keras ``circle`` loss (Sun et al. 2020) on L2-normalised embeddings ``y_pred`` (N, D) with integer
+    labels ``y_true`` (N,), against ``ref_embeddings``/``ref_labels`` (default: the batch itself).
+
+    With ``d = max(1 - y_pred ref^T, 0)``: ``p = logsumexp(-gamma max(m + d, 0) (m - d))`` over the positive
+    pairs, ``n = logsumexp(gamma max(1 + m - d, 0) (1 - m - d))`` over the negatives; the loss is
+    ``softplus(p + n)``. Shape: (N,). Rows without a positive or a negative pair give 0.
+    """
+    emb = _pred(y_pred)
+    labels = ops.astype(y_true if isinstance(y_true, Tensor) else _pred(y_true), "int32")
+    ref = emb if ref_embeddings is None else _pred(ref_embeddings)
+    ref_lab = labels if ref_labels is None else ops.astype(_pred(ref_labels), "int32")
+    m = float(margin)
+    g = float(gamma)
+    dist = ops.maximum(ops.subtract(1.0, ops.matmul(emb, ops.transpose(ref))), 0.0)
+    pos, neg = pos_neg_masks(labels, ref_lab, remove_diagonal=remove_diagonal)
+    posf = ops.astype(pos, dist.dtype)
+    negf = ops.astype(neg, dist.dtype)
+    pos_w = ops.maximum(ops.multiply(ops.add(dist, m), posf), 0.0)
+    neg_w = ops.maximum(ops.multiply(ops.subtract(1.0 + m, dist), negf), 0.0)
+    pos_wd = ops.multiply(ops.multiply(pos_w, -1.0 * g), ops.subtract(m, dist))
+    neg_wd = ops.multiply(ops.multiply(neg_w, g), ops.subtract(1.0 - m, dist))
+    ninf = float("-inf")
+    p_loss = ops.logsumexp(ops.where(pos, pos_wd, ninf), axis=1)
+    n_loss = ops.logsumexp(ops.where(neg, neg_wd, ninf), axis=1)
+    return ops.softplus(ops.add(p_loss, n_loss))
+
+
+def categorical_generalized_cross_entropy(y_true: Any, y_pred: Any, *, q: float) -> Tensor:
+    """Keras ``categorical_generalized_cross_entropy`` (Zhang & Sabuncu 2018): ``(1 - p_y^q) / q`` with
+    ``p_y`` the predicted probability of the integer label. Shapes: y_true (...), y_pred (..., C) -> (...)."""
+    p = _pred(y_pred)
+    lab = ops.astype(y_true if isinstance(y_true, Tensor) else _pred(y_true), "int64")
+    onehot = ops.astype(ops.one_hot(lab, p.shape[-1]), p.dtype)
+    py = ops.sum(ops.multiply(p, onehot), axis=-1)
+    return ops.divide(ops.subtract(1.0, ops.power(py, float(q))), float(q))
 
 
 # -- MXNet flavours ----------------------------------------------------------------------------------------

@@ -12,15 +12,20 @@ from .losses import (BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCro
                      categorical_crossentropy, categorical_hinge, cosine_similarity, hinge, huber, kl_divergence,
                      log_cosh, mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
                      mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy, squared_hinge)
+from .losses import (CTC, CategoricalFocalCrossentropy, CategoricalGeneralizedCrossEntropy, Circle, Dice, Tversky,
+                     categorical_focal_crossentropy, categorical_generalized_cross_entropy, circle, ctc, dice,
+                     tversky)
 
 _CLASSES = [Loss, LossFunctionWrapper, KLDivergence, Poisson, BinaryCrossentropy, BinaryFocalCrossentropy,
             CategoricalCrossentropy, SparseCategoricalCrossentropy, MeanSquaredError, MeanAbsoluteError,
             MeanAbsolutePercentageError, MeanSquaredLogarithmicError, CosineSimilarity, LogCosh, Huber, Hinge,
-            SquaredHinge, CategoricalHinge]
+            SquaredHinge, CategoricalHinge, CategoricalFocalCrossentropy, Dice, Tversky, Circle,
+            CategoricalGeneralizedCrossEntropy, CTC]
 _FUNCTIONS = [kl_divergence, poisson, binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
               sparse_categorical_crossentropy, mean_squared_error, mean_absolute_error,
               mean_absolute_percentage_error, mean_squared_logarithmic_error, cosine_similarity, log_cosh, huber,
-              hinge, squared_hinge, categorical_hinge]
+              hinge, squared_hinge, categorical_hinge, categorical_focal_crossentropy, dice, tversky, circle,
+              categorical_generalized_cross_entropy, ctc]
 
 #: name -> class or function, as Keras 3 resolves ``get(name)``.
 ALL_OBJECTS_DICT: Dict[str, Any] = {o.__name__: o for o in _CLASSES + _FUNCTIONS}

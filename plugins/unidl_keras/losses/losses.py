@@ -50,7 +50,8 @@ def _prepare(loss: str, y_true: Any, y_pred: Any, *, same_shape: bool = False) -
         if t.ndim == p.ndim - 1 and t.shape == p.shape[:-1]:
             hint = ("`y_true` looks like integer class indices: use the sparse_categorical_crossentropy loss "
                     "(or one-hot encode the labels).")
-        raise _shape_error(loss, t, p, hint)
+        raise ValueError(f"{loss}: Arguments `target` and `output` must have the same shape. Received: "
+                         f"target.shape={tuple(t.shape)}, output.shape={tuple(p.shape)}.{(' ' + hint) if hint else ''}")
     if not same_shape and not _broadcastable(t.shape, p.shape):
         raise _shape_error(loss, t, p)
     return t, p
@@ -180,6 +181,8 @@ def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool 
         hint = (" `y_true` has the shape of `y_pred`: for one-hot labels use the categorical_crossentropy loss."
                 if t.shape == p.shape else f" Sparse labels must have shape {want} (or {want + (1,)}).")
         raise _shape_error(name, t, p, hint.strip())
+    if t.dtype.kind not in "iu":  # labels cast to the loss dtype (e.g. bfloat16) are class indices again
+        t = ops.astype(t, "int64")
     valid = None
     if ignore_class is not None:
         valid = ops.not_equal(t, ignore_class)
@@ -210,6 +213,92 @@ def binary_focal_crossentropy(y_true: Any, y_pred: Any, apply_class_balancing: b
     return LX.binary_focal_crossentropy(t, p, apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma,
                                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis,
                                         epsilon=_eps())
+
+
+def categorical_focal_crossentropy(y_true: Any, y_pred: Any, alpha: float = 0.25, gamma: float = 2.0,
+                                   from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1) -> Tensor:
+    """Focal categorical crossentropy ``sum(alpha (1 - p)^gamma * (-t log p), axis)``: (B, ..., C) -> (B, ...)."""
+    if isinstance(axis, bool):
+        raise ValueError(f"`axis` must be of type `int`. Received: axis={axis} of type {type(axis)}")
+    p = convert_to_tensor(y_pred)
+    if p.dtype.kind != "f":
+        p = ops.astype(p, config.floatx())
+    t = convert_to_tensor(y_true)
+    t = ops.astype(t, p.dtype) if t.dtype != p.dtype else t
+    if p.ndim and p.shape[-1] == 1:
+        import warnings
+
+        warnings.warn("In loss categorical_focal_crossentropy, expected y_pred.shape to be (batch_size, num_classes) "
+                      f"with num_classes > 1. Received: y_pred.shape={tuple(p.shape)}. Consider using "
+                      "'binary_crossentropy' if you only have 2 classes.", SyntaxWarning, stacklevel=2)
+    return LX.categorical_focal_crossentropy(t, p, alpha=alpha, gamma=gamma, from_logits=from_logits,
+                                             label_smoothing=label_smoothing, axis=axis, epsilon=_eps())
+
+
+def _float_pair(y_true: Any, y_pred: Any) -> Tuple[Tensor, Tensor]:
+    p = convert_to_tensor(y_pred)
+    if p.dtype.kind != "f":
+        p = ops.astype(p, config.floatx())
+    t = convert_to_tensor(y_true)
+    return (ops.astype(t, p.dtype) if t.dtype != p.dtype else t), p
+
+
+def dice(y_true: Any, y_pred: Any, axis: Any = None) -> Tensor:
+    """Dice loss ``1 - 2 sum(t p) / (sum(t) + sum(p) + eps)`` over ``axis`` (None: one value for everything)."""
+    t, p = _float_pair(y_true, y_pred)
+    return LX.dice(t, p, axis=axis, epsilon=_eps())
+
+
+def tversky(y_true: Any, y_pred: Any, alpha: float = 0.5, beta: float = 0.5, axis: Any = None) -> Tensor:
+    """Tversky loss ``1 - TP / (TP + alpha FP + beta FN + eps)`` over ``axis`` (None: everything)."""
+    t, p = _float_pair(y_true, y_pred)
+    return LX.tversky(t, p, alpha=alpha, beta=beta, axis=axis, epsilon=_eps())
+
+
+def circle(y_true: Any, y_pred: Any, ref_labels: Any = None, ref_embeddings: Any = None, remove_diagonal: bool = True,
+           gamma: float = 80, margin: float = 0.4) -> Tensor:
+    """Circle loss of L2-normalised embeddings ``y_pred`` (N, D) with integer labels ``y_true`` (N,): (N,).
+
+    The result carries a Keras mask of its positive entries (rows without pairs do not count in the mean).
+    """
+    p = convert_to_tensor(y_pred)
+    if p.dtype.kind != "f":
+        p = ops.astype(p, config.floatx())
+    t = convert_to_tensor(y_true)
+    ref_e = None if ref_embeddings is None else convert_to_tensor(ref_embeddings)
+    ref_l = None if ref_labels is None else convert_to_tensor(ref_labels)
+    res = LX.circle(t, p, ref_labels=ref_l, ref_embeddings=ref_e, remove_diagonal=remove_diagonal, gamma=gamma,
+                    margin=margin)
+    set_mask(res, ops.greater(res, 0.0))
+    return res
+
+
+def categorical_generalized_cross_entropy(y_true: Any, y_pred: Any, q: float) -> Tensor:
+    """Generalized crossentropy ``(1 - p_y^q) / q`` for integer labels ``y_true`` (B,) and probabilities (B, C)."""
+    p = convert_to_tensor(y_pred)
+    if p.dtype.kind != "f":
+        p = ops.astype(p, config.floatx())
+    return LX.categorical_generalized_cross_entropy(convert_to_tensor(y_true), p, q=q)
+
+
+def ctc(y_true: Any, y_pred: Any) -> Tensor:
+    """CTC loss of integer targets ``y_true`` (B, L; 0 is both the blank and the padding) under logits
+    ``y_pred`` (B, T, C): (B,)."""
+    from unidl.nn.ctc import ctc_loss
+
+    t = convert_to_tensor(y_true)
+    p = convert_to_tensor(y_pred)
+    if t.ndim != 2:
+        raise ValueError("Targets `y_true` are expected to be a tensor of shape `(batch_size, max_length)` in integer "
+                         f"format. Received: y_true.shape={tuple(t.shape)}")
+    if p.ndim != 3:
+        raise ValueError("Logits `y_pred` are expected to be a tensor of shape `(batch_size, max_length, "
+                         f"num_classes)`. Received: y_pred.shape={tuple(p.shape)}")
+    if p.dtype.kind != "f":
+        p = ops.astype(p, config.floatx())
+    label_length = ops.sum(ops.astype(ops.not_equal(t, 0), "int32"), axis=-1)
+    log_probs = ops.transpose(ops.log_softmax(p, axis=-1), (1, 0, 2))
+    return ctc_loss(log_probs, t, None, label_length, blank=0)
 
 
 # -- classes -----------------------------------------------------------------------------------------
@@ -308,6 +397,9 @@ class CosineSimilarity(_Named):
     def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity", dtype=None):
         super().__init__(reduction=reduction, name=name, dtype=dtype, axis=axis)
 
+    def get_config(self) -> Dict[str, Any]:  # Keras keeps only name and reduction
+        return {"name": self.name, "reduction": self.reduction}
+
 
 class Huber(_Named):
     """Huber loss with threshold ``delta``, then ``reduction``."""
@@ -315,6 +407,9 @@ class Huber(_Named):
 
     def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
         super().__init__(reduction=reduction, name=name, dtype=dtype, delta=delta)
+
+    def get_config(self) -> Dict[str, Any]:  # Keras keeps only name and reduction
+        return {"name": self.name, "reduction": self.reduction}
 
 
 class LogCosh(_Named):
@@ -418,3 +513,58 @@ class SparseCategoricalCrossentropy(_Named):
         if k["axis"] != -1:
             cfg["axis"] = k["axis"]
         return cfg
+
+
+class CategoricalFocalCrossentropy(_Named):
+    """Focal crossentropy for one-hot labels (down-weights easy examples by ``(1 - p)^gamma``), then ``reduction``."""
+    _fn = staticmethod(categorical_focal_crossentropy)
+
+    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name="categorical_focal_crossentropy", dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype, alpha=alpha, gamma=gamma,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+
+
+class Dice(_Named):
+    """Dice loss over ``axis`` (None: the whole batch gives one value), then ``reduction``."""
+    _fn = staticmethod(dice)
+
+    def __init__(self, reduction="sum_over_batch_size", name="dice", axis=None, dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype, axis=axis)
+
+
+class Tversky(_Named):
+    """Tversky loss (``alpha`` weighs false positives, ``beta`` false negatives) over ``axis``, then ``reduction``."""
+    _fn = staticmethod(tversky)
+
+    def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name="tversky", axis=None, dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype, alpha=alpha, beta=beta, axis=axis)
+
+
+class Circle(_Named):
+    """Circle loss for metric learning (embeddings L2-normalised, integer labels), then ``reduction``."""
+    _fn = staticmethod(circle)
+
+    def __init__(self, gamma=80.0, margin=0.4, remove_diagonal=True, reduction="sum_over_batch_size", name="circle",
+                 dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype, gamma=gamma, margin=margin,
+                         remove_diagonal=remove_diagonal)
+
+
+class CategoricalGeneralizedCrossEntropy(_Named):
+    """Generalized crossentropy ``(1 - p_y^q) / q`` (robust to noisy labels; ``q`` in (0, 1)), then ``reduction``."""
+    _fn = staticmethod(categorical_generalized_cross_entropy)
+
+    def __init__(self, q=0.5, reduction="sum_over_batch_size", name="categorical_generalized_cross_entropy",
+                 dtype=None):
+        if not 0 < q < 1:
+            raise ValueError("q must be in the interval (0, 1)")
+        super().__init__(reduction=reduction, name=name, dtype=dtype, q=q)
+
+
+class CTC(_Named):
+    """Connectionist temporal classification loss (blank/padding class 0), then ``reduction``."""
+    _fn = staticmethod(ctc)
+
+    def __init__(self, reduction="sum_over_batch_size", name="ctc", dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
