@@ -386,3 +386,135 @@ class AUC(Metric):
 Precision._direction = "up"
 Recall._direction = "up"
 AUC._direction = "up"
+
+
+class SensitivitySpecificityBase(Metric):
+    """Base of the metrics that maximise one rate subject to a floor on another, over ``num_thresholds``
+    thresholds evenly spread over [0, 1] (``[0.5]`` for one). Keeps TP, FP, TN, FN per threshold."""
+
+    def __init__(self, value: float, num_thresholds: int = 200, class_id: Optional[int] = None,
+                 name: Optional[str] = None, dtype: Any = None) -> None:
+        super().__init__(name=name, dtype=dtype)
+        self._direction = "up"
+        if num_thresholds <= 0:
+            raise ValueError(f"Argument `num_thresholds` must be an integer > 0. Received: num_thresholds={num_thresholds}")
+        self.value = value
+        self.class_id = class_id
+        if num_thresholds == 1:
+            self.thresholds = [0.5]
+            self._thresholds_distributed_evenly = False
+        else:
+            inner = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+            self.thresholds = [0.0] + inner + [1.0]
+            self._thresholds_distributed_evenly = True
+        n = len(self.thresholds)
+        self.true_positives = self.add_variable(shape=(n,), initializer="zeros", name="true_positives")
+        self.false_positives = self.add_variable(shape=(n,), initializer="zeros", name="false_positives")
+        self.true_negatives = self.add_variable(shape=(n,), initializer="zeros", name="true_negatives")
+        self.false_negatives = self.add_variable(shape=(n,), initializer="zeros", name="false_negatives")
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        update_confusion_matrix_variables({TP: self.true_positives, TN: self.true_negatives,
+                                           FP: self.false_positives, FN: self.false_negatives},
+                                          y_true, y_pred, self.thresholds, class_id=self.class_id,
+                                          sample_weight=sample_weight,
+                                          clip_predictions=self._thresholds_distributed_evenly)
+
+    def _rates(self):
+        tp, fp = self.true_positives._plain(), self.false_positives._plain()
+        tn, fn = self.true_negatives._plain(), self.false_negatives._plain()
+        return tp, fp, tn, fn
+
+    def _find_max_under_constraint(self, constrained: Tensor, dependent: Tensor, predicate: Any) -> Tensor:
+        """``max(dependent where predicate(constrained, value), else 0)``, at least 0."""
+        feasible = predicate(constrained, self.value)
+        picked = ops.where(feasible, dependent, ops.zeros_like(dependent))
+        return ops.maximum(ops.max(picked), 0.0)
+
+    def get_config(self) -> Dict[str, Any]:
+        return {"name": self.name, "dtype": self.dtype, "class_id": self.class_id}
+
+
+def _in_unit_range(arg: str, value: float) -> None:
+    if value < 0 or value > 1:
+        raise ValueError(f"Argument `{arg}` must be in the range [0, 1]. Received: {arg}={value}")
+
+
+class SensitivityAtSpecificity(SensitivitySpecificityBase):
+    """The best sensitivity (recall) among the thresholds whose specificity is >= ``specificity``."""
+
+    def __init__(self, specificity: float, num_thresholds: int = 200, class_id: Optional[int] = None,
+                 name: Optional[str] = None, dtype: Any = None) -> None:
+        _in_unit_range("specificity", specificity)
+        self.specificity = specificity
+        self.num_thresholds = num_thresholds
+        super().__init__(specificity, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype)
+
+    def result(self) -> Tensor:
+        tp, fp, tn, fn = self._rates()
+        sens = divide_no_nan(tp, ops.add(tp, fn))
+        spec = divide_no_nan(tn, ops.add(tn, fp))
+        return self._find_max_under_constraint(spec, sens, ops.greater_equal)
+
+    def get_config(self) -> Dict[str, Any]:
+        return {**super().get_config(), "num_thresholds": self.num_thresholds, "specificity": self.specificity}
+
+
+class SpecificityAtSensitivity(SensitivitySpecificityBase):
+    """The best specificity among the thresholds whose sensitivity (recall) is >= ``sensitivity``."""
+
+    def __init__(self, sensitivity: float, num_thresholds: int = 200, class_id: Optional[int] = None,
+                 name: Optional[str] = None, dtype: Any = None) -> None:
+        _in_unit_range("sensitivity", sensitivity)
+        self.sensitivity = sensitivity
+        self.num_thresholds = num_thresholds
+        super().__init__(sensitivity, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype)
+
+    def result(self) -> Tensor:
+        tp, fp, tn, fn = self._rates()
+        sens = divide_no_nan(tp, ops.add(tp, fn))
+        spec = divide_no_nan(tn, ops.add(tn, fp))
+        return self._find_max_under_constraint(sens, spec, ops.greater_equal)
+
+    def get_config(self) -> Dict[str, Any]:
+        return {**super().get_config(), "num_thresholds": self.num_thresholds, "sensitivity": self.sensitivity}
+
+
+class PrecisionAtRecall(SensitivitySpecificityBase):
+    """The best precision among the thresholds whose recall is >= ``recall``."""
+
+    def __init__(self, recall: float, num_thresholds: int = 200, class_id: Optional[int] = None,
+                 name: Optional[str] = None, dtype: Any = None) -> None:
+        _in_unit_range("recall", recall)
+        self.recall = recall
+        self.num_thresholds = num_thresholds
+        super().__init__(value=recall, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype)
+
+    def result(self) -> Tensor:
+        tp, fp, tn, fn = self._rates()
+        recalls = divide_no_nan(tp, ops.add(tp, fn))
+        precisions = divide_no_nan(tp, ops.add(tp, fp))
+        return self._find_max_under_constraint(recalls, precisions, ops.greater_equal)
+
+    def get_config(self) -> Dict[str, Any]:
+        return {**super().get_config(), "num_thresholds": self.num_thresholds, "recall": self.recall}
+
+
+class RecallAtPrecision(SensitivitySpecificityBase):
+    """The best recall among the thresholds whose precision is >= ``precision``."""
+
+    def __init__(self, precision: float, num_thresholds: int = 200, class_id: Optional[int] = None,
+                 name: Optional[str] = None, dtype: Any = None) -> None:
+        _in_unit_range("precision", precision)
+        self.precision = precision
+        self.num_thresholds = num_thresholds
+        super().__init__(value=precision, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype)
+
+    def result(self) -> Tensor:
+        tp, fp, tn, fn = self._rates()
+        recalls = divide_no_nan(tp, ops.add(tp, fn))
+        precisions = divide_no_nan(tp, ops.add(tp, fp))
+        return self._find_max_under_constraint(precisions, recalls, ops.greater_equal)
+
+    def get_config(self) -> Dict[str, Any]:
+        return {**super().get_config(), "num_thresholds": self.num_thresholds, "precision": self.precision}
