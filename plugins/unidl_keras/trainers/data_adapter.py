@@ -8,6 +8,7 @@ the model's inputs, ``y`` as its outputs), Python generators/iterators yielding 
 from __future__ import annotations
 
 import math
+import random
 from typing import Any, Iterator, Optional, Tuple
 
 import numpy as np
@@ -179,11 +180,19 @@ class DatasetBatches:
     def epoch(self) -> Iterator[tuple]:
         """The batches of one epoch, each ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``."""
         if self.indexable:
-            order = np.random.permutation(len(self.data)) if self.shuffle else range(len(self.data))
-            for i, j in enumerate(order):
-                if self.steps is not None and i >= self.steps:
-                    break
-                yield self._standardize(self.data[int(j)])
+            order = list(range(len(self.data)))
+            if self.shuffle:  # as Keras: the batch order, with Python's global RNG (seeded by set_random_seed)
+                random.shuffle(order)
+            if self.steps is not None:
+                order = order[:self.steps]
+            if hasattr(self.data, "on_epoch_begin"):
+                self.data.on_epoch_begin()
+            from .py_dataset_workers import ordered_batches, uses_workers
+
+            batches = (ordered_batches(self.data, order) if uses_workers(self.data)
+                       else (self.data[int(j)] for j in order))
+            for item in batches:
+                yield self._standardize(item)
             if hasattr(self.data, "on_epoch_end"):
                 self.data.on_epoch_end()
             return
@@ -217,7 +226,7 @@ def make_batches(x: Any, y: Any = None, sample_weight: Any = None, batch_size: O
         if y is not None:
             raise ValueError("`y` argument is not supported when using a keras.utils.PyDataset (it yields its own "
                              "targets). Received: y=...")
-        return DatasetBatches(x, steps=steps, shuffle=False)
+        return DatasetBatches(x, steps=steps, shuffle=bool(shuffle))
     if hasattr(x, "__next__") or (hasattr(x, "__iter__") and not isinstance(x, (dict, list, tuple, np.ndarray, Tensor))):
         if y is not None:
             raise ValueError("`y` argument is not supported when using a Python generator as input (it yields its own "

@@ -2,8 +2,10 @@
 
 Subclasses implement ``__len__`` (the number of batches per epoch) and ``__getitem__(index)``
 returning a batch ``x``, ``(x, y)`` or ``(x, y, sample_weight)``; ``on_epoch_end`` runs after each
-epoch. ``workers``, ``use_multiprocessing`` and ``max_queue_size`` are accepted and recorded; the
-unidl trainer reads batches in order in the calling thread.
+epoch (and ``on_epoch_begin`` before it). With ``workers > 1`` the trainer reads batches ahead in a thread
+pool, with ``use_multiprocessing=True`` in forked processes, at most ``max_queue_size`` in flight, always
+yielded in index order (:mod:`unidl_keras.trainers.py_dataset_workers`). ``fit`` shuffles the batch
+order unless ``shuffle=False``, as Keras does.
 """
 from __future__ import annotations
 
@@ -14,9 +16,9 @@ class PyDataset:
     """Base class of batch-producing datasets (Keras 3 ``PyDataset``).
 
     Args:
-        workers: the number of workers requested (recorded; batches are read in this thread).
-        use_multiprocessing: recorded for compatibility.
-        max_queue_size: recorded for compatibility.
+        workers: how many threads (or processes) read batches ahead; 1 reads them in the calling thread.
+        use_multiprocessing: read in forked worker processes instead of threads.
+        max_queue_size: the most batches read ahead.
     """
 
     def __init__(self, workers: int = 1, use_multiprocessing: bool = False, max_queue_size: int = 10) -> None:
