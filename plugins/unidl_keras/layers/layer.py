@@ -803,7 +803,7 @@ class Layer:
             config["dtype"] = config["dtype"].get("config", {}).get("name", None)
         try:
             return cls(**config)
-        except TypeError as e:
+        except Exception as e:  # as Keras: any constructor error becomes this TypeError
             raise TypeError(f"Error when deserializing class '{cls.__name__}' using config={config}.\n\n"
                             f"Exception encountered: {e}") from e
 
