@@ -22,7 +22,7 @@ from .probabilistic_metrics import (BinaryCrossentropy, CategoricalCrossentropy,
                                     SparseCategoricalCrossentropy)
 from .reduction_metrics import Mean, MeanMetricWrapper, Sum
 from .regression_metrics import (CosineSimilarity, LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError,
-                                 MeanSquaredError, MeanSquaredLogarithmicError, RootMeanSquaredError)
+                                 MeanSquaredError, MeanSquaredLogarithmicError, R2Score, RootMeanSquaredError)
 
 _CLASSES = [Metric, Mean, Sum, MeanMetricWrapper, MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError,
             MeanAbsolutePercentageError, MeanSquaredLogarithmicError, CosineSimilarity, LogCoshError, AUC,
@@ -30,7 +30,7 @@ _CLASSES = [Metric, Mean, Sum, MeanMetricWrapper, MeanSquaredError, RootMeanSqua
             CategoricalHinge, KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy,
             SparseCategoricalCrossentropy, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
             TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, SensitivityAtSpecificity,
-            SpecificityAtSensitivity, PrecisionAtRecall, RecallAtPrecision]
+            SpecificityAtSensitivity, PrecisionAtRecall, RecallAtPrecision, R2Score]
 _FUNCTIONS = [binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, top_k_categorical_accuracy,
               sparse_top_k_categorical_accuracy, binary_crossentropy, binary_focal_crossentropy,
               categorical_crossentropy, sparse_categorical_crossentropy, categorical_hinge, hinge, squared_hinge,
