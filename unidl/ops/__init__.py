@@ -25,6 +25,9 @@ from . import shape as _shape
 from . import transfer as _transfer
 
 _FAMILIES = (_activation, _arrange, _conv, _elementwise, _elementwise_extra, _index, _linalg, _nn, _norm, _optim, _pool, _quant, _random, _reduce, _rnn, _shape, _transfer)
+from . import special as _special  # noqa: E402
+from . import spectral as _spectral  # noqa: E402
+_FAMILIES += (_special, _spectral)
 __all__ = ["zeros_like", "ones_like", "full_like", "empty_like"]
 for _fam in _FAMILIES:
     for _name in _fam.__all__:

@@ -7,6 +7,9 @@ from . import conv, elementwise, elementwise_extra, index, linalg, nn, norm, opt
 
 FAMILIES = (elementwise, elementwise_extra, reduce, shape, index, linalg, nn, conv, pool, norm, random, rnn, optim, quant)
 
+from . import special, spectral  # noqa: E402  (erfinv/slogdet/inv; FFTs)
+FAMILIES += (special, spectral)
+
 
 def all_kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
     """Every kernel of every family, built for the array module ``xp``."""

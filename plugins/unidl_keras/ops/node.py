@@ -10,7 +10,7 @@ replayed eagerly when the model runs. Output shapes come from running the op on 
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Optional
 
 import numpy as np
 
@@ -42,11 +42,13 @@ class OpLayer(Layer):
         op_name: the op's name; the layer is named after it (``relu``, ``add_1``, ...).
     """
 
-    def __init__(self, fn: Callable[..., Any], op_name: str, **kwargs: Any) -> None:
+    def __init__(self, fn: Callable[..., Any], op_name: str, spec: Optional[Callable[..., Any]] = None,
+                 **kwargs: Any) -> None:
         super().__init__(name=kwargs.pop("name", None) or unique_name(snake_case(op_name)), autocast=False,
                          **kwargs)
         self.fn = fn
         self.op_name = op_name
+        self.spec = spec
         self.built = True
 
     def call(self, *args: Any, **kwargs: Any) -> Any:
@@ -54,6 +56,8 @@ class OpLayer(Layer):
         return self.fn(*args, **kwargs)
 
     def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
+        if self.spec is not None:  # the op states its output shapes (value-dependent or partly unknown ones)
+            return self.spec(*args, **kwargs)
         with np.errstate(all="ignore"):  # placeholders are zeros: log(0), 0/0 are expected there
             return infer_output_spec(self, args, kwargs)
 
@@ -63,14 +67,17 @@ class OpLayer(Layer):
         return cfg
 
 
-def symbolic(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorate an eager op so that KerasTensor arguments route it through an :class:`OpLayer`."""
+def symbolic(fn: Callable[..., Any], spec: Optional[Callable[..., Any]] = None) -> Callable[..., Any]:
+    """Decorate an eager op so that KerasTensor arguments route it through an :class:`OpLayer`.
+
+    ``spec``, when given, computes the output KerasTensor(s) from the same arguments instead of running the
+    op on placeholders (for outputs whose shape depends on values, or stays unknown)."""
     name = fn.__name__.lstrip("_") or "op"
 
     @functools.wraps(fn)
     def op(*args: Any, **kwargs: Any) -> Any:
         if any_symbolic(args, kwargs):
-            return OpLayer(fn, name)(*args, **kwargs)
+            return OpLayer(fn, name, spec)(*args, **kwargs)
         return fn(*args, **kwargs)
 
     op.eager = fn  # type: ignore[attr-defined]

@@ -1,0 +1,248 @@
+"""keras.ops.math / core / nn additions: Fourier transforms, STFT pair, erfinv/erfc, logdet, cdist,
+segment reductions, op classes and their symbolic shapes. Expected values come from real Keras 3.15.1
+(torch backend) unless derived with NumPy in the test."""
+import numpy as np
+import pytest
+
+import unidl
+import unidl_keras as keras
+from unidl_keras import KerasTensor
+from unidl_keras.ops import math as kmath
+
+ops = keras.ops
+
+
+def _np(x):
+    return np.asarray(ops.convert_to_numpy(x))
+
+
+X5 = np.array([0.0, 1.0, 2.0, 3.0, 4.0], dtype="float32")
+
+
+# -- FFTs ---------------------------------------------------------------------------------------------
+
+def test_rfft_irfft_values():
+    r, i = ops.rfft(X5)
+    np.testing.assert_allclose(_np(r), [10.0, -2.5, -2.5], atol=1e-5)
+    np.testing.assert_allclose(_np(i), [0.0, 3.440955, 0.812299], atol=1e-5)
+    r, i = ops.rfft(X5, 3)
+    np.testing.assert_allclose(_np(r), [3.0, -1.5], atol=1e-5)
+    np.testing.assert_allclose(_np(i), [0.0, 0.866025], atol=1e-5)
+    np.testing.assert_allclose(_np(ops.irfft((X5, X5))),
+                               [2.0, -2.06066, 0.5, -0.353553, 0.0, 0.06066, -0.5, 0.353553], atol=1e-5)
+    y = ops.irfft((X5, X5), 5)
+    assert y.dtype == "float32"
+    np.testing.assert_allclose(_np(y), [1.2, -1.374258, 0.449338, -0.602124, 0.327044], atol=1e-5)
+
+
+def test_fft_fft2_ifft2_values():
+    r, i = ops.fft((np.array([1., 2., 0.5], "float32"), np.array([0., 1., -1.], "float32")))
+    np.testing.assert_allclose(_np(r), [3.5, 1.482051, -1.982051], atol=1e-5)
+    np.testing.assert_allclose(_np(i), [0.0, -1.299038, 1.299038], atol=1e-5)
+    m = (np.array([[1., 2.], [2., 1.]], "float32"), np.array([[0., 1.], [1., 0.]], "float32"))
+    r, i = ops.fft2(m)
+    np.testing.assert_allclose(_np(r), [[6, 0], [0, -2]], atol=1e-6)
+    np.testing.assert_allclose(_np(i), [[2, 0], [0, -2]], atol=1e-6)
+    r, i = ops.ifft2(m)
+    np.testing.assert_allclose(_np(r), [[1.5, 0], [0, -0.5]], atol=1e-6)
+    np.testing.assert_allclose(_np(i), [[0.5, 0], [0, -0.5]], atol=1e-6)
+    # N-D against NumPy's pocketfft
+    rng = np.random.default_rng(0)
+    a, b = rng.random((2, 4, 3)), rng.random((2, 4, 3))
+    r, i = ops.fft2((a, b))
+    ref = np.fft.fft2(a + 1j * b)
+    np.testing.assert_allclose(_np(r), ref.real, atol=1e-10)
+    np.testing.assert_allclose(_np(i), ref.imag, atol=1e-10)
+
+
+def test_fft_errors():
+    with pytest.raises(ValueError, match="should be a tuple of two tensors"):
+        ops.fft(np.ones(3, "float32"))
+    with pytest.raises(ValueError, match="same shape"):
+        ops.fft((np.ones(3, "float32"), np.ones(2, "float32")))
+    with pytest.raises(ValueError, match="not of type float"):
+        ops.fft((np.ones(3, "int32"), np.ones(3, "int32")))
+    with pytest.raises(ValueError, match="rank >= 2"):
+        kmath.FFT2().compute_output_spec((np.ones(3), np.ones(3)))
+    with pytest.raises(ValueError, match="last dimension fully-defined"):
+        kmath.FFT().compute_output_spec((KerasTensor((None,)), KerasTensor((None,))))
+
+
+def test_fft_gradients():
+    # linear maps: the gradients of real-valued losses, from real Keras (torch)
+    x = unidl.tensor(X5)
+    x.requires_grad = True
+    with unidl.autograd.record():
+        r, i = ops.rfft(x, 4)
+        loss = ops.sum(ops.multiply(r, np.array([1., 2., 3.], "float32"))) + ops.sum(
+            ops.multiply(i, np.array([0.5, -1., 2.], "float32")))
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [6.0, -1.0, 2.0, -3.0, 0.0], atol=1e-5)
+    re, im = unidl.tensor(X5), unidl.tensor(X5[::-1].copy())
+    re.requires_grad = im.requires_grad = True
+    with unidl.autograd.record():
+        loss = ops.sum(ops.multiply(ops.irfft((re, im), 6), np.arange(6, dtype="float32")))
+    loss.backward()
+    np.testing.assert_allclose(re.grad.numpy(), [2.5, -1.0, -1.0, -0.5, 0.0], atol=1e-5)
+    np.testing.assert_allclose(im.grad.numpy(), [0.0, 1.732051, 0.57735, 0.0, 0.0], atol=1e-5)
+
+
+def test_fft_symbolic_shapes():
+    r, i = ops.fft2((KerasTensor((None, 4, 3)), KerasTensor((None, 4, 3))))
+    assert r.shape == (None, 4, 3) and i.shape == (None, 4, 3)
+    r, _ = ops.rfft(KerasTensor((None, 4, 3)), fft_length=5)
+    assert r.shape == (None, 4, 3)
+    assert ops.irfft((KerasTensor((2, 4, 3)), KerasTensor((2, 4, 3)))).shape == (2, 4, 4)
+    assert kmath.IRFFT(fft_length=10).compute_output_spec((np.ones((4, 8)), np.ones((4, 8)))).shape == (4, 10)
+    outs = kmath.RFFT(fft_length=10).compute_output_spec(np.ones((3, 8)))
+    assert [o.shape for o in outs] == [(3, 6), (3, 6)]
+
+
+# -- STFT -------------------------------------------------------------------------------------------
+
+S16 = np.sin(np.arange(16, dtype="float32"))
+
+
+def test_stft_values():
+    r, i = ops.stft(X5, 3, 2, 3)
+    np.testing.assert_allclose(_np(r), [[0.75, -0.375], [3.75, -1.875], [5.25, -2.625]], atol=1e-5)
+    np.testing.assert_allclose(_np(i), [[0.0, 0.649519], [0.0, 0.649519], [0.0, -0.649519]], atol=1e-5)
+    r, i = ops.stft(S16, 4, 2, 6, window="hamming")
+    assert r.shape == (9, 4)
+    np.testing.assert_allclose(_np(r)[:2], [[0.981533, -0.418022, -0.490766, 0.836045],
+                                            [1.439897, -1.174597, 0.643998, -0.378698]], atol=1e-5)
+    np.testing.assert_allclose(_np(i)[2], [0.0, -0.577438, 0.451442, 0.0], atol=1e-5)
+
+
+def test_stft_gradient():
+    x = unidl.tensor(S16)
+    x.requires_grad = True
+    with unidl.autograd.record():
+        r, i = ops.stft(x, 4, 2, 6)
+        loss = ops.sum(ops.square(r)) + 2 * ops.sum(i)
+    loss.backward()
+    np.testing.assert_allclose(
+        x.grad.numpy(),
+        [0.0, 5.435594, 7.27438, 0.205983, -6.05442, -1.399677, -2.235324, 0.958959, 7.914866, 0.601541,
+         -4.352168, -1.459619, -4.292584, 1.951358, 15.849718, 2.676138], atol=1e-4)
+
+
+def test_istft_values():
+    r, i = ops.stft(S16, 4, 2, 6, center=False)
+    y = ops.istft((r, i), 4, 2, 6, center=False)
+    np.testing.assert_allclose(
+        _np(y), [0.0, 0.0, 0.454649, 0.14112, -0.756802, -0.958924, -0.279415, 0.656987, 0.989358, 0.412118,
+                 -0.544021, -0.99999, -0.536573, 0.420167, 0.495304, 0.0], atol=1e-5)
+    # centred round trip: Keras's reference formula reconstructs the signal away from the ends
+    r, i = ops.stft(S16, 8, 4, 8)
+    y = _np(ops.istft((r, i), 8, 4, 8))
+    assert y.shape == (16,)
+    np.testing.assert_allclose(y[4:-4], S16[4:-4], atol=1e-5)
+    assert _np(ops.istft((r, i), 8, 4, 8, length=10)).shape == (10,)
+
+
+def test_stft_errors():
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    with pytest.raises(TypeError, match="`float32` or `float64`"):
+        ops.stft(np.array([1, 2, 3, 4]), 2, 1, 4)
+    with pytest.raises(ValueError, match="`fft_length` must equal or"):
+        ops.stft(x, 4, 1, 2)
+    with pytest.raises(ValueError, match="If a string is passed to"):
+        ops.stft(x, 2, 1, 4, window="nope")
+    with pytest.raises(ValueError, match="The shape of `window` must"):
+        ops.stft(x, 2, 1, 4, window=np.ones(3))
+    for bad in (0, -5, 1.5):
+        with pytest.raises(ValueError, match="`sequence_stride` must be a positive integer"):
+            ops.stft(x, 2, bad, 4)
+        with pytest.raises(ValueError, match="`sequence_stride` must be a positive integer"):
+            ops.istft((np.ones((1, 2)), np.ones((1, 2))), 2, bad, 4)
+
+
+def test_stft_istft_symbolic_shapes():
+    r, i = ops.stft(KerasTensor((None, 32)), 10, 3, 15)
+    assert r.shape == (None, 11, 8) and i.shape == (None, 11, 8)
+    out = ops.istft((KerasTensor((None, 10, 5)), KerasTensor((None, 10, 5))), 4, 1, 8, 1, "hann", False)
+    assert out.shape == (None, 1)
+    op = kmath.ISTFT(sequence_length=5, sequence_stride=2, fft_length=10)
+    with pytest.raises(ValueError, match="should be a tuple of two tensors"):
+        op.compute_output_spec(np.array([1, 2, 3]))
+    assert op.sequence_length == 5 and op.fft_length == 10
+
+
+# -- special functions and linear algebra -------------------------------------------------------------
+
+def test_erfinv_erfc():
+    y = ops.erfinv(np.array([-0.5, -0.2, 0.0, 0.3, 0.9], "float32"))
+    assert y.dtype == "float32"
+    np.testing.assert_allclose(_np(y), [-0.476936, -0.179143, 0.0, 0.272463, 1.163087], atol=1e-5)
+    edge = _np(ops.erfinv(np.array([-1.0, 1.0, 2.0])))
+    assert edge[0] == -np.inf and edge[1] == np.inf and np.isnan(edge[2])
+    np.testing.assert_allclose(_np(ops.erfc(np.array([-1.0, 0.0, 0.5, 2.0], "float32"))),
+                               [1.842701, 1.0, 0.4795, 0.004678], atol=1e-5)
+    # erf(erfinv(x)) == x in float64
+    x = np.linspace(-0.999999, 0.999999, 41)
+    np.testing.assert_allclose(_np(ops.erf(ops.erfinv(x))), x, rtol=0, atol=1e-14)
+
+
+def test_erfinv_gradient():
+    x = unidl.tensor(np.array([0.3, -0.7]))
+    x.requires_grad = True
+    with unidl.autograd.record():
+        loss = ops.sum(ops.erfinv(x))
+    loss.backward()
+    y = _np(ops.erfinv(np.array([0.3, -0.7])))
+    np.testing.assert_allclose(x.grad.numpy(), np.sqrt(np.pi) / 2 * np.exp(y ** 2), rtol=1e-12)
+
+
+def test_logdet_and_gradient():
+    a = np.array([[4.42, -1.18, 0.06, 0.74], [-1.18, 1.77, -0.84, -1.16],
+                  [0.06, -0.84, 5.84, 0.55], [0.74, -1.16, 0.55, 0.77]], "float32")
+    np.testing.assert_allclose(_np(ops.logdet(a)), -1.117895, atol=1e-4)
+    assert np.isnan(_np(ops.logdet(-np.eye(3))))
+    assert ops.logdet(KerasTensor((2, 4, 3, 3))).shape == (2, 4)
+    m = np.random.default_rng(1).standard_normal((2, 3, 3)) + 3 * np.eye(3)
+    t = unidl.tensor(m)
+    t.requires_grad = True
+    with unidl.autograd.record():
+        loss = ops.sum(ops.logdet(t))
+    loss.backward()
+    np.testing.assert_allclose(t.grad.numpy(), np.linalg.inv(m).transpose(0, 2, 1), atol=1e-12)
+
+
+def test_cdist():
+    out = ops.cdist(np.array([[0., 0.], [1., 1.], [2., 0.]], "float32"), np.array([[1., 0.], [0., 1.]], "float32"))
+    np.testing.assert_allclose(_np(out), [[1, 1], [1, 1], [1, 2.236068]], atol=1e-5)
+    with pytest.raises(ValueError):
+        ops.cdist(np.ones((3, 4)), np.ones((5, 5)))
+    assert ops.cdist(KerasTensor((None, 2)), KerasTensor((1, 2))).shape == (None, 1)
+
+
+# -- segment reductions and framing ---------------------------------------------------------------------
+
+def test_segment_reductions():
+    d = np.array([1., 2., 3., 4., 5., 6.], "float32")
+    ids = np.array([0, 0, 2, 2, -1, 1])
+    np.testing.assert_allclose(_np(ops.segment_sum(d, ids)), [3, 6, 7])
+    np.testing.assert_allclose(_np(ops.segment_max(d, ids, 4)), [2, 6, 4, -np.inf])
+    np.testing.assert_allclose(_np(ops.segment_min(d, ids, 4)), [1, 6, 3, np.inf])
+    np.testing.assert_allclose(_np(ops.segment_prod(d, ids, 4)), [2, 6, 12, 1])
+    np.testing.assert_allclose(_np(kmath.SegmentProd(3)(d, ids)), [2, 6, 12])
+    with pytest.raises(ValueError, match="should be an 1-D vector"):
+        ops.segment_max(np.array([1, 2, 3, 4]), np.array([[0, 0], [1, 1]]))
+    with pytest.raises(ValueError, match="should have same leading dimension"):
+        ops.segment_sum(np.array([]), np.array([0, 0, 1, 1]))
+
+
+def test_segment_symbolic_shapes():
+    assert ops.segment_sum(KerasTensor((10, 4)), KerasTensor((10,), dtype="int32")).shape == (None, 4)
+    assert ops.segment_max(KerasTensor((None, 4)), KerasTensor((10,), dtype="int32"), num_segments=5).shape == (5, 4)
+
+
+def test_extract_sequences():
+    np.testing.assert_allclose(_np(ops.extract_sequences(np.arange(7, dtype="float32"), 3, 2)),
+                               [[0, 1, 2], [2, 3, 4], [4, 5, 6]])
+    op = kmath.ExtractSequences(sequence_length=5, sequence_stride=2)
+    assert (op.sequence_length, op.sequence_stride) == (5, 2)
+    with pytest.raises(ValueError, match="rank >= 1"):
+        op.compute_output_spec(np.array(42))
+    assert ops.extract_sequences(KerasTensor((None, None)), 3, 2).shape == (None, None, 3)
