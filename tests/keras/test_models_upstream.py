@@ -184,3 +184,50 @@ def test_manual_input_spec_on_functional_model():
     assert repr(spec) == "InputSpec(ndim=2, axes={-1: 3})"
     with pytest.raises(ValueError, match="Axis 2 is greater than the maximum allowed value: 1"):
         keras.layers.InputSpec(ndim=2, axes={2: 3})
+
+
+def test_functional_input_standardization_as_keras():
+    # rank adjustment by a trailing 1, in both directions (Keras's Functional._adjust_input_rank)
+    inp = keras.Input((3,), name="foo")
+    model = keras.Model(inp, keras.layers.Dense(2)(inp))
+    assert tuple(model(np.ones((2, 3, 1), "float32")).shape) == (2, 2)
+    with pytest.raises(ValueError, match="name 'foo' .* path ''"):
+        model(np.ones((2, 3, 4), "float32"))
+    inp1 = keras.Input((3, 1), name="bar")
+    m1 = keras.Model(inp1, keras.layers.Flatten()(inp1))
+    assert tuple(m1(np.ones((2, 3), "float32")).shape) == (2, 3)
+    # input counts and named dict inputs
+    a, b = keras.Input((4,), name="a"), keras.Input((4,), name="b")
+    out = keras.layers.Dense(2)(keras.layers.Concatenate()([a, b]))
+    with pytest.raises(ValueError, match=r"expects 2 .*input"):
+        keras.Model([a, b], out)(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"named input\(s\) with keys"):
+        keras.Model({"a": a, "b": b}, out)(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"expected shape=\(None, 4\), found shape=\(2, 3\)"):
+        keras.Model([a, b], out)([np.zeros((2, 3)), np.zeros((2, 4))])
+    # a dict with an extra entry warns about the structure and uses the model's keys
+    m = keras.Model({"a": a}, a * 5)
+    with pytest.warns(UserWarning, match="doesn't match the expected structure"):
+        y = m({"a": np.ones((2, 4), "float32"), "b": np.ones((2, 1), "float32")})
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(y), np.full((2, 4), 5.0))
+
+
+def test_functional_none_for_required_and_optional_inputs():
+    class AddIfGiven(keras.layers.Layer):
+        def call(self, x, y=None):
+            return x if y is None else x + y
+
+        def compute_output_shape(self, x_shape, y_shape=None):
+            return x_shape
+
+    i1 = keras.Input((2,), name="input1")
+    i2 = keras.Input((2,), name="input2", optional=True)
+    model = keras.Model({"input1": i1, "input2": i2}, AddIfGiven()(i1, i2))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model({"input1": np.ones((2, 2)), "input2": None})),
+                               np.ones((2, 2)))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model({"input1": np.ones((2, 2)),
+                                                                 "input2": np.ones((2, 2))})), np.full((2, 2), 2.0))
+    j2 = keras.Input((2,), name="input2")
+    strict = keras.Model({"input1": i1, "input2": j2}, AddIfGiven()(i1, j2))
+    with pytest.raises(ValueError, match="The input 'input2' is not optional, but None was passed"):
+        strict({"input1": np.ones((2, 2)), "input2": None})

@@ -150,56 +150,125 @@ class Functional(Model):
     def input_spec(self) -> Any:
         """The spec set by assignment, else one InputSpec per input (batch axis free, a trailing axis of 1 may
         be squeezed or added), in the structure of the model's inputs."""
-        manual = self.__dict__.get("_manual_input_spec")
-        if manual is not None:
-            return manual
+        if "_manual_input_spec" in self.__dict__:
+            return self.__dict__["_manual_input_spec"]
         from ..layers.input_spec import InputSpec
 
-        def spec(x: KerasTensor) -> InputSpec:
+        def spec(x: KerasTensor, name: Optional[str] = None) -> InputSpec:
             layer = x._keras_history[0] if x._keras_history else None
             shape = (None,) + tuple(x.shape)[1:] if len(x.shape) else ()
-            return InputSpec(shape=shape, allow_last_axis_squeeze=True, name=getattr(layer, "name", x.name),
-                             optional=bool(getattr(layer, "optional", False)))
+            return InputSpec(shape=shape, allow_last_axis_squeeze=True,
+                             name=name if name is not None else getattr(layer, "name", x.name),
+                             optional=isinstance(layer, InputLayer) and bool(getattr(layer, "optional", False)))
 
         if isinstance(self._inputs_struct, dict):
-            return {k: spec(v) for k, v in self._inputs_struct.items()}
-        specs = [spec(x) for x in self.inputs]
-        return specs[0] if isinstance(self._inputs_struct, KerasTensor) else specs
+            if all(isinstance(v, KerasTensor) for v in self._inputs_struct.values()):
+                return [spec(self._inputs_struct[k], name=k) for k in sorted(self._inputs_struct)]
+            return None  # a deeply nested dict: no spec checks, as Keras
+        return [spec(x) for x in self.inputs]
 
     @input_spec.setter
     def input_spec(self, value: Any) -> None:
         self.__dict__["_manual_input_spec"] = value
 
     def call(self, inputs: Any, training: Optional[bool] = None, mask: Any = None) -> Any:
-        manual = self.__dict__.get("_manual_input_spec")
-        if manual is not None:
-            from ..layers.input_spec import assert_input_compatibility
-
-            assert_input_compatibility(manual, inputs, self.name)
+        self._assert_inputs(inputs)
         return self._run_graph(inputs, training, mask)
 
+    def _assert_inputs(self, inputs: Any) -> None:
+        """Keras's checks before a Functional call: None only for optional inputs, then the input spec."""
+        from ..layers.input_spec import assert_input_compatibility
+
+        if inputs is None or (not isinstance(inputs, Tensor) and any(x is None for x in tree.flatten(inputs))):
+            for x, kt in zip(tree.flatten(inputs) if inputs is not None else [None], self.inputs):
+                if x is None and not _is_optional(kt):
+                    raise ValueError(f"The input '{kt.name}' is not optional, but None was passed. Please provide a "
+                                     "valid tensor.")
+        if "_manual_input_spec" in self.__dict__:
+            spec = self.__dict__["_manual_input_spec"]
+        else:
+            if "_derived_input_spec" not in self.__dict__:
+                self.__dict__["_derived_input_spec"] = self.input_spec
+            spec = self.__dict__["_derived_input_spec"]
+        assert_input_compatibility(spec, inputs, self.name)
+
     def _standardize_inputs(self, inputs: Any) -> List[Any]:
-        if isinstance(self._inputs_struct, dict):
-            if not isinstance(inputs, dict):
-                if len(self.inputs) == 1:
-                    return [inputs]
-                raise ValueError(f"Model '{self.name}' expects a dict of inputs with keys "
-                                 f"{sorted(self._inputs_struct)}; received {type(inputs).__name__}")
-            missing = [k for k in self._inputs_struct if k not in inputs]
-            if missing:
-                raise ValueError(f"Missing data for input(s) {missing} of model '{self.name}'. "
-                                 f"Expected keys: {sorted(self._inputs_struct)}")
-            return tree.flatten({k: inputs[k] for k in self._inputs_struct})
-        if isinstance(inputs, dict):
-            names = self.input_names
-            if all(n in inputs for n in names):
-                return [inputs[n] for n in names]
-            raise ValueError(f"Model '{self.name}' has inputs {names}; the dict of inputs has keys {sorted(inputs)}")
+        """``inputs`` flattened in the order of ``self.inputs`` (Keras's rules: a dict is matched by input names,
+        a structure that differs from the model's warns, or raises where it cannot be reconciled), converted
+        to tensors of the inputs' dtypes (``None`` kept for optional inputs) and rank-adjusted by a trailing
+        axis of size 1."""
+        from ..backend.common import convert_to_tensor
+        from ..backend.symbolic_scope import in_symbolic_scope
+        from .. import tree as ktree
+
+        struct = self._inputs_struct
+        raise_exception = False
+        if isinstance(struct, list) and len(struct) == 1 and _is_tensor_like(inputs):
+            inputs = [inputs]
+        elif isinstance(inputs, dict) and not isinstance(struct, dict):
+            if isinstance(struct, (list, tuple)) and all(isinstance(t, KerasTensor) for t in struct):
+                names = [t.name for t in struct]
+                if set(names) <= set(inputs):
+                    inputs = [inputs[n] for n in names]
+                else:
+                    raise_exception = True
+            elif isinstance(struct, KerasTensor):
+                if struct.name in inputs:
+                    inputs = [inputs[struct.name]]
+                else:
+                    raise_exception = True
+            else:
+                raise_exception = True
+        if isinstance(struct, dict) and not isinstance(inputs, dict) and list(struct) != sorted(struct):
+            raise_exception = True
+        if not _same_structure(inputs, struct):
+            expected = ktree.map_structure(lambda x: "None" if x is None else x.name, struct)
+            received = ktree.map_structure(lambda x: "None" if x is None else f"Tensor(shape={tuple(x.shape)})",
+                                           inputs)
+            msg = ("The structure of `inputs` doesn't match the expected structure.\n"
+                   f"Expected: {expected}\nReceived: inputs={received}")
+            if raise_exception:
+                raise ValueError(msg)
+            if not in_symbolic_scope():  # shape inference replays the call: warn for the user's call only
+                import warnings
+
+                warnings.warn(msg, stacklevel=4)
+        if isinstance(struct, dict) and isinstance(inputs, dict) and set(struct) < set(inputs):
+            inputs = {k: inputs[k] for k in struct}  # extra entries (already warned about) are not inputs
         flat = tree.flatten(inputs)
         if len(flat) != len(self.inputs):
             raise ValueError(f"Model '{self.name}' expects {len(self.inputs)} input(s), but it received "
                              f"{len(flat)} input tensors. Inputs received: {[getattr(x, 'shape', x) for x in flat]}")
-        return flat
+        out = []
+        for i, (x, kt) in enumerate(zip(flat, self.inputs)):
+            if x is None:
+                out.append(None)
+                continue
+            if not isinstance(x, Tensor):
+                x = convert_to_tensor(x, dtype=kt.dtype)
+            elif x.dtype != kt.dtype and x.dtype.kind == "f" and kt.dtype.startswith("float"):
+                from unidl import ops
+
+                x = ops.astype(x, kt.dtype)
+            out.append(self._adjust_rank(x, kt, i))
+        return out
+
+    def _adjust_rank(self, x: Tensor, kt: KerasTensor, i: int) -> Tensor:
+        ref = kt.shape
+        rank, want = len(x.shape), len(ref)
+        if rank == want:
+            return x
+        from unidl import ops
+
+        if rank == want + 1 and x.shape[-1] == 1:
+            return ops.squeeze(x, axis=-1)
+        if rank == want - 1 and ref[-1] == 1:
+            return ops.expand_dims(x, axis=-1)
+        from .. import tree as ktree
+
+        path = ".".join(str(p) for p in ktree.flatten_with_path(self._inputs_struct)[i][0])
+        raise ValueError(f"Invalid input shape for input {x} with name '{kt.name}' and path '{path}'. Expected shape "
+                         f"{ref}, but input has incompatible shape {tuple(x.shape)}")
 
     def _plan(self) -> "_Plan":
         plan = self.__dict__.get("_graph_plan")
@@ -211,19 +280,11 @@ class Functional(Model):
         from ..backend.common import convert_to_tensor
 
         flat = self._standardize_inputs(inputs)
-        values: Dict[int, Any] = {}
-        for kt, x in zip(self.inputs, flat):
-            if not isinstance(x, Tensor):
-                x = convert_to_tensor(x, dtype=kt.dtype)
-            elif x.dtype != kt.dtype and x.dtype.kind == "f" and kt.dtype.startswith("float"):
-                from unidl import ops
-
-                x = ops.astype(x, kt.dtype)
-            _check_input_shape(self, kt, x)
-            values[id(kt)] = x
+        values: Dict[int, Any] = {id(kt): x for kt, x in zip(self.inputs, flat)}
         if mask is not None:
             for kt, m in zip(self.inputs, tree.flatten(mask)):
-                set_mask(values[id(kt)], m)
+                if values[id(kt)] is not None:
+                    set_mask(values[id(kt)], m)
 
         plan = self._plan()
         for layer, make_args, make_kwargs, out_keys in plan.steps:
@@ -297,3 +358,22 @@ def _check_input_shape(model: Functional, kt: KerasTensor, x: Tensor) -> None:
     if len(shape) != len(want) or any(w is not None and w != s for w, s in zip(want, shape)):
         raise ValueError(f"Input {kt.name} of layer \"{model.name}\" is incompatible with the layer: "
                          f"expected shape={want}, found shape={shape}")
+
+
+def _is_optional(kt: KerasTensor) -> bool:
+    layer = kt._keras_history[0] if kt._keras_history else None
+    return not isinstance(layer, InputLayer) or bool(getattr(layer, "optional", False))
+
+
+def _is_tensor_like(x: Any) -> bool:
+    return isinstance(x, Tensor) or (hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, dict))
+
+
+def _same_structure(a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` nest the same way (lists and tuples alike; dict keys must match)."""
+    if isinstance(b, dict):
+        return isinstance(a, dict) and set(a) == set(b) and all(_same_structure(a[k], b[k]) for k in b)
+    if isinstance(b, (list, tuple)):
+        return (isinstance(a, (list, tuple)) and not isinstance(a, dict) and len(a) == len(b)
+                and all(_same_structure(x, y) for x, y in zip(a, b)))
+    return not isinstance(a, (list, tuple, dict))
