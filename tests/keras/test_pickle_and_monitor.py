@@ -68,3 +68,15 @@ def test_metric_direction_as_keras(metric, maximised):
     cb.set_model(m)
     cb._set_monitor_op()
     assert cb._is_improvement(2.0, 1.0) is maximised
+
+
+def test_single_output_compile_accepts_one_entry_lists():
+    """loss=['mse'], metrics=[['mae']], loss_weights=[2.0] on a one-output model; real Keras 3.15.1 logs
+    loss [2.18, 0.84478] and mae [0.875, 0.556] for this fit."""
+    m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
+    m.compile(keras.optimizers.SGD(0.1), loss=["mse"], metrics=[["mae"]], loss_weights=[2.0])
+    x = np.arange(16, dtype="float32").reshape(8, 2) / 10
+    h = m.fit(x, np.ones((8, 1), "float32"), epochs=2, verbose=0, batch_size=8)
+    assert sorted(h.history) == ["loss", "mae"]
+    np.testing.assert_allclose(h.history["loss"], [2.18, 0.84478], rtol=1e-5)
+    np.testing.assert_allclose(h.history["mae"], [0.875, 0.556], rtol=1e-5)

@@ -24,6 +24,8 @@ def _by_output(spec: Any, output_names: Sequence[str], what: str) -> List[Any]:
             raise ValueError(f"In the dict argument `{what}`, key(s) {unknown} do not correspond to any model output. "
                              f"Received: {what}={spec}; model outputs: {list(output_names)}")
         return [spec.get(name) for name in output_names]
+    if isinstance(spec, (list, tuple)) and n == 1 and len(spec) == 1 and what in ("loss", "loss_weights"):
+        return [spec[0]]  # one output's loss as a one-entry list (loss=['mse']), as Keras allows
     if isinstance(spec, (list, tuple)) and n > 1:
         if len(spec) != n:
             raise ValueError(f"`{what}` should have one entry per model output ({n}: {list(output_names)}); "
@@ -32,65 +34,288 @@ def _by_output(spec: Any, output_names: Sequence[str], what: str) -> List[Any]:
     return [spec] * n if what != "loss" or n == 1 else [spec] * n
 
 
-def _as_loss(losses_mod: Any, spec: Any) -> Any:
-    """A reducing Loss object for ``spec``; plain functions are wrapped as Keras's compile does."""
-    fn = losses_mod.get(spec)
+def _as_loss(losses_mod: Any, spec: Any, y_true: Any = None, y_pred: Any = None) -> Any:
+    """A reducing Loss object for ``spec``; plain functions are wrapped as Keras's compile does, and
+    ``"crossentropy"``/``"ce"`` pick binary, sparse or categorical crossentropy from the shapes (Keras's
+    ``get_loss``)."""
+    if isinstance(spec, str) and spec.lower() in ("crossentropy", "ce") and y_pred is not None:
+        binary, sparse = _binary_or_sparse(y_true, y_pred)
+        fn = (losses_mod.binary_crossentropy if binary else losses_mod.sparse_categorical_crossentropy if sparse
+              else losses_mod.categorical_crossentropy)
+    else:
+        fn = losses_mod.get(spec)
     if isinstance(fn, losses_mod.Loss):
         return fn
     name = spec if isinstance(spec, str) else getattr(fn, "__name__", "loss")
     return losses_mod.LossFunctionWrapper(fn, name=name)
 
 
+def _binary_or_sparse(y_true: Any, y_pred: Any) -> Tuple[bool, bool]:
+    yt = tuple(getattr(y_true, "shape", ()) or ())
+    yp = tuple(getattr(y_pred, "shape", ()) or ())
+    binary = bool(yp) and yp[-1] == 1
+    sparse = len(yt) < len(yp) or (bool(yt) and bool(yp) and yt[-1] == 1 and yp[-1] > 1)
+    return binary, sparse
+
+
+# -- nested structures (dicts sorted by key, lists, tuples, namedtuples), as Keras's tree sees them --------
+
+def _nested(x: Any) -> bool:
+    return isinstance(x, (list, tuple, dict))
+
+
+def _flat(x: Any) -> List[Any]:
+    if isinstance(x, dict):
+        return [v for k in sorted(x) for v in _flat(x[k])]
+    if isinstance(x, (list, tuple)):
+        return [v for item in x for v in _flat(item)]
+    return [x]
+
+
+def _pack(struct: Any, flat: List[Any]) -> Any:
+    it = iter(flat)
+
+    def build(s: Any) -> Any:
+        if isinstance(s, dict):
+            vals = {k: build(s[k]) for k in sorted(s)}
+            return type(s)((k, vals[k]) for k in s) if type(s) is not dict else {k: vals[k] for k in s}
+        if isinstance(s, (list, tuple)):
+            items = [build(v) for v in s]
+            if hasattr(s, "_fields"):
+                return type(s)(*items)
+            return type(s)(items)
+        return next(it)
+
+    n = len(_flat(struct))
+    if n != len(flat):
+        raise ValueError(f"Could not pack sequence: the structure has {n} leaves but {len(flat)} values were given.")
+    return build(struct)
+
+
+def _same_structure(a: Any, b: Any) -> bool:
+    if isinstance(a, dict) or isinstance(b, dict):
+        return isinstance(a, dict) and isinstance(b, dict) and set(a) == set(b) and all(
+            _same_structure(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        return (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and type(a) is type(b)
+                and len(a) == len(b) and all(_same_structure(x, y) for x, y in zip(a, b)))
+    return True
+
+
+def _resolve(path: Tuple[Any, ...], obj: Any) -> Any:
+    for key in path:
+        obj = obj[key]
+    return obj
+
+
+class _Weighted:
+    """A leaf of the packed loss structure: one loss spec and its weight (``None`` spec: no leaf)."""
+
+    __slots__ = ("loss", "weight")
+
+    def __init__(self, loss: Any, weight: Any) -> None:
+        self.loss, self.weight = loss, weight
+
+
 class CompileLoss:
-    """The compiled loss: ``sum_i w_i * loss_i(y_i, y_pred_i, sw_i)`` plus per-output trackers."""
+    """The compiled loss, Keras 3's ``CompileLoss``: the user's ``loss`` / ``loss_weights`` (a single loss, a
+    list per output, a dict by output name, or any structure matching the model's outputs) are resolved
+    against the first batch's ``y_true`` / ``y_pred`` into flat ``(path, loss, weight, name)`` entries; the
+    value is ``sum_i w_i * loss_i(y[path_i], y_pred[path_i], sample_weight)``. With more than one entry,
+    each gets a ``Mean`` tracker ``<name>_loss``. Structure errors are raised at that first call, as Keras."""
 
     def __init__(self, loss: Any, loss_weights: Any, output_names: Sequence[str]) -> None:
-        from .. import losses as losses_mod
-
+        if loss_weights and not isinstance(loss_weights, (list, tuple, dict, float, int)):
+            raise ValueError("Expected `loss_weights` argument to be a float (single output case) or a list, tuple, "
+                             "or dict (multiple output case). Received instead: "
+                             f"loss_weights={loss_weights} of type {type(loss_weights)}")
         self.output_names = list(output_names)
-        specs = _by_output(loss, self.output_names, "loss")
-        self.losses = [None if s is None else _as_loss(losses_mod, s) for s in specs]
-        if all(fn is None for fn in self.losses):
-            raise ValueError("The model has no loss: pass `loss=` to compile().")
-        if loss_weights is None:
-            self.weights = [1.0] * len(self.losses)
-        else:
-            self.weights = [1.0 if w is None else float(w) for w in _by_output(loss_weights, self.output_names,
-                                                                              "loss_weights")]
-        self.multi = len(self.output_names) > 1
+        self._user_loss = loss
+        self._user_loss_weights = loss_weights
+        self.built = False
+        self._flat_losses: List[Tuple[Tuple[Any, ...], Any, Any, str]] = []
+        self.trackers: List[Any] = []
+        self._y_pred_struct: Any = None
+        self._y_true_struct: Any = None
+
+    # -- build -------------------------------------------------------------------------------------------
+    def build(self, y_true: Any, y_pred: Any) -> None:
+        """Resolve the loss specs against the structures of ``y_true`` / ``y_pred`` (Keras's algorithm)."""
         from .. import metrics as metrics_mod
 
-        self.trackers = [metrics_mod.Mean(name=f"{nm}_loss") if self.multi and fn is not None else None
-                         for nm, fn in zip(self.output_names, self.losses)]
+        loss, weights = self._user_loss, self._user_loss_weights
+        names = self.output_names
+        if names and isinstance(loss, dict) and not isinstance(y_pred, dict):
+            if set(names) == set(loss):
+                loss = [loss[n] for n in names]
+                if isinstance(weights, dict):
+                    weights = [weights[n] for n in names]
+            else:
+                raise ValueError(f"Expected keys {names} in loss dict, but found loss.keys()={list(loss.keys())}")
+        if weights is not None:
+            if not _same_structure(loss, weights) or not _nested(loss):
+                flat_w = _flat(weights)
+                if len(_flat(loss)) != len(flat_w):
+                    raise ValueError(f"`loss_weights` must match the number of losses, got {len(_flat(loss))} losses "
+                                     f"and {len(weights) if _nested(weights) else 1} weights.")
+                weights = _pack(loss, flat_w) if _nested(loss) else flat_w[0]
+            packed = _map2(lambda l, w: None if l is None else _Weighted(l, w), loss, weights)
+        else:
+            packed = _map1(lambda l: None if l is None else _Weighted(l, None), loss)
+        if (isinstance(packed, dict) and isinstance(y_pred, (list, tuple)) and set(packed) == set(names)
+                and len(y_pred) == len(names)):
+            y_pred = dict(zip(names, y_pred))
+            y_true = dict(zip(names, y_true))
+        elif isinstance(packed, dict) and not _nested(y_pred) and set(packed) == set(names) and len(names) == 1:
+            y_pred, y_true = {names[0]: y_pred}, {names[0]: y_true}
+        flat_pred = _flat(y_pred)
+        out_names = names if len(names) == len(flat_pred) else [None] * len(flat_pred)
+        try:
+            output_names = _pack(y_pred, list(out_names)) if _nested(y_pred) else out_names[0]
+        except ValueError:
+            output_names = _pack(y_pred, [None] * len(flat_pred)) if _nested(y_pred) else None
+        if not _nested(packed):
+            packed = _map1(lambda _: packed, y_pred)
+        self._flat_losses = []
+        self._build_nested(y_true, y_pred, packed, output_names, ())
+        self.trackers = ([metrics_mod.Mean(name=f"{entry[3]}_loss") for entry in self._flat_losses]
+                         if len(self._flat_losses) > 1 else [])
+        self._y_pred_struct = _map1(lambda _: None, y_pred)
+        self._y_true_struct = _map1(lambda _: None, y_true)
+        self.built = True
 
-    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
-        ys = _flat_outputs(y_true, self.output_names, "y")
-        ps = tree.flatten(y_pred)
-        sws = _flat_outputs(sample_weight, self.output_names, "sample_weight") if sample_weight is not None \
-            else [None] * len(ps)
-        if len(ys) != len(ps):
-            raise ValueError(f"The model has {len(ps)} output(s) {self.output_names} but the targets `y` have "
-                             f"{len(ys)} entries.")
-        total = None
-        for i, (fn, w, yt, yp, sw) in enumerate(zip(self.losses, self.weights, ys, ps, sws)):
-            if fn is None:
+    def _build_nested(self, y_true: Any, y_pred: Any, loss: Any, output_names: Any, path: Tuple[Any, ...]) -> None:
+        from .. import losses as losses_mod
+
+        flat_pred = _flat(y_pred)
+        if not _nested(loss):
+            if loss is None or loss.loss is None:
+                return
+            resolved = _as_loss(losses_mod, loss.loss, y_true, y_pred)
+            name_path = path
+            if not _nested(output_names):
+                output_name = output_names if output_names is not None else getattr(resolved, "name", "loss")
+                if not name_path:
+                    name_path = (output_name,)
+                elif isinstance(name_path[-1], int):
+                    name_path = name_path[:-1] + (output_name,)
+            name = "/".join(str(p) for p in name_path)
+            if name == "":
+                name = "_".join(str(n) for n in (list(output_names) if isinstance(output_names, dict)
+                                                 else _flat(output_names)))
+            self._flat_losses.append((path, resolved, loss.weight, name))
+            return
+        if isinstance(loss, (list, tuple)) and all(not _nested(x) for x in loss) and len(loss) == len(flat_pred):
+            loss = _pack(y_pred, list(loss)) if _nested(y_pred) else loss[0]
+        elif isinstance(loss, (list, tuple)) and not isinstance(y_pred, type(loss)):
+            for item in loss:
+                self._build_nested(y_true, y_pred, item, output_names, path)
+            return
+        if not _nested(loss):
+            return self._build_nested(y_true, y_pred, loss, output_names, path)
+        if not isinstance(loss, type(y_pred)):
+            raise KeyError(f"The path: {path} in the `loss` argument, can't be found in the model's output (`y_pred`).")
+        if isinstance(loss, dict):
+            items = list(loss.items())
+
+            def has(key: Any, objs: Any) -> bool:
+                return all(isinstance(o, dict) and key in o for o in objs)
+        else:
+            items = list(enumerate(loss))
+
+            def has(key: Any, objs: Any) -> bool:
+                return all(isinstance(o, (list, tuple)) and key < len(o) for o in objs)
+        for key, item in items:
+            if item is None:
                 continue
+            if not has(key, (y_true, y_pred)):
+                raise KeyError(f"The path: {path + (key,)} in the `loss` argument, can't be found in either the "
+                               "model's output (`y_pred`) or in the labels (`y_true`).")
+            self._build_nested(y_true[key], y_pred[key], item,
+                               output_names[key] if _nested(output_names) else output_names, path + (key,))
+
+    # -- call --------------------------------------------------------------------------------------------
+    def _align_true(self, y_true: Any, y_pred: Any) -> Any:
+        """``y_true`` in the structure of ``y_pred`` where the two differ but can be reconciled (Keras's rules)."""
+        if _same_structure(y_pred, y_true):
+            return y_true
+        if not _nested(y_true) and hasattr(y_pred, "__len__") and len(y_pred) == 1:
+            y_true = [y_true]
+        elif isinstance(y_pred, (list, tuple)) and isinstance(y_true, dict) and set(self.output_names) == set(y_true):
+            y_true = [y_true[n] for n in self.output_names]
+        flat_true = _flat(y_true)
+        if len(flat_true) == len(_flat(y_pred)):
+            return _pack(y_pred, flat_true)
+        flat_loss = _flat(self._user_loss)
+        given = [i for i, l in enumerate(flat_loss) if l is not None]
+        if len(flat_true) == len(given) and _nested(self._user_loss):
+            full: List[Any] = [None] * len(flat_loss)
+            for yt, i in zip(flat_true, given):
+                full[i] = yt
+            return _pack(self._user_loss, full)
+        raise ValueError(f"y_true and y_pred have different structures.\ny_true: {_map1(lambda _: '*', y_true)}\n"
+                         f"y_pred: {_map1(lambda _: '*', y_pred)}\n")
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Optional[Tensor]:
+        simple = not _nested(y_true) and not _nested(y_pred)
+        if not simple:
+            if isinstance(y_pred, dict) and isinstance(y_true, (list, tuple)) and not self.built:
+                pass
+            y_true = self._align_true(y_true, y_pred)
+        if not self.built:
+            self.build(y_true, y_pred)
+        if not simple:
+            if not _same_structure(self._y_pred_struct, y_pred):
+                y_pred = _pack(self._y_pred_struct, _flat(y_pred))
+            if not _same_structure(self._y_true_struct, y_true):
+                y_true = _pack(self._y_true_struct, _flat(y_true))
+        total = None
+        trackers = self.trackers
+        for k, (path, fn, weight, name) in enumerate(self._flat_losses):
+            yt, yp = _resolve(path, y_true), _resolve(path, y_pred)
             if yt is None:
-                raise ValueError(f"No target (`y`) given for output '{self.output_names[i]}', which has a loss.")
+                raise ValueError(f"No target (`y`) given for output '{name}', which has a loss.")
+            sw = _resolve(path, sample_weight) if sample_weight is not None and _nested(sample_weight) \
+                else sample_weight
             yt = _target(yt)
-            _check_pair(fn, yt, yp, self.output_names[i])
-            value = fn(yt, yp, sample_weight=None if sw is None else convert_to_tensor(sw)) if sw is not None \
-                else fn(yt, yp)
-            if self.trackers[i] is not None:
+            _check_pair(fn, yt, yp, name)
+            value = fn(yt, yp) if sw is None else fn(yt, yp, sample_weight=convert_to_tensor(sw))
+            if trackers:
                 with unidl.no_grad():
-                    self.trackers[i].update_state(value.detach(), sample_weight=_batch(yp))
-            term = value if w == 1.0 else ops.multiply(value, w)
-            total = term if total is None else ops.add(total, term)
+                    trackers[k].update_state(value.detach(), sample_weight=_batch(_flat(yp)[0]))
+            if weight is not None:
+                value = ops.multiply(value, float(weight))
+            total = value if total is None else ops.add(total, value)
         return total
 
     @property
+    def losses(self) -> List[Any]:
+        """One resolved loss (or None) per model output, in ``output_names`` order (after the first call)."""
+        by_name = {entry[3]: entry[1] for entry in self._flat_losses}
+        return [by_name.get(n) for n in self.output_names]
+
+    @property
     def metrics(self) -> List[Any]:
-        return [t for t in self.trackers if t is not None]
+        return list(self.trackers)
+
+
+def _map1(fn: Any, x: Any) -> Any:
+    if isinstance(x, dict):
+        return type(x)((k, _map1(fn, v)) for k, v in x.items()) if type(x) is not dict else {
+            k: _map1(fn, v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        items = [_map1(fn, v) for v in x]
+        return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
+    return fn(x)
+
+
+def _map2(fn: Any, a: Any, b: Any) -> Any:
+    if isinstance(a, dict):
+        return {k: _map2(fn, v, b[k]) for k, v in a.items()}
+    if isinstance(a, (list, tuple)):
+        items = [_map2(fn, x, y) for x, y in zip(a, b)]
+        return type(a)(*items) if hasattr(a, "_fields") else type(a)(items)
+    return fn(a, b)
 
 
 def _batch(x: Any) -> int:
@@ -167,6 +392,8 @@ class CompileMetrics(Metric):
             raise ValueError(f"Expected `{what}` argument to be a list, tuple, or dict. Received instead: "
                              f"{what}={metrics} of type {type(metrics).__name__}")
         if n == 1:
+            if len(metrics) == 1 and isinstance(metrics[0], (list, tuple)):  # [['mae']]: one output's list
+                return [list(metrics[0])]
             return [list(metrics)]
         if all(isinstance(m, (list, tuple)) or m is None for m in metrics) and len(metrics) == n:
             return [[] if m is None else list(m) for m in metrics]
