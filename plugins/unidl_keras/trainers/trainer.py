@@ -430,6 +430,8 @@ class Trainer:
             training_logs = epoch_logs
             if self.stop_training:
                 break
+        if getattr(self, "optimizer", None) is not None and hasattr(self.optimizer, "finalize_variable_values"):
+            self.optimizer.finalize_variable_values(self.trainable_weights)  # EMA: the averages replace the weights
         cbs.on_train_end(training_logs)
         return self.history
 
