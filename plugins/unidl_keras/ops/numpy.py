@@ -23,6 +23,7 @@ from unidl.tensor import Tensor
 from ..backend import config
 from . import _dtypes
 from ._dtypes import float_of, operands, result_type, to_tensor
+from ._broadcast import symbolic_broadcast
 from .node import symbolic
 
 Axis = Union[None, int, Sequence[int]]
@@ -35,6 +36,13 @@ def _export(fn):
     wrapped = symbolic(fn)
     __all__.append(fn.__name__)
     return wrapped
+
+
+def _export_broadcast(fn):
+    """``_export`` for elementwise ops: symbolic shapes broadcast as Keras does ((None, 3) and (2, None)
+    give (2, 3)); see :mod:`._broadcast`."""
+    __all__.append(fn.__name__)
+    return symbolic_broadcast(fn)
 
 
 def _t(x: Any) -> Tensor:
@@ -186,13 +194,13 @@ def copy(x: Any) -> Tensor:
 def _binary(core_fn, name: str, doc: str, floating: bool = False):
     def fn(x1: Any, x2: Any) -> Tensor:
         a, b = operands(x1, x2)
-        if floating and result_type(a, b).kind != "f":
+        if floating and not _dtypes.is_floating(result_type(a, b)):
             a, b = operands(a, b, dtype=config.floatx())
         return core_fn(a, b)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc + " Shapes broadcast as NumPy."
-    return _export(fn)
+    return _export_broadcast(fn)
 
 
 add = _binary(U.add, "add", "``x1 + x2``.")
@@ -217,19 +225,19 @@ def _bool(x: Any) -> Tensor:
     return _dtypes.cast_to(_t(x), "bool")
 
 
-@_export
+@_export_broadcast
 def logical_and(x1: Any, x2: Any) -> Tensor:
     """Elementwise ``x1 and x2`` (inputs taken as bools)."""
     return U.logical_and(_bool(x1), _bool(x2))
 
 
-@_export
+@_export_broadcast
 def logical_or(x1: Any, x2: Any) -> Tensor:
     """Elementwise ``x1 or x2`` (inputs taken as bools)."""
     return U.logical_or(_bool(x1), _bool(x2))
 
 
-@_export
+@_export_broadcast
 def logical_xor(x1: Any, x2: Any) -> Tensor:
     """Elementwise exclusive or (inputs taken as bools)."""
     return U.logical_xor(_bool(x1), _bool(x2))
@@ -241,40 +249,33 @@ def logical_not(x: Any) -> Tensor:
     return U.logical_not(_bool(x))
 
 
-@_export
+@_export_broadcast
 def divide_no_nan(x1: Any, x2: Any) -> Tensor:
     """``x1 / x2`` with 0 where ``x2 == 0``."""
     a, b = operands(x1, x2)
-    if result_type(a, b).kind != "f":
+    if not _dtypes.is_floating(result_type(a, b)):
         a, b = operands(a, b, dtype=config.floatx())
     zero = U.equal(b, 0)
     safe = U.where(zero, U.ones_like(b) if isinstance(b, Tensor) else 1, b)
     return U.where(zero, U.zeros_like(U.divide(a, safe)), U.divide(a, safe))
 
 
-@_export
+@_export_broadcast
 def logaddexp(x1: Any, x2: Any) -> Tensor:
-    """``log(exp(x1) + exp(x2))`` computed stably."""
+    """``log(exp(x1) + exp(x2))`` computed stably (ints give floatx)."""
     a, b = operands(x1, x2)
-    a, b = operands(a, b, dtype=result_type(a, b) if result_type(a, b).kind == "f" else config.floatx())
-    m = U.maximum(a, b)
-    return U.add(m, U.log1p(U.exp(U.negative(U.abs(U.subtract(a, b))))))
+    return U.logaddexp(*operands(a, b, dtype=result_type(a, b) if _dtypes.is_floating(result_type(a, b)) else config.floatx()))
 
 
-@_export
+@_export_broadcast
 def isclose(x1: Any, x2: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> Tensor:
-    """``|x1 - x2| <= atol + rtol * |x2|`` elementwise (bool)."""
-    a, b = operands(x1, x2)
-    if result_type(a, b).kind != "f":
-        a, b = operands(a, b, dtype=config.floatx())
-    close = U.less_equal(U.abs(U.subtract(a, b)), U.add(U.multiply(U.abs(b), rtol), atol))
-    close = U.logical_or(close, U.equal(a, b))
-    if equal_nan:
-        close = U.logical_or(close, U.logical_and(U.isnan(_t(a)), U.isnan(_t(b))))
-    return close
+    """``|x1 - x2| <= atol + rtol * |x2|`` elementwise for floats, equality for ints (bool)."""
+    from .numpy_elementwise import isclose_
+
+    return isclose_(x1, x2, rtol, atol, equal_nan)
 
 
-@_export
+@_export_broadcast
 def where(condition: Any, x1: Any = None, x2: Any = None) -> Any:
     """``x1`` where ``condition`` else ``x2`` (broadcast); with neither, the indices of non-zeros."""
     if x1 is None and x2 is None:
@@ -436,7 +437,7 @@ def clip(x: Any, x_min: Any, x_max: Any) -> Tensor:
 def nan_to_num(x: Any, nan: float = 0.0, posinf: Optional[float] = None, neginf: Optional[float] = None) -> Tensor:
     """NaN -> ``nan``, +inf -> ``posinf`` (default: dtype max), -inf -> ``neginf`` (dtype min)."""
     x = _t(x)
-    if x.dtype.kind != "f":
+    if not _dtypes.is_floating(x.dtype):
         return x
     info = np.finfo(x.dtype)
     x = U.where(U.isnan(x), U.full_like(x, nan), x)
@@ -480,10 +481,12 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
 @_export
 def average(x: Any, axis: Axis = None, weights: Any = None) -> Tensor:
     """Weighted mean over ``axis``; 1-D ``weights`` apply along a single ``axis``."""
-    x = float_of(_t(x))
+    x = _t(x)
     if weights is None:
-        return U.mean(x, axis=axis)
-    w = _dtypes.cast_to(_t(weights), x.dtype)
+        return U.mean(float_of(x), axis=axis)
+    w = _t(weights)
+    x = float_of(_dtypes.cast_to(x, result_type(x, w)))  # Keras: the promoted dtype, floatx for ints
+    w = _dtypes.cast_to(w, x.dtype)
     if w.ndim == 1 and x.ndim > 1 and axis is not None:
         shape = [1] * x.ndim
         shape[int(axis) % x.ndim] = w.shape[0]
@@ -985,6 +988,10 @@ def size(x: Any) -> int:
 
 
 __all__ += ["ndim", "size"]
+
+from .numpy_elementwise import *  # noqa: E402,F401,F403 - arctan2, hypot, bitwise ops, gcd, view, ... (adds to __all__)
+
+from .numpy_extra import *  # noqa: E402,F401,F403 - statistics, ranges, splits, search ops (adds to __all__)
 
 
 def __getattr__(name: str) -> Any:
