@@ -118,3 +118,97 @@ def test_flatten_is_built_when_called():
     out = f(np.zeros((2, 3, 4), "float32"))
     assert f.built and tuple(out.shape) == (2, 12)
     assert tuple(f.get_build_config()["input_shape"]) == (2, 3, 4)
+
+
+# -- MultiHeadAttention: Keras's structure, gate, sliding window, per-head masks ------------------------
+
+def test_mha_gate_matches_keras():
+    rng = np.random.default_rng(3)
+    q = rng.standard_normal((2, 4, 6)).astype("float32")
+    v = rng.standard_normal((2, 5, 6)).astype("float32")
+    m = layers.MultiHeadAttention(2, 3, use_gate=True)
+    m(q, v)
+    # Keras's weight order: query, key, gate, value, output
+    assert [w.path.split("/", 1)[1] for w in m.weights] == [
+        "query/kernel", "query/bias", "key/kernel", "key/bias", "gate/kernel", "gate/bias", "value/kernel",
+        "value/bias", "attention_output/kernel", "attention_output/bias"]
+    m.set_weights([np.round(rng.standard_normal(w.shape) * 0.5, 2).astype("float32") for w in m.weights])
+    out = np.asarray(m(q, v))
+    expected = [[-0.86918, -0.03102, 0.12895, 0.76164, 0.87927, 0.66102],
+                [0.07852, -1.06422, -0.57041, 0.54177, -0.40566, -0.36687]]  # real Keras 3.15.1
+    np.testing.assert_allclose(out[0, :2], expected, atol=2e-5)
+
+
+def test_mha_sliding_window_band():
+    x = np.random.default_rng(0).standard_normal((1, 5, 6)).astype("float32")
+    m = layers.MultiHeadAttention(2, 3, sliding_window=2)
+    _, s = m(x, x, use_causal_mask=True, return_attention_scores=True)
+    np.testing.assert_array_equal((np.asarray(s)[0, 0] > 0).astype(int),
+                                  [[1, 0, 0, 0, 0], [1, 1, 0, 0, 0], [0, 1, 1, 0, 0], [0, 0, 1, 1, 0], [0, 0, 0, 1, 1]])
+    _, s = m(x, x, return_attention_scores=True)
+    np.testing.assert_array_equal((np.asarray(s)[0, 0] > 0).astype(int),
+                                  [[1, 1, 0, 0, 0], [1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 0, 1, 1]])
+    assert layers.MultiHeadAttention.from_config(m.get_config())._sliding_window == 2
+
+
+def test_mha_per_head_mask_matches_keras():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((1, 3, 4)).astype("float32")
+    m = layers.MultiHeadAttention(2, 2)
+    m(x, x)
+    m.set_weights([np.round(rng.standard_normal(w.shape) * 0.5, 2).astype("float32") for w in m.weights])
+    mask = np.ones((1, 2, 3, 3), bool)
+    mask[0, 0] = np.tril(np.ones((3, 3), bool))
+    mask[0, 1, :, 0] = False
+    o, s = m(x, x, attention_mask=mask, return_attention_scores=True)
+    exp_o = [[[-0.27073, -0.14644, -0.36811, 0.79396], [-0.09111, -0.14429, -0.32074, 0.58414],
+              [-0.30056, -0.78224, 0.25766, -0.07777]]]  # real Keras 3.15.1
+    exp_s = [[[[1.0, 0.0, 0.0], [0.50825, 0.49175, 0.0], [0.10463, 0.33575, 0.55963]],
+              [[0.0, 0.48399, 0.51601], [0.0, 0.48173, 0.51827], [0.0, 0.46046, 0.53954]]]]
+    np.testing.assert_allclose(np.asarray(o), exp_o, atol=2e-5)
+    np.testing.assert_allclose(np.asarray(s), exp_s, atol=2e-5)
+
+
+def test_mha_compute_attention_override_point():
+    seen = {}
+
+    class Sub(layers.MultiHeadAttention):
+        def _compute_attention(self, query, key, value, attention_mask=None, training=None,
+                               return_attention_scores=False):
+            seen["mask"] = None if attention_mask is None else np.asarray(attention_mask)
+            seen["q_shape"] = tuple(query.shape)
+            return super()._compute_attention(query, key, value, attention_mask, training, return_attention_scores)
+
+    x = np.random.default_rng(0).standard_normal((2, 4, 8)).astype("float32")
+    sub, base = Sub(2, 3), layers.MultiHeadAttention(2, 3)
+    sub(x, x)
+    base(x, x)
+    base.set_weights(sub.get_weights())
+    out = np.asarray(sub(x, x, use_causal_mask=True))
+    assert seen["q_shape"] == (2, 4, 2, 3)
+    np.testing.assert_array_equal(seen["mask"][0], np.tril(np.ones((4, 4), bool)))
+    np.testing.assert_allclose(out, np.asarray(base(x, x, use_causal_mask=True)), atol=1e-5)
+
+
+def test_mha_keras_argument_errors_and_config():
+    with pytest.raises(ValueError, match=r"invalid value for argument `num_heads`.*num_heads=0"):
+        layers.MultiHeadAttention(num_heads=0, key_dim=2)
+    with pytest.raises(ValueError, match=r"argument `key_dim`.*key_dim=1.5"):
+        layers.MultiHeadAttention(num_heads=2, key_dim=1.5)
+    with pytest.raises(ValueError, match=r"argument `value_dim`, expected a positive integer or `None`"):
+        layers.MultiHeadAttention(num_heads=2, key_dim=2, value_dim=-1)
+    with pytest.raises(ValueError, match=r"Invalid `output_shape`: 8.0"):
+        layers.MultiHeadAttention(num_heads=2, key_dim=2, output_shape=8.0)
+    with pytest.raises(ValueError, match=r"`sliding_window` must be `None` or a positive integer"):
+        layers.MultiHeadAttention(num_heads=2, key_dim=2, sliding_window=0)
+    assert layers.MultiHeadAttention(2, 3, output_shape=8).get_config()["output_shape"] == (8,)
+    with pytest.raises(ValueError, match="must be equal"):
+        layers.MultiHeadAttention(2, 2).compute_output_shape((2, 4, 8), (2, 2, 8), (2, 1, 7))
+
+
+def test_mha_output_carries_query_mask_when_passed_by_keyword():
+    emb = layers.Embedding(4, 8, mask_zero=True)
+    q = emb(np.array([[1, 2, 0], [3, 0, 0]]))
+    out = layers.MultiHeadAttention(2, 2)(query=q, value=np.ones((2, 4, 8), "float32"))
+    np.testing.assert_array_equal(np.asarray(keras.backend.get_keras_mask(out)),
+                                  [[True, True, False], [True, False, False]])

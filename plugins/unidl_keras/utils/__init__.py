@@ -64,6 +64,11 @@ from .model_visualization import model_to_dot, plot_model  # noqa: E402  (pydot 
 
 
 
+def removesuffix(x: str, suffix: str) -> str:
+    """``x`` without a trailing ``suffix`` (``str.removesuffix``; keras.src.utils has it)."""
+    return x[:-len(suffix)] if suffix and x.endswith(suffix) else x
+
+
 def pack_x_y_sample_weight(x: Any, y: Any = None, sample_weight: Any = None) -> Any:
     """``x`` (or ``(x,)`` when ``x`` is a tuple/list), ``(x, y)`` or ``(x, y, sample_weight)``."""
     if y is None:
