@@ -246,3 +246,95 @@ def test_extract_sequences():
     with pytest.raises(ValueError, match="rank >= 1"):
         op.compute_output_spec(np.array(42))
     assert ops.extract_sequences(KerasTensor((None, None)), 3, 2).shape == (None, None, 3)
+
+
+# -- nn ---------------------------------------------------------------------------------------------
+
+X23 = np.array([[1, 2, 3], [1, 2, 4]], dtype=np.float32)
+
+
+def test_softmax_log_softmax_axis_none_and_checks():
+    np.testing.assert_allclose(_np(ops.softmax(X23, axis=None)),
+                               [[0.028644, 0.077863, 0.211653], [0.028644, 0.077863, 0.575333]], atol=1e-6)
+    np.testing.assert_allclose(_np(ops.log_softmax(X23, axis=None)),
+                               [[-3.552806, -2.552806, -1.552806], [-3.552806, -2.552806, -0.552806]], atol=1e-5)
+    with pytest.raises(ValueError, match="axis 10 is out of bounds"):
+        ops.softmax(KerasTensor((3, 4)), axis=10)
+    with pytest.warns(UserWarning, match="has size 1"):
+        ops.softmax(np.ones((3, 1), "float32"), axis=-1)
+
+
+def test_sparse_sigmoid_and_sparsemax():
+    np.testing.assert_allclose(_np(ops.sparse_sigmoid(np.array([-2., -1., -0.5, 0., 0.5, 1., 3.], "float32"))),
+                               [0.0, 0.0, 0.25, 0.5, 0.75, 1.0, 1.0])
+    np.testing.assert_allclose(_np(ops.sparsemax(np.array([-0.5, 0, 1, 2, 3], "float32"))), [0, 0, 0, 0, 1])
+    # sparsemax's definition (Martins & Astudillo 2016; Keras's JAX backend): the Euclidean projection onto the
+    # simplex; for [0.1, 0.5, 0.4, -1] the support is {0.5, 0.4, 0.1} and tau = (1.0 - 1) / 3 = 0; for
+    # [2, 1.9, 0, 1.95] it is {2, 1.95, 1.9} and tau = (5.85 - 1) / 3
+    x = np.array([[0.1, 0.5, 0.4, -1.0], [2.0, 1.9, 0.0, 1.95]], "float32")
+    np.testing.assert_allclose(_np(ops.sparsemax(x)), [[0.1, 0.5, 0.4, 0], [0.383333, 0.283333, 0, 0.333333]],
+                               atol=1e-6)
+    np.testing.assert_allclose(_np(ops.sparsemax(x.T, axis=0)), [[0.1, 0.383333], [0.5, 0.283333], [0.4, 0],
+                                                                 [0, 0.333333]], atol=1e-6)
+    with pytest.raises(ValueError):
+        ops.sparsemax(KerasTensor((None, 2, 3)), axis=3)
+
+
+def test_normalize_and_psnr():
+    np.testing.assert_allclose(_np(ops.normalize(X23, order=3)),
+                               [[0.302853, 0.605707, 0.90856], [0.239272, 0.478545, 0.957089]], atol=1e-6)
+    np.testing.assert_allclose(_np(ops.normalize(X23, axis=None)),
+                               [[0.169031, 0.338062, 0.507093], [0.169031, 0.338062, 0.676123]], atol=1e-6)
+    np.testing.assert_allclose(_np(ops.normalize(X23, axis=0, order=1)),
+                               [[0.5, 0.5, 0.428571], [0.5, 0.5, 0.571429]], atol=1e-6)
+    for bad in ("a", -1, 0):
+        with pytest.raises(ValueError, match="Argument `order` must be an int >= 1"):
+            ops.normalize(np.array([1.0, 2.0]), order=bad)
+    np.testing.assert_allclose(float(_np(ops.psnr(np.array([[0.1, 0.2], [0.4, 0.5]]),
+                                                  np.array([[0.2, 0.2], [0.4, 0.6]]), 1.0))), 23.0103, atol=1e-4)
+    assert ops.psnr(KerasTensor((1, 2, 3)), KerasTensor((5, 6, 7)), 1.0).shape == ()
+
+
+def test_rms_and_layer_normalization():
+    np.testing.assert_allclose(_np(ops.rms_normalization(X23, np.array([1., 2., 0.5], "float32"))),
+                               [[0.46291, 1.85164, 0.694365], [0.377964, 1.511858, 0.755929]], atol=1e-5)
+    np.testing.assert_allclose(_np(keras.ops.nn.RMSNorm()(X23, np.ones(3, "float32"))),
+                               [[0.46291, 0.92582, 1.38873], [0.377964, 0.755929, 1.511858]], atol=1e-5)
+    y = ops.layer_normalization(X23, np.array([1., 2., 0.5], "float32"), np.array([0., 1., -1.], "float32"))
+    np.testing.assert_allclose(_np(y), [[-1.224745, 1.0, -0.387628], [-1.069045, 0.465478, -0.331847]], atol=1e-4)
+    x = np.arange(12, dtype="float32").reshape(2, 3, 2) ** 1.5
+    np.testing.assert_allclose(_np(ops.layer_normalization(x, axis=(1, 2), epsilon=1e-5))[0],
+                               [[-1.19779, -0.942986], [-0.477094, 0.126213], [0.840646, 1.651011]], atol=1e-5)
+    assert ops.layer_normalization(KerasTensor([2, 8, 16]), KerasTensor([2, 16]), KerasTensor([2, 16])).shape \
+        == (2, 8, 16)
+
+
+def test_depth_to_space_space_to_depth():
+    a = np.arange(32, dtype="float32").reshape(1, 2, 2, 8)
+    d = _np(ops.depth_to_space(a, 2))
+    assert d.shape == (1, 4, 4, 2)
+    np.testing.assert_array_equal(d[0, :2], [[[0, 1], [2, 3], [8, 9], [10, 11]], [[4, 5], [6, 7], [12, 13], [14, 15]]])
+    d = _np(ops.depth_to_space(a.reshape(1, 8, 2, 2), 2, data_format="channels_first"))
+    np.testing.assert_array_equal(d[0, 0], [[0, 4, 1, 5], [8, 12, 9, 13], [2, 6, 3, 7], [10, 14, 11, 15]])
+    b = np.arange(32, dtype="float32").reshape(1, 4, 4, 2)
+    s = _np(ops.space_to_depth(b, 2))
+    np.testing.assert_array_equal(s[0, 0], [[0, 1, 2, 3, 8, 9, 10, 11], [4, 5, 6, 7, 12, 13, 14, 15]])
+    s = _np(ops.space_to_depth(b.reshape(1, 2, 4, 4), 2, data_format="channels_first"))
+    np.testing.assert_array_equal(s[0, :3], [[[0, 2], [8, 10]], [[1, 3], [9, 11]], [[4, 6], [12, 14]]])
+    np.testing.assert_array_equal(_np(ops.depth_to_space(ops.space_to_depth(b, 2), 2)), b)
+    with pytest.raises(ValueError, match="`block_size` must be at least 2"):
+        ops.depth_to_space(a, 1)
+
+
+def test_grouped_query_attention():
+    rng = np.random.default_rng(0)
+    q = rng.standard_normal((1, 3, 4, 2)).astype("float32")
+    k = rng.standard_normal((1, 5, 2, 2)).astype("float32")
+    v = rng.standard_normal((1, 5, 2, 2)).astype("float32")
+    out = _np(ops.dot_product_attention(q, k, v))
+    # real Keras (torch), same inputs
+    np.testing.assert_allclose(out[0, 0], [[0.436921, 0.271571], [0.411459, 0.217747], [0.1346, -0.059158],
+                                           [0.150484, -0.431745]], atol=1e-5)
+    np.testing.assert_allclose(out[0, 2, 2], [-0.25926, -0.376645], atol=1e-5)
+    assert ops.dot_product_attention(KerasTensor([2, 3, 8, 16]), KerasTensor([2, 4, 6, 16]),
+                                     KerasTensor([2, 4, 6, 16])).shape == (2, 3, 8, 16)

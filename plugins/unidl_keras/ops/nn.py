@@ -9,6 +9,7 @@ channels-first, so inputs are moved around the core call. Cross-entropies return
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -21,6 +22,7 @@ from ..backend import config
 from . import _dtypes
 from ._dtypes import float_of, to_tensor
 from .node import symbolic
+from .operation import Operation
 
 __all__: List[str] = []
 
@@ -28,6 +30,35 @@ __all__: List[str] = []
 def _export(fn):
     __all__.append(fn.__name__)
     return symbolic(fn)
+
+
+def _export_spec(spec):
+    """``_export`` with a stated symbolic output (Keras's ``compute_output_spec``) instead of placeholder runs."""
+    def deco(fn):
+        __all__.append(fn.__name__)
+        return symbolic(fn, spec)
+
+    return deco
+
+
+def _like_spec(x: Any, *args: Any, **kwargs: Any) -> Any:
+    """Keras's spec for ops whose output is shaped and typed like their first input."""
+    from ..backend.keras_tensor import KerasTensor
+
+    return KerasTensor(x.shape, dtype=x.dtype)
+
+
+def _sparsemax_spec(x: Any, axis: int = -1) -> Any:
+    _axis_check(axis, len(x.shape))
+    return _like_spec(x)
+
+
+def _psnr_spec(x1: Any, x2: Any, max_val: Any) -> Any:
+    from ..backend.keras_tensor import KerasTensor
+
+    if len(x1.shape) != len(x2.shape):
+        raise ValueError("Inputs must have the same rank")
+    return KerasTensor(())
 
 
 def _f(x: Any) -> Tensor:
@@ -188,24 +219,83 @@ def sparse_plus(x: Any) -> Tensor:
     return U.where(U.less_equal(x, -1.0), U.zeros_like(x), U.where(U.greater_equal(x, 1.0), x, mid))
 
 
-@_export
-def softmax(x: Any, axis: Any = -1) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``axis`` (an int or a tuple of axes)."""
-    x = _f(x)
-    if isinstance(axis, (tuple, list)):
-        m = U.max(x, axis=tuple(axis), keepdims=True)
-        e = U.exp(U.subtract(x, m.detach()))
-        return U.divide(e, U.sum(e, axis=tuple(axis), keepdims=True))
-    return U.softmax(x, axis=int(axis))
+def _axis_check(axis: Any, ndim: int) -> None:
+    """Keras's ``canonicalize_axes`` check: every axis in [-ndim, ndim)."""
+    for a in (axis if isinstance(axis, (tuple, list)) else (axis,)):
+        if not -ndim <= int(a) < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of bounds for an array of dimension {ndim}.")
+
+
+def _softmax_prelude(x: Any, axis: Any) -> None:
+    shape = tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+    if isinstance(axis, int) and -len(shape) <= axis < len(shape) and shape[axis] == 1:
+        warnings.warn(f"You are using a softmax over axis {axis} of a tensor of shape {shape}. This axis has size 1. "
+                      "The softmax operation will always return the value 1, which is likely not what you intended. "
+                      "Did you mean to use a sigmoid instead?")
+    if axis is not None:
+        _axis_check(axis, len(shape))
+
+
+def _softmax_fn(log: bool) -> Any:
+    def fn(x: Any, axis: Any = -1) -> Tensor:
+        _softmax_prelude(x, axis)
+        x = _f(x)
+        if axis is None:  # over every element
+            flat = U.reshape(x, (-1,))
+            y = U.log_softmax(flat, axis=0) if log else U.softmax(flat, axis=0)
+            return U.reshape(y, x.shape)
+        if isinstance(axis, (tuple, list)):
+            ax = tuple(int(a) for a in axis)
+            if log:
+                return U.subtract(x, U.logsumexp(x, axis=ax, keepdims=True))
+            m = U.max(x, axis=ax, keepdims=True)
+            e = U.exp(U.subtract(x, m.detach()))
+            return U.divide(e, U.sum(e, axis=ax, keepdims=True))
+        return U.log_softmax(x, axis=int(axis)) if log else U.softmax(x, axis=int(axis))
+
+    return fn
+
+
+def _softmax_spec(x: Any, axis: Any = -1) -> Any:
+    _softmax_prelude(x, axis)
+    from ..backend.keras_tensor import KerasTensor
+
+    dt = config.standardize_dtype(x.dtype)
+    return KerasTensor(x.shape, dtype=dt if "float" in dt else config.floatx())
+
+
+softmax = symbolic(_softmax_fn(False), _softmax_spec)
+softmax.__name__ = "softmax"
+softmax.__doc__ = "``exp(x) / sum(exp(x))`` along ``axis`` (an int, a tuple of axes, or None for all elements)."
+log_softmax = symbolic(_softmax_fn(True), _softmax_spec)
+log_softmax.__name__ = "log_softmax"
+log_softmax.__doc__ = "``x - logsumexp(x)`` along ``axis`` (an int, a tuple of axes, or None for all elements)."
+__all__ += ["softmax", "log_softmax"]
 
 
 @_export
-def log_softmax(x: Any, axis: Any = -1) -> Tensor:
-    """``x - logsumexp(x)`` along ``axis``."""
+def sparse_sigmoid(x: Any) -> Tensor:
+    """0 for ``x <= -1``, ``(x + 1) / 2`` for ``|x| < 1``, 1 for ``x >= 1``."""
+    return U.clip(U.multiply(U.add(_f(x), 1.0), 0.5), 0.0, 1.0)
+
+
+@_export_spec(_sparsemax_spec)
+def sparsemax(x: Any, axis: int = -1) -> Tensor:
+    """Sparsemax (Martins & Astudillo, 2016): ``max(x - tau, 0)`` with ``tau`` making each slice along
+    ``axis`` sum to 1."""
     x = _f(x)
-    if isinstance(axis, (tuple, list)):
-        return U.subtract(x, U.logsumexp(x, axis=tuple(axis), keepdims=True))
-    return U.log_softmax(x, axis=int(axis))
+    ax = int(axis) % x.ndim
+    n = x.shape[ax]
+    srt = U.take_along_axis(x, U.argsort(x, ax, descending=True), ax).detach()
+    cs = U.cumsum(srt, axis=ax)
+    shape = [1] * x.ndim
+    shape[ax] = n
+    r = U.reshape(unidl.arange(1, n + 1, dtype=x.dtype), shape)
+    support = U.greater(U.add(U.multiply(srt, r), 1.0), cs)  # 1 + k z_k > sum_{j<=k} z_j
+    k = U.sum(U.astype(support, "int64"), axis=ax, keepdims=True)
+    ck = U.take_along_axis(cs, U.subtract(k, 1), ax)
+    tau = U.divide(U.subtract(ck, 1.0), U.astype(k, x.dtype))
+    return U.relu(U.subtract(x, tau))
 
 
 # -- encodings ----------------------------------------------------------------------------------------
@@ -464,22 +554,178 @@ def batch_normalization(x: Any, mean: Any, variance: Any, axis: int, offset: Any
     return y if offset is None else U.add(y, bc(offset))
 
 
-@_export
-def normalize(x: Any, axis: int = -1, order: int = 2, epsilon: Optional[float] = None) -> Tensor:
-    """``x`` divided by its ``order``-norm along ``axis`` (at least ``epsilon``)."""
+def _normalize(x: Any, axis: Any = -1, order: int = 2, epsilon: Optional[float] = None) -> Tensor:
+    """``x / max(norm(x), epsilon)`` with the ``order``-norm over ``axis`` (all axes when None); the 2-norm is
+    computed as ``x * min(rsqrt(sum(x^2)), 1 / epsilon)`` as Keras does."""
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or not order >= 1:
+        raise ValueError(f"Argument `order` must be an int >= 1. Received: order={order}")
     x = _f(x)
+    if x.ndim == 0:
+        x = U.expand_dims(x, 0)
+    if axis is not None:
+        _axis_check(axis, x.ndim)
+    ax = tuple(axis) if isinstance(axis, (list, tuple)) else axis
     eps = config.epsilon() if epsilon is None else float(epsilon)
-    n = U.norm(x, ord=order, axis=axis, keepdims=True)
-    return U.divide(x, U.maximum(n, eps))
+    if order == 2:
+        inv = U.reciprocal(U.sqrt(U.sum(U.square(x), axis=ax, keepdims=True)))
+        return U.multiply(x, U.minimum(inv, 1.0 / eps))
+    a = U.abs(x)
+    nrm = U.power(U.sum(U.power(a, float(order)), axis=ax, keepdims=True), 1.0 / order)
+    return U.divide(x, U.maximum(nrm, eps))
+
+
+def _normalize_spec(x: Any, axis: Any = -1, order: int = 2, epsilon: Optional[float] = None) -> Any:
+    from ..backend.keras_tensor import KerasTensor
+
+    if axis is not None:
+        _axis_check(axis, len(x.shape))
+    return KerasTensor(x.shape)
+
+
+normalize = symbolic(_normalize, _normalize_spec)
+normalize.__name__ = "normalize"
+__all__.append("normalize")
+
+
+@_export_spec(_psnr_spec)
+def psnr(x1: Any, x2: Any, max_val: Any) -> Tensor:
+    """Peak signal-to-noise ratio ``20 log10(max_val) - 10 log10(mean((x1 - x2)^2))`` (a scalar)."""
+    x1, x2 = to_tensor(x1), to_tensor(x2)
+    if tuple(x1.shape) != tuple(x2.shape):
+        raise ValueError(f"Input shapes {tuple(x1.shape)} and {tuple(x2.shape)} must match for PSNR calculation. ")
+    x1, x2 = _dtypes.operands(_f(x1), _f(x2))
+    mse = U.mean(U.square(U.subtract(x1, x2)))
+    mv = _dtypes.cast_to(to_tensor(max_val), x1.dtype)
+    ln10 = math.log(10.0)
+    return U.subtract(U.multiply(U.divide(U.log(mv), ln10), 20.0), U.multiply(U.divide(U.log(mse), ln10), 10.0))
+
+
+def _compute_float(x: Any) -> Tuple[Tensor, Any]:
+    x = to_tensor(x)
+    dt = x.dtype
+    cd = _dtypes.result_type(x, "float32")
+    return _dtypes.cast_to(x, cd), dt
+
+
+@_export_spec(_like_spec)
+def rms_normalization(x: Any, scale: Any = None, axis: Any = -1, epsilon: Optional[float] = None) -> Tensor:
+    """``x * rsqrt(mean(x^2) + epsilon) * scale`` over ``axis`` (computed in at least float32, returned in
+    ``x``'s dtype)."""
+    eps = config.epsilon() if epsilon is None else float(epsilon)
+    x, dt = _compute_float(x)
+    if x.ndim == 0:
+        x = U.expand_dims(x, 0)
+    ax = tuple(sorted(axis)) if isinstance(axis, (list, tuple)) else axis
+    rr = U.reciprocal(U.sqrt(U.add(U.mean(U.square(x), axis=ax, keepdims=True), eps)))
+    out = U.multiply(x, rr)
+    if scale is not None:
+        out = U.multiply(out, _dtypes.cast_to(to_tensor(scale), x.dtype))
+    return _dtypes.cast_to(out, dt)
+
+
+@_export_spec(_like_spec)
+def layer_normalization(x: Any, gamma: Any = None, beta: Any = None, axis: Any = -1, epsilon: Optional[float] = None,
+                        **kwargs: Any) -> Tensor:
+    """``(x - mean) / sqrt(var + epsilon) * gamma + beta`` over ``axis`` (computed in at least float32,
+    returned in ``x``'s dtype). ``rms_scaling=True`` (deprecated in Keras, warned) divides by
+    ``sqrt(var + epsilon)`` only."""
+    rms_scaling = kwargs.pop("rms_scaling", False)
+    if kwargs:
+        raise TypeError(f"layer_normalization() got unexpected keyword arguments {sorted(kwargs)}")
+    if rms_scaling:
+        warnings.warn("You passed `rms_scaling=True`, which is deprecated. This argument incorrectly scales the input "
+                      "by the variance, not the root mean square. To correctly use RMS Normalization, please use "
+                      "`keras.ops.rms_normalization` / `keras.ops.nn.rms_normalization` instead.")
+    eps = config.epsilon() if epsilon is None else float(epsilon)
+    x, dt = _compute_float(x)
+    nd = x.ndim
+    axes = sorted(int(a) % nd for a in (axis if isinstance(axis, (list, tuple)) else (axis,)))
+    bshape = [1] * nd
+    for a in axes:
+        bshape[a] = x.shape[a]
+
+    def bc(v: Any) -> Optional[Tensor]:
+        if v is None:
+            return None
+        v = _dtypes.cast_to(to_tensor(v), x.dtype)
+        return U.reshape(v, bshape) if v.ndim != nd and axes != [nd - 1] else v
+
+    g, b = bc(gamma), bc(beta)
+    if rms_scaling:
+        out = U.multiply(x, U.reciprocal(U.sqrt(U.add(U.var(x, axis=tuple(axes), keepdims=True), eps))))
+        return _dtypes.cast_to(out if g is None else U.multiply(out, g), dt)
+    mean = U.mean(x, axis=tuple(axes), keepdims=True)
+    var = U.var(x, axis=tuple(axes), keepdims=True)
+    out = U.multiply(U.subtract(x, mean), U.reciprocal(U.sqrt(U.add(var, eps))))
+    if g is not None:
+        out = U.multiply(out, g)
+    if b is not None:
+        out = U.add(out, b)
+    return _dtypes.cast_to(out, dt)
+
+
+def _block_check(block_size: Any) -> int:
+    if block_size < 2:
+        raise ValueError(f"`block_size` must be at least 2. Received: block_size={block_size}")
+    return int(block_size)
 
 
 @_export
+def depth_to_space(x: Any, block_size: int, data_format: str = "channels_last") -> Tensor:
+    """Move channel blocks into ``block_size x block_size`` spatial blocks (as TensorFlow's depth_to_space).
+    Shape (channels_last): (N, H, W, C) -> (N, H * b, W * b, C / b^2)."""
+    fmt = config.standardize_data_format(data_format)
+    b = _block_check(block_size)
+    x = to_tensor(x)
+    if x.ndim != 4:
+        raise ValueError(f"`depth_to_space` requires a 4D input tensor. Received: x.shape={tuple(x.shape)}")
+    if fmt == "channels_last":
+        n, h, w, c = x.shape
+        if c % (b * b):
+            raise ValueError(f"The number of channels ({c}) must be divisible by block_size**2 ({b * b}).")
+        y = U.transpose(U.reshape(x, (n, h, w, b, b, c // (b * b))), (0, 1, 3, 2, 4, 5))
+        return U.reshape(y, (n, h * b, w * b, c // (b * b)))
+    n, c, h, w = x.shape
+    if c % (b * b):
+        raise ValueError(f"The number of channels ({c}) must be divisible by block_size**2 ({b * b}).")
+    y = U.transpose(U.reshape(x, (n, c // (b * b), b, b, h, w)), (0, 1, 4, 2, 5, 3))
+    return U.reshape(y, (n, c // (b * b), h * b, w * b))
+
+
+@_export
+def space_to_depth(x: Any, block_size: int, data_format: str = "channels_last") -> Tensor:
+    """The inverse of :func:`depth_to_space`. Shape (channels_last): (N, H, W, C) -> (N, H / b, W / b, C * b^2)."""
+    fmt = config.standardize_data_format(data_format)
+    b = _block_check(block_size)
+    x = to_tensor(x)
+    if x.ndim != 4:
+        raise ValueError(f"`space_to_depth` requires a 4D input tensor. Received: x.shape={tuple(x.shape)}")
+    if fmt == "channels_last":
+        n, h, w, c = x.shape
+        if h % b or w % b:
+            raise ValueError(f"Height ({h}) and width ({w}) must be divisible by block_size ({b}).")
+        y = U.transpose(U.reshape(x, (n, h // b, b, w // b, b, c)), (0, 1, 3, 2, 4, 5))
+        return U.reshape(y, (n, h // b, w // b, c * b * b))
+    n, c, h, w = x.shape
+    if h % b or w % b:
+        raise ValueError(f"Height ({h}) and width ({w}) must be divisible by block_size ({b}).")
+    y = U.transpose(U.reshape(x, (n, c, h // b, b, w // b, b)), (0, 1, 3, 5, 2, 4))
+    return U.reshape(y, (n, c * b * b, h // b, w // b))
+
+
+@_export_spec(_like_spec)
 def dot_product_attention(query: Any, key: Any, value: Any, bias: Any = None, mask: Any = None,
                           scale: Optional[float] = None, is_causal: bool = False, flash_attention: Any = None,
                           attn_logits_soft_cap: Any = None) -> Tensor:
     """Scaled dot-product attention. Shapes: query (B, T, N, H), key/value (B, S, N, H) -> (B, T, N, H);
     ``mask`` (bool) broadcasts to (B, N, T, S), True meaning attend."""
     q, k, v = _dtypes.operands(_f(query), _f(key), _f(value))
+    nq, nk = q.shape[-2], k.shape[-2]
+    if nq != nk:  # grouped-query attention: each key/value head serves nq / nk query heads
+        if nk == 0 or nq % nk:
+            raise ValueError(f"The number of query heads ({nq}) must be a multiple of the number of key/value heads "
+                             f"({nk}). Received: query.shape={tuple(q.shape)}, key.shape={tuple(k.shape)}")
+        k, v = U.repeat(k, nq // nk, axis=-2), U.repeat(v, nq // nk, axis=-2)
     h = q.shape[-1]
     sc = 1.0 / math.sqrt(h) if scale is None else float(scale)
     logits = U.multiply(U.einsum("btnh,bsnh->bnts", q, k), sc)
@@ -498,6 +744,25 @@ def dot_product_attention(query: Any, key: Any, value: Any, bias: Any = None, ma
         logits = U.where(keep, logits, U.full_like(logits, float(np.finfo(logits.dtype).min)))
     w = U.softmax(logits, axis=-1)
     return U.einsum("bnts,bsnh->btnh", w, v)
+
+
+class RMSNorm(Operation):
+    """The op class of :func:`rms_normalization`: ``RMSNorm(axis, epsilon)(x, scale)``."""
+    _fn = staticmethod(rms_normalization)
+
+    def __init__(self, axis: Any = -1, epsilon: Optional[float] = None, *, name: Optional[str] = None) -> None:
+        super().__init__(name=name, axis=axis, epsilon=epsilon)
+        self.axis, self.epsilon = axis, epsilon
+
+
+class LayerNorm(Operation):
+    """The op class of :func:`layer_normalization`: ``LayerNorm(axis, epsilon, rms_scaling)(x, gamma, beta)``."""
+    _fn = staticmethod(layer_normalization)
+
+    def __init__(self, axis: Any = -1, epsilon: Optional[float] = None, rms_scaling: bool = False, *,
+                 name: Optional[str] = None) -> None:
+        super().__init__(name=name, axis=axis, epsilon=epsilon, rms_scaling=rms_scaling)
+        self.axis, self.epsilon, self.rms_scaling = axis, epsilon, rms_scaling
 
 
 def __getattr__(name: str) -> Any:
