@@ -22,5 +22,13 @@ def _getitem(x, key):
     return numpy.get_item.eager(x, key)
 
 
+def __getattr__(name: str):
+    if name == "random":  # keras.ops.random is the backend's random module (keras.random here)
+        import importlib
+
+        return importlib.import_module("unidl_keras.random")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = sorted(set(core.__all__) | set(math.__all__) | set(nn.__all__) | set(numpy.__all__)
                  | {"result_type", "core", "image", "math", "nn", "numpy"})
