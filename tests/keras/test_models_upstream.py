@@ -231,3 +231,51 @@ def test_functional_none_for_required_and_optional_inputs():
     strict = keras.Model({"input1": i1, "input2": j2}, AddIfGiven()(i1, j2))
     with pytest.raises(ValueError, match="The input 'input2' is not optional, but None was passed"):
         strict({"input1": np.ones((2, 2)), "input2": None})
+
+
+# -- compile(loss=...) structures, resolved at the first batch as Keras's CompileLoss -------------------
+
+def _two_outputs(dict_out=False):
+    x = keras.Input((3,), name="input_a")
+    a = keras.layers.Dense(1, name="output_a")(x)
+    b = keras.layers.Dense(1, activation="sigmoid", name="output_b")(x)
+    return keras.Model(x, {"output_a": a, "output_b": b} if dict_out else [a, b])
+
+
+def test_compile_loss_nested_lists_and_dicts_log_keras_keys():
+    rs = np.random.RandomState(0)
+    x, y1, y2 = rs.rand(8, 3), rs.rand(8, 1), rs.randint(0, 2, (8, 1))
+    m = _two_outputs()
+    m.compile("sgd", loss=["mean_squared_error", ["binary_crossentropy"]], loss_weights=[0.1, 2])
+    hist = m.fit(x, (y1, y2), batch_size=2, epochs=1, verbose=0)
+    assert sorted(hist.history) == ["loss", "output_a_loss", "output_b_loss"]
+    d = _two_outputs(dict_out=True)
+    d.compile("sgd", loss={"output_b": ["binary_crossentropy"]})
+    hist = d.fit(x, {"output_a": y1, "output_b": y2}, batch_size=2, epochs=1, verbose=0)
+    assert sorted(hist.history) == ["loss"]  # one loss entry: no per-output tracker, as Keras
+
+
+def test_compile_loss_weighted_sum_matches_numpy():
+    m = _two_outputs()
+    m.compile("sgd", loss=["mean_squared_error", "mean_absolute_error"], loss_weights=[0.5, 2.0])
+    x = np.array([[0.1, 0.2, 0.3], [0.4, -0.5, 0.6]], "float32")
+    ya, yb = np.array([[1.0], [0.0]], "float32"), np.array([[0.0], [1.0]], "float32")
+    pa, pb = [keras.ops.convert_to_numpy(p) for p in m(x)]
+    want = 0.5 * np.mean((pa - ya) ** 2) + 2.0 * np.mean(np.abs(pb - yb))
+    got = m.evaluate(x, [ya, yb], verbose=0)
+    np.testing.assert_allclose(got[0], want, rtol=1e-5)
+
+
+def test_compile_loss_key_errors_come_at_the_first_batch():
+    rs = np.random.RandomState(0)
+    x, y1, y2 = rs.rand(8, 3), rs.rand(8, 1), rs.randint(0, 2, (8, 1))
+    m = _two_outputs()
+    m.compile("sgd", loss={"output_a": "mean_squared_error", "output_c": "binary_crossentropy"})
+    with pytest.raises(ValueError, match="Expected keys"):
+        m.fit(x, (y1, y2), batch_size=2, epochs=1, verbose=0)
+    d = _two_outputs(dict_out=True)
+    d.compile("sgd", loss={"output_a": "mean_squared_error", "output_c": "binary_crossentropy"})
+    with pytest.raises(KeyError, match="can't be found in either the model's output"):
+        d.fit(x, (y1, y2), batch_size=2, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="Could not interpret loss identifier"):
+        m.compile("sgd", loss="not_a_loss")

@@ -129,6 +129,11 @@ class CompileLoss:
             raise ValueError("Expected `loss_weights` argument to be a float (single output case) or a list, tuple, "
                              "or dict (multiple output case). Received instead: "
                              f"loss_weights={loss_weights} of type {type(loss_weights)}")
+        from .. import losses as losses_mod
+
+        for leaf in _flat(loss):  # a misspelt loss name fails at compile (Keras finds out at the first batch)
+            if isinstance(leaf, str) and leaf.lower() not in ("crossentropy", "ce"):
+                losses_mod.get(leaf)
         self.output_names = list(output_names)
         self._user_loss = loss
         self._user_loss_weights = loss_weights
@@ -427,10 +432,13 @@ class CompileMetrics(Metric):
     def build(self, ys: List[Any], ps: List[Any]) -> None:
         """Resolve the metric specs for targets ``ys`` and predictions ``ps`` (one per output; anything
         with ``shape``/``ndim``: arrays, Tensors or KerasTensors)."""
+        losses = self.losses.losses if isinstance(self.losses, CompileLoss) else self.losses
+        if len(losses) != len(self.specs):
+            losses = [None] * len(self.specs)
         self._per_output = [[self._resolve(s, yt, yp, lf) for s in specs] if yt is not None else []
-                            for specs, yt, yp, lf in zip(self.specs, ys, ps, self.losses)]
+                            for specs, yt, yp, lf in zip(self.specs, ys, ps, losses)]
         self._weighted = [[self._resolve(s, yt, yp, lf) for s in specs] if yt is not None else []
-                          for specs, yt, yp, lf in zip(self.wspecs, ys, ps, self.losses)]
+                          for specs, yt, yp, lf in zip(self.wspecs, ys, ps, losses)]
 
     def build_from_data(self, y_true: Any, y_pred: Any) -> None:
         ys = [None if y is None else (y if hasattr(y, "ndim") else _target(y))

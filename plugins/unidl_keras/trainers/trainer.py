@@ -99,12 +99,15 @@ class Trainer:
         d["optimizer"] = optimizers.get(optimizer)
         d["loss"] = loss
         names = self._output_names()
-        d["_compile_loss"] = CompileLoss(loss, loss_weights, names) if loss is not None else None
+        model_names = list(getattr(self, "output_names", None) or [])  # none for subclassed models, as Keras
+        if model_names and isinstance(getattr(self, "_outputs_struct", None), dict):
+            model_names = list(self._outputs_struct)
+        d["_compile_loss"] = CompileLoss(loss, loss_weights, model_names) if loss is not None else None
         d["_compile_metrics"] = None
         if metrics is not None or weighted_metrics is not None:
             d["_compile_metrics"] = CompileMetrics(
                 metrics, weighted_metrics, names,
-                self._compile_loss.losses if self._compile_loss else [None] * len(names))
+                self._compile_loss if self._compile_loss else [None] * len(names))
         d["_loss_tracker"] = metrics_mod.Mean(name="loss")
         d["_compile_config"] = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
                                 "metrics": metrics, "weighted_metrics": weighted_metrics}
