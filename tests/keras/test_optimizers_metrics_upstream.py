@@ -1,0 +1,282 @@
+"""Keras 3.15.1 optimizers, losses, metrics and initializers added for the upstream suite.
+
+Expected values were computed with real Keras 3.15.1 (torch backend) on the same inputs, or derived
+independently with NumPy where stated.
+"""
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+
+import unidl_keras as keras
+
+W1 = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]
+W2 = [0.3, -0.2, 0.1]
+GRADS = [([[0.1, -0.2, 0.3], [0.4, 0.5, -0.6]], [0.05, -0.1, 0.2]),
+         ([[-0.3, 0.2, 0.1], [0.0, -0.5, 0.6]], [0.2, 0.1, -0.3]),
+         ([[0.2, 0.2, -0.1], [0.3, -0.1, 0.2]], [-0.1, 0.3, 0.05])]
+
+
+def _run(opt, steps=GRADS):
+    vs = [keras.Variable(np.array(W1, "float32"), name="v0"), keras.Variable(np.array(W2, "float32"), name="v1")]
+    for gs in steps:
+        opt.apply_gradients(zip([keras.ops.convert_to_tensor(np.array(g, "float32")) for g in gs], vs))
+    return [v.numpy() for v in vs]
+
+
+@pytest.mark.parametrize("make, want", [
+    (lambda: keras.optimizers.Lion(learning_rate=0.01, weight_decay=0.1),
+     ([[0.4885115, -1.0070131, 1.9840361], [1.4655346, 0.25926074, -0.75776225]],
+      [0.28913093, -0.20941061, 0.089710295])),
+    (lambda: keras.optimizers.Lamb(learning_rate=0.01, weight_decay=0.05),
+     ([[0.49865735, -0.99909955, 1.9527698], [1.448689, 0.24278115, -0.74357396]],
+      [0.2920467, -0.2009216, 0.099231586])),
+    (lambda: keras.optimizers.Adafactor(learning_rate=0.5),
+     ([[0.30938789, -1.1285665, 1.3857559], [0.51450717, 0.08731585, -0.6871022]],
+      [0.16536739, -0.2278105, 0.039080121])),
+    (lambda: keras.optimizers.Muon(learning_rate=0.02),  # v0 by Muon (2-d), v1 by its AdamW rule
+     ([[0.49905622, -1.006916, 1.9911968], [1.4890423, 0.2536757, -0.75400054]],
+      [0.25552505, -0.19291322, 0.086970232])),
+], ids=["lion", "lamb", "adafactor", "muon"])
+def test_new_optimizers_three_steps_match_keras(make, want):
+    got = _run(make())
+    np.testing.assert_allclose(got[0], want[0], rtol=2e-6, atol=1e-7)
+    np.testing.assert_allclose(got[1], want[1], rtol=2e-6, atol=1e-7)
+
+
+def test_schedule_free_adamw_first_step_matches_keras_and_later_steps_numpy():
+    # one step: Keras (torch) gives these values
+    got = _run(keras.optimizers.ScheduleFreeAdamW(learning_rate=0.05), GRADS[:1])
+    y = np.array(W2, np.float64)
+    g = np.array(GRADS[0][1], np.float64)
+    np.testing.assert_allclose(got[1], y - 0.05 * g / (np.abs(g) + 1e-8), rtol=1e-5)
+    # three steps with warm-up and decay against the published recurrence (x from z before the step)
+    got = _run(keras.optimizers.ScheduleFreeAdamW(learning_rate=0.05, warmup_steps=2, weight_decay=0.01))
+    y = np.array(W2, np.float64)
+    z, v = y.copy(), np.zeros(3)
+    b1, b2 = 0.9, 0.999
+    for t, (_, g) in enumerate(GRADS, 1):
+        g = np.array(g, np.float64)
+        lr = 0.05 * min(t / 2, 1.0)
+        y = y - y * 0.01 * 0.05
+        v = v + (g * g - v) * (1 - b2)
+        den = np.sqrt(v / (1 - b2 ** t)) + 1e-8
+        x = (y - (1 - b1) * z) / b1
+        z = z - lr * g / den
+        x = (1 - 1 / t) * x + (1 / t) * z
+        y = (1 - b1) * z + b1 * x
+    np.testing.assert_allclose(got[1], y, rtol=1e-5)
+
+
+def test_muon_newton_schulz_and_lr_adjust():
+    opt = keras.optimizers.Muon()
+    out = opt.zeropower_via_newtonschulz5(np.array(W1, "float32").T, 5)  # a tall (3, 2) input
+    np.testing.assert_allclose(out, [[0.21351886, 0.64642906], [-0.47064722, 0.12227448],
+                                     [0.94464958, -0.35340536]], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(opt.lr_adjust(np.ones((9, 4), "float32")), np.full((9, 4), 0.6), rtol=1e-6)
+    assert opt._should_use_adamw(keras.Variable(np.zeros(3, "float32")))
+    assert not opt._should_use_adamw(keras.Variable(np.zeros((2, 2), "float32")))
+
+
+def test_lion_rejects_bad_beta_1():
+    with pytest.raises(ValueError, match="beta_1"):
+        keras.optimizers.Lion(beta_1=0.0)
+
+
+def test_ema_with_gradient_accumulation_matches_keras():
+    opt = keras.optimizers.SGD(learning_rate=0.1, use_ema=True, ema_momentum=0.8, ema_overwrite_frequency=2,
+                               gradient_accumulation_steps=2)
+    v = keras.Variable(np.array(W2, "float32"))
+    for gs in GRADS + GRADS[:1]:
+        opt.apply_gradients([(keras.ops.convert_to_tensor(np.array(gs[1], "float32")), v)])
+    np.testing.assert_allclose(v.numpy(), [0.28800002, -0.20200002, 0.10250001], rtol=1e-6)
+    np.testing.assert_allclose(opt._model_variables_moving_average[0].numpy(), [0.28800002, -0.20200002, 0.10250001],
+                               rtol=1e-6)
+    assert int(np.asarray(opt.iterations)) == 2
+    assert int(opt._iterations.numpy()) == 4
+    np.testing.assert_allclose(opt._accumulated_gradients[0].numpy(), [0.0, 0.0, 0.0])
+    opt.apply_gradients([(keras.ops.convert_to_tensor(np.array(GRADS[1][1], "float32")), v)])
+    np.testing.assert_allclose(opt._accumulated_gradients[0].numpy(), GRADS[1][1], rtol=1e-6)
+
+
+def test_gradient_accumulation_averages_gradients():
+    v = keras.Variable(np.array([1.0, 2.0], "float32"))
+    opt = keras.optimizers.SGD(learning_rate=1.0, gradient_accumulation_steps=2)
+    opt.apply_gradients([(keras.ops.convert_to_tensor(np.array([1.0, 3.0], "float32")), v)])
+    np.testing.assert_allclose(v.numpy(), [1.0, 2.0])
+    opt.apply_gradients([(keras.ops.convert_to_tensor(np.array([3.0, 1.0], "float32")), v)])
+    np.testing.assert_allclose(v.numpy(), [-1.0, 0.0])
+
+
+def test_loss_scale_optimizer_skips_nonfinite_and_grows_scale():
+    lso = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(learning_rate=0.5), initial_scale=8.0,
+                                              dynamic_growth_steps=2)
+    v = keras.Variable(np.array(W2, "float32"))
+    for g in ([8.0, 16.0, -8.0], [np.inf, 0, 0], [4.0, 4.0, 4.0], [2.0, 0.0, 2.0], [1.0, 1.0, 1.0]):
+        lso.apply([keras.ops.convert_to_tensor(np.array(g, "float32"))], [v])
+    np.testing.assert_allclose(v.numpy(), [-1.0125, -1.7625, -0.21249998], rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(lso.scale_loss(1.0)), 8.0)
+    assert int(np.asarray(lso.iterations)) == 4  # the skipped step does not count
+    with pytest.raises(ValueError, match="on the `inner_optimizer`"):
+        keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(), clipnorm=1.0)
+
+
+def test_stateless_apply_leaves_variables_untouched():
+    v = keras.Variable(np.array([1.0, 2.0], "float32"))
+    opt = keras.optimizers.SGD(learning_rate=0.5)
+    opt.build([v])
+    new_vars, new_opt = opt.stateless_apply([x.numpy() for x in opt.variables],
+                                            [keras.ops.convert_to_tensor(np.array([2.0, 2.0], "float32"))],
+                                            [np.array([1.0, 2.0], "float32")])
+    np.testing.assert_allclose(new_vars[0], [0.0, 1.0])
+    assert int(np.asarray(new_opt[0])) == 1
+    np.testing.assert_allclose(v.numpy(), [1.0, 2.0])
+    assert int(opt.iterations.numpy()) == 0
+
+
+def test_multi_optimizer_routes_variables_and_round_trips():
+    with keras.name_scope("dense_1"):
+        w1 = keras.Variable(np.array([[2.0, 2.0]], "float32"), name="kernel")
+    with keras.name_scope("other"):
+        w2 = keras.Variable(np.array([[2.0, 2.0]], "float32"), name="kernel")
+    omap = keras.optimizers.OptimizerMap(default_optimizer=keras.optimizers.SGD(learning_rate=0.1))
+    omap["dense_1/.*"] = keras.optimizers.SGD(learning_rate=0.5)
+    multi = keras.optimizers.MultiOptimizer(omap, loss_scale_factor=2.0)
+    g = keras.ops.convert_to_tensor(np.array([[4.0, 4.0]], "float32"))
+    multi.apply([g, g], [w1, w2])
+    np.testing.assert_allclose(w1.numpy(), [[1.0, 1.0]])  # 2 - 0.5 * 4 / 2
+    np.testing.assert_allclose(w2.numpy(), [[1.8, 1.8]])  # 2 - 0.1 * 4 / 2
+    with pytest.raises(AttributeError, match="MultiOptimizer"):
+        multi.learning_rate
+    again = keras.optimizers.deserialize(keras.optimizers.serialize(multi))
+    again.build([w1, w2])
+    assert [type(o).__name__ for o in again.optimizers] == ["SGD", "SGD"]
+    assert again.optimizers[again._var_to_optimizer_idx[id(w1)]].get_config()["learning_rate"] == 0.5
+    with pytest.raises(ValueError, match="cannot be LossScaleOptimizer"):
+        omap["x"] = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD())
+
+
+@pytest.mark.parametrize("name", ["adam", "lion", "adafactor", "muon", "lamb"])
+def test_optimizers_pickle_and_get(name):
+    opt = keras.optimizers.get(name)
+    assert pickle.loads(pickle.dumps(opt)).get_config() == opt.get_config()
+
+
+def test_schedule_deserializes_through_optimizers():
+    sched = keras.optimizers.schedules.CosineDecay(0.1, 10)
+    back = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(sched))
+    assert isinstance(back, keras.optimizers.schedules.CosineDecay)
+
+
+# -- losses ---------------------------------------------------------------------------------------------
+YT = np.array([[0., 1., 0.], [0., 0., 1.]], "float32")
+YP = np.array([[0.05, 0.9, 0.05], [0.3, 0.3, 0.4]], "float32")
+ST = np.array([[1, 0, 1, 1], [0, 1, 0, 0]], "float32")
+SP = np.array([[0.9, 0.2, 0.6, 0.7], [0.1, 0.8, 0.3, 0.4]], "float32")
+
+
+def test_categorical_focal_crossentropy_matches_keras():
+    got = keras.losses.categorical_focal_crossentropy(YT, YP, alpha=0.3, gamma=1.5, label_smoothing=0.1)
+    np.testing.assert_allclose(got, [0.056410603, 0.1333414], rtol=1e-5)
+    np.testing.assert_allclose(keras.losses.CategoricalFocalCrossentropy(from_logits=True)(YT, YP), 0.069973096,
+                               rtol=1e-5)
+
+
+def test_dice_tversky_match_keras():
+    np.testing.assert_allclose(keras.losses.Dice()(ST, SP), 0.25, rtol=1e-5)
+    np.testing.assert_allclose(keras.losses.dice(ST, SP, axis=1), [0.18518519, 0.38461536], rtol=1e-5)
+    np.testing.assert_allclose(keras.losses.Tversky(alpha=0.7, beta=0.3)(ST, SP), 0.25, rtol=1e-5)
+    assert keras.losses.Tversky(alpha=0.7).get_config()["alpha"] == 0.7
+
+
+def test_circle_loss_matches_keras():
+    emb = np.array([[0.6, 0.8], [0.8, 0.6], [-0.6, 0.8], [1.0, 0.0]], "float32")
+    lab = np.array([0, 0, 1, 1])
+    np.testing.assert_allclose(keras.losses.circle(lab, emb, gamma=10.0, margin=0.25),
+                               [2.5089746, 5.1733418, 25.51009, 30.809032], rtol=1e-5)
+    np.testing.assert_allclose(keras.losses.Circle(gamma=10.0, margin=0.25)(lab, emb), 16.000359, rtol=1e-5)
+
+
+def test_generalized_crossentropy_and_ctc_match_keras():
+    gp = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.25, 0.5, 0.25]], "float32")
+    np.testing.assert_allclose(keras.losses.CategoricalGeneralizedCrossEntropy(q=0.7)(np.array([0, 2, 1]), gp),
+                               0.43143031, rtol=1e-5)
+    with pytest.raises(ValueError, match="interval"):
+        keras.losses.CategoricalGeneralizedCrossEntropy(q=1.5)
+    logits = (np.arange(24).reshape((2, 4, 3)).astype("float32") - 12) / 100
+    # the second target holds a 0 (the blank id) inside its length: PyTorch treats it as a label
+    np.testing.assert_allclose(keras.losses.ctc(np.array([[1, 2, 1, 0], [1, 2, 0, 2]]), logits),
+                               [2.4429314, 2.4543595], rtol=1e-5)
+
+
+def test_crossentropy_shape_mismatch_message():
+    with pytest.raises(ValueError, match="must have the same shape"):
+        keras.losses.BinaryCrossentropy()(np.array([[0], [1]]), np.array([[0.9, 0.1], [0.2, 0.8]]))
+
+
+# -- metrics ----------------------------------------------------------------------------------------------
+MT = np.array([0, 0, 1, 1, 1, 0, 1, 0], "float32")
+MP = np.array([0.1, 0.4, 0.35, 0.8, 0.65, 0.7, 0.2, 0.05], "float32")
+
+
+@pytest.mark.parametrize("cls, arg, want", [
+    ("SensitivityAtSpecificity", 0.6, 0.5), ("SpecificityAtSensitivity", 0.7, 0.5),
+    ("PrecisionAtRecall", 0.5, 0.66666669), ("RecallAtPrecision", 0.7, 0.25)])
+def test_rate_at_rate_metrics_match_keras(cls, arg, want):
+    m = getattr(keras.metrics, cls)(arg, num_thresholds=11)
+    m.update_state(MT, MP)
+    np.testing.assert_allclose(m.result(), want, rtol=1e-6)
+    assert len(m.variables) == 4
+    m.reset_state()
+    np.testing.assert_allclose(m.result(), 0.0)
+
+
+def test_r2_score_matches_keras():
+    t = np.array([[1.0, 2.0], [2.0, 1.5], [3.0, 4.0], [4.0, 3.0]], "float32")
+    p = np.array([[1.1, 2.5], [1.8, 1.0], [3.3, 3.5], [3.9, 3.2]], "float32")
+    sw = np.array([1.0, 2.0, 1.0, 0.5], "float32")
+    for agg, want in (("uniform_average", 0.86218137), ("variance_weighted_average", 0.85442954),
+                      (None, [0.95102942, 0.77333331])):
+        m = keras.metrics.R2Score(class_aggregation=agg)
+        m.update_state(t, p, sample_weight=sw)
+        np.testing.assert_allclose(m.result(), want, rtol=1e-5)
+    m = keras.metrics.R2Score(num_regressors=2)
+    m.update_state(t, p)
+    np.testing.assert_allclose(m.result(), 0.82903397, rtol=1e-5)
+    with pytest.raises(ValueError, match="class_aggregation"):
+        keras.metrics.R2Score(class_aggregation="median")
+
+
+# -- initializers ---------------------------------------------------------------------------------------
+def test_initializer_modules_and_compute_fans():
+    from unidl_keras.initializers import constant_initializers, random_initializers
+
+    assert random_initializers.compute_fans((3, 4, 5)) == (12, 15)
+    assert random_initializers.compute_fans((3, 4, 5), input_axes=[0, 1], output_axes=[2]) == (12, 5)
+    assert constant_initializers.Constant is keras.initializers.Constant
+
+
+def test_stft_initializer_matches_keras():
+    got = np.asarray(keras.initializers.STFT("imag", "hamming", "spectrum", True)((6, 1, 4))).reshape(-1)
+    want = [-0.0, -0.0, -0.0, -0.0, -0.0, -0.082860455, -0.082860455, 8.3645251e-09, -0.0, -0.20581467, 0.20581469,
+            -4.1552802e-08, -0.0, 2.6982338e-08, -5.3964676e-08, 7.3610376e-09, -0.0, 0.20581469, -0.20581463,
+            -8.3105604e-08, -0.0, 0.082860433, 0.082860492, 6.4634278e-08]
+    np.testing.assert_allclose(got, want, atol=2e-7)
+    with pytest.raises(ValueError):
+        keras.initializers.STFT("imaginary")
+
+
+def test_constant_array_and_seed_generator_round_trip():
+    value = np.arange(4, dtype="float32").reshape(2, 2)
+    init = keras.initializers.Constant(value)
+    again = keras.initializers.Constant.from_config(init.get_config())
+    np.testing.assert_allclose(again((2, 2)), value)
+    seeded = keras.initializers.RandomUniform(seed=keras.random.SeedGenerator(3))
+    cfg = seeded.get_config()
+    assert cfg["seed"]["class_name"] == "SeedGenerator"
+    assert type(keras.initializers.RandomUniform.from_config(cfg).seed).__name__ == "SeedGenerator"
+    direct = keras.initializers.get(value)
+    np.testing.assert_allclose(direct((2, 2)), value)
+    with pytest.raises(ValueError, match="Expected `shape`"):
+        direct((3, 3))
