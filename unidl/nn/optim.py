@@ -642,6 +642,9 @@ def schedule_free_adamw(param: Tensor, grad: Tensor, z: Tensor, v: Tensor, *, lr
         lr = lr * min(t / warmup_steps, 1) if warmup_steps > 0
         v = v + (g*g - v) * (1 - b2);  z_old = z;  z = z - lr * g / (sqrt(v / (1 - b2**t)) + eps)
         x = (p - (1 - b1) * z_old) / b1;  x = (1 - 1/t) * x + (1/t) * z;  p = (1 - b1) * z + b1 * x
+
+    ``z_old`` is ``z`` before this step, as the algorithm (and Keras on JAX/TensorFlow) has it; Keras on
+    PyTorch reads the already-updated ``z`` there (an in-place alias), which differs from the second step on.
     """
     g = _keras_grad("schedule_free_adamw_update", param, grad, ((z, "z"), (v, "v")))
     if int(step) < 1:
