@@ -212,3 +212,59 @@ def test_mha_output_carries_query_mask_when_passed_by_keyword():
     out = layers.MultiHeadAttention(2, 2)(query=q, value=np.ones((2, 4, 8), "float32"))
     np.testing.assert_array_equal(np.asarray(keras.backend.get_keras_mask(out)),
                                   [[True, True, False], [True, False, False]])
+
+
+# -- adaptive pooling (core composites unidl.ops.adaptive_avg_pool / adaptive_max_pool) ------------------
+
+def _adaptive_input():
+    return (np.arange(2 * 5 * 7, dtype="float32").reshape(1, 5, 7, 2) ** 1.3) % 11
+
+
+def test_adaptive_average_pooling2d_matches_keras():
+    out = np.asarray(layers.AdaptiveAveragePooling2D((3, 4))(_adaptive_input()))
+    expected = [[3.18597, 5.15045, 5.2433, 5.9707], [4.99023, 6.05414, 6.30855, 7.43647],
+                [4.27117, 5.1468, 6.01208, 6.42628]]  # real Keras 3.15.1 (torch backend)
+    assert out.shape == (1, 3, 4, 2)
+    np.testing.assert_allclose(out[0, :, :, 1], expected, atol=2e-5)
+
+
+def test_adaptive_max_pooling2d_matches_keras():
+    out = np.asarray(layers.AdaptiveMaxPooling2D((3, 4))(_adaptive_input()))
+    expected = [[8.900562, 10.2706175, 10.2706175, 8.95262], [10.086105, 10.325195, 10.325195, 10.970062],
+                [9.090393, 10.325195, 10.325195, 10.135696]]  # real Keras 3.15.1 (torch backend)
+    np.testing.assert_allclose(out[0, :, :, 0], expected, rtol=1e-6)
+
+
+def test_adaptive_pooling1d_overlapping_and_upsampling_windows():
+    x = np.array([[[3.0, 1.0, 4.0, 1.0, 5.0]]], "float32")
+    up = layers.AdaptiveMaxPooling1D(7, data_format="channels_first")(x)
+    np.testing.assert_array_equal(np.asarray(up), [[[3, 3, 4, 4, 4, 5, 5]]])
+    avg = layers.AdaptiveAveragePooling1D(3, data_format="channels_first")(x)
+    np.testing.assert_allclose(np.asarray(avg), [[[2.0, 2.0, 3.0]]])
+
+
+def test_adaptive_pooling_symbolic_config_and_errors():
+    layer = layers.AdaptiveAveragePooling3D(2, data_format="channels_first")
+    assert not layer.built  # (Keras builds these on the first call)
+    y = layer(keras.Input((3, 8, 8, 8)))
+    assert tuple(y.shape) == (None, 3, 2, 2, 2)
+    cfg = layers.AdaptiveMaxPooling2D((8, 16)).get_config()
+    assert cfg["output_size"] == (8, 16)
+    with pytest.raises(ValueError, match=r"For 1D input, `output_size` tuple must have length 1"):
+        layers.AdaptiveMaxPooling1D((2, 3))
+    with pytest.raises(TypeError, match=r"`output_size` must be an integer or \(height, width\) tuple"):
+        layers.AdaptiveMaxPooling2D(2.0)
+    with pytest.raises(TypeError, match=r"\(depth, height, width\) tuple"):
+        layers.AdaptiveAveragePooling3D((1, 2))
+    with pytest.raises(ValueError, match=r"Invalid data_format: nhwc"):
+        layers.AdaptiveAveragePooling2D(2, data_format="nhwc")
+
+
+def test_adaptive_pool_core_gradients():
+    import unidl
+    from unidl.testing.gradcheck import assert_grad_close
+
+    x = np.random.default_rng(1).standard_normal((2, 2, 7, 5))
+    assert_grad_close(lambda t: unidl.ops.adaptive_avg_pool(t, (3, 4)), x)
+    assert_grad_close(lambda t: unidl.ops.adaptive_max_pool(t, (3, 4)), x)
+    assert_grad_close(lambda t: unidl.ops.adaptive_avg_pool(t, (14, 5)), x)  # upsampling rows, identity cols

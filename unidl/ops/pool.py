@@ -17,7 +17,8 @@ from ..errors import OpError
 from ._core import Tensor, apply, defop, unary
 
 __all__ = ["max_pool", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool", "avg_pool1d", "avg_pool2d",
-           "avg_pool3d", "global_max_pool", "global_avg_pool", "max_pool_grad", "avg_pool_grad"]
+           "avg_pool3d", "global_max_pool", "global_avg_pool", "max_pool_grad", "avg_pool_grad",
+           "adaptive_avg_pool", "adaptive_max_pool"]
 
 IntOrSeq = Union[int, Sequence[int]]
 Padding = Union[int, Sequence[int], Sequence[Tuple[int, int]]]
@@ -278,3 +279,72 @@ def global_avg_pool(x: Tensor, keepdims: bool = False) -> Tensor:
     """Mean over all spatial positions. Shape: (N, C, *S) -> (N, C), or (N, C, 1, ...) with ``keepdims``."""
     return _global("global_avg_pool", x, keepdims,
                    lambda op, t: _avg(op, t, t.shape[2:], None, 0, False, True, None))
+
+
+# -- adaptive (composites) ------------------------------------------------------------------------------
+
+def _adaptive_windows(n: int, o: int) -> Tuple[Any, Any, Any]:
+    """Output position i pools input [floor(i n / o), ceil((i + 1) n / o)) (PyTorch's and Keras's rule).
+    Returns the (o, L) gather indices (a short window repeats its last index), the (o, L) validity mask
+    and the (o,) window lengths, L the longest window."""
+    import numpy as np
+
+    i = np.arange(o)
+    starts = (i * n) // o
+    ends = -((-(i + 1) * n) // o)
+    lens = ends - starts
+    span = np.arange(int(lens.max()))
+    valid = span[None, :] < lens[:, None]
+    idx = np.where(valid, starts[:, None] + span[None, :], (ends - 1)[:, None])
+    return idx, valid, lens
+
+
+def _adaptive(op: str, x: Any, output_size: IntOrSeq, mode: str) -> Tensor:
+    if not isinstance(x, Tensor) or x.ndim < 3:
+        raise OpError(op, "expected an input of shape (N, C, *spatial) with at least one spatial dim",
+                      shapes=[getattr(x, "shape", ())])
+    nd = x.ndim - 2
+    out = _ints(op, "output_size", output_size, nd, (x.shape,))
+    if any(n == 0 for n in x.shape[2:]):
+        raise OpError(op, "cannot pool over an empty spatial extent; expected every spatial dim >= 1",
+                      shapes=(x.shape,))
+    size = tuple(x.shape[2:])
+    if all(n % o == 0 for n, o in zip(size, out)):  # equal windows, edge to edge: the plain pooling op
+        k = tuple(n // o for n, o in zip(size, out))
+        return max_pool(x, k, k) if mode == "max" else avg_pool(x, k, k)
+    from .index import take
+    from .reduce import max as rmax, sum as rsum
+    from .shape import reshape
+    from .elementwise import divide, where
+
+    y = x
+    for d, o in enumerate(out):  # one spatial dim at a time (a box window is the product of its sides)
+        axis, n = 2 + d, y.shape[2 + d]
+        if n == o:
+            continue
+        idx, valid, lens = _adaptive_windows(n, o)
+        g = take(y, Tensor._from_any(idx.reshape(-1), y.device), axis=axis)
+        g = reshape(g, y.shape[:axis] + idx.shape + y.shape[axis + 1:])
+        if mode == "max":
+            y = rmax(g, axis=axis + 1)
+            continue
+        tail = (1,) * (y.ndim - axis - 1)
+        if not valid.all():
+            g = where(Tensor._from_any(valid.reshape(idx.shape + tail), y.device), g, 0.0)
+        counts = Tensor._from_any(lens.astype(x.dtype).reshape((o,) + tail), y.device)
+        y = divide(rsum(g, axis=axis + 1), counts)
+    return y
+
+
+def adaptive_avg_pool(x: Tensor, output_size: IntOrSeq) -> Tensor:
+    """Average pooling to a fixed output size, channels-first: output position i of a spatial dim of
+    size n averages inputs ``floor(i n / o)`` to ``ceil((i + 1) n / o) - 1`` (windows may overlap and
+    differ in length by one). Shapes: x (N, C, *S), ``output_size`` an int or one int per spatial dim
+    -> (N, C, *output_size). Built from ``avg_pool`` (sizes that divide evenly) or ``take`` + ``sum``."""
+    return _adaptive("adaptive_avg_pool", x, output_size, "avg")
+
+
+def adaptive_max_pool(x: Tensor, output_size: IntOrSeq) -> Tensor:
+    """Max pooling to a fixed output size, channels-first, over the windows of :func:`adaptive_avg_pool`.
+    Shapes: x (N, C, *S) -> (N, C, *output_size). Built from ``max_pool`` or ``take`` + ``max``."""
+    return _adaptive("adaptive_max_pool", x, output_size, "max")

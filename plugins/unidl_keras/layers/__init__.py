@@ -31,6 +31,11 @@ _WHERE: Dict[str, str] = {
     "GlobalAveragePooling1D": "pooling.global_average_pooling1d",
     "GlobalAveragePooling2D": "pooling.global_average_pooling2d",
     "GlobalAveragePooling3D": "pooling.global_average_pooling3d",
+    "AdaptiveAveragePooling1D": "pooling.adaptive_average_pooling1d",
+    "AdaptiveAveragePooling2D": "pooling.adaptive_average_pooling2d",
+    "AdaptiveAveragePooling3D": "pooling.adaptive_average_pooling3d",
+    "AdaptiveMaxPooling1D": "pooling.adaptive_max_pooling1d", "AdaptiveMaxPooling2D": "pooling.adaptive_max_pooling2d",
+    "AdaptiveMaxPooling3D": "pooling.adaptive_max_pooling3d",
     # reshaping
     "Flatten": "reshaping.flatten", "Reshape": "reshaping.reshape", "Permute": "reshaping.permute",
     "RepeatVector": "reshaping.repeat_vector", "ZeroPadding1D": "reshaping.zero_padding1d",
