@@ -24,14 +24,15 @@ __version__ = "3.15.1"  # the Keras version whose behaviour this frontend follow
 version = lambda: __version__  # noqa: E731
 
 _LAZY = ("ops", "optimizers", "losses", "metrics", "callbacks", "utils", "random", "saving", "datasets",
-         "config", "tree", "applications", "preprocessing", "mixed_precision", "dtype_policies", "export", "legacy")
+         "config", "tree", "applications", "preprocessing", "mixed_precision", "dtype_policies", "export", "legacy",
+         "quantizers")
 
 __all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "Variable", "KerasTensor", "name_scope", "SymbolicScope", "activations", "backend",
            "constraints", "initializers", "layers", "models", "regularizers", "version", "__version__",
            "Loss", "Metric", "Optimizer", *_LAZY]
 
 
-_CLASSES = {"Loss": "losses", "Metric": "metrics", "Optimizer": "optimizers"}
+_CLASSES = {"Loss": "losses", "Metric": "metrics", "Optimizer": "optimizers", "Quantizer": "quantizers"}
 
 
 def __getattr__(name: str) -> Any:
