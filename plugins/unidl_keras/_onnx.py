@@ -79,6 +79,14 @@ class _Exporter:
 
         vals: Dict[int, str] = {id(t): v for t, v in zip(graph.inputs, in_values)}
         nodes, _ = map_graph(graph.inputs, graph.outputs)
+        outer, self._vals = getattr(self, "_vals", None), vals
+        try:
+            self._emit_nodes(nodes, vals)
+        finally:
+            self._vals = outer
+        return [vals.get(id(t), "") for t in graph.outputs]
+
+    def _emit_nodes(self, nodes: List[Any], vals: Dict[int, str]) -> None:
         for node in nodes:
             layer = node.layer
             if type(layer).__name__ == "InputLayer":
@@ -93,7 +101,6 @@ class _Exporter:
                 ys = [ys]
             for t, y in zip(node.output_tensors, ys):
                 vals[id(t)] = y
-        return [vals.get(id(t), "") for t in graph.outputs]
 
     # -- layers ---------------------------------------------------------------------------------------------------
     def layer(self, layer: Any, node: Any, xs: List[str]) -> Any:
@@ -177,7 +184,70 @@ class _Exporter:
             return self.rnn(layer, x)
         if cls == "MultiHeadAttention":
             return self.mha(layer, node, xs, in_shapes)
+        from .ops.node import OpLayer
+
+        if isinstance(layer, OpLayer):
+            return self.op(layer, node)
+        if _user_layer(layer):
+            return self.user_layer(layer, node, xs)
         raise OnnxError(f"{cls} '{name}'")
+
+    # -- keras.ops calls and user layers --------------------------------------------------------------------------
+    def _operand(self, a: Any, vals: Dict[int, str], name: str, dtype: str) -> str:
+        from .backend.keras_tensor import KerasTensor
+
+        if isinstance(a, KerasTensor):
+            return vals[id(a)]
+        if isinstance(a, (bool, int, float)):
+            return self.b.const(np.asarray(a, dtype=dtype), name)
+        arr = _np(a)
+        if arr.dtype.kind not in "biuf":
+            raise OnnxError(f"operand of dtype {arr.dtype} has no ONNX export here")
+        return self.b.const(arr if arr.dtype.kind != "f" else arr.astype(dtype, copy=False), name)
+
+    def op(self, layer: Any, node: Any) -> str:
+        """One ``keras.ops`` call of a functional graph (``x + b``, ``keras.ops.tanh(x)``, ...): an ONNX node
+        whose non-symbolic operands (variables, arrays, numbers) become initializers."""
+        b, name, op = self.b, layer.name, layer.op_name
+        vals = self._vals
+        args, kwargs = list(node.call_args), dict(node.call_kwargs)
+        kwargs.pop("training", None)
+        dtype = str(node.output_tensors[0].dtype) if node.output_tensors else "float32"
+        if op in _OP_BINARY and len(args) == 2 and not kwargs:
+            ins = [self._operand(a, vals, f"{name}/in{i}", dtype) for i, a in enumerate(args)]
+            return b.node(_OP_BINARY[op], ins, name)
+        if op in _OP_UNARY and len(args) == 1 and not kwargs:
+            return b.node(_OP_UNARY[op], [self._operand(args[0], vals, name + "/in", dtype)], name)
+        if op in _OP_ACTIVATION and len(args) == 1 and set(kwargs) <= {"axis"}:
+            extra = {"axis": int(kwargs["axis"])} if "axis" in kwargs else {}
+            return b.activation(self._operand(args[0], vals, name + "/in", dtype), _OP_ACTIVATION[op], name, **extra)
+        raise OnnxError(f"keras.ops.{op} '{name}' (with these arguments)")
+
+    def user_layer(self, layer: Any, node: Any, xs: List[str]) -> List[str]:
+        """A user's Layer subclass: its ``call`` is run once on fresh KerasTensors, which records the
+        ``keras.ops`` it applies (with its variables as constants); that small graph is exported."""
+        from types import SimpleNamespace
+
+        from .backend.keras_tensor import KerasTensor
+        from .utils import tree
+
+        fresh = {id(t): KerasTensor(t.shape, t.dtype) for t in node.input_tensors}
+        swap = (lambda a: fresh.get(id(a), a))  # noqa: E731
+        args = tree.map_structure(swap, list(node.call_args))
+        kwargs = tree.map_structure(swap, dict(node.call_kwargs))
+        kwargs.pop("training", None)
+        kwargs.pop("mask", None)
+        try:
+            out = layer.call(*args, **kwargs)
+        except Exception as e:  # noqa: BLE001 - any failure means the call cannot be traced symbolically
+            raise OnnxError(f"{type(layer).__name__} '{layer.name}': its call() could not be traced on symbolic "
+                            f"inputs ({type(e).__name__}: {e})") from e
+        outs = [t for t in tree.flatten(out)]
+        if not all(isinstance(t, KerasTensor) for t in outs):
+            raise OnnxError(f"{type(layer).__name__} '{layer.name}': its call() returned a value that does not "
+                            "depend on its inputs")
+        sub = SimpleNamespace(inputs=[fresh[id(t)] for t in node.input_tensors], outputs=outs)
+        return self.emit_graph(sub, xs)
 
     def conv(self, layer: Any, x: str, in_shape: Tuple) -> str:
         from . import canonical
@@ -328,6 +398,29 @@ class _Exporter:
         od = layer.output_dense
         w = _np(od.kernel).reshape(-1, od.kernel.shape[-1])
         return b.dense(o, w, None if od.bias is None else _np(od.bias).reshape(-1), f"{name}/output")
+
+
+#: keras.ops exported one to one (the op's name -> the ONNX operator)
+_OP_BINARY = {"add": "Add", "subtract": "Sub", "multiply": "Mul", "divide": "Div", "true_divide": "Div",
+              "maximum": "Max", "minimum": "Min", "power": "Pow", "matmul": "MatMul"}
+_OP_UNARY = {"tanh": "Tanh", "exp": "Exp", "log": "Log", "sqrt": "Sqrt", "abs": "Abs", "negative": "Neg",
+             "erf": "Erf", "floor": "Floor", "ceil": "Ceil", "sin": "Sin", "cos": "Cos", "reciprocal": "Reciprocal",
+             "sign": "Sign"}
+#: keras.ops exported through the graph builder's activations
+_OP_ACTIVATION = {"relu": "relu", "sigmoid": "sigmoid", "softplus": "softplus", "softmax": "softmax",
+                  "silu": "silu", "elu": "elu", "selu": "selu", "log_softmax": "log_softmax"}
+
+
+def _user_layer(layer: Any) -> bool:
+    """Whether ``layer`` runs user code: a ``Lambda``, or a user's subclass (defined outside unidl_keras) with its
+    own ``call``."""
+    from .layers.layer import Layer
+
+    cls = type(layer)
+    if cls.__name__ == "Lambda" and cls.__module__.startswith("unidl_keras."):
+        return True   # the user's function, applied to KerasTensors, records keras.ops as any user call does
+    return (isinstance(layer, Layer) and not cls.__module__.startswith("unidl_keras.")
+            and cls.call is not Layer.call and not hasattr(layer, "inputs"))
 
 
 def _graph(model: Any) -> Any:

@@ -73,17 +73,53 @@ def test_keras_export_conv1d_embedding_and_opset(tmp_path):
     assert np.max(np.abs(y - np.asarray(model(x, training=False).numpy()))) <= 1e-5
 
 
+class _HostRoundTrip(keras.layers.Layer):
+    """A user layer whose call() leaves keras.ops (NumPy on its input): it cannot be traced symbolically."""
+
+    def call(self, x):
+        return keras.ops.convert_to_tensor(np.asarray(x) * 2)
+
+
 def test_keras_export_reports_every_unsupported_layer_and_writes_nothing(tmp_path):
-    inp = keras.Input((4,))
-    x = L.Lambda(lambda t: t * 2, name="double")(inp)
-    x = L.Dense(3)(x)
-    x = L.Lambda(lambda t: t + 1, name="plus_one")(x)
-    model = keras.Model(inp, x)
+    inner = keras.Input((4,))
+    host = _HostRoundTrip(name="host")
+    host.compute_output_spec = lambda t: keras.KerasTensor(t.shape, t.dtype)  # lets the graph be built
+    model = keras.Model(inner, keras.ops.cumsum(L.Dense(3)(host(inner)), axis=1))
     path = tmp_path / "bad.onnx"
     with pytest.raises(OnnxError) as e:
         model.export(str(path), format="onnx", verbose=False)
-    assert "Lambda 'double'" in str(e.value) and "Lambda 'plus_one'" in str(e.value)
+    msg = str(e.value)
+    assert "_HostRoundTrip 'host': its call() could not be traced" in msg and "keras.ops.cumsum" in msg
     assert not path.exists()
+
+
+def test_keras_lambda_user_layer_and_ops_export(tmp_path):
+    """Lambda layers, a user's Layer subclass and keras.ops calls in a functional graph export (their calls are
+    traced on KerasTensors), and the file imports into Gluon with the same outputs."""
+
+    class Scaled(keras.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], 3), initializer="glorot_uniform", name="w")
+            self.s = self.add_weight(shape=(3,), initializer="ones", name="s")
+
+        def call(self, x):
+            return keras.ops.sigmoid(keras.ops.matmul(x, self.w)) * self.s - 0.5
+
+    inp = keras.Input((4,))
+    x = L.Lambda(lambda t: t * 2, name="double")(inp)
+    x = Scaled(name="scaled")(x)
+    x = keras.ops.maximum(L.Dense(3)(x), keras.ops.tanh(x)) / 3.0
+    model = keras.Model(inp, L.Lambda(lambda t: keras.ops.softmax(t + 1.0), name="soft")(x))
+    path = str(tmp_path / "ok.onnx")
+    model.export(path, format="onnx", verbose=False)
+    xs = np.random.RandomState(0).randn(5, 4).astype("float32")
+    want = model.predict(xs, verbose=0)
+    (got,) = run_ort(path, xs)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    import unidl.onnx as uonnx
+
+    net = uonnx.load(path, face="mxnet")
+    np.testing.assert_allclose(net(mx.nd.array(xs)).asnumpy(), want, rtol=1e-5, atol=1e-6)
 
 
 def test_failed_verification_writes_nothing(tmp_path, monkeypatch):

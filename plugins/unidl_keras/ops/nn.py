@@ -253,6 +253,7 @@ def _softmax_fn(log: bool) -> Any:
             return U.divide(e, U.sum(e, axis=ax, keepdims=True))
         return U.log_softmax(x, axis=int(axis)) if log else U.softmax(x, axis=int(axis))
 
+    fn.__name__ = "log_softmax" if log else "softmax"  # the op's name in functional graphs (OpLayer)
     return fn
 
 
