@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict
 
+from unidl.dtypes import via_float32
 from unidl.ops.activation import GELU_TANH_C, SELU_ALPHA, SELU_SCALE, SQRT_2_OVER_PI, SQRT_HALF
 
 # W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23 (1969),
@@ -215,20 +216,21 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         "arcsinh": xp.arcsinh,
         "arccosh": xp.arccosh,
         "arctanh": xp.arctanh,
-        "erf": erf,
-        "erfc": erfc,
-        "sigmoid": sigmoid,
+        # composites of several steps: bfloat16 computes them in float32 and rounds once
+        "erf": via_float32(erf, 1),
+        "erfc": via_float32(erfc, 1),
+        "sigmoid": via_float32(sigmoid, 1),
         "relu": relu,
-        "softplus": softplus,
-        "leaky_relu": leaky_relu,
-        "elu": elu,
-        "selu": selu,
-        "gelu": gelu,
-        "silu": silu,
-        "hard_sigmoid": hard_sigmoid,
+        "softplus": via_float32(softplus, 1),
+        "leaky_relu": via_float32(leaky_relu, 1),
+        "elu": via_float32(elu, 1),
+        "selu": via_float32(selu, 1),
+        "gelu": via_float32(gelu, 1),
+        "silu": via_float32(silu, 1),
+        "hard_sigmoid": via_float32(hard_sigmoid, 1),
         "maximum": kd(xp.maximum),
         "minimum": kd(xp.minimum),
-        "clip": xp.clip if weak else clip,
+        "clip": via_float32(xp.clip if weak else clip, 1),  # NumPy's clip of bfloat16 returns float32
         "floor": xp.floor,
         "ceil": xp.ceil,
         "round": lambda x, decimals=0: xp.round(x, decimals),

@@ -1,7 +1,10 @@
-"""linalg kernels."""
+"""linalg kernels. bfloat16 operands are multiplied in float32 (NumPy's einsum has no bfloat16 loop) and
+the result rounded back (:func:`unidl.dtypes.via_float32`)."""
 from __future__ import annotations
 
 from typing import Any, Callable, Dict
+
+from unidl.dtypes import via_float32
 
 
 def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
@@ -19,7 +22,7 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         return xp.asarray(xp.einsum(subscripts, *operands, optimize=len(operands) > 2))
 
     return {
-        "matmul": matmul,
-        "tensordot": tensordot,
-        "einsum": einsum,
+        "matmul": via_float32(matmul, 2),
+        "tensordot": via_float32(tensordot, 2),
+        "einsum": via_float32(einsum),
     }

@@ -1,7 +1,10 @@
-"""nn kernels: softmax family, fused softmax cross entropy, embedding lookup and its scatter-add."""
+"""nn kernels: softmax family, fused softmax cross entropy, embedding lookup and its scatter-add.
+The softmax family computes bfloat16 in float32 and rounds once (:func:`unidl.dtypes.via_float32`)."""
 from __future__ import annotations
 
 from typing import Any, Callable, Dict
+
+from unidl.dtypes import via_float32
 
 
 def make_softmax_cross_entropy(xp: Any, class_indices: Callable[[Any, int], Any]) -> Callable[..., Any]:
@@ -78,10 +81,10 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         return out
 
     return {
-        "softmax": softmax,
-        "log_softmax": log_softmax,
-        "softmax_cross_entropy": softmax_cross_entropy,
-        "softmax_cross_entropy_grad": softmax_cross_entropy_grad,
+        "softmax": via_float32(softmax, 1),
+        "log_softmax": via_float32(log_softmax, 1),
+        "softmax_cross_entropy": via_float32(softmax_cross_entropy, 2),
+        "softmax_cross_entropy_grad": via_float32(softmax_cross_entropy_grad),
         "embedding": embedding,
         "embedding_grad": embedding_grad,
     }

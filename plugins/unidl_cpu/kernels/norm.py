@@ -1,7 +1,10 @@
-"""norm kernels: statistics and the normalisation shared by batch_norm and layer_norm."""
+"""norm kernels: statistics and the normalisation shared by batch_norm and layer_norm (bfloat16 computes
+in float32 and rounds once: :func:`unidl.dtypes.via_float32`)."""
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, Optional, Tuple
+
+from unidl.dtypes import via_float32
 
 
 def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
@@ -32,7 +35,7 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         return y
 
     return {
-        "norm_moments": norm_moments,
-        "batch_norm": normalize,
-        "layer_norm": normalize,
+        "norm_moments": via_float32(norm_moments, 1),
+        "batch_norm": via_float32(normalize),
+        "layer_norm": via_float32(normalize),
     }

@@ -1,7 +1,13 @@
-"""Reduction kernels. ``axis`` arrives normalised (tuple of non-negative ints, or None)."""
+"""Reduction kernels. ``axis`` arrives normalised (tuple of non-negative ints, or None).
+
+Sums, means, products and moments of bfloat16 accumulate in float32 and round back once, as JAX and
+PyTorch do (:func:`unidl.dtypes.via_float32`); max/min/arg* are exact in bfloat16.
+"""
 from __future__ import annotations
 
 from typing import Any, Callable, Dict
+
+from unidl.dtypes import via_float32
 
 
 def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
@@ -82,6 +88,7 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             r = xp.max(a, axis=axis, keepdims=keepdims)
         return asarray(r)
 
-    return {"sum": sum_, "mean": mean, "max": max_, "min": min_, "prod": prod, "argmax": argmax,
-            "argmin": argmin, "argsort": argsort, "var": var, "std": std, "logsumexp": logsumexp, "cumsum": cumsum,
-            "all": all_, "any": any_, "norm": norm}
+    w = via_float32
+    return {"sum": w(sum_, 1), "mean": w(mean, 1), "max": max_, "min": min_, "prod": w(prod, 1), "argmax": argmax,
+            "argmin": argmin, "argsort": argsort, "var": w(var, 1), "std": w(std, 1), "logsumexp": w(logsumexp, 1),
+            "cumsum": w(cumsum, 1), "all": all_, "any": any_, "norm": w(norm, 1)}

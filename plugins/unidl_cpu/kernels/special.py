@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Dict
 
+from unidl.dtypes import via_float32
+
 from . import elementwise
 
 _W_SMALL = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
@@ -52,4 +54,5 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
     def inv(x: Any) -> Any:
         return xp.asarray(xp.linalg.inv(x))
 
-    return {"erfinv": erfinv, "slogdet": slogdet, "inv": inv}
+    # bfloat16 (no LAPACK or float64 path of its own) computes in float32 and rounds back
+    return {"erfinv": via_float32(erfinv, 1), "slogdet": via_float32(slogdet, 1), "inv": via_float32(inv, 1)}

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from unidl.dtypes import as_dtype
+
 _FLOATX = "float32"
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
@@ -66,11 +68,27 @@ def standardize_dtype(dtype) -> str:
     if isinstance(dtype, (str, np.dtype)):
         name = _STD_DTYPES.get(dtype)
         if name is None:
-            name = _STD_DTYPES[dtype] = np.dtype(dtype).name
+            name = _STD_DTYPES[dtype] = _std_name(dtype)
         return name
+    if isinstance(dtype, type) and dtype in _PY_TYPES:
+        return _PY_TYPES[dtype]
     if hasattr(dtype, "name") and isinstance(getattr(dtype, "name"), str) and not isinstance(dtype, np.dtype):
         dtype = dtype.name
-    return np.dtype(dtype).name
+    return _std_name(dtype)
+
+
+_PY_TYPES = {bool: "bool", int: "int32", float: "float32", complex: "complex64", str: "string"}  # as Keras's (torch backend)
+
+
+def _std_name(dtype) -> str:
+    if isinstance(dtype, str) and dtype in ("int", "float"):  # Keras's names of the Python scalar types
+        return _PY_TYPES[int if dtype == "int" else float]
+    try:
+        return as_dtype(dtype).name
+    except TypeError:
+        if isinstance(dtype, str) and dtype in ("string", "float8_e4m3fn", "float8_e5m2"):
+            return dtype  # names Keras knows where unidl has no compute dtype
+        raise ValueError(f"Invalid dtype: {dtype}") from None
 
 
 _FLASH_ATTENTION = None  # None: layers may use it where supported (Keras's default); False: disabled

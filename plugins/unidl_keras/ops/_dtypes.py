@@ -7,17 +7,87 @@ is higher (``int32 tensor + 0.5 -> floatx``). NumPy scalars count as Python scal
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+import functools
+from typing import Any, Iterable
 
 import numpy as np
 
 import unidl
+from unidl.dtypes import as_dtype, is_floating
 from unidl.tensor import Tensor
 
 from ..backend import config
 
 _WEAK = (bool, int, float, np.bool_, np.integer, np.floating)
-_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+# Keras's promotion lattice (the one JAX uses): each dtype name -> the names just above it. "int" and
+# "float" are the weak types of Python scalars; a weak result resolves to the width of floatx.
+_LATTICE = {
+    "bool": ("int",),
+    "int": ("uint8", "int8", "complex64"),
+    "uint8": ("int16", "uint16"), "uint16": ("int32", "uint32"), "uint32": ("int64", "uint64"),
+    "uint64": ("float",),
+    "int8": ("int16",), "int16": ("int32",), "int32": ("int64",), "int64": ("float",),
+    "float": ("bfloat16", "float16"),
+    "bfloat16": ("float32",), "float16": ("float32",),
+    "float32": ("float64", "complex64"), "float64": ("complex128",),
+    "complex64": ("complex128",), "complex128": (),
+}
+
+
+def _upper_bounds() -> dict:
+    ub = {}
+    for n in _LATTICE:
+        seen, todo = {n}, [n]
+        while todo:
+            for m in _LATTICE[todo.pop()]:
+                if m not in seen:
+                    seen.add(m)
+                    todo.append(m)
+        ub[n] = frozenset(seen)
+    return ub
+
+
+_UB = _upper_bounds()
+_WIDE_TO_32 = {"int64": "int32", "uint64": "uint32", "float64": "float32", "complex128": "complex64"}
+
+
+@functools.lru_cache(maxsize=1024)
+def _least_upper_bound(nodes: frozenset) -> str:
+    try:
+        common = frozenset.intersection(*(_UB[n] for n in nodes))
+    except KeyError:
+        bad = next(n for n in nodes if n not in _UB)
+        raise ValueError(f"dtype={bad!r} is not a valid dtype for Keras type promotion.") from None
+    least = [c for c in common if common <= _UB[c]]
+    if len(least) != 1:
+        raise ValueError(f"Input dtypes {tuple(sorted(nodes))} have no available implicit dtype promotion path. "
+                         "Try explicitly casting inputs to the desired output type.")
+    return least[0]
+
+
+def _resolve_weak(name: str) -> str:
+    bits = config.floatx()[-2:]
+    if name == "int":
+        return f"int{bits}"
+    if name == "float":
+        return f"float{bits}"
+    return name
+
+
+def promote_names(strong: Iterable[str], weak: Iterable[str] = (), wide: bool = True) -> str:
+    """Keras's result dtype name for strong dtype names and weak ones (``"int"``, ``"float"``, ``"bool"``
+    for Python scalars). ``wide=False`` narrows 64-bit results to 32 bits, as ``keras.backend.result_type``
+    does (the ops keep 64-bit inputs 64-bit, as Keras's torch backend)."""
+    nodes = set(strong)
+    if len(nodes) == 1 and not any(w != "bool" for w in weak):
+        out = next(iter(nodes))
+        if not wide:
+            out = _WIDE_TO_32.get(out, out)
+        return out
+    nodes.update(weak)
+    out = _resolve_weak(_least_upper_bound(frozenset(nodes))) if nodes else config.floatx()
+    return out if wide else _WIDE_TO_32.get(out, out)
 
 
 def is_weak(x: Any) -> bool:
@@ -27,64 +97,51 @@ def is_weak(x: Any) -> bool:
 
 def _weak_kind(x: Any) -> str:
     if isinstance(x, (bool, np.bool_)):
-        return "b"
+        return "bool"
     if isinstance(x, (int, np.integer)):
-        return "i"
-    return "f"
+        return "int"
+    return "float"
 
 
-def _promote_strong(dts: Iterable[np.dtype]) -> Optional[np.dtype]:
-    dts = list(dict.fromkeys(np.dtype(d) for d in dts))
-    if not dts:
-        return None
-    if len(dts) == 1:
-        return dts[0]
-    floats = [d for d in dts if d.kind == "f"]
-    if floats:
-        out = floats[0]
-        for d in floats[1:]:
-            if d != out:
-                out = np.promote_types(out, d)
-                if out == np.float16:  # float16 with bfloat16-like mixes
-                    out = np.dtype("float32")
-        return out
-    out = dts[0]
-    for d in dts[1:]:
-        out = np.promote_types(out, d)
-    if out.kind == "f":  # uint64 with a signed int: NumPy says float64; keep an integer
-        out = np.dtype("int64")
-    return out
+_NAMES: dict = {}  # np.dtype -> name
+
+
+def _name(dt: Any) -> str:
+    try:
+        return _NAMES[dt]
+    except (KeyError, TypeError):
+        name = config.standardize_dtype(dt)
+        try:
+            _NAMES[dt] = name
+        except TypeError:
+            pass
+        return name
 
 
 def result_type(*args: Any) -> np.dtype:
     """The Keras result dtype of combining ``args`` (tensors, arrays, dtypes or Python scalars).
 
-    Examples: (int32 Tensor, float32 Tensor) -> float32; (int32 Tensor, 2) -> int32;
-    (int32 Tensor, 0.5) -> floatx; (True, 2) -> int32; (1.0, 2) -> floatx.
+    Keras's lattice: any float operand decides (int64 + float32 -> float32), bfloat16 with float16 gives
+    float32, unsigned with signed goes one wider (uint8 + int8 -> int16); Python scalars (and the types
+    ``int``/``float``) are weak: int32 tensor + 2 -> int32, int32 tensor + 0.5 -> floatx, bfloat16 + 0.5 ->
+    bfloat16; (True, 2) -> int32; (1.0, 2) -> floatx.
     """
-    strong, weak_kinds = [], []
+    strong, weak = set(), []
     for a in args:
         if a is None:
             continue
-        if isinstance(a, (Tensor, np.ndarray)) or hasattr(a, "dtype") and not is_weak(a):
-            strong.append(np.dtype(a.dtype) if not isinstance(a.dtype, str) else np.dtype(a.dtype))
+        dt = getattr(a, "dtype", None)
+        if dt is not None and not is_weak(a):
+            strong.add(_name(dt))
+        elif a is int or a is float:
+            weak.append("int" if a is int else "float")
         elif isinstance(a, (str, np.dtype, type)):
-            strong.append(np.dtype(config.standardize_dtype(a)))
+            strong.add(_name(a))
         elif is_weak(a):
-            weak_kinds.append(_weak_kind(a))
+            weak.append(_weak_kind(a))
         else:
-            strong.append(np.asarray(a).dtype)
-    out = _promote_strong(strong)
-    top_weak = max(weak_kinds, key=_KIND_RANK.__getitem__, default=None)
-    if out is None:
-        if top_weak == "b":
-            return np.dtype("bool")
-        if top_weak == "i":
-            return np.dtype("int32")
-        return np.dtype(config.floatx())
-    if top_weak is not None and _KIND_RANK[top_weak] > _KIND_RANK[out.kind]:
-        return np.dtype("int32") if top_weak == "i" else np.dtype(config.floatx())
-    return out
+            strong.add(_name(np.asarray(a).dtype))
+    return as_dtype(promote_names(strong, weak))
 
 
 def to_tensor(x: Any, dtype: Any = None) -> Tensor:
@@ -95,7 +152,7 @@ def to_tensor(x: Any, dtype: Any = None) -> Tensor:
     """
     if isinstance(x, Tensor):
         if dtype is not None:
-            dt = np.dtype(config.standardize_dtype(dtype))
+            dt = as_dtype(config.standardize_dtype(dtype))
             if x.dtype != dt:
                 return unidl.ops.astype(x, dt)
         return x
@@ -117,7 +174,7 @@ def to_tensor(x: Any, dtype: Any = None) -> Tensor:
 
 def cast_to(x: Tensor, dtype: Any) -> Tensor:
     """``x`` with dtype ``dtype`` (itself when it already has it)."""
-    dt = np.dtype(dtype)
+    dt = as_dtype(dtype)
     return x if x.dtype == dt else unidl.ops.astype(x, dt)
 
 
@@ -125,7 +182,7 @@ def operands(*args: Any, dtype: Any = None) -> list:
     """``args`` converted for a binary/n-ary elementwise op: tensors cast to the common Keras result
     type (or ``dtype``); Python scalars stay scalars (the core keeps them weak) unless they would
     change the result kind, in which case they become 0-d tensors of the result type."""
-    dt = np.dtype(dtype) if dtype is not None else result_type(*args)
+    dt = as_dtype(dtype) if dtype is not None else result_type(*args)
     out = []
     for a in args:
         if is_weak(a):
@@ -139,4 +196,4 @@ def operands(*args: Any, dtype: Any = None) -> list:
 
 def float_of(x: Tensor) -> Tensor:
     """``x`` itself when floating, else cast to floatx (Keras's rule for exp, log, mean, ...)."""
-    return x if x.dtype.kind == "f" else unidl.ops.astype(x, config.floatx())
+    return x if is_floating(x.dtype) else unidl.ops.astype(x, config.floatx())
