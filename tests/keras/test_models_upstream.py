@@ -279,3 +279,52 @@ def test_compile_loss_key_errors_come_at_the_first_batch():
         d.fit(x, (y1, y2), batch_size=2, epochs=1, verbose=0)
     with pytest.raises(ValueError, match="Could not interpret loss identifier"):
         m.compile("sgd", loss="not_a_loss")
+
+
+def test_compile_metrics_mixed_lists_and_deferred_key_errors():
+    rs = np.random.RandomState(0)
+    x, y1, y2 = rs.rand(8, 3), rs.rand(8, 1), rs.randint(0, 2, (8, 1))
+    m = _two_outputs()
+    m.compile("sgd", loss=["mean_squared_error", "binary_crossentropy"],
+              metrics=["mean_squared_error", ["mean_squared_error", "accuracy"]])
+    hist = m.fit(x, (y1, y2), batch_size=2, epochs=1, verbose=0)
+    assert sorted(hist.history) == ["loss", "output_a_loss", "output_a_mean_squared_error", "output_b_accuracy",
+                                    "output_b_loss", "output_b_mean_squared_error"]
+    m.compile("sgd", loss=["mean_squared_error", "binary_crossentropy"],
+              metrics={"output_c": ["mean_squared_error", "accuracy"]})  # accepted here, refused at the first batch
+    with pytest.raises(ValueError, match="(?s)Invalid `metrics`.*output_c"):
+        m.fit(x, (y1, y2), batch_size=2, epochs=1, verbose=0)
+
+
+def test_one_output_list_is_unpacked_and_structured_outputs_predict():
+    import collections
+
+    x = keras.Input((3,), name="input_a")
+    a = keras.layers.Dense(1, name="output_a")(x)
+    single = keras.Model(x, [a])
+    assert tuple(single(np.ones((2, 3), "float32")).shape) == (2, 1)  # Keras returns the tensor, not [tensor]
+    assert single.predict(np.ones((2, 3), "float32"), verbose=0).shape == (2, 1)
+    Y = collections.namedtuple("Y", ["y1", "y2"])
+    b = keras.layers.Dense(1, name="output_b")(x)
+    nt = keras.Model(x, Y(a, b))
+    out = nt.predict(np.ones((4, 3), "float32"), batch_size=2, verbose=0)
+    assert isinstance(out, Y) and out.y1.shape == (4, 1) and out.y2.shape == (4, 1)
+
+
+def test_loss_over_a_structure_of_outputs():
+    x = keras.Input((3,), name="input_a")
+    a = keras.layers.Dense(1, name="y1")(x)
+    b = keras.layers.Dense(1, name="y2")(x)
+    model = keras.Model(x, (a, b))
+    seen = []
+
+    def struct_loss(y_true, y_pred):
+        seen.append((type(y_true).__name__, type(y_pred).__name__))
+        return keras.ops.mean(keras.ops.abs(y_true[0] - y_pred[0])) + keras.ops.mean(keras.ops.abs(y_true[1] - y_pred[1]))
+
+    model.compile("sgd", loss=[struct_loss, [keras.losses.mean_absolute_error, keras.losses.mean_absolute_error]])
+    rs = np.random.RandomState(1)
+    xs, y1, y2 = rs.rand(8, 3), rs.rand(8, 1), rs.rand(8, 1)
+    hist = model.fit(xs, [y1, y2], batch_size=4, epochs=1, verbose=0)
+    assert sorted(hist.history) == ["loss", "y1_loss", "y1_y2_loss", "y2_loss"]  # Keras's names for these entries
+    assert seen[0] == ("tuple", "tuple")

@@ -170,8 +170,15 @@ class Loss:
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
         in_mask = get_mask(y_pred)
-        y_pred = convert_to_tensor(y_pred, dtype=self.dtype)
-        y_true = convert_to_tensor(y_true, dtype=self.dtype)
+        if _structure_of_arrays(y_pred):  # a loss over several outputs (compile's structured losses)
+            from ..utils import tree
+
+            in_mask = None
+            y_pred = tree.map_structure(lambda x: convert_to_tensor(x, dtype=self.dtype), y_pred)
+            y_true = tree.map_structure(lambda x: convert_to_tensor(x, dtype=self.dtype), y_true)
+        else:
+            y_pred = convert_to_tensor(y_pred, dtype=self.dtype)
+            y_true = convert_to_tensor(y_true, dtype=self.dtype)
         losses = self.call(y_true, y_pred)
         out_mask = get_mask(losses)
         if in_mask is not None and out_mask is not None:
@@ -193,3 +200,12 @@ class Loss:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}>"
+
+
+def _structure_of_arrays(x: Any) -> bool:
+    """A list/tuple/dict whose leaves are all Tensors (model outputs), not a list of numbers or arrays."""
+    if isinstance(x, dict):
+        return bool(x) and all(isinstance(v, Tensor) or _structure_of_arrays(v) for v in x.values())
+    if isinstance(x, (list, tuple)):
+        return bool(x) and all(isinstance(v, Tensor) or _structure_of_arrays(v) for v in x)
+    return False

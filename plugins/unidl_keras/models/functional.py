@@ -298,7 +298,10 @@ class Functional(Model):
             else:
                 for key, v in zip(out_keys, tree.flatten(out)):
                     values[key] = v
-        return plan.make_outputs(values)
+        out = plan.make_outputs(values)
+        if type(out) in (list, tuple) and len(out) == 1:  # Keras unpacks a one-output list: outputs=[x] -> x
+            return out[0]
+        return out
 
     def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
         return super().compute_output_spec(*args, **kwargs)

@@ -282,8 +282,11 @@ class CompileLoss:
                 raise ValueError(f"No target (`y`) given for output '{name}', which has a loss.")
             sw = _resolve(path, sample_weight) if sample_weight is not None and _nested(sample_weight) \
                 else sample_weight
-            yt = _target(yt)
-            _check_pair(fn, yt, yp, name)
+            if _nested(yt) or _nested(yp):  # a loss over a structure of outputs gets the structures
+                yt = _map1(_target, yt)
+            else:
+                yt = _target(yt)
+                _check_pair(fn, yt, yp, name)
             value = fn(yt, yp) if sw is None else fn(yt, yp, sample_weight=convert_to_tensor(sw))
             if trackers:
                 with unidl.no_grad():
@@ -342,6 +345,8 @@ def _flat_outputs(data: Any, names: Sequence[str], what: str) -> List[Any]:
                              f"expected keys {list(names)}")
         return [data.get(n) for n in names] if len(names) > 1 or names[0] in data else list(data.values())
     if len(names) == 1:
+        if type(data) in (list, tuple) and len(data) == 1:
+            return [data[0]]
         return [data]
     if not isinstance(data, (list, tuple)):
         raise ValueError(f"The model has {len(names)} outputs {list(names)}; `{what}` must be a list or dict with "
@@ -375,8 +380,9 @@ class CompileMetrics(Metric):
     def __init__(self, metrics: Any, weighted_metrics: Any, output_names: Sequence[str], losses: List[Any]) -> None:
         super().__init__(name="compile_metrics")
         self.output_names = list(output_names)
-        self.specs = self._specs(metrics, "metrics")
-        self.wspecs = self._specs(weighted_metrics, "weighted_metrics")
+        self._spec_error: Optional[ValueError] = None
+        self.specs = self._specs_or_defer(metrics, "metrics")
+        self.wspecs = self._specs_or_defer(weighted_metrics, "weighted_metrics")
         self.losses = losses
         self.multi = len(self.output_names) > 1
         self._per_output: Optional[List[List[Any]]] = None
@@ -385,6 +391,19 @@ class CompileMetrics(Metric):
     @property
     def built(self) -> bool:
         return self._per_output is not None
+
+    def _specs_or_defer(self, metrics: Any, what: str) -> List[List[Any]]:
+        """The per-output specs; a dict naming unknown outputs is reported at the first batch, as Keras."""
+        try:
+            return self._specs(metrics, what)
+        except ValueError as e:
+            if not isinstance(metrics, dict) or self._spec_error is not None:
+                raise
+            self._spec_error = ValueError(
+                f"{e}\nInvalid `{what}`. `{what}` should contain metrics objects and either be a dict or a list "
+                f"matching the output names of the functional model {self.output_names} or match the output "
+                f"structure of the model.\nReceived: {what}={metrics}")
+            return [[] for _ in self.output_names]
 
     def _specs(self, metrics: Any, what: str) -> List[List[Any]]:
         n = len(self.output_names)
@@ -400,8 +419,8 @@ class CompileMetrics(Metric):
             if len(metrics) == 1 and isinstance(metrics[0], (list, tuple)):  # [['mae']]: one output's list
                 return [list(metrics[0])]
             return [list(metrics)]
-        if all(isinstance(m, (list, tuple)) or m is None for m in metrics) and len(metrics) == n:
-            return [[] if m is None else list(m) for m in metrics]
+        if len(metrics) == n:  # one entry per output: a metric, a list of metrics, or None
+            return [[] if m is None else (list(m) if isinstance(m, (list, tuple)) else [m]) for m in metrics]
         raise ValueError(f"For a model with multiple outputs, when providing the `{what}` argument as a list, it "
                          f"should have as many entries as the model has outputs ({n}: {self.output_names}), each a "
                          f"list of metrics. Received: {what}={metrics}")
@@ -432,6 +451,8 @@ class CompileMetrics(Metric):
     def build(self, ys: List[Any], ps: List[Any]) -> None:
         """Resolve the metric specs for targets ``ys`` and predictions ``ps`` (one per output; anything
         with ``shape``/``ndim``: arrays, Tensors or KerasTensors)."""
+        if self._spec_error is not None:
+            raise self._spec_error
         losses = self.losses.losses if isinstance(self.losses, CompileLoss) else self.losses
         if len(losses) != len(self.specs):
             losses = [None] * len(self.specs)
@@ -447,9 +468,11 @@ class CompileMetrics(Metric):
 
     @property
     def has_metrics(self) -> bool:
-        return any(self.specs) or any(self.wspecs)
+        return any(self.specs) or any(self.wspecs) or self._spec_error is not None
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        if self._spec_error is not None:
+            raise self._spec_error
         if not any(self.specs) and not any(self.wspecs):  # nothing compiled: no per-batch work
             return
         ys = [None if y is None else _target(y) for y in _flat_outputs(y_true, self.output_names, "y")]

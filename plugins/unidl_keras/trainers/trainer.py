@@ -100,8 +100,6 @@ class Trainer:
         d["loss"] = loss
         names = self._output_names()
         model_names = list(getattr(self, "output_names", None) or [])  # none for subclassed models, as Keras
-        if model_names and isinstance(getattr(self, "_outputs_struct", None), dict):
-            model_names = list(self._outputs_struct)
         d["_compile_loss"] = CompileLoss(loss, loss_weights, model_names) if loss is not None else None
         d["_compile_metrics"] = None
         if metrics is not None or weighted_metrics is not None:
@@ -583,7 +581,9 @@ def _concat_batches(outs: List[Any]) -> Any:
                              f"{i} of a batch is a scalar (shape ()). Return arrays with a leading batch dimension "
                              f"from `predict_step`.")
         cat.append(np.concatenate(leaves, axis=0))
-    return tree.pack_sequence_as(outs[0], cat)
+    from .compile_utils import _pack  # keeps namedtuples (their constructors take fields, not an iterable)
+
+    return _pack(outs[0], cat)
 
 
 def _should_eval(epoch: int, validation_freq: Any) -> bool:
