@@ -105,6 +105,11 @@ def test_bitcast():
     f = ops.bitcast(_t(np.array([1.0], dtype=np.float32)), "uint32")
     assert f.item() == 0x3F800000
     assert ops.bitcast(_t(np.array([[1, 2, 3, 4]], dtype=np.int16)), "int64").shape == (1, 1)
+    # 0-d stays 0-d; a non-contiguous input is read in its logical order
+    h = ops.bitcast(_t(np.array(15360, dtype=np.int16)), "float16")
+    assert h.shape == () and h.item() == 1.0
+    t = ops.transpose(_t(np.array([[1, 2], [3, 4]], dtype=np.int32)))
+    np.testing.assert_array_equal(ops.bitcast(t, "int16").numpy(), [[1, 0, 3, 0], [2, 0, 4, 0]])
     with pytest.raises(OpError, match="bitcast.*0-d"):
         ops.bitcast(_t(np.array(1, dtype=np.int16)), "int8")
     with pytest.raises(OpError, match="bitcast.*divisible by 4"):

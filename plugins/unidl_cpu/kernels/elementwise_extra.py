@@ -18,7 +18,8 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         return r if x.dtype.kind in "biu" or r.dtype == x.dtype else r.astype(x.dtype)
 
     def bitcast(x: Any, dtype: Any) -> Any:
-        return xp.ascontiguousarray(x).view(dtype)
+        # (ascontiguousarray would make a 0-d input 1-d)
+        return (x if x.flags.c_contiguous else xp.ascontiguousarray(x)).view(dtype)
 
     return {
         "arctan2": kd(xp.arctan2),
