@@ -338,3 +338,110 @@ def test_grouped_query_attention():
     np.testing.assert_allclose(out[0, 2, 2], [-0.25926, -0.376645], atol=1e-5)
     assert ops.dot_product_attention(KerasTensor([2, 3, 8, 16]), KerasTensor([2, 4, 6, 16]),
                                      KerasTensor([2, 4, 6, 16])).shape == (2, 3, 8, 16)
+
+
+# -- core: control flow, scatter, conversion ------------------------------------------------------------
+
+def _tree_np(v):
+    return keras.tree.map_structure(lambda t: np.asarray(ops.convert_to_numpy(t)), v)
+
+
+def test_associative_scan():
+    import operator
+
+    np.testing.assert_allclose(_np(ops.associative_scan(operator.add, np.arange(7, dtype="float32"))),
+                               [0, 1, 3, 6, 10, 15, 21])
+    np.testing.assert_allclose(_np(ops.associative_scan(operator.mul, np.array([[1., 2., 3.], [2., 2., 2.]], "float32"),
+                                                        reverse=True, axis=1)), [[6, 6, 3], [8, 4, 2]])
+    a, b = ops.associative_scan(lambda x, y: (x[0] + y[0], x[1] * y[1]),
+                                (np.array([1., 2., 3., 4.]), np.array([1., 2., 3., 4.])))
+    np.testing.assert_allclose(_np(a), [1, 3, 6, 10])
+    np.testing.assert_allclose(_np(b), [1, 2, 6, 24])
+    with pytest.raises(ValueError, match=" first dimension"):
+        ops.associative_scan(lambda x, y: x, (np.array([1, 2]), np.array([5, 6, 7])))
+    assert ops.associative_scan(operator.add, KerasTensor((None, 6))).shape == (None, 6)
+
+
+def test_scan_while_fori_switch_map():
+    carry, ys = ops.scan(lambda c, x: (c + x, c * x), np.array(1.0, "float32"), np.array([1., 2., 3.], "float32"))
+    assert float(_np(carry)) == 7.0
+    np.testing.assert_allclose(_np(ys), [1, 4, 12])
+    carry, ys = ops.scan(lambda c, x: (c + x, c), np.array(0.0, "float32"), np.array([1., 2., 3.], "float32"),
+                         reverse=True)
+    assert float(_np(carry)) == 6.0
+    np.testing.assert_allclose(_np(ys), [5, 3, 0])
+    with pytest.raises(TypeError, match="should be a callable."):
+        ops.scan(123, 0.0, np.ones(3))
+    with pytest.raises(ValueError, match="to scan over and"):
+        ops.scan(lambda c, x: (c, c), 0.0)
+    x, y = ops.while_loop(lambda x, y: x < 5, lambda x, y: (x + 1, y * 2), (0, 1))
+    assert (int(_np(x)), int(_np(y))) == (5, 32)
+    assert int(_np(ops.while_loop(lambda x: x < 10, lambda x: x + 1, 0, maximum_iterations=3))) == 3
+    assert ops.while_loop(lambda x: x < 10, lambda x: x + 1, KerasTensor((None,))).shape == (None,)
+    assert float(_np(ops.fori_loop(0, 5, lambda i, s: s + i, np.array(0.0)))) == 10.0
+    assert ops.fori_loop(0, 10, lambda i, s: s + i, KerasTensor((3, None))).shape == (3, None)
+    assert float(_np(ops.switch(5, [lambda x: x + 1, lambda x: x * 10], np.array(2.0)))) == 20.0
+    assert float(_np(ops.switch(-2, [lambda x: x + 1, lambda x: x * 10], np.array(2.0)))) == 3.0
+    out = _tree_np(ops.map(lambda x: {"a": x ** 2, "b": x + 1}, np.array([1., 2., 3.], "float32")))
+    np.testing.assert_allclose(out["a"], [1, 4, 9])
+    np.testing.assert_allclose(out["b"], [2, 3, 4])
+    spec = ops.map(lambda x: {"a": x ** 2, "b": x * 10}, KerasTensor((None, 5)))
+    assert spec["a"].shape == (None, 5) and spec["b"].shape == (None, 5)
+
+
+def test_cond_symbolic_checks():
+    x = KerasTensor((2, 3))
+    assert ops.cond(ops.greater(x[0, 0], 0), lambda: x + 1, lambda: x * 2).shape == (2, 3)
+    with pytest.raises(ValueError, match="should return outputs of the same kind"):
+        ops.cond(ops.greater(x[0, 0], 0), lambda: x, lambda: x[0])
+    assert float(_np(ops.cond(np.array(False), lambda: np.float32(1.0), lambda: np.float32(2.0)))) == 2.0
+
+
+def test_scatter_update_reductions():
+    np.testing.assert_allclose(_np(ops.scatter_update(np.zeros((4,)), [[0], [0], [1]], np.array([1.0, 2.0, 3.0]),
+                                                      reduction="add")), [3, 3, 0, 0])
+    np.testing.assert_allclose(_np(ops.scatter_update(np.zeros((4,)), [[0], [0], [1]], np.array([3.0, 5.0, 2.0]),
+                                                      reduction="max")), [5, 2, 0, 0])
+    np.testing.assert_allclose(_np(ops.scatter_update(np.full((4,), 10.0), [[0], [0], [1]],
+                                                      np.array([3.0, 5.0, 2.0]), reduction="min")), [3, 2, 10, 10])
+    np.testing.assert_allclose(_np(ops.scatter_update(np.array([2.0, 3.0, 1.0, 1.0]), [[0], [0], [1]],
+                                                      np.array([3.0, 5.0, 2.0]), reduction="mul")), [30, 6, 1, 1])
+    np.testing.assert_allclose(_np(ops.scatter_update(np.ones((2, 3)), [[1, 2], [0, 0], [1, 2]],
+                                                      np.array([4.0, 5.0, 6.0]), reduction="max")),
+                               [[5, 1, 1], [1, 1, 6]])
+    # float indices are accepted (as Keras converts them)
+    np.testing.assert_allclose(_np(ops.scatter(np.array([[1.0], [3.0]]), np.array([1.0, 2.0]), (4,))), [0, 1, 0, 2])
+
+
+def test_unstack_slice_convert_checks():
+    with pytest.raises(ValueError, match="Cannot infer argument `num` from shape"):
+        ops.unstack(KerasTensor((2, None, None)), axis=1)
+    with pytest.raises(ValueError, match="axis 10 is out of bounds"):
+        ops.unstack(KerasTensor((3, 4)), axis=10)
+    assert [o.shape for o in ops.unstack(KerasTensor((2, None, None)), num=3, axis=1)] == [(2, None)] * 3
+    with pytest.raises(ValueError, match="dimensions in `inputs` must match"):
+        ops.slice(KerasTensor((3, 3)), (1, 1), (2, 2, 2))
+    assert ops.slice(KerasTensor((3, 3)), KerasTensor((2,), dtype="int32"), (-1, -1)).shape == (None, None)
+    assert [str(ops.convert_to_tensor(np.array(0, dtype=d)).dtype) for d in ("float16", "int8", "float64")] == \
+        ["float16", "int8", "float64"]
+    assert ops.convert_to_tensor(KerasTensor((2, 3), sparse=True), sparse=False).sparse is False
+
+
+def test_custom_gradient():
+    @ops.custom_gradient
+    def log1pexp(x):
+        e = ops.exp(x)
+
+        def grad(*args, upstream=None):
+            return ops.multiply(upstream, 1.0 - 1.0 / ops.add(1, e))
+
+        return ops.log(1 + e), grad
+
+    x = unidl.tensor(np.array([100.0, 0.0], "float32"))
+    x.requires_grad = True
+    with np.errstate(over="ignore"), unidl.autograd.record():
+        y = log1pexp(x)
+        loss = ops.sum(y)
+    loss.backward()
+    # the stated gradient sigmoid(x): finite at 100 where the ops' own derivative would give NaN
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 0.5])
