@@ -328,3 +328,46 @@ def test_loss_over_a_structure_of_outputs():
     hist = model.fit(xs, [y1, y2], batch_size=4, epochs=1, verbose=0)
     assert sorted(hist.history) == ["loss", "y1_loss", "y1_y2_loss", "y2_loss"]  # Keras's names for these entries
     assert seen[0] == ("tuple", "tuple")
+
+
+# -- Sequential as Keras 3.15.1 ---------------------------------------------------------------------------
+
+def test_sequential_errors_and_reserved_layers():
+    m = keras.Sequential()
+    assert not hasattr(m, "inputs") and not hasattr(m, "input_shape") and not hasattr(m, "outputs")
+    with pytest.raises(AttributeError, match=r"Use `add\(\)` and `pop\(\)`"):
+        m.layers = [keras.layers.Dense(4)]
+    with pytest.raises(ValueError, match="no layers"):
+        m(np.ones((3, 2), "float32"))
+    m.add(keras.Input(shape=(2,), batch_size=3))
+    m.add(keras.layers.Dense(2))
+    with pytest.raises(ValueError, match="already been configured"):
+        m.build((3, 4))
+    m.build((3, 2))
+
+    class TwoArgs(keras.layers.Layer):
+        def call(self, inputs, training):
+            return inputs
+
+    bad = keras.Sequential(name="seq")
+    bad.add(TwoArgs())
+    with pytest.raises(ValueError, match="can only have a single.*positional"):
+        bad.build((None, 2))
+    with pytest.raises(AttributeError, match="`Model.layers` attribute is reserved"):
+        keras.Model().layers = []
+
+
+def test_sequential_shapes_nested_inputs_and_model_first_layer():
+    assert keras.Sequential([keras.layers.Dense(4), keras.layers.Dense(8)]).compute_output_shape((1, 2)) == (1, 8)
+
+    class Keep(keras.layers.Layer):
+        def call(self, inputs):
+            return inputs
+
+    seq = keras.Sequential([Keep()])
+    out = seq({"a": np.ones((3, 2), "float32"), "b": np.zeros((3, 2), "float32")})
+    assert isinstance(out, dict) and sorted(out) == ["a", "b"]
+    inner = keras.Sequential([keras.Input((4, 4, 3)), keras.layers.Conv2D(2, 3, padding="same")])
+    outer = keras.Sequential([inner, keras.layers.Flatten(), keras.layers.Dense(1)])
+    assert outer.built and all(layer.built for layer in outer.layers)
+    assert tuple(outer(np.ones((1, 4, 4, 3), "float32")).shape) == (1, 1)

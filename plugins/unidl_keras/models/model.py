@@ -70,6 +70,10 @@ class Model(Trainer, Layer):
     def layers(self) -> List[Layer]:
         return [x for x in self._layers]
 
+    @layers.setter
+    def layers(self, _: Any) -> None:
+        raise AttributeError("`Model.layers` attribute is reserved and should not be used. Please use another name.")
+
     @classmethod
     def from_config(cls, config: Dict[str, Any], custom_objects: Any = None) -> "Model":
         """As Keras: a functional model's config (``layers``, ``input_layers``, ``output_layers``) given to

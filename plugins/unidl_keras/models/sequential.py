@@ -75,22 +75,46 @@ class Sequential(Model):
     def layers(self) -> List[Layer]:
         return list(self._layers)
 
+    @layers.setter
+    def layers(self, _: Any) -> None:
+        raise AttributeError("`Sequential.layers` attribute is reserved and should not be used. Use `add()` and "
+                             "`pop()` to change the layers in this model.")
+
     # -- building ---------------------------------------------------------------------------------------
     def _maybe_rebuild(self) -> None:
         if self._input_layer is not None and self._layers:
             self.build(self._input_layer.batch_shape)
+        elif self._layers and len(self._layers) > 1 and _known_input_shape(self._layers[0]) is not None:
+            # a first layer that knows its input (a built functional or Sequential model), as Keras
+            self.build(_known_input_shape(self._layers[0]))
 
     def build(self, input_shape: Any = None) -> None:
         if input_shape is None:
             if self._input_layer is None:
                 raise ValueError("You must provide an `input_shape` argument.")
             input_shape = self._input_layer.batch_shape
+        if isinstance(input_shape, dict) or (isinstance(input_shape, (list, tuple)) and input_shape
+                                             and isinstance(input_shape[0], (list, tuple, dict))):
+            return  # not a single input: the model runs its layers one after another without a graph
         input_shape = tuple(input_shape)
+        if not self._layers:
+            raise ValueError(f"Sequential model {self.name} cannot be built because it has no layers. Call "
+                             "`model.add(layer)`.")
+        if (self._input_layer is not None and not self.__dict__.get("_input_from_data")
+                and tuple(self._input_layer.batch_shape) != input_shape):
+            raise ValueError(f"Sequential model '{self.name}' has already been configured to use input shape "
+                             f"{tuple(self._input_layer.batch_shape)}. You cannot build it with input_shape "
+                             f"{input_shape}")
         if self._input_layer is None or tuple(self._input_layer.batch_shape) != input_shape:
             dtype = self._input_layer.dtype if self._input_layer is not None else None
             self.__dict__["_input_layer"] = InputLayer(batch_shape=input_shape, dtype=dtype)
         x = inp = self._input_layer.output
         for layer in self._layers:
+            positional = _required_positional(layer)
+            if len(positional) > 1:
+                raise ValueError("Layers added to a Sequential model can only have a single positional argument, the "
+                                 f"input tensor. Layer {type(layer).__name__} has multiple positional arguments: "
+                                 f"{positional}")
             try:
                 x = layer(x)
             except NotImplementedError:
@@ -108,6 +132,11 @@ class Sequential(Model):
         if self.built:
             return
         x = args[0] if args else None
+        if not self._layers:
+            raise ValueError(f"Sequential model {self.name} cannot be built because it has no layers. Call "
+                             "`model.add(layer)`.")
+        if isinstance(x, (dict, list, tuple)):
+            return  # nested inputs: no graph, the layers run one after another (as Keras)
         if x is None or not hasattr(x, "shape"):
             raise ValueError(f"Sequential model '{self.name}' cannot be built from {x!r}")
         shape = (None,) + tuple(x.shape[1:])
@@ -115,6 +144,7 @@ class Sequential(Model):
         dtype = dtype if isinstance(dtype, str) else getattr(dtype, "name", None)
         if self._input_layer is None:
             self.__dict__["_input_layer"] = InputLayer(batch_shape=shape, dtype=dtype if dtype and dtype.startswith(("int", "uint")) else None)
+            self.__dict__["_input_from_data"] = True
         self.build(self._input_layer.batch_shape if self._input_layer is not None else shape)
         self.built = True
 
@@ -133,7 +163,7 @@ class Sequential(Model):
 
     @property
     def input_shape(self) -> Any:
-        if self._input_layer is None:
+        if self._functional is None:
             raise AttributeError(f"Sequential model '{self.name}' has no defined input shape yet.")
         return self._input_layer.batch_shape
 
@@ -145,19 +175,39 @@ class Sequential(Model):
 
     @property
     def inputs(self) -> List[KerasTensor]:
-        return self._functional.inputs if self._functional is not None else []
+        if self._functional is None:
+            raise AttributeError(f"Sequential model '{self.name}' has no defined inputs yet.")
+        return self._functional.inputs
 
     @property
     def outputs(self) -> List[KerasTensor]:
-        return self._functional.outputs if self._functional is not None else []
+        if self._functional is None:
+            raise AttributeError(f"Sequential model '{self.name}' has no defined outputs yet.")
+        return self._functional.outputs
 
     @property
     def input(self) -> Any:
-        return self.inputs[0] if self.inputs else Layer.input.fget(self)
+        return self._functional.inputs[0] if self._functional is not None else Layer.input.fget(self)
 
     @property
     def output(self) -> Any:
-        return self.outputs[0] if self.outputs else Layer.output.fget(self)
+        return self._functional.outputs[0] if self._functional is not None else Layer.output.fget(self)
+
+    def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
+        from ..layers.layer import infer_output_spec
+
+        return infer_output_spec(self, args, kwargs)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """The output shape for ``input_shape``: through the built graph, else layer by layer."""
+        if self._functional is not None:
+            from ..layers.layer import infer_output_spec
+
+            out = infer_output_spec(self, (KerasTensor(tuple(input_shape)),), {})
+            return tuple(out.shape) if isinstance(out, KerasTensor) else out
+        for layer in self._layers:
+            input_shape = layer.compute_output_shape(input_shape)
+        return input_shape
 
     def get_config(self) -> Dict[str, Any]:
         from ..saving.serialization import sequential_config
@@ -174,3 +224,25 @@ class Sequential(Model):
 def _takes_training(layer: Layer) -> bool:
     t, _, kw, _ = _call_signature(type(layer))
     return t or kw
+
+
+def _known_input_shape(layer: Any) -> Any:
+    """The batch input shape of a layer that has one defined (a built model), else None."""
+    try:
+        shape = layer.input_shape
+    except (AttributeError, ValueError):
+        return None
+    if isinstance(shape, tuple) and all(d is None or isinstance(d, int) for d in shape):
+        return shape
+    return None
+
+
+def _required_positional(layer: Any) -> List[str]:
+    """The names of ``layer.call``'s positional parameters without defaults (Keras allows one)."""
+    import inspect
+
+    try:
+        params = inspect.signature(layer.call).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
