@@ -357,7 +357,15 @@ class Layer:
     @property
     def quantization_mode(self) -> Optional[str]:
         """The quantization mode of this layer (``"int8"``, ``"int4"``, ...), None if not quantized."""
-        return getattr(self.dtype_policy, "quantization_mode", None)
+        return getattr(self._path_dtype_policy(), "quantization_mode", None)
+
+    def _path_dtype_policy(self) -> Any:
+        """The policy that applies to this layer: a DTypePolicyMap's entry for the layer's path."""
+        policy = self.dtype_policy
+        path = self.path
+        if path and hasattr(policy, "default_policy") and hasattr(policy, "_policy_map"):
+            return policy[path]
+        return policy
 
     @property
     def trainable(self) -> bool:
@@ -397,7 +405,8 @@ class Layer:
                 _TRACK.losses += 1
         elif name == "built":
             _bump()
-        if name.startswith("__") or not self.__dict__.get("_tracking", False):
+        if name.startswith("__") or not self.__dict__.get("_tracking", False) \
+                or isinstance(getattr(type(self), name, None), property):  # a property decides (and may refuse)
             object.__setattr__(self, name, value)
             return
         for v in _layers_in(value):
@@ -863,6 +872,8 @@ def _dtype_policy_of(dtype: Any) -> Tuple[Any, Optional[str]]:
 def _dtype_name(dtype: Any) -> Optional[str]:
     if dtype is None:
         return None
+    if hasattr(dtype, "default_policy") and hasattr(dtype, "_policy_map"):  # a DTypePolicyMap
+        dtype = dtype.default_policy
     if hasattr(dtype, "quantization_mode") and hasattr(dtype, "compute_dtype"):  # a DTypePolicy
         # a quantized policy ("int8_from_float32") keeps the dtypes of its source policy
         dtype = getattr(dtype, "_source_name", None) or dtype.name
