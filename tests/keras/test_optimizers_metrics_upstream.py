@@ -280,3 +280,25 @@ def test_constant_array_and_seed_generator_round_trip():
     np.testing.assert_allclose(direct((2, 2)), value)
     with pytest.raises(ValueError, match="Expected `shape`"):
         direct((3, 3))
+
+
+def test_swap_ema_weights_callback_swaps_around_evaluation():
+    model = keras.Sequential([keras.layers.Dense(1, kernel_initializer="ones", use_bias=False)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1, use_ema=True), loss="mse")
+    model.fit(np.ones((2, 1), "float32"), np.zeros((2, 1), "float32"), epochs=1, verbose=0)
+    opt = model.optimizer
+    kernel = model.trainable_variables[0]
+    opt._model_variables_moving_average[0].assign(np.full((1, 1), 7.0, "float32"))
+    trained = kernel.numpy().copy()
+    cb = keras.callbacks.SwapEMAWeights()
+    cb.set_model(model)
+    cb.on_test_begin()
+    np.testing.assert_allclose(kernel.numpy(), [[7.0]])
+    cb.on_test_end()
+    np.testing.assert_allclose(kernel.numpy(), trained)
+    np.testing.assert_allclose(opt._model_variables_moving_average[0].numpy(), [[7.0]])
+    # with EMA off there is nothing to swap in
+    model.compile(optimizer=keras.optimizers.SGD(), loss="mse")
+    model.optimizer.build(model.trainable_variables)
+    with pytest.raises(ValueError, match="use_ema=True"):
+        cb.on_test_begin()
