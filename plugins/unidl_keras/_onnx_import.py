@@ -143,6 +143,33 @@ class OnnxTakeStep(Layer):
 
 
 @register_keras_serializable(package="unidl_onnx")
+class OnnxBatchReshape(Layer):
+    """Reshape including the batch axis to a fixed ``shape`` (ONNX ``Reshape`` that folds another axis into the
+    batch or splits it out, as Gluon's multi-head attention does); valid for the export's batch size."""
+
+    def __init__(self, shape: Sequence[int], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.shape = tuple(int(d) for d in shape)
+        self.built = True
+
+    def call(self, x: Any) -> Any:
+        from . import ops
+
+        if int(np.prod(x.shape)) != int(np.prod(self.shape)):
+            raise ValueError(f"OnnxBatchReshape '{self.name}': the ONNX graph reshapes the batch axis for a fixed "
+                             f"batch; input of shape {tuple(x.shape)} cannot become {self.shape}")
+        return ops.reshape(x, self.shape)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return self.shape
+
+    def get_config(self) -> Dict[str, Any]:
+        cfg = super().get_config()
+        cfg.update(shape=list(self.shape))
+        return cfg
+
+
+@register_keras_serializable(package="unidl_onnx")
 class OnnxSlice(Layer):
     """``x[..., start:end, ...]`` along one non-batch ``axis`` (ONNX ``Slice`` with constant bounds, step 1)."""
 
@@ -487,8 +514,12 @@ class _Builder:
             if not shape or shape[0] != 0:
                 out = self.shape(n.outputs[0])
                 if out is not None and src is not None and None not in (out[0], src[0]) and out[0] != src[0]:
-                    raise OnnxError(f"ONNX import: Reshape '{n.name}' from {tuple(src)} to {tuple(out)} merges or "
-                                    "splits the batch axis, which a Keras layer cannot do")
+                    if any(d is None for d in out):
+                        raise OnnxError(f"ONNX import: Reshape '{n.name}' from {tuple(src)} to {tuple(out)} merges "
+                                        "or splits the batch axis with unknown dims, which Keras cannot express")
+                    # the batch axis is merged with or split from another (heads folded into the batch, as
+                    # Gluon's attention does): a fixed-shape reshape, for the export's batch size
+                    return OnnxBatchReshape(out, name=name)(self.val(ins[0]))
                 if out is None or any(d is None for d in out[1:]):
                     raise OnnxError(f"ONNX import: Reshape '{n.name}' to {shape} changes the batch axis")
                 target = list(out[1:])

@@ -179,3 +179,29 @@ def test_unsupported_ops_listed_in_one_error(tmp_path):
             uonnx.load(str(path), face=face)
         msg = str(e.value)
         assert "Hardmax (node 'the_hardmax')" in msg and "Round (node 'the_round')" in msg and "Relu" not in msg
+
+
+def test_gluon_attention_folding_heads_into_the_batch_imports_into_keras(tmp_path):
+    """Gluon's attention folds the heads into the batch axis (reshape -3 / -4); the Keras import holds those
+    reshapes as fixed-batch layers: outputs match ONNX Runtime, the model saves, loads and fine-tunes, and
+    another batch size is refused with a clear error."""
+    from unidl_conformance.twins.zoo import all_cases
+
+    case = {c.name: c for c in all_cases()}["attention"]
+    x, _ = case.data(np.random.RandomState(0))
+    net = case.gluon()
+    net.initialize()
+    x = x[:2].astype("float32")
+    ref = net(mx.nd.array(x)).asnumpy()
+    path = str(tmp_path / "att.onnx")
+    mxonnx.export_model(net, None, [x.shape], np.float32, path)
+    model = uonnx.load(path, face="keras")
+    np.testing.assert_allclose(model.predict(x, verbose=0), ref, rtol=1e-5, atol=1e-6)
+    model.save(str(tmp_path / "att.keras"))
+    again = keras.saving.load_model(str(tmp_path / "att.keras"))
+    np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))
+    model.compile("sgd", "mse")
+    model.fit(x, ref + 1.0, epochs=1, batch_size=2, verbose=0)
+    assert np.abs(model.predict(x, verbose=0) - ref).max() > 0   # it trained
+    with pytest.raises(ValueError, match="fixed batch"):
+        model.predict(np.zeros((3,) + x.shape[1:], "float32"), batch_size=3, verbose=0)

@@ -21,8 +21,7 @@ KERAS_NO_EXPORT: dict = {}
 #: Gluon twins whose traced graph uses operators with no ONNX export yet
 GLUON_NO_EXPORT: dict = {}
 #: Gluon twins whose ONNX graph has no Keras form
-GLUON_NO_KERAS_IMPORT = {"attention": "the Gluon block folds the heads into the batch axis (reshape -3), which a "
-                                      "Keras layer cannot express"}
+GLUON_NO_KERAS_IMPORT: dict = {}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
