@@ -371,3 +371,36 @@ def test_sequential_shapes_nested_inputs_and_model_first_layer():
     outer = keras.Sequential([inner, keras.layers.Flatten(), keras.layers.Dense(1)])
     assert outer.built and all(layer.built for layer in outer.layers)
     assert tuple(outer(np.ones((1, 4, 4, 3), "float32")).shape) == (1, 1)
+
+
+def test_state_tree_get_and_set():
+    x = keras.Input((3,), name="input_a")
+    m = keras.Model(x, keras.layers.Dense(1, name="output_a")(x))
+    m.compile(loss="mse", optimizer="adam")
+    tree_ = m.get_state_tree(value_format="numpy_array")
+    assert sorted(tree_) == ["metrics_variables", "non_trainable_variables", "optimizer_variables",
+                             "trainable_variables"]
+    assert tree_["non_trainable_variables"] == {}
+    np.testing.assert_array_equal(tree_["trainable_variables"]["output_a"]["kernel"], m.layers[1].get_weights()[0])
+    assert float(tree_["metrics_variables"]["loss"]["count"]) == 0.0
+    m.set_state_tree({"trainable_variables": {"output_a": {"bias": [0.5], "kernel": [[0.6], [0.7], [1.8]]}},
+                      "optimizer_variables": {"adam": {"learning_rate": 1e-5}}})
+    np.testing.assert_allclose(m.layers[1].get_weights()[0], [[0.6], [0.7], [1.8]], rtol=1e-6)
+    np.testing.assert_allclose(m.layers[1].get_weights()[1], [0.5])
+    np.testing.assert_allclose(float(keras.ops.convert_to_numpy(m.optimizer.learning_rate)), 1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="Unknown variable name: bogus"):
+        m.set_state_tree({"bogus": {}})
+
+    class Dup(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.d1 = keras.layers.Dense(2, name="layer1")
+            self.d2 = keras.layers.Dense(2, name="layer1")
+
+        def call(self, x):
+            return self.d2(self.d1(x))
+
+    dup = Dup()
+    dup(np.ones((1, 4), "float32"))
+    with pytest.raises(ValueError, match="The following variable path is found twice in the model"):
+        dup.get_state_tree()

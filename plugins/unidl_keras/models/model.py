@@ -108,6 +108,34 @@ class Model(Trainer, Layer):
 
         quantize_model(self, mode, config, filters, **kwargs)
 
+    # -- state trees: every variable by its path, nested at "/" ------------------------------------------
+    def get_state_tree(self, value_format: str = "backend_tensor") -> Dict[str, Any]:
+        """``{"trainable_variables", "non_trainable_variables", ["optimizer_variables",] "metrics_variables"}``,
+        each a dict nested by the parts of the variables' paths (``{"dense": {"kernel": value}}``); values are
+        tensors (``"backend_tensor"``) or NumPy arrays (``"numpy_array"``)."""
+        tree_: Dict[str, Any] = {
+            "trainable_variables": _nested_by_path(self.trainable_variables, value_format),
+            "non_trainable_variables": _nested_by_path(self.non_trainable_variables, value_format)}
+        if self.optimizer is not None:
+            tree_["optimizer_variables"] = _nested_by_path(self.optimizer.variables, value_format)
+        tree_["metrics_variables"] = _nested_by_path(self.metrics_variables, value_format)
+        return tree_
+
+    def set_state_tree(self, state_tree: Dict[str, Any]) -> None:
+        """Assign the values of a state tree (as :meth:`get_state_tree` returns) to the variables with those paths."""
+        groups = {"trainable_variables": lambda: self.trainable_variables,
+                  "non_trainable_variables": lambda: self.non_trainable_variables,
+                  "optimizer_variables": lambda: self.optimizer.variables if self.optimizer is not None else [],
+                  "metrics_variables": lambda: self.metrics_variables}
+        for key, sub in state_tree.items():
+            if key not in groups:
+                raise ValueError(f"Unknown variable name: {key}")
+            by_path = {v.path: v for v in groups[key]()}
+            for path, value in _flat_by_path(sub).items():
+                var = by_path.get(path)
+                if var is not None:
+                    var.assign(value)
+
     def summary(self, line_length: Optional[int] = None, positions: Any = None, print_fn: Any = None,
                 expand_nested: bool = False, show_trainable: bool = False, layer_range: Any = None) -> None:
         """Print Keras's summary table (layers, output shapes, parameter counts and totals)."""
@@ -181,3 +209,34 @@ def _unpickle_model(archive: bytes) -> Model:
     from ..saving.saving_api import load_model
 
     return load_model(io.BytesIO(archive))
+
+
+def _nested_by_path(variables: List[Any], value_format: str) -> Dict[str, Any]:
+    if value_format not in ("backend_tensor", "numpy_array"):
+        raise ValueError("Invalid `value_format` argument. Expected one of {'numpy_array', 'backend_tensor'}. "
+                         f"Received: value_format={value_format}")
+    flat: Dict[str, Any] = {}
+    for v in variables:
+        if v.path in flat:
+            raise ValueError(f"The following variable path is found twice in the model: '{v.path}'. "
+                             "`get_state_tree()` can only be called when all variable paths are unique. Make sure to "
+                             "give unique names to your layers (and other objects).")
+        flat[v.path] = v.numpy() if value_format == "numpy_array" else v.value
+    nested: Dict[str, Any] = {}
+    for path, value in flat.items():
+        parts = path.split("/")
+        node = nested
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return nested
+
+
+def _flat_by_path(nested: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    for key, value in nested.items():
+        if isinstance(value, dict):
+            out.update(_flat_by_path(value, f"{prefix}{key}/"))
+        else:
+            out[prefix + key] = value
+    return out
