@@ -463,7 +463,8 @@ def unique(x: Tensor, return_index: bool = False, return_inverse: bool = False, 
     the optional first indices, inverse indices and counts (int64). The number of unique values is
     found on the host; values are gathered from ``x`` with ``take``."""
     host = x.numpy()
-    res = np.unique(host, return_index=True, return_inverse=True, return_counts=True, axis=axis)
+    res = np.unique(host, return_index=True, return_inverse=True, return_counts=True, axis=axis,
+                    equal_nan=False)  # each NaN is its own value
     _, first, inverse, counts = res
     from ..creation import tensor
 

@@ -819,7 +819,16 @@ def bincount(x: Any, weights: Any = None, minlength: int = 0, sparse: bool = Fal
     return _cast(out, dt)
 
 
+def _check_kth(kth: Any) -> None:
+    if not isinstance(kth, (int, np.integer)) or isinstance(kth, bool):
+        raise ValueError(f"kth must be an integer. Received:kth = {kth}")
+
+
 def _argpartition_spec(x, kth, axis=-1):
+    _check_kth(kth)
+    if axis is None:
+        n = None if None in x.shape else int(np.prod(x.shape))
+        return KerasTensor((n,), "int32")
     return KerasTensor(tuple(x.shape), "int32")
 
 
@@ -827,6 +836,7 @@ def _argpartition_spec(x, kth, axis=-1):
 def argpartition(x: Any, kth: int, axis: int = -1) -> Tensor:
     """Indices that partition ``x`` along ``axis`` around its ``kth`` smallest element (a full stable
     argsort, which is one valid partition); int32."""
+    _check_kth(kth)
     x = _t(x)
     if axis is None:
         x, axis = U.reshape(x, (-1,)), 0
@@ -1088,3 +1098,331 @@ def shape_equal(shape1: Sequence[Optional[int]], shape2: Sequence[Optional[int]]
 
 __all__ += ["broadcast_shapes", "shape_equal", "array_split"]
 _np.__all__.append("array_split")
+
+
+# -- symbolic shapes of earlier ops (unknown dims; value-dependent lengths) and argument rules --------
+
+# the earlier definitions this module replaces (read now: afterwards the names point here)
+_ORIG = {n: getattr(_np, n) for n in ("pad", "reshape", "eye", "einsum", "split", "meshgrid", "diagonal", "diff")}
+
+
+def _with_spec(name: str, spec: Callable[..., Any], eager: Optional[Callable[..., Any]] = None) -> Callable[..., Any]:
+    """The op ``name`` of :mod:`.numpy` (or ``eager``) with ``spec`` giving its KerasTensor outputs."""
+    fn = eager if eager is not None else getattr(_np, name).eager
+    return _export_spec_infer(spec, fn, name)
+
+
+class _Infer(Exception):
+    """Raised by a spec to fall back on running the op on placeholders."""
+
+
+def _infer_spec(*args: Any, **kwargs: Any) -> Any:
+    raise _Infer
+
+
+def _einsum_subscripts(subscripts: str, n_ops: int) -> str:
+    """NumPy's implicit output (letters used once, sorted; '...' first) made explicit."""
+    s = subscripts.replace(" ", "")
+    if "->" in s:
+        return s
+    letters = s.replace(",", "").replace(".", "")
+    out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return s + "->" + ("..." if "..." in s else "") + out
+
+
+def _einsum_dtype(operands_: Sequence[Any]) -> np.dtype:
+    """Keras's einsum dtype: int32 when every operand is int8, else the common result type."""
+    dts = {(_dtype_of(o) if not _dtypes.is_weak(o) else None) for o in operands_}
+    if dts == {np.dtype("int8")}:
+        return np.dtype("int32")
+    return result_type(*operands_)
+
+
+def _einsum_eager(subscripts: str, *operands_: Any) -> Tensor:
+    dt = _einsum_dtype(operands_)
+    ts = [_cast(_t(o) if not _dtypes.is_weak(o) else unidl.tensor(np.asarray(o, dtype=dt)), dt) for o in operands_]
+    return _cast(_ORIG["einsum"].eager(_einsum_subscripts(subscripts, len(ts)), *ts), dt)
+
+
+def _einsum_spec(subscripts: str, *operands_: Any) -> Any:
+    s = _einsum_subscripts(subscripts, len(operands_))
+    lhs, out = s.split("->")
+    terms = lhs.split(",")
+    shapes = [tuple(_shape_of_any(o)) for o in operands_]
+    if len(terms) != len(shapes):
+        raise ValueError(f"einsum: subscripts {subscripts!r} name {len(terms)} operand(s) but {len(shapes)} "
+                         "were given")
+    sizes: dict = {}
+    ells = []
+    for t, shp in zip(terms, shapes):
+        if "..." in t:
+            pre, post = t.split("...")
+            k = len(shp) - len(pre) - len(post)
+            if k < 0:
+                raise ValueError(f"einsum: term {t!r} does not fit an operand of shape {shp}")
+            ells.append(shp[len(pre):len(pre) + k])
+            letters, dims = pre + post, shp[:len(pre)] + shp[len(pre) + k:]
+        else:
+            if len(t) != len(shp):
+                raise ValueError(f"einsum: term {t!r} has {len(t)} subscript(s) but its operand has shape {shp}")
+            letters, dims = t, shp
+        for c, d in zip(letters, dims):  # sizes are checked when the op runs, as Keras
+            if c not in sizes or sizes[c] in (None, 1):
+                sizes[c] = d if d is not None or c not in sizes else sizes[c]
+    ell = _bshape(*ells) if ells else ()
+    shape: List[Optional[int]] = []
+    pre, _, post = out.partition("...")
+    shape += [sizes.get(c) for c in pre]
+    if "..." in out:
+        shape += list(ell)
+    shape += [sizes.get(c) for c in post]
+    return KerasTensor(tuple(shape), _einsum_dtype(operands_).name)
+
+
+def _diag_spec(x, k=0):
+    shape = tuple(x.shape)
+    k = int(k)
+    if len(shape) == 1:
+        n = None if shape[0] is None else shape[0] + _b.abs(k)
+        return KerasTensor((n, n), x.dtype)
+    if len(shape) == 2:
+        if None in shape:
+            return KerasTensor((None,), x.dtype)
+        r, c = shape
+        n = _b.max(0, _b.min(r, c - k) if k >= 0 else _b.min(r + k, c))
+        return KerasTensor((n,), x.dtype)
+    raise ValueError(f"`x` must be 1-D or 2-D, but received shape {shape}.")
+
+
+def _diagflat_spec(x, k=0):
+    shape = tuple(x.shape)
+    n = None if None in shape else int(np.prod(shape)) + _b.abs(int(k))
+    return KerasTensor((n, n), x.dtype)
+
+
+def _diff_spec(a, n=1, axis=-1):
+    shape = list(a.shape)
+    ax = int(axis) % len(shape)
+    if shape[ax] is not None:
+        shape[ax] = _b.max(shape[ax] - int(n), 0)
+    return KerasTensor(tuple(shape), a.dtype)
+
+
+def _check_indexing(indexing: str) -> None:
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"Valid values for `indexing` are 'xy' and 'ij'. Received: indexing={indexing}")
+
+
+def _meshgrid_eager(*x: Any, indexing: str = "xy") -> List[Tensor]:
+    _check_indexing(indexing)
+    return _ORIG["meshgrid"](*x, indexing=indexing)
+
+
+def _meshgrid_spec(*x, indexing="xy"):
+    _check_indexing(indexing)
+    sizes = []
+    for v in x:
+        sh = tuple(_shape_of_any(v))
+        sizes.append(None if None in sh else int(np.prod(sh)))
+    if indexing == "xy" and len(sizes) >= 2:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    dt = result_type(*[_dtype_of(v) for v in x])
+    return [KerasTensor(tuple(sizes), dt.name) for _ in x]
+
+
+def _nonzero_spec(x):
+    return tuple(KerasTensor((None,), "int32") for _ in range(_b.max(len(x.shape), 1)))
+
+
+def _repeat_spec(x, repeats, axis=None):
+    shape = list(x.shape)
+    reps = [int(repeats)] if isinstance(repeats, (int, np.integer)) else [int(r) for r in np.reshape(repeats, -1)]
+    if axis is None:
+        if None in shape:
+            return KerasTensor((None,), x.dtype)
+        n = int(np.prod(shape))
+        if len(reps) == 1:
+            return KerasTensor((n * reps[0],), x.dtype)
+        if len(reps) != n:
+            raise ValueError("Size of `repeats` and dimensions of `x` after flattening should be compatible. "
+                             f"Received: {len(reps)} and {n}")
+        return KerasTensor((int(np.sum(reps)),), x.dtype)
+    ax = int(axis) % len(shape)
+    if shape[ax] is None:
+        return KerasTensor(tuple(shape), x.dtype)
+    if len(reps) == 1:
+        shape[ax] = shape[ax] * reps[0]
+    elif len(reps) != shape[ax]:
+        raise ValueError(f"Size of `repeats` and dimensions of `axis {axis} of x` should be compatible. "
+                         f"Received: {len(reps)} and {tuple(shape)}")
+    else:
+        shape[ax] = int(np.sum(reps))
+    return KerasTensor(tuple(shape), x.dtype)
+
+
+def _reshape_spec(x, newshape):
+    _validate_newshape(newshape)
+    if isinstance(newshape, KerasTensor):
+        return KerasTensor((None,) * int(newshape.shape[0]), _dtype_of(x).name)
+    ns = [None if d is None or isinstance(d, KerasTensor) else int(d) for d in
+          ((newshape,) if isinstance(newshape, (int, np.integer)) else newshape)]
+    shape = tuple(_shape_of_any(x))
+    if -1 in ns:
+        known = [d for d in ns if d is not None and d != -1]
+        if None in shape or None in ns:
+            ns = [None if d == -1 else d for d in ns]
+        else:
+            total = int(np.prod(shape))
+            ns = [total // int(np.prod(known)) if d == -1 else d for d in ns]
+    elif None not in shape and None not in ns and int(np.prod(shape)) != int(np.prod(ns)):
+        raise ValueError(f"The total size of the tensor must be unchanged. Received: input_shape={shape}, "
+                         f"newshape={tuple(ns)}")
+    return KerasTensor(tuple(ns), _dtype_of(x).name)
+
+
+def _roll_spec(x, shift, axis=None):
+    nd = len(x.shape)
+    if axis is not None:
+        for a in ((axis,) if isinstance(axis, (int, np.integer)) else axis):
+            if not -nd <= int(a) < nd:
+                raise ValueError(f"axis {a} is out of bounds for array of dimension {nd}")
+    return KerasTensor(tuple(x.shape), x.dtype)
+
+
+def _squeeze_spec(x, axis=None):
+    shape = list(x.shape)
+    if axis is None:
+        return KerasTensor(tuple(d for d in shape if d != 1), x.dtype)
+    axes = {int(a) % len(shape) for a in ((axis,) if isinstance(axis, (int, np.integer)) else axis)}
+    for a in axes:
+        if shape[a] != 1:
+            raise ValueError(f"Cannot squeeze axis {a}, because the dimension is not 1.")
+    return KerasTensor(tuple(d for i, d in enumerate(shape) if i not in axes), x.dtype)
+
+
+def _ndim_eager(x: Any) -> int:
+    return len(x.shape) if hasattr(x, "shape") else np.ndim(x)
+
+
+def _size_eager(x: Any) -> int:
+    return int(np.prod(x.shape)) if hasattr(x, "shape") else int(np.size(x))
+
+
+class _InferSpecOpLayer(_SpecOpLayer):
+    def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("training", None)
+        try:
+            return self._spec(*args, **kwargs)
+        except _Infer:
+            return OpLayer.compute_output_spec(self, *args, **kwargs)
+
+
+def _export_spec_infer(spec: Callable[..., Any], fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def op(*args: Any, **kwargs: Any) -> Any:
+        if any_symbolic(args, kwargs):
+            return _InferSpecOpLayer(fn, name, spec)(*args, **kwargs)
+        return fn(*args, **kwargs)
+
+    op.eager = fn  # type: ignore[attr-defined]
+    op.__name__ = name
+    __all__.append(name)
+    return op
+
+
+einsum = _export_spec_infer(_einsum_spec, _einsum_eager, "einsum")
+diag = _with_spec("diag", _diag_spec)
+diagflat = _with_spec("diagflat", _diagflat_spec, diagflat.eager)
+__all__.remove("diagflat")  # listed once
+def _diff_eager(a: Any, n: int = 1, axis: int = -1) -> Tensor:
+    """``n``-th discrete difference along ``axis`` (bools: ``!=`` of neighbours, as NumPy)."""
+    x = _t(a)
+    if x.dtype.kind != "b":
+        return _ORIG["diff"].eager(x, n, axis)
+    for _ in range(int(n)):
+        m = x.shape[axis]
+        x = U.not_equal(U.slice_axis(x, axis, 1, m), U.slice_axis(x, axis, 0, _b.max(m - 1, 0)))
+    return x
+
+
+def _diagonal_eager(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    x = _t(x)
+    return _cast(_ORIG["diagonal"].eager(x, offset, axis1, axis2), x.dtype)
+
+
+diff = _with_spec("diff", _diff_spec, _diff_eager)
+diagonal = _with_spec("diagonal", _infer_spec, _diagonal_eager)
+meshgrid = _with_spec("meshgrid", _meshgrid_spec, _meshgrid_eager)
+nonzero = _with_spec("nonzero", _nonzero_spec)
+repeat = _with_spec("repeat", _repeat_spec)
+roll = _with_spec("roll", _roll_spec)
+squeeze = _with_spec("squeeze", _squeeze_spec)
+ndim = _with_spec("ndim", lambda x: KerasTensor((len(x.shape),), config.floatx()), _ndim_eager)
+size = _with_spec("size", lambda x: KerasTensor((), "int32"), _size_eager)
+
+
+def _validate_newshape(newshape: Any) -> None:
+    if isinstance(newshape, (Tensor, KerasTensor)):
+        return
+    dims = (newshape,) if isinstance(newshape, (int, np.integer)) else tuple(newshape)
+    if any(isinstance(d, (int, np.integer)) and d < -1 for d in dims):
+        raise ValueError("Each dimension in `newshape` must be a non-negative integer, or `-1` for a single "
+                         f"unknown dimension. Received: newshape={newshape}.")
+    if _b.sum(1 for d in dims if isinstance(d, (int, np.integer)) and d == -1) > 1:
+        raise ValueError(f"There must be at most one unknown dimension (-1) in `newshape`. Received: "
+                         f"newshape={newshape}.")
+
+
+def _reshape_eager(x: Any, newshape: Any) -> Tensor:
+    _validate_newshape(newshape)
+    if isinstance(newshape, Tensor):
+        newshape = [int(d) for d in newshape.numpy().reshape(-1)]
+    return _ORIG["reshape"].eager(x, newshape)
+
+
+def _reshape_op(x: Any, newshape: Any) -> Any:
+    if isinstance(newshape, KerasTensor) or isinstance(newshape, (list, tuple)) and any(
+            isinstance(d, KerasTensor) or d is None for d in newshape):
+        return _SpecOpLayer(lambda x_, s_: _reshape_eager(x_, s_), "reshape", _reshape_spec)(x, newshape)
+    if any_symbolic((x,), {}):
+        return _SpecOpLayer(_reshape_eager, "reshape", _reshape_spec)(x, newshape)
+    return _reshape_eager(x, newshape)
+
+
+_reshape_op.eager = _reshape_eager  # type: ignore[attr-defined]
+_reshape_op.__name__ = _reshape_op.__qualname__ = "reshape"
+_reshape_op.__doc__ = _np.reshape.__doc__
+reshape = _reshape_op
+__all__.append("reshape")
+
+
+def _pad_eager(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = None) -> Tensor:
+    if mode != "symmetric":
+        return _ORIG["pad"].eager(x, pad_width, mode, constant_values)
+    if constant_values is not None:
+        raise ValueError("Argument `constant_values` can only be provided when `mode == 'constant'`. "
+                         f"Received: mode={mode}")
+    x = _t(x)
+    pw = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+    return ST.pad_symmetric(x, tuple((int(a), int(b)) for a, b in pw))
+
+
+pad = _with_spec("pad", _infer_spec, _pad_eager)
+
+
+def _is_float_arg(v: Any) -> bool:
+    return isinstance(v, float) or "float" in str(getattr(v, "dtype", ""))
+
+
+def eye(N: Any, M: Any = None, k: int = 0, dtype: Any = None) -> Tensor:  # noqa: N803 - Keras's names
+    """Ones on diagonal ``k`` of an ``N x M`` matrix (``N``, ``M`` ints or int tensors). Shape: (N, M or N)."""
+    if _is_float_arg(N):
+        raise TypeError("Argument `N` must be an integer or an integer tensor.")
+    if _is_float_arg(M):
+        raise TypeError("Argument `M` must be an integer, an integer tensor, or `None`.")
+    n = int(N.numpy()) if isinstance(N, Tensor) else int(N)
+    m = None if M is None else int(M.numpy()) if isinstance(M, Tensor) else int(M)
+    return _ORIG["eye"](n, m, int(k) if not isinstance(k, Tensor) else int(k.numpy()), dtype)
+
+
+__all__.append("eye")
