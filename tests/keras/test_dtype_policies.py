@@ -111,10 +111,18 @@ def test_layer_policies():
         layer.dtype = "float16"
 
 
-def test_quantized_not_supported():
-    with pytest.raises(NotImplementedError, match="quantization"):
-        dp.QuantizedDTypePolicy("int8", "float32")
-    with pytest.raises(NotImplementedError, match="quantization"):
-        dp.get("int8_from_float32")
-    with pytest.raises(NotImplementedError, match="quantization"):
-        dp.DTypePolicyMap()
+def test_quantized_policies():
+    # values from real Keras 3.15.1
+    p = dp.QuantizedDTypePolicy("int8", "float32")
+    assert (p.name, p.quantization_mode, p.compute_dtype) == ("int8_from_float32", "int8", "float32")
+    assert p.get_config() == {"mode": "int8", "source_name": "float32"}
+    assert repr(p) == '<QuantizedDTypePolicy "int8_from_float32">'
+    q = dp.get("float8_from_mixed_bfloat16")
+    assert type(q).__name__ == "QuantizedFloat8DTypePolicy" and q.amax_history_length == 1024
+    assert (q.compute_dtype, q.variable_dtype) == ("bfloat16", "float32")
+    assert repr(q) == '<QuantizedFloat8DTypePolicy "float8_from_mixed_bfloat16">'
+    m = dp.DTypePolicyMap()
+    m["enc/.*"] = "int8_from_float32"
+    assert (m["enc/dense"].name, m["dec"].name, m.name, len(m)) == ("int8_from_float32", "float32", "map_float32", 1)
+    with pytest.raises(ValueError, match=r"Invalid block_size in mode\. Supported values are -1 \(per-channel\)"):
+        dp.get("int4/0_from_float32")

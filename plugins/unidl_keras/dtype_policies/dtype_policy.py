@@ -37,8 +37,8 @@ class DTypePolicy:
     def __init__(self, name: Optional[str] = None) -> None:
         if isinstance(name, DTypePolicy):  # DTypePolicy(policy): a copy, as Keras accepts
             name = name.name
-        if name is None:
-            name = config.floatx()
+        if name is None:  # as Keras: the global policy's name
+            name = dtype_policy().name
         if not isinstance(name, str):
             raise TypeError(f"'name' must be a string, such as 'mixed_float16'. "
                             f"Received: name={name} (of type {type(name)})")
@@ -46,6 +46,9 @@ class DTypePolicy:
         self._compute_dtype, self._variable_dtype = self._parse_name(name)
 
     def _parse_name(self, name: str):
+        if not isinstance(name, str):
+            raise TypeError(f"'name' must be a string, such as 'mixed_float16'. Received: name={name} "
+                            f"(of type {type(name)})")
         if name == "mixed_float16":
             return "float16", "float32"
         if name == "mixed_bfloat16":
@@ -300,6 +303,15 @@ def _quantized_from_name(policy: str) -> DTypePolicy:
     if policy.startswith("float8"):
         return QuantizedFloat8DTypePolicy(mode, source_name)
     return QuantizedDTypePolicy(mode, source_name)
+
+
+def _get_quantized_dtype_policy_by_str(policy: Any) -> DTypePolicy:
+    """Keras's name for :func:`_quantized_from_name` (with its argument checks)."""
+    if not isinstance(policy, str):
+        raise TypeError(f"`policy` must be a string. Received: policy={policy}")
+    if not policy.startswith(QUANTIZATION_MODES):
+        raise ValueError("`policy` is incompatible with the current supported quantization.")
+    return _quantized_from_name(policy)
 
 
 def _from_name(name: str) -> DTypePolicy:

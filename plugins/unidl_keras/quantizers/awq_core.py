@@ -12,6 +12,13 @@ def get_group_size_for_layer(layer: Any, config: Any) -> int:
 
     if config and isinstance(config, AWQConfig):
         return config.group_size
-    if isinstance(layer.dtype_policy, AWQDTypePolicy):
-        return layer.dtype_policy.group_size
+    policy = _layer_policy(layer)
+    if isinstance(policy, AWQDTypePolicy):
+        return policy.group_size
     raise ValueError("For AWQ quantization, group_size must be specified through AWQConfig or AWQDTypePolicy.")
+
+
+def _layer_policy(layer):
+    """The layer's policy (a DTypePolicyMap's entry for the layer's path)."""
+    get = getattr(layer, "_path_dtype_policy", None)
+    return get() if get is not None else layer.dtype_policy

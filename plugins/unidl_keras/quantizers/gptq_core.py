@@ -7,7 +7,7 @@ from .gptq_config import GPTQConfig
 
 
 def _policy(layer: Any, cls: type) -> Any:
-    policy = layer.dtype_policy
+    policy = _layer_policy(layer)
     if isinstance(policy, cls):
         return policy
     raise ValueError(f"Expected a `dtype_policy` of type `{cls.__name__}`.Got: {type(policy)}")
@@ -29,3 +29,9 @@ def get_weight_bits_for_layer(layer: Any, config: Any) -> int:
     if config and isinstance(config, GPTQConfig):
         return config.weight_bits
     return _policy(layer, GPTQDTypePolicy).weight_bits
+
+
+def _layer_policy(layer):
+    """The layer's policy (a DTypePolicyMap's entry for the layer's path)."""
+    get = getattr(layer, "_path_dtype_policy", None)
+    return get() if get is not None else layer.dtype_policy

@@ -188,7 +188,13 @@ def get_block_size_for_layer(layer: Any, config: Any) -> Optional[int]:
 
     if config and isinstance(config, Int4QuantizationConfig):
         return config.block_size
-    policy = layer.dtype_policy
+    policy = _layer_policy(layer)
     if isinstance(policy, Int4DTypePolicy):
         return None if policy.block_size == -1 else policy.block_size
     return None
+
+
+def _layer_policy(layer):
+    """The layer's policy (a DTypePolicyMap's entry for the layer's path)."""
+    get = getattr(layer, "_path_dtype_policy", None)
+    return get() if get is not None else layer.dtype_policy

@@ -30,7 +30,7 @@ _CODE_REFUSED = ("Requested the deserialization of a Python lambda. This carries
 
 # unidl_keras sub-packages whose classes Keras exports as ``keras.<pkg>.<Class>``
 _PUBLIC_PACKAGES = ("layers", "initializers", "regularizers", "constraints", "optimizers", "losses", "metrics",
-                    "activations", "callbacks", "quantizers")
+                    "activations", "callbacks", "quantizers", "dtype_policies")
 _MODEL_CLASSES = ("Sequential", "Functional", "Model")
 
 
@@ -606,6 +606,13 @@ def functional_from_config(cls: type, config: Dict[str, Any], custom_objects: An
         from ..models.functional import Functional
 
         target = cls if isinstance(cls, type) and issubclass(cls, Functional) else Functional
+        if target is not Functional:
+            # a Functional subclass (a Model subclass built from inputs/outputs): its own constructor, given the
+            # rest of its config (keys its get_config added), as Keras's functional_from_config
+            extra = {k: v for k, v in config.items()
+                     if k not in ("name", "trainable", "layers", "input_layers", "output_layers")}
+            return target(inputs=inputs, outputs=outputs, name=config.get("name"),
+                          trainable=config.get("trainable", True), **extra)
         model = target.__new__(target)
         Functional.__init__(model, inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
         return model

@@ -55,7 +55,7 @@ class QuantizableMixin:
 
     def quantized_call(self, *args: Any, **kwargs: Any) -> Any:
         """The call of the quantized layer (``_int8_call``, ``_int4_call``, ``_float8_call``, ...)."""
-        mode = self.dtype_policy.quantization_mode
+        mode = self.quantization_mode
         fn = {"int8": "_int8_call", "float8": "_float8_call", "int4": "_int4_call", "gptq": "_gptq_call",
               "awq": "_awq_call"}.get(mode)
         if fn is None:
