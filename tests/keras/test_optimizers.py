@@ -264,8 +264,10 @@ def test_unknown_arguments_and_learning_rate_type():
         optimizers.Adam(foo=1)
     with pytest.raises(ValueError, match="should be float"):
         optimizers.Adam(learning_rate="fast")
-    with pytest.raises(NotImplementedError):
-        optimizers.Adam(use_ema=True)
+    with pytest.raises(ValueError, match="ema_momentum"):
+        optimizers.Adam(use_ema=True, ema_momentum=1.5)
+    with pytest.raises(ValueError, match="gradient_accumulation_steps"):
+        optimizers.Adam(gradient_accumulation_steps=1)
 
 
 @pytest.mark.parametrize("name,cls", [("sgd", "SGD"), ("Adam", "Adam"), ("ADAMW", "AdamW"), ("rmsprop", "RMSprop"),

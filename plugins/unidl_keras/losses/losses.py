@@ -51,7 +51,7 @@ def _prepare(loss: str, y_true: Any, y_pred: Any, *, same_shape: bool = False) -
             hint = ("`y_true` looks like integer class indices: use the sparse_categorical_crossentropy loss "
                     "(or one-hot encode the labels).")
         raise ValueError(f"{loss}: Arguments `target` and `output` must have the same shape. Received: "
-                         f"target.shape={tuple(t.shape)}, output.shape={tuple(p.shape)}.{(' ' + hint) if hint else ''}")
+                         f"y_true.shape={tuple(t.shape)}, y_pred.shape={tuple(p.shape)}.{(' ' + hint) if hint else ''}")
     if not same_shape and not _broadcastable(t.shape, p.shape):
         raise _shape_error(loss, t, p)
     return t, p
