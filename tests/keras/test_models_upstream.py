@@ -404,3 +404,22 @@ def test_state_tree_get_and_set():
     dup(np.ones((1, 4), "float32"))
     with pytest.raises(ValueError, match="The following variable path is found twice in the model"):
         dup.get_state_tree()
+
+
+def test_functional_subclass_revives_with_its_config_and_export_message(tmp_path):
+    class CustomModel(keras.Model):
+        def __init__(self, *args, param=1, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.param = param
+
+        def get_config(self):
+            return {**super().get_config(), "param": self.param}
+
+    inputs = keras.Input((3,))
+    model = CustomModel(inputs=inputs, outputs=keras.layers.Dense(5)(inputs), param=3)
+    revived = CustomModel.from_config(model.get_config())
+    assert revived.param == 3 and isinstance(revived, CustomModel)
+    with pytest.raises(NotImplementedError, match="`export_saved_model` only currently supports the tensorflow"):
+        model.export(str(tmp_path / "exported"), format="tf_saved_model")
+    with pytest.raises(ValueError, match="Unrecognized format="):
+        model.export(str(tmp_path / "exported"), format="bad_format")

@@ -172,6 +172,9 @@ class Model(Trainer, Layer):
         allowed = ("tf_saved_model", "onnx", "openvino")
         if format not in allowed:
             raise ValueError(f"Unrecognized format={format}. Supported formats are: {list(allowed)}.")
+        if format == "tf_saved_model":
+            raise NotImplementedError("`export_saved_model` only currently supports the tensorflow, jax and torch "
+                                      "backends. unidl exports format='onnx' (model.export(path, format='onnx')).")
         if format != "onnx":
             raise NotImplementedError(f"model.export(format={format!r}) needs a backend this runtime does not "
                                       "have; use format='onnx'")
