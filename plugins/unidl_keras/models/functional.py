@@ -111,7 +111,21 @@ class Functional(Model):
                                  f"invalid value {t!r} of type {type(t).__name__}")
         self.inputs = flat_in
         self.outputs = flat_out
-        self._nodes, layers = map_graph(flat_in, flat_out)
+        try:
+            self._nodes, layers = map_graph(flat_in, flat_out)
+        except ValueError as e:
+            if not str(e).startswith("Graph disconnected"):
+                raise
+            from .. import tree as ktree
+
+            paths = ktree.flatten_with_path(outputs)
+            for i, t in enumerate(flat_out):
+                try:
+                    map_graph(flat_in, [t])
+                except ValueError:
+                    path = ".".join(str(p) for p in paths[i][0]) if i < len(paths) else str(i)
+                    raise ValueError(f"Output with path `{path}` is not connected to `inputs`. {e}") from None
+            raise
         self._tracking = False
         self._layers = layers
         self._tracking = True
@@ -140,6 +154,10 @@ class Functional(Model):
     def output(self) -> Any:
         """The outputs as given to the constructor."""
         return self._outputs_struct
+
+    @property
+    def _operations(self) -> List[Layer]:
+        return list(self._layers)
 
     @property
     def operations(self) -> List[Layer]:

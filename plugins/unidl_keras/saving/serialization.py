@@ -583,6 +583,10 @@ def functional_from_config(cls: type, config: Dict[str, Any], custom_objects: An
                     progress = True
         stuck = [name for name, _, nodes in queue if nodes]
         if stuck:
+            missing = sorted({ref for _, _, nodes in queue for n in nodes for ref in _referenced_layers(n)
+                              if ref not in created})
+            if missing:
+                raise ValueError(f"Invalid Functional model configuration. Missing node: {missing[0]}")
             raise ValueError(f"Cannot rebuild functional model '{config.get('name')}': the inputs of layer(s) {stuck} "
                              f"are never produced (the config's graph is inconsistent).")
 
@@ -619,6 +623,18 @@ def functional_from_config(cls: type, config: Dict[str, Any], custom_objects: An
     finally:
         if scope:
             scope.__exit__()
+
+
+def _referenced_layers(x: Any) -> List[str]:
+    """The layer names a node's arguments refer to (``__keras_tensor__`` histories)."""
+    if isinstance(x, dict):
+        if x.get("class_name") == "__keras_tensor__":
+            hist = (x.get("config") or {}).get("keras_history") or [None]
+            return [hist[0]] if isinstance(hist[0], str) else []
+        return [r for v in x.values() for r in _referenced_layers(v)]
+    if isinstance(x, (list, tuple)):
+        return [r for v in x for r in _referenced_layers(v)]
+    return []
 
 
 # -- sequential models -----------------------------------------------------------------------------------
