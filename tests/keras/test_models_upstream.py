@@ -423,3 +423,32 @@ def test_functional_subclass_revives_with_its_config_and_export_message(tmp_path
         model.export(str(tmp_path / "exported"), format="tf_saved_model")
     with pytest.raises(ValueError, match="Unrecognized format="):
         model.export(str(tmp_path / "exported"), format="bad_format")
+
+
+def test_functional_slices_disconnected_outputs_and_missing_nodes():
+    inputs = keras.Input(shape=(None, 2), name="input")
+    x1 = keras.layers.Dense(3, name="dense1")(inputs)
+    x2 = keras.layers.Dense(4, name="dense2")(x1)
+    outputs = keras.layers.Dense(5, name="dense3")(x2)
+    full = keras.Model(inputs, outputs, name="full_model")
+    part = keras.Model(x1, x2, name="partial")
+    assert len(part.layers) == 2 and isinstance(part.layers[0], keras.layers.InputLayer)
+    assert part.layers[1].name == "dense2" and part.layers[1] is full.get_layer("dense2")
+    a = np.ones((1, 2, 3), "float32")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(part(a)),
+                               a @ full.get_layer("dense2").get_weights()[0] + full.get_layer("dense2").get_weights()[1],
+                               rtol=1e-5)
+    i1, i2 = keras.Input((2,), name="input1"), keras.Input((2,), name="input2")
+    with pytest.raises(ValueError, match="Output with path `output2` is not connected"):
+        keras.Model(i1, {"output1": i1 * 2, "output2": i2 * 3})
+    config = {"name": "m", "layers": [
+        {"class_name": "InputLayer", "name": "input_1", "config": {"batch_input_shape": [None, 10], "dtype": "float32",
+                                                                   "name": "input_1"}, "inbound_nodes": []},
+        {"class_name": "Dense", "name": "node_a", "config": {"units": 10, "name": "node_a"},
+         "inbound_nodes": [[["node_b", 0, 0, {}]]]}],
+        "input_layers": [["input_1", 0, 0]], "output_layers": [["node_a", 0, 0]]}
+    with pytest.raises(ValueError, match="Missing node: node_b"):
+        keras.models.Functional.from_config(config)
+    a_in, b_in = keras.Input((3,), name="ia"), keras.Input((3,), name="ib")
+    m = keras.Model([a_in, b_in], keras.layers.Dense(4, name="d2")(keras.layers.Dense(5, name="d1")(a_in + b_in)))
+    assert len(m.layers) == 4 and len(m._operations) == 5

@@ -98,8 +98,6 @@ class Functional(Model):
 
         Layer.__init__(self, name=name or unique_name("functional"), trainable=trainable)
         Model._init_model(self)
-        self._inputs_struct = inputs
-        self._outputs_struct = outputs
         flat_in, flat_out = tree.flatten(inputs), tree.flatten(outputs)
         for t in flat_in:
             if not isinstance(t, KerasTensor):
@@ -109,6 +107,13 @@ class Functional(Model):
             if not isinstance(t, KerasTensor):
                 raise ValueError(f"All `outputs` values must be KerasTensors. Received: outputs={outputs!r} including "
                                  f"invalid value {t!r} of type {type(t).__name__}")
+        if not all(_is_input_tensor(t) for t in flat_in):
+            # a slice of a graph from intermediate tensors: fresh Inputs stand for them and the layer calls
+            # between are replayed on those (Keras's clone_graph_nodes)
+            inputs, outputs = _clone_from(inputs, outputs)
+            flat_in, flat_out = tree.flatten(inputs), tree.flatten(outputs)
+        self._inputs_struct = inputs
+        self._outputs_struct = outputs
         self.inputs = flat_in
         self.outputs = flat_out
         try:
@@ -398,3 +403,40 @@ def _same_structure(a: Any, b: Any) -> bool:
         return (isinstance(a, (list, tuple)) and not isinstance(a, dict) and len(a) == len(b)
                 and all(_same_structure(x, y) for x, y in zip(a, b)))
     return not isinstance(a, (list, tuple, dict))
+
+
+def _is_input_tensor(t: KerasTensor) -> bool:
+    hist = t._keras_history
+    return bool(hist) and isinstance(hist[0], InputLayer)
+
+
+def _clone_from(inputs: Any, outputs: Any) -> "tuple[Any, Any]":
+    """``inputs``/``outputs`` with each non-Input tensor of ``inputs`` replaced by a new ``keras.Input`` of its
+    shape and dtype, and the layer calls between them replayed on the new inputs."""
+    from ..layers.core.input_layer import Input
+
+    flat_in, flat_out = tree.flatten(inputs), tree.flatten(outputs)
+    nodes, _ = map_graph(flat_in, flat_out)
+    mapping: Dict[int, Any] = {}
+    new_in = []
+    for t in flat_in:
+        if _is_input_tensor(t):
+            new = t
+        else:
+            new = Input(batch_shape=tuple(t.shape), dtype=t.dtype)
+        mapping[id(t)] = new
+        new_in.append(new)
+
+    def sub(x: Any) -> Any:
+        return mapping.get(id(x), x) if isinstance(x, KerasTensor) else x
+
+    for node in nodes:
+        if isinstance(node.layer, InputLayer):
+            continue
+        args = tree.map_structure(sub, node.call_args)
+        kwargs = tree.map_structure(sub, node.call_kwargs)
+        out = node.layer(*args, **kwargs)
+        for old, new in zip(node.output_tensors, tree.flatten(out)):
+            mapping[id(old)] = new
+    return (tree.pack_sequence_as(inputs, new_in) if not isinstance(inputs, KerasTensor) else new_in[0],
+            tree.map_structure(sub, outputs))
