@@ -302,3 +302,15 @@ def test_swap_ema_weights_callback_swaps_around_evaluation():
     model.optimizer.build(model.trainable_variables)
     with pytest.raises(ValueError, match="use_ema=True"):
         cb.on_test_begin()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1), initial_scale=64.0, dynamic_growth_steps=2),
+    lambda: keras.optimizers.SGD(0.1, loss_scale_factor=128.0)], ids=["dynamic", "static"])
+def test_loss_scaling_in_fit_matches_keras(make):
+    model = keras.Sequential([keras.layers.Dense(1, kernel_initializer="ones", use_bias=False)])
+    model.compile(optimizer=make(), loss="mse")
+    model.fit(np.ones((4, 1), "float32"), np.zeros((4, 1), "float32"), batch_size=2, epochs=2, verbose=0)
+    np.testing.assert_allclose(model.get_weights()[0].ravel(), [0.40959996], rtol=1e-6)
+    if isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer):  # 4 finite steps, growth every 2
+        np.testing.assert_allclose(np.asarray(model.optimizer.scale_loss(1.0)), 256.0)

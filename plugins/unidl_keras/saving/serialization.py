@@ -495,11 +495,11 @@ def functional_config(model: Any) -> Dict[str, Any]:
         cfg["inbound_nodes"] = nodes
         layer_configs.append(cfg)
 
-    def refs(struct: Any) -> Any:
+    def refs(struct: Any) -> Any:  # the structure kept (nested dicts, lists, tuples), as Keras's map_structure
         if isinstance(struct, dict):
-            return {k: _tensor_ref(v, reindex) for k, v in struct.items()}
+            return {k: refs(v) for k, v in struct.items()}
         if isinstance(struct, (list, tuple)):
-            return [_tensor_ref(v, reindex) for v in struct]
+            return type(struct)(refs(v) for v in struct) if type(struct) in (list, tuple) else [refs(v) for v in struct]
         return _tensor_ref(struct, reindex)
 
     return {"name": model.name, "trainable": model.trainable, "layers": layer_configs,
@@ -599,13 +599,18 @@ def functional_from_config(cls: type, config: Dict[str, Any], custom_objects: An
                 if key not in tensors:
                     raise ValueError(f"Functional model config refers to tensor {list(key)}, which no layer produces.")
                 return tensors[key]
+            if isinstance(struct, tuple):
+                return tuple(lookup(v) for v in struct)
             return [lookup(v) for v in struct]
 
         inputs = lookup(config["input_layers"])
         outputs = lookup(config["output_layers"])
-        if isinstance(inputs, list) and len(inputs) == 1:  # as Keras 3: a one-element list is one tensor
+        from ..backend.keras_tensor import KerasTensor
+
+        # a one-element list of tensors is that tensor (Keras 2 configs list every input); deeper nesting is kept
+        if isinstance(inputs, list) and len(inputs) == 1 and isinstance(inputs[0], KerasTensor):
             inputs = inputs[0]
-        if isinstance(outputs, list) and len(outputs) == 1:
+        if isinstance(outputs, list) and len(outputs) == 1 and isinstance(outputs[0], KerasTensor):
             outputs = outputs[0]
         from ..models.functional import Functional
 

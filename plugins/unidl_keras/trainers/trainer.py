@@ -244,12 +244,13 @@ class Trainer:
         try:
             y_pred = self(x, training=True)
             loss = self._compute_loss(x, y, y_pred, sw, training=True)
+            optimizer = self.optimizer
+            # as Keras: a static factor or LossScaleOptimizer's dynamic scale (recorded, so gradients scale too)
+            scaled = optimizer.scale_loss(loss)
         finally:
             _AG.recording, _AG.training = prev
         self._loss_tracker.update_state(loss.detach(), sample_weight=_batch_size_of(x))
-        optimizer = self.optimizer
-        if optimizer.loss_scale_factor is not None:
-            loss = optimizer.scale_loss(loss)
+        loss = scaled
         variables = self.trainable_variables
         if variables:
             if loss.requires_grad:
