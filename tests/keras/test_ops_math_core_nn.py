@@ -445,3 +445,63 @@ def test_custom_gradient():
     loss.backward()
     # the stated gradient sigmoid(x): finite at 100 where the ops' own derivative would give NaN
     np.testing.assert_allclose(x.grad.numpy(), [1.0, 0.5])
+
+
+# -- nn: CTC, im2col/col2im, symbolic conv checks -----------------------------------------------------
+
+CTC_LOGITS = np.random.default_rng(3).standard_normal((2, 6, 5)).astype("float32")
+
+
+def test_ctc_loss_and_decode():
+    loss = ops.ctc_loss(np.array([[1, 2, 1], [1, 2, 2]]),
+                        np.array([[[0.4, 0.8, 0.4], [0.2, 0.8, 0.3], [0.9, 0.4, 0.5]],
+                                  [[0.4, 0.8, 0.4], [0.2, 0.3, 0.3], [0.4, 0.3, 0.2]]], "float32"),
+                        np.array([3, 2]), np.array([3, 2]))
+    np.testing.assert_allclose(_np(loss), [3.441167, 1.916802], atol=1e-5)
+    (dec,), scores = ops.ctc_decode(CTC_LOGITS, np.array([6, 4]), strategy="greedy", mask_index=4)
+    np.testing.assert_array_equal(_np(dec), [[0, 0, 3, 1, -1, -1], [2, 1, -1, -1, -1, -1]])
+    np.testing.assert_allclose(_np(scores), [[-10.028373], [-4.009989]], atol=1e-5)
+    dec, scores = ops.ctc_decode(CTC_LOGITS, np.array([6, 4]), strategy="beam_search", beam_width=3, top_paths=3,
+                                 mask_index=4)
+    np.testing.assert_array_equal(_np(dec), [[[0, 0, 3, 1, -1, -1], [2, 1, -1, -1, -1, -1]],
+                                             [[0, 0, 1, -1, -1, -1], [2, 0, -1, -1, -1, -1]],
+                                             [[0, 2, 3, 1, -1, -1], [2, 0, 1, -1, -1, -1]]])
+    np.testing.assert_allclose(_np(scores), [[-3.276605, -3.703509, -3.75271], [-2.284077, -2.960542, -3.047252]],
+                               atol=1e-5)
+    with pytest.raises(ValueError, match="Invalid strategy"):
+        ops.ctc_decode(CTC_LOGITS, np.array([6, 4]), strategy="nope")
+    d, s = ops.ctc_decode(KerasTensor([None, 2, 3]), KerasTensor([None]), strategy="beam_search", top_paths=2)
+    assert d.shape == (2, None, 2) and s.shape == (None, 2)
+    with pytest.raises(ValueError, match="must have the same first dimension"):
+        keras.ops.nn.CTCLoss()._check_shape_first_dim("labels", (2, 3), "logits", (3, 4, 5))
+
+
+def test_unfold_fold():
+    x = np.arange(2 * 3 * 4 * 5, dtype="float32").reshape(2, 3, 4, 5)
+    u = ops.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1))
+    assert u.shape == (2, 18, 9)
+    np.testing.assert_array_equal(_np(u)[0, :3], [[0, 0, 0, 0, 5, 6, 0, 15, 16], [0, 0, 0, 6, 7, 8, 16, 17, 18],
+                                                  [0, 0, 0, 8, 9, 0, 18, 19, 0]])
+    np.testing.assert_array_equal(_np(u)[1, -2:], [[101, 102, 103, 111, 112, 113, 0, 0, 0],
+                                                   [103, 104, 0, 113, 114, 0, 0, 0, 0]])
+    f = ops.fold(u, (4, 5), (2, 3), dilation=(1, 2), padding=1, stride=(2, 1))
+    np.testing.assert_array_equal(_np(f)[0, 0], [[0, 2, 2, 6, 4], [5, 12, 7, 16, 9], [10, 22, 12, 26, 14],
+                                                 [15, 32, 17, 36, 19]])
+    with pytest.raises(ValueError, match="Input must be a 4D tensor"):
+        ops.unfold(np.ones((2, 3, 4)), 2)
+    assert ops.unfold(KerasTensor((None, 2, 4, 4)), 2, stride=2).shape == (None, 8, 4)
+
+
+def test_symbolic_conv_channel_checks():
+    with pytest.raises(ValueError, match="input channels must match the kernel"):
+        ops.conv(KerasTensor((2, 10, 3)), KerasTensor([3, 5, 4]))
+    with pytest.raises(ValueError, match="input channels must match the kernel"):
+        ops.conv_transpose(KerasTensor((2, 4, 3)), KerasTensor([2, 4, 5]), 2)
+    # an unknown channel count is not checked
+    assert ops.conv_transpose(KerasTensor((2, 4, None)), KerasTensor([2, 4, 5]), 2).shape == (2, 8, 4)
+    assert ops.conv(KerasTensor((None, 20, 3)), KerasTensor([4, 3, 2]), 2, padding="same").shape == (None, 10, 2)
+    with pytest.raises(ValueError, match="`offset` must be a vector of length"):
+        ops.batch_normalization(KerasTensor([None, 3, 4]), KerasTensor([4]), KerasTensor([4]), axis=-1,
+                                offset=KerasTensor([3]))
+    assert ops.one_hot(KerasTensor([2, 3, 1]), 5, 1).shape == (2, 5, 3, 1)
+    assert ops.multi_hot(KerasTensor([2, 3, 1]), 5).shape == (2, 1, 5)

@@ -1,5 +1,6 @@
 """Spectral ops: FFTs (complex over given axes, real and inverse-real on the last axis), framing,
-overlap-add, windows, the short-time Fourier transform and its inverse.
+overlap-add, windows, the short-time Fourier transform and its inverse, and their 2-D image siblings
+``unfold`` (im2col: sliding blocks) and ``fold`` (col2im: blocks summed back).
 
 unidl has no complex dtype: a complex tensor is passed and returned as a ``(real, imag)`` pair of float
 tensors of one shape. The FFT primitives are linear, so their backward passes are FFTs again (for
@@ -19,7 +20,7 @@ import numpy as np
 from ..errors import OpError
 from ._core import Tensor, apply, as_tensor_like, defop
 
-__all__ = ["fft", "rfft", "irfft", "frame", "overlap_add", "stft_window", "stft", "istft"]
+__all__ = ["fft", "rfft", "irfft", "frame", "overlap_add", "stft_window", "stft", "istft", "unfold", "fold"]
 
 FFT = defop("fft", doc="complex FFT (or inverse, 1/n scaled) of (real, imag) over the given axes; "
                        "returns real and imag stacked on a new leading axis")
@@ -278,3 +279,77 @@ def istft(re: Tensor, im: Tensor, frame_length: int, frame_step: int, fft_length
     else:
         end = expected
     return slice_axis(y, -1, min(start, n), max(min(end, n), min(start, n)))
+
+
+# -- 2-D framing: im2col / col2im ----------------------------------------------------------------------
+
+def _pair2(v: Any, what: str) -> Tuple[int, int]:
+    t = (int(v), int(v)) if isinstance(v, (int, np.integer)) else tuple(int(i) for i in v)
+    if len(t) != 2:
+        raise OpError("unfold", f"{what} must be an int or a pair of ints, got {v!r}")
+    return t  # type: ignore[return-value]
+
+
+def _block_index(hp: int, wp: int, k: Tuple[int, int], d: Tuple[int, int], s: Tuple[int, int]) -> Tuple[Any, int, int]:
+    """Flat indices into an (hp, wp) plane of every block element: (kh * kw, L), block-major as PyTorch."""
+    oh = (hp - d[0] * (k[0] - 1) - 1) // s[0] + 1
+    ow = (wp - d[1] * (k[1] - 1) - 1) // s[1] + 1
+    ki = (np.arange(k[0])[:, None] * d[0] * wp + np.arange(k[1])[None, :] * d[1]).reshape(-1, 1)
+    li = (np.arange(max(oh, 0))[:, None] * s[0] * wp + np.arange(max(ow, 0))[None, :] * s[1]).reshape(1, -1)
+    return (ki + li).astype(np.int64), oh, ow
+
+
+def unfold(x: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
+    """Sliding blocks of a channels-first image batch (im2col, as ``torch.nn.functional.unfold``): each
+    column holds one block, channel-major. Shape: (N, C, H, W) -> (N, C * kh * kw, L)."""
+    from .arrange import pad
+    from .index import take
+    from .shape import reshape
+
+    if not isinstance(x, Tensor) or x.ndim != 4:
+        raise OpError("unfold", f"expected a 4-D (N, C, H, W) tensor, got shape {getattr(x, 'shape', None)}")
+    k, d = _pair2(kernel_size, "kernel_size"), _pair2(dilation, "dilation")
+    p, st = _pair2(padding, "padding"), _pair2(stride, "stride")
+    n, c, h, w = x.shape
+    if p != (0, 0):
+        x = pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
+    hp, wp = h + 2 * p[0], w + 2 * p[1]
+    idx, oh, ow = _block_index(hp, wp, k, d, st)
+    if oh < 1 or ow < 1:
+        raise OpError("unfold", f"the {k} kernel (dilation {d}) does not fit the padded {hp}x{wp} input",
+                      shapes=((n, c, h, w),))
+    blocks = take(reshape(x, (n, c, hp * wp)), as_tensor_like(idx, x), axis=2)  # (N, C, kh*kw, L)
+    return reshape(blocks, (n, c * k[0] * k[1], oh * ow))
+
+
+def fold(x: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+         stride: Any = 1) -> Tensor:
+    """The adjoint of :func:`unfold` (col2im, as ``torch.nn.functional.fold``): blocks summed into an image,
+    overlaps adding up. Shape: (N, C * kh * kw, L) -> (N, C, oh, ow)."""
+    from ..creation import zeros
+    from .arrange import slice as _slice
+    from .index import scatter_add
+    from .shape import broadcast_to, reshape
+
+    if not isinstance(x, Tensor) or x.ndim != 3:
+        raise OpError("fold", f"expected a 3-D (N, C * kh * kw, L) tensor, got shape {getattr(x, 'shape', None)}")
+    k, d = _pair2(kernel_size, "kernel_size"), _pair2(dilation, "dilation")
+    p, st = _pair2(padding, "padding"), _pair2(stride, "stride")
+    out = _pair2(output_size, "output_size")
+    n, ckk, nblocks = x.shape
+    if ckk % (k[0] * k[1]):
+        raise OpError("fold", f"the second dimension ({ckk}) must be divisible by the kernel size product "
+                              f"({k[0] * k[1]})", shapes=(x.shape,))
+    c = ckk // (k[0] * k[1])
+    hp, wp = out[0] + 2 * p[0], out[1] + 2 * p[1]
+    idx, oh, ow = _block_index(hp, wp, k, d, st)
+    if oh * ow != nblocks:
+        raise OpError("fold", f"expected {oh * ow} blocks for output_size {out}, kernel {k}, dilation {d}, "
+                              f"padding {p}, stride {st}; got {nblocks}", shapes=(x.shape,))
+    kk = k[0] * k[1]
+    flat_idx = broadcast_to(reshape(as_tensor_like(idx, x), (1, 1, kk * nblocks)), (n, c, kk * nblocks))
+    base = zeros((n, c, hp * wp), dtype=x.dtype, device=x.device)
+    img = reshape(scatter_add(base, flat_idx, reshape(x, (n, c, kk * nblocks)), axis=2), (n, c, hp, wp))
+    if p != (0, 0):
+        img = _slice(img, (0, 0, p[0], p[1]), (n, c, p[0] + out[0], p[1] + out[1]))
+    return img

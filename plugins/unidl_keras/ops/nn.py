@@ -41,6 +41,138 @@ def _export_spec(spec):
     return deco
 
 
+def _export_checked(check):
+    """``_export`` whose symbolic calls first run ``check`` (Keras's ``compute_output_spec`` validation, which
+    applies to symbolic inputs only) with the op's own arguments."""
+    import functools
+
+    from .node import any_symbolic
+
+    def deco(fn):
+        op = symbolic(fn)
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if any_symbolic(args, kwargs):
+                check(*args, **kwargs)
+            return op(*args, **kwargs)
+
+        wrapper.eager = fn  # type: ignore[attr-defined]
+        __all__.append(fn.__name__)
+        return wrapper
+
+    return deco
+
+
+def _channels_check(inputs: Any, kernel: Any, data_format: Any, transpose: bool = False) -> None:
+    fmt = config.standardize_data_format(data_format)
+    cin = inputs.shape[-1] if fmt == "channels_last" else inputs.shape[1]
+    kin = kernel.shape[-1] if transpose else kernel.shape[-2]
+    if isinstance(cin, int) and isinstance(kin, int) and cin != kin:
+        raise ValueError("The number of input channels must match the kernel's input channels. Received: input "
+                         f"channels={cin}, kernel input channels={kin}, data_format='{fmt}'.")
+
+
+def _batch_norm_check(x: Any, mean: Any, variance: Any, axis: int, offset: Any = None, scale: Any = None,
+                      epsilon: float = 1e-3) -> None:
+    shape = (x.shape[axis],)
+
+    def one(name: str, v: Any) -> None:
+        if tuple(v.shape) != shape:
+            raise ValueError(f"Arguments `{name}` must be a vector of length `x.shape[axis]`. Expected: `{shape}`. "
+                             f"Received: `{tuple(v.shape)}.")
+
+    one("mean", mean)
+    one("variance", variance)
+    if offset is not None:
+        one("offset", offset)
+    if scale is not None:
+        one("scale", scale)
+
+
+def _hot_shape(x: Any, num_classes: int, axis: int) -> list:
+    shape = list(getattr(x, "shape", []))
+    if axis == -1:
+        shape.append(num_classes)
+    elif 0 <= axis < len(shape):
+        shape.insert(axis, num_classes)
+    else:
+        raise ValueError(f"axis must be -1 or between [0, {len(shape)}), but received {axis}.")
+    return shape
+
+
+def _one_hot_spec(x: Any, num_classes: int, axis: int = -1, dtype: Any = None, sparse: bool = False) -> Any:
+    from ..backend.keras_tensor import KerasTensor
+
+    return KerasTensor(_hot_shape(x, num_classes, axis), dtype=config.standardize_dtype(dtype), sparse=sparse)
+
+
+def _multi_hot_spec(inputs: Any, num_classes: int, axis: int = -1, dtype: Any = None, sparse: bool = False) -> Any:
+    from ..backend.keras_tensor import KerasTensor
+
+    shape = _hot_shape(inputs, num_classes, axis)
+    shape = [shape[-1]] if len(shape) == 2 else [shape[0]] + shape[2:]  # as Keras's MultiHot spec
+    return KerasTensor(shape, dtype=config.standardize_dtype(dtype), sparse=sparse)
+
+
+def _conv_out_shape(inputs: Any, kshape: Any, out_channels: Any, strides: Any, padding: str, data_format: Any,
+                    dilation_rate: Any, transpose: bool = False, output_padding: Any = None) -> Any:
+    """Keras's conv output shape (None where an input dim is unknown)."""
+    from ..backend.keras_tensor import KerasTensor
+
+    fmt = config.standardize_data_format(data_format)
+    shape = tuple(inputs.shape)
+    nd = len(shape) - 2
+    spatial = shape[1:-1] if fmt == "channels_last" else shape[2:]
+    st, dl = _tuple(strides, nd), _tuple(dilation_rate, nd)
+    op = None if output_padding is None else _tuple(output_padding, nd)
+    mode = _padding(padding)
+    out = []
+    for i, n in enumerate(spatial):
+        eff = dl[i] * (kshape[i] - 1) + 1
+        if n is None:
+            out.append(None)
+        elif transpose:
+            if op is None:
+                out.append(n * st[i] if mode == "same" else n * st[i] + max(eff - st[i], 0))
+            else:
+                out.append((n - 1) * st[i] + eff - (2 * (eff // 2) if mode == "same" else 0) + op[i])
+        elif mode == "same":
+            out.append(-(-n // st[i]))
+        else:
+            out.append((n - eff) // st[i] + 1)
+    full = (shape[0],) + tuple(out) + (out_channels,) if fmt == "channels_last" else \
+        (shape[0], out_channels) + tuple(out)
+    return KerasTensor(full, dtype=inputs.dtype)
+
+
+def _conv_spec(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid", data_format: Any = None,
+               dilation_rate: Any = 1) -> Any:
+    _channels_check(inputs, kernel, data_format)
+    return _conv_out_shape(inputs, kernel.shape[:-2], kernel.shape[-1], strides, padding, data_format, dilation_rate)
+
+
+def _depthwise_spec(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid", data_format: Any = None,
+                    dilation_rate: Any = 1) -> Any:
+    _channels_check(inputs, kernel, data_format)
+    c = None if kernel.shape[-2] is None or kernel.shape[-1] is None else kernel.shape[-2] * kernel.shape[-1]
+    return _conv_out_shape(inputs, kernel.shape[:-2], c, strides, padding, data_format, dilation_rate)
+
+
+def _separable_spec(inputs: Any, depthwise_kernel: Any, pointwise_kernel: Any, strides: Any = 1,
+                    padding: str = "valid", data_format: Any = None, dilation_rate: Any = 1) -> Any:
+    _channels_check(inputs, depthwise_kernel, data_format)
+    return _conv_out_shape(inputs, depthwise_kernel.shape[:-2], pointwise_kernel.shape[-1], strides, padding,
+                           data_format, dilation_rate)
+
+
+def _conv_transpose_spec(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
+                         output_padding: Any = None, data_format: Any = None, dilation_rate: Any = 1) -> Any:
+    _channels_check(inputs, kernel, data_format, transpose=True)
+    return _conv_out_shape(inputs, kernel.shape[:-2], kernel.shape[-2], strides, padding, data_format,
+                           dilation_rate, transpose=True, output_padding=output_padding)
+
+
 def _like_spec(x: Any, *args: Any, **kwargs: Any) -> Any:
     """Keras's spec for ops whose output is shaped and typed like their first input."""
     from ..backend.keras_tensor import KerasTensor
@@ -301,7 +433,7 @@ def sparsemax(x: Any, axis: int = -1) -> Tensor:
 
 # -- encodings ----------------------------------------------------------------------------------------
 
-@_export
+@_export_spec(_one_hot_spec)
 def one_hot(x: Any, num_classes: int, axis: int = -1, dtype: Any = None, sparse: bool = False) -> Tensor:
     """One-hot encoding of integer ``x`` on a new ``axis``; out-of-range indices give zero rows.
     Shape: (...) -> (..., num_classes) (for ``axis=-1``). floatx unless ``dtype``."""
@@ -315,7 +447,7 @@ def one_hot(x: Any, num_classes: int, axis: int = -1, dtype: Any = None, sparse:
     return out
 
 
-@_export
+@_export_spec(_multi_hot_spec)
 def multi_hot(inputs: Any, num_classes: int, axis: int = -1, dtype: Any = None, sparse: bool = False) -> Tensor:
     """Multi-hot encoding: for the indices in the last axis, 1 at each present class.
     Shape: (..., k) -> (..., num_classes)."""
@@ -421,7 +553,7 @@ def _same_pads(size: Sequence[int], k: Sequence[int], s: Sequence[int], d: Seque
     return tuple(out)
 
 
-@_export
+@_export_spec(_conv_spec)
 def conv(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid", data_format: Optional[str] = None,
          dilation_rate: Any = 1) -> Tensor:
     """N-d convolution. Shapes (channels_last): inputs (N, *S, C_in), kernel (*K, C_in/groups, C_out)
@@ -436,7 +568,7 @@ def conv(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid", dat
     return _from_first(y, last)
 
 
-@_export
+@_export_spec(_depthwise_spec)
 def depthwise_conv(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
                    data_format: Optional[str] = None, dilation_rate: Any = 1) -> Tensor:
     """Depthwise convolution: kernel (*K, C_in, multiplier) -> output channels C_in * multiplier."""
@@ -447,7 +579,7 @@ def depthwise_conv(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "v
     return conv.eager(inputs, w, strides, padding, data_format, dilation_rate)
 
 
-@_export
+@_export_spec(_separable_spec)
 def separable_conv(inputs: Any, depthwise_kernel: Any, pointwise_kernel: Any, strides: Any = 1,
                    padding: str = "valid", data_format: Optional[str] = None, dilation_rate: Any = 1) -> Tensor:
     """A depthwise convolution followed by a 1x1 (pointwise) convolution."""
@@ -455,7 +587,7 @@ def separable_conv(inputs: Any, depthwise_kernel: Any, pointwise_kernel: Any, st
     return conv.eager(y, pointwise_kernel, 1, "valid", data_format, 1)
 
 
-@_export
+@_export_spec(_conv_transpose_spec)
 def conv_transpose(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid", output_padding: Any = None,
                    data_format: Optional[str] = None, dilation_rate: Any = 1) -> Tensor:
     """Transposed convolution. Shapes (channels_last): inputs (N, *S, C_in), kernel (*K, C_out, C_in)
@@ -535,7 +667,7 @@ def moments(x: Any, axes: Any, keepdims: bool = False, synchronized: bool = Fals
     return _dtypes.cast_to(mean, dt), _dtypes.cast_to(var, dt)
 
 
-@_export
+@_export_checked(_batch_norm_check)
 def batch_normalization(x: Any, mean: Any, variance: Any, axis: int, offset: Any = None, scale: Any = None,
                         epsilon: float = 1e-3) -> Tensor:
     """``(x - mean) / sqrt(variance + epsilon) * scale + offset`` with 1-D statistics along ``axis``."""
@@ -745,6 +877,161 @@ def dot_product_attention(query: Any, key: Any, value: Any, bias: Any = None, ma
         logits = U.where(keep, logits, U.full_like(logits, float(np.finfo(logits.dtype).min)))
     w = U.softmax(logits, axis=-1)
     return U.einsum("bnts,bsnh->btnh", w, v)
+
+
+# -- CTC ----------------------------------------------------------------------------------------------
+
+def _first_dim_check(name1: str, shape1: Any, name2: str, shape2: Any) -> None:
+    if shape1[0] != shape2[0]:
+        raise ValueError(f"Arguments `{name1}` and `{name2}` must have the same first dimension. "
+                         f"Received shapes: `{shape1}` and `{shape2}`.")
+
+
+def _ctc_loss_spec(target: Any, output: Any, target_length: Any, output_length: Any, mask_index: int = 0) -> Any:
+    from ..backend.keras_tensor import KerasTensor
+
+    ts, os_ = tuple(target.shape), tuple(output.shape)
+    _first_dim_check("target", ts, "output", os_)
+    _first_dim_check("target_length", tuple(target_length.shape), "target", ts)
+    _first_dim_check("output_length", tuple(output_length.shape), "output", os_)
+    return KerasTensor((ts[0],), dtype=config.standardize_dtype(_dtypes.result_type(output, "float32")))
+
+
+@_export_spec(_ctc_loss_spec)
+def ctc_loss(target: Any, output: Any, target_length: Any, output_length: Any, mask_index: int = 0) -> Tensor:
+    """CTC loss per sample of integer ``target`` (B, L) under logits ``output`` (B, T, C), with the label and
+    frame counts ``target_length``/``output_length`` (B,) and the blank class ``mask_index``. Shape: (B,)."""
+    from unidl.nn.ctc import ctc_loss as _ctc
+
+    output = to_tensor(output)
+    output = _dtypes.cast_to(output, _dtypes.result_type(output, "float32"))
+    logp = U.transpose(U.log_softmax(output, axis=-1), (1, 0, 2))
+    return _ctc(logp, to_tensor(target), to_tensor(output_length), to_tensor(target_length), blank=int(mask_index))
+
+
+def _ctc_decode_spec(inputs: Any, sequence_lengths: Any, strategy: str = "greedy", beam_width: int = 100,
+                     top_paths: int = 1, merge_repeated: bool = True, mask_index: int = 0) -> Any:
+    from ..backend.keras_tensor import KerasTensor
+
+    k = 1 if strategy == "greedy" else top_paths
+    dt = config.standardize_dtype(_dtypes.result_type(inputs, "float32"))
+    return (KerasTensor((k, inputs.shape[0], inputs.shape[1]), dtype="int32"),
+            KerasTensor((inputs.shape[0], k), dtype=dt))
+
+
+@_export_spec(_ctc_decode_spec)
+def ctc_decode(inputs: Any, sequence_lengths: Any, strategy: str = "greedy", beam_width: int = 100,
+               top_paths: int = 1, merge_repeated: bool = True, mask_index: int = 0) -> Tuple[Tensor, Tensor]:
+    """Decode CTC logits ``inputs`` (B, T, C): 'greedy' gives ``(decoded (1, B, T), -sum of max logits (B, 1))``,
+    'beam_search' ``(decoded (top_paths, B, T), log-probabilities (B, top_paths))``; -1 marks blanks/padding."""
+    from unidl.nn.ctc_decode import ctc_beam_search_decode, ctc_greedy_decode
+
+    x = to_tensor(inputs)
+    x = _dtypes.cast_to(x, _dtypes.result_type(x, "float32"))
+    if strategy == "greedy":
+        return ctc_greedy_decode(x, sequence_lengths, merge_repeated=merge_repeated, mask_index=mask_index)
+    if strategy == "beam_search":
+        return ctc_beam_search_decode(x, sequence_lengths, beam_width=beam_width, top_paths=top_paths,
+                                      mask_index=mask_index)
+    raise ValueError(f"Invalid strategy {strategy}. Supported values are 'greedy' and 'beam_search'.")
+
+
+class CTCLoss(Operation):
+    """The op class of :func:`ctc_loss`: ``CTCLoss(mask_index)(target, output, target_length, output_length)``."""
+    _fn = staticmethod(ctc_loss)
+
+    def __init__(self, mask_index: int = 0, *, name: Optional[str] = None) -> None:
+        super().__init__(name=name, mask_index=mask_index)
+        self.mask_index = mask_index
+
+    def _check_shape_first_dim(self, name1: str, shape1: Any, name2: str, shape2: Any) -> None:
+        _first_dim_check(name1, shape1, name2, shape2)
+
+    def compute_output_spec(self, target: Any, output: Any, target_length: Any, output_length: Any) -> Any:
+        return _ctc_loss_spec(target, output, target_length, output_length, self.mask_index)
+
+
+class CTCDecode(Operation):
+    """The op class of :func:`ctc_decode`: ``CTCDecode(strategy, beam_width, ...)(inputs, sequence_lengths)``."""
+    _fn = staticmethod(ctc_decode)
+
+    def __init__(self, strategy: str = "greedy", beam_width: int = 100, top_paths: int = 1,
+                 merge_repeated: bool = True, mask_index: int = 0, *, name: Optional[str] = None) -> None:
+        super().__init__(name=name, strategy=strategy, beam_width=beam_width, top_paths=top_paths,
+                         merge_repeated=merge_repeated, mask_index=mask_index)
+        self.strategy, self.beam_width, self.top_paths = strategy, beam_width, top_paths
+        self.merge_repeated, self.mask_index = merge_repeated, mask_index
+
+    def compute_output_spec(self, inputs: Any, sequence_lengths: Any) -> Any:
+        return _ctc_decode_spec(inputs, sequence_lengths, **self._static_kwargs)
+
+
+# -- im2col / col2im ------------------------------------------------------------------------------------
+
+def _pair_of(v: Any) -> Tuple[Any, Any]:
+    return (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
+
+
+def _unfold_spec(x: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Any:
+    from ..backend.keras_tensor import KerasTensor
+
+    n, c, h, w = x.shape
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (_pair_of(v) for v in (kernel_size, dilation, padding, stride))
+
+    def size(length: Any, k: int, d: int, p: int, s: int) -> Any:
+        return None if length is None else (length + 2 * p - d * (k - 1) - 1) // s + 1
+
+    oh, ow = size(h, kh, dh, ph, sh), size(w, kw, dw, pw, sw)
+    return KerasTensor((n, None if c is None else c * kh * kw, None if oh is None or ow is None else oh * ow),
+                       dtype=x.dtype)
+
+
+def _rank_check(x: Any, rank: int) -> None:
+    shape = tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+    if len(shape) != rank:
+        raise ValueError(f"Input must be a {rank}D tensor. Received: input.shape={shape}")
+
+
+def _unfold(x: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
+    """Sliding blocks of a channels-first image batch (im2col): (N, C, H, W) -> (N, C * kh * kw, L)."""
+    return U.unfold(to_tensor(x), kernel_size, dilation, padding, stride)
+
+
+def _fold_spec(x: Any, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+               stride: Any = 1) -> Any:
+    from ..backend.keras_tensor import KerasTensor
+
+    n, ckk, _ = x.shape
+    kh, kw = _pair_of(kernel_size)
+    oh, ow = _pair_of(output_size)
+    if ckk is not None and ckk % (kh * kw):
+        raise ValueError(f"The second dimension of the input ({ckk}) must be divisible by kernel_size product "
+                         f"({kh * kw}).")
+    return KerasTensor((n, None if ckk is None else ckk // (kh * kw), oh, ow), dtype=x.dtype)
+
+
+def _fold(x: Any, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
+    """Blocks summed back into an image (col2im, the adjoint of unfold): (N, C * kh * kw, L) -> (N, C, oh, ow)."""
+    return U.fold(to_tensor(x), output_size, kernel_size, dilation, padding, stride)
+
+
+_unfold_op = symbolic(_unfold, _unfold_spec)
+_fold_op = symbolic(_fold, _fold_spec)
+
+
+def unfold(x: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Any:
+    """Sliding blocks of a channels-first image batch (im2col): (N, C, H, W) -> (N, C * kh * kw, L)."""
+    _rank_check(x, 4)
+    return _unfold_op(x, kernel_size, dilation, padding, stride)
+
+
+def fold(x: Any, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Any:
+    """Blocks summed back into an image (col2im): (N, C * kh * kw, L) -> (N, C, oh, ow)."""
+    _rank_check(x, 3)
+    return _fold_op(x, output_size, kernel_size, dilation, padding, stride)
+
+
+__all__ += ["unfold", "fold"]
 
 
 class RMSNorm(Operation):
