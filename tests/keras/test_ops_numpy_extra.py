@@ -337,3 +337,16 @@ def test_shape_helpers_and_vectorize():
     _close(f(np.ones((4, 3), "float32"), np.arange(3.0, dtype="float32")), np.full(4, 3.0))
     with pytest.raises(ValueError):
         ops.vectorize(3)
+
+
+def test_slogdet():
+    rng = np.random.default_rng(3)
+    for a in (rng.standard_normal((4, 4)), rng.standard_normal((2, 3, 5, 5)), np.array([[0.0, 1.0], [1.0, 0.0]]),
+              np.ones((3, 3))):
+        sign, logdet = ops.slogdet(a.astype("float32"))
+        want_sign, want_logdet = np.linalg.slogdet(a)
+        np.testing.assert_array_equal(_np(sign), want_sign)
+        np.testing.assert_allclose(_np(logdet), want_logdet, rtol=1e-4)
+    assert [t.shape for t in ops.slogdet(KT((2, 4, 3, 3)))] == [(), (2, 4)]
+    m = rng.standard_normal((3, 3)) + 3 * np.eye(3)
+    assert_grad_close(lambda x: ops.slogdet(x)[1], m)  # d log|det| / dA = inv(A).T

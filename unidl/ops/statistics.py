@@ -28,7 +28,7 @@ from . import shape as S
 __all__ = ["nansum", "nanmean", "nanvar", "nanstd", "nanmax", "nanmin", "nanprod", "nanargmax", "nanargmin",
            "quantile", "ptp", "corrcoef", "correlate", "trapezoid", "vander", "kron", "diagflat", "rot90",
            "histogram", "bincount", "searchsorted", "unique", "isin", "unravel_index", "pad_symmetric",
-           "ramp", "cross", "window", "bessel_i0"]
+           "ramp", "cross", "window", "bessel_i0", "slogdet"]
 
 Axis = Any
 
@@ -599,3 +599,38 @@ def window(kind: str, n: int, like: Tensor, beta: float = 0.0) -> Tensor:
         arg = E.multiply(E.sqrt(E.maximum(E.subtract(1.0, E.square(r)), 0.0)), float(beta))
         return E.divide(bessel_i0(arg), bessel_i0(_full((), float(beta), like)))
     raise OpError("window", f"unknown window {kind!r}")
+
+
+# -- determinants ----------------------------------------------------------------------------------
+
+def slogdet(a: Tensor) -> Tuple[Tensor, Tensor]:
+    """Sign and natural log of ``|det|`` of the square matrices on ``a``'s last two axes, by LU
+    factorisation with partial pivoting (written with ops: differentiable in the entries away from
+    pivot ties). A singular matrix gives sign 0 and ``-inf``. Float input. Shapes: (..., n, n) ->
+    (...), (...)."""
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise OpError("slogdet", "expected square matrices on the last two axes", shapes=(a.shape,))
+    n = a.shape[-1]
+    batch = a.shape[:-2]
+    sign = _full(batch, 1.0, a)
+    logdet = _full(batch, 0.0, a)
+    rows = _arange(n, a, "int64")
+    for k in range(n):
+        col = E.abs(_ar.slice_axis(_ar.slice_axis(a, -1, k, k + 1), -2, k, n))  # (..., n-k, 1)
+        p = E.add(R.argmax(S.squeeze(col, -1), axis=-1), k)  # (...)
+        pe = S.expand_dims(p, -1)
+        # the row permutation swapping k and p
+        perm = E.where(E.equal(rows, k), pe, E.where(E.equal(rows, pe), _full((), k, pe), rows))
+        idx = S.broadcast_to(S.expand_dims(perm, -1), batch + (n, n))
+        a = _ix.take_along_axis(a, idx, -2)
+        sign = E.where(E.equal(p, k), sign, E.negative(sign))
+        pivot = S.squeeze(S.squeeze(_ar.slice_axis(_ar.slice_axis(a, -2, k, k + 1), -1, k, k + 1), -1), -1)
+        sign = E.multiply(sign, E.sign(pivot))
+        logdet = E.add(logdet, E.log(E.abs(pivot)))
+        if k < n - 1:
+            safe = E.where(E.equal(pivot, 0.0), _full((), 1.0, pivot), pivot)
+            below = _ar.slice_axis(a, -2, k + 1, n)  # (..., n-k-1, n)
+            factor = E.divide(_ar.slice_axis(below, -1, k, k + 1), S.expand_dims(S.expand_dims(safe, -1), -1))
+            top = _ar.slice_axis(a, -2, k, k + 1)  # (..., 1, n)
+            a = _ar.concatenate([_ar.slice_axis(a, -2, 0, k + 1), E.subtract(below, E.multiply(factor, top))], axis=-2)
+    return E.add(sign, 0.0), logdet  # + 0.0: no negative zero

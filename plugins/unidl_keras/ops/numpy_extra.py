@@ -1426,3 +1426,18 @@ def eye(N: Any, M: Any = None, k: int = 0, dtype: Any = None) -> Tensor:  # noqa
 
 
 __all__.append("eye")
+
+
+def _slogdet_spec(x):
+    dt = _float_result(_dtype_of(x)).name
+    return KerasTensor((), dt), KerasTensor(tuple(x.shape[:-2]), dt)
+
+
+@_export_spec(_slogdet_spec)
+def slogdet(x: Any) -> Tuple[Tensor, Tensor]:
+    """Sign and natural log of the absolute determinant of the square matrices on the last two axes."""
+    x = _t(x)
+    dt = _float_result(x.dtype)
+    work = result_type(dt, "float32")
+    sign, logdet = ST.slogdet(_cast(x, work))
+    return _cast(sign, dt), _cast(logdet, dt)
