@@ -113,7 +113,8 @@ class AbsMaxQuantizer(Quantizer):
             self.axis = (axis,) if isinstance(axis, int) else tuple(axis)
         else:
             self.axis = None
-        self.value_range = value_range
+        # a tuple, as Keras's own configs hold it (a JSON round trip gives a list back)
+        self.value_range = tuple(value_range)
         self.epsilon = epsilon
         if output_dtype == "int8" and (value_range[0] < -128 or value_range[1] > 127):
             raise ValueError("Quantizer with output_dtype='int8' requires value_range to be within the interval "
