@@ -452,3 +452,21 @@ def test_functional_slices_disconnected_outputs_and_missing_nodes():
     a_in, b_in = keras.Input((3,), name="ia"), keras.Input((3,), name="ib")
     m = keras.Model([a_in, b_in], keras.layers.Dense(4, name="d2")(keras.layers.Dense(5, name="d1")(a_in + b_in)))
     assert len(m.layers) == 4 and len(m._operations) == 5
+
+
+def test_functional_config_keeps_nested_io_structures():
+    inp = keras.Input(shape=(3,), batch_size=2, name="input")
+    x = keras.layers.Dense(5)(inp)
+    outputs = (keras.layers.Dense(4)(x), keras.layers.Dense(5)(x))
+    restored = keras.models.Functional.from_config(keras.Model(inp, outputs).get_config())
+    assert isinstance(restored(np.ones((2, 3), "float32")), tuple)
+    nested_in = keras.Input(shape=(3,), batch_size=2, name="input_a")
+    m = keras.Model([[nested_in]], keras.layers.Dense(4)(nested_in))
+    assert m.get_config()["input_layers"] == [[["input_a", 0, 0]]]
+    assert keras.models.model_from_json(m.to_json()).to_json() == m.to_json()
+    i1, i2, i3 = keras.Input((1,)), keras.Input((2,)), keras.Input((3,))
+    deep = keras.Model({"1": i1, "others": {"2": i2, "3": i3}},
+                       {"1": keras.layers.Dense(1)(i1), "others": {"2": keras.layers.Dense(2)(i2),
+                                                                    "3": keras.layers.Dense(3)(i3)}})
+    out = deep({"1": np.ones((2, 1)), "others": {"2": np.ones((2, 2)), "3": np.ones((2, 3))}})
+    assert tuple(out["others"]["3"].shape) == (2, 3)
