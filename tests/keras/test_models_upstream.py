@@ -384,7 +384,7 @@ def test_state_tree_get_and_set():
     np.testing.assert_array_equal(tree_["trainable_variables"]["output_a"]["kernel"], m.layers[1].get_weights()[0])
     assert float(tree_["metrics_variables"]["loss"]["count"]) == 0.0
     m.set_state_tree({"trainable_variables": {"output_a": {"bias": [0.5], "kernel": [[0.6], [0.7], [1.8]]}},
-                      "optimizer_variables": {"adam": {"learning_rate": 1e-5}}})
+                      "optimizer_variables": {m.optimizer.name: {"learning_rate": 1e-5}}})  # adam, adam_1, ...
     np.testing.assert_allclose(m.layers[1].get_weights()[0], [[0.6], [0.7], [1.8]], rtol=1e-6)
     np.testing.assert_allclose(m.layers[1].get_weights()[1], [0.5])
     np.testing.assert_allclose(float(keras.ops.convert_to_numpy(m.optimizer.learning_rate)), 1e-5, rtol=1e-5)
