@@ -1118,6 +1118,8 @@ def _build() -> List[OpCase]:
         c.append(OpCase(op, gen))
     from .cases_elementwise import build as _elementwise_extra  # arctan2, hypot, bitwise ops, gcd, i0, ...
     c.extend(_elementwise_extra())
+    from .cases_spectral import build as _spectral  # fft/rfft/irfft, erfinv, inv, slogdet
+    c.extend(_spectral())
     return c
 
 

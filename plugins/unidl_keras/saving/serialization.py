@@ -242,6 +242,10 @@ def _family(module: str, class_name: str) -> Optional[str]:
 
 def _resolve_class(class_name: str, module: str, registered: Optional[str], full: Dict[str, Any],
                    module_objects: Optional[Dict[str, Any]]) -> Any:
+    if (module or "").startswith(("keras.src.ops", "keras.ops")):  # an operation node, not a same-named layer
+        op_layer = _op_layer_from_config(class_name, module, full.get("config"))
+        if op_layer is not None:
+            return op_layer
     for key in (registered, class_name):
         found = _lookup(key, module_objects)
         if found is not None:
