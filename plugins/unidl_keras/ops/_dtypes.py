@@ -126,13 +126,19 @@ def result_type(*args: Any) -> np.dtype:
     ``int``/``float``) are weak: int32 tensor + 2 -> int32, int32 tensor + 0.5 -> floatx, bfloat16 + 0.5 ->
     bfloat16; (True, 2) -> int32; (1.0, 2) -> floatx.
     """
-    strong, weak = set(), []
+    strong, weak, scalars = set(), [], set()
     for a in args:
         if a is None:
             continue
+        if type(a) in _PY_SCALARS:
+            weak.append(_PY_SCALARS[type(a)])
+            continue
         dt = getattr(a, "dtype", None)
-        if dt is not None and not is_weak(a):
-            strong.add(_name(dt))
+        if dt is not None:
+            if isinstance(a, np.generic) or (isinstance(a, np.ndarray) and a.ndim == 0):
+                scalars.add(_name(dt))
+            else:
+                strong.add(_name(dt))
         elif a is int or a is float:
             weak.append("int" if a is int else "float")
         elif isinstance(a, (str, np.dtype, type)):
@@ -141,7 +147,26 @@ def result_type(*args: Any) -> np.dtype:
             weak.append(_weak_kind(a))
         else:
             strong.add(_name(np.asarray(a).dtype))
-    return as_dtype(promote_names(strong, weak))
+    if not scalars:
+        return as_dtype(promote_names(strong, weak))
+    if not strong:
+        return as_dtype(promote_names(scalars, weak))
+    # NumPy scalars and 0-d arrays (0-d tensors in Keras's torch backend) count by category only: they
+    # change the result where their kind is higher (int8 tensor + np.float64(2) -> float64), not its width
+    out = promote_names(strong, weak)
+    higher = {n for n in scalars if _category(n) > _category(out)}
+    return as_dtype(promote_names(higher, weak) if higher else out)
+
+
+_PY_SCALARS = {bool: "bool", int: "int", float: "float"}
+
+
+def _category(name: str) -> int:
+    if name == "bool":
+        return 0
+    if "int" in name:
+        return 1
+    return 3 if name.startswith("complex") else 2
 
 
 def to_tensor(x: Any, dtype: Any = None) -> Tensor:
@@ -158,7 +183,7 @@ def to_tensor(x: Any, dtype: Any = None) -> Tensor:
         return x
     if dtype is not None:
         return unidl.tensor(np.asarray(x), dtype=config.standardize_dtype(dtype))
-    if isinstance(x, np.ndarray) and not (x.ndim == 0 and x.dtype.kind in "fi"):
+    if isinstance(x, np.ndarray):  # 0-d too: Keras keeps an array's dtype (ops.array(np.array(0, "int8")) is int8)
         if x.dtype.kind in "USO":
             raise TypeError(f"Cannot convert a NumPy array of dtype {x.dtype} to a tensor")
         return unidl.tensor(x)

@@ -448,12 +448,20 @@ def nan_to_num(x: Any, nan: float = 0.0, posinf: Optional[float] = None, neginf:
 # -- reductions ---------------------------------------------------------------------------------------
 
 def _acc_dtype(dt: np.dtype) -> np.dtype:
-    """Keras's accumulation dtype for sum/cumsum/prod: small ints and bools widen to int32."""
-    if dt.kind == "b" or dt.kind in "iu" and dt.itemsize < 4:
+    """Keras's accumulation dtype for sum/prod/trace: bools and small signed ints widen to int32, small
+    unsigned ints to uint32 (as Keras on JAX; its torch backend, lacking uint32, gives int32)."""
+    if dt.kind == "b" or dt.kind == "i" and dt.itemsize < 4:
         return np.dtype("int32")
+    if dt.kind == "u" and dt.itemsize < 4:
+        return np.dtype("uint32")
     if dt == np.uint32:
         return np.dtype("int64")
     return dt
+
+
+def _cum_dtype(dt: np.dtype) -> np.dtype:
+    """Keras's dtype for cumsum/cumprod: bools give int32, every other dtype is kept (int8 -> int8)."""
+    return np.dtype("int32") if dt.kind == "b" else dt
 
 
 @_export
@@ -543,7 +551,7 @@ def any(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A
 @_export
 def count_nonzero(x: Any, axis: Axis = None) -> Tensor:
     """The number of non-zero elements along ``axis`` (int32)."""
-    return U.sum(_int32(U.not_equal(_t(x), 0)), axis=axis)
+    return _int32(U.sum(_int32(U.not_equal(_t(x), 0)), axis=axis))
 
 
 @_export
@@ -562,7 +570,7 @@ def argmin(x: Any, axis: Optional[int] = None, keepdims: bool = False) -> Tensor
 def cumsum(x: Any, axis: Optional[int] = None, dtype: Any = None) -> Tensor:
     """Cumulative sum along ``axis`` (of the flattened input when None)."""
     x = _t(x)
-    dt = _acc_dtype(x.dtype) if dtype is None else np.dtype(config.standardize_dtype(dtype))
+    dt = _cum_dtype(x.dtype) if dtype is None else np.dtype(config.standardize_dtype(dtype))
     return _dtypes.cast_to(U.cumsum(_dtypes.cast_to(x, dt), axis=axis), dt)
 
 
@@ -570,7 +578,7 @@ def cumsum(x: Any, axis: Optional[int] = None, dtype: Any = None) -> Tensor:
 def cumprod(x: Any, axis: Optional[int] = None, dtype: Any = None) -> Tensor:
     """Cumulative product along ``axis`` (a running product of slices: differentiable, O(n) ops)."""
     x = _t(x)
-    dt = _acc_dtype(x.dtype) if dtype is None else np.dtype(config.standardize_dtype(dtype))
+    dt = _cum_dtype(x.dtype) if dtype is None else np.dtype(config.standardize_dtype(dtype))
     x = _dtypes.cast_to(x, dt)
     if axis is None:
         x, axis = U.reshape(x, (-1,)), 0
@@ -686,7 +694,8 @@ def inner(x1: Any, x2: Any) -> Tensor:
 def vdot(x1: Any, x2: Any) -> Tensor:
     """Dot product of the flattened inputs (a scalar)."""
     a, b = operands(_t(x1), _t(x2))
-    return U.sum(U.multiply(U.reshape(a, (-1,)), U.reshape(b, (-1,))))
+    # the promoted dtype, as Keras (NumPy's sum would widen int16 to int64)
+    return _dtypes.cast_to(U.sum(U.multiply(U.reshape(a, (-1,)), U.reshape(b, (-1,)))), a.dtype)
 
 
 def _tri_mask(n: int, m: int, k: int) -> Tensor:
@@ -992,6 +1001,10 @@ __all__ += ["ndim", "size"]
 from .numpy_elementwise import *  # noqa: E402,F401,F403 - arctan2, hypot, bitwise ops, gcd, view, ... (adds to __all__)
 
 from .numpy_extra import *  # noqa: E402,F401,F403 - statistics, ranges, splits, search ops (adds to __all__)
+
+# ``Any`` here is Keras's op class of ``any`` (keras.src.ops.numpy.Any, made by __getattr__), not typing.Any,
+# which this module only names in annotations (strings, under ``from __future__ import annotations``)
+del Any
 
 
 def __getattr__(name: str) -> Any:
