@@ -195,3 +195,34 @@ def test_symbolic_graph_runs_eagerly():
     x = np.array([[3.0, -1.0, 0.5]], "float32")
     y = np.array([[4.0, 2.0, -0.5]], "float32")
     np.testing.assert_allclose(ops.convert_to_numpy(model([x, y])), [[9.0, 4.236068, 1.2071068]], rtol=1e-6)
+
+
+def test_symbolic_contraction_and_gather_shapes():
+    # shapes as real Keras 3.15.1 gives them: unknown dims match known ones
+    assert ops.matmul(KerasTensor((None, 3, 4)), KerasTensor((3, None, 4, 5))).shape == (3, None, 3, 5)
+    assert ops.matmul(KerasTensor((None, 4)), KerasTensor((4,))).shape == (None,)
+    assert ops.matmul(KerasTensor((2, 3), sparse=True), KerasTensor((3, 2), sparse=True)).sparse
+    assert not ops.matmul(KerasTensor((2, 3), sparse=True), KerasTensor((3, 2))).sparse
+    with pytest.raises(ValueError, match="inner dimensions"):
+        ops.matmul(KerasTensor((None, 3)), KerasTensor((4, 2)))
+    assert ops.tensordot(KerasTensor((None, 3, 4)), KerasTensor((3, 4)), axes=1).shape == (None, 3, 4)
+    assert ops.tensordot(KerasTensor((None, 3, 4)), KerasTensor((3, 4)), axes=[[0, 1], [1, 0]]).shape == (4,)
+    assert ops.inner(KerasTensor((None,)), KerasTensor((3,))).shape == ()
+    x, i = KerasTensor((None, 3)), KerasTensor((1, 3), "int32")
+    assert ops.take_along_axis(x, i, axis=0).shape == (1, 3)
+    assert ops.take_along_axis(x, i, axis=1).shape == (None, 3)
+    assert ops.take_along_axis(KerasTensor((None, 3, 3)), KerasTensor((1, 3, None), "int32"), axis=1).shape == \
+        (None, 3, 3)
+    # a functional model with a constant operand runs
+    a = keras.Input((3,))
+    model = keras.Model(a, ops.matmul(a, np.ones((3, 2), "float32")))
+    np.testing.assert_array_equal(ops.convert_to_numpy(model(np.ones((4, 3), "float32"))), np.full((4, 2), 3.0))
+
+
+def test_int8_matmul_accumulates_in_int32():
+    x = np.full((2, 16), 100, dtype="int8")
+    y = np.full((16, 3), 100, dtype="int8")
+    out = ops.matmul(x, y)
+    assert keras.backend.standardize_dtype(out.dtype) == "int32"
+    np.testing.assert_array_equal(ops.convert_to_numpy(out), np.full((2, 3), 160000))
+    assert keras.backend.standardize_dtype(ops.matmul(np.ones((2, 2), "int8"), np.ones((2, 2), "bool")).dtype) == "int8"

@@ -97,3 +97,104 @@ def symbolic_broadcast(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     op.eager = fn  # type: ignore[attr-defined]
     return op
+
+
+# -- contractions and gathers: the output shape by Keras's rule, the dtype from a size-1 probe run -----------
+
+def _shape(a: Any) -> Shape:
+    return tuple(getattr(a, "shape", ()))
+
+
+def _probe(a: Any) -> Any:
+    if _is_array(a) and not isinstance(a, np.generic):  # size 1 everywhere: valid for any contraction or gather
+        return unidl.zeros((1,) * len(a.shape), dtype=str(a.dtype) if isinstance(a, KerasTensor) else a.dtype)
+    return a
+
+
+def ruled_spec(rule: Callable[..., Shape], fn: Callable[..., Any]) -> Callable[..., Any]:
+    """An output spec for :func:`~unidl_keras.ops.node.symbolic`: shape ``rule(*args, **kwargs)``
+    (given the KerasTensors themselves), dtype of ``fn`` run on size-1 placeholders."""
+    def spec(*args: Any, **kwargs: Any) -> KerasTensor:
+        shape = rule(*args, **kwargs)
+        try:
+            with np.errstate(all="ignore"), unidl.no_grad():
+                out = fn(*[_probe(a) for a in args], **{k: _probe(v) for k, v in kwargs.items()})
+        except (TypeError, UnidlError):  # the eager op lacks a case: Keras's result type of the inputs
+            return KerasTensor(shape, dtype=result_type(*[a for a in args if _is_array(a)]).name)
+        sparse = getattr(rule, "sparse_if_all", False) and all(
+            getattr(a, "sparse", False) for a in args if isinstance(a, KerasTensor))
+        return KerasTensor(shape, dtype=out.dtype.name, sparse=sparse)
+
+    return spec
+
+
+def matmul_shape(x1: Any, x2: Any) -> Shape:
+    """``matmul``: batch dims broadcast (None matches any size); 1-D operands lose their added axis."""
+    s1, s2 = _shape(x1), _shape(x2)
+    one1, one2 = len(s1) == 1, len(s2) == 1
+    if one1:
+        s1 = (1, s1[0])
+    if one2:
+        s2 = (s2[0], 1)
+    if len(s1) < 2 or len(s2) < 2:
+        raise ValueError(f"matmul: operands must have at least one axis; received shapes {_shape(x1)} and "
+                         f"{_shape(x2)}")
+    if s1[-1] is not None and s2[-2] is not None and s1[-1] != s2[-2]:
+        raise ValueError(f"matmul: the inner dimensions must be equal (x1.shape[-1] == x2.shape[-2]); received "
+                         f"shapes {_shape(x1)} and {_shape(x2)}")
+    out = list(broadcast_shapes(s1[:-2], s2[:-2], op="matmul")) + [s1[-2], s2[-1]]
+    if one1:
+        del out[-2]
+    if one2:
+        del out[-1]
+    return tuple(out)
+
+
+matmul_shape.sparse_if_all = True  # type: ignore[attr-defined]  # sparse @ sparse stays sparse in Keras
+
+
+def tensordot_shape(x1: Any, x2: Any, axes: Any = 2) -> Shape:
+    """``tensordot``: the uncontracted dims of ``x1`` then those of ``x2``."""
+    s1, s2 = list(_shape(x1)), list(_shape(x2))
+    if isinstance(axes, (int, np.integer)):
+        n = int(axes)
+        return tuple(s1 + s2) if n <= 0 else tuple(s1[:-n] + s2[n:])
+    a1 = [axes[0]] if isinstance(axes[0], (int, np.integer)) else list(axes[0])
+    a2 = [axes[1]] if isinstance(axes[1], (int, np.integer)) else list(axes[1])
+    for i, j in zip(a1, a2):
+        d1, d2 = s1[i], s2[j]
+        if d1 is not None and d2 is not None and d1 != d2:
+            raise ValueError(f"tensordot: contracted sizes differ: x1 axes {a1} have {[s1[a] for a in a1]}, "
+                             f"x2 axes {a2} have {[s2[a] for a in a2]}")
+    k1 = {a % len(s1) for a in a1}
+    k2 = {a % len(s2) for a in a2}
+    return tuple([d for i, d in enumerate(s1) if i not in k1] + [d for i, d in enumerate(s2) if i not in k2])
+
+
+def inner_shape(x1: Any, x2: Any) -> Shape:
+    """``inner``: ``x1.shape[:-1] + x2.shape[:-1]`` (a scalar operand gives the other's shape)."""
+    s1, s2 = _shape(x1), _shape(x2)
+    if not s1:
+        return s2
+    if not s2:
+        return s1
+    if s1[-1] is not None and s2[-1] is not None and s1[-1] != s2[-1]:
+        raise ValueError(f"inner: the last dimensions of x1 and x2 must match; received shapes {s1} and {s2}")
+    return s1[:-1] + s2[:-1]
+
+
+def take_along_axis_shape(x: Any, indices: Any, axis: Any = None) -> Shape:
+    """``take_along_axis``: ``x``'s shape with ``axis`` taken from ``indices``, then broadcast with it."""
+    s, si = list(_shape(x)), list(_shape(indices))
+    if axis is None:
+        s = [None] if None in s else [int(np.prod(s))]
+        ax = 0
+    else:
+        ax = int(axis)
+    if len(s) != len(si):
+        raise ValueError(f"take_along_axis: `x` and `indices` must have the same number of dimensions; received "
+                         f"shapes {tuple(s)} and {tuple(si)}")
+    ax %= len(s)
+    s[ax] = si[ax]
+    return broadcast_shapes(s, si, op="take_along_axis")
+

@@ -23,6 +23,7 @@ from unidl.tensor import Tensor
 from ..backend import config
 from . import _dtypes
 from ._dtypes import float_of, operands, result_type, to_tensor
+from . import _broadcast
 from ._broadcast import symbolic_broadcast
 from .node import symbolic
 
@@ -43,6 +44,15 @@ def _export_broadcast(fn):
     give (2, 3)); see :mod:`._broadcast`."""
     __all__.append(fn.__name__)
     return symbolic_broadcast(fn)
+
+
+def _export_ruled(rule):
+    """``_export`` for ops whose symbolic output shape follows Keras's rule ``rule(*args, **kwargs)``
+    (contractions and gathers, where unknown dims must match known ones); see :mod:`._broadcast`."""
+    def deco(fn):
+        __all__.append(fn.__name__)
+        return symbolic(fn, _broadcast.ruled_spec(rule, fn))
+    return deco
 
 
 def _t(x: Any) -> Tensor:
@@ -644,11 +654,14 @@ def nonzero(x: Any) -> Tuple[Tensor, ...]:
 
 # -- linear algebra ------------------------------------------------------------------------------------
 
-@_export
+@_export_ruled(_broadcast.matmul_shape)
 def matmul(x1: Any, x2: Any) -> Tensor:
-    """Matrix product with batch broadcasting. Shapes: (..., n, k), (..., k, m) -> (..., n, m)."""
-    a, b = operands(_t(x1), _t(x2))
-    return U.matmul(a, b)
+    """Matrix product with batch broadcasting. Shapes: (..., n, k), (..., k, m) -> (..., n, m).
+    int8 x int8 gives int32 (Keras accumulates in int32)."""
+    a, b = _t(x1), _t(x2)
+    if a.dtype == np.int8 and b.dtype == np.int8:
+        return U.matmul(_int32(a), _int32(b))
+    return U.matmul(*operands(a, b))
 
 
 @_export
@@ -660,7 +673,7 @@ def dot(x1: Any, x2: Any) -> Tensor:
     return U.dot(a, b)
 
 
-@_export
+@_export_ruled(_broadcast.tensordot_shape)
 def tensordot(x1: Any, x2: Any, axes: Any = 2) -> Tensor:
     """Sum of products over ``axes`` (an int or two axis lists), as ``np.tensordot``."""
     a, b = operands(_t(x1), _t(x2))
@@ -681,7 +694,7 @@ def outer(x1: Any, x2: Any) -> Tensor:
     return U.multiply(U.reshape(a, (-1, 1)), U.reshape(b, (1, -1)))
 
 
-@_export
+@_export_ruled(_broadcast.inner_shape)
 def inner(x1: Any, x2: Any) -> Tensor:
     """Sum of products over the last axes."""
     a, b = operands(_t(x1), _t(x2))
@@ -945,7 +958,7 @@ def take(x: Any, indices: Any, axis: Optional[int] = None) -> Tensor:
     return U.take(_t(x), _index_tensor(indices), axis=axis)
 
 
-@_export
+@_export_ruled(_broadcast.take_along_axis_shape)
 def take_along_axis(x: Any, indices: Any, axis: Optional[int] = None) -> Tensor:
     """``np.take_along_axis``: pick along ``axis`` with same-rank ``indices`` (broadcast as NumPy)."""
     x = _t(x)
