@@ -268,3 +268,54 @@ def test_adaptive_pool_core_gradients():
     assert_grad_close(lambda t: unidl.ops.adaptive_avg_pool(t, (3, 4)), x)
     assert_grad_close(lambda t: unidl.ops.adaptive_max_pool(t, (3, 4)), x)
     assert_grad_close(lambda t: unidl.ops.adaptive_avg_pool(t, (14, 5)), x)  # upsampling rows, identity cols
+
+
+# -- convolution LoRA and argument errors ---------------------------------------------------------------
+
+def test_conv2d_lora_matches_keras():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((1, 5, 5, 2)).astype("float32")
+    layer = layers.Conv2D(3, 2, lora_rank=2, lora_alpha=3.0)
+    layer(x)
+    assert [(w.path.split("/")[-1], tuple(w.shape), w.trainable) for w in layer.weights] == [
+        ("kernel", (2, 2, 2, 3), False), ("bias", (3,), True), ("lora_kernel_a", (2, 2, 2, 2), True),
+        ("lora_kernel_b", (2, 3), True)]
+    layer.set_weights([np.round(rng.standard_normal(w.shape) * 0.5, 2).astype("float32") for w in layer.weights])
+    expected = [[1.31364, 0.26197, -0.46482], [0.34311, -0.40045, -0.70905], [-0.82379, 1.99194, -2.23706],
+                [4.82884, 1.51902, 0.48659]]  # real Keras 3.15.1
+    np.testing.assert_allclose(np.asarray(layer(x))[0, 0], expected, atol=2e-5)
+    cfg = layer.get_config()
+    assert (cfg["lora_rank"], cfg["lora_alpha"]) == (2, 3.0)
+    assert len(layer.trainable_weights) == 3 and len(layer.non_trainable_weights) == 1
+
+
+def test_conv_lora_saves_merged_kernel_and_loads_into_plain_layer(tmp_path):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 6, 3)).astype("float32")
+    inp = keras.Input((6, 3))
+    model = keras.Model(inp, layers.Conv1D(4, 3, name="c")(inp))
+    model.get_layer("c").enable_lora(2)
+    lora = model.get_layer("c")
+    lora.lora_kernel_b.assign(rng.standard_normal(lora.lora_kernel_b.shape).astype("float32"))
+    path = str(tmp_path / "lora.weights.h5")
+    model.save_weights(path)
+    inp2 = keras.Input((6, 3))
+    plain = keras.Model(inp2, layers.Conv1D(4, 3, name="c")(inp2))
+    plain.load_weights(path)
+    np.testing.assert_allclose(np.asarray(plain(x)), np.asarray(model(x)), rtol=1e-5, atol=1e-5)
+    # a plain file into the LoRA model: the kernel loads, the factors restart at zero
+    plain.save_weights(path)
+    model.load_weights(path)
+    assert float(np.abs(np.asarray(lora.lora_kernel_b)).max()) == 0.0
+    np.testing.assert_allclose(np.asarray(model(x)), np.asarray(plain(x)), rtol=1e-6)
+
+
+def test_conv_groups_and_lora_errors():
+    with pytest.raises(ValueError, match=r"The number of groups must be a positive integer. Received: groups=0."):
+        layers.Conv2D(2, 2, groups=0)
+    c = layers.Conv2D(2, 2, kernel_constraint="non_neg")
+    c.build((1, 4, 4, 1))
+    with pytest.raises(ValueError, match="Lora is incompatible with kernel constraints"):
+        c.enable_lora(1)
+    with pytest.raises(ValueError, match="Cannot enable lora on a layer that isn't yet built"):
+        layers.Conv2D(2, 2).enable_lora(1)

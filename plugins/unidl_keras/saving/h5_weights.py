@@ -296,7 +296,8 @@ def _load_object(obj: Any, path: str, f: Any, source: str, report: _LoadReport, 
             for v, n in zip(variables, values):
                 v.assign(values[n])
         return
-    if hasattr(type(obj), "variable_serialization_spec") and callable(getattr(obj, "load_own_variables", None)):
+    if (hasattr(type(obj), "variable_serialization_spec") or getattr(obj, "lora_enabled", False)) \
+            and callable(getattr(obj, "load_own_variables", None)):  # (a LoRA layer's file has its merged kernel)
         # layers that save a per-mode subset of their variables (quantized / LoRA Dense, EinsumDense,
         # Embedding) check the store themselves, as in Keras
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional, Sequence, Tuple
 
+import unidl
 from unidl.nn import functional as F
 
 from ... import activations, constraints, initializers, regularizers
@@ -123,11 +124,17 @@ class BaseConv(Layer):
                  data_format: Optional[str] = None, dilation_rate: Any = 1, groups: int = 1, activation: Any = None,
                  use_bias: bool = True, kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
-                 kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any) -> None:
+                 kernel_constraint: Any = None, bias_constraint: Any = None, lora_rank: Optional[int] = None,
+                 lora_alpha: Optional[float] = None, **kwargs: Any) -> None:
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.rank = rank
         self.filters = check_positive("filters", filters) if filters is not None else None
-        self.groups = check_positive("groups", groups)
+        if not isinstance(groups, int) or isinstance(groups, bool) or groups <= 0:
+            raise ValueError(f"The number of groups must be a positive integer. Received: groups={groups}.")
+        self.groups = groups
+        self.lora_rank = lora_rank
+        self.lora_alpha = lora_alpha if lora_alpha is not None else lora_rank
+        self.lora_enabled = False
         self.kernel_size = standardize_tuple(kernel_size, rank, "kernel_size")
         self.strides = standardize_tuple(strides, rank, "strides")
         self.dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
@@ -200,13 +207,88 @@ class BaseConv(Layer):
                              f"Received groups={self.groups}, but the input has {c} channels (full input shape is "
                              f"{tuple(input_shape)}).")
         self._in_channels = c
-        self.kernel = self.add_weight(name="kernel", shape=self.kernel_size + (c // self.groups, self.filters),
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)._lay_out("conv")
+        self._kernel = self.add_weight(name="kernel", shape=self.kernel_size + (c // self.groups, self.filters),
+                                       initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+                                       constraint=self.kernel_constraint)._lay_out("conv")
         self.bias = (self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer,
                                      regularizer=self.bias_regularizer, constraint=self.bias_constraint)
                      if self.use_bias else None)
         self.built = True
+        if self.lora_rank:
+            self.enable_lora(self.lora_rank, lora_alpha=self.lora_alpha)
+
+    @property
+    def kernel(self) -> Any:
+        """The kernel variable; with LoRA, ``kernel + (lora_alpha / lora_rank) * lora_kernel_a @ lora_kernel_b``
+        (a tensor in the compute dtype)."""
+        kernel = self.__dict__.get("_kernel")
+        if kernel is None:
+            raise AttributeError("You must build the layer before accessing `kernel`.")
+        if self.__dict__.get("lora_enabled"):
+            delta = unidl.ops.matmul(self.lora_kernel_a, self.lora_kernel_b)
+            kernel = unidl.ops.astype(unidl.ops.add(kernel, unidl.ops.multiply(delta, self.lora_alpha / self.lora_rank)),
+                                      self.compute_dtype)
+        return kernel
+
+    @kernel.setter
+    def kernel(self, value: Any) -> None:  # (a subclass's own build sets its kernel variable here)
+        self._kernel = value
+
+    # -- LoRA ---------------------------------------------------------------------------------------
+    def enable_lora(self, rank: int, lora_alpha: Optional[float] = None, a_initializer: Any = "he_uniform",
+                    b_initializer: Any = "zeros") -> None:
+        """Freeze the kernel and add trainable float32 factors ``lora_kernel_a`` (*kernel_size, in/groups,
+        rank) and ``lora_kernel_b`` (rank, filters): the kernel becomes ``kernel + (alpha / rank) * A @ B``."""
+        if self.kernel_constraint:
+            raise ValueError("Lora is incompatible with kernel constraints. In order to enable lora on this layer, "
+                             "remove the `kernel_constraint` argument.")
+        if not self.built:
+            raise ValueError("Cannot enable lora on a layer that isn't yet built.")
+        if self.lora_enabled:
+            raise ValueError("lora is already enabled. This can only be done once per layer.")
+        kshape = tuple(self._kernel.shape)
+        self.lora_kernel_a = self.add_weight(name="lora_kernel_a", shape=kshape[:-1] + (rank,),
+                                             initializer=initializers.get(a_initializer), dtype="float32",
+                                             regularizer=self.kernel_regularizer)
+        self.lora_kernel_b = self.add_weight(name="lora_kernel_b", shape=(rank, self.filters),
+                                             initializer=initializers.get(b_initializer), dtype="float32",
+                                             regularizer=self.kernel_regularizer)
+        self._kernel.trainable = False
+        self.lora_enabled = True
+        self.lora_rank = rank
+        self.lora_alpha = lora_alpha if lora_alpha is not None else rank
+
+    def save_own_variables(self, store: Dict[str, Any]) -> None:
+        """Keras's file layout: "0" the kernel (LoRA merged in), "1" the bias (other subclasses: their
+        variables in order)."""
+        if not self.built:
+            return
+        if self.__dict__.get("lora_enabled"):
+            targets = [self.kernel] + ([self.bias] if self.use_bias else [])
+        else:
+            targets = self._trainable_variables + self._non_trainable_variables
+        for i, v in enumerate(targets):
+            store[str(i)] = v.numpy()
+
+    def load_own_variables(self, store: Dict[str, Any]) -> None:
+        """Load "0" (kernel) and "1" (bias); a LoRA layer takes the file's kernel as its frozen kernel and
+        restarts its factors at zero."""
+        if not self.lora_enabled:
+            own = self._trainable_variables + self._non_trainable_variables
+            if len(store) != len(own):
+                raise ValueError(f"Layer '{self.name}' expected {len(own)} variables, but received {len(store)} "
+                                 f"variables during loading. Expected: {[v.name for v in own]}")
+        if not self.built:
+            return
+        if self.__dict__.get("lora_enabled"):
+            targets = [self._kernel] + ([self.bias] if self.use_bias else [])
+        else:
+            targets = self._trainable_variables + self._non_trainable_variables
+        for i, v in enumerate(targets):
+            v.assign(store[str(i)])
+        if self.lora_enabled:
+            self.lora_kernel_a.assign(unidl.ops.zeros_like(self.lora_kernel_a))
+            self.lora_kernel_b.assign(unidl.ops.zeros_like(self.lora_kernel_b))
 
     # -- computation --------------------------------------------------------------------------------
     def _conv_padding(self) -> Any:
@@ -241,4 +323,7 @@ class BaseConv(Layer):
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
         })
+        if self.lora_rank:
+            cfg["lora_rank"] = self.lora_rank
+            cfg["lora_alpha"] = self.lora_alpha
         return cfg

@@ -23,6 +23,8 @@ class Conv1D(BaseConv):
 
     Input shape: channels_last (batch, steps, channels); channels_first (batch, channels, steps).
     Output shape: the same layout with ``filters`` channels and the convolved spatial sizes.
+        lora_rank / lora_alpha: LoRA on the kernel (see enable_lora); lora_alpha defaults to lora_rank.
+
     Weights: kernel (*kernel_size, channels // groups, filters), bias (filters,).
     """
 
@@ -30,10 +32,11 @@ class Conv1D(BaseConv):
                  data_format: Optional[str] = None, dilation_rate: Any = 1, groups: int = 1, activation: Any = None,
                  use_bias: bool = True, kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
-                 kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any) -> None:
+                 kernel_constraint: Any = None, bias_constraint: Any = None, lora_rank: Optional[int] = None,
+                 lora_alpha: Optional[float] = None, **kwargs: Any) -> None:
         super().__init__(1, filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
                          dilation_rate=dilation_rate, groups=groups, activation=activation, use_bias=use_bias,
                          kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
                          kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
                          activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
-                         bias_constraint=bias_constraint, **kwargs)
+                         bias_constraint=bias_constraint, lora_rank=lora_rank, lora_alpha=lora_alpha, **kwargs)
