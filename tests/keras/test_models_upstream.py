@@ -470,3 +470,21 @@ def test_functional_config_keeps_nested_io_structures():
                                                                     "3": keras.layers.Dense(3)(i3)}})
     out = deep({"1": np.ones((2, 1)), "others": {"2": np.ones((2, 2)), "3": np.ones((2, 3))}})
     assert tuple(out["others"]["3"].shape) == (2, 3)
+
+
+def test_functional_models_with_ops_serialize_as_keras_operations():
+    # ops_model.keras by real Keras 3.15.1: a, b = Input(3); w = sum(reshape(multiply(a + b, 2.0), (-1, 3, 1)), axis=1);
+    # Dense(2, kernel ones, name d)(w); Keras's config names the ops keras.src.ops.numpy.Add/Multiply/Reshape/Sum
+    m = keras.saving.load_model(os.path.join(DATA, "ops_model.keras"))
+    xa = np.ones((3, 3), "float32")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(m([xa, xa * 2])), np.full((3, 2), 18.0))
+    a, b = keras.Input((3,), name="a"), keras.Input((3,), name="b")
+    w = keras.ops.sum(keras.ops.reshape(keras.ops.multiply(a + b, 2.0), (-1, 3, 1)), axis=1)
+    model = keras.Model([a, b], w)
+    layers_cfg = model.get_config()["layers"]
+    assert [(c["module"], c["class_name"]) for c in layers_cfg[2:]] == [
+        ("keras.src.ops.numpy", "Add"), ("keras.src.ops.numpy", "Multiply"), ("keras.src.ops.numpy", "Reshape"),
+        ("keras.src.ops.numpy", "Sum")]
+    back = keras.models.model_from_json(model.to_json())
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(back([xa, xa * 2])), np.full((3, 1), 18.0))
+    assert back.to_json() == model.to_json()
