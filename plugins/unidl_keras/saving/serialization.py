@@ -80,6 +80,9 @@ def serialize_keras_object(obj: Any) -> Any:
         return _serialize_function(obj)
     if not hasattr(obj, "get_config"):
         raise TypeError(f"Cannot serialize {obj!r}: it has no `get_config()` method.")
+    op_config = _op_layer_config(obj)
+    if op_config is not None:
+        return op_config
     module, registered = _public_module(type(obj))
     out: Dict[str, Any] = {"module": module, "class_name": type(obj).__name__,
                            "config": serialize_keras_object(obj.get_config()), "registered_name": registered}
@@ -276,9 +279,61 @@ def _resolve_class(class_name: str, module: str, registered: Optional[str], full
             deser = getattr(pkg, "deserialize", None)
             if deser is not None:  # the package knows its own names/aliases
                 return deser({k: v for k, v in full.items() if k != "shared_object_id"})
+    op_layer = _op_layer_from_config(class_name, module, full.get("config"))
+    if op_layer is not None:
+        return op_layer
     raise ValueError(f"Could not locate class '{class_name}'. Make sure custom classes and functions are decorated "
                      f"with `@keras.saving.register_keras_serializable()`, or pass them in `custom_objects`. "
                      f"Full object config: {full}")
+
+
+# -- keras.ops nodes of functional models -----------------------------------------------------------------
+
+def _op_layer_config(obj: Any) -> Optional[Dict[str, Any]]:
+    """A ``keras.ops`` node (an OpLayer) as Keras writes its operations: ``{"module": "keras.src.ops.numpy",
+    "class_name": "Add", "config": {"name": "add"}}``; the op's other arguments stay in the node's call args."""
+    from ..ops.node import OpLayer
+
+    if not isinstance(obj, OpLayer):
+        return None
+    fn_module = getattr(obj.fn, "__module__", "") or ""
+    family = fn_module.rsplit(".", 1)[-1] if fn_module.startswith("unidl_keras.ops.") else "numpy"
+    if family not in ("numpy", "nn", "math", "core", "image", "linalg"):
+        family = "numpy"
+    class_name = "".join(part.capitalize() for part in str(obj.op_name).split("_"))
+    return {"module": f"keras.src.ops.{family}", "class_name": class_name, "config": {"name": obj.name},
+            "registered_name": class_name}
+
+
+def _op_layer_from_config(class_name: str, module: str, inner: Any) -> Any:
+    """The OpLayer for a Keras operation config (``keras.src.ops.*`` class such as ``Add`` or ``Sum``, its
+    constructor arguments given to the op as keywords) or for unidl's older ``OpLayer`` configs. Only the
+    face's own ``keras.ops`` functions are looked up; None when there is no such op."""
+    import functools
+
+    from .. import ops as ops_pkg
+    from ..ops._broadcast import BroadcastOpLayer
+    from ..ops.node import OpLayer
+
+    inner = dict(inner) if isinstance(inner, dict) else {}
+    if class_name in ("OpLayer", "BroadcastOpLayer") and isinstance(inner.get("op_name"), str):
+        wanted = inner["op_name"].replace("_", "").lower()
+    elif (module or "").startswith(("keras.src.ops", "keras.ops")):
+        wanted = class_name.replace("_", "").lower()
+    else:
+        return None
+    public = {n.replace("_", "").lower(): n for n in ops_pkg.__all__}
+    op_name = public.get(wanted)
+    if op_name is None:
+        return None
+    wrapper = getattr(ops_pkg, op_name)
+    eager = getattr(wrapper, "eager", wrapper)
+    static = {k: _deserialize(v) for k, v in inner.items() if k not in ("name", "trainable", "dtype", "op_name")}
+    if static:  # Keras keeps an op's non-tensor arguments (axis, newshape, ...) in the operation's config
+        eager = functools.wraps(eager)(functools.partial(eager, **static))
+    code = getattr(wrapper, "__code__", None)
+    cls = BroadcastOpLayer if code is not None and code.co_filename.endswith("_broadcast.py") else OpLayer
+    return cls(eager, op_name, name=inner.get("name"))
 
 
 def own_function(name: Any, module: str) -> Optional[Any]:
