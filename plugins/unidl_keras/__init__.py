@@ -25,7 +25,7 @@ version = lambda: __version__  # noqa: E731
 
 _LAZY = ("ops", "optimizers", "losses", "metrics", "callbacks", "utils", "random", "saving", "datasets",
          "config", "tree", "applications", "preprocessing", "mixed_precision", "dtype_policies", "export", "legacy",
-         "quantizers")
+         "quantizers", "distribution")
 
 __all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "Variable", "KerasTensor", "name_scope", "SymbolicScope", "activations", "backend",
            "constraints", "initializers", "layers", "models", "regularizers", "version", "__version__",
@@ -71,3 +71,11 @@ def unidl_register_frontends(registry):
     registry.add("keras", package="unidl_keras", provides=("keras", "tensorflow.keras", "tf_keras"),
                  framework_version=__version__, inventory=_inventory,
                  canonical="unidl_keras.canonical")
+    # Keras 2 scale-out under `unidl run`/`unidl launch`: tf.distribute strategies (the `tensorflow` stand-in) and
+    # Horovod's Keras API (`import horovod.keras as hvd`, `import horovod.tensorflow.keras as hvd`), over MPI
+    registry.add("tensorflow.distribute", package="unidl_keras.distribute", provides=("tensorflow.distribute",),
+                 framework_version="2.15")
+    registry.add("horovod.keras", package="unidl_keras.horovod", provides=("horovod.keras",),
+                 framework_version="0.28.1")
+    registry.add("horovod.tensorflow", package="unidl_keras.horovod.tensorflow", provides=("horovod.tensorflow",),
+                 framework_version="0.28.1")

@@ -59,10 +59,16 @@ class BackupAndRestore(Callback):
             self._backup(epoch)
 
     def on_train_end(self, logs: Logs = None) -> None:
-        if self.delete_checkpoint and os.path.isdir(self.backup_dir):
+        from ..distribution.data_parallel import writes_files
+
+        if self.delete_checkpoint and os.path.isdir(self.backup_dir) and writes_files(self.model):
             shutil.rmtree(self.backup_dir)
 
     def _backup(self, epoch: int) -> None:
+        from ..distribution.data_parallel import writes_files
+
+        if not writes_files(self.model):  # data-parallel fit: rank 0 writes the backup every rank resumes from
+            return
         os.makedirs(self.backup_dir, exist_ok=True)
         self.model.save_weights(self._weights_path, overwrite=True)
         with open(self._state_path, "w") as f:

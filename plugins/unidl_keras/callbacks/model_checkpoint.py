@@ -108,6 +108,10 @@ class ModelCheckpoint(MonitorCallback):
         return False
 
     def _save_model(self, epoch: int, batch: Optional[int], logs: Logs) -> None:
+        from ..distribution.data_parallel import writes_files
+
+        if not writes_files(self.model):  # data-parallel fit: rank 0 writes, the replicas hold the same weights
+            return
         filepath = self._get_file_path(epoch, batch, logs)
         try:
             if self._should_save_model(epoch, logs, filepath):

@@ -96,6 +96,8 @@ class Trainer:
         # set through __dict__: the compiled trackers are not the user's metrics (Keras compiles without
         # automatic dependency tracking)
         d = self.__dict__
+        if _strategy_scope_open():  # compiled under tf.distribute.MirroredStrategy().scope(): fit data-parallel
+            d["_dp_requested"] = True
         d["optimizer"] = optimizers.get(optimizer)
         d["loss"] = loss
         names = self._output_names()
@@ -258,6 +260,9 @@ class Trainer:
             grads = [v.grad for v in variables]
             for v in variables:
                 v.grad = None
+            dp = self.__dict__.get("_dp_engine")
+            if dp is not None:  # data-parallel fit: average across ranks (keras.distribution / MirroredStrategy)
+                dp.reduce(grads)
             optimizer.apply(grads, variables)
         else:
             warnings.warn("The model does not have any trainable weights.", stacklevel=3)
@@ -393,6 +398,11 @@ class Trainer:
                 val = data_adapter.make_batches(validation_data, steps=validation_steps,
                                                 batch_size=validation_batch_size or batch_size)
         verbose = _verbose(verbose)
+        from ..distribution.data_parallel import end_fit, engine_for
+
+        dp = engine_for(self)
+        if dp is not None:  # several ranks: this rank's shards, weights from rank 0, progress on rank 0 only
+            batches, val, verbose = dp.begin_fit(self, batches, val, verbose)
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, verbose=verbose, epochs=epochs,
             steps=len(batches) if len(batches) is not None else None, model=self)
@@ -428,6 +438,8 @@ class Trainer:
             if val is not None and _should_eval(epoch, validation_freq):
                 val_logs = self._evaluate_batches(val, cbs)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+            if dp is not None:
+                epoch_logs = dp.average_logs(epoch_logs)
             cbs.on_epoch_end(epoch, epoch_logs)
             training_logs = epoch_logs
             if self.stop_training:
@@ -435,6 +447,8 @@ class Trainer:
         if getattr(self, "optimizer", None) is not None and hasattr(self.optimizer, "finalize_variable_values"):
             self.optimizer.finalize_variable_values(self.trainable_weights)  # EMA: the averages replace the weights
         cbs.on_train_end(training_logs)
+        if dp is not None:
+            end_fit(self)
         return self.history
 
     # -- evaluate -----------------------------------------------------------------------------------------
@@ -629,6 +643,13 @@ def _none() -> None:
 def _n(x: Any) -> int:
     leaf = tree.flatten(x)[0]
     return int(leaf.shape[0]) if hasattr(leaf, "shape") else len(leaf)
+
+
+def _strategy_scope_open() -> bool:
+    """Whether a ``tf.distribute`` strategy scope (the tensorflow stand-in's) is open."""
+    from ..distribute import _OPEN_SCOPES
+
+    return bool(_OPEN_SCOPES)
 
 
 def _verbose(verbose: Any) -> int:

@@ -24,7 +24,7 @@ __all__ = ["to_categorical", "normalize", "pad_sequences", "PyDataset", "Sequenc
            "is_keras_tensor", "clear_session", "standardize_dtype", "disable_interactive_logging",
            "enable_interactive_logging", "is_interactive_logging_enabled", "FileNotAvailableOfflineError",
            "timeseries_dataset_from_array", "split_dataset", "text_dataset_from_directory",
-           "image_dataset_from_directory", "load_img", "img_to_array", "array_to_img", "save_img"]
+           "image_dataset_from_directory", "load_img", "img_to_array", "array_to_img", "save_img", "multi_gpu_model"]
 
 # names served by other modules, imported on first use
 _LAZY = {
@@ -44,6 +44,7 @@ _LAZY = {
     "load_img": "unidl_keras.utils.image_utils", "img_to_array": "unidl_keras.utils.image_utils",
     "array_to_img": "unidl_keras.utils.image_utils", "save_img": "unidl_keras.utils.image_utils",
     "summary_utils": "unidl_keras.utils.summary_utils",
+    "multi_gpu_model": "unidl_keras.distribution.data_parallel",
 }
 
 
