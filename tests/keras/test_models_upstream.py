@@ -488,3 +488,26 @@ def test_functional_models_with_ops_serialize_as_keras_operations():
     back = keras.models.model_from_json(model.to_json())
     np.testing.assert_allclose(keras.ops.convert_to_numpy(back([xa, xa * 2])), np.full((3, 1), 18.0))
     assert back.to_json() == model.to_json()
+
+
+def test_fit_evaluate_predict_on_generators_with_optional_inputs():
+    class AddIfGiven(keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(2)
+
+        def call(self, x, o=None):
+            return self.dense(x if o is None else x + o)
+
+    x_in, o_in = keras.Input((2,), name="x"), keras.Input((2,), name="o", optional=True)
+    model = keras.Model({"x": x_in, "o": o_in}, AddIfGiven()(x_in, o_in))
+    model.compile(loss="mse", optimizer="adam")
+    for o in (None, np.ones((2, 2), "float32")):
+        def data(with_y=True):
+            for _ in range(4):
+                yield ({"x": np.ones((2, 2), "float32"), "o": o},) + ((np.ones((2, 2), "float32"),) if with_y else ())
+
+        hist = model.fit(data(), verbose=0)
+        assert len(hist.history["loss"]) == 1
+        assert np.isfinite(model.evaluate(data(), verbose=0))
+        assert model.predict(data(with_y=False), verbose=0).shape == (8, 2)

@@ -405,7 +405,7 @@ class Trainer:
             batches, val, verbose = dp.begin_fit(self, batches, val, verbose)
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, verbose=verbose, epochs=epochs,
-            steps=len(batches) if len(batches) is not None else None, model=self)
+            steps=getattr(batches, "steps", None), model=self)
         self.stop_training = False
         fast = self._default_steps("train")
         run_step = self._run_train_step
@@ -491,7 +491,7 @@ class Trainer:
         batches = self._make_batches(x, y, sample_weight, None, batch_size, steps, False)
         verbose = _verbose(verbose)
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
-            callbacks, add_progbar=verbose != 0, verbose=verbose, epochs=1, steps=len(batches), model=self)
+            callbacks, add_progbar=verbose != 0, verbose=verbose, epochs=1, steps=batches.steps, model=self)
         logs = self._evaluate_batches(batches, cbs)
         if return_dict:
             return logs
@@ -507,7 +507,7 @@ class Trainer:
         batches = data_adapter.make_batches(x, None, None, batch_size=batch_size, steps=steps, shuffle=False)
         verbose = _verbose(verbose)
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
-            callbacks, add_progbar=verbose != 0, verbose=verbose, epochs=1, steps=len(batches), model=self)
+            callbacks, add_progbar=verbose != 0, verbose=verbose, epochs=1, steps=batches.steps, model=self)
         fast = type(self).predict_step is Trainer.predict_step
         self.stop_predicting = False
         cbs.on_predict_begin()
