@@ -505,3 +505,17 @@ def test_symbolic_conv_channel_checks():
                                 offset=KerasTensor([3]))
     assert ops.one_hot(KerasTensor([2, 3, 1]), 5, 1).shape == (2, 5, 3, 1)
     assert ops.multi_hot(KerasTensor([2, 3, 1]), 5).shape == (2, 1, 5)
+
+
+def test_adaptive_pools():
+    x = np.arange(2 * 7 * 5 * 3, dtype="float32").reshape(2, 7, 5, 3) ** 1.3
+    np.testing.assert_allclose(_np(ops.adaptive_average_pool(x, (3, 2)))[1, :, :, 2],
+                               [[533.1249, 566.5299], [704.6626, 740.2585], [886.5623, 924.0713]], rtol=1e-5)
+    np.testing.assert_allclose(_np(ops.adaptive_max_pool(x, 4))[0, 1:3, :, 0],
+                               [[153.3252, 165.898, 178.6948, 191.7067], [288.2192, 302.7126, 317.3679, 332.1811]],
+                               rtol=1e-5)
+    y = np.arange(2 * 3 * 9, dtype="float32").reshape(2, 3, 9) % 7
+    np.testing.assert_allclose(_np(ops.adaptive_average_pool(y, 4, data_format="channels_first"))[1, 0],
+                               [2.3333, 2.0, 4.0, 3.6667], atol=1e-4)
+    assert ops.adaptive_max_pool(KerasTensor((None, 9, 9, 3)), (2, 3)).shape == (None, 2, 3, 3)
+    assert keras.ops.nn.AdaptiveAveragePool(2, "channels_first")(y).shape == (2, 3, 2)

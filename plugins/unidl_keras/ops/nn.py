@@ -647,6 +647,50 @@ def average_pool(inputs: Any, pool_size: Any, strides: Any = None, padding: str 
     return _pool("avg", inputs, pool_size, strides, padding, data_format)
 
 
+def _adaptive_sizes(output_size: Any, nd: int) -> Tuple[int, ...]:
+    if isinstance(output_size, (int, np.integer)):
+        return (int(output_size),) * nd
+    t = tuple(int(v) for v in output_size)
+    if len(t) != nd:
+        raise ValueError(f"`output_size` must be an int or a tuple of {nd} ints for a {nd}-D pooling. "
+                         f"Received: output_size={output_size}")
+    return t
+
+
+def _adaptive_spec(inputs: Any, output_size: Any, data_format: Optional[str] = None) -> Any:
+    from ..backend.keras_tensor import KerasTensor
+
+    nd = len(inputs.shape) - 2
+    out = _adaptive_sizes(output_size, nd)
+    if config.standardize_data_format(data_format) == "channels_last":
+        return KerasTensor(tuple(inputs.shape[:1]) + out + (inputs.shape[-1],), dtype=inputs.dtype)
+    return KerasTensor(tuple(inputs.shape[:2]) + out, dtype=inputs.dtype)
+
+
+def _adaptive_pool(kind: str, inputs: Any, output_size: Any, data_format: Optional[str]) -> Tensor:
+    x = _f(inputs)
+    nd = x.ndim - 2
+    if nd < 1:
+        raise ValueError(f"Adaptive pooling needs a batched input with channels and spatial dims; received "
+                         f"input.shape={tuple(x.shape)}")
+    xf, last = _to_first(x, data_format)
+    fn = U.adaptive_max_pool if kind == "max" else U.adaptive_avg_pool
+    return _from_first(fn(xf, _adaptive_sizes(output_size, nd)), last)
+
+
+@_export_spec(_adaptive_spec)
+def adaptive_average_pool(inputs: Any, output_size: Any, data_format: Optional[str] = None) -> Tensor:
+    """Average pooling of every spatial dim to ``output_size`` (windows ``floor(i n / o)`` to
+    ``ceil((i + 1) n / o)``, as PyTorch). Shape (channels_last): (N, *S, C) -> (N, *output_size, C)."""
+    return _adaptive_pool("avg", inputs, output_size, data_format)
+
+
+@_export_spec(_adaptive_spec)
+def adaptive_max_pool(inputs: Any, output_size: Any, data_format: Optional[str] = None) -> Tensor:
+    """Max pooling of every spatial dim to ``output_size`` (windows as :func:`adaptive_average_pool`)."""
+    return _adaptive_pool("max", inputs, output_size, data_format)
+
+
 # -- statistics and normalisation ---------------------------------------------------------------------
 
 @_export
@@ -1032,6 +1076,24 @@ def fold(x: Any, output_size: Any, kernel_size: Any, dilation: Any = 1, padding:
 
 
 __all__ += ["unfold", "fold"]
+
+
+class AdaptiveAveragePool(Operation):
+    """The op class of :func:`adaptive_average_pool`: ``AdaptiveAveragePool(output_size, data_format)(x)``."""
+    _fn = staticmethod(adaptive_average_pool)
+
+    def __init__(self, output_size: Any, data_format: Optional[str] = None, *, name: Optional[str] = None) -> None:
+        super().__init__(name=name, output_size=output_size, data_format=data_format)
+        self.output_size, self.data_format = output_size, data_format
+
+
+class AdaptiveMaxPool(Operation):
+    """The op class of :func:`adaptive_max_pool`: ``AdaptiveMaxPool(output_size, data_format)(x)``."""
+    _fn = staticmethod(adaptive_max_pool)
+
+    def __init__(self, output_size: Any, data_format: Optional[str] = None, *, name: Optional[str] = None) -> None:
+        super().__init__(name=name, output_size=output_size, data_format=data_format)
+        self.output_size, self.data_format = output_size, data_format
 
 
 class RMSNorm(Operation):
