@@ -85,6 +85,11 @@ class Dense(QuantizableMixin, Layer):
     def kernel(self) -> Any:
         """The (input_dim, units) kernel: the float variable, or the unpacked int4 / GPTQ / AWQ values of a
         quantized layer; with LoRA, the kernel plus the scaled low-rank delta."""
+        d = self.__dict__
+        if not d.get("_is_quantized") and not d.get("lora_enabled"):  # the float layer: its variable
+            k = d.get("_kernel")
+            if k is not None and d.get("built"):
+                return k
         if not self.built:
             raise AttributeError("You must build the layer before accessing `kernel`.")
         mode = self.quantization_mode
@@ -109,7 +114,7 @@ class Dense(QuantizableMixin, Layer):
             raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected axis -1 of "
                              f"input shape to have value {self._input_dim}, but received input with shape "
                              f"{tuple(inputs.shape)}")
-        if self.quantization_mode is not None:
+        if self.__dict__.get("_is_quantized"):
             return self.quantized_call(inputs, training=training)
         y = F.dense(inputs, self.kernel, self.bias)
         act = self.activation

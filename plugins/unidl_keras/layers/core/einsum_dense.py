@@ -245,6 +245,11 @@ class EinsumDense(QuantizableMixin, Layer):
     def kernel(self) -> Any:
         """The kernel: the float variable, or the unpacked int4 / GPTQ / AWQ values of a quantized layer;
         with LoRA, plus the scaled low-rank delta."""
+        d = self.__dict__
+        if not d.get("_is_quantized") and not d.get("lora_enabled"):  # the float layer: its variable
+            k = d.get("_kernel")
+            if k is not None and d.get("built"):
+                return k
         if not self.built:
             raise AttributeError("You must build the layer before accessing `kernel`.")
         from ...quantizers import gptq_core, quantizers
@@ -268,7 +273,7 @@ class EinsumDense(QuantizableMixin, Layer):
         return kernel
 
     def call(self, inputs: Any, training: Any = None) -> Any:
-        if self.quantization_mode is not None:
+        if self.__dict__.get("_is_quantized"):
             return self.quantized_call(inputs, training=training)
         try:
             y = ops.einsum(self.equation, inputs, self.kernel)

@@ -82,9 +82,12 @@ class Embedding(QuantizableMixin, Layer):
     @property
     def embeddings(self) -> Any:
         """The (input_dim, output_dim) table (int4: unpacked values; with LoRA: plus the scaled delta)."""
+        d = self.__dict__
+        emb = d.get("_embeddings")
+        if not d.get("_is_quantized") and not d.get("lora_enabled") and emb is not None and d.get("built"):
+            return emb
         if not self.built:
             raise AttributeError("You must build the layer before accessing `embeddings`.")
-        emb = self.__dict__.get("_embeddings")
         if self.quantization_mode == "int4":
             from ...quantizers import quantizers
 
@@ -100,7 +103,7 @@ class Embedding(QuantizableMixin, Layer):
 
     def call(self, inputs: Any) -> Any:
         inputs = self._indices(inputs)
-        if self.quantization_mode is not None:
+        if self.__dict__.get("_is_quantized"):
             return self.quantized_call(inputs)
         try:
             return U.embedding(inputs, self.embeddings)
