@@ -314,3 +314,32 @@ def test_loss_scaling_in_fit_matches_keras(make):
     np.testing.assert_allclose(model.get_weights()[0].ravel(), [0.40959996], rtol=1e-6)
     if isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer):  # 4 finite steps, growth every 2
         np.testing.assert_allclose(np.asarray(model.optimizer.scale_loss(1.0)), 256.0)
+
+
+def test_custom_optimizer_with_keras_helpers():
+    class MomentumSign(keras.optimizers.Optimizer):
+        def __init__(self, learning_rate=0.1, **kwargs):
+            super().__init__(learning_rate=learning_rate, **kwargs)
+
+        def build(self, variables):
+            super().build(variables)
+            self.m, self.n = self.add_optimizer_variables(variables, ["m", "n"], initializer=["zeros", "ones"])
+
+        def update_step(self, gradient, variable, learning_rate):
+            i = self._get_variable_index(variable)
+            self.assign(self.m[i], keras.ops.add(keras.ops.multiply(self.m[i], 0.5), gradient))
+            self.assign_add(self.n[i], keras.ops.ones_like(gradient))
+            self.assign_sub(variable, keras.ops.multiply(keras.ops.sign(self.m[i]), learning_rate))
+
+    v = keras.Variable(np.array([1.0, -1.0], "float32"), name="w")
+    skip = keras.Variable(np.array([0.0], "float32"), name="s")
+    skip.overwrite_with_gradient = True
+    opt = MomentumSign()
+    g = keras.ops.convert_to_tensor(np.array([2.0, -4.0], "float32"))
+    opt.apply_gradients([(g, v), (keras.ops.convert_to_tensor(np.array([3.0], "float32")), skip)])
+    np.testing.assert_allclose(v.numpy(), [0.9, -0.9], rtol=1e-6)
+    np.testing.assert_allclose(opt.m[0].numpy(), [2.0, -4.0])
+    np.testing.assert_allclose(opt.n[0].numpy(), [2.0, 2.0])
+    assert opt.m[1] is None and opt.n[1] is None  # the overwrite-with-gradient variable gets no slots
+    np.testing.assert_allclose(skip.numpy(), [3.0])
+    assert [x.name for x in opt.variables][2:] == ["w_m", "w_n"]

@@ -156,10 +156,41 @@ class Optimizer:
         # the slot's memory follows its variable's (unidl.nn.layouts), so the update kernel gets alike operands
         return slot._set_order(getattr(reference_variable, "_order", None))
 
-    def add_optimizer_variables(self, trainable_variables: Sequence[Variable], name: str,
-                                initializer: Any = "zeros") -> List[Variable]:
-        """One slot per trainable variable, in order."""
-        return [self.add_variable_from_reference(v, name, initializer) for v in trainable_variables]
+    def add_optimizer_variables(self, trainable_variables: Sequence[Variable], name: Any,
+                                initializer: Any = "zeros") -> Any:
+        """One slot per trainable variable, in order (None for a variable with ``overwrite_with_gradient``).
+
+        ``name`` a list of names (and ``initializer`` one per name, or one for all): a tuple of such lists,
+        created interleaved per variable as Keras does.
+        """
+        single = isinstance(name, str)
+        names = [name] if single else list(name)
+        if single or isinstance(initializer, str) or not isinstance(initializer, (list, tuple)):
+            inits = [initializer] * len(names)
+        else:
+            inits = list(initializer)
+        if len(names) != len(inits):
+            raise ValueError("The number of provided names must match the number of provided initializers.  "
+                             f"Received name='{name}', initializer='{initializer}'")
+        out: Tuple[List[Any], ...] = tuple([] for _ in names)
+        for v in trainable_variables:
+            skip = getattr(v, "overwrite_with_gradient", False)
+            for i, (n, init) in enumerate(zip(names, inits)):
+                out[i].append(None if skip else self.add_variable_from_reference(v, n, init))
+        return out[0] if single else out
+
+    def assign(self, variable: Variable, value: Any) -> None:
+        """``variable.assign(value)`` (the spelling Keras's custom ``update_step`` uses)."""
+        variable.assign(value)
+
+    def assign_add(self, variable: Variable, value: Any) -> None:
+        variable.assign_add(value)
+
+    def assign_sub(self, variable: Variable, value: Any) -> None:
+        variable.assign_sub(value)
+
+    def _var_key(self, variable: Variable) -> int:
+        return id(variable)
 
     def build(self, variables: Sequence[Variable]) -> None:
         """Record the trainable variables; subclasses then create their slots (calling this first).
@@ -171,7 +202,8 @@ class Optimizer:
         if self.use_ema:
             self._model_variables_moving_average = self.add_optimizer_variables(variables, "average")
         if self.gradient_accumulation_steps:
-            self._accumulated_gradients = self.add_optimizer_variables(variables, "gradient_accumulator")
+            self._accumulated_gradients = [self.add_variable_from_reference(v, "gradient_accumulator")
+                                           for v in variables]
         self._trainable_variables = variables
         self._trainable_variables_indices = {id(v): i for i, v in enumerate(self._trainable_variables)}
         self.built = True
