@@ -15,15 +15,19 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
     def _pair(c: Any, dtype: Any) -> Any:
         return xp.stack((c.real, c.imag)).astype(dtype, copy=False)
 
+    def _wide(a: Any) -> Any:
+        # half precision is transformed in float32 (cuFFT and pocketfft have no float16 plans)
+        return a.astype(xp.float32) if a.dtype.itemsize < 4 else a
+
     def fft(re: Any, im: Any, axes: Tuple[int, ...], inverse: bool) -> Any:
-        c = re + 1j * im
+        c = _wide(re) + 1j * _wide(im)
         out = fft_.ifftn(c, axes=axes) if inverse else fft_.fftn(c, axes=axes)
         return _pair(out, re.dtype)
 
     def rfft(x: Any, n: int) -> Any:
-        return _pair(fft_.rfft(x, n=n, axis=-1), x.dtype)
+        return _pair(fft_.rfft(_wide(x), n=n, axis=-1), x.dtype)
 
     def irfft(re: Any, im: Any, n: int) -> Any:
-        return fft_.irfft(re + 1j * im, n=n, axis=-1).astype(re.dtype, copy=False)
+        return fft_.irfft(_wide(re) + 1j * _wide(im), n=n, axis=-1).astype(re.dtype, copy=False)
 
     return {"fft": fft, "rfft": rfft, "irfft": irfft}
