@@ -72,3 +72,59 @@ def test_uneven_batch_is_a_clear_error(launch):
     """, timeout=120)
     assert out.returncode != 0
     assert "a batch of 5 samples does not split into equal shards" in out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("opt", ["sgd", "adam"])
+def test_keras_and_gluon_twins_agree_under_data_parallelism(tmp_path, opt):
+    """The same classifier, weights and data on 2 ranks through keras.distribution.DataParallel and through a
+    Gluon dist_sync kvstore: with SGD-momentum the final weights are bitwise equal, as for single-process twins;
+    Adam stays within the twin tier's listed bound (the two frameworks' Adam formulas differ:
+    conformance/twins/exceptions.py)."""
+    script = os.path.join(os.path.dirname(__file__), "twin_train.py")
+    for face in ("keras", "gluon"):
+        _run([sys.executable, "-m", "unidl", "launch", "-n", "2", script, face, opt, str(tmp_path / f"{face}.npz")],
+             tmp_path)
+    k, g = np.load(tmp_path / "keras.npz"), np.load(tmp_path / "gluon.npz")
+    assert sorted(k.files) == sorted(g.files) and len(k.files) == 4
+    for name in k.files:
+        if opt == "sgd":
+            assert k[name].tobytes() == g[name].tobytes(), f"{name}: max |diff| {np.abs(k[name] - g[name]).max()}"
+        else:
+            np.testing.assert_allclose(k[name], g[name], rtol=1e-5, atol=1e-6)
+
+
+def test_checkpoint_on_rank_zero_and_resume_continue_bitwise(launch, tmp_path):
+    """4 epochs straight vs 2 epochs, a .keras checkpoint written by rank 0, and a new 2-rank job that loads it
+    (optimizer state included) and trains epochs 3-4: the final weights are bitwise equal."""
+    body = """
+        import sys
+        import numpy as np
+        import keras
+        import unidl.distributed as dist
+
+        phase = sys.argv[1]
+        keras.distribution.set_distribution(keras.distribution.DataParallel())
+        rng = np.random.default_rng(5)
+        x = rng.standard_normal((32, 6)).astype("float32")
+        y = rng.integers(0, 3, 32).astype("int32")
+        if phase == "resume":
+            model = keras.saving.load_model("ckpt.keras")
+        else:
+            keras.utils.set_random_seed(11)
+            model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu"),
+                                      keras.layers.Dense(3)])
+            model.compile(keras.optimizers.Adam(0.01), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        epochs, start = {"straight": (4, 0), "first": (2, 0), "resume": (4, 2)}[phase]
+        cbs = [keras.callbacks.ModelCheckpoint("ckpt.keras")] if phase == "first" else []
+        model.fit(x, y, batch_size=8, epochs=epochs, initial_epoch=start, shuffle=False, verbose=0, callbacks=cbs)
+        if dist.rank() == 0:
+            np.savez(phase + ".npz", *[w.numpy() for w in model.weights])
+        print("done", phase, dist.rank(), flush=True)
+    """
+    for phase in ("straight", "first", "resume"):
+        out = launch(body, args=[phase])
+        assert out.returncode == 0, out.stdout + out.stderr
+    a, b = np.load(tmp_path / "straight.npz"), np.load(tmp_path / "resume.npz")
+    assert len(a.files) == 4
+    for k in a.files:
+        assert a[k].tobytes() == b[k].tobytes(), f"{k}: max |diff| {np.abs(a[k] - b[k]).max()}"

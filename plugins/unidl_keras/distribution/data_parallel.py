@@ -89,9 +89,9 @@ class DataParallelEngine:
         if opt is not None and getattr(opt, "built", False):
             variables += list(opt.variables)
         for v in variables:
-            host = np.ascontiguousarray(v.numpy())
+            host = np.array(v.numpy(), copy=True, order="C")   # 0-d stays 0-d (ascontiguousarray would make it 1-d)
             dist.broadcast(host, root=0)
-            v.assign(host)
+            v.assign(host.reshape(v.shape))
 
     def reduce(self, grads: List[Any]) -> None:
         """Average ``grads`` (unidl Tensors; None skipped) across ranks: the list's entries are replaced."""
