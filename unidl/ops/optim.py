@@ -34,6 +34,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as _np
 
+from ..dtypes import is_floating
 from ..errors import DeviceMismatchError, OpError, UnidlError
 from ._core import Tensor, defop, op_error, scalar_types
 
@@ -65,14 +66,14 @@ SCALE_UPDATE = defop("scale_update", doc="in place: x *= scale (a scalar or one-
 def _check(op: str, param: Any, grad: Any, states: Sequence[Optional[Any]], names: Sequence[str]) -> None:
     if not isinstance(param, Tensor):
         raise OpError(op, f"param must be a unidl Tensor, got {type(param).__name__}")
-    if param.dtype.kind != "f":
+    if not is_floating(param.dtype):
         raise OpError(op, "param must be floating point", shapes=(param.shape,), dtypes=(param.dtype,))
     if not isinstance(grad, Tensor):
         raise OpError(op, f"grad must be a unidl Tensor, got {type(grad).__name__}", shapes=(param.shape,))
     if grad.shape != param.shape:
         raise OpError(op, f"grad must have the parameter's shape {param.shape}",
                       shapes=(param.shape, grad.shape), dtypes=(param.dtype, grad.dtype))
-    if grad.dtype.kind != "f":
+    if not is_floating(grad.dtype):
         raise OpError(op, "grad must be floating point", shapes=(param.shape, grad.shape),
                       dtypes=(param.dtype, grad.dtype))
     tensors = [param, grad]
@@ -292,7 +293,7 @@ def signum_update(param: Tensor, grad: Tensor, mom: Optional[Tensor] = None, *, 
 def scale_update(x: Tensor, scale: Any) -> Tensor:
     """``x *= scale`` in place (``scale``: a Python float or a one-element Tensor). Shape: (...) -> (...)."""
     op = "scale_update"
-    if not isinstance(x, Tensor) or x.dtype.kind != "f":
+    if not isinstance(x, Tensor) or not is_floating(x.dtype):
         raise OpError(op, "x must be a floating-point unidl Tensor")
     if isinstance(scale, Tensor):
         if scale.size != 1:

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 import numpy as np
 
 import unidl
+from unidl.dtypes import is_floating
 from unidl.nn import layouts
 from unidl.tensor import Tensor, _to_backend
 from unidl.devices import default_device
@@ -74,7 +75,7 @@ class Variable(Tensor):
         self.grad_req = "write"
         self._node = None
         self._trainable = bool(trainable)
-        self.requires_grad = self._trainable and np.dtype(self.data.dtype).kind == "f"
+        self.requires_grad = self._trainable and is_floating(self.data.dtype)
 
     # -- Keras API -----------------------------------------------------------------------------------
     @property
@@ -84,7 +85,7 @@ class Variable(Tensor):
     @trainable.setter
     def trainable(self, value: bool) -> None:
         self._trainable = bool(value)
-        self.requires_grad = self._trainable and np.dtype(self.data.dtype).kind == "f"
+        self.requires_grad = self._trainable and is_floating(self.data.dtype)
 
     @property
     def value(self) -> Tensor:
@@ -146,7 +147,7 @@ class Variable(Tensor):
 
 def _unpickle_variable(value: np.ndarray, dtype: str, trainable: bool, name: str, path: str, aggregation: str,
                        synchronization: str) -> Variable:
-    if not isinstance(value, np.ndarray) or value.dtype.kind not in "biufc":
+    if not isinstance(value, np.ndarray) or (value.dtype.kind not in "biufc" and not is_floating(value.dtype)):
         raise TypeError(f"Variable '{name}': a pickled variable's value must be a numeric NumPy array, "
                         f"received {type(value).__name__}")
     v = Variable(value, dtype=dtype, trainable=trainable, name=name, aggregation=aggregation,

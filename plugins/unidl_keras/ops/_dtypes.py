@@ -3,7 +3,10 @@
 The core follows NumPy (``int32 + float32 -> float64``); Keras does not. Keras promotes on a lattice
 where any float operand decides the result (``int64 + float32 -> float32``) and Python scalars are
 *weak*: they take the dtype of the tensor they meet (``int32 tensor + 2 -> int32``) unless their kind
-is higher (``int32 tensor + 0.5 -> floatx``). NumPy scalars count as Python scalars, as in Keras.
+is higher (``int32 tensor + 0.5 -> floatx``). ``np.float64`` scalars are Python floats; other NumPy
+scalars and 0-d arrays count by kind only, as 0-d tensors in Keras's torch backend (``float32 tensor +
+np.array(2.0) -> float32``, ``int8 tensor + np.array(2.0) -> float64``). bfloat16 is a real dtype
+(ml_dtypes): ``bfloat16 + float16 -> float32``, ``int32 + bfloat16 -> bfloat16``.
 """
 from __future__ import annotations
 
@@ -133,6 +136,9 @@ def result_type(*args: Any) -> np.dtype:
         if type(a) in _PY_SCALARS:
             weak.append(_PY_SCALARS[type(a)])
             continue
+        if isinstance(a, float):  # np.float64 is a Python float: weak, as in Keras (torch backend)
+            weak.append("float")
+            continue
         dt = getattr(a, "dtype", None)
         if dt is not None:
             if isinstance(a, np.generic) or (isinstance(a, np.ndarray) and a.ndim == 0):
@@ -152,7 +158,7 @@ def result_type(*args: Any) -> np.dtype:
     if not strong:
         return as_dtype(promote_names(scalars, weak))
     # NumPy scalars and 0-d arrays (0-d tensors in Keras's torch backend) count by category only: they
-    # change the result where their kind is higher (int8 tensor + np.float64(2) -> float64), not its width
+    # change the result where their kind is higher (int8 tensor + np.array(2.0) -> float64), not its width
     out = promote_names(strong, weak)
     higher = {n for n in scalars if _category(n) > _category(out)}
     return as_dtype(promote_names(higher, weak) if higher else out)
