@@ -16,6 +16,7 @@ from . import activations, backend, constraints, initializers, layers, models, r
 from .backend import KerasTensor, Variable
 from .backend.name_scope import name_scope
 from .backend.symbolic_scope import SymbolicScope
+from .backend.device_scope import device
 from .backend.config import epsilon, floatx, image_data_format, set_epsilon, set_floatx, set_image_data_format
 from .layers import Input, InputLayer, Layer
 from .models import Model, Sequential
@@ -27,7 +28,7 @@ _LAZY = ("ops", "optimizers", "losses", "metrics", "callbacks", "utils", "random
          "config", "tree", "applications", "preprocessing", "mixed_precision", "dtype_policies", "export", "legacy",
          "quantizers", "distribution")
 
-__all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "Variable", "KerasTensor", "name_scope", "SymbolicScope", "activations", "backend",
+__all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "Variable", "KerasTensor", "name_scope", "SymbolicScope", "device", "activations", "backend",
            "constraints", "initializers", "layers", "models", "regularizers", "version", "__version__",
            "Loss", "Metric", "Optimizer", *_LAZY]
 

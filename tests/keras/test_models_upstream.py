@@ -511,3 +511,75 @@ def test_fit_evaluate_predict_on_generators_with_optional_inputs():
         assert len(hist.history["loss"]) == 1
         assert np.isfinite(model.evaluate(data(), verbose=0))
         assert model.predict(data(with_y=False), verbose=0).shape == (8, 2)
+
+
+# -- fit on PyDatasets (finite, infinite, class weights), exhausted generators, keras.device -----------------
+
+class _Batches(keras.utils.PyDataset):
+    def __init__(self, infinite=False, **kwargs):
+        super().__init__(**kwargs)
+        self.infinite = infinite
+        self.seen = []
+
+    @property
+    def num_batches(self):
+        return None if self.infinite else 4
+
+    def __getitem__(self, idx):
+        self.seen.append(idx)
+        x = np.full((2, 3), float(idx), "float32")
+        y = np.array([[1.0, 0.0], [0.0, 1.0]], "float32")
+        return x, y
+
+
+def test_fit_on_num_batches_pydatasets_infinite_and_class_weight():
+    m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    m.compile("sgd", "categorical_crossentropy")
+    finite = _Batches()
+    m.fit(finite, epochs=2, shuffle=False, verbose=0)
+    assert finite.seen == [0, 1, 2, 3, 0, 1, 2, 3]
+    infinite = _Batches(infinite=True)
+    m.fit(infinite, epochs=2, steps_per_epoch=3, verbose=0)
+    assert len(infinite.seen) == 6
+    # class weights apply per batch, from its one-hot targets: with a zero learning rate the epoch loss is the
+    # batch loss weighted (1, 3) by the two rows' classes, as explicit sample weights give it
+    w = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    w.compile(keras.optimizers.SGD(learning_rate=0.0), "categorical_crossentropy")
+    x, y = _Batches()[1]
+    want = w.evaluate(x, y, sample_weight=np.array([1.0, 3.0], "float32"), verbose=0)
+    unweighted = w.evaluate(x, y, verbose=0)
+    hist = w.fit(_Single(), epochs=1, class_weight={0: 1.0, 1: 3.0}, shuffle=False, verbose=0)
+    np.testing.assert_allclose(hist.history["loss"][0], want, rtol=1e-5)
+    assert abs(want - unweighted) > 1e-4
+
+
+class _Single(_Batches):
+    @property
+    def num_batches(self):
+        return 1
+
+    def __getitem__(self, idx):
+        return super().__getitem__(1)
+
+
+def test_exhausted_generator_warns_like_keras():
+    m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    m.compile("sgd", "mse")
+
+    def gen():
+        for _ in range(3):
+            yield np.ones((2, 2), "float32"), np.ones((2, 1), "float32")
+
+    with pytest.warns(UserWarning, match="Your input ran out of data"):
+        hist = m.fit(gen(), epochs=3, verbose=0)
+    assert len(hist.history["loss"]) == 3
+
+
+def test_keras_device_scope():
+    import unidl
+
+    before = unidl.devices.default_device()
+    with keras.device("CPU:0") as dev:
+        assert str(keras.ops.ones((2,)).device) == "cpu" and str(dev) == "cpu"
+    assert unidl.devices.default_device() is before
+    assert keras.backend.device is keras.device

@@ -5,6 +5,7 @@ from .config import (backend, epsilon, floatx, image_data_format, set_epsilon, s
                      set_image_data_format, standardize_data_format, standardize_dtype)
 from .keras_tensor import KerasTensor, is_keras_tensor
 from .symbolic_scope import SymbolicScope, in_symbolic_scope
+from .device_scope import device
 from .variable import Variable, is_variable
 from .keras2 import *  # noqa: E402,F401,F403  (the Keras-2 era K.* functions)
 

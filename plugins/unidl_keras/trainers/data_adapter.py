@@ -163,16 +163,21 @@ class ArrayBatches:
 class DatasetBatches:
     """Batches from a ``PyDataset``-like object (``__len__``/``__getitem__``) or a generator."""
 
-    def __init__(self, data: Any, steps: Optional[int] = None, shuffle: bool = False) -> None:
+    def __init__(self, data: Any, steps: Optional[int] = None, shuffle: bool = False,
+                 class_weight: Optional[dict] = None) -> None:
         self.data = data
         self.indexable = hasattr(data, "__getitem__") and hasattr(data, "__len__") and not isinstance(data, (list, tuple))
         self._iter = None if self.indexable else iter(data)
+        self.num_batches: Optional[int] = None  # None: an infinite PyDataset (num_batches None) or a generator
         if self.indexable:
-            n = len(data)
-            self.steps = n if steps is None else min(int(steps), n)
+            n = data.num_batches if hasattr(data, "num_batches") else len(data)
+            self.num_batches = None if n is None else int(n)
+            self.steps = (n if steps is None else min(int(steps), n)) if n is not None else steps
         else:
             self.steps = steps
         self.shuffle = shuffle
+        self.class_weight = class_weight  # per batch, from its targets (Keras's class-weight map over a dataset)
+        self.exhausted = False
 
     def __len__(self) -> Optional[int]:  # type: ignore[override]
         return self.steps
@@ -180,7 +185,18 @@ class DatasetBatches:
     def epoch(self) -> Iterator[tuple]:
         """The batches of one epoch, each ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``."""
         if self.indexable:
-            order = list(range(len(self.data)))
+            if self.num_batches is None:  # infinite: indices 0, 1, ... up to steps_per_epoch
+                order = list(range(self.steps)) if self.steps is not None else None
+            else:
+                order = list(range(self.num_batches))
+            if order is None:
+                import itertools
+
+                if hasattr(self.data, "on_epoch_begin"):
+                    self.data.on_epoch_begin()
+                for j in itertools.count():
+                    yield self._standardize(self.data[j])
+                return
             if self.shuffle:  # as Keras: the batch order, with Python's global RNG (seeded by set_random_seed)
                 random.shuffle(order)
             if self.steps is not None:
@@ -201,23 +217,24 @@ class DatasetBatches:
             try:
                 item = next(self._iter)
             except StopIteration:
-                if count == 0 and self.steps is not None:
-                    raise ValueError("The data generator is exhausted: it yielded no batch for this epoch. Make sure "
-                                     "it can generate at least `steps_per_epoch * epochs` batches.") from None
+                self.exhausted = True
                 return
             count += 1
             yield self._standardize(item)
 
-    @staticmethod
-    def _standardize(item: Any) -> tuple:
+    def _standardize(self, item: Any) -> tuple:
         x, y, sw = unpack_x_y_sample_weight(item)
+        if self.class_weight is not None and y is not None:
+            if sw is not None:
+                raise ValueError("You cannot use `class_weight` and `sample_weight` at the same time.")
+            sw = class_weight_to_sample_weight(y, self.class_weight)
         conv = (lambda a: _to_tensor(_as_array(a)))  # noqa: E731
         return _pack(tree.map_structure(conv, x), tree.map_structure(conv, y) if y is not None else None,
                      tree.map_structure(conv, sw) if sw is not None else None)
 
 
 def make_batches(x: Any, y: Any = None, sample_weight: Any = None, batch_size: Optional[int] = None,
-                 steps: Optional[int] = None, shuffle: Any = False) -> Any:
+                 steps: Optional[int] = None, shuffle: Any = False, class_weight: Optional[dict] = None) -> Any:
     """The batch source for ``x`` (see the module docstring)."""
     if x is None:
         raise ValueError("Unrecognized data type: x=None. Expected NumPy arrays, lists or dicts of arrays, "
@@ -226,10 +243,10 @@ def make_batches(x: Any, y: Any = None, sample_weight: Any = None, batch_size: O
         if y is not None:
             raise ValueError("`y` argument is not supported when using a keras.utils.PyDataset (it yields its own "
                              "targets). Received: y=...")
-        return DatasetBatches(x, steps=steps, shuffle=bool(shuffle))
+        return DatasetBatches(x, steps=steps, shuffle=bool(shuffle), class_weight=class_weight)
     if hasattr(x, "__next__") or (hasattr(x, "__iter__") and not isinstance(x, (dict, list, tuple, np.ndarray, Tensor))):
         if y is not None:
             raise ValueError("`y` argument is not supported when using a Python generator as input (it yields its own "
                              "targets).")
-        return DatasetBatches(x, steps=steps)
+        return DatasetBatches(x, steps=steps, class_weight=class_weight)
     return ArrayBatches(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, steps=steps)

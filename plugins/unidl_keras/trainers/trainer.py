@@ -345,8 +345,9 @@ class Trainer:
         if class_weight is not None:
             if sample_weight is not None:
                 raise ValueError("You cannot use `class_weight` and `sample_weight` at the same time.")
-            if y is None:
-                raise ValueError("`class_weight` needs targets `y` given as arrays.")
+            if y is None:  # a PyDataset or generator: weights from each batch's targets
+                return data_adapter.make_batches(x, None, None, batch_size=batch_size, steps=steps, shuffle=shuffle,
+                                                 class_weight=class_weight)
             sample_weight = data_adapter.class_weight_to_sample_weight(y, class_weight)
         return data_adapter.make_batches(x, y, sample_weight, batch_size=batch_size, steps=steps, shuffle=shuffle)
 
@@ -414,6 +415,7 @@ class Trainer:
         metrics_logs = self.get_metrics_result
         training_logs: Dict[str, Any] = {}
         built = False
+        ran_out_warned = False
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
@@ -428,7 +430,14 @@ class Trainer:
                 batch_end(step, metrics_logs if fast else (lambda logs=logs: logs))
                 if self.stop_training:
                     break
-            if step < 0:
+            if step < 0 and getattr(batches, "exhausted", False) and epoch > initial_epoch:
+                # a generator that ran dry in an earlier epoch: Keras warns once and the epochs run without steps
+                if not ran_out_warned:
+                    warnings.warn("Your input ran out of data; interrupting training. Make sure that your dataset or "
+                                  "generator can generate at least `steps_per_epoch * epochs` batches. You may need to "
+                                  "use the `.repeat()` function when building your dataset.", stacklevel=2)
+                    ran_out_warned = True
+            elif step < 0:
                 raise ValueError("Unexpected result of `train_function` (Empty logs). This could be due to issues in "
                                  "input pipeline that resulted in an empty dataset. Otherwise, please check the number "
                                  "of samples and `batch_size`.")
