@@ -39,6 +39,15 @@ def test_map_structure_over_several_structures():
     (lambda: layers.Reshape((2,)), True),
     (lambda: layers.Conv2D(2, 2), False),
     (lambda: layers.Flatten(), False),
+    (lambda: layers.Permute((2, 1)), False),
+    (lambda: layers.RepeatVector(2), False),
+    (lambda: layers.Cropping2D(), False),
+    (lambda: layers.ZeroPadding1D(), False),
+    (lambda: layers.UpSampling2D(), False),
+    (lambda: layers.Concatenate(), False),
+    (lambda: layers.Dot(1), False),
+    (lambda: layers.Rescaling(1.0), False),
+    (lambda: layers.AdaptiveMaxPooling1D(2), False),
 ])
 def test_built_after_instantiation(make, built):
     layer = make()

@@ -27,7 +27,6 @@ class Concatenate(Layer):
         super().__init__(**kwargs)
         self.axis = axis
         self.supports_masking = True
-        self.built = True
 
     def _shapes(self, input_shape: Any) -> List[tuple]:
         if (not isinstance(input_shape, (list, tuple)) or not input_shape

@@ -52,7 +52,6 @@ class Dot(Layer):
         self.axes = axes
         self.normalize = normalize
         self.supports_masking = True
-        self.built = True
 
     def _axes(self, r1: int, r2: int) -> List[int]:
         pair = (self.axes, self.axes) if isinstance(self.axes, int) else self.axes

@@ -20,7 +20,6 @@ class _ZeroPadding(Layer):
         self.padding = padding
         self.data_format = config.standardize_data_format(data_format)
         self.supports_masking = False
-        self.built = True
 
     def _width(self, ndim: int) -> Tuple[Tuple[int, int], ...]:
         axes = spatial_axes(self.data_format, self._n)

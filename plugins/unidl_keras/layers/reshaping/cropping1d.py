@@ -19,7 +19,6 @@ class _Cropping(Layer):
         super().__init__(**kwargs)
         self.cropping = cropping
         self.data_format = config.standardize_data_format(data_format)
-        self.built = True
 
     def _check(self, shape: Sequence[Any]) -> None:
         check_ndim(self, shape, self._n + 2)

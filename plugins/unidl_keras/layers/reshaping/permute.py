@@ -25,7 +25,6 @@ class Permute(Layer):
             raise ValueError("Invalid permutation argument `dims` for Permute Layer. The set of indices in `dims` "
                              f"must be consecutive and start from 1. Received dims={dims}")
         self.dims = dims
-        self.built = True
 
     def call(self, inputs: Any) -> Any:
         check_ndim(self, inputs.shape, len(self.dims) + 1)

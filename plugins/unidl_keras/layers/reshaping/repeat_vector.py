@@ -25,7 +25,6 @@ class RepeatVector(Layer):
         if n <= 0:
             raise ValueError(f"Argument `n` should be a positive integer. Received: n={n}")
         self.n = n
-        self.built = True
 
     def call(self, inputs: Any) -> Any:
         check_ndim(self, inputs.shape, 2)

@@ -25,7 +25,6 @@ class UpSampling1D(Layer):
         if size <= 0:
             raise ValueError(f"Argument `size` should be a positive integer. Received: size={size}")
         self.size = size
-        self.built = True
 
     def call(self, inputs: Any) -> Any:
         check_ndim(self, inputs.shape, 3)

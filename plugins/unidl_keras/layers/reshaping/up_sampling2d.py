@@ -75,7 +75,6 @@ class UpSampling2D(Layer):
             raise ValueError(f"UpSampling2D layer '{self.name}': `interpolation` must be one of {_INTERPOLATIONS} "
                              f"(other Keras methods are not supported here). Received: interpolation={interpolation!r}")
         self.interpolation = interpolation.lower()
-        self.built = True
 
     def call(self, inputs: Any) -> Any:
         check_ndim(self, inputs.shape, 4)

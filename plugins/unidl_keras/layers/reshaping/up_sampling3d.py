@@ -24,7 +24,6 @@ class UpSampling3D(Layer):
         super().__init__(**kwargs)
         self.size = standardize_tuple(size, 3, "size")
         self.data_format = config.standardize_data_format(data_format)
-        self.built = True
 
     def call(self, inputs: Any) -> Any:
         check_ndim(self, inputs.shape, 5)
