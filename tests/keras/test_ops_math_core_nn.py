@@ -519,3 +519,24 @@ def test_adaptive_pools():
                                [2.3333, 2.0, 4.0, 3.6667], atol=1e-4)
     assert ops.adaptive_max_pool(KerasTensor((None, 9, 9, 3)), (2, 3)).shape == (None, 2, 3, 3)
     assert keras.ops.nn.AdaptiveAveragePool(2, "channels_first")(y).shape == (2, 3, 2)
+
+
+def test_segment_reduction_gradients():
+    # d/d data of sum(w * segment_op(data)): max/min pick the extreme row, prod the product of the others
+    d = np.array([[1., 2.], [3., 0.], [3., 5.], [4., 4.], [2., -1.]])
+    ids = np.array([0, 0, 1, 1, -1])
+    w = np.array([[1., 2.], [3., 4.]])
+    expected = {"sum": [[1, 2], [1, 2], [3, 4], [3, 4], [0, 0]],
+                "max": [[0, 2], [1, 0], [0, 4], [3, 0], [0, 0]],
+                "min": [[1, 0], [0, 2], [3, 0], [0, 4], [0, 0]],
+                "prod": [[3, 0], [1, 4], [12, 16], [9, 20], [0, 0]]}
+    for kind, grad in expected.items():
+        t = unidl.tensor(d)
+        t.requires_grad = True
+        with unidl.autograd.record():
+            loss = ops.sum(ops.multiply(getattr(ops, f"segment_{kind}")(t, ids, 2), w))
+        loss.backward()
+        np.testing.assert_allclose(t.grad.numpy(), grad, err_msg=kind)
+    # a big segment count stays cheap (no (segments x rows) mask)
+    big = ops.segment_max(np.ones((100000, 2), "float32"), np.arange(100000) % 50000, 50000)
+    assert big.shape == (50000, 2) and float(_np(big).min()) == 1.0

@@ -1,5 +1,5 @@
 """Op cases of :mod:`unidl.ops.spectral` and :mod:`unidl.ops.special` (appended to
-:data:`unidl.testing.cases.CASES`): the FFT primitives, erfinv, inv and slogdet."""
+:data:`unidl.testing.cases.CASES`): the FFT primitives, erfinv, inv, slogdet and segment_reduce."""
 from __future__ import annotations
 
 from typing import List
@@ -8,11 +8,11 @@ import numpy as np
 
 from unidl import ops
 
-from .cases import FLOATS, REDUCTION, TOLERANCES, Gen, OpCase, Sample
+from .cases import FLOATS, I32, I64, REDUCTION, TOLERANCES, Gen, OpCase, Sample
 
 # FFTs sum n terms in a library-chosen order; erfinv polishes with Newton steps on erf/erfc; inv and
 # slogdet factorise (LAPACK / cuSOLVER pivot and accumulate differently)
-TOLERANCES.update({op: REDUCTION for op in ("fft", "rfft", "irfft", "erfinv", "inv", "slogdet")})
+TOLERANCES.update({op: REDUCTION for op in ("fft", "rfft", "irfft", "erfinv", "inv", "slogdet", "segment_reduce")})
 
 
 def _fft(g: Gen) -> Sample:
@@ -48,6 +48,17 @@ def _square(g: Gen) -> Sample:
     return Sample((a.astype(dt),))
 
 
+def _segments(kind: str):
+    def gen(g: Gen) -> Sample:
+        dt = g.dtype(FLOATS + (I32,))
+        rows = g.integer(0, 6, "rows")
+        n = g.integer(0, 4, "num_segments")
+        data = g.array((rows,) + g.shape(max_dims=2), dt, -3.0, 3.0)
+        ids = g.array((rows,), I64, -1, n)  # -1 and n: dropped rows
+        return Sample((data, ids), {"num_segments": n, "kind": kind})
+    return gen
+
+
 def build() -> List[OpCase]:
     """One case per op, gradients checked (all are differentiable)."""
     return [
@@ -57,4 +68,7 @@ def build() -> List[OpCase]:
         OpCase("erfinv", _erfinv, ops.erfinv, special=True),
         OpCase("inv", _square, ops.inv, gradcheck_tol=(1e-5, 1e-6)),
         OpCase("slogdet", _square, lambda x: ops.stack(ops.slogdet(x))),
-    ]
+    ] + [OpCase("segment_reduce", _segments(kind), lambda data, ids, num_segments, kind: ops.where(
+        ops.isinf(ops.segment_reduce(data, ids, num_segments, kind)), 0.0,
+        ops.segment_reduce(data, ids, num_segments, kind)), wrt=(0,), name=f"segment_{kind}")
+        for kind in ("sum", "prod", "max", "min")]

@@ -1,4 +1,4 @@
-"""Special-function and matrix kernels: erfinv, slogdet, inv.
+"""Special-function, matrix and segment kernels: erfinv, slogdet, inv, segment_reduce.
 
 ``erfinv`` starts from M. Giles' single-precision approximation ("Approximating the erfinv function",
 GPU Computing Gems, 2011) and polishes it in float64 with Newton steps on ``erf`` (on ``erfc`` for
@@ -54,5 +54,49 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
     def inv(x: Any) -> Any:
         return xp.asarray(xp.linalg.inv(x))
 
+    is_numpy = getattr(xp, "__name__", "") == "numpy"
+    _ufuncs = {"sum": "add", "prod": "multiply", "max": "maximum", "min": "minimum"}
+
+    def _scatter(kind: str, out: Any, ids: Any, rows: Any) -> None:
+        """``out[ids[j]] = op(out[ids[j]], rows[j])`` in place, repeated ids all applied."""
+        uf = getattr(xp, _ufuncs[kind])
+        if is_numpy or hasattr(uf, "at") and kind != "prod":
+            uf.at(out, ids, rows)
+            return
+        if kind in ("max", "min", "sum"):  # pragma: no cover - CuPy without ufunc.at
+            import cupyx
+
+            getattr(cupyx, {"sum": "scatter_add", "max": "scatter_max", "min": "scatter_min"}[kind])(out, ids, rows)
+            return
+        # pragma: no cover - a product scatter has no device primitive: reduce on the host
+        import numpy as np
+
+        host = xp.asnumpy(out)
+        np.multiply.at(host, xp.asnumpy(ids), xp.asnumpy(rows))
+        out[...] = xp.asarray(host)
+
+    def segment_reduce(data: Any, ids: Any, num_segments: int, kind: str) -> Any:
+        """Rows of ``data`` reduced per id into ``num_segments`` rows (ids outside [0, num_segments) dropped);
+        empty segments hold the reduction's identity (0, 1, -inf/+inf, an integer dtype's lowest/highest)."""
+        dt = data.dtype
+        if kind == "sum":
+            init: Any = 0
+        elif kind == "prod":
+            init = 1
+        elif dt.kind == "f" or dt.kind == "V":
+            init = -float("inf") if kind == "max" else float("inf")
+        elif dt.kind in "iu":
+            info = xp.iinfo(dt)
+            init = info.min if kind == "max" else info.max
+        else:
+            init = kind == "min"  # bool: max is any (False when empty), min is all (True when empty)
+        out = xp.full((num_segments,) + tuple(data.shape[1:]), init, dtype=dt)
+        valid = (ids >= 0) & (ids < num_segments)
+        if not bool(valid.all()):
+            ids, data = ids[valid], data[valid]
+        _scatter(kind, out, ids, data)
+        return out
+
     # bfloat16 (no LAPACK or float64 path of its own) computes in float32 and rounds back
-    return {"erfinv": via_float32(erfinv, 1), "slogdet": via_float32(slogdet, 1), "inv": via_float32(inv, 1)}
+    return {"erfinv": via_float32(erfinv, 1), "slogdet": via_float32(slogdet, 1), "inv": via_float32(inv, 1),
+            "segment_reduce": segment_reduce}

@@ -478,12 +478,12 @@ def scatter_update(inputs: Any, indices: Any, updates: Any, reduction: Any = Non
     if reduction not in ("max", "min", "mul"):
         raise ValueError(f"Unsupported reduction: {reduction}")
     # duplicates: reduce the updates per distinct position first (positions read on the host), then combine
-    from .math import _segment_reduce
-
     k = idx.shape[-1]
     lin = np.ravel_multi_index(tuple(idx.numpy().reshape(-1, k).T), tuple(inputs.shape[:k]))
     uniq, inv = np.unique(lin, return_inverse=True)
-    red = _segment_reduce({"mul": "prod"}.get(reduction, reduction), updates, inv.astype(np.int64), len(uniq))
+    seg = _dtypes.to_tensor(inv.reshape(-1).astype(np.int64))
+    red = U.segment_reduce(U.reshape(updates, (len(lin),) + tuple(updates.shape[idx.ndim - 1:])), seg, len(uniq),
+                           {"mul": "prod"}.get(reduction, reduction))
     ukey = tuple(_dtypes.to_tensor(np.asarray(c, dtype=np.int64)) for c in np.unravel_index(uniq, inputs.shape[:k]))
     cur = inputs[ukey]
     new = {"max": U.maximum, "min": U.minimum, "mul": U.multiply}[reduction](cur, red)

@@ -12,7 +12,6 @@ from typing import Any, List, Optional, Tuple
 
 import numpy as np
 
-import unidl
 from unidl import ops as U
 from unidl.tensor import Tensor
 
@@ -110,27 +109,10 @@ def _segment_spec(data: Any, segment_ids: Any, num_segments: Optional[int] = Non
 def _segment_reduce(kind: str, data: Any, segment_ids: Any, num_segments: Optional[int]) -> Tensor:
     _segment_check(data, segment_ids)
     data = to_tensor(data)
-    ids = U.astype(to_tensor(segment_ids), "int64")
-    if num_segments is None:
+    ids = to_tensor(segment_ids)
+    if num_segments is None:  # value-dependent output size: read on the host
         num_segments = int(ids.numpy().max()) + 1 if ids.size else 0
-    n = int(num_segments)
-    # ids outside [0, num_segments) (e.g. -1) are dropped, as Keras: they go to one extra row, cut off after
-    if kind == "sum":
-        ids = U.where(U.logical_and(U.greater_equal(ids, 0), U.less(ids, n)), ids, U.full_like(ids, n))
-        base = unidl.zeros((n + 1,) + tuple(data.shape[1:]), dtype=data.dtype)
-        return U.index_add(base, (ids,), data)[:n]
-    member = U.equal(U.reshape(ids, (1, -1)), U.reshape(unidl.arange(n, dtype="int64"), (-1, 1)))  # (n, N)
-    member = U.reshape(member, member.shape + (1,) * (data.ndim - 1))
-    if kind == "prod":
-        fill: Any = 1
-    elif data.dtype.kind == "f":  # Keras (torch): -inf / +inf for empty segments
-        fill = -np.inf if kind == "max" else np.inf
-    else:
-        info = np.iinfo(data.dtype)
-        fill = info.min if kind == "max" else info.max
-    vals = U.where(member, U.expand_dims(data, 0), U.full_like(U.expand_dims(data, 0), fill))
-    red = {"max": U.max, "min": U.min, "prod": U.prod}[kind]
-    return red(vals, axis=1)
+    return U.segment_reduce(data, ids, int(num_segments), kind)
 
 
 def _segment_op(kind: str) -> Any:
