@@ -1120,6 +1120,8 @@ def _build() -> List[OpCase]:
     c.extend(_elementwise_extra())
     from .cases_spectral import build as _spectral  # fft/rfft/irfft, erfinv, inv, slogdet
     c.extend(_spectral())
+    from .cases_quant import build as _quant  # int_matmul, int_einsum, float8_round
+    c.extend(_quant())
     return c
 
 
