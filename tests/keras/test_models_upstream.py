@@ -583,3 +583,38 @@ def test_keras_device_scope():
         assert str(keras.ops.ones((2,)).device) == "cpu" and str(dev) == "cpu"
     assert unidl.devices.default_device() is before
     assert keras.backend.device is keras.device
+
+
+class _Steps(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.per_epoch = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.per_epoch.append(0)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.per_epoch[-1] += 1
+
+
+def test_steps_per_epoch_below_one_pass_continues_the_pass_and_max_epochs_caps():
+    x, y = np.ones((80, 4), "float32"), np.ones((80, 1), "float32")
+    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    m.compile("sgd", "mse")
+    obs = _Steps()
+    m.fit(x, y, batch_size=8, epochs=4, steps_per_epoch=9, callbacks=[obs], verbose=0)
+    assert obs.per_epoch == [9, 1, 9, 1]  # Keras 3.15.1: 20 steps over 10 batches of data, 9 per epoch
+    obs = _Steps()
+    m.fit(x, y, batch_size=8, epochs=4, steps_per_epoch=5, callbacks=[obs], verbose=0)
+    assert obs.per_epoch == [5, 5, 5, 5]
+    try:
+        keras.config.set_max_epochs(2)
+        keras.config.set_max_steps_per_epoch(3)
+        obs = _Steps()
+        with pytest.warns(UserWarning, match="Limiting epochs to 2"):
+            m.fit(x, y, batch_size=8, epochs=4, callbacks=[obs], verbose=0)
+        assert obs.per_epoch == [3, 3]
+        assert keras.config.max_epochs() == 2 and keras.config.max_steps_per_epoch() == 3
+    finally:
+        keras.config.set_max_epochs(None)
+        keras.config.set_max_steps_per_epoch(None)

@@ -115,3 +115,34 @@ def is_flash_attention_enabled():
 def backend() -> str:
     """The backend name: unidl runs Keras on its own core."""
     return "unidl"
+
+
+# -- debugging limits on fit/evaluate/predict (Keras's keras.config.set_max_epochs / set_max_steps_per_epoch;
+#    also read from the KERAS_MAX_EPOCHS / KERAS_MAX_STEPS_PER_EPOCH environment variables) -------------------
+import os as _os  # noqa: E402
+
+_MAX_EPOCHS = int(_os.environ["KERAS_MAX_EPOCHS"]) if "KERAS_MAX_EPOCHS" in _os.environ else None
+_MAX_STEPS_PER_EPOCH = (int(_os.environ["KERAS_MAX_STEPS_PER_EPOCH"]) if "KERAS_MAX_STEPS_PER_EPOCH" in _os.environ
+                        else None)
+
+
+def set_max_epochs(max_epochs):
+    """Cap the number of epochs of every ``fit`` (``None``: no cap)."""
+    global _MAX_EPOCHS
+    _MAX_EPOCHS = max_epochs
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch):
+    """Cap the steps of every epoch of ``fit``/``evaluate``/``predict`` (``None``: no cap)."""
+    global _MAX_STEPS_PER_EPOCH
+    _MAX_STEPS_PER_EPOCH = max_steps_per_epoch
+
+
+def max_epochs():
+    """The cap set by :func:`set_max_epochs` or ``KERAS_MAX_EPOCHS``, or ``None``."""
+    return _MAX_EPOCHS
+
+
+def max_steps_per_epoch():
+    """The cap set by :func:`set_max_steps_per_epoch` or ``KERAS_MAX_STEPS_PER_EPOCH``, or ``None``."""
+    return _MAX_STEPS_PER_EPOCH

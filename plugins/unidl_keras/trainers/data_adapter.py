@@ -124,24 +124,45 @@ class ArrayBatches:
             raise ValueError(f"`batch_size` must be a positive integer; received batch_size={batch_size}")
         self.shuffle = shuffle
         full = int(math.ceil(self.num_samples / self.batch_size)) if self.num_samples else 0
+        self.full = full
         self.steps = full if steps is None else min(int(steps), full) if full else int(steps)
+        # steps_per_epoch below one pass over the data: as Keras, epochs take the next batches of one continuing
+        # pass, and an epoch that reaches the pass's end stops there (the next epoch starts a new pass)
+        self._cursor, self._order = 0, None
 
     def __len__(self) -> int:
         return self.steps
 
+    def _batch(self, i: int, order: Any) -> tuple:
+        n, bs = self.num_samples, self.batch_size
+        lo, hi = i * bs, min((i + 1) * bs, n)
+        idx = order[lo:hi] if order is not None else slice(lo, hi)
+        take = (lambda a, idx=idx: _to_tensor(_take(a, idx)))
+        return _pack(tree.map_structure(take, self.x),
+                     tree.map_structure(take, self.y) if self.y is not None else None,
+                     tree.map_structure(take, self.sample_weight) if self.sample_weight is not None else None)
+
     def epoch(self) -> Iterator[tuple]:
         """The batches of one epoch, each ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``."""
-        n, bs = self.num_samples, self.batch_size
+        n = self.num_samples
+        if 0 < self.steps < self.full:
+            for _ in range(self.steps):
+                if self._cursor == 0:
+                    self._order = np.random.permutation(n) if self.shuffle else None
+                if self._cursor >= self.full:
+                    self._cursor = 0
+                    return
+                i = self._cursor
+                self._cursor += 1
+                yield self._batch(i, self._order)
+            if self._cursor >= self.full:
+                self._cursor = 0
+            return
         order = np.random.permutation(n) if self.shuffle else None
         for i in range(self.steps):
-            lo, hi = i * bs, min((i + 1) * bs, n)
-            if lo >= n:
+            if i * self.batch_size >= n:
                 return
-            idx = order[lo:hi] if order is not None else slice(lo, hi)
-            take = (lambda a, idx=idx: _to_tensor(_take(a, idx)))
-            yield _pack(tree.map_structure(take, self.x),
-                        tree.map_structure(take, self.y) if self.y is not None else None,
-                        tree.map_structure(take, self.sample_weight) if self.sample_weight is not None else None)
+            yield self._batch(i, order)
 
     def split(self, validation_split: float) -> Tuple["ArrayBatches", Tuple[Any, Any, Any]]:
         """Keras's ``validation_split``: the last fraction of the samples (before any shuffling)."""

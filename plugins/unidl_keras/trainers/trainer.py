@@ -26,6 +26,7 @@ from unidl import ops
 from unidl.autograd import STATE as _AG
 from unidl.tensor import Tensor
 
+from ..backend import config as _bconfig
 from ..backend.common import convert_to_tensor
 from ..utils import tree
 from . import data_adapter
@@ -342,6 +343,7 @@ class Trainer:
     # -- data --------------------------------------------------------------------------------------------
     def _make_batches(self, x: Any, y: Any, sample_weight: Any, class_weight: Any, batch_size: Optional[int],
                       steps: Optional[int], shuffle: Any) -> Any:
+        steps = _capped_steps(steps)
         if class_weight is not None:
             if sample_weight is not None:
                 raise ValueError("You cannot use `class_weight` and `sample_weight` at the same time.")
@@ -380,6 +382,10 @@ class Trainer:
         self._assert_compiled()
         from ..callbacks import CallbackList
 
+        cap = _bconfig.max_epochs()  # a debugging cap (keras.config.set_max_epochs), warned about as Keras
+        if cap and cap < epochs:
+            warnings.warn(f"Limiting epochs to {cap}", stacklevel=2)
+            epochs = cap
         batches = self._make_batches(x, y, sample_weight, class_weight, batch_size, steps_per_epoch, shuffle)
         val = None
         if validation_split and validation_data is None:
@@ -513,7 +519,8 @@ class Trainer:
         (in the structure ``predict_step`` returns: by default the model's outputs)."""
         from ..callbacks import CallbackList
 
-        batches = data_adapter.make_batches(x, None, None, batch_size=batch_size, steps=steps, shuffle=False)
+        batches = data_adapter.make_batches(x, None, None, batch_size=batch_size, steps=_capped_steps(steps),
+                                            shuffle=False)
         verbose = _verbose(verbose)
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_progbar=verbose != 0, verbose=verbose, epochs=1, steps=batches.steps, model=self)
@@ -608,6 +615,15 @@ def _concat_batches(outs: List[Any]) -> Any:
     from .compile_utils import _pack  # keeps namedtuples (their constructors take fields, not an iterable)
 
     return _pack(outs[0], cat)
+
+
+def _capped_steps(steps: Optional[int]) -> Optional[int]:
+    """``steps`` under ``keras.config.set_max_steps_per_epoch`` (a debugging cap, warned about as Keras)."""
+    cap = _bconfig.max_steps_per_epoch()
+    if cap and (not steps or cap < steps):
+        warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
+        return cap
+    return steps
 
 
 def _should_eval(epoch: int, validation_freq: Any) -> bool:
