@@ -226,3 +226,16 @@ def test_int8_matmul_accumulates_in_int32():
     assert keras.backend.standardize_dtype(out.dtype) == "int32"
     np.testing.assert_array_equal(ops.convert_to_numpy(out), np.full((2, 3), 160000))
     assert keras.backend.standardize_dtype(ops.matmul(np.ones((2, 2), "int8"), np.ones((2, 2), "bool")).dtype) == "int8"
+
+
+def test_square_of_bools_and_rounding_ints_to_tens():
+    sq = ops.square(np.array([True, False]))
+    assert keras.backend.standardize_dtype(sq.dtype) == "int32"
+    np.testing.assert_array_equal(ops.convert_to_numpy(sq), [1, 0])
+    r = ops.round(np.array([123, 125, 135, -251], "int32"), -1)
+    assert keras.backend.standardize_dtype(r.dtype) == "int32"
+    np.testing.assert_array_equal(ops.convert_to_numpy(r), [120, 120, 140, -250])
+    r16 = ops.round(np.array([1250, 1349], "int16"), -2)
+    assert keras.backend.standardize_dtype(r16.dtype) == "int16"
+    np.testing.assert_array_equal(ops.convert_to_numpy(r16), [1200, 1300])
+    np.testing.assert_array_equal(ops.convert_to_numpy(ops.round(np.array([7, 8], "int32"), 1)), [7, 8])

@@ -310,7 +310,8 @@ def _unary(core_fn, name: str, doc: str, floating: bool = False):
 
 
 negative = _unary(U.negative, "negative", "``-x``.")
-square = _unary(U.square, "square", "``x * x``.")
+square = _unary(lambda x: U.square(_int32(x) if x.dtype.kind == "b" else x), "square",
+                "``x * x`` (bools give int32).")
 sign = _unary(U.sign, "sign", "-1, 0 or 1 elementwise.")
 exp = _unary(U.exp, "exp", "``e ** x``.", floating=True)
 expm1 = _unary(U.expm1, "expm1", "``exp(x) - 1``.", floating=True)
@@ -423,10 +424,13 @@ def arctanh(x: Any) -> Tensor:
 
 @_export
 def round(x: Any, decimals: int = 0) -> Tensor:  # noqa: A001
-    """Round half to even at ``decimals`` places. Shape: unchanged."""
+    """Round half to even at ``decimals`` places (ints: to tens, hundreds, ... for negative ``decimals``,
+    computed in floatx as Keras does). Shape: unchanged."""
     x = _t(x)
     if x.dtype.kind in "iub":
-        return x
+        if decimals >= 0 or x.dtype.kind == "b":
+            return x
+        return _dtypes.cast_to(U.round(_dtypes.cast_to(x, config.floatx()), decimals=int(decimals)), x.dtype)
     return U.round(x, decimals=int(decimals))
 
 
