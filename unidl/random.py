@@ -20,8 +20,9 @@ from typing import Any, Dict, Optional
 import numpy as np
 
 from .devices import Device, default_device, device as _device
-from .dtypes import as_dtype, default_float
+from .dtypes import as_dtype, bfloat16_dtype, default_float, float32, is_bfloat16
 from .errors import OpError
+from . import ops as _ops
 from .ops import random as _rops
 from .tensor import Tensor
 
@@ -62,9 +63,13 @@ def _dev(device: Any) -> Device:
 
 def _float_dtype(op: str, dtype: Any, shape: tuple) -> np.dtype:
     dt = default_float if dtype is None else as_dtype(dtype)
-    if dt not in _FLOATS:
-        raise OpError(op, f"dtype must be float16, float32 or float64, got {dt}", shapes=(shape,))
+    if dt not in _FLOATS and not is_bfloat16(dt):
+        raise OpError(op, f"dtype must be float16, bfloat16, float32 or float64, got {dt}", shapes=(shape,))
     return dt
+
+
+def _astype_bf16(t: Tensor) -> Tensor:
+    return _ops.astype(t, bfloat16_dtype())
 
 
 def _number(op: str, name: str, v: Any, shape: tuple) -> float:
@@ -180,6 +185,8 @@ class Generator:
         lo, hi = _number("uniform", "low", low, shape), _number("uniform", "high", high, shape)
         if hi < lo:
             raise OpError("uniform", f"expected low <= high, got low={lo}, high={hi}", shapes=(shape,))
+        if is_bfloat16(dt):  # drawn as float32 (the same words and values), rounded once
+            return _astype_bf16(self.uniform(lo, hi, shape, float32, device))
         c = self._take(_size(shape) * _rops.words_per_value(dt))
         return _rops.draw(_rops.RANDOM_UNIFORM, _dev(device),
                           {"shape": shape, "key": self._key, "counter": c, "dtype": dt, "low": lo, "high": hi})
@@ -190,6 +197,8 @@ class Generator:
         mu, sd = _number(op, "loc", loc, shape), _number(op, "scale", scale, shape)
         if sd < 0:
             raise OpError(op, f"scale must be >= 0, got {sd}", shapes=(shape,))
+        if is_bfloat16(dt):  # drawn as float32 (the same words and values), rounded once
+            return _astype_bf16(self._normal(op, mu, sd, shape, float32, device, rounds))
         c = self._take(_rops.normal_words(_size(shape), dt, rounds))
         return _rops.draw(_rops.RANDOM_NORMAL, _dev(device),
                           {"shape": shape, "key": self._key, "counter": c, "dtype": dt, "loc": mu, "scale": sd,

@@ -114,3 +114,17 @@ def test_sgd_update_in_place_on_bfloat16():
     g = unidl.tensor(_bf([5.0, -5.0]))
     unidl.nn.optim.sgd(p, g, None, lr=0.1)
     np.testing.assert_array_equal(p.numpy(), _bf([0.5, 1.5]))
+
+
+def test_random_draws_are_the_float32_draws_rounded():
+    from unidl.random import Generator
+
+    u32 = Generator(7).uniform(-1.0, 1.0, (64,), dtype="float32").numpy()
+    u16 = Generator(7).uniform(-1.0, 1.0, (64,), dtype="bfloat16")
+    assert u16.dtype == BF
+    np.testing.assert_array_equal(u16.numpy(), u32.astype(BF))
+    n32 = Generator(3).normal(0.0, 2.0, (33,), dtype="float32").numpy()
+    n16 = Generator(3).normal(0.0, 2.0, (33,), dtype="bfloat16")
+    np.testing.assert_array_equal(n16.numpy(), n32.astype(BF))
+    with pytest.raises(unidl.errors.OpError, match="bfloat16"):
+        Generator(0).uniform(0.0, 1.0, (2,), dtype="int32")

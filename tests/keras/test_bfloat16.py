@@ -200,3 +200,39 @@ def test_bfloat16_variable_pickles():
     w = pickle.loads(pickle.dumps(v))
     assert _dt(w) == BF and w.trainable
     np.testing.assert_array_equal(_f32(w), [0.5, -1.0])
+
+
+def test_bfloat16_weights_files_as_keras(tmp_path):
+    import os
+
+    import h5py
+
+    # a file real Keras 3.15.1 wrote (tests/keras/data/make_bfloat16_fixture.py)
+    src = os.path.join(os.path.dirname(__file__), "data", "bf16_dense.weights.h5")
+    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, dtype=BF)])
+    m.load_weights(src)
+    assert _dt(m.layers[0].kernel) == BF
+    np.testing.assert_array_equal(_f32(m.layers[0].kernel), np.full((4, 3), 0.30078125, np.float32))
+    np.testing.assert_array_equal(_f32(m.layers[0].bias), [-1.703125] * 3)
+    # written back as Keras writes it (16-bit words marked bfloat16), and read again unchanged
+    out = str(tmp_path / "bf.weights.h5")
+    m.save_weights(out)
+    with h5py.File(out, "r") as f:
+        ds = f["layers/dense/vars/0"]
+        assert ds.dtype.itemsize == 2 and ds.attrs["dtype"] == "bfloat16"
+    m2 = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, dtype=BF)])
+    m2.load_weights(out)
+    np.testing.assert_array_equal(_f32(m2.layers[0].kernel), _f32(m.layers[0].kernel))
+
+
+def test_bfloat16_random_initializers_and_dropout():
+    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, dtype=BF), keras.layers.Dropout(0.5, dtype=BF)])
+    k = _f32(m.layers[0].kernel)
+    assert _dt(m.layers[0].kernel) == BF
+    limit = np.sqrt(6 / (4 + 8))  # glorot_uniform
+    assert np.all(np.abs(k) <= limit) and np.unique(k).size > 8
+    y = m(np.ones((16, 4), np.float32), training=True)
+    assert _dt(y) == BF
+    assert 0 < np.mean(_f32(y) == 0) < 1
+    x = keras.random.normal((1000,), dtype=BF, seed=1)
+    assert _dt(x) == BF and abs(float(np.mean(_f32(x)))) < 0.15 and 0.85 < float(np.std(_f32(x))) < 1.15

@@ -14,6 +14,7 @@ import numpy as np
 
 import unidl
 from unidl import ops as U
+from unidl.dtypes import is_floating
 from unidl.random import Generator
 from unidl.tensor import Tensor
 
@@ -85,7 +86,7 @@ def _shape(shape: Any) -> tuple:
 
 def _float(dtype: Any) -> str:
     dt = config.standardize_dtype(dtype)
-    if np.dtype(dt).kind != "f":
+    if not is_floating(dt):
         raise ValueError(f"Expected a float dtype, received dtype={dtype!r}")
     return dt
 
@@ -139,7 +140,7 @@ def shuffle(x: Any, axis: int = 0, seed: Any = None) -> Tensor:
 def categorical(logits: Any, num_samples: int, dtype: Any = "int32", seed: Any = None) -> Tensor:
     """Class indices drawn from ``softmax(logits)`` (Gumbel-max). Shape: (B, C) -> (B, num_samples)."""
     lg = to_tensor(logits)
-    if lg.dtype.kind != "f":
+    if not is_floating(lg.dtype):
         lg = U.astype(lg, config.floatx())
     b, c = lg.shape
     u = generator_of(seed).uniform(0.0, 1.0, (b, int(num_samples), c), dtype=lg.dtype)
@@ -160,7 +161,7 @@ def binomial(shape: Any, counts: Any, probabilities: Any, dtype: Any = None, see
     shp = _shape(shape)
     n = to_tensor(counts)
     p = to_tensor(probabilities)
-    if p.dtype.kind != "f":
+    if not is_floating(p.dtype):
         p = U.astype(p, config.floatx())
     nmax = int(np.max(n.numpy())) if n.size else 0
     if nmax <= 0:

@@ -220,7 +220,9 @@ def write_weights(model: Any, f: Any, include_optimizer: bool = True, skip: Opti
         if isinstance(name, str):
             group.attrs["name"] = name
         for i, arr in enumerate(_own_arrays(obj)):
-            group.create_dataset(str(i), data=arr)
+            ds = group.create_dataset(str(i), data=arr)
+            if arr.dtype.name == "bfloat16":  # as Keras: the raw 16-bit words, marked (read back by read_dataset)
+                ds.attrs["dtype"] = "bfloat16"
 
 
 def weights_to_bytes(model: Any, include_optimizer: bool = True, skip: Optional[Set[int]] = None) -> bytes:
