@@ -343,3 +343,53 @@ def test_custom_optimizer_with_keras_helpers():
     assert opt.m[1] is None and opt.n[1] is None  # the overwrite-with-gradient variable gets no slots
     np.testing.assert_allclose(skip.numpy(), [3.0])
     assert [x.name for x in opt.variables][2:] == ["w_m", "w_n"]
+
+
+FT = np.array([[1, 1, 0], [1, 0, 0], [0, 1, 1], [0, 0, 1]], "float32")
+FP = np.array([[0.2, 0.6, 0.7], [0.7, 0.6, 0.1], [0.6, 0.8, 0.3], [0.1, 0.2, 0.9]], "float32")
+
+
+@pytest.mark.parametrize("average, want", [(None, [0.2941176, 0.96774191, 0.45454547]), ("micro", 0.61728394),
+                                           ("macro", 0.57213503), ("weighted", 0.61691391)])
+def test_fbeta_score_matches_keras(average, want):
+    m = keras.metrics.FBetaScore(average=average, beta=2.0, threshold=0.5)
+    m.update_state(FT, FP, sample_weight=np.array([1.0, 0.5, 2.0, 1.5], "float32"))
+    np.testing.assert_allclose(m.result(), want, rtol=1e-5)
+
+
+def test_f1_score_argmax_and_errors():
+    m = keras.metrics.F1Score()
+    m.update_state(FT, FP)
+    np.testing.assert_allclose(m.result(), [0.66666657, 0.66666657, 0.49999994], rtol=1e-5)
+    assert "beta" not in m.get_config()
+    with pytest.raises(ValueError, match="beta"):
+        keras.metrics.FBetaScore(beta=2)
+    with pytest.raises(ValueError, match="2D inputs"):
+        keras.metrics.F1Score().update_state(np.ones(3), np.ones(3))
+
+
+def test_iou_metrics_match_keras():
+    m = keras.metrics.MeanIoU(num_classes=3)
+    m.update_state([0, 1, 2, 2, 1, 0], [0, 2, 2, 1, 1, 0])
+    np.testing.assert_allclose(m.result(), 0.55555558, rtol=1e-6)
+    m = keras.metrics.IoU(num_classes=3, target_class_ids=[0, 2], ignore_class=1, dtype="float32")
+    m.update_state([0, 1, 2, 2, 1, 0], [0, 2, 2, 1, 1, 0], sample_weight=[0.5, 1.0, 2.0, 1.0, 1.0, 0.25])
+    np.testing.assert_allclose(m.result(), 0.83333325, rtol=1e-6)
+    m = keras.metrics.BinaryIoU(target_class_ids=[0, 1], threshold=0.3)
+    m.update_state([0, 1, 0, 1], [0.1, 0.2, 0.4, 0.7])
+    np.testing.assert_allclose(m.result(), 0.33333334, rtol=1e-6)
+    m = keras.metrics.OneHotMeanIoU(num_classes=3)
+    m.update_state(FT, FP)
+    np.testing.assert_allclose(m.result(), 0.66666663, rtol=1e-6)
+    with pytest.raises(ValueError, match="out of range"):
+        keras.metrics.IoU(num_classes=2, target_class_ids=[2])
+
+
+def test_correlation_metrics_match_keras():
+    a = np.array([[1.0, 2.0, 3.5, 4.0], [2.0, 1.0, 0.5, 3.0]], "float32")
+    b = np.array([[1.2, 1.9, 3.0, 4.4], [1.0, 2.0, 0.0, 2.5]], "float32")
+    np.testing.assert_allclose(keras.metrics.pearson_correlation(a, b), [0.96021366, 0.69491524], rtol=1e-5)
+    np.testing.assert_allclose(keras.metrics.concordance_correlation(a, b), [0.96012139, 0.67213106], rtol=1e-5)
+    m = keras.metrics.ConcordanceCorrelation()
+    m.update_state(a, b)
+    np.testing.assert_allclose(m.result(), 0.81612623, rtol=1e-5)

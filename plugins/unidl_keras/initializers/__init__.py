@@ -36,7 +36,7 @@ zeros, ones, constant = Zeros, Ones, Constant
 glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, HeNormal
 lecun_uniform, lecun_normal, orthogonal, random_uniform, random_normal = (LecunUniform, LecunNormal, Orthogonal,
                                                                           RandomUniform, RandomNormal)
-truncated_normal, variance_scaling, identity = TruncatedNormal, VarianceScaling, Identity
+truncated_normal, variance_scaling, identity, stft = TruncatedNormal, VarianceScaling, Identity, STFT
 
 
 def serialize(initializer: Any) -> Any:

@@ -5,6 +5,7 @@ import inspect
 from typing import Any, Dict, Optional
 
 from ..backend.common import snake_case
+from ..losses.losses import categorical_focal_crossentropy
 from ..losses.losses import (binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
                              categorical_hinge, hinge, huber, kl_divergence, log_cosh, mean_absolute_error,
                              mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error,
@@ -16,7 +17,11 @@ from .accuracy_metrics import (Accuracy, BinaryAccuracy, CategoricalAccuracy, Sp
 from .confusion_metrics import (AUC, FalseNegatives, FalsePositives, Precision, PrecisionAtRecall, Recall,
                                 RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity, TrueNegatives,
                                 TruePositives)
+from .correlation_metrics import (ConcordanceCorrelation, PearsonCorrelation, concordance_correlation,
+                                  pearson_correlation)
+from .f_score_metrics import F1Score, FBetaScore
 from .hinge_metrics import CategoricalHinge, Hinge, SquaredHinge
+from .iou_metrics import IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from .metric import Metric
 from .probabilistic_metrics import (BinaryCrossentropy, CategoricalCrossentropy, KLDivergence, Poisson,
                                     SparseCategoricalCrossentropy)
@@ -30,12 +35,14 @@ _CLASSES = [Metric, Mean, Sum, MeanMetricWrapper, MeanSquaredError, RootMeanSqua
             CategoricalHinge, KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy,
             SparseCategoricalCrossentropy, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
             TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, SensitivityAtSpecificity,
-            SpecificityAtSensitivity, PrecisionAtRecall, RecallAtPrecision, R2Score]
+            SpecificityAtSensitivity, PrecisionAtRecall, RecallAtPrecision, R2Score, F1Score, FBetaScore, IoU,
+            BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU, PearsonCorrelation, ConcordanceCorrelation]
 _FUNCTIONS = [binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, top_k_categorical_accuracy,
               sparse_top_k_categorical_accuracy, binary_crossentropy, binary_focal_crossentropy,
               categorical_crossentropy, sparse_categorical_crossentropy, categorical_hinge, hinge, squared_hinge,
               huber, kl_divergence, log_cosh, mean_absolute_error, mean_absolute_percentage_error,
-              mean_squared_error, mean_squared_logarithmic_error, poisson]
+              mean_squared_error, mean_squared_logarithmic_error, poisson, categorical_focal_crossentropy,
+              pearson_correlation, concordance_correlation]
 
 #: name -> class, as Keras 3 resolves ``get(name)``: class names and their snake_case (plus short aliases).
 ALL_OBJECTS_DICT: Dict[str, Any] = {c.__name__: c for c in _CLASSES}

@@ -123,6 +123,10 @@ class R2Score(Metric):
         if len(y_pred_shape) != 2 or len(y_true_shape) != 2:
             raise ValueError("R2Score expects 2D inputs with shape (batch_size, output_dim). Received input shapes: "
                              f"y_pred.shape={tuple(y_pred_shape)} and y_true.shape={tuple(y_true_shape)}.")
+        if y_pred_shape[-1] is None or y_true_shape[-1] is None:
+            raise ValueError("R2Score expects 2D inputs with shape (batch_size, output_dim), with output_dim fully "
+                             f"defined (not None). Received input shapes: y_pred.shape={tuple(y_pred_shape)} and "
+                             f"y_true.shape={tuple(y_true_shape)}.")
         n = int(y_pred_shape[-1])
         self.squared_sum = self.add_variable(shape=(n,), initializer="zeros", name="squared_sum")
         self.sum = self.add_variable(shape=(n,), initializer="zeros", name="sum")
