@@ -126,6 +126,20 @@ def _ste(fn: Callable[[Tensor], Tensor], name: str) -> Callable[..., NDArray]:
     return op
 
 
+def AdaptiveAvgPooling2D(data: NDArray, output_size: Any = (), out: Optional[NDArray] = None,  # noqa: N802
+                         name: Optional[str] = None) -> NDArray:
+    """Average pooling of (N, C, H, W) ``data`` to ``output_size`` (an int, ``(h, w)``, or empty for 1x1): output
+    cell i of a dim of size n averages inputs ``floor(i n / o)`` to ``ceil((i + 1) n / o) - 1``, as MXNet."""
+    x = _t("AdaptiveAvgPooling2D", data)
+    if x.ndim != 4:
+        raise MXNetError(f"AdaptiveAvgPooling2D: expected 4-D (N, C, H, W) data, got shape {tuple(x.shape)}")
+    size = tuple(output_size) if isinstance(output_size, (list, tuple)) else (int(output_size),)
+    if len(size) > 2:
+        raise MXNetError(f"AdaptiveAvgPooling2D: output_size must be an int or (height, width), got {output_size!r}")
+    hw = (1, 1) if not size else (size[0], size[0]) if len(size) == 1 else size
+    return _out(wrap(ops.adaptive_avg_pool(x, tuple(int(v) for v in hw))), out)
+
+
 round_ste = _ste(lambda x: ops.round(x), "round_ste")
 sign_ste = _ste(ops.sign, "sign_ste")
 
@@ -213,5 +227,5 @@ __getattr__ = unsupported_attrs("mxnet.ndarray.contrib", {
         "interleaved_matmul_encdec_qk", "interleaved_matmul_encdec_valatt", "interleaved_matmul_selfatt_qk",
         "interleaved_matmul_selfatt_valatt", "adamw_update", "mp_adamw_update", "multi_adamw_update",
         "multi_mp_adamw_update", "multi_lamb_update", "multi_mp_lamb_update", "group_adagrad_update",
-        "rand_zipfian", "getnnz", "AdaptiveAvgPooling2D", "BilinearResize2D", "SparseEmbedding",
+        "rand_zipfian", "getnnz", "BilinearResize2D", "SparseEmbedding",
         "BatchNormWithReLU")})
