@@ -618,3 +618,59 @@ def test_steps_per_epoch_below_one_pass_continues_the_pass_and_max_epochs_caps()
     finally:
         keras.config.set_max_epochs(None)
         keras.config.set_max_steps_per_epoch(None)
+
+
+def _trainer_layer():
+    from unidl_keras.trainers.trainer import Trainer
+
+    class Head(Trainer, keras.layers.Layer):  # a Layer with the training methods mixed in, as Keras's tests do
+        def __init__(self):
+            keras.layers.Layer.__init__(self)
+            Trainer.__init__(self)
+            self.d1 = keras.layers.Dense(3, use_bias=False, kernel_initializer="ones")
+            self.d2 = keras.layers.Dense(3, use_bias=False, kernel_initializer="ones")
+
+        def call(self, x):
+            return {"y_one": self.d1(x["x_one"]), "y_two": self.d2(x["x_two"])}
+
+    return Head()
+
+
+def test_trainer_mixin_compile_attributes_dict_metrics_and_symbolic_build():
+    m = _trainer_layer()
+    assert m.metrics == [] and m.run_eagerly is False
+    m.compile(optimizer="sgd", loss={"y_one": "mse", "y_two": "mse"},
+              metrics={"y_one": keras.metrics.MeanSquaredError(), "y_two": keras.metrics.MeanSquaredError()},
+              loss_weights={"y_one": 0.1, "y_two": 0.2})
+    assert m.run_eagerly is False and m.jit_compile is False
+    x = {"x_one": np.ones((4, 4), "float32"), "x_two": np.ones((4, 4), "float32")}
+    y = {"y_one": np.zeros((4, 3), "float32"), "y_two": np.zeros((4, 3), "float32")}
+    m(x)
+    m._symbolic_build(data_batch=(x, y))
+    assert m._compile_metrics.built and m._compile_loss.built and len(m._compile_loss.metrics) == 2
+    assert all(float(keras.ops.convert_to_numpy(v)) == 0.0 for v in m._compile_loss.variables)
+    hist = m.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    # every prediction is 4 (ones @ ones): mse 16 per output, weighted 0.1 * 16 + 0.2 * 16
+    np.testing.assert_allclose(hist.history["loss"][0], 4.8, rtol=1e-5)
+    assert sorted(hist.history) == ["loss", "y_one_loss", "y_one_mean_squared_error", "y_two_loss",
+                                    "y_two_mean_squared_error"]
+
+
+def test_mixed_float16_compiles_with_loss_scale_optimizer():
+    m = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    layer_model = keras.layers.Dense(1, dtype="mixed_float16")
+    from unidl_keras.trainers.trainer import Trainer
+
+    class Mixed(Trainer, keras.layers.Dense):
+        def __init__(self):
+            keras.layers.Dense.__init__(self, 1, dtype="mixed_float16")
+            Trainer.__init__(self)
+
+    mixed = Mixed()
+    mixed.compile(optimizer="rmsprop", loss="mse")
+    assert isinstance(mixed.optimizer, keras.optimizers.LossScaleOptimizer)
+    plain = Mixed()
+    plain.compile(optimizer="rmsprop", loss="mse", auto_scale_loss=False)
+    assert isinstance(plain.optimizer, keras.optimizers.RMSprop)
+    m.compile(optimizer="rmsprop", loss="mse")
+    assert isinstance(m.optimizer, keras.optimizers.RMSprop) and layer_model.dtype_policy.name == "mixed_float16"

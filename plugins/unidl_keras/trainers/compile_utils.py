@@ -261,6 +261,14 @@ class CompileLoss:
         raise ValueError(f"y_true and y_pred have different structures.\ny_true: {_map1(lambda _: '*', y_true)}\n"
                          f"y_pred: {_map1(lambda _: '*', y_pred)}\n")
 
+    def build_from_data(self, y_true: Any, y_pred: Any) -> None:
+        """Build from a batch's targets and the model's outputs (tensors or KerasTensors), as the first call
+        would, without computing anything."""
+        if not self.built:
+            if _nested(y_true) or _nested(y_pred):
+                y_true = self._align_true(y_true, y_pred)
+            self.build(y_true, y_pred)
+
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Optional[Tensor]:
         simple = not _nested(y_true) and not _nested(y_pred)
         if not simple:
@@ -305,6 +313,11 @@ class CompileLoss:
     @property
     def metrics(self) -> List[Any]:
         return list(self.trackers)
+
+    @property
+    def variables(self) -> List[Any]:
+        """The state of the per-entry loss trackers."""
+        return [v for m in self.trackers for v in m.variables]
 
 
 def _map1(fn: Any, x: Any) -> Any:
@@ -380,6 +393,7 @@ class CompileMetrics(Metric):
     def __init__(self, metrics: Any, weighted_metrics: Any, output_names: Sequence[str], losses: List[Any]) -> None:
         super().__init__(name="compile_metrics")
         self.output_names = list(output_names)
+        self._user_metrics = (metrics, weighted_metrics)
         self._spec_error: Optional[ValueError] = None
         self.specs = self._specs_or_defer(metrics, "metrics")
         self.wspecs = self._specs_or_defer(weighted_metrics, "weighted_metrics")
@@ -461,22 +475,45 @@ class CompileMetrics(Metric):
         self._weighted = [[self._resolve(s, yt, yp, lf) for s in specs] if yt is not None else []
                           for specs, yt, yp, lf in zip(self.wspecs, ys, ps, losses)]
 
+    def _adopt_output_names(self, y_pred: Any) -> None:
+        """Before the first batch: a flat dict of predictions names the outputs (the model's order when the
+        keys are its output names, else sorted keys), as Keras's CompileMetrics.build does."""
+        if self._per_output is not None or not isinstance(y_pred, dict) or not y_pred \
+                or any(isinstance(v, (dict, list, tuple)) for v in y_pred.values()):
+            return
+        keys = list(y_pred)
+        names = self.output_names if set(keys) == set(self.output_names) else sorted(keys)
+        if names != self.output_names:
+            self.output_names = names
+            self.multi = len(names) > 1
+            self._spec_error = None
+            self.specs = self._specs_or_defer(self._user_metrics[0], "metrics")
+            self.wspecs = self._specs_or_defer(self._user_metrics[1], "weighted_metrics")
+
+    def _flat_pred(self, y_pred: Any) -> List[Any]:
+        if isinstance(y_pred, dict) and all(n in y_pred for n in self.output_names):
+            return [y_pred[n] for n in self.output_names]
+        return tree.flatten(y_pred)
+
     def build_from_data(self, y_true: Any, y_pred: Any) -> None:
+        self._adopt_output_names(y_pred)
         ys = [None if y is None else (y if hasattr(y, "ndim") else _target(y))
               for y in _flat_outputs(y_true, self.output_names, "y")]
-        self.build(ys, tree.flatten(y_pred))
+        self.build(ys, self._flat_pred(y_pred))
 
     @property
     def has_metrics(self) -> bool:
         return any(self.specs) or any(self.wspecs) or self._spec_error is not None
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        if self._per_output is None:
+            self._adopt_output_names(y_pred)
         if self._spec_error is not None:
             raise self._spec_error
         if not any(self.specs) and not any(self.wspecs):  # nothing compiled: no per-batch work
             return
         ys = [None if y is None else _target(y) for y in _flat_outputs(y_true, self.output_names, "y")]
-        ps = tree.flatten(y_pred)
+        ps = self._flat_pred(y_pred)
         sws = _flat_outputs(sample_weight, self.output_names, "sample_weight") if sample_weight is not None \
             else [None] * len(ps)
         if self._per_output is None:

@@ -62,6 +62,10 @@ def _batch_size_of(x: Any) -> int:
 class Trainer:
     """Training methods mixed into :class:`~unidl_keras.models.Model`."""
 
+    def __init__(self) -> None:
+        # a class mixing Trainer into a Layer calls Trainer.__init__(self) after the Layer's (as in Keras)
+        self._init_trainer()
+
     def _init_trainer(self) -> None:
         d = self.__dict__
         d["compiled"] = False
@@ -76,6 +80,8 @@ class Trainer:
         d["history"] = None
         d["_loss_tracker"] = None
         d["steps_per_execution"] = 1
+        d["run_eagerly"] = False
+        d["jit_compile"] = None
 
     # -- compile ----------------------------------------------------------------------------------------
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None, metrics: Any = None,
@@ -100,6 +106,20 @@ class Trainer:
         if _strategy_scope_open():  # compiled under tf.distribute.MirroredStrategy().scope(): fit data-parallel
             d["_dp_requested"] = True
         d["optimizer"] = optimizers.get(optimizer)
+        policy = getattr(getattr(self, "dtype_policy", None), "name", None)
+        if auto_scale_loss and policy == "mixed_float16" and d["optimizer"] is not None \
+                and not isinstance(d["optimizer"], optimizers.LossScaleOptimizer):
+            # float16 gradients underflow: as Keras, a mixed_float16 model trains through a LossScaleOptimizer
+            d["optimizer"] = optimizers.LossScaleOptimizer(d["optimizer"], name="loss_scale_optimizer")
+        if jit_compile == "auto":
+            jit_compile = False  # unidl runs the step as written; there is no graph compiler to pick
+        elif jit_compile and run_eagerly:
+            warnings.warn("If `run_eagerly` is True, then `jit_compile` cannot also be True. Disabling "
+                          "`jit_compile`.", stacklevel=2)
+            jit_compile = False
+        d["jit_compile"] = bool(jit_compile)
+        d["run_eagerly"] = bool(run_eagerly)
+        d["steps_per_execution"] = steps_per_execution
         d["loss"] = loss
         names = self._output_names()
         model_names = list(getattr(self, "output_names", None) or [])  # none for subclassed models, as Keras
@@ -358,18 +378,55 @@ class Trainer:
             with unidl.no_grad():
                 self(x, training=False)
 
-    def _symbolic_build(self, data: Any, optimizer: bool = False) -> None:
-        """Before the first step (as Keras's ``_symbolic_build``): build the model from the batch ``data``,
-        the compiled metrics from the model's symbolic outputs when it has them, and the optimizer."""
+    def _symbolic_build(self, data: Any = None, optimizer: bool = False, iterator: Any = None,
+                        data_batch: Any = None) -> None:
+        """Before the first step (as Keras's ``_symbolic_build``): build the model from the batch ``data``
+        (``data_batch``), then the compiled metrics and the compiled loss from the model's output specs on
+        that batch's shapes (no metric or loss state changes), and the optimizer when asked."""
+        if data is None:
+            data = data_batch
+        if data is None and iterator is not None:
+            data = next(iter(iterator))
         x, y, _ = unpack_x_y_sample_weight(data)
         self._ensure_built(x)
-        cm = self._compile_metrics
-        if cm is not None and not cm.built and y is not None and cm.has_metrics:
-            outputs = getattr(self, "outputs", None)  # symbolic outputs (Functional, built Sequential)
-            if outputs:
-                cm.build_from_data(y, outputs)
-        if optimizer and not getattr(self.optimizer, "built", True):
+        cm, cl = self._compile_metrics, self._compile_loss
+        want_metrics = cm is not None and not cm.built and y is not None and cm.has_metrics
+        want_loss = cl is not None and not cl.built and y is not None
+        if want_metrics or want_loss:
+            y_pred = self._output_spec_for(x)
+            if y_pred is not None:
+                if want_metrics:
+                    cm.build_from_data(y, y_pred)
+                if want_loss:
+                    try:
+                        cl.build_from_data(y, y_pred)
+                    except (ValueError, KeyError, TypeError):
+                        pass  # reported with Keras's message by the first step's loss
+        if (optimizer or data_batch is not None) and self.optimizer is not None \
+                and not getattr(self.optimizer, "built", True):
             self.optimizer.build(self.trainable_variables)
+
+    def _output_spec_for(self, x: Any) -> Any:
+        """The model's output KerasTensors for inputs shaped like ``x`` (symbolic outputs of a functional model;
+        else a placeholder run); None where the model cannot be traced that way."""
+        outputs = getattr(self, "_outputs_struct", None)
+        if outputs is not None:
+            return outputs
+        from ..backend.keras_tensor import KerasTensor
+
+        def spec(v: Any) -> Any:
+            if v is None or not hasattr(v, "shape"):
+                return v
+            dtype = getattr(v, "dtype", "float32")
+            return KerasTensor(tuple(v.shape), dtype=getattr(dtype, "name", str(dtype)))
+
+        try:
+            return self.compute_output_spec(tree.map_structure(spec, x), training=False)
+        except Exception:  # noqa: BLE001 - a call that needs real values: the first step builds instead
+            try:
+                return self.compute_output_spec(tree.map_structure(spec, x))
+            except Exception:  # noqa: BLE001
+                return None
 
     # -- fit ----------------------------------------------------------------------------------------------
     def fit(self, x: Any = None, y: Any = None, batch_size: Optional[int] = None, epochs: int = 1, verbose: Any = "auto",
