@@ -393,3 +393,42 @@ def test_correlation_metrics_match_keras():
     m = keras.metrics.ConcordanceCorrelation()
     m.update_state(a, b)
     np.testing.assert_allclose(m.result(), 0.81612623, rtol=1e-5)
+
+
+class _SumCount(keras.metrics.Metric):
+    def __init__(self, name="sum_count"):
+        super().__init__(name=name)
+        self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+    def update_state(self, values):
+        values = keras.ops.convert_to_tensor(values, dtype="float32")
+        self.total.assign(self.total + keras.ops.sum(values))
+        self.count.assign(self.count + values.shape[0])
+
+    def result(self):
+        return self.total / self.count
+
+
+def test_metric_tracks_assigned_variables_and_submetrics():
+    m = _SumCount()
+    m.extra = {"a": [keras.Variable(0.0), keras.Variable(1.0)]}
+    assert len(m.variables) == 4
+    m = _SumCount()
+    m.subs = [_SumCount(name="a"), _SumCount(name="b")]
+    m.subs[0].deeper = _SumCount(name="c")
+    assert len(m.variables) == 8
+
+
+def test_metric_stateless_forms_leave_variables_alone():
+    m = _SumCount()
+    state = m.stateless_update_state([v.numpy() for v in m.variables], np.array([1.0, 2.0, 6.0]))
+    np.testing.assert_allclose([float(np.asarray(s)) for s in state], [9.0, 3.0])
+    np.testing.assert_allclose([v.numpy() for v in m.variables], [0.0, 0.0])
+    np.testing.assert_allclose(m.stateless_result([np.float32(12.0), np.float32(3.0)]), 4.0)
+    m.update_state(np.array([5.0]))
+    reset = m.stateless_reset_state()
+    np.testing.assert_allclose([float(np.asarray(s)) for s in reset], [0.0, 0.0])
+    np.testing.assert_allclose(m.result(), 5.0)
+    with pytest.raises(ValueError, match="1:1"):
+        m.stateless_result([np.float32(1.0)])

@@ -13,7 +13,7 @@ import unidl
 from unidl import ops
 
 from ..backend import config
-from ..backend.common import snake_case, unique_name
+from ..backend.common import convert_to_tensor, snake_case, unique_name
 from ..backend.variable import Variable
 
 
@@ -51,9 +51,27 @@ class Metric:
         self._dtype = config.standardize_dtype(getattr(dtype, "compute_dtype", dtype) or config.floatx())
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if isinstance(value, Metric) and value not in self.__dict__.get("_metrics", []):
-            self.__dict__.setdefault("_metrics", []).append(value)
+        # as Keras's tracker: Variables and Metrics assigned as attributes (also inside lists, tuples and
+        # dicts, nested) join this metric's state
+        if name not in ("_variables", "_metrics"):
+            self._track(value)
         object.__setattr__(self, name, value)
+
+    def _track(self, value: Any) -> None:
+        if isinstance(value, Metric):
+            metrics = self.__dict__.setdefault("_metrics", [])
+            if value is not self and all(m is not value for m in metrics):
+                metrics.append(value)
+        elif isinstance(value, Variable):
+            own = self.__dict__.setdefault("_variables", [])
+            if all(v is not value for v in own):
+                own.append(value)
+        elif isinstance(value, dict):
+            for v in value.values():
+                self._track(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                self._track(v)
 
     # -- state ---------------------------------------------------------------------------------------
     @property
@@ -104,6 +122,44 @@ class Metric:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self.update_state(*args, **kwargs)
         return self.result()
+
+    # -- stateless forms (the state passed in and returned; the Variables are left as they were) -------------
+    def _check_state_list(self, metric_variables: Any) -> List[Variable]:
+        own = self.variables
+        if len(metric_variables) != len(own):
+            raise ValueError("Argument `metric_variables` must be a list of tensors corresponding 1:1 to "
+                             f"{type(self).__name__}().variables. Received list with length {len(metric_variables)}, "
+                             f"but expected {len(own)} variables.")
+        return own
+
+    def _stateless(self, values: Optional[List[Any]], fn: Callable[[], Any]) -> Any:
+        own = self.variables
+        saved = [v.numpy().copy() for v in own]
+        try:
+            if values is not None:
+                for v, value in zip(own, values):
+                    if value is not v:
+                        v.assign(value)
+            out = fn()
+            new = [convert_to_tensor(v.numpy().copy()) for v in own]
+        finally:
+            for v, value in zip(own, saved):
+                v.assign(value)
+        return out, new
+
+    def stateless_update_state(self, metric_variables: Any, *args: Any, **kwargs: Any) -> List[Any]:
+        """:meth:`update_state` on the given state values; returns the new values (one per :attr:`variables`)."""
+        self._check_state_list(metric_variables)
+        return self._stateless(list(metric_variables), lambda: self.update_state(*args, **kwargs))[1]
+
+    def stateless_result(self, metric_variables: Any) -> Any:
+        """:meth:`result` computed from the given state values."""
+        self._check_state_list(metric_variables)
+        return self._stateless(list(metric_variables), self.result)[0]
+
+    def stateless_reset_state(self) -> List[Any]:
+        """The state values :meth:`reset_state` would leave (the Variables keep theirs)."""
+        return self._stateless(None, self.reset_state)[1]
 
     # -- config --------------------------------------------------------------------------------------
     def get_config(self) -> Dict[str, Any]:
