@@ -121,7 +121,30 @@ def _name(dt: Any) -> str:
         return name
 
 
+_MEMO: dict = {}  # (floatx, dtype or Python scalar type per argument) -> result: the common calls
+
+
 def result_type(*args: Any) -> np.dtype:
+    """The Keras result dtype of combining ``args``: see :func:`_result_type` (this memoizes the calls made
+    of tensors, Python scalars and None, the per-op hot path)."""
+    key = [config._FLOATX]
+    for a in args:
+        if isinstance(a, Tensor):
+            key.append(a.dtype)
+        elif a is None or type(a) in _PY_SCALARS:
+            key.append(type(a))
+        else:
+            return _result_type(*args)
+    key = tuple(key)
+    out = _MEMO.get(key)
+    if out is None:
+        if len(_MEMO) > 4096:
+            _MEMO.clear()
+        out = _MEMO[key] = _result_type(*args)
+    return out
+
+
+def _result_type(*args: Any) -> np.dtype:
     """The Keras result dtype of combining ``args`` (tensors, arrays, dtypes or Python scalars).
 
     Keras's lattice: any float operand decides (int64 + float32 -> float32), bfloat16 with float16 gives
