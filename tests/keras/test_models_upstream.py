@@ -674,3 +674,16 @@ def test_mixed_float16_compiles_with_loss_scale_optimizer():
     assert isinstance(plain.optimizer, keras.optimizers.RMSprop)
     m.compile(optimizer="rmsprop", loss="mse")
     assert isinstance(m.optimizer, keras.optimizers.RMSprop) and layer_model.dtype_policy.name == "mixed_float16"
+
+
+def test_custom_compute_loss_splitting_one_output_keeps_its_own_structure():
+    class Split(keras.Model):
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+            return super().compute_loss(x, y, [y_pred[:, :1], y_pred[:, 1:]], sample_weight, training)
+
+    inp = keras.Input((3,))
+    m = Split(inp, keras.layers.Dense(2)(inp))
+    m.compile(optimizer="sgd", loss=["mean_squared_error", "binary_crossentropy"])
+    rs = np.random.RandomState(0)
+    hist = m.fit(rs.rand(8, 3), (rs.rand(8, 1), rs.randint(0, 2, (8, 1))), batch_size=2, epochs=1, verbose=0)
+    assert sorted(hist.history) == ["binary_crossentropy_loss", "loss", "mean_squared_error_loss"]

@@ -391,7 +391,10 @@ class Trainer:
         self._ensure_built(x)
         cm, cl = self._compile_metrics, self._compile_loss
         want_metrics = cm is not None and not cm.built and y is not None and cm.has_metrics
-        want_loss = cl is not None and not cl.built and y is not None
+        # an overridden compute_loss may hand the compiled loss other structures (Keras traces the override;
+        # here its first real call builds the loss)
+        want_loss = (cl is not None and not cl.built and y is not None
+                     and type(self).compute_loss is Trainer.compute_loss)
         if want_metrics or want_loss:
             y_pred = self._output_spec_for(x)
             if y_pred is not None:
