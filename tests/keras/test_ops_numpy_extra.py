@@ -350,3 +350,38 @@ def test_slogdet():
     assert [t.shape for t in ops.slogdet(KT((2, 4, 3, 3)))] == [(), (2, 4)]
     m = rng.standard_normal((3, 3)) + 3 * np.eye(3)
     assert_grad_close(lambda x: ops.slogdet(x)[1], m)  # d log|det| / dA = inv(A).T
+
+
+def test_symbolic_axis_checks_and_shapes():
+    a = KT((3, 4))
+    for fn in (lambda: ops.sort(a, axis=10), lambda: ops.argsort(a, axis=10), lambda: ops.cumsum(a, axis=10),
+               lambda: ops.concatenate([a, a], axis=10), lambda: ops.split(a, 2, axis=10),
+               lambda: ops.diff(a, axis=10), lambda: ops.stack([a, a], axis=10),
+               lambda: ops.take_along_axis(a, KT((3, 2), dtype="int32"), axis=10)):
+        with pytest.raises(ValueError, match="axis 10 is out of bounds"):
+            fn()
+    with pytest.raises(ValueError, match="axis 5 is out of bounds"):
+        ops.swapaxes(a, axis1=5, axis2=0)
+    with pytest.raises(ValueError, match="valid permutation"):
+        ops.transpose(KT((2, 3, 4)), axes=[0, 0, 0])
+    with pytest.raises(ValueError, match=r"integer in \[-3, 3\)"):
+        ops.transpose(KT((2, 3, 4)), axes=[0, 1, 5])
+    assert ops.transpose(KT((None, 3, 4)), axes=[2, 0, 1]).shape == (4, None, 3)
+    assert ops.stack([a, a], axis=2).shape == (3, 4, 2)
+    x, y = KT((None, 3)), KT((None, None))
+    assert ops.concatenate([x, y], axis=1).shape == (None, None)
+    assert ops.concatenate([KT((2, 3), sparse=True), KT((2, 3), sparse=True)], axis=1).sparse
+    with pytest.raises(ValueError):
+        ops.concatenate([KT((None, 3, 5)), KT((None, 4, 6))], axis=1)
+    assert ops.vstack([x, y]).shape == (None, 3)
+    assert ops.hstack([x, y]).shape == (None, None)
+    assert ops.take_along_axis(KT((None, 3, 3)), KT((1, 3, None)), axis=1).shape == (None, 3, 3)
+
+
+def test_argsort_scalar_and_empty_extremes():
+    np.testing.assert_array_equal(_np(ops.argsort(np.array(1))), np.argsort(np.array(1)))
+    e = np.zeros((1, 0), "float32")
+    np.testing.assert_array_equal(_np(ops.max(e, initial=1)), np.max(e, initial=1))
+    np.testing.assert_array_equal(_np(ops.min(e, axis=1, initial=-2, keepdims=True)),
+                                  np.min(e, axis=1, initial=-2, keepdims=True))
+    np.testing.assert_array_equal(_np(ops.max(np.array([1.0, 7.0]), initial=4.0)), 7.0)

@@ -1441,3 +1441,178 @@ def slogdet(x: Any) -> Tuple[Tensor, Tensor]:
     work = result_type(dt, "float32")
     sign, logdet = ST.slogdet(_cast(x, work))
     return _cast(sign, dt), _cast(logdet, dt)
+
+
+# -- Keras's axis checks on symbolic calls (its message), then shapes from placeholders ----------------
+
+def _canon_axis(axis: Any, ndim: int) -> int:
+    a = int(axis)
+    if not -ndim <= a < ndim:
+        raise ValueError(f"axis {a} is out of bounds for an array with dimension {ndim}.")
+    return a % ndim
+
+
+def _axis_spec(axis_arg: str, position: int, default: Any, extra: int = 0,
+               first: Callable[[Any], Any] = lambda a: a) -> Callable[..., Any]:
+    """A spec checking the ``axis_arg`` argument (positional index ``position`` after the tensor)
+    against the rank of the first argument (plus ``extra``), then inferring the shapes."""
+
+    def spec(*args: Any, **kwargs: Any) -> Any:
+        x = first(args[0])
+        axis = kwargs.get(axis_arg, args[position] if len(args) > position else default)
+        if axis is not None and hasattr(x, "shape"):
+            for a in ((axis,) if isinstance(axis, (int, np.integer)) else axis):
+                _canon_axis(a, len(x.shape) + extra)
+        raise _Infer
+
+    return spec
+
+
+_ORIG.update({n: getattr(_np, n) for n in ("sort", "argsort", "cumsum", "cumprod", "take", "concatenate",
+                                            "take_along_axis", "stack", "swapaxes", "moveaxis", "transpose",
+                                            "max", "min")})
+
+sort = _with_spec("sort", _axis_spec("axis", 1, -1))
+cumsum = _with_spec("cumsum", _axis_spec("axis", 1, None))
+cumprod = _with_spec("cumprod", _axis_spec("axis", 1, None))
+take = _with_spec("take", _axis_spec("axis", 2, None))
+def _take_along_axis_spec(x, indices, axis=None):
+    xs, ish = tuple(_shape_of_any(x)), tuple(_shape_of_any(indices))
+    if axis is None:
+        return KerasTensor(ish if len(ish) != 1 else ish, _dtype_of(x).name)
+    ax = _canon_axis(axis, len(xs))
+    if len(ish) != len(xs):
+        raise _Infer
+    x_rest = xs[:ax] + (1,) + xs[ax + 1:]
+    i_rest = ish[:ax] + (1,) + ish[ax + 1:]
+    out = list(_bshape(x_rest, i_rest))
+    out[ax] = ish[ax]
+    return KerasTensor(tuple(out), _dtype_of(x).name)
+
+
+take_along_axis = _with_spec("take_along_axis", _take_along_axis_spec)
+def _concatenate_spec(xs, axis=0):
+    if axis is None:
+        raise ValueError("concatenate: `axis=None` (flattening) needs concrete inputs; give an int axis for "
+                         "symbolic tensors")
+    first = tuple(_shape_of_any(xs[0]))
+    ax = _canon_axis(axis, len(first))
+    total: Optional[int] = 0
+    for x in xs:
+        sh = tuple(_shape_of_any(x))
+        if not shape_equal(sh, first, axis=[ax], allow_none=True):
+            raise ValueError("Every value in `xs` must have the same shape except on the `axis` dim. But found "
+                             f"element of shape {sh}, which is different from the first element's shape {first}.")
+        total = None if total is None or sh[ax] is None else total + sh[ax]
+    out = [next((tuple(_shape_of_any(x))[i] for x in xs if tuple(_shape_of_any(x))[i] is not None), None)
+           for i in range(len(first))]
+    out[ax] = total
+    sparse = _b.all(getattr(x, "sparse", False) for x in xs)
+    return KerasTensor(tuple(out), result_type(*[_dtype_of(x) for x in xs]).name, sparse=sparse)
+
+
+concatenate = _with_spec("concatenate", _concatenate_spec)
+stack = _with_spec("stack", _axis_spec("axis", 1, 0, extra=1, first=lambda xs: xs[0]))
+
+
+def _split_checked_spec(x, indices_or_sections, axis=0):
+    _canon_axis(axis, len(x.shape))
+    return _split_spec(x, indices_or_sections, axis)
+
+
+split = _with_spec("split", _split_checked_spec, _ORIG["split"].eager)
+__all__.remove("split")  # listed once above
+
+
+def _diff_checked_spec(a, n=1, axis=-1):
+    _canon_axis(axis, len(a.shape))
+    return _diff_spec(a, n, axis)
+
+
+diff = _with_spec("diff", _diff_checked_spec, _diff_eager)
+__all__.remove("diff")
+
+
+def _two_axes_spec(first: str, second: str) -> Callable[..., Any]:
+    def spec(x, *args, **kwargs):
+        a1 = kwargs.get(first, args[0] if args else None)
+        a2 = kwargs.get(second, args[1] if len(args) > 1 else None)
+        for a in [*((a1,) if isinstance(a1, (int, np.integer)) else a1),
+                  *((a2,) if isinstance(a2, (int, np.integer)) else a2)]:
+            _canon_axis(a, len(x.shape))
+        raise _Infer
+    return spec
+
+
+swapaxes = _with_spec("swapaxes", _two_axes_spec("axis1", "axis2"))
+moveaxis = _with_spec("moveaxis", _two_axes_spec("source", "destination"))
+
+
+def _check_perm(axes: Any, ndim: int) -> None:
+    if axes is None:
+        return
+    axes = list(axes)
+    if len(axes) != ndim:
+        raise ValueError("axis must be a list of the same length as the input shape, "
+                         f"expected {ndim}, but received {len(axes)}.")
+    for ax in axes:
+        if not isinstance(ax, (int, np.integer)) or not -ndim <= ax < ndim:
+            raise ValueError(f"Each axis in `axes` must be an integer in [-{ndim}, {ndim}). Received: axes={axes}.")
+    if len({int(a) % ndim for a in axes}) != ndim:
+        raise ValueError("`axes` must be a valid permutation of the input dimensions (no duplicates). "
+                         f"Received: axes={axes} for input of rank {ndim}.")
+
+
+def _transpose_spec(x, axes=None):
+    _check_perm(axes, len(x.shape))
+    shape = tuple(x.shape)
+    return KerasTensor(shape[::-1] if axes is None else tuple(shape[int(a)] for a in axes), x.dtype)
+
+
+transpose = _with_spec("transpose", _transpose_spec)
+
+
+def _argsort_eager(x: Any, axis: Any = -1) -> Tensor:
+    x = _t(x)
+    if x.ndim == 0:  # NumPy sorts a 0-d input as one element
+        x = U.reshape(x, (1,))
+    return _ORIG["argsort"].eager(x, axis)
+
+
+argsort = _with_spec("argsort", _axis_spec("axis", 1, -1), _argsort_eager)
+
+
+def _extreme(name: str) -> Callable[..., Tensor]:
+    orig = _ORIG[name].eager
+
+    def eager(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> Tensor:
+        x = _t(x)
+        if initial is not None and x.size == 0:  # an empty reduction gives ``initial``, as NumPy
+            shape = _reduced_shape(x.shape, axis, keepdims)
+            return unidl.full(shape, initial, dtype=x.dtype, device=x.device)
+        return orig(x, axis=axis, keepdims=keepdims, initial=initial)
+
+    eager.__name__ = eager.__qualname__ = name
+    eager.__doc__ = orig.__doc__
+    return eager
+
+
+max = _with_spec("max", _infer_spec, _extreme("max"))  # noqa: A001
+min = _with_spec("min", _infer_spec, _extreme("min"))  # noqa: A001
+amax, amin = max, min
+__all__ += ["amax", "amin"]
+
+
+def _stack_like_spec(xs: Sequence[Any], vertical: bool) -> KerasTensor:
+    kts = []
+    for x in xs:
+        sh = tuple(_shape_of_any(x))
+        if vertical and len(sh) < 2:
+            sh = (1, sh[0] if sh else 1)
+        kts.append(KerasTensor(sh, _dtype_of(x).name))
+    axis = 0 if vertical or len(kts[0].shape) == 1 else 1
+    return _concatenate_spec(kts, axis)
+
+
+vstack = _with_spec("vstack", lambda xs: _stack_like_spec(xs, True))
+hstack = _with_spec("hstack", lambda xs: _stack_like_spec(xs, False))
