@@ -100,7 +100,7 @@ def _shape_of_any(x: Any) -> Tuple[Optional[int], ...]:
 
 def _float_result(dt: np.dtype) -> np.dtype:
     """Keras's ``result_type(dt, float)``: floats keep their dtype, the rest give floatx."""
-    return dt if dt.kind == "f" else np.dtype(config.floatx())
+    return dt if _dtypes.is_floating(dt) else np.dtype(config.floatx())
 
 
 def _reduced_shape(shape: Sequence[Optional[int]], axis: Any, keepdims: bool) -> Tuple[Optional[int], ...]:
@@ -152,7 +152,7 @@ def _ramp(start: Any, stop: Any, num: int, endpoint: bool, dtype: np.dtype, axis
     """Samples and step in ``dtype`` (computed in float64 for scalar endpoints, else in the float
     dtype the result needs), as ``np.linspace``."""
     scalars = _is_scalar(start) and _is_scalar(stop)
-    work = np.dtype("float64") if scalars else (dtype if dtype.kind == "f" else np.dtype(config.floatx()))
+    work = np.dtype("float64") if scalars else (dtype if _dtypes.is_floating(dtype) else np.dtype(config.floatx()))
     s = _cast(_t(start), work) if not _dtypes.is_weak(start) else unidl.tensor(np.asarray(start, dtype=work))
     e = _cast(_t(stop), work) if not _dtypes.is_weak(stop) else unidl.tensor(np.asarray(stop, dtype=work))
     return ST.ramp(s, e, num, endpoint=endpoint, axis=axis)
@@ -193,7 +193,7 @@ def linspace(start: Any, stop: Any, num: Any = 50, endpoint: bool = True, retste
     out, step = _ramp(start, stop, n, bool(endpoint), dt, int(axis))
     out = _cast(out, dt)
     if retstep:
-        return out, _cast(step, dt if dt.kind == "f" else step.dtype)
+        return out, _cast(step, dt if _dtypes.is_floating(dt) else step.dtype)
     return out
 
 
@@ -214,7 +214,7 @@ def geomspace(start: Any, stop: Any, num: Any = 50, endpoint: bool = True, dtype
     dt = _range_dtype(start, stop, dtype)
     n = _num(num)
     scalars = _is_scalar(start) and _is_scalar(stop)
-    work = np.dtype("float64") if scalars else (dt if dt.kind == "f" else np.dtype(config.floatx()))
+    work = np.dtype("float64") if scalars else (dt if _dtypes.is_floating(dt) else np.dtype(config.floatx()))
     s = _cast(_t(start), work) if not _dtypes.is_weak(start) else unidl.tensor(np.asarray(start, dtype=work))
     e = _cast(_t(stop), work) if not _dtypes.is_weak(stop) else unidl.tensor(np.asarray(stop, dtype=work))
     s, e = U.add(s, U.zeros_like(e)), U.add(e, U.zeros_like(s))
@@ -272,7 +272,7 @@ def nansum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     dt = _nan_sum_dtype(x.dtype)
     if _empty_axis(axis):
         return _cast(ST._fill_nan(x, 0), dt)
-    return _cast(ST.nansum(_cast(x, dt) if dt.kind != "f" else x, axis=axis, keepdims=keepdims), dt)
+    return _cast(ST.nansum(_cast(x, dt) if not _dtypes.is_floating(dt) else x, axis=axis, keepdims=keepdims), dt)
 
 
 @_export_spec(_red_spec("prod"))
@@ -814,7 +814,7 @@ def bincount(x: Any, weights: Any = None, minlength: int = 0, sparse: bool = Fal
     else:
         w = _t(weights)
         dt = result_type(x, w)
-        w = _cast(w, dt if dt.kind == "f" else "int64")
+        w = _cast(w, dt if _dtypes.is_floating(dt) else "int64")
     out = ST.bincount(_cast(x, "int64"), w, int(minlength))
     return _cast(out, dt)
 
@@ -949,7 +949,7 @@ def allclose(x1: Any, x2: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan
     """Whether all elements are close (``isclose`` for floats, equality otherwise); a bool scalar."""
     a, b = _dtypes.operands(x1, x2)
     a, b = _t(a), _t(b)
-    if a.dtype.kind == "f":
+    if _dtypes.is_floating(a.dtype):
         return U.all(_np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
     return U.all(U.equal(a, b))
 
