@@ -385,3 +385,10 @@ def test_argsort_scalar_and_empty_extremes():
     np.testing.assert_array_equal(_np(ops.min(e, axis=1, initial=-2, keepdims=True)),
                                   np.min(e, axis=1, initial=-2, keepdims=True))
     np.testing.assert_array_equal(_np(ops.max(np.array([1.0, 7.0]), initial=4.0)), 7.0)
+
+
+def test_full_op_class_takes_shape_first():
+    from unidl_keras.ops import numpy as knp
+
+    np.testing.assert_array_equal(_np(knp.Full([2, 3])(0.5)), np.full([2, 3], 0.5))
+    np.testing.assert_array_equal(_np(knp.Full([2, 3])(np.array([1, 4, 5]))), np.full([2, 3], np.array([1, 4, 5])))

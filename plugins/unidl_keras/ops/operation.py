@@ -50,7 +50,7 @@ class Operation:
 
 
 # ops whose function takes the class's static arguments before the tensors
-_STATIC_FIRST = {"einsum"}
+_STATIC_FIRST = {"einsum", "full"}
 
 
 def op_class(module: Any, attr: str) -> Optional[type]:
