@@ -15,21 +15,31 @@ def _skeleton(x: Any) -> Any:
 
 
 def assert_same_structure(a: Any, b: Any, check_types: bool = True) -> None:
-    """Raise ValueError unless ``a`` and ``b`` nest the same way (same lengths, same dict keys)."""
-    def same(x: Any, y: Any) -> bool:
-        if isinstance(x, dict) or isinstance(y, dict):
-            return isinstance(x, dict) and isinstance(y, dict) and set(x) == set(y) and all(same(x[k], y[k]) for k in x)
-        if isinstance(x, (list, tuple)) or isinstance(y, (list, tuple)):
-            if not (isinstance(x, (list, tuple)) and isinstance(y, (list, tuple))) or len(x) != len(y):
-                return False
-            if check_types and type(x) is not type(y):
-                return False
-            return all(same(u, v) for u, v in zip(x, y))
-        return True
+    """Raise ValueError unless ``a`` and ``b`` nest the same way (same container types, lengths and dict keys),
+    with optree's messages as Keras reports them (``Node type mismatch; expected <class 'tuple'>, ...``)."""
+    def check(x: Any, y: Any) -> None:
+        x_dict, y_dict = isinstance(x, dict), isinstance(y, dict)
+        x_seq, y_seq = isinstance(x, (list, tuple)), isinstance(y, (list, tuple))
+        if not (x_dict or x_seq or y_dict or y_seq):
+            return
+        if x_dict != y_dict or x_seq != y_seq or (check_types and type(x) is not type(y)):
+            if x_dict or x_seq:
+                raise ValueError(f"Node type mismatch; expected {type(x)}, but got {type(y)}.")
+            raise ValueError(f"Structures don't have the same nested structure.\nFirst structure: {a}\n"
+                             f"Second structure: {b}")
+        if x_dict:
+            if set(x) != set(y):
+                raise ValueError(f"Node keys mismatch; missing key(s): {set(x) - set(y)}; extra key(s): "
+                                 f"{set(y) - set(x)}.")
+            for k in x:
+                check(x[k], y[k])
+            return
+        if len(x) != len(y):
+            raise ValueError(f"Node arity mismatch; expected {len(x)}, but got {len(y)}.")
+        for u, v in zip(x, y):
+            check(u, v)
 
-    if not same(a, b):
-        raise ValueError(f"The two structures don't have the same nested structure.\nFirst structure: {a}\n"
-                         f"Second structure: {b}")
+    check(a, b)
 
 
 def lists_to_tuples(structure: Any) -> Any:

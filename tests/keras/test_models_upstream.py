@@ -687,3 +687,18 @@ def test_custom_compute_loss_splitting_one_output_keeps_its_own_structure():
     rs = np.random.RandomState(0)
     hist = m.fit(rs.rand(8, 3), (rs.rand(8, 1), rs.randint(0, 2, (8, 1))), batch_size=2, epochs=1, verbose=0)
     assert sorted(hist.history) == ["binary_crossentropy_loss", "loss", "mean_squared_error_loss"]
+
+
+def test_tree_assert_same_structure_messages_as_keras():
+    # optree's messages, as real Keras 3.15.1 raises them
+    with pytest.raises(ValueError, match=r"Node type mismatch; expected <class 'tuple'>, but got <class 'numpy.ndarray'>"):
+        keras.tree.assert_same_structure((1, 2), np.ones(2))
+    with pytest.raises(ValueError, match=r"Node type mismatch; expected <class 'list'>, but got <class 'tuple'>"):
+        keras.tree.assert_same_structure([1, 2], (1, 2))
+    with pytest.raises(ValueError, match="Node arity mismatch; expected 2, but got 3"):
+        keras.tree.assert_same_structure([1, 2], [1, 2, 3])
+    with pytest.raises(ValueError, match=r"Node keys mismatch; missing key\(s\): \{'a'\}; extra key\(s\): \{'b'\}"):
+        keras.tree.assert_same_structure({"a": 1}, {"b": 1})
+    with pytest.raises(ValueError, match="Structures don't have the same nested structure"):
+        keras.tree.assert_same_structure(1, [1])
+    keras.tree.assert_same_structure({"a": [1, (2,)]}, {"a": [3, (4,)]})
