@@ -236,3 +236,15 @@ def test_bfloat16_random_initializers_and_dropout():
     assert 0 < np.mean(_f32(y) == 0) < 1
     x = keras.random.normal((1000,), dtype=BF, seed=1)
     assert _dt(x) == BF and abs(float(np.mean(_f32(x)))) < 0.15 and 0.85 < float(np.std(_f32(x))) < 1.15
+
+
+def test_bfloat16_in_math_core_nn_image_ops():
+    # real Keras 3.15.1 (torch)
+    x = ops.convert_to_tensor(np.array([300.0, -300.0, 1.5]), dtype=BF)
+    np.testing.assert_array_equal(ops.convert_to_numpy(ops.saturate_cast(x, "int8")), [127, -128, 1])
+    p = ops.convert_to_tensor(np.array([[0.1, np.nan, 0.3]]), dtype=BF)
+    assert not bool(ops.convert_to_numpy(ops.in_top_k(np.array([1]), p, 1))[0])  # a NaN target is never in the top k
+    img = ops.convert_to_tensor(np.linspace(0, 1, 48).reshape(4, 4, 3), dtype=BF)
+    r = ops.image.resize(img, (2, 2))
+    assert _dt(r) == BF  # not rounded to integers as an integer image would be
+    np.testing.assert_allclose(_f32(r)[0, 0], [0.1592, 0.1807, 0.2021], rtol=2 ** -6)

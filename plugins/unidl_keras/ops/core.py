@@ -71,7 +71,7 @@ def saturate_cast(x: Any, dtype: Any) -> Tensor:
     if dt.kind in "iu":
         info = np.iinfo(dt)
         lo, hi = float(info.min), float(info.max)
-        if x.dtype.kind == "f":
+        if _dtypes.is_floating(x.dtype):
             x = U.clip(x, lo, hi)
         else:
             x = U.clip(x, max(lo, float(np.iinfo(x.dtype).min)), min(hi, float(np.iinfo(x.dtype).max)))

@@ -15,7 +15,7 @@ from unidl.nn import image as _img
 from unidl.tensor import Tensor
 
 from ..backend import config
-from ._dtypes import cast_to, to_tensor
+from ._dtypes import cast_to, is_floating, to_tensor
 from .node import symbolic
 
 __all__: List[str] = []
@@ -42,7 +42,7 @@ def _to_nhwc(op: str, images: Any, data_format: Optional[str]) -> Tuple[Tensor, 
         raise ValueError(f"Invalid images rank: expected rank 3 (single image) or rank 4 (batch of images). "
                          f"Received input with shape: images.shape={tuple(x.shape)}")
     dtype = x.dtype
-    if np.dtype(dtype).kind != "f":
+    if not is_floating(dtype):
         x = cast_to(x, "float32")
     unbatched = x.ndim == 3
     if unbatched:
@@ -58,7 +58,7 @@ def _from_nhwc(x: Tensor, unbatched: bool, cf: bool, dtype: Any) -> Tensor:
         x = U.transpose(x, (0, 3, 1, 2))
     if unbatched:
         x = U.squeeze(x, 0)
-    if np.dtype(dtype).kind != "f":
+    if not is_floating(dtype):
         x = cast_to(U.round(x), np.dtype(dtype).name)
     return x
 

@@ -78,11 +78,11 @@ def in_top_k(targets: Any, predictions: Any, k: int) -> Tensor:
     # as Keras (torch backend): a NaN prediction ranks above every number, and a NaN target score is
     # never in the top k (comparisons with NaN are false)
     above = U.greater(p, score)
-    if p.dtype.kind == "f":
+    if _dtypes.is_floating(p.dtype):
         above = U.logical_or(above, U.isnan(p))
     higher = U.sum(U.astype(above, "int32"), axis=-1)
     hit = U.less(higher, int(k))
-    if p.dtype.kind == "f":
+    if _dtypes.is_floating(p.dtype):
         hit = U.logical_and(hit, U.logical_not(U.isnan(U.squeeze(score, -1))))
     return hit
 
@@ -201,7 +201,7 @@ def _complex_operands(x: Any) -> Tuple[Tensor, Tensor]:
         raise ValueError("Input `x` should be a tuple of two tensors - real and imaginary.Both the real and "
                          f"imaginary parts should have the same shape. Received: x[0].shape = {tuple(real.shape)}, "
                          f"x[1].shape = {tuple(imag.shape)}")
-    if real.dtype.kind != "f" or imag.dtype.kind != "f":
+    if not _dtypes.is_floating(real.dtype) or not _dtypes.is_floating(imag.dtype):
         raise ValueError(f"At least one tensor in input `x` is not of type float.Received: x={x}.")
     if real.dtype != imag.dtype:
         real, imag = _dtypes.operands(real, imag)

@@ -509,7 +509,7 @@ def sparse_categorical_crossentropy(target: Any, output: Any, from_logits: bool 
     if target.ndim != output.ndim - 1:
         raise ValueError("Argument `output` must have rank (ndim) `target.ndim + 1`. Received: "
                          f"target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}")
-    if target.dtype.kind == "f":
+    if _dtypes.is_floating(target.dtype):
         target = U.astype(target, "int64")
     if from_logits:
         logp = U.log_softmax(output, axis=axis)
