@@ -182,19 +182,3 @@ def inner_shape(x1: Any, x2: Any) -> Shape:
         raise ValueError(f"inner: the last dimensions of x1 and x2 must match; received shapes {s1} and {s2}")
     return s1[:-1] + s2[:-1]
 
-
-def take_along_axis_shape(x: Any, indices: Any, axis: Any = None) -> Shape:
-    """``take_along_axis``: ``x``'s shape with ``axis`` taken from ``indices``, then broadcast with it."""
-    s, si = list(_shape(x)), list(_shape(indices))
-    if axis is None:
-        s = [None] if None in s else [int(np.prod(s))]
-        ax = 0
-    else:
-        ax = int(axis)
-    if len(s) != len(si):
-        raise ValueError(f"take_along_axis: `x` and `indices` must have the same number of dimensions; received "
-                         f"shapes {tuple(s)} and {tuple(si)}")
-    ax %= len(s)
-    s[ax] = si[ax]
-    return broadcast_shapes(s, si, op="take_along_axis")
-

@@ -962,7 +962,7 @@ def take(x: Any, indices: Any, axis: Optional[int] = None) -> Tensor:
     return U.take(_t(x), _index_tensor(indices), axis=axis)
 
 
-@_export_ruled(_broadcast.take_along_axis_shape)
+@_export
 def take_along_axis(x: Any, indices: Any, axis: Optional[int] = None) -> Tensor:
     """``np.take_along_axis``: pick along ``axis`` with same-rank ``indices`` (broadcast as NumPy)."""
     x = _t(x)

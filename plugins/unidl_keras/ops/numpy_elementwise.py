@@ -1,6 +1,6 @@
 """More elementwise ``keras.ops`` (``keras.ops.numpy``): arctan2, hypot, nextafter, fmax, fmin, fmod,
 heaviside, ldexp, logaddexp2, the bitwise ops and shifts, gcd, lcm, angle, cbrt, deg2rad, rad2deg,
-fabs, isneginf, isposinf, signbit, sinc, isreal, i0, allclose and view.
+fabs, isneginf, isposinf, signbit, sinc, isreal, i0 and view (``isclose``'s body is here too).
 
 The math is :mod:`unidl.ops` (``unidl.ops.elementwise_extra``); this module applies Keras 3's dtype
 rules (see :mod:`._dtypes`: results as Keras's ``result_type``; "float" ops give floatx for ints) and
@@ -287,13 +287,6 @@ def isclose_(x1: Any, x2: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan
     if _is_float(dt):
         return U.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
     return U.equal(a, b)
-
-
-@_export_ew
-def allclose(x1: Any, x2: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> Tensor:
-    """Whether every element pair is close (``|x1 - x2| <= atol + rtol * |x2|``; ints must be equal); a
-    scalar bool tensor."""
-    return U.all(isclose_(x1, x2, rtol, atol, equal_nan))
 
 
 # -- reinterpretation -----------------------------------------------------------------------------------
