@@ -702,3 +702,26 @@ def test_tree_assert_same_structure_messages_as_keras():
     with pytest.raises(ValueError, match="Structures don't have the same nested structure"):
         keras.tree.assert_same_structure(1, [1])
     keras.tree.assert_same_structure({"a": [1, (2,)]}, {"a": [3, (4,)]})
+
+
+def test_layer_subclass_without_get_config_gets_keras_auto_config():
+    class CustomDense(keras.layers.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = keras.layers.Dense(units)
+
+        def call(self, x):
+            return self.dense(x)
+
+    class NoName(keras.layers.Layer):
+        def __init__(self, units, scale=2.0):
+            super().__init__()
+            self.units = units
+
+    cfg = CustomDense(10, name="cd").get_config()
+    assert cfg["name"] == "cd" and cfg["units"] == 10  # real Keras 3.15.1: name, units, trainable, dtype
+    assert list(NoName(3, scale=1.5).get_config())[:3] == ["units", "scale", "trainable"]  # no name: __init__
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, CustomDense(10)(inputs))
+    revived = keras.Model.from_config(model.get_config(), custom_objects={"CustomDense": CustomDense})
+    assert isinstance(revived.layers[1], CustomDense) and revived.layers[1].dense.units == 10

@@ -258,6 +258,9 @@ class Layer:
         d["_build_shapes"] = None
         d["_parent_path"] = None
         d["_path"] = None
+        # the constructor arguments when they are plain values: the config of a subclass that does not write
+        # get_config (Keras's auto-config); anything else is not kept (no reference to the user's objects)
+        d["_init_args"] = (args, kwargs) if _plain_values(args) and _plain_values(kwargs) else None
         return obj
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -803,6 +806,12 @@ class Layer:
             from .. import regularizers
 
             cfg["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        if type(self).get_config is Layer.get_config and type(self).__init__ is not Layer.__init__:
+            auto = _auto_config(self)
+            if auto is not None:
+                keep_name = auto.pop("__keeps_name__")
+                name = cfg.pop("name")
+                cfg = {**({"name": name} if keep_name else {}), **auto, **cfg}
         return cfg
 
     @classmethod
@@ -1013,3 +1022,44 @@ def infer_output_spec(layer: Any, args: tuple, kwargs: dict) -> Any:
         return tree.map_structure(spec, results[0])
     flat0, flat1 = tree.flatten(results[0]), tree.flatten(results[1])
     return tree.pack_sequence_as(results[0], [spec(a, b) for a, b in zip(flat0, flat1)])
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain_values(x: Any, depth: int = 0) -> bool:
+    """Whether ``x`` holds only str/int/float/bool/None (in lists, tuples and dicts), as Keras's auto-config."""
+    if isinstance(x, _PLAIN):
+        return True
+    if depth > 8:
+        return False
+    if isinstance(x, (list, tuple)):
+        return all(_plain_values(v, depth + 1) for v in x)
+    if isinstance(x, dict):
+        return all(isinstance(k, str) and _plain_values(v, depth + 1) for k, v in x.items())
+    return False
+
+
+def _auto_config(layer: "Layer") -> Optional[Dict[str, Any]]:
+    """The constructor arguments of a Layer subclass that does not define get_config: positional ones named by
+    ``__init__``'s parameters; ``name`` left out when ``__init__`` could not take it back."""
+    init_args = layer.__dict__.get("_init_args")
+    if init_args is None:
+        return None
+    args, kwargs = init_args
+    try:
+        params = inspect.signature(type(layer).__init__).parameters
+    except (TypeError, ValueError):
+        return None
+    names = [p.name for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)][1:]
+    if len(args) > len(names):
+        return None
+    out = dict(zip(names, args))
+    out.update(kwargs)
+    takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    keeps_name = "name" in params or takes_kwargs
+    if not keeps_name:  # __init__ could not take it back
+        out.pop("name", None)
+    cfg = {k: (list(v) if isinstance(v, tuple) else v) for k, v in out.items()}
+    cfg["__keeps_name__"] = keeps_name
+    return cfg
