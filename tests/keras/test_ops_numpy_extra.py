@@ -392,3 +392,20 @@ def test_full_op_class_takes_shape_first():
 
     np.testing.assert_array_equal(_np(knp.Full([2, 3])(0.5)), np.full([2, 3], 0.5))
     np.testing.assert_array_equal(_np(knp.Full([2, 3])(np.array([1, 4, 5]))), np.full([2, 3], np.array([1, 4, 5])))
+
+
+def test_symbolic_broadcast_to_dot_get_item():
+    assert ops.broadcast_to(KT((None, 3)), (2, 3, 3)).shape == (2, 3, 3)
+    with pytest.raises(ValueError):
+        ops.broadcast_to(KT((3, 3)), (2, 2, 3))
+    assert ops.dot(KT((None, 3)), KT((None, None, 2))).shape == (None, None, 2)
+    assert ops.dot(KT((None,)), KT((5,))).shape == ()
+    assert ops.dot(KT((None, 3)), 2).shape == (None, 3)
+    x = KT((None, 5, 16))
+    assert ops.get_item(x, 5).shape == (5, 16)
+    assert ops.get_item(x, np.s_[..., -1]).shape == (None, 5)
+    assert ops.get_item(x, np.s_[:, np.newaxis, ...]).shape == (None, 1, 5, 16)
+    assert ops.get_item(x, np.s_[:5, 3:, 3:12:2]).shape == (None, 2, 5)
+    for bad in (np.s_[:, 17, :], np.s_[..., 5, ...], np.s_[:, :, :, :]):
+        with pytest.raises(ValueError):
+            ops.get_item(x, bad)

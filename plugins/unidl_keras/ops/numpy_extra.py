@@ -1616,3 +1616,69 @@ def _stack_like_spec(xs: Sequence[Any], vertical: bool) -> KerasTensor:
 
 vstack = _with_spec("vstack", lambda xs: _stack_like_spec(xs, True))
 hstack = _with_spec("hstack", lambda xs: _stack_like_spec(xs, False))
+
+
+def _broadcast_to_spec(x, shape):
+    target = tuple(int(d) for d in ((shape,) if isinstance(shape, (int, np.integer)) else shape))
+    xs = tuple(_shape_of_any(x))
+    if len(xs) > len(target):
+        raise ValueError(f"Cannot broadcast a tensor of shape {xs} to shape {target}: it has more dimensions.")
+    for d, t in zip(xs[::-1], target[::-1]):
+        if d is not None and d != 1 and d != t:
+            raise ValueError(f"Cannot broadcast a tensor of shape {xs} to shape {target}.")
+    return KerasTensor(target, _dtype_of(x).name)
+
+
+broadcast_to = _with_spec("broadcast_to", _broadcast_to_spec)
+
+
+def _dot_spec(x1, x2):
+    s1, s2 = tuple(_shape_of_any(x1)), tuple(_shape_of_any(x2))
+    dt = result_type(x1 if _dtypes.is_weak(x1) else _dtype_of(x1), x2 if _dtypes.is_weak(x2) else _dtype_of(x2))
+    if not s1 or not s2:
+        return KerasTensor(s1 or s2, dt.name)
+    k1 = s1[-1]
+    k2 = s2[0] if len(s2) == 1 else s2[-2]
+    if k1 is not None and k2 is not None and k1 != k2:
+        raise ValueError(f"Shape must match on the contracted dimension of `x1` and `x2`. Received: "
+                         f"x1.shape={s1}, x2.shape={s2}")
+    out = s1[:-1] + (() if len(s2) == 1 else s2[:-2] + s2[-1:])
+    return KerasTensor(out, dt.name)
+
+
+dot = _with_spec("dot", _dot_spec)
+
+
+def _get_item_spec(x, key):
+    shape = list(x.shape)
+    key = key if isinstance(key, tuple) else (key,)
+    if any(not (k is None or k is Ellipsis or isinstance(k, (int, np.integer, slice))) for k in key):
+        raise _Infer  # advanced (array) indexing: shapes from placeholders
+    if _b.sum(1 for k in key if k is Ellipsis) > 1:
+        raise ValueError(f"Indexing a tensor with more than one ellipsis is not supported. Received key={key}")
+    n_real = _b.sum(1 for k in key if k is not None and k is not Ellipsis)
+    if n_real > len(shape):
+        raise ValueError(f"Too many indices for a tensor of shape {tuple(shape)}: received key={key}")
+    if Ellipsis in key:
+        i = key.index(Ellipsis)
+        key = key[:i] + (slice(None),) * (len(shape) - n_real) + key[i + 1:]
+    else:
+        key = key + (slice(None),) * (len(shape) - n_real)
+    out, dim = [], 0
+    for k in key:
+        if k is None:
+            out.append(1)
+            continue
+        d = shape[dim]
+        dim += 1
+        if isinstance(k, slice):
+            if d is None:  # an unknown size stays unknown after slicing
+                out.append(None)
+            else:
+                out.append(len(range(*k.indices(d))))
+        elif d is not None and not -d <= int(k) < d:
+            raise ValueError(f"Index {int(k)} is out of bounds for axis {dim - 1} with size {d}.")
+    return KerasTensor(tuple(out), x.dtype)
+
+
+get_item = _with_spec("get_item", _get_item_spec)
