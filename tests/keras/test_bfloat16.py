@@ -248,3 +248,27 @@ def test_bfloat16_in_math_core_nn_image_ops():
     r = ops.image.resize(img, (2, 2))
     assert _dt(r) == BF  # not rounded to integers as an integer image would be
     np.testing.assert_allclose(_f32(r)[0, 0], [0.1592, 0.1807, 0.2021], rtol=2 ** -6)
+
+
+def test_bfloat16_conv_pool_lstm_forward_as_keras():
+    # real Keras 3.15.1 (torch) gives exactly these bfloat16 values for the same models and inputs
+    layers, init = keras.layers, keras.initializers.Constant
+    x = np.linspace(-1, 1, 2 * 6 * 6 * 3).reshape(2, 6, 6, 3).astype("float32")
+    m = keras.Sequential([keras.Input((6, 6, 3)),
+                          layers.Conv2D(2, 3, dtype=BF, kernel_initializer=init(0.1), bias_initializer=init(0.05)),
+                          layers.MaxPooling2D(dtype=BF), layers.AveragePooling2D(2, dtype=BF), layers.Flatten(dtype=BF),
+                          layers.Dense(3, dtype=BF, kernel_initializer=init(-0.3))])
+    y = m.predict(x, verbose=0)
+    assert y.dtype.name == BF
+    np.testing.assert_array_equal(y.astype(np.float32), [[0.62890625] * 3, [-1.0078125] * 3])
+    s = np.linspace(-1, 1, 2 * 4 * 3).reshape(2, 4, 3).astype("float32")
+    r = keras.Sequential([keras.Input((4, 3)),
+                          layers.LSTM(2, dtype=BF, kernel_initializer=init(0.2), recurrent_initializer=init(-0.1))])
+    np.testing.assert_array_equal(r.predict(s, verbose=0).astype(np.float32),
+                                  [[-0.10791015625, -0.10791015625], [0.322265625, 0.322265625]])
+    # and they train (gradients reach every bfloat16 weight)
+    for model, inp in ((m, x), (r, s)):
+        before = [_f32(w).copy() for w in model.trainable_weights]
+        model.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
+        model.fit(inp, np.ones((2, model.outputs[0].shape[-1]), np.float32), epochs=1, verbose=0)
+        assert all(not np.array_equal(b, _f32(w)) for b, w in zip(before, model.trainable_weights))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence, Tuple, Union
 
+from ..dtypes import is_floating
 from ..errors import OpError
 from ._core import Tensor, apply, defop, unary
 
@@ -91,7 +92,7 @@ def _prepare(op: str, x: Any, kernel: IntOrSeq, stride: Optional[IntOrSeq], padd
     """Validate ``x`` and normalise the pooling arguments into the kernel's attributes."""
     if not isinstance(x, Tensor):
         raise OpError(op, f"input must be a unidl Tensor, got {type(x).__name__}")
-    if x.dtype.kind not in "fiu":
+    if x.dtype.kind not in "fiu" and not is_floating(x.dtype):
         raise OpError(op, "expected a numeric (float or integer) input", shapes=(x.shape,), dtypes=(x.dtype,))
     return _attrs(op, x.shape, kernel, stride, padding, ceil_mode, nd)
 
@@ -199,7 +200,7 @@ def _avg_pool_grad_bwd(node, out, gg):
 def _avg(op: str, x: Tensor, kernel: IntOrSeq, stride: Optional[IntOrSeq], padding: Padding, ceil_mode: bool,
          count_include_pad: bool, nd: Optional[int]) -> Tensor:
     a = _prepare(op, x, kernel, stride, padding, ceil_mode, nd)
-    if x.dtype.kind != "f":
+    if not is_floating(x.dtype):
         raise OpError(op, "expected a floating-point input", shapes=(x.shape,), dtypes=(x.dtype,))
     a["count_include_pad"] = bool(count_include_pad)
     return unary(AVG_POOL, _avg_pool_bwd, x, **a)

@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ..autograd import STATE, Node
+from ..dtypes import is_floating
 from ..errors import OpError, UnidlError
 from ._core import Tensor, apply_multi, defop, op_error, wrap
 
@@ -95,7 +96,7 @@ def lstm_sequence(xw: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, mask: Option
         raise OpError(op, f"expected h0 and c0 of shape ({N}, {H}) and w_hh of shape ({H}, {G4}) for xw "
                       f"of shape {xw.shape}", shapes=shapes)
     dts = tuple(t.dtype for t in ts)
-    if any(d != xw.dtype for d in dts) or xw.dtype.kind != "f":
+    if any(d != xw.dtype for d in dts) or not is_floating(xw.dtype):
         raise OpError(op, "xw, h0, c0 and w_hh must share one floating-point dtype", shapes=shapes, dtypes=dts)
     if mask is not None:
         if not isinstance(mask, Tensor):

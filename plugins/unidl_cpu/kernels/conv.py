@@ -23,6 +23,8 @@ from __future__ import annotations
 import itertools
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+from unidl.dtypes import via_float32
+
 Pads = Sequence[Tuple[int, int]]
 
 #: Output widths below this use the N-last layout (see the module docstring).
@@ -269,4 +271,6 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             return finish(y, b, (nd + 1, 0) + tuple(range(1, nd + 1)))
         return finish(y, b, (1, 0) + tuple(range(2, nd + 2)))
 
-    return {"conv": conv, "conv_weight_grad": conv_weight_grad, "conv_transpose": conv_transpose}
+    # bfloat16 convolves in float32 (NumPy has no bfloat16 GEMM) and rounds back once
+    return {"conv": via_float32(conv), "conv_weight_grad": via_float32(conv_weight_grad),
+            "conv_transpose": via_float32(conv_transpose)}

@@ -14,6 +14,8 @@ from typing import Any, Callable, Dict, Sequence, Tuple
 
 import numpy as np
 
+from unidl.dtypes import via_float32
+
 Pads = Sequence[Tuple[int, int]]
 
 
@@ -199,5 +201,7 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
                 gx[sl] = gd
         return crop(gx, pads, in_size)
 
-    return {"max_pool": max_pool, "max_pool_grad": max_pool_grad, "max_pool_gather": max_pool_gather,
-            "avg_pool": avg_pool, "avg_pool_grad": avg_pool_grad}
+    # bfloat16 pools in float32 and rounds back (max is exact; averages round once)
+    w = via_float32
+    return {"max_pool": w(max_pool, 1), "max_pool_grad": w(max_pool_grad), "max_pool_gather": w(max_pool_gather),
+            "avg_pool": w(avg_pool, 1), "avg_pool_grad": w(avg_pool_grad, 1)}

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict
 
+from unidl.dtypes import via_float32
+
 
 def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
     def _gate_consts(H: int, dtype: Any):
@@ -116,4 +118,5 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             dW += xp.matmul(H2.reshape((T - 1) * N, H).T, Z2.reshape((T - 1) * N, G4))
         return dZ, dh, dc, dW
 
-    return {"lstm_sequence": lstm_sequence, "lstm_sequence_grad": lstm_sequence_grad}
+    # bfloat16 runs the recurrence in float32 and rounds the outputs once
+    return {"lstm_sequence": via_float32(lstm_sequence), "lstm_sequence_grad": via_float32(lstm_sequence_grad)}
