@@ -55,6 +55,8 @@ class KernelCall:
     op: str
     operands: Tuple[Any, ...]
     attrs: Tuple[Tuple[str, Any], ...]
+    #: 0 for a call an op made; n > 0 for a call made inside another kernel (a composite's ``K.<op>`` calls)
+    depth: int = 0
 
     def __str__(self) -> str:
         ops = ", ".join(_fmt(o) for o in self.operands)
@@ -114,14 +116,19 @@ def kernel_trace() -> Iterator[List[KernelCall]]:
     if not _LOCK.acquire(blocking=False):
         raise RuntimeError("unidl.trace.kernel_trace: a trace is already open (one at a time)")
     calls: List[KernelCall] = []
+    depth = [0]  # how many traced kernels are running (a composite's inner calls are depth > 0)
 
     def wrap(op: "_kernels.OpDef", fn: Callable[..., Any]) -> Callable[..., Any]:
         name = op.name
 
         def traced(*args: Any, **kw: Any) -> Any:
             calls.append(KernelCall(name, _describe_args(args),
-                                    tuple(sorted((k, describe(v)) for k, v in kw.items()))))
-            return fn(*args, **kw)
+                                    tuple(sorted((k, describe(v)) for k, v in kw.items())), depth[0]))
+            depth[0] += 1
+            try:
+                return fn(*args, **kw)
+            finally:
+                depth[0] -= 1
 
         return traced
 
@@ -191,11 +198,12 @@ def arithmetic(calls: Iterable[KernelCall], drop_attrs_of: Sequence[str] = ()) -
     """The calls that compute (``DATA_MOVEMENT`` dropped), in a form two faces can be compared in:
     elementwise calls with operands in memory order, and the attributes of the ops named in
     ``drop_attrs_of`` dropped (the optimizer updates, whose formula a frontend picks: see
-    ``unidl.nn.optim``)."""
+    ``unidl.nn.optim``). Calls made inside another kernel (``depth > 0``: how a composite computes the op
+    it was called for) are the device's business, not the face's, and are dropped too."""
     ew = elementwise_ops()
     out = []
     for c in calls:
-        if _exact(c):
+        if c.depth or _exact(c):
             continue
         if c.op in ew:
             c = KernelCall(c.op, _memory_order(c.operands), () if c.op in drop_attrs_of else c.attrs)

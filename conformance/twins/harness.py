@@ -53,16 +53,20 @@ class TwinMismatch(AssertionError):
 
 @contextlib.contextmanager
 def on_device(device: Optional[str]) -> Iterator[None]:
-    """Make ``device`` unidl's default device for the block (cpu: nothing to do)."""
+    """Make ``device`` unidl's default device and the Gluon face's default context for the block (cpu: nothing
+    to do)."""
     if device in (None, "", "cpu"):
         yield
         return
     from unidl import devices
 
+    from unidl_mxnet.context import context_of
+
     old = devices.default_device()
-    devices.set_default_device(device)
+    dev = devices.set_default_device(device)
     try:
-        yield
+        with context_of(dev):  # the Gluon face's default context: the same device
+            yield
     finally:
         devices.set_default_device(old)
 

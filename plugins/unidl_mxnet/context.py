@@ -17,6 +17,16 @@ _UNIDL_TYPE = {"cpu": "cpu", "gpu": "cuda", "cpu_pinned": "cpu", "cpu_shared": "
 _DEVTYPE_ID = {"cpu": 1, "gpu": 2, "cpu_pinned": 3, "cpu_shared": 5}
 
 
+def _plugin_device_type(name: Any) -> bool:
+    """Whether ``name`` is a device type a plugin registered beyond MXNet's cpu/gpu (``Context('example')``)."""
+    from unidl.plugins import ensure_loaded
+
+    if not isinstance(name, str) or name in ("cpu", "cuda"):
+        return False
+    ensure_loaded()
+    return name in DEVICES.types
+
+
 class Context:
     """A device context as MXNet names it: ``Context('gpu', 1)`` prints as ``gpu(1)``.
 
@@ -28,7 +38,7 @@ class Context:
     def __init__(self, device_type: Any, device_id: int = 0):
         if isinstance(device_type, Context):
             device_type, device_id = device_type.device_type, device_type.device_id
-        if device_type not in _DEVTYPE_ID:
+        if device_type not in _DEVTYPE_ID and not _plugin_device_type(device_type):
             raise MXNetError(f"unknown device type '{device_type}'; expected one of {sorted(_DEVTYPE_ID)}")
         self.device_type = device_type
         self.device_id = int(device_id)
@@ -36,7 +46,7 @@ class Context:
 
     @property
     def device_typeid(self) -> int:
-        return _DEVTYPE_ID[self.device_type]
+        return _DEVTYPE_ID.get(self.device_type, 16)  # a plugin's device type: no MXNet id, one above its own
 
     def __eq__(self, other: Any) -> bool:
         return isinstance(other, Context) and (self.device_type, self.device_id) == (other.device_type,
@@ -66,8 +76,8 @@ class Context:
         """The unidl device this context stands for (raises MXNetError where there is none)."""
         try:
             # MXNet's cpu(i) are all the one host CPU (scripts use mx.cpu(i) to mimic several devices)
-            index = 0 if _UNIDL_TYPE[self.device_type] == "cpu" else self.device_id
-            return unidl.device(_UNIDL_TYPE[self.device_type], index)
+            kind = _UNIDL_TYPE.get(self.device_type, self.device_type)
+            return unidl.device(kind, 0 if kind == "cpu" else self.device_id)
         except unidl.UnidlError as e:
             raise MXNetError(f"context {self} is not available: {e}") from None
 
@@ -114,5 +124,7 @@ def current_context() -> Context:
 
 
 def context_of(device: Device) -> Context:
-    """The MXNet context naming a unidl device."""
+    """The MXNet context naming a unidl device (a plugin's device type keeps its own name: ``example(0)``)."""
+    if device.type not in ("cpu", "cuda"):
+        return Context(device.type, device.index)
     return Context("gpu" if device.type == "cuda" else "cpu", device.index if device.type == "cuda" else 0)

@@ -103,8 +103,14 @@ def _check_x(op: str, x: Any) -> None:
 def _update_running(r: Optional[Tensor], stat: Tensor, momentum: float) -> None:
     if r is None:
         return
+    from ..kernels import OPS, resolve
+
+    # through the device's kernels (its arrays need not support arithmetic), resolved untraced: the update of
+    # running statistics is state keeping, not part of the op's arithmetic a kernel trace compares
+    kind = r.device.type
+    mul, add, reshape = (resolve(OPS[n], kind) for n in ("multiply", "add", "reshape"))
     d = r.data
-    d[...] = momentum * d + (1.0 - momentum) * stat.data.reshape(d.shape)
+    d[...] = add(mul(d, momentum), mul(reshape(stat.data, d.shape), 1.0 - momentum))
 
 
 def batch_norm(x: Tensor, gamma: Optional[Tensor], beta: Optional[Tensor], running_mean: Optional[Tensor],
