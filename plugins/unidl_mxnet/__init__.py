@@ -26,7 +26,7 @@ _LAZY_SUBMODULES = {
     "npx": "numpy_extension", "numpy_extension": "numpy_extension", "test_utils": "test_utils",
     "sym": "symbol", "symbol": "symbol", "kv": "kvstore", "kvstore": "kvstore", "util": "util",
     "io": "io", "image": "image", "img": "image", "recordio": "recordio", "runtime": "runtime",
-    "name": "name",
+    "name": "name", "profiler": "profiler",
 }
 
 
@@ -58,7 +58,7 @@ _INVENTORY_MODULES = ("nd", "autograd", "random", "context", "init", "optimizer"
                       "gluon", "gluon.nn", "gluon.rnn", "gluon.loss", "gluon.data", "gluon.data.vision",
                       "gluon.data.vision.transforms", "gluon.utils", "gluon.contrib.nn",
                       "gluon.model_zoo.vision", "np", "np.random", "npx", "sym", "io", "kv", "test_utils",
-                      "image", "nd.image", "recordio")
+                      "image", "nd.image", "recordio", "profiler")
 
 
 def _public_names(mod) -> list:

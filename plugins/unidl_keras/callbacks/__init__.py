@@ -12,8 +12,9 @@ from .monitor_callback import MonitorCallback
 from .progbar_logger import ProgbarLogger
 from .reduce_lr_on_plateau import ReduceLROnPlateau
 from .swap_ema_weights import SwapEMAWeights
+from .tensorboard import TensorBoard
 from .terminate_on_nan import TerminateOnNaN
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStopping", "ModelCheckpoint",
            "LearningRateScheduler", "ReduceLROnPlateau", "CSVLogger", "TerminateOnNaN", "LambdaCallback",
-           "BackupAndRestore", "MonitorCallback", "SwapEMAWeights"]
+           "BackupAndRestore", "MonitorCallback", "SwapEMAWeights", "TensorBoard"]
