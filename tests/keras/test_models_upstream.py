@@ -725,3 +725,11 @@ def test_layer_subclass_without_get_config_gets_keras_auto_config():
     model = keras.Model(inputs, CustomDense(10)(inputs))
     revived = keras.Model.from_config(model.get_config(), custom_objects={"CustomDense": CustomDense})
     assert isinstance(revived.layers[1], CustomDense) and revived.layers[1].dense.units == 10
+
+
+def test_functional_inputs_keep_their_own_dtypes():
+    fi, ii = keras.Input((2,), dtype="float16"), keras.Input((2,), dtype="int32")
+    model = keras.Model((fi, ii), (fi + 2, ii + 2))
+    f, i = model((np.ones((2, 2)), np.ones((2, 2))))
+    assert keras.backend.standardize_dtype(f.dtype) == "float16"
+    assert keras.backend.standardize_dtype(i.dtype) == "int32"

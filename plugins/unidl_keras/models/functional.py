@@ -135,6 +135,9 @@ class Functional(Model):
         self._layers = layers
         self._tracking = True
         self.built = True
+        # inputs are converted per input, to each Input's dtype (_standardize_inputs), not autocast as a
+        # whole (an int32 Input stays int32): Keras's `_convert_input_args = False`
+        self.autocast = False
         self.output_names = [t._keras_history[0].name for t in flat_out]
         self.input_names = [t._keras_history[0].name if t._keras_history else t.name for t in flat_in]
 
