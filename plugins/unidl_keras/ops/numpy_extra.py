@@ -542,7 +542,13 @@ def kron(x1: Any, x2: Any) -> Tensor:
     return ST.kron(a, b)
 
 
-@_export
+def _diagflat_spec(x, k=0):
+    shape = tuple(x.shape)
+    n = None if None in shape else int(np.prod(shape)) + _b.abs(int(k))
+    return KerasTensor((n, n), x.dtype)
+
+
+@_export_spec(_diagflat_spec)
 def diagflat(x: Any, k: int = 0) -> Tensor:
     """The flattened ``x`` on diagonal ``k`` of a 2-D tensor."""
     return ST.diagflat(_t(x), int(k))
@@ -639,10 +645,6 @@ def _array_split_spec(x, indices_or_sections, axis=0):
         shape[ax] = None if n is None else n // k + (1 if i < n % k else 0)
         outs.append(KerasTensor(tuple(shape), x.dtype))
     return outs
-
-
-split = _export_spec(_split_spec, register=False)(_np.split.eager)
-__all__.append("split")
 
 
 @_export_spec(_hsplit_spec)
@@ -1194,12 +1196,6 @@ def _diag_spec(x, k=0):
     raise ValueError(f"`x` must be 1-D or 2-D, but received shape {shape}.")
 
 
-def _diagflat_spec(x, k=0):
-    shape = tuple(x.shape)
-    n = None if None in shape else int(np.prod(shape)) + _b.abs(int(k))
-    return KerasTensor((n, n), x.dtype)
-
-
 def _diff_spec(a, n=1, axis=-1):
     shape = list(a.shape)
     ax = int(axis) % len(shape)
@@ -1332,8 +1328,6 @@ def _export_spec_infer(spec: Callable[..., Any], fn: Callable[..., Any], name: s
 
 einsum = _export_spec_infer(_einsum_spec, _einsum_eager, "einsum")
 diag = _with_spec("diag", _diag_spec)
-diagflat = _with_spec("diagflat", _diagflat_spec, diagflat.eager)
-__all__.remove("diagflat")  # listed once
 def _diff_eager(a: Any, n: int = 1, axis: int = -1) -> Tensor:
     """``n``-th discrete difference along ``axis`` (bools: ``!=`` of neighbours, as NumPy)."""
     x = _t(a)
@@ -1350,7 +1344,6 @@ def _diagonal_eager(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> 
     return _cast(_ORIG["diagonal"].eager(x, offset, axis1, axis2), x.dtype)
 
 
-diff = _with_spec("diff", _diff_spec, _diff_eager)
 diagonal = _with_spec("diagonal", _infer_spec, _diagonal_eager)
 meshgrid = _with_spec("meshgrid", _meshgrid_spec, _meshgrid_eager)
 nonzero = _with_spec("nonzero", _nonzero_spec)
@@ -1521,7 +1514,6 @@ def _split_checked_spec(x, indices_or_sections, axis=0):
 
 
 split = _with_spec("split", _split_checked_spec, _ORIG["split"].eager)
-__all__.remove("split")  # listed once above
 
 
 def _diff_checked_spec(a, n=1, axis=-1):
@@ -1530,7 +1522,6 @@ def _diff_checked_spec(a, n=1, axis=-1):
 
 
 diff = _with_spec("diff", _diff_checked_spec, _diff_eager)
-__all__.remove("diff")
 
 
 def _two_axes_spec(first: str, second: str) -> Callable[..., Any]:
