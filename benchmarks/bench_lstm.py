@@ -78,7 +78,118 @@ def check_same_loss(torch, params, x) -> None:
     np.testing.assert_allclose(ps[1].grad.numpy(), m.weight_hh_l0.grad.numpy().T, rtol=1e-3, atol=1e-6)
 
 
+# -- W3 (issue 15): the whole training step of LSTM T35 b32 64->128, last step -> Dense(10), SGD momentum 0.9,
+# softmax cross-entropy, float32, in both unidl faces against PyTorch eager (same data, one interleaved run).
+W3_LR, W3_MOMENTUM, W3_CLASSES = 0.01, 0.9, 10
+
+
+def w3_data(seed: int = 1):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((T, BATCH, IN)).astype(np.float32),      # TNC (Gluon, torch); Keras gets NTC
+            rng.integers(0, W3_CLASSES, BATCH).astype(np.int64))
+
+
+def w3_gluon_step(x, y):
+    """unidl_mxnet: ``gluon.rnn.LSTM(128, layout="TNC")``, ``Dense(10)`` on the last step, ``Trainer`` sgd momentum."""
+    import unidl_mxnet as mx
+    from unidl_mxnet import autograd, gluon
+
+    class Net(gluon.Block):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            with self.name_scope():
+                self.lstm = gluon.rnn.LSTM(HID, input_size=IN, layout="TNC")
+                self.head = gluon.nn.Dense(W3_CLASSES, in_units=HID)
+
+        def forward(self, v):
+            return self.head(self.lstm(v)[-1])
+
+    mx.random.seed(0)
+    net = Net()
+    net.initialize(mx.init.Xavier())
+    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": W3_LR, "momentum": W3_MOMENTUM})
+    xd, yd = mx.nd.array(x), mx.nd.array(y.astype(np.float32))
+
+    def step():
+        with autograd.record():
+            loss = loss_fn(net(xd), yd)
+        loss.backward()
+        trainer.step(BATCH)
+
+    return step
+
+
+def w3_keras_step(x, y):
+    """unidl_keras: ``Sequential([Input((35, 64)), LSTM(128), Dense(10)])``, ``train_on_batch`` (SGD momentum)."""
+    import unidl_keras as keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((T, IN)), keras.layers.LSTM(HID), keras.layers.Dense(W3_CLASSES)])
+    model.compile(optimizer=keras.optimizers.SGD(W3_LR, momentum=W3_MOMENTUM),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    xb, yb = np.ascontiguousarray(x.transpose(1, 0, 2)), y
+
+    def step():
+        model.train_on_batch(xb, yb)
+
+    return step
+
+
+def w3_torch_step(torch, x, y):
+    nn = torch.nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(IN, HID)  # time-major, as TNC
+            self.head = nn.Linear(HID, W3_CLASSES)
+
+        def forward(self, v):
+            return self.head(self.lstm(v)[0][-1])
+
+    torch.manual_seed(0)
+    net = Net()
+    opt = torch.optim.SGD(net.parameters(), lr=W3_LR, momentum=W3_MOMENTUM)
+    xt, yt = torch.tensor(x), torch.tensor(y)
+    ce = torch.nn.functional.cross_entropy
+
+    def step():
+        opt.zero_grad()
+        loss = ce(net(xt), yt)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def w3_main(rounds: int = 15, inner: int = 3) -> dict:
+    """Time W3 in both faces and PyTorch eager, interleaved; print the table and the ratios to the goal."""
+    x, y = w3_data()
+    contenders = {"unidl gluon (W3)": w3_gluon_step(x, y), "unidl keras train_on_batch (W3)": w3_keras_step(x, y)}
+    torch = try_import_torch()
+    ref = "unidl gluon (W3)"
+    if torch is not None:
+        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1)))
+        contenders["pytorch eager (W3)"] = w3_torch_step(torch, x, y)
+        ref = "pytorch eager (W3)"
+    timings = time_interleaved(contenders, rounds=rounds, inner=inner)
+    print_table(f"W3: LSTM T={T} b{BATCH} {IN}->{HID}, last step -> Dense({W3_CLASSES}), SGD momentum "
+                f"{W3_MOMENTUM}, softmax CE; one training step", timings, ref)
+    if torch is not None:
+        tref = timings[ref][1]
+        for name in list(contenders)[:2]:
+            r = timings[name][1] / tref
+            print(f"  -> {name}: median {r:.2f}x PyTorch eager ({'meets' if r <= 1.0 else 'MISSES'} the goal of 1.00x)")
+    return timings
+
+
 def main() -> None:
+    import sys
+
+    if "--w3" in sys.argv:
+        w3_main()
+        return
     rng = np.random.default_rng(1)
     x = rng.standard_normal((BATCH, T, IN)).astype(np.float32)
     contenders = {"unidl (fused)": unidl_step(init_params(), x),
