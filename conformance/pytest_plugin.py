@@ -48,12 +48,18 @@ class Session:
         self._ops: Optional[List[str]] = None
 
     def ops(self) -> List[str]:
-        """The ops under test: those with a kernel on the device (from the plugin under test, if named)."""
+        """The ops under test: those with a kernel on the device (from the plugin under test, if named), and
+        those that run there through their composite (where no plugin is named, or the named plugin brings the
+        device): a composite is checked against the reference kernel as a kernel is."""
         if self._ops is None:
-            from unidl.kernels import KERNELS, OPS
+            from unidl.devices import DEVICES
+            from unidl.kernels import KERNELS, OPS, describe
 
+            owner = getattr(DEVICES.types.get(self.device), "plugin", "")
+            composites = not self.plugin or owner == self.plugin
             self._ops = sorted(op for op in OPS if any(
-                not self.plugin or e.plugin == self.plugin for e in KERNELS.candidates(op, self.device)))
+                not self.plugin or e.plugin == self.plugin for e in KERNELS.candidates(op, self.device))
+                or (composites and describe(op, self.device) == "composite"))
         return self._ops
 
 

@@ -136,8 +136,14 @@ def _checked_take(x, indices, axis, mode):
 
 
 def _index_add(x, values, key, shape, basic):
+    """``x`` (None: zeros of ``shape``) with ``values`` added at ``key``; a basic key selects each element once."""
     out = np.zeros(shape, dtype=values.dtype) if x is None else x.copy()
-    np.add.at(out, key, values)  # repeated indices accumulate
+    if basic and x is None:
+        out[key] = values  # assignment: -0.0 stays -0.0
+    elif basic:
+        out[key] += values
+    else:
+        np.add.at(out, key, values)  # repeated indices accumulate
     return out
 
 

@@ -164,12 +164,16 @@ def _mean(K, x, axis=None, keepdims=False):
 # -- softmax family and cross entropy ---------------------------------------------------------------
 @composite("softmax")
 def _softmax(K, x, axis):
+    if x.size == 0:
+        return full(K, x.shape, 0, x.dtype)
     e = K.exp(K.subtract(x, K.max(x, axis=axis, keepdims=True)))
     return K.divide(e, K.sum(e, axis=axis, keepdims=True))
 
 
 @composite("log_softmax")
 def _log_softmax(K, x, axis):
+    if x.size == 0:
+        return full(K, x.shape, 0, x.dtype)
     z = K.subtract(x, K.max(x, axis=axis, keepdims=True))
     return K.subtract(z, K.log(K.sum(K.exp(z), axis=axis, keepdims=True)))
 

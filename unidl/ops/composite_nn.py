@@ -144,13 +144,18 @@ def _max_pool_grad(K, x, y, g, *, kernel, stride, padding):
     pads = _pads_needed(x.shape[2:], kernel, stride, padding, out)
     xp_ = _pad(K, x, pads, _lowest(x.dtype))
     gx = full(K, xp_.shape, 0, g.dtype)
+    overlap = any(s < k for s, k in zip(stride, kernel))
     taken = None
-    zero = g.dtype.type(0)
     for key in _windows(kernel, stride, out):
         eq = K.equal(K.getitem(xp_, key), y)
         hit = eq if taken is None else K.where(taken, False, eq)
         taken = eq if taken is None else K.where(taken, True, eq)
-        gx = K.index_add(gx, K.where(hit, g, zero), key, gx.shape, True)
+        part = K.multiply(g, hit)  # g * 0 keeps the sign of a zero, as the fused kernel's product does
+        if overlap:
+            gx = K.index_add(gx, part, key, gx.shape, True)
+        else:  # disjoint windows: each element is written once (no 0 + -0.0)
+            mine = K.index_add(None, full(K, part.shape, True, np.bool_), key, gx.shape, True)
+            gx = K.where(mine, K.index_add(None, part, key, gx.shape, True), gx)
     return _crop(K, gx, pads, x.shape[2:])
 
 
