@@ -1,0 +1,60 @@
+"""Every composite definition in the core equals the native cpu kernel of its op on the op's conformance cases:
+bitwise where the composite follows the kernel's operation order (all but the im2col convolutions, whose GEMM
+sums in another order), within the op's tolerance otherwise."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import unidl  # noqa: F401
+from unidl.kernels import OPS, namespace
+from unidl.primitives import PRIMITIVES, composite_deps
+from unidl.testing.cases import Gen, all_cases, tolerance
+from unidl_conformance.kernels.harness import IDENTICAL, compare_outputs, reference_kernel, run_kernel
+
+#: composites that sum in another order than the fused kernel (checked within the op's tolerance)
+REORDERED = {"conv", "conv_weight_grad", "conv_transpose"}
+
+_CASES = [c for c in all_cases() if OPS[c.op].composite is not None and c.compose is None]
+
+
+def test_composites_cover_what_the_twins_use():
+    have = {name for name, op in OPS.items() if op.composite is not None}
+    for name in ("softmax", "log_softmax", "logsumexp", "relu", "sigmoid", "layer_norm", "batch_norm", "dropout",
+                 "max_pool", "avg_pool", "conv", "softmax_cross_entropy", "sgd_update", "adam_update",
+                 "lstm_sequence", "embedding"):
+        assert name in have
+
+
+def test_composites_are_written_in_ops():
+    for name, op in OPS.items():
+        if op.composite is not None:
+            deps = composite_deps(name)
+            assert deps and deps <= set(OPS), (name, deps)
+    assert not {n for n in PRIMITIVES if OPS[n].composite is not None}, "a primitive has no composite"
+
+
+@pytest.mark.parametrize("case", _CASES, ids=[c.id for c in _CASES])
+def test_composite_equals_native_kernel(case):
+    comp = OPS[case.op].composite
+    ns = namespace("cpu")
+    fn = lambda *a, **k: comp(ns, *a, **k)  # noqa: E731
+    ref, tol = reference_kernel(case.op), tolerance(case.op)
+
+    @settings(max_examples=15, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(st.data())
+    def check(data):
+        sample = case.gen(Gen(data, "forward", case.special))
+        want, want_err = run_kernel(ref, sample, "cpu")
+        got, got_err = run_kernel(fn, sample, "cpu")
+        if want_err is not None or got_err is not None:
+            # the composite may accept what the kernel refuses (it does not read values on the host to check them)
+            assert got_err is None or want_err is not None, f"composite raised {got_err!r} on {sample!r}"
+            return
+        out = compare_outputs(want, got, tol)
+        assert out.ok, f"{out.message}; inputs {sample!r}"
+        if case.op not in REORDERED:
+            assert out.status == IDENTICAL, f"not bitwise equal: max abs {out.max_abs}; inputs {sample!r}"
+
+    check()
