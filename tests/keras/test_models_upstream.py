@@ -733,3 +733,18 @@ def test_functional_inputs_keep_their_own_dtypes():
     f, i = model((np.ones((2, 2)), np.ones((2, 2))))
     assert keras.backend.standardize_dtype(f.dtype) == "float16"
     assert keras.backend.standardize_dtype(i.dtype) == "int32"
+
+
+def test_functional_training_flag_meets_recorded_training_kwargs():
+    # real Keras 3.15.1: a node recorded with training=True drops out unless the model is called with
+    # training=False (predict, evaluate); a node recorded with training=False stays in inference
+    inputs = keras.Input((20,))
+    model = keras.Model(inputs, keras.layers.Dropout(0.5, seed=1337)(inputs, training=True))
+    ones = np.ones((2, 20), "float32")
+    assert float(keras.ops.convert_to_numpy(model(ones, training=False)).sum()) == 40.0
+    assert model.predict(np.ones((4, 20), "float32"), batch_size=2, verbose=0).sum() == 80.0
+    dropped = keras.ops.convert_to_numpy(model(ones))
+    assert set(np.unique(dropped)) <= {0.0, 2.0} and (dropped == 0).any()
+    i2 = keras.Input((20,))
+    frozen = keras.Model(i2, keras.layers.Dropout(0.5, seed=1)(i2, training=False))
+    assert float(keras.ops.convert_to_numpy(frozen(ones, training=True)).sum()) == 40.0

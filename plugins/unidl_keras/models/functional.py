@@ -316,8 +316,12 @@ class Functional(Model):
         for layer, make_args, make_kwargs, out_keys in plan.steps:
             args = make_args(values)
             kwargs = make_kwargs(values)
-            if training is not None and "training" not in kwargs:
-                kwargs["training"] = training
+            if training is not None:
+                recorded = kwargs.get("training")
+                # the call's training flag reaches every layer; a layer called with training=False in the graph
+                # stays in inference, and training=False from the caller (predict, evaluate) turns off a
+                # recorded training=True -- as real Keras 3.15.1 behaves
+                kwargs["training"] = training if not isinstance(recorded, bool) else (recorded and training)
             out = layer(*args, **kwargs)
             if len(out_keys) == 1 and isinstance(out, Tensor):
                 values[out_keys[0]] = out
