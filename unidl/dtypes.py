@@ -6,8 +6,8 @@ bfloat16 is a NumPy dtype from ml_dtypes (the library JAX and Keras use; the opt
 ``unidl[bfloat16]``). It is imported on first use, not with unidl: ``as_dtype("bfloat16")`` loads it,
 and then names such as ``np.dtype("bfloat16")`` work everywhere. Its dtype has ``kind == "V"`` (not
 ``"f"``), so the core asks :func:`is_floating` rather than ``dtype.kind``. NumPy's ufuncs run on it; the
-kernels without a bfloat16 loop (einsum, matmul's accumulation, reductions, special functions)
-compute in :data:`float32` and round back (:func:`compute_dtype`).
+kernels without a bfloat16 loop or that accumulate (einsum, matmul, reductions, softmax, normalisation,
+special functions) compute in :data:`float32` and round back once (:func:`via_float32`).
 """
 from __future__ import annotations
 
