@@ -45,14 +45,14 @@ def _export_ew(fn):
     return symbolic_broadcast(fn)
 
 
+def _is_float(dt: np.dtype) -> bool:
+    return dt.kind == "f" or dt.name == "bfloat16"
+
+
 def _float_type(*xs: Any) -> np.dtype:
     """Keras's ``result_type(*xs, float)``: the result type when floating, else floatx."""
     dt = result_type(*xs)
-    return dt if dt.kind == "f" or dt.name == "bfloat16" else np.dtype(config.floatx())
-
-
-def _is_float(dt: np.dtype) -> bool:
-    return dt.kind == "f" or dt.name == "bfloat16"
+    return dt if _is_float(dt) else np.dtype(config.floatx())
 
 
 def _cast2(x1: Any, x2: Any, dt: np.dtype) -> list:
