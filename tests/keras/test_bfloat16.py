@@ -272,3 +272,19 @@ def test_bfloat16_conv_pool_lstm_forward_as_keras():
         model.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
         model.fit(inp, np.ones((2, model.outputs[0].shape[-1]), np.float32), epochs=1, verbose=0)
         assert all(not np.array_equal(b, _f32(w)) for b, w in zip(before, model.trainable_weights))
+
+
+def test_floatx_bfloat16():
+    keras.config.set_floatx("bfloat16")
+    try:
+        assert _dt(ops.ones((2,))) == BF
+        assert _dt(ops.convert_to_tensor([1.0])) == BF
+        # real Keras 3.15.1: result_type resolves a weak float at floatx's width (float16), while the op
+        # (torch backend) makes the Python float a floatx tensor
+        assert keras.backend.result_type("int8", float) == "float16"
+        assert _dt(ops.add(ops.ones((2,), "int8"), 1.5)) == BF
+        assert _dt(keras.layers.Dense(2)(np.ones((1, 3), np.float32))) == BF
+    finally:
+        keras.config.set_floatx("float32")
+    with pytest.raises(ValueError, match="Unknown `floatx` value: float8"):
+        keras.config.set_floatx("float8")

@@ -16,10 +16,11 @@ def floatx() -> str:
 
 
 def set_floatx(value: str) -> None:
-    """Set the default float dtype: one of 'float16', 'float32', 'float64'."""
+    """Set the default float dtype: one of 'bfloat16', 'float16', 'float32', 'float64'."""
     global _FLOATX
     if str(value) not in ("float16", "bfloat16", "float32", "float64"):
-        raise ValueError(f"Unknown `floatx` value: {value}. Expected one of {{'float16', 'float32', 'float64'}}")
+        raise ValueError(f"Unknown `floatx` value: {value}. "
+                         "Expected one of {'bfloat16', 'float16', 'float32', 'float64'}")
     _FLOATX = str(value)
 
 

@@ -69,19 +69,21 @@ def _least_upper_bound(nodes: frozenset) -> str:
     return least[0]
 
 
-def _resolve_weak(name: str) -> str:
-    bits = config.floatx()[-2:]
+def _resolve_weak(name: str, ops: bool) -> str:
+    # ops (Keras's torch backend): a Python float becomes a floatx tensor, an int an int32 one;
+    # keras.backend.result_type: the weak type at floatx's width (bfloat16 floatx: "float16", "int16")
     if name == "int":
-        return f"int{bits}"
+        return "int32" if ops else f"int{config.floatx()[-2:]}"
     if name == "float":
-        return f"float{bits}"
+        return config.floatx() if ops else f"float{config.floatx()[-2:]}"
     return name
 
 
 def promote_names(strong: Iterable[str], weak: Iterable[str] = (), wide: bool = True) -> str:
     """Keras's result dtype name for strong dtype names and weak ones (``"int"``, ``"float"``, ``"bool"``
-    for Python scalars). ``wide=False`` narrows 64-bit results to 32 bits, as ``keras.backend.result_type``
-    does (the ops keep 64-bit inputs 64-bit, as Keras's torch backend)."""
+    for Python scalars). ``wide=False`` is ``keras.backend.result_type``'s rule: 64-bit results narrow to 32
+    bits and weak results take floatx's width; the ops (``wide=True``, as Keras's torch backend) keep 64-bit
+    inputs 64-bit and make a Python float floatx, a Python int int32."""
     nodes = set(strong)
     if len(nodes) == 1 and not any(w != "bool" for w in weak):
         out = next(iter(nodes))
@@ -89,7 +91,7 @@ def promote_names(strong: Iterable[str], weak: Iterable[str] = (), wide: bool = 
             out = _WIDE_TO_32.get(out, out)
         return out
     nodes.update(weak)
-    out = _resolve_weak(_least_upper_bound(frozenset(nodes))) if nodes else config.floatx()
+    out = _resolve_weak(_least_upper_bound(frozenset(nodes)), wide) if nodes else config.floatx()
     return out if wide else _WIDE_TO_32.get(out, out)
 
 
