@@ -21,7 +21,8 @@ PRIMITIVE_FAMILIES: Dict[str, tuple] = {
     "elementwise binary (NumPy broadcasting and promotion)": (
         "add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "equal", "greater", "less",
         "right_shift"),
-    "elementwise unary": ("negative", "abs", "sign", "exp", "log", "sqrt", "tanh", "sin", "cos", "floor"),
+    "elementwise unary": ("negative", "abs", "sign", "exp", "log", "sqrt", "tanh", "sin", "cos", "floor",
+                          "expm1", "log1p"),
     "select and cast": ("where", "astype"),
     "reductions": ("sum", "max", "argmax"),
     "linear algebra": ("matmul",),

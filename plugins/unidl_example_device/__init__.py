@@ -151,7 +151,8 @@ PRIMITIVE_KERNELS = {
     # elementwise, NumPy broadcasting and type promotion
     **{n: device_fn(getattr(np, n)) for n in (
         "add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "equal", "greater", "less",
-        "negative", "abs", "sign", "exp", "log", "sqrt", "tanh", "sin", "cos", "floor", "right_shift")},
+        "negative", "abs", "sign", "exp", "log", "sqrt", "tanh", "sin", "cos", "floor", "right_shift", "expm1",
+        "log1p")},
     "where": device_fn(lambda condition, x=None, y=None, /: np.where(condition, x, y)),
     "astype": device_fn(lambda x, dtype: x.astype(dtype)),
     # reductions

@@ -1,0 +1,172 @@
+"""More composites from the primitive tier: activations, min/argmin, variance, rounding, logical ops, gathers
+and tiling, and the scale/RMSprop updates. Conventions as in ``composite_basic`` (operation order of the
+reference kernel wherever that is possible, so results are bitwise equal)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .activation import SELU_ALPHA, SELU_SCALE
+from .composite_basic import _c, _count, _float, arange, composite, full
+
+
+def _float_of(x):
+    return np.result_type(x.dtype, np.float16) if x.dtype.kind != "f" else x.dtype
+
+
+def _asf(K, x):
+    return x if x.dtype.kind == "f" else K.astype(x, _float_of(x))
+
+
+# -- activations ------------------------------------------------------------------------------------
+@composite("leaky_relu")
+def _leaky_relu(K, x, negative_slope):
+    x = _asf(K, x)
+    return K.where(K.greater(x, _c(x, 0)), x, K.multiply(x, _c(x, negative_slope)))
+
+
+@composite("elu")
+def _elu(K, x, alpha):
+    x = _asf(K, x)
+    return K.where(K.greater(x, _c(x, 0)), x, K.multiply(_c(x, alpha), K.expm1(K.minimum(x, _c(x, 0)))))
+
+
+@composite("selu")
+def _selu(K, x):
+    x = _asf(K, x)
+    neg = K.multiply(_c(x, SELU_ALPHA), K.expm1(K.minimum(x, _c(x, 0))))
+    return K.multiply(_c(x, SELU_SCALE), K.where(K.greater(x, _c(x, 0)), x, neg))
+
+
+@composite("softplus")
+def _softplus(K, x):
+    # logaddexp(0, x) = max(x, 0) + log1p(exp(-|x|)); x itself where that is inf or nan
+    x = _asf(K, x)
+    y = K.add(K.maximum(x, _c(x, 0)), K.log1p(K.exp(K.negative(K.abs(x)))))
+    return K.where(K.equal(K.subtract(x, x), _c(x, 0)), y, K.maximum(x, _c(x, 0)))
+
+
+@composite("hard_sigmoid")
+def _hard_sigmoid(K, x, alpha, beta):
+    x = _asf(K, x)
+    y = K.add(K.multiply(x, _c(x, alpha)), _c(x, beta))
+    return K.minimum(K.maximum(y, _c(x, 0)), _c(x, 1))
+
+
+# -- reductions -------------------------------------------------------------------------------------
+def _flip_order(K, x):
+    """A value order reversed without overflow: -x for floats, ~x (= -x - 1) for signed, MAX - x for unsigned,
+    not x for bool."""
+    k = x.dtype.kind
+    if k == "f":
+        return K.negative(x)
+    if k == "b":
+        return K.equal(x, False)
+    if k == "u":
+        return K.subtract(x.dtype.type(np.iinfo(x.dtype).max), x)
+    return K.subtract(K.negative(x), x.dtype.type(1))
+
+
+@composite("min")
+def _min(K, x, axis=None, keepdims=False):
+    return _flip_order(K, K.max(_flip_order(K, x), axis=axis, keepdims=keepdims))
+
+
+@composite("argmin")
+def _argmin(K, x, axis=None, keepdims=False):
+    return K.argmax(_flip_order(K, x), axis=axis, keepdims=keepdims)
+
+
+@composite("var")
+def _var(K, x, axis=None, keepdims=False, ddof=0):
+    # NumPy's order: mean = sum / n, d = x - mean, sum(d * d) / (n - ddof)
+    x = _float(K, x)
+    n = _count(x.shape, axis)
+    mean = K.divide(K.sum(x, axis=axis, keepdims=True), _c(x, n))
+    d = K.subtract(x, mean)
+    s = K.sum(K.multiply(d, d), axis=axis, keepdims=keepdims)
+    return K.divide(s, _c(s, max(n - ddof, 0)))
+
+
+@composite("std")
+def _std(K, x, axis=None, keepdims=False, ddof=0):
+    return K.sqrt(_var(K, x, axis=axis, keepdims=keepdims, ddof=ddof))
+
+
+# -- elementwise ------------------------------------------------------------------------------------
+@composite("isinf")
+def _isinf(K, x):
+    if x.dtype.kind not in "fc":
+        return K.equal(K.equal(x, x), False)
+    return K.equal(K.abs(x), np.inf)
+
+
+@composite("ceil")
+def _ceil(K, x):
+    return K.negative(K.floor(K.negative(x)))
+
+
+@composite("trunc")
+def _trunc(K, x):
+    return K.where(K.less(x, 0), _ceil(K, x), K.floor(x))
+
+
+@composite("logical_xor")
+def _logical_xor(K, a, b):
+    return K.equal(K.equal(K.astype(a, np.bool_), K.astype(b, np.bool_)), False)
+
+
+# -- gathers and tiling -----------------------------------------------------------------------------
+@composite("take_along_axis")
+def _take_along_axis(K, x, indices, axis, mode):
+    if axis is None:
+        return K.take(K.reshape(x, (x.size,)), indices, axis=0, mode=mode)
+    n = x.shape[axis]
+    idx = K.take(arange(K, n), indices, axis=0, mode=mode) if n else indices  # raise/wrap/clip as take does
+    key = []
+    nd = x.ndim
+    for i, d in enumerate(indices.shape):
+        if i == axis:
+            key.append(idx)
+        else:
+            key.append(K.reshape(arange(K, d), (1,) * i + (d,) + (1,) * (nd - i - 1)))
+    return K.getitem(x, tuple(key))
+
+
+@composite("one_hot")
+def _one_hot(K, indices, depth, on_value, off_value, dtype):
+    if indices.dtype.kind not in "iu":
+        indices = K.astype(indices, np.int64)
+    hit = K.equal(K.reshape(indices, indices.shape + (1,)), arange(K, depth))
+    if on_value == 1 and off_value == 0:
+        return K.astype(hit, dtype)
+    dt = np.dtype(dtype)
+    return K.where(hit, full(K, (), on_value, dt), full(K, (), off_value, dt))
+
+
+@composite("tile")
+def _tile(K, x, reps):
+    reps = tuple(reps)
+    n = max(len(reps), x.ndim)
+    shape = (1,) * (n - x.ndim) + tuple(x.shape)
+    reps = (1,) * (n - len(reps)) + reps
+    inter = tuple(v for d in shape for v in (1, d))
+    big = tuple(v for r, d in zip(reps, shape) for v in (r, d))
+    return K.reshape(K.broadcast_to(K.reshape(x, inter), big), tuple(r * d for r, d in zip(reps, shape)))
+
+
+@composite("repeat")
+def _repeat(K, x, repeats, axis):
+    if axis is None:
+        x, axis = K.reshape(x, (x.size,)), 0
+    idx = np.repeat(np.arange(x.shape[axis]), repeats if isinstance(repeats, int) else list(repeats))
+    from ..devices import DEVICES
+
+    return K.take(x, DEVICES.types[K._device_type].xp.asarray(idx), axis=axis, mode="raise")
+
+
+# -- updates ----------------------------------------------------------------------------------------
+@composite("scale_update")
+def _scale_update(K, x, s):
+    if hasattr(s, "dtype") and getattr(s, "ndim", 0):
+        s = K.reshape(s, ())
+    return (K.multiply(x, K.astype(s, x.dtype) if hasattr(s, "dtype") else x.dtype.type(s)),)
