@@ -170,3 +170,148 @@ def _scale_update(K, x, s):
     if hasattr(s, "dtype") and getattr(s, "ndim", 0):
         s = K.reshape(s, ())
     return (K.multiply(x, K.astype(s, x.dtype) if hasattr(s, "dtype") else x.dtype.type(s)),)
+
+
+# -- the other optimizer rules, one branch per framework form (operation order of each framework) ----
+def _keras_wd(K, p, lr_, wd, T):
+    return K.subtract(p, K.multiply(K.multiply(p, T(wd)), lr_)) if wd else p
+
+
+def _mx_grad(K, g, p, rs, wd, clip, wd_first=True):
+    t = K.multiply(g, rs)
+    if wd_first:
+        t = K.add(t, K.multiply(p, wd))
+    return t if clip is None else K.minimum(K.maximum(t, -clip), clip)
+
+
+def _states(p, *states):
+    return (p,) + tuple(s for s in states if s is not None)
+
+
+@composite("rmsprop_update")
+def _rmsprop_update(K, p, g, n, ga, mom, *, lr, rho, momentum, epsilon, form, wd, rescale_grad, clip_gradient,
+                    clip_weights):
+    T = p.dtype.type
+    F = lambda v: T(np.float32(v))  # noqa: E731
+    g = K.astype(g, p.dtype)
+    if form == "keras":
+        lr_ = T(lr)
+        p = _keras_wd(K, p, lr_, wd, T)
+        rho_, c = T(rho), T(1 - rho)
+        n = K.add(K.multiply(n, rho_), K.multiply(K.multiply(g, g), c))
+        if ga is not None:
+            ga = K.add(K.multiply(ga, rho_), K.multiply(g, c))
+            den = K.add(K.subtract(n, K.multiply(ga, ga)), T(epsilon))
+        else:
+            den = K.add(n, T(epsilon))
+        inc = K.divide(K.multiply(g, lr_), K.sqrt(den))
+        if mom is not None:
+            mom = K.add(K.multiply(mom, T(momentum)), inc)
+            return _states(K.subtract(p, mom), n, ga, mom)
+        return _states(K.subtract(p, inc), n, ga, mom)
+    lr_, wd_, rs, g1, g2, eps = F(lr), F(wd), F(rescale_grad), F(rho), F(momentum), F(epsilon)
+    gr = _mx_grad(K, g, p, rs, wd_, None if clip_gradient is None else F(clip_gradient))
+    one_g1 = T(T(1) - g1)
+    if ga is None:
+        n = K.add(K.multiply(n, g1), K.multiply(K.multiply(gr, gr), one_g1))
+        p = K.subtract(p, K.multiply(K.divide(gr, K.sqrt(K.add(n, eps))), lr_))
+    else:
+        n = K.add(K.multiply(n, g1), K.multiply(K.multiply(gr, one_g1), gr))
+        ga = K.add(K.multiply(ga, g1), K.multiply(gr, one_g1))
+        den = K.sqrt(K.add(K.subtract(n, K.multiply(ga, ga)), eps))
+        mom = K.subtract(K.multiply(mom, g2), K.divide(K.multiply(gr, lr_), den))
+        p = K.add(p, mom)
+    if clip_weights is not None:
+        cw = F(clip_weights)
+        p = K.minimum(K.maximum(p, -cw), cw)
+    return _states(p, n, ga, mom)
+
+
+@composite("adagrad_update")
+def _adagrad_update(K, p, g, acc, *, lr, epsilon, form, wd, rescale_grad, clip_gradient):
+    T = p.dtype.type
+    g = K.astype(g, p.dtype)
+    if form == "keras":
+        lr_ = T(lr)
+        p = _keras_wd(K, p, lr_, wd, T)
+        acc = K.add(acc, K.multiply(g, g))
+        num = K.divide(K.multiply(g, lr_), K.sqrt(K.add(acc, T(epsilon))))
+        return K.subtract(p, num), acc
+    gr = _mx_grad(K, g, p, T(rescale_grad), None, None if clip_gradient is None else T(clip_gradient), False)
+    acc = K.add(acc, K.multiply(gr, gr))
+    div = K.add(K.divide(gr, K.sqrt(K.add(acc, T(epsilon)))), K.multiply(p, T(wd)))
+    return K.add(p, K.multiply(div, T(-lr))), acc
+
+
+@composite("adadelta_update")
+def _adadelta_update(K, p, g, ag, ad, *, lr, rho, epsilon, form, wd, rescale_grad, clip_gradient):
+    T = p.dtype.type
+    g = K.astype(g, p.dtype)
+    rho_, c, eps = T(rho), T(1 - rho), T(epsilon)
+    if form == "keras":
+        lr_ = T(lr)
+        p = _keras_wd(K, p, lr_, wd, T)
+        ag = K.add(K.multiply(ag, rho_), K.multiply(K.multiply(g, g), c))
+        num = K.multiply(K.sqrt(K.add(ad, eps)), g)
+        delta = K.negative(K.divide(num, K.sqrt(K.add(ag, eps))))
+        ad = K.add(K.multiply(ad, rho_), K.multiply(K.multiply(delta, delta), c))
+        return K.add(p, K.multiply(delta, lr_)), ag, ad
+    gr = _mx_grad(K, g, p, T(rescale_grad), None, None if clip_gradient is None else T(clip_gradient), False)
+    ag = K.add(K.multiply(ag, rho_), K.multiply(K.multiply(gr, c), gr))
+    cur = K.multiply(K.divide(K.sqrt(K.add(ad, eps)), K.sqrt(K.add(ag, eps))), gr)
+    ad = K.add(K.multiply(ad, rho_), K.multiply(K.multiply(cur, c), cur))
+    return K.subtract(p, K.add(cur, K.multiply(p, T(wd)))), ag, ad
+
+
+@composite("adamax_update")
+def _adamax_update(K, p, g, m, u, *, lr, step, beta1, beta2, epsilon, form, wd, rescale_grad, clip_gradient):
+    T = p.dtype.type
+    g = K.astype(g, p.dtype)
+    if form == "keras":
+        lr_ = T(lr)
+        p = _keras_wd(K, p, lr_, wd, T)
+        b1p = T(beta1) ** T(step)
+        m = K.add(m, K.multiply(K.subtract(g, m), T(1 - beta1)))
+        u = K.maximum(K.multiply(u, T(beta2)), K.abs(g))
+        den = K.multiply(K.add(u, T(epsilon)), T(T(1) - b1p))
+        return K.subtract(p, K.divide(K.multiply(m, lr_), den)), m, u
+    lr_eff = lr / (1.0 - beta1 ** step)
+    gr = _mx_grad(K, g, p, T(rescale_grad), T(wd), None if clip_gradient is None else T(clip_gradient))
+    m = K.add(K.multiply(m, T(beta1)), K.multiply(gr, T(1.0 - beta1)))
+    u = K.maximum(K.multiply(u, T(beta2)), K.abs(gr))
+    return K.subtract(p, K.divide(K.multiply(m, T(lr_eff)), u)), m, u
+
+
+@composite("nadam_update")
+def _nadam_update(K, p, g, m, v, *, lr, step, momentum_cache, beta1, beta2, epsilon, form, wd, rescale_grad,
+                  clip_gradient, schedule_decay):
+    import math
+
+    T = p.dtype.type
+    g = K.astype(g, p.dtype)
+    if form == "keras":
+        lr_ = T(lr)
+        p = _keras_wd(K, p, lr_, wd, T)
+        decay, b1, b2 = T(0.96), T(beta1), T(beta2)
+        u_t = T(b1 * T(T(1.0) - T(0.5) * (decay ** T(step))))
+        u_t1 = T(b1 * T(T(1.0) - T(0.5) * (decay ** T(step + 1))))
+        up_t = T(momentum_cache)
+        up_t1 = T(up_t * u_t1)
+        b2p = b2 ** T(step)
+        m = K.add(m, K.multiply(K.subtract(g, m), T(T(1) - b1)))
+        v = K.add(v, K.multiply(K.subtract(K.multiply(g, g), v), T(T(1) - b2)))
+        m_hat = K.divide(K.multiply(m, u_t1), T(T(1) - up_t1))
+        m_hat = K.add(m_hat, K.divide(K.multiply(g, T(T(1) - u_t)), T(T(1) - up_t)))
+        den = K.add(K.sqrt(K.divide(v, T(T(1) - b2p))), T(epsilon))
+        return K.subtract(p, K.divide(K.multiply(m_hat, lr_), den)), m, v
+    mt = beta1 * (1.0 - 0.5 * math.pow(0.96, step * schedule_decay))
+    mt1 = beta1 * (1.0 - 0.5 * math.pow(0.96, (step + 1) * schedule_decay))
+    ms = momentum_cache
+    ms_next = ms * mt1
+    gr = _mx_grad(K, g, p, T(rescale_grad), T(wd), None if clip_gradient is None else T(clip_gradient))
+    m = K.add(K.multiply(m, T(beta1)), K.multiply(gr, T(1.0 - beta1)))
+    v = K.add(K.multiply(v, T(beta2)), K.multiply(K.multiply(gr, T(1.0 - beta2)), gr))
+    gp = K.multiply(K.divide(gr, T(1.0 - ms)), T(1.0 - mt))
+    mp = K.multiply(K.divide(m, T(1.0 - ms_next)), T(mt1))
+    vp = K.add(K.sqrt(K.divide(v, T(1.0 - math.pow(beta2, step)))), T(epsilon))
+    return K.subtract(p, K.divide(K.multiply(K.add(gp, mp), T(lr)), vp)), m, v
