@@ -315,3 +315,66 @@ def _nadam_update(K, p, g, m, v, *, lr, step, momentum_cache, beta1, beta2, epsi
     mp = K.multiply(K.divide(m, T(1.0 - ms_next)), T(mt1))
     vp = K.add(K.sqrt(K.divide(v, T(1.0 - math.pow(beta2, step)))), T(epsilon))
     return K.subtract(p, K.divide(K.multiply(K.add(gp, mp), T(lr)), vp)), m, v
+
+
+# -- a few more elementwise and logical reductions ------------------------------------------------------
+def _weak(s, like):
+    """A Python scalar as ``like``'s scalar type where NumPy 2 (NEP 50) would keep ``like``'s dtype."""
+    dt = like.dtype
+    if type(s) is float and dt.kind == "f":
+        return dt.type(s)
+    if type(s) is int and dt.kind in "iuf":
+        if dt.kind == "f":
+            return dt.type(s)
+        info = np.iinfo(dt)
+        if info.min <= s <= info.max:
+            return dt.type(s)
+    return s
+
+
+@composite("clip")
+def _clip(K, x, lo, hi):
+    # NumPy's clip: x below lo becomes lo, then above hi becomes hi (lo > hi gives hi; -0.0 and nan stay)
+    if lo is not None:
+        lo = _weak(lo, x)
+        x = K.where(K.less(x, lo), lo, x)
+    if hi is not None:
+        hi = _weak(hi, x)
+        x = K.where(K.greater(x, hi), hi, x)
+    return x
+
+
+@composite("any")
+def _any(K, x, axis=None, keepdims=False):
+    return K.greater(K.sum(K.astype(K.astype(x, np.bool_), np.int64), axis=axis, keepdims=keepdims), 0)
+
+
+@composite("all")
+def _all(K, x, axis=None, keepdims=False):
+    misses = K.astype(K.equal(K.astype(x, np.bool_), False), np.int64)
+    return K.equal(K.sum(misses, axis=axis, keepdims=keepdims), 0)
+
+
+@composite("tan")
+def _tan(K, x):
+    x = _asf(K, x)
+    return K.divide(K.sin(x), K.cos(x))
+
+
+@composite("fmax")
+def _fmax(K, a, b):
+    return K.where(K.equal(a, a), K.where(K.equal(b, b), K.maximum(a, b), a), b)
+
+
+@composite("fmin")
+def _fmin(K, a, b):
+    return K.where(K.equal(a, a), K.where(K.equal(b, b), K.minimum(a, b), a), b)
+
+
+@composite("logaddexp")
+def _logaddexp(K, a, b):
+    # max + log1p(exp(-|a - b|)); equal infinities (a - b is nan) give a
+    m = K.maximum(a, b)
+    d = K.subtract(a, b)
+    y = K.add(m, K.log1p(K.exp(K.negative(K.abs(d)))))
+    return K.where(K.equal(d, d), y, m)
