@@ -5,6 +5,16 @@ forward of all steps, one for the backward) no slower than PyTorch eager ``torch
 thread count. The loss is ``mean(out**2)`` over the whole output sequence, so every step's gradient flows.
 The op-by-op path (``fused=False``) is timed beside it to show what the fused op buys. Run e.g.
 ``OMP_NUM_THREADS=2 python benchmarks/bench_lstm.py``; torch is set to the same number of threads.
+
+``--w3`` times issue 15's W3 instead: the whole training step (LSTM T35 b32 64->128, last step -> Dense(10),
+SGD momentum 0.9, softmax cross-entropy) in the Gluon face (``gluon.rnn.LSTM`` TNC + ``Trainer``) and the
+Keras face (``Sequential`` + ``train_on_batch``) against PyTorch eager (``nn.LSTM`` + ``optim.SGD``), and
+prints median ratios against the goal (<= 1.0x PyTorch). ``--w3 --profile trace.json`` writes a Chrome trace
+of ten steps per face (unidl.profiler; open in https://ui.perfetto.dev) and prints the per-op summary.
+Where the time goes (1 thread, best steps, this machine): the two LSTM kernels ~70% (35 recurrent GEMMs each
+way plus ~10 elementwise calls a step, the recurrent weight gradient as one GEMM), the other kernels (the input
+projection and its weight gradient, one GEMM each; Dense, loss, updates) ~19%, face and autograd Python ~11%. PyTorch 2.13 on CPU runs
+``nn.LSTM`` as one oneDNN primitive (``mkldnn_rnn_layer``) with the gate math fused per step.
 """
 from __future__ import annotations
 
@@ -184,11 +194,33 @@ def w3_main(rounds: int = 15, inner: int = 3) -> dict:
     return timings
 
 
+def w3_profile(path: str, steps: int = 10) -> None:
+    """Write a Chrome trace (unidl.profiler) of ``steps`` W3 training steps in each face to ``path`` (the
+    face's name is added before the extension) and print the per-op summary: where a step's time goes."""
+    import unidl.profiler as prof
+
+    x, y = w3_data()
+    root, ext = os.path.splitext(path)
+    for face, make in (("gluon", w3_gluon_step), ("keras", w3_keras_step)):
+        step = make(x, y)
+        for _ in range(3):
+            step()
+        prof.reset()
+        with prof.profile(f"{root}-{face}{ext}"):
+            for i in range(steps):
+                with prof.scope(f"step {i}"):
+                    step()
+        print(f"\n{face}: {steps} W3 steps -> {root}-{face}{ext}\n{prof.summary()}")
+
+
 def main() -> None:
     import sys
 
     if "--w3" in sys.argv:
-        w3_main()
+        if "--profile" in sys.argv:
+            w3_profile(sys.argv[sys.argv.index("--profile") + 1])
+        else:
+            w3_main()
         return
     rng = np.random.default_rng(1)
     x = rng.standard_normal((BATCH, T, IN)).astype(np.float32)
