@@ -378,3 +378,112 @@ def _logaddexp(K, a, b):
     d = K.subtract(a, b)
     y = K.add(m, K.log1p(K.exp(K.negative(K.abs(d)))))
     return K.where(K.equal(d, d), y, m)
+
+
+# -- scatters, contractions, pooling's gather, shuffles, signSGD --------------------------------------------
+def _grid_key(K, shape, idx, axis):
+    """The fancy-index key that picks ``idx`` (already valid) along ``axis`` and every position elsewhere."""
+    nd = len(shape)
+    return tuple(idx if i == axis else K.reshape(arange(K, d), (1,) * i + (d,) + (1,) * (nd - i - 1))
+                 for i, d in enumerate(idx.shape))
+
+
+def _fix(K, indices, n, mode):
+    """Indices valid for fancy indexing under ``mode`` ('raise' errors on out-of-range, as take does)."""
+    return K.take(arange(K, n), indices, axis=0, mode=mode) if n or indices.size else indices
+
+
+@composite("take_grad")
+def _take_grad(K, g, indices, shape, axis, mode):
+    shape = tuple(shape)
+    if axis is None:
+        size = _count(shape, None)
+        flat = K.index_add(None, K.reshape(g, (g.size,)), (_fix(K, K.reshape(indices, (indices.size,)), size, mode),),
+                           (size,), False)
+        return K.reshape(flat, shape)
+    pre, post = shape[:axis], shape[axis + 1:]
+    rows = K.reshape(g, pre + (indices.size,) + post)
+    idx = _fix(K, K.reshape(indices, (indices.size,)), shape[axis], mode)
+    return K.index_add(None, rows, (slice(None),) * axis + (idx,), shape, False)
+
+
+@composite("scatter_add")
+def _scatter_add(K, x, indices, updates, axis, mode, shape):
+    shape = tuple(shape)
+    flat_shape = (_count(shape, None),) if axis is None else shape
+    ax = 0 if axis is None else axis
+    base = None if x is None else K.reshape(x, flat_shape)
+    key = _grid_key(K, flat_shape, _fix(K, indices, flat_shape[ax], mode), ax)
+    out = K.index_add(base, updates, key, flat_shape, False)
+    return K.reshape(out, shape) if axis is None else out
+
+
+@composite("tensordot")
+def _tensordot(K, a, b, axes):
+    # NumPy's tensordot: both operands transposed and reshaped to matrices, one matrix product
+    if isinstance(axes, int):
+        axes_a, axes_b = list(range(a.ndim - axes, a.ndim)), list(range(axes))
+    else:
+        axes_a, axes_b = axes
+        axes_a = [axes_a] if isinstance(axes_a, int) else list(axes_a)
+        axes_b = [axes_b] if isinstance(axes_b, int) else list(axes_b)
+    axes_a = [x % a.ndim if a.ndim else x for x in axes_a]
+    axes_b = [x % b.ndim if b.ndim else x for x in axes_b]
+    free_a = [i for i in range(a.ndim) if i not in axes_a]
+    free_b = [i for i in range(b.ndim) if i not in axes_b]
+    n_in = _count([a.shape[i] for i in axes_a], None)
+    at = K.reshape(K.transpose(a, tuple(free_a + axes_a)), (_count([a.shape[i] for i in free_a], None), n_in))
+    bt = K.reshape(K.transpose(b, tuple(axes_b + free_b)), (n_in, _count([b.shape[i] for i in free_b], None)))
+    return K.reshape(K.matmul(at, bt), tuple(a.shape[i] for i in free_a) + tuple(b.shape[i] for i in free_b))
+
+
+@composite("max_pool_gather")
+def _max_pool_gather(K, x, y, gg, *, kernel, stride, padding):
+    """Each window's value of ``gg`` at the window's first maximum of ``x``."""
+    from .composite_nn import _lowest, _pad, _pads_needed, _windows
+
+    out = y.shape[2:]
+    pads = _pads_needed(x.shape[2:], kernel, stride, padding, out)
+    xp_, ggp = _pad(K, x, pads, _lowest(x.dtype)), _pad(K, gg, pads)
+    res = full(K, y.shape, 0, gg.dtype)
+    taken = None
+    for key in _windows(kernel, stride, out):
+        eq = K.equal(K.getitem(xp_, key), y)
+        hit = eq if taken is None else K.where(taken, False, eq)
+        taken = eq if taken is None else K.where(taken, True, eq)
+        res = K.where(hit, K.getitem(ggp, key), res)
+    return res
+
+
+@composite("shuffle")
+def _shuffle(K, x, perm, *, axis, inverse=False):
+    if inverse:
+        n = perm.shape[0]
+        perm = K.index_add(None, arange(K, n, perm.dtype), (perm,), (n,), False)  # inv[perm[i]] = i
+    return K.take(x, perm, axis=axis, mode="raise")
+
+
+@composite("signum_update")
+def _signum_update(K, p, g, mom, *, lr, momentum, wd, wd_lh, rescale_grad, clip_gradient):
+    T = p.dtype.type
+    F = lambda v: T(np.float32(v))  # noqa: E731
+    g = K.astype(g, p.dtype)
+    lr_, wd_, rs = F(lr), F(wd), F(rescale_grad)
+
+    def sgn(a):  # (a > 0) - (a < 0): 0 for NaN
+        return K.subtract(K.astype(K.greater(a, 0), p.dtype), K.astype(K.less(a, 0), p.dtype))
+
+    if mom is None:
+        return (K.subtract(K.multiply(p, T(T(1) - lr_ * wd_)), K.multiply(sgn(g), lr_)),)
+    m_ = F(momentum)
+    one_m = T(T(1) - m_)
+    mom = K.subtract(K.multiply(mom, m_), K.multiply(p, T(one_m * wd_)))
+    if clip_gradient is None:
+        mom = K.subtract(mom, K.multiply(g, T(one_m * rs)))
+    else:
+        c = F(clip_gradient)
+        t = K.multiply(g, rs)
+        t = K.minimum(K.maximum(t, -c), c)
+        mom = K.subtract(mom, K.multiply(t, one_m))
+    p = K.add(K.multiply(p, T(T(1) - lr_ * F(wd_lh))), K.multiply(sgn(mom), lr_))
+    return p, mom
