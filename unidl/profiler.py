@@ -16,7 +16,9 @@ While it runs, :func:`unidl.autograd` backward passes are marked (a ``backward``
 inside it have ``phase: "backward"``). A kernel that calls other kernels (a composite) is a range that
 contains theirs, so the trace nests as the calls did.
 
-The profiler is process-wide (every thread's kernel calls are recorded, each on its own track). Started
+Times are host wall-clock around each kernel call: on an asynchronous device (CUDA through CuPy) a kernel's
+time is its launch unless the kernel synchronizes, so a trace there shows where the host waits. The
+profiler is process-wide (every thread's kernel calls are recorded, each on its own track). Started
 inside an open :func:`unidl.trace.kernel_trace` it composes with the trace's wrapper; a trace opened while
 it runs takes the kernels over until it closes (kernel timing is lost meanwhile; scopes still record). ``pause()``/``resume()``
 skip recording without dropping caches. The MXNet face's ``mx.profiler`` and the Keras face's
@@ -107,10 +109,28 @@ def _make_wrap(prev: Optional[Callable[..., Any]]) -> Callable[..., Any]:
     return wrap
 
 
+_DEVICE_OF_MODULE: Dict[str, str] = {"numpy": "cpu"}
+
+
 def _device_of(args: Tuple[Any, ...]) -> str:
+    """The device type of the first array argument (by its array module: numpy -> cpu, cupy -> cuda, ...)."""
     for a in args:
-        if hasattr(a, "dtype"):
-            return "cpu" if type(a).__module__ == "numpy" else type(a).__module__.split(".")[0]
+        if hasattr(a, "dtype") and hasattr(a, "shape"):
+            root = type(a).__module__.split(".")[0]
+            dev = _DEVICE_OF_MODULE.get(root)
+            if dev is None:
+                dev = root
+                try:
+                    from .devices import DEVICES
+
+                    for name, kind in DEVICES.types.items():
+                        if getattr(kind.xp, "__name__", "").split(".")[0] == root:
+                            dev = name
+                            break
+                except Exception:  # noqa: BLE001 - a label only
+                    pass
+                _DEVICE_OF_MODULE[root] = dev
+            return dev
     return "cpu"
 
 
