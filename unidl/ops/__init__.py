@@ -87,4 +87,4 @@ _install_tensor_methods()
 # composites of non-primitive ops (unidl.primitives), attached to their ops: what a device without the
 # fused kernel runs
 from . import composite_basic as _composite_basic, composite_extra as _composite_extra  # noqa: E402,F401
-from . import composite_nn as _composite_nn  # noqa: E402,F401
+from . import composite_nn as _composite_nn, composite_optim as _composite_optim  # noqa: E402,F401

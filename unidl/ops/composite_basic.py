@@ -10,9 +10,9 @@ Where a composite follows the reference kernel's operation order (same ops on th
 gives the same bits; ``tests/plugins/test_composites.py`` checks each against ``unidl_cpu``.
 
 This module: elementwise and reduction ops, softmax family, normalisation, dropout and random
-distributions, embedding, shape ops, and the optimizer rules (one branch per framework ``form``: the
-framework's formula lives here, in the core, not in a kernel). ``composite_nn.py`` holds conv,
-pooling and the LSTM recurrence.
+distributions, embedding and shape ops. ``composite_extra.py`` holds more of those, ``composite_nn.py``
+conv, pooling and the LSTM recurrence, ``composite_optim.py`` the optimizer rules (one branch per
+framework ``form``: the framework's formula lives in the core, not in a kernel).
 """
 from __future__ import annotations
 
@@ -347,82 +347,3 @@ def _slice_grad(K, g, shape, slices):
 def _flip(K, x, axis):
     axes = range(x.ndim) if axis is None else axis
     return K.getitem(x, tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim)))
-
-
-# -- optimizer rules: one branch per framework form (the formulas live here, not in kernels) -------
-def _mx_clip(K, t, clip):
-    return t if clip is None else _clip(K, t, -clip, clip)
-
-
-@composite("sgd_update")
-def _sgd_update(K, p, g, mom, *, lr, momentum, nesterov, form, wd, rescale_grad, clip_gradient, aggregated):
-    T = p.dtype.type
-    F = lambda v: T(np.float32(v))  # noqa: E731  MXNet keeps hyper-parameters in float32 fields
-    g = K.astype(g, p.dtype)
-    if form == "keras":
-        lr_ = T(lr)
-        if wd:
-            p = K.subtract(p, K.multiply(K.multiply(p, T(wd)), lr_))
-        if mom is None:
-            return (K.subtract(p, K.multiply(g, lr_)),)
-        m_ = T(momentum)
-        mom = K.subtract(K.multiply(mom, m_), K.multiply(g, lr_))
-        step = K.subtract(K.multiply(mom, m_), K.multiply(g, lr_)) if nesterov else mom
-        return K.add(p, step), mom
-    lr_, wd_, rs, m_ = F(lr), F(wd), F(rescale_grad), F(momentum)
-    clip = None if clip_gradient is None else F(clip_gradient)
-
-    def lr_g():
-        if clip is None:
-            return K.multiply(g, lr_ * rs)
-        return K.multiply(_mx_clip(K, K.multiply(g, rs), clip), lr_)
-
-    if mom is None:
-        if aggregated:
-            t = lr_g()
-            if wd_:
-                t = K.add(t, K.multiply(p, lr_ * wd_))
-            return (K.subtract(p, t),)
-        t = lr_g()
-        return (K.subtract(K.multiply(p, T(1) - lr_ * wd_), t),)
-    if nesterov:
-        gr = _mx_clip(K, K.multiply(g, rs), clip)
-        mom = K.multiply(mom, m_)
-        d = K.multiply(K.add(K.multiply(p, wd_), gr), lr_)
-        t = K.multiply(K.subtract(mom, d), T(m_ + T(1)))
-        p = K.add(K.subtract(p, mom), t)
-        d = K.multiply(K.add(K.multiply(p, wd_), gr), lr_)
-        return p, K.subtract(mom, d)
-    mom = K.subtract(K.subtract(K.multiply(mom, m_), K.multiply(p, lr_ * wd_)), lr_g())
-    return K.add(p, mom), mom
-
-
-@composite("adam_update")
-def _adam_update(K, p, g, m, v, vhat, *, lr, step, beta1, beta2, epsilon, form, wd, rescale_grad, clip_gradient):
-    T = p.dtype.type
-    F = lambda x: T(np.float32(x))  # noqa: E731
-    g = K.astype(g, p.dtype)
-    if form == "keras":
-        lr_ = T(lr)
-        if wd:
-            p = K.subtract(p, K.multiply(K.multiply(p, T(wd)), lr_))
-        t_ = T(step)
-        b1p, b2p = T(beta1) ** t_, T(beta2) ** t_
-        alpha = T(T(lr_ * np.sqrt(T(T(1) - b2p))) / T(T(1) - b1p))
-        m = K.add(m, K.multiply(K.subtract(g, m), T(1 - beta1)))
-        v = K.add(v, K.multiply(K.subtract(K.multiply(g, g), v), T(1 - beta2)))
-        vv = v
-        if vhat is not None:
-            vhat = K.maximum(vhat, v)
-            vv = vhat
-        den = K.add(K.sqrt(vv), T(epsilon))
-        p = K.subtract(p, K.divide(K.multiply(m, alpha), den))
-        return (p, m, v) if vhat is None else (p, m, v, vhat)
-    lr_eff = lr * (math.sqrt(1.0 - beta2 ** step) / (1.0 - beta1 ** step))
-    lr_, wd_, rs, b1, b2, eps = F(lr_eff), F(wd), F(rescale_grad), F(beta1), F(beta2), F(epsilon)
-    gr = K.add(K.multiply(g, rs), K.multiply(p, wd_))
-    gr = _mx_clip(K, gr, None if clip_gradient is None else F(clip_gradient))
-    m = K.add(K.multiply(m, b1), K.multiply(gr, T(T(1) - b1)))
-    v = K.add(K.multiply(v, b2), K.multiply(K.multiply(gr, T(T(1) - b2)), gr))
-    den = K.add(K.sqrt(v), eps)
-    return K.subtract(p, K.divide(K.multiply(m, lr_), den)), m, v
