@@ -1,0 +1,41 @@
+"""Smoke run of benchmarks/bench_lstm.py's W3 (issue 15): both unidl faces and PyTorch run the step, the table and
+goal lines print, and ``--profile`` writes one valid Chrome trace per face. No timings checked."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import bench_lstm
+
+        yield bench_lstm
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_w3_table(bench, capsys):
+    timings = bench.w3_main(rounds=1, inner=1)
+    out = capsys.readouterr().out
+    assert "W3: LSTM T=35 b32 64->128" in out
+    assert {"unidl gluon (W3)", "unidl keras train_on_batch (W3)"} <= set(timings)
+    if "pytorch eager (W3)" in timings:
+        assert out.count("PyTorch eager (") == 2  # one goal line per face
+
+
+def test_w3_profile(bench, tmp_path, capsys):
+    bench.w3_profile(str(tmp_path / "w3.json"), steps=2)
+    for face in ("gluon", "keras"):
+        evs = json.loads((tmp_path / f"w3-{face}.json").read_text())["traceEvents"]
+        names = {e["name"] for e in evs if e.get("cat", "").startswith("kernel")}
+        assert {"lstm_sequence", "lstm_sequence_grad", "matmul", "sgd_update"} <= names
+        assert [e["name"] for e in evs if e.get("cat") == "scope"] == ["step 0", "step 1"]
+    assert "lstm_sequence_grad" in capsys.readouterr().out
