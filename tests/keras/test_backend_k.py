@@ -104,3 +104,15 @@ def test_set_value_shape_mismatch_raises():
     v = K.variable(np.zeros((2,)))
     with pytest.raises(ValueError):
         K.set_value(v, np.zeros((3,)))
+
+
+def test_backend_name_defaults_to_unidl_and_can_be_set(monkeypatch):
+    import unidl_keras as keras
+
+    monkeypatch.delenv("UNIDL_KERAS_BACKEND_NAME", raising=False)
+    assert keras.backend.backend() == "unidl" == keras.config.backend()
+    monkeypatch.setenv("UNIDL_KERAS_BACKEND_NAME", "torch")
+    assert keras.backend.backend() == "torch"
+    monkeypatch.setenv("UNIDL_KERAS_BACKEND_NAME", "pytorch")
+    with pytest.raises(ValueError, match="expected one of unidl, torch, jax"):
+        keras.backend.backend()

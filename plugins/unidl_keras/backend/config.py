@@ -113,9 +113,18 @@ def is_flash_attention_enabled():
     return _FLASH_ATTENTION
 
 
+_BACKEND_NAMES = ("unidl", "torch", "jax", "tensorflow", "numpy", "openvino")
+
+
 def backend() -> str:
-    """The backend name: unidl runs Keras on its own core."""
-    return "unidl"
+    """The backend name: ``"unidl"`` (Keras runs on unidl's own core). Code written for one Keras backend may
+    branch on this name; ``UNIDL_KERAS_BACKEND_NAME=torch`` (or another Keras backend name) makes the face
+    report that name instead, so such code takes the branch it was written for. The computation is unidl's
+    either way."""
+    name = _os.environ.get("UNIDL_KERAS_BACKEND_NAME", "unidl")
+    if name not in _BACKEND_NAMES:
+        raise ValueError(f"UNIDL_KERAS_BACKEND_NAME={name!r}: expected one of {', '.join(_BACKEND_NAMES)}")
+    return name
 
 
 # -- debugging limits on fit/evaluate/predict (Keras's keras.config.set_max_epochs / set_max_steps_per_epoch;
