@@ -103,12 +103,13 @@ def _check_x(op: str, x: Any) -> None:
 def _update_running(r: Optional[Tensor], stat: Tensor, momentum: float) -> None:
     if r is None:
         return
-    from ..kernels import OPS, resolve
+    from ..kernels import OPS, TRACING, resolve
 
-    # through the device's kernels (its arrays need not support arithmetic), resolved untraced: the update of
-    # running statistics is state keeping, not part of the op's arithmetic a kernel trace compares
+    # through the device's kernels (its arrays need not support arithmetic); untraced inside a kernel trace: the
+    # update of running statistics is state keeping, not part of the op's arithmetic a trace compares
     kind = r.device.type
-    mul, add, reshape = (resolve(OPS[n], kind) for n in ("multiply", "add", "reshape"))
+    get = (lambda op: op.kernel(kind)) if TRACING.wrap is None else (lambda op: resolve(op, kind))
+    mul, add, reshape = get(OPS["multiply"]), get(OPS["add"]), get(OPS["reshape"])
     d = r.data
     d[...] = add(mul(d, momentum), mul(reshape(stat.data, d.shape), 1.0 - momentum))
 
