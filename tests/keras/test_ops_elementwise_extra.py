@@ -239,3 +239,20 @@ def test_square_of_bools_and_rounding_ints_to_tens():
     assert keras.backend.standardize_dtype(r16.dtype) == "int16"
     np.testing.assert_array_equal(ops.convert_to_numpy(r16), [1200, 1300])
     np.testing.assert_array_equal(ops.convert_to_numpy(ops.round(np.array([7, 8], "int32"), 1)), [7, 8])
+
+
+def test_keras_tensor_comparison_arithmetic_and_logical_operators():
+    # (shape, dtype) of each expression as real Keras 3.15.1 gives them
+    x = KerasTensor((None, 3))
+    y = KerasTensor((None, 3), "bool")
+    cases = {"x < 1": (x < 1), "x <= 1": (x <= 1), "x > 1": (x > 1), "x >= 1": (x >= 1), "y & y": (y & y),
+             "y | True": (y | True), "y ^ y": (y ^ y), "~y": (~y)}
+    for expr, r in cases.items():
+        assert (r.shape, r.dtype) == ((None, 3), "bool"), expr
+    for expr, r in {"x // 2": x // 2, "2 // x": 2 // x, "x % 2": x % 2, "2 % x": 2 % x, "2 ** x": 2 ** x}.items():
+        assert (r.shape, r.dtype) == ((None, 3), "float32"), expr
+    # a functional model built with them runs eagerly
+    a = keras.Input((3,))
+    model = keras.Model(a, ops.where((a > 0) & ~(a > 2), a % 2, -a))
+    np.testing.assert_array_equal(ops.convert_to_numpy(model(np.array([[1.0, 3.0, -4.0]], "float32"))),
+                                  [[1.0, -3.0, 4.0]])
