@@ -57,6 +57,14 @@ def test_standardize_dtype_names():
     assert keras.backend.standardize_dtype(int) == "int32"
     assert keras.backend.standardize_dtype(float) == "float32"
     assert keras.backend.standardize_dtype(np.dtype("float64")) == "float64"
+    assert keras.backend.standardize_dtype(str) == "string"
+
+    class TorchLike:  # torch.float16 prints as "torch.float16" and has no .name
+        def __str__(self):
+            return "torch.float16"
+
+    assert keras.backend.standardize_dtype(TorchLike()) == "float16"
+    assert keras.backend.standardize_dtype(type("bfloat16", (), {})) == "bfloat16"  # as jax.numpy.bfloat16
     with pytest.raises(ValueError, match="Invalid dtype: nonsense"):
         keras.backend.standardize_dtype("nonsense")
 

@@ -75,6 +75,10 @@ def standardize_dtype(dtype) -> str:
         return _PY_TYPES[dtype]
     if hasattr(dtype, "name") and isinstance(getattr(dtype, "name"), str) and not isinstance(dtype, np.dtype):
         dtype = dtype.name
+    elif isinstance(dtype, type) and not issubclass(dtype, np.generic):  # jnp.bfloat16 and the like, as Keras
+        dtype = dtype.__name__
+    elif "torch" in str(dtype) or "jax.numpy" in str(dtype):  # torch.float16 / jax.numpy.bfloat16, as Keras
+        dtype = str(dtype).split(".")[-1]
     return _std_name(dtype)
 
 
