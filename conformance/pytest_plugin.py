@@ -63,6 +63,18 @@ class Session:
         return self._ops
 
 
+def _overrides(self: Session) -> List[str]:
+    """The ops under test that have a composite and a kernel on the device (from the plugin under test, if
+    named): each such kernel overrides its composite and must agree with it."""
+    from unidl.kernels import KERNELS, OPS
+
+    return sorted(op for op in self.ops() if OPS[op].composite is not None and any(
+        not self.plugin or e.plugin == self.plugin for e in KERNELS.candidates(op, self.device)))
+
+
+Session.overrides = _overrides  # type: ignore[attr-defined]
+
+
 def pytest_addoption(parser: Any) -> None:
     group = parser.getgroup("unidl", "unidl conformance suite")
     group.addoption("--unidl-device", default=None, help="device type under test (env UNIDL_CONFORM_DEVICE; cpu)")
@@ -180,14 +192,16 @@ def stable_id(item: Any) -> str:
 def pytest_generate_tests(metafunc: Any) -> None:
     from unidl.testing.cases import all_cases
 
-    names = [n for n in ("op_case", "grad_case") if n in metafunc.fixturenames]
+    names = [n for n in ("op_case", "grad_case", "override_case") if n in metafunc.fixturenames]
     if not names:
         return
     sess = _session(metafunc.config)
-    selected = set(sess.ops())
+    selected = set(sess.overrides() if names[0] == "override_case" else sess.ops())
     cases = [c for c in all_cases() if c.op in selected]
     if names[0] == "grad_case":
         cases = [c for c in cases if c.differentiable]
+    if names[0] == "override_case":
+        cases = [c for c in cases if c.compose is None]  # the op itself, not a computation built around it
     metafunc.parametrize(names[0], cases, ids=[f"{c.id}-{sess.device}" for c in cases])
 
 

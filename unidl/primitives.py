@@ -33,6 +33,12 @@ PRIMITIVE_FAMILIES: Dict[str, tuple] = {
 
 PRIMITIVES: FrozenSet[str] = frozenset(op for ops in PRIMITIVE_FAMILIES.values() for op in ops)
 
+#: composites that compute in another order than the fused kernels (a different GEMM, another formula): a kernel
+#: overriding one of these agrees with it within the op's tolerance; every other override agrees bitwise
+COMPOSITE_REORDERED: FrozenSet[str] = frozenset({"conv", "conv_weight_grad", "conv_transpose", "softplus",
+                                                 "logaddexp", "tan",
+                                                 "tensordot"})  # matmul, where NumPy's tensordot calls dot
+
 
 def composite_deps(op_name: str) -> Set[str]:
     """The ops a composite calls (``K.<op>`` attributes), found in its code and the module-level helpers
@@ -123,4 +129,4 @@ def missing_primitives(device: str) -> List[str]:
     return sorted(op for op in PRIMITIVES if not KERNELS.candidates(op, device))
 
 
-__all__: List[str] = ["PRIMITIVE_FAMILIES", "PRIMITIVES", "composite_deps", "coverage", "missing_primitives"]
+__all__: List[str] = ["PRIMITIVE_FAMILIES", "PRIMITIVES", "COMPOSITE_REORDERED", "composite_deps", "coverage", "missing_primitives"]

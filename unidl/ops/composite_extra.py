@@ -216,16 +216,6 @@ def _tan(K, x):
     return K.divide(K.sin(x), K.cos(x))
 
 
-@composite("fmax")
-def _fmax(K, a, b):
-    return K.where(K.equal(a, a), K.where(K.equal(b, b), K.maximum(a, b), a), b)
-
-
-@composite("fmin")
-def _fmin(K, a, b):
-    return K.where(K.equal(a, a), K.where(K.equal(b, b), K.minimum(a, b), a), b)
-
-
 @composite("logaddexp")
 def _logaddexp(K, a, b):
     # max + log1p(exp(-|a - b|)); equal infinities (a - b is nan) give a

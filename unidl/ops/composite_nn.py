@@ -195,8 +195,13 @@ def _avg_pool_grad(K, g, *, in_size, kernel, stride, padding, count_include_pad)
     pads = _pads_needed(in_size, kernel, stride, padding, out)
     gd = K.multiply(g, _divisor(K, in_size, kernel, stride, padding, out, count_include_pad, g.dtype))
     gx = full(K, g.shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(in_size, pads)), 0, g.dtype)
+    overlap = any(s < k for s, k in zip(stride, kernel))
     for key in _windows(kernel, stride, out):
-        gx = K.index_add(gx, gd, key, gx.shape, True)
+        if overlap:
+            gx = K.index_add(gx, gd, key, gx.shape, True)
+        else:  # disjoint windows: each element is written once (no 0 + -0.0), as the fused kernel
+            mine = K.index_add(None, full(K, gd.shape, True, np.bool_), key, gx.shape, True)
+            gx = K.where(mine, K.index_add(None, gd, key, gx.shape, True), gx)
     return _crop(K, gx, pads, in_size)
 
 
