@@ -37,7 +37,8 @@ PRIMITIVES: FrozenSet[str] = frozenset(op for ops in PRIMITIVE_FAMILIES.values()
 #: overriding one of these agrees with it within the op's tolerance; every other override agrees bitwise
 COMPOSITE_REORDERED: FrozenSet[str] = frozenset({"conv", "conv_weight_grad", "conv_transpose", "softplus",
                                                  "logaddexp", "tan",
-                                                 "tensordot"})  # matmul, where NumPy's tensordot calls dot
+                                                 "tensordot",  # matmul, where NumPy's tensordot calls dot
+                                                 "cumsum", "prod", "log2", "log10"})
 
 
 def composite_deps(op_name: str) -> Set[str]:

@@ -306,3 +306,75 @@ def _shuffle(K, x, perm, *, axis, inverse=False):
         n = perm.shape[0]
         perm = K.index_add(None, arange(K, n, perm.dtype), (perm,), (n,), False)  # inv[perm[i]] = i
     return K.take(x, perm, axis=axis, mode="raise")
+
+
+# -- logarithms in other bases, norms, scans and products --------------------------------------------
+@composite("log2")
+def _log2(K, x):
+    x = _asf(K, x)
+    return K.divide(K.log(x), _c(x, np.log(2.0)))
+
+
+@composite("log10")
+def _log10(K, x):
+    x = _asf(K, x)
+    return K.divide(K.log(x), _c(x, np.log(10.0)))
+
+
+@composite("norm")
+def _norm(K, x, axis=None, keepdims=False, ord=2):
+    if x.dtype.kind not in "fc":
+        x = K.astype(x, np.float64)
+    a = K.abs(x)
+    if ord == 1:
+        return K.sum(a, axis=axis, keepdims=keepdims)
+    if ord == 2:
+        return K.sqrt(K.sum(K.multiply(a, a), axis=axis, keepdims=keepdims))
+    if a.size == 0 or (axis is not None and any(x.shape[i] == 0 for i in axis)):
+        return K.sum(a, axis=axis, keepdims=keepdims)
+    return K.max(a, axis=axis, keepdims=keepdims)
+
+
+def _along(axis, nd, sl):
+    return (slice(None),) * axis + (sl,) + (slice(None),) * (nd - axis - 1)
+
+
+@composite("cumsum")
+def _cumsum(K, x, axis=0, reverse=False):
+    """A log-step scan (Hillis-Steele): ceil(log2 n) shifted adds. Integers exactly; floats sum in another
+    order than a sequential scan (within the reduction tolerance)."""
+    if reverse:
+        x = K.getitem(x, _along(axis, x.ndim, slice(None, None, -1)))
+    if x.dtype == np.bool_ or (x.dtype.kind in "iu" and x.dtype.itemsize < 8):
+        x = K.astype(x, np.uint64 if x.dtype.kind == "u" else np.int64)  # NumPy's cumsum widens small ints
+    n, shift = x.shape[axis], 1
+    while shift < n:
+        zeros = full(K, x.shape[:axis] + (shift,) + x.shape[axis + 1:], 0, x.dtype)
+        moved = K.concatenate(zeros, K.getitem(x, _along(axis, x.ndim, slice(0, n - shift))), axis=axis)
+        x = K.add(x, moved)
+        shift *= 2
+    return K.getitem(x, _along(axis, x.ndim, slice(None, None, -1))) if reverse else x
+
+
+@composite("prod")
+def _prod(K, x, axis=None, keepdims=False):
+    """Pairwise halving products along the axes (another order than NumPy's; integers exactly)."""
+    if x.dtype == np.bool_ or (x.dtype.kind in "iu" and x.dtype.itemsize < 8):
+        x = K.astype(x, np.uint64 if x.dtype.kind == "u" else np.int64)
+    axes = tuple(range(x.ndim)) if axis is None else tuple(axis)
+    keep = [i for i in range(x.ndim) if i not in axes]
+    lead = tuple(x.shape[i] for i in keep)
+    m = _count([x.shape[i] for i in axes], None)
+    y = K.reshape(K.transpose(x, tuple(keep) + axes), lead + (m,))
+    if m == 0:
+        y = full(K, lead + (1,), 1, x.dtype)
+    while y.shape[-1] > 1:
+        k = y.shape[-1]
+        if k % 2:
+            y = K.concatenate(y, full(K, lead + (1,), 1, y.dtype), axis=len(lead))
+            k += 1
+        y = K.multiply(K.getitem(y, (Ellipsis, slice(0, k, 2))), K.getitem(y, (Ellipsis, slice(1, k, 2))))
+    y = K.reshape(y, lead)
+    if keepdims:
+        y = K.reshape(y, tuple(1 if i in axes else d for i, d in enumerate(x.shape)))
+    return y
