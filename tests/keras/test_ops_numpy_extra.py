@@ -409,3 +409,23 @@ def test_symbolic_broadcast_to_dot_get_item():
     for bad in (np.s_[:, 17, :], np.s_[..., 5, ...], np.s_[:, :, :, :]):
         with pytest.raises(ValueError):
             ops.get_item(x, bad)
+
+
+def test_search_and_sets_on_random_data_with_ties():
+    rng = np.random.default_rng(5)
+    seq = np.sort(rng.integers(0, 50, 200)).astype("float32")
+    vals = rng.integers(-5, 55, (7, 30)).astype("float32")
+    for side in ("left", "right"):
+        np.testing.assert_array_equal(_np(ops.searchsorted(seq, vals, side=side)), np.searchsorted(seq, vals, side=side))
+    a, t = rng.integers(0, 40, (5, 9)), rng.integers(0, 40, 25)
+    np.testing.assert_array_equal(_np(ops.isin(a, t)), np.isin(a, t))
+    np.testing.assert_array_equal(_np(ops.isin(a, np.array([], "int64"))), np.zeros(a.shape, bool))
+    x = rng.standard_normal(500).astype("float32")
+    x[3] = np.nan
+    counts, edges = ops.histogram(x, bins=7, range=(-2.0, 2.0))
+    wc, we = np.histogram(x, bins=7, range=(-2.0, 2.0))
+    _close(counts, wc)
+    _close(edges, we)
+    ints = rng.integers(0, 100, (3, 400))
+    want = np.stack([np.bincount(r, minlength=100) for r in ints])
+    np.testing.assert_array_equal(_np(ops.bincount(ints, minlength=100)), want)

@@ -400,17 +400,18 @@ def histogram(x: Tensor, bins: int = 10, range: Optional[Tuple[float, float]] = 
     steps = _arange(bins + 1, v)
     edges = E.add(lo, E.multiply(E.divide(E.subtract(hi, lo), float(bins)), steps))
     width = E.divide(E.subtract(hi, lo), float(bins))
-    idx = E.floor(E.divide(E.subtract(v, lo), width))
-    inside = E.logical_and(E.greater_equal(v, lo), E.less_equal(v, hi))
-    idx = E.clip(idx, 0.0, float(bins - 1))
-    idx = E.where(inside, idx, _full((), -1.0, idx))
-    onehot = _ix.one_hot(E.astype(idx, "int64"), bins, dtype=v.dtype)
-    return R.sum(onehot, axis=0), edges
+    inside_b = E.logical_and(E.greater_equal(v, lo), E.less_equal(v, hi))  # NaN is outside
+    idx = E.clip(E.floor(E.divide(E.subtract(v, lo), width)), 0.0, float(max(bins - 1, 0)))
+    idx = E.where(inside_b, idx, _full((), 0.0, idx))
+    inside = E.astype(inside_b, v.dtype)
+    counts = _ix.scatter_add(_full((bins,), 0, v), E.astype(idx, "int64"), inside, 0) if bins else _full((0,), 0, v)
+    return counts, edges
 
 
 def bincount(x: Tensor, weights: Optional[Tensor] = None, minlength: int = 0) -> Tensor:
-    """Counts (or summed ``weights``) of each non-negative int in ``x`` along its last axis. The
-    length, ``max(x) + 1`` or ``minlength``, is read on the host. Shapes: (n,) -> (L,); (b, n) -> (b, L)."""
+    """Counts (or summed ``weights``) of each non-negative int in ``x`` along its last axis, by
+    ``scatter_add``. The length, ``max(x) + 1`` or ``minlength``, is read on the host.
+    Shapes: (n,) -> (L,); (b, n) -> (b, L)."""
     if x.dtype.kind not in "iu":
         raise OpError("bincount", f"expected integer input, got {x.dtype}", shapes=(x.shape,))
     if x.ndim not in (1, 2):
@@ -420,30 +421,46 @@ def bincount(x: Tensor, weights: Optional[Tensor] = None, minlength: int = 0) ->
         raise OpError("bincount", "input must be non-negative", shapes=(x.shape,))
     length = max(int(minlength), int(host.max()) + 1 if host.size else 0)
     dt = weights.dtype if weights is not None else x.dtype
-    oh = _ix.one_hot(x, length, dtype=dt)
-    if weights is not None:
-        oh = E.multiply(oh, S.expand_dims(weights, -1))
-    return R.sum(oh, axis=-2)
+    upd = weights if weights is not None else _full(x.shape, 1, x, dt)
+    zeros = _full(x.shape[:-1] + (length,), 0, x, dt)
+    if x.shape[-1] == 0:
+        return zeros
+    return _ix.scatter_add(zeros, E.astype(x, "int64"), upd, x.ndim - 1)
 
 
 def searchsorted(sorted_sequence: Tensor, values: Tensor, side: str = "left") -> Tensor:
     """Insertion indices of ``values`` into the ascending 1-D ``sorted_sequence``: the count of
-    elements ``< v`` ('left') or ``<= v`` ('right'). Shape: values'; int64."""
+    elements ``< v`` ('left') or ``<= v`` ('right'), by stable sorts (O((n + m) log(n + m))).
+    Shape: values'; int64."""
     if side not in ("left", "right"):
         raise OpError("searchsorted", f"side must be 'left' or 'right', got {side!r}",
                       shapes=(sorted_sequence.shape, values.shape))
     if sorted_sequence.ndim != 1:
         raise OpError("searchsorted", "sorted_sequence must be 1-D", shapes=(sorted_sequence.shape, values.shape))
-    seq = S.reshape(sorted_sequence, (1,) * values.ndim + (-1,))
-    v = S.expand_dims(values, -1)
-    hit = E.less(seq, v) if side == "left" else E.less_equal(seq, v)
-    return R.sum(E.astype(hit, "int64"), axis=-1)
+    n = sorted_sequence.shape[0]
+    flat = S.reshape(values, (-1,))
+    m = flat.shape[0]
+    if n == 0 or m == 0:
+        return _full(values.shape, 0, values, "int64")
+    # Merge by one stable sort: a value placed before ('left') or after ('right') equal elements of the
+    # sequence lands at (its index in the sequence) + (its rank among the values).
+    comb = _ar.concatenate([flat, sorted_sequence] if side == "left" else [sorted_sequence, flat], axis=0)
+    pos = R.argsort(R.argsort(comb, 0), 0)
+    pos_v = _ar.slice_axis(pos, 0, 0, m) if side == "left" else _ar.slice_axis(pos, 0, n, n + m)
+    rank_v = R.argsort(R.argsort(flat, 0), 0)
+    return S.reshape(E.subtract(pos_v, rank_v), values.shape)
 
 
 def isin(elements: Tensor, test_elements: Tensor, invert: bool = False) -> Tensor:
-    """Whether each element of ``elements`` occurs in ``test_elements`` (bool, ``elements``' shape)."""
-    t = S.reshape(test_elements, (1,) * elements.ndim + (-1,))
-    hit = R.any(E.equal(S.expand_dims(elements, -1), t), axis=-1)
+    """Whether each element of ``elements`` occurs in ``test_elements`` (bool, ``elements``' shape), by
+    sorting ``test_elements`` and searching it."""
+    t = S.reshape(test_elements, (-1,))
+    if t.shape[0] == 0:
+        hit = _full(elements.shape, False, elements, "bool")
+        return E.logical_not(hit) if invert else hit
+    ts = _ix.take_along_axis(t, R.argsort(t, 0), 0)
+    at = E.minimum(searchsorted(ts, elements, "left"), t.shape[0] - 1)
+    hit = E.equal(S.reshape(_ix.take(ts, S.reshape(at, (-1,)), axis=0), elements.shape), elements)
     return E.logical_not(hit) if invert else hit
 
 
