@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import builtins as _b
 import functools
-import math as _math
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -27,6 +26,7 @@ from ..backend.keras_tensor import KerasTensor
 from . import _dtypes
 from . import numpy as _np
 from ._dtypes import result_type, to_tensor
+from ..layers.layer import infer_output_spec
 from .node import OpLayer, any_symbolic
 
 __all__: List[str] = []
@@ -51,33 +51,45 @@ def _export(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-class _SpecOpLayer(OpLayer):
-    """An OpLayer whose KerasTensor outputs come from ``spec(*args, **kwargs)`` (no placeholder run)."""
-
-    def __init__(self, fn: Callable[..., Any], op_name: str, spec: Callable[..., Any]) -> None:
-        super().__init__(fn, op_name)
-        self._spec = spec
+class _InferSpecOpLayer(OpLayer):
+    """An OpLayer whose ``spec`` may raise :class:`_Infer` to have the shapes found on placeholders."""
 
     def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.pop("training", None)
-        return self._spec(*args, **kwargs)
+        try:
+            return self.spec(*args, **kwargs)
+        except _Infer:
+            with np.errstate(all="ignore"):
+                return infer_output_spec(self, args, kwargs)
 
 
-def _export_spec(spec: Callable[..., Any], register: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Like :func:`_export`, with the symbolic output given by ``spec`` (same signature as the op)."""
+class _Infer(Exception):
+    """Raised by a spec to fall back on running the op on placeholders."""
+
+
+def _infer_spec(*args: Any, **kwargs: Any) -> Any:
+    raise _Infer
+
+
+def _export_spec(spec: Callable[..., Any], register: bool = True,
+                 name: Optional[str] = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Like :func:`_export`, with the symbolic output given by ``spec`` (same signature as the op; it
+    may raise :class:`_Infer` to run the op on placeholders instead). ``name``: the op's name (default
+    the function's)."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-        name = fn.__name__
+        op_name = name or fn.__name__
 
         @functools.wraps(fn)
         def op(*args: Any, **kwargs: Any) -> Any:
             if any_symbolic(args, kwargs):
-                return _SpecOpLayer(fn, name, spec)(*args, **kwargs)
+                return _InferSpecOpLayer(fn, op_name, spec)(*args, **kwargs)
             return fn(*args, **kwargs)
 
         op.eager = fn  # type: ignore[attr-defined]
+        op.__name__ = op.__qualname__ = op_name
         if register:
-            _register(name)
+            _register(op_name)
         return op
 
     return deco
@@ -685,7 +697,7 @@ def array_split(x: Any, indices_or_sections: int, axis: int = 0) -> List[Tensor]
     return _array_split_op(x, indices_or_sections, axis)
 
 
-@_export_spec(_array_split_spec, register=False)
+@_export_spec(_array_split_spec, register=False, name="array_split")
 def _array_split_op(x: Any, indices_or_sections: int, axis: int) -> List[Tensor]:
     x = _t(x)
     ax = axis % x.ndim
@@ -920,7 +932,7 @@ def _histogram_checked(x: Any, bins: int = 10, range: Optional[Tuple[float, floa
     return ST.histogram(_cast(x, work), int(bins), range)
 
 
-_histogram_op = _export_spec(_histogram_spec, register=False)(_histogram_checked)
+_histogram_op = _export_spec(_histogram_spec, register=False, name="histogram")(_histogram_checked)
 
 
 def histogram(x: Any, bins: int = 10, range: Optional[Tuple[float, float]] = None) -> Tuple[Tensor, Tensor]:  # noqa: A002
@@ -1114,12 +1126,6 @@ def _with_spec(name: str, spec: Callable[..., Any], eager: Optional[Callable[...
     return _export_spec_infer(spec, fn, name)
 
 
-class _Infer(Exception):
-    """Raised by a spec to fall back on running the op on placeholders."""
-
-
-def _infer_spec(*args: Any, **kwargs: Any) -> Any:
-    raise _Infer
 
 
 def _einsum_subscripts(subscripts: str, n_ops: int) -> str:
@@ -1304,24 +1310,9 @@ def _size_eager(x: Any) -> int:
     return int(np.prod(x.shape)) if hasattr(x, "shape") else int(np.size(x))
 
 
-class _InferSpecOpLayer(_SpecOpLayer):
-    def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs.pop("training", None)
-        try:
-            return self._spec(*args, **kwargs)
-        except _Infer:
-            return OpLayer.compute_output_spec(self, *args, **kwargs)
-
-
 def _export_spec_infer(spec: Callable[..., Any], fn: Callable[..., Any], name: str) -> Callable[..., Any]:
-    @functools.wraps(fn)
-    def op(*args: Any, **kwargs: Any) -> Any:
-        if any_symbolic(args, kwargs):
-            return _InferSpecOpLayer(fn, name, spec)(*args, **kwargs)
-        return fn(*args, **kwargs)
-
-    op.eager = fn  # type: ignore[attr-defined]
-    op.__name__ = name
+    """``fn`` exported as the op ``name`` (replacing :mod:`.numpy`'s), its symbolic output from ``spec``."""
+    op = _export_spec(spec, register=False, name=name)(fn)
     __all__.append(name)
     return op
 
@@ -1376,9 +1367,9 @@ def _reshape_eager(x: Any, newshape: Any) -> Tensor:
 def _reshape_op(x: Any, newshape: Any) -> Any:
     if isinstance(newshape, KerasTensor) or isinstance(newshape, (list, tuple)) and any(
             isinstance(d, KerasTensor) or d is None for d in newshape):
-        return _SpecOpLayer(lambda x_, s_: _reshape_eager(x_, s_), "reshape", _reshape_spec)(x, newshape)
+        return _InferSpecOpLayer(_reshape_eager, "reshape", _reshape_spec)(x, newshape)
     if any_symbolic((x,), {}):
-        return _SpecOpLayer(_reshape_eager, "reshape", _reshape_spec)(x, newshape)
+        return _InferSpecOpLayer(_reshape_eager, "reshape", _reshape_spec)(x, newshape)
     return _reshape_eager(x, newshape)
 
 
