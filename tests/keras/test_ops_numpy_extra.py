@@ -429,3 +429,12 @@ def test_search_and_sets_on_random_data_with_ties():
     ints = rng.integers(0, 100, (3, 400))
     want = np.stack([np.bincount(r, minlength=100) for r in ints])
     np.testing.assert_array_equal(_np(ops.bincount(ints, minlength=100)), want)
+
+
+def test_nan_ops_on_bfloat16():
+    x = ops.array(np.array([1.0, np.nan, 3.0]), dtype="bfloat16")
+    assert ops.nanmax(x).dtype == "bfloat16"
+    np.testing.assert_array_equal(_np(ops.cast(ops.nanmax(x), "float32")), 3.0)
+    np.testing.assert_array_equal(_np(ops.cast(ops.nansum(x), "float32")), 4.0)
+    np.testing.assert_array_equal(_np(ops.cast(ops.nanmean(x), "float32")), 2.0)
+    np.testing.assert_array_equal(_np(ops.nanargmax(x)), 2)

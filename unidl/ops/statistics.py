@@ -16,6 +16,7 @@ from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..dtypes import is_floating
 from ..errors import OpError
 from ..tensor import Tensor
 from . import arrange as _ar
@@ -64,7 +65,7 @@ def _axes(op: str, x: Tensor, axis: Axis) -> Optional[Tuple[int, ...]]:
 # -- NaN-ignoring reductions -----------------------------------------------------------------------
 
 def _fill_nan(x: Tensor, value: Any) -> Tensor:
-    if x.dtype.kind != "f":
+    if not is_floating(x.dtype):
         return x
     return E.where(E.isnan(x), _full((), value, x), x)
 
@@ -103,7 +104,7 @@ def nanstd(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
 
 def _nan_extreme(x: Tensor, axis: Axis, keepdims: bool, big: bool) -> Tensor:
-    if x.dtype.kind != "f":
+    if not is_floating(x.dtype):
         return (R.max if big else R.min)(x, axis=axis, keepdims=keepdims)
     nan = E.isnan(x)
     clean = E.where(nan, _full((), -np.inf if big else np.inf, x), x)
@@ -123,7 +124,7 @@ def nanmin(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
 def _nan_arg(x: Tensor, axis: Optional[int], keepdims: bool, big: bool) -> Tensor:
     fn = R.argmax if big else R.argmin
-    if x.dtype.kind != "f":
+    if not is_floating(x.dtype):
         return fn(x, axis=axis, keepdims=keepdims)
     nan = E.isnan(x)
     clean = E.where(nan, _full((), -np.inf if big else np.inf, x), x)
