@@ -296,3 +296,18 @@ def test_floatx_bfloat16():
         keras.config.set_floatx("float32")
     with pytest.raises(ValueError, match="Unknown `floatx` value: float8"):
         keras.config.set_floatx("float8")
+
+
+def test_layers_autocast_bfloat16_inputs_and_default_initializers():
+    # real Keras 3.15.1 (torch): a float32 layer casts bfloat16 inputs to float32, a bfloat16 layer casts
+    # float32 inputs to bfloat16, a functional model casts its inputs to the Input's float dtype, and
+    # add_weight on a bfloat16 layer defaults to glorot_uniform (non-zero), not to zeros
+    x = ops.ones((2, 3), BF)
+    assert _dt(keras.layers.Dense(2)(x)) == "float32"
+    assert _dt(keras.layers.LayerNormalization()(x)) == "float32"
+    assert _dt(keras.layers.Dense(2, dtype=BF)(ops.ones((2, 3)))) == BF
+    i = keras.Input((3,), dtype=BF)
+    m = keras.Model(i, keras.layers.Dense(2, dtype=BF)(i))
+    assert _dt(m(np.ones((1, 3), np.float32))) == BF
+    w = keras.layers.Layer(dtype=BF).add_weight((2, 2))
+    assert _dt(w) == BF and np.abs(_f32(w)).max() > 0

@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 import unidl
+from unidl.dtypes import is_floating
 from unidl.tensor import Tensor
 
 from ..backend import config
@@ -495,7 +496,7 @@ class Layer:
         shape = () if shape is None else tuple(int(d) for d in (shape if isinstance(shape, (list, tuple)) else (shape,)))
         dt = config.standardize_dtype(dtype or self.dtype)
         if initializer is None:
-            initializer = "glorot_uniform" if np.dtype(dt).kind == "f" else "zeros"
+            initializer = "glorot_uniform" if is_floating(dt) else "zeros"
         init = initializers.get(initializer)
         pushed = _push(self.name, self, self.__dict__.get("_parent_path"))
         try:
@@ -717,7 +718,7 @@ class Layer:
             if self.autocast and args:
                 a0 = args[0]
                 dt = (d.get("_dtype") or config._FLOATX) if plain_dtype else self.compute_dtype  # = self.compute_dtype
-                if not (isinstance(a0, Tensor) and (a0.data.dtype.kind != "f" or a0.data.dtype.name == dt)):
+                if not (isinstance(a0, Tensor) and (not is_floating(a0.data.dtype) or a0.data.dtype.name == dt)):
                     args = (_cast_floats(a0, dt),) + args[1:]
             outputs = self.call(*args, **kwargs)
         finally:
@@ -940,7 +941,7 @@ def _tuple_shape(s: Any) -> Any:
 def _cast_floats(x: Any, dtype: str) -> Any:
     """Float tensors in ``x`` cast to the layer's compute dtype (Keras autocast); others unchanged."""
     if isinstance(x, Tensor):
-        if x.dtype.kind == "f" and x.dtype != np.dtype(dtype):
+        if is_floating(x.dtype) and x.dtype.name != dtype:
             return unidl.ops.astype(x, dtype)
         return x
     if isinstance(x, np.ndarray):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
+from unidl.dtypes import is_floating
 from unidl.tensor import Tensor
 
 from ..backend.keras_tensor import KerasTensor
@@ -272,7 +273,7 @@ class Functional(Model):
                 continue
             if not isinstance(x, Tensor):
                 x = convert_to_tensor(x, dtype=kt.dtype)
-            elif x.dtype != kt.dtype and x.dtype.kind == "f" and kt.dtype.startswith("float"):
+            elif x.dtype != kt.dtype and is_floating(x.dtype) and is_floating(kt.dtype):
                 from unidl import ops
 
                 x = ops.astype(x, kt.dtype)
