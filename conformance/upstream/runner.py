@@ -83,8 +83,7 @@ def run_suite(suite: Suite, checkout: Path, *, python: str, face: bool, files: O
     chosen = list(files or suite.files)
     plugins = [suite.face_plugin] if face else []
     env = dict(suite.env)
-    if not face:
-        env.update(suite.real_env_vars)
+    env.update(suite.face_env_vars if face else suite.real_env_vars)
     env["UNIDL_UPSTREAM_CHECKOUT"] = str(Path(checkout).resolve())
     merged: Results = {}
 

@@ -24,6 +24,7 @@ class Suite:
     real_env: str = ""             # how the baseline's scratch venv was made
     env: Dict[str, str] = field(default_factory=dict)  # environment both runs get (e.g. the backend)
     real_env_vars: Dict[str, str] = field(default_factory=dict)  # environment only the baseline run gets
+    face_env_vars: Dict[str, str] = field(default_factory=dict)  # environment only the face run gets
 
     @property
     def baseline_path(self) -> Path:
@@ -111,6 +112,9 @@ KERAS_HELPER_STUBS = {
                                              "to keras.utils.clear_session",
     "keras.src.backend.common.backend_utils": "loaded from the checkout, untouched: only the tests' NumPy "
                                               "reference code (conv_transpose_test's np_conv*_transpose) uses it",
+    "keras.src.backend.torch": "a package holding the next entry only",
+    "keras.src.backend.torch.trainer": "trainer_test.py subclasses the backend's Trainer for its test models "
+                                       "(`TorchTrainer` under the torch name): the face's Trainer itself",
 }
 
 KERAS = Suite(
@@ -129,6 +133,9 @@ KERAS = Suite(
               "keras/api included: pytest puts the checkout root first on sys.path), the wheel supplying "
               "only the dependencies"),
     real_env_vars={"KERAS_BACKEND": "torch", "CUDA_VISIBLE_DEVICES": ""},
+    # the tests branch on keras.backend.backend() (and trainer_test imports the backend's Trainer by it): the face
+    # reports the baseline's backend name, so both runs take the same branches (the computation stays unidl's)
+    face_env_vars={"UNIDL_KERAS_BACKEND_NAME": "torch", "CUDA_VISIBLE_DEVICES": ""},
 )
 
 SUITES = {s.name: s for s in (MXNET, KERAS)}

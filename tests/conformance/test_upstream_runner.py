@@ -136,3 +136,24 @@ def test_the_committed_mxnet_baseline_is_complete():
     assert all(v["outcome"] in {"passed", "failed", "skipped", "error", "timeout", "collect-error", "crashed"}
                for v in baseline["results"].values())
     assert set(baseline["scope"]) <= set(baseline["results"])
+
+
+def test_face_and_real_runs_get_their_own_environment(tmp_path):
+    """``face_env_vars`` reach only the face run, ``real_env_vars`` only the baseline run (the Keras suite
+    makes the face report the baseline's backend name this way)."""
+    test_dir = tmp_path / "checkout" / "tests" / "python" / "unittest"
+    test_dir.mkdir(parents=True)
+    (test_dir / "test_env.py").write_text(
+        "import os\n\n"
+        "def test_face_env():\n    assert os.environ.get('WHO') == 'face'\n\n"
+        "def test_real_env():\n    assert os.environ.get('WHO') == 'real'\n")
+    suite = dataclasses.replace(MXNET, files=("test_env.py",), face_env_vars={"WHO": "face"},
+                                real_env_vars={"WHO": "real"})
+    face = run_suite(suite, tmp_path / "checkout", python=sys.executable, face=True, jobs=1, test_timeout=10,
+                     log=lambda *_: None)
+    real = run_suite(suite, tmp_path / "checkout", python=sys.executable, face=False, jobs=1, test_timeout=10,
+                     log=lambda *_: None)
+    assert face["test_env.py::test_face_env"]["outcome"] == "passed"
+    assert face["test_env.py::test_real_env"]["outcome"] == "failed"
+    assert real["test_env.py::test_real_env"]["outcome"] == "passed"
+    assert real["test_env.py::test_face_env"]["outcome"] == "failed"

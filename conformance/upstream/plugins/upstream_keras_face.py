@@ -52,9 +52,21 @@ def _global_state(mod):
     mod.clear_session = clear_session
 
 
+def _torch_package(mod):
+    mod.__path__ = []
+
+
+def _torch_trainer(mod):
+    from unidl_keras.trainers.trainer import Trainer
+
+    mod.TorchTrainer = Trainer
+
+
 STUB_BUILDERS = {
     "keras.src.utils.traceback_utils": _traceback_utils,
     "keras.src.backend.common.global_state": _global_state,
+    "keras.src.backend.torch": _torch_package,
+    "keras.src.backend.torch.trainer": _torch_trainer,
 }
 
 
@@ -134,7 +146,7 @@ class KerasSrcFinder(importlib.abc.MetaPathFinder):
         if fullname == SRC:
             return importlib.machinery.ModuleSpec(fullname, _SrcPackageLoader(), is_package=True)
         if fullname in STUB_BUILDERS:
-            return importlib.machinery.ModuleSpec(fullname, _StubLoader(STUB_BUILDERS[fullname]))
+            return importlib.machinery.ModuleSpec(fullname, _StubLoader(STUB_BUILDERS[fullname]), is_package=True)
         if _from_checkout(fullname):
             base = os.path.join(CHECKOUT, *fullname.split("."))
             if os.path.isdir(base):
