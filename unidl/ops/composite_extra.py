@@ -358,7 +358,8 @@ def _cumsum(K, x, axis=0, reverse=False):
 
 @composite("prod")
 def _prod(K, x, axis=None, keepdims=False):
-    """Pairwise halving products along the axes (another order than NumPy's; integers exactly)."""
+    """Products along the axes: in sequence (NumPy's order, so underflow and 0 * inf meet as there) up to 256
+    factors, by pairwise halving beyond (fewer calls, another rounding order; integers exactly)."""
     if x.dtype == np.bool_ or (x.dtype.kind in "iu" and x.dtype.itemsize < 8):
         x = K.astype(x, np.uint64 if x.dtype.kind == "u" else np.int64)
     axes = tuple(range(x.ndim)) if axis is None else tuple(axis)
@@ -368,6 +369,11 @@ def _prod(K, x, axis=None, keepdims=False):
     y = K.reshape(K.transpose(x, tuple(keep) + axes), lead + (m,))
     if m == 0:
         y = full(K, lead + (1,), 1, x.dtype)
+    if 1 < m <= 256:
+        acc = K.getitem(y, (Ellipsis, 0))
+        for i in range(1, m):
+            acc = K.multiply(acc, K.getitem(y, (Ellipsis, i)))
+        y = K.reshape(acc, lead + (1,))
     while y.shape[-1] > 1:
         k = y.shape[-1]
         if k % 2:
