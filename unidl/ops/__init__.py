@@ -88,3 +88,4 @@ _install_tensor_methods()
 # fused kernel runs
 from . import composite_basic as _composite_basic, composite_extra as _composite_extra  # noqa: E402,F401
 from . import composite_nn as _composite_nn, composite_optim as _composite_optim  # noqa: E402,F401
+from . import composite_special as _composite_special  # noqa: E402,F401
