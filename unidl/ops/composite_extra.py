@@ -384,3 +384,27 @@ def _prod(K, x, axis=None, keepdims=False):
     if keepdims:
         y = K.reshape(y, tuple(1 if i in axes else d for i, d in enumerate(x.shape)))
     return y
+
+
+@composite("pad")
+def _pad(K, x, pad_width, mode, constant_value):
+    """Per padded axis: constant blocks concatenated around ``x``, or a gather of the positions ``edge`` and
+    ``reflect`` (repeatedly, as np.pad, for wide pads) read (``unidl.ops.arrange._pad_index``)."""
+    from ..devices import DEVICES
+    from .arrange import _pad_index
+
+    xp = DEVICES.types[K._device_type].xp
+    for axis, (lo, hi) in enumerate(pad_width):
+        if not lo and not hi:
+            continue
+        n = x.shape[axis]
+        if n == 0 and mode != "constant":
+            raise ValueError(f"can't extend empty axis {axis} using modes other than 'constant'")
+        if mode == "constant":
+            parts = [full(K, x.shape[:axis] + (w,) + x.shape[axis + 1:], constant_value, x.dtype) if w else None
+                     for w in (lo, hi)]
+            x = K.concatenate(*[p for p in (parts[0], x, parts[1]) if p is not None], axis=axis)
+        else:
+            idx = xp.asarray(np.asarray(_pad_index(mode, n, lo, hi), dtype=np.int64))
+            x = K.take(x, idx, axis=axis, mode="raise")
+    return x
