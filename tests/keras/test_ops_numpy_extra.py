@@ -438,3 +438,10 @@ def test_nan_ops_on_bfloat16():
     np.testing.assert_array_equal(_np(ops.cast(ops.nansum(x), "float32")), 4.0)
     np.testing.assert_array_equal(_np(ops.cast(ops.nanmean(x), "float32")), 2.0)
     np.testing.assert_array_equal(_np(ops.nanargmax(x)), 2)
+
+
+def test_keras_tensor_rejects_a_non_iterable_shape():
+    with pytest.raises(ValueError, match="Cannot convert '3' to a shape"):
+        KT(3)
+    with pytest.raises(ValueError, match="Undefined shapes"):
+        KT(None)

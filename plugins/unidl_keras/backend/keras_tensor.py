@@ -18,6 +18,9 @@ class KerasTensor:
 
     def __init__(self, shape: Sequence[Optional[int]], dtype: Any = "float32", sparse: bool = False,
                  ragged: bool = False, record_history: bool = True, name: Optional[str] = None) -> None:
+        if shape is None or not hasattr(shape, "__iter__"):  # Keras's standardize_shape errors
+            raise ValueError("Undefined shapes are not supported." if shape is None else
+                             f"Cannot convert '{shape}' to a shape.")
         self.shape: Tuple[Optional[int], ...] = tuple(None if d is None else int(d) for d in shape)
         self.dtype = config.standardize_dtype(dtype)
         self.sparse = bool(sparse)
