@@ -90,7 +90,7 @@ def run_suite(suite: Suite, checkout: Path, *, python: str, face: bool, files: O
     def one(name: str) -> Results:
         started = time.time()
         res = run_file(python, test_dir, name, plugins, test_timeout=test_timeout, file_timeout=file_timeout,
-                       extra_env=env)
+                       extra_env={**env, **suite.face_env_by_file.get(name, {})} if face else env)
         passed = sum(1 for r in res.values() if r["outcome"] == "passed")
         log(f"  {name}: {passed}/{len(res)} passed in {time.time() - started:.0f} s")
         return res

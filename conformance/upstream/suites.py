@@ -25,6 +25,7 @@ class Suite:
     env: Dict[str, str] = field(default_factory=dict)  # environment both runs get (e.g. the backend)
     real_env_vars: Dict[str, str] = field(default_factory=dict)  # environment only the baseline run gets
     face_env_vars: Dict[str, str] = field(default_factory=dict)  # environment only the face run gets
+    face_env_by_file: Dict[str, Dict[str, str]] = field(default_factory=dict)  # ... for one file's face run
 
     @property
     def baseline_path(self) -> Path:
@@ -133,9 +134,11 @@ KERAS = Suite(
               "keras/api included: pytest puts the checkout root first on sys.path), the wheel supplying "
               "only the dependencies"),
     real_env_vars={"KERAS_BACKEND": "torch", "CUDA_VISIBLE_DEVICES": ""},
-    # the tests branch on keras.backend.backend() (and trainer_test imports the backend's Trainer by it): the face
-    # reports the baseline's backend name, so both runs take the same branches (the computation stays unidl's)
-    face_env_vars={"UNIDL_KERAS_BACKEND_NAME": "torch", "CUDA_VISIBLE_DEVICES": ""},
+    # trainer_test.py imports the backend's Trainer class by keras.backend.backend() and refuses any name but
+    # Keras's own at import: for that file alone the face reports the baseline's backend name ("torch"), the
+    # Trainer it then imports being the face's (a listed stand-in). Every other file sees "unidl": their torch
+    # branches reach into torch modules (layer.torch_params, keras.src.backend.torch.core) the face does not have
+    face_env_by_file={"keras/src/trainers/trainer_test.py": {"UNIDL_KERAS_BACKEND_NAME": "torch"}},
 )
 
 SUITES = {s.name: s for s in (MXNET, KERAS)}

@@ -139,8 +139,9 @@ def test_the_committed_mxnet_baseline_is_complete():
 
 
 def test_face_and_real_runs_get_their_own_environment(tmp_path):
-    """``face_env_vars`` reach only the face run, ``real_env_vars`` only the baseline run (the Keras suite
-    makes the face report the baseline's backend name this way)."""
+    """``face_env_vars`` reach only the face run, ``real_env_vars`` only the baseline run, ``face_env_by_file``
+    one file's face run (the Keras suite makes the face report the baseline's backend name for
+    trainer_test.py this way)."""
     test_dir = tmp_path / "checkout" / "tests" / "python" / "unittest"
     test_dir.mkdir(parents=True)
     (test_dir / "test_env.py").write_text(
@@ -148,7 +149,7 @@ def test_face_and_real_runs_get_their_own_environment(tmp_path):
         "def test_face_env():\n    assert os.environ.get('WHO') == 'face'\n\n"
         "def test_real_env():\n    assert os.environ.get('WHO') == 'real'\n")
     suite = dataclasses.replace(MXNET, files=("test_env.py",), face_env_vars={"WHO": "face"},
-                                real_env_vars={"WHO": "real"})
+                                real_env_vars={"WHO": "real"}, face_env_by_file={"other.py": {"WHO": "x"}})
     face = run_suite(suite, tmp_path / "checkout", python=sys.executable, face=True, jobs=1, test_timeout=10,
                      log=lambda *_: None)
     real = run_suite(suite, tmp_path / "checkout", python=sys.executable, face=False, jobs=1, test_timeout=10,
@@ -157,3 +158,7 @@ def test_face_and_real_runs_get_their_own_environment(tmp_path):
     assert face["test_env.py::test_real_env"]["outcome"] == "failed"
     assert real["test_env.py::test_real_env"]["outcome"] == "passed"
     assert real["test_env.py::test_face_env"]["outcome"] == "failed"
+    by_file = dataclasses.replace(suite, face_env_by_file={"test_env.py": {"WHO": "real"}})
+    face = run_suite(by_file, tmp_path / "checkout", python=sys.executable, face=True, jobs=1, test_timeout=10,
+                     log=lambda *_: None)
+    assert face["test_env.py::test_real_env"]["outcome"] == "passed"   # the file's own setting wins
