@@ -77,9 +77,25 @@ def _install_tensor_methods() -> None:
                "sin", "cos", "maximum", "minimum", "sign", "floor", "ceil", "round", "pow"]
     for name in methods:
         if name in g:
-            setattr(T, name, g[name])
+            setattr(T, name, _numpy_protocol(g[name]) if name in _REDUCTIONS else g[name])
     if "transpose" in g:
         T.T = property(lambda self: g["transpose"](self))
+
+
+_REDUCTIONS = ("sum", "mean", "max", "min", "prod", "argmax", "argmin", "var", "std")
+
+
+def _numpy_protocol(fn):
+    """A reduction method NumPy's functions can call (``np.min(t)`` calls ``t.min(axis=None, out=None)``,
+    ``np.sum(t)`` also passes ``dtype``): ``out`` must be None, ``dtype`` casts the result."""
+    def method(self, axis=None, *args, out=None, dtype=None, **kwargs):
+        if out is not None:
+            raise TypeError(f"Tensor.{fn.__name__}: out= is not supported (unidl Tensors are immutable values)")
+        res = fn(self, axis, *args, **kwargs)
+        return res if dtype is None else astype(res, dtype)
+
+    method.__name__, method.__doc__ = fn.__name__, fn.__doc__
+    return method
 
 
 _install_tensor_methods()

@@ -43,6 +43,10 @@ def __getattr__(name: str):
         from .. import random
 
         return random
+    if name == "numpy":  # keras.src.backend.numpy is the backend's NumPy-like ops: here, keras.ops.numpy
+        from ..ops import numpy
+
+        return numpy
     if name == "result_type":  # keras.backend.result_type(*dtypes) -> a dtype name
         from .dtypes import result_type
 
