@@ -1,28 +1,14 @@
 """Composites of erf, erfc and gelu from the primitive tier: W. J. Cody's rational approximations (1969), in the
 operation order of the reference kernel (``unidl_cpu.kernels.elementwise``), so the results are bitwise equal.
-The coefficients are the published ones; the reference kernel holds the same table."""
+The coefficients (:mod:`.erf_table`) are shared with the reference kernel."""
 from __future__ import annotations
 
 from .activation import GELU_TANH_C, SQRT_2_OVER_PI, SQRT_HALF
 from .composite_basic import _c, composite
 from .composite_extra import _asf
 
-_ERF_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
-          3.20937758913846947e03, 1.85777706184603153e-1)
-_ERF_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
-          2.84423683343917062e03)
-_ERF_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
-          2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03,
-          2.05107837782607147e03, 1.23033935479799725e03, 2.15311535474403846e-8)
-_ERF_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
-          1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
-          3.43936767414372164e03, 1.23033935480374942e03)
-_ERF_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
-          1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2)
-_ERF_Q = (2.56852019228982242e00, 1.87295284992346725e00, 5.27905102951428412e-1,
-          6.05183413124413191e-2, 2.33520497626869185e-3)
-_ERF_THRESH = 0.46875
-_INV_SQRT_PI = 5.6418958354775628695e-1
+from .erf_table import ERF_A as _ERF_A, ERF_B as _ERF_B, ERF_C as _ERF_C, ERF_D as _ERF_D  # noqa: E402
+from .erf_table import ERF_P as _ERF_P, ERF_Q as _ERF_Q, ERF_THRESH as _ERF_THRESH, INV_SQRT_PI as _INV_SQRT_PI  # noqa: E402
 
 
 def _erf_small(K, x):
