@@ -13,6 +13,8 @@ import warnings
 from collections import OrderedDict
 from typing import Any, Optional
 
+from unidl.horovod_process import HorovodProcess
+
 from .base import MXNetError
 from .gluon.parameter import DeferredInitializationError, Parameter
 from .gluon.trainer import Trainer
@@ -56,56 +58,11 @@ class Compression:
             return tensor
 
 
-def _d() -> Any:
-    import unidl.distributed as dist
-
-    try:
-        dist.init()
-    except dist.DistributedUnavailableError as e:
-        raise MXNetError(f"horovod.mxnet: {e}") from None
-    return dist
-
-
-def init(comm: Any = None, process_sets: Any = None) -> None:
-    """Join the MPI job (``comm`` must be None or the world communicator)."""
-    dist = _d()
-    if comm is not None and not (isinstance(comm, list) and sorted(comm) in ([], list(range(dist.size())))):
-        if not (hasattr(comm, "Get_size") and comm.Get_size() == dist.size()):
-            raise MXNetError("horovod.mxnet.init: only the world communicator (every rank) is supported by unidl")
-
-
-def shutdown() -> None:
-    """Nothing to release (MPI finalizes at exit)."""
-
-
-def is_initialized() -> bool:
-    import unidl.distributed as dist
-
-    return dist.is_initialized()
-
-
-def rank() -> int:
-    return _d().rank()
-
-
-def size() -> int:
-    return _d().size()
-
-
-def local_rank() -> int:
-    return _d().local_rank()
-
-
-def local_size() -> int:
-    return _d().local_size()
-
-
-def cross_rank() -> int:
-    return rank() // max(local_size(), 1)
-
-
-def cross_size() -> int:
-    return size() // max(local_size(), 1)
+_PROCESS = HorovodProcess("horovod.mxnet", MXNetError, wrap_unavailable=True)
+_d = _PROCESS.dist
+init, shutdown, is_initialized = _PROCESS.init, _PROCESS.shutdown, _PROCESS.is_initialized
+rank, size, local_rank, local_size = _PROCESS.rank, _PROCESS.size, _PROCESS.local_rank, _PROCESS.local_size
+cross_rank, cross_size = _PROCESS.cross_rank, _PROCESS.cross_size
 
 
 def mpi_threads_supported() -> bool:
