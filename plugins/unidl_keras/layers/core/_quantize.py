@@ -8,7 +8,7 @@ with ops, so a Gluon twin or a CUDA device computes the same thing).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict, Optional
 
 import unidl
 
@@ -101,6 +101,77 @@ class QuantizableMixin:
         self.kernel_amax_history = self.add_weight(name="kernel_amax_history", **hist)
         self.outputs_grad_scale = self.add_weight(name="outputs_grad_scale", **scale)
         self.outputs_grad_amax_history = self.add_weight(name="outputs_grad_amax_history", **hist)
+
+
+class QuantizedKernelSaving:
+    """``save_own_variables`` / ``load_own_variables`` of a layer with one ``kernel`` and an optional ``bias``
+    (Dense, EinsumDense), per quantization mode as Keras 3.15 lays them out; LoRA layers save the merged kernel.
+    The layer provides ``_check_load_own_variables(store)`` (its count check and error text)."""
+
+    @property
+    def variable_serialization_spec(self) -> Dict[Any, list]:
+        """The variables ``save_own_variables`` / ``load_own_variables`` write and read, per mode, in order."""
+        return {
+            None: ["kernel", "bias"],
+            "int8": ["kernel", "bias", "kernel_scale"],
+            "int4": ["kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"],
+            "float8": ["kernel", "bias", "inputs_scale", "inputs_amax_history", "kernel_scale",
+                       "kernel_amax_history", "outputs_grad_scale", "outputs_grad_amax_history"],
+            "gptq": ["bias", "quantized_kernel", "kernel_scale", "kernel_zero", "g_idx"],
+            "awq": ["bias", "quantized_kernel", "kernel_scale", "kernel_zero", "awq_scales", "g_idx"],
+        }
+
+    def save_own_variables(self, store: Any) -> None:
+        if not self.built:
+            return
+        mode = self.quantization_mode
+        spec = self.variable_serialization_spec
+        if mode not in spec:
+            raise self._quantization_mode_error(mode)
+        kernel, scale, zero = self._get_kernel_with_merged_lora()
+        idx = 0
+        for name in spec[mode]:
+            if name == "kernel":
+                store[str(idx)] = kernel
+            elif name == "bias" and self.bias is None:
+                continue
+            elif name == "kernel_zero" and mode == "int4":
+                if zero is None:
+                    continue
+                store[str(idx)] = zero
+            elif name == "g_idx" and not hasattr(self, "g_idx"):
+                continue
+            elif name == "kernel_scale" and mode in ("int4", "int8"):
+                store[str(idx)] = scale
+            else:
+                store[str(idx)] = getattr(self, name)
+            idx += 1
+
+    def load_own_variables(self, store: Any) -> None:
+        if not self.lora_enabled:
+            self._check_load_own_variables(store)
+        if not self.built:
+            return
+        mode = self.quantization_mode
+        spec = self.variable_serialization_spec
+        if mode not in spec:
+            raise self._quantization_mode_error(mode)
+        self.is_gptq_calibrated = mode == "gptq"
+        self.is_awq_calibrated = mode == "awq"
+        idx = 0
+        for name in spec[mode]:
+            if name == "kernel":
+                self._kernel.assign(store[str(idx)])
+            elif name == "bias" and self.bias is None:
+                continue
+            elif name in ("kernel_zero", "g_idx") and not hasattr(self, name):
+                continue
+            else:
+                getattr(self, name).assign(store[str(idx)])
+            idx += 1
+        if self.lora_enabled:
+            self.lora_kernel_a.assign(ops.zeros(self.lora_kernel_a.shape))
+            self.lora_kernel_b.assign(ops.zeros(self.lora_kernel_b.shape))
 
 
 def is_int(x: Any) -> bool:

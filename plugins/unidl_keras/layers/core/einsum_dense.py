@@ -13,7 +13,8 @@ from unidl import ops
 from ... import activations, constraints, initializers, regularizers
 from ... import ops as kops
 from ..layer import Layer
-from ._quantize import QuantizableMixin, float8_qdq_inputs, float8_qdq_output_grads, int8_product
+from ._quantize import (QuantizableMixin, QuantizedKernelSaving, float8_qdq_inputs, float8_qdq_output_grads,
+                        int8_product)
 
 _PLAIN = re.compile(r"^([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)$")
 _LEFT = re.compile(r"^\.\.\.([a-zA-Z]+),([a-zA-Z]+)->\.\.\.([a-zA-Z]+)$")
@@ -162,7 +163,7 @@ def _analyze_quantization_info(equation: str, ndim: int) -> tuple:
     return in_red, w_red, in_tr, w_tr, in_exp, w_exp, in_sq, w_sq, grad_eq, w_rev
 
 
-class EinsumDense(QuantizableMixin, Layer):
+class EinsumDense(QuantizedKernelSaving, QuantizableMixin, Layer):
     """``activation(einsum(equation, inputs, kernel) + bias)``.
 
     Args:
@@ -326,73 +327,12 @@ class EinsumDense(QuantizableMixin, Layer):
         self.lora_alpha = lora_alpha if lora_alpha is not None else rank
 
     # -- saving -------------------------------------------------------------------------------------------
-    @property
-    def variable_serialization_spec(self) -> Dict[Any, list]:
-        return {
-            None: ["kernel", "bias"],
-            "int8": ["kernel", "bias", "kernel_scale"],
-            "int4": ["kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"],
-            "float8": ["kernel", "bias", "inputs_scale", "inputs_amax_history", "kernel_scale",
-                       "kernel_amax_history", "outputs_grad_scale", "outputs_grad_amax_history"],
-            "gptq": ["bias", "quantized_kernel", "kernel_scale", "kernel_zero", "g_idx"],
-            "awq": ["bias", "quantized_kernel", "kernel_scale", "kernel_zero", "awq_scales", "g_idx"],
-        }
-
-    def save_own_variables(self, store: Any) -> None:
-        if not self.built:
-            return
-        mode = self.quantization_mode
-        spec = self.variable_serialization_spec
-        if mode not in spec:
-            raise self._quantization_mode_error(mode)
-        kernel, scale, zero = self._get_kernel_with_merged_lora()
-        idx = 0
-        for name in spec[mode]:
-            if name == "kernel":
-                store[str(idx)] = kernel
-            elif name == "bias" and self.bias is None:
-                continue
-            elif name == "kernel_zero" and mode == "int4":
-                if zero is None:
-                    continue
-                store[str(idx)] = zero
-            elif name == "g_idx" and not hasattr(self, "g_idx"):
-                continue
-            elif name == "kernel_scale" and mode in ("int4", "int8"):
-                store[str(idx)] = scale
-            else:
-                store[str(idx)] = getattr(self, name)
-            idx += 1
-
-    def load_own_variables(self, store: Any) -> None:
-        if not self.lora_enabled:
-            all_vars = self._trainable_variables + self._non_trainable_variables
-            if len(store.keys()) != len(all_vars):
-                raise ValueError(f"Layer '{self.name}' expected {len(all_vars)} variables, but received "
-                                 f"{len(store.keys())} variables during loading. Expected: "
-                                 f"{[v.name for v in all_vars]}")
-        if not self.built:
-            return
-        mode = self.quantization_mode
-        spec = self.variable_serialization_spec
-        if mode not in spec:
-            raise self._quantization_mode_error(mode)
-        self.is_gptq_calibrated = mode == "gptq"
-        self.is_awq_calibrated = mode == "awq"
-        idx = 0
-        for name in spec[mode]:
-            if name == "kernel":
-                self._kernel.assign(store[str(idx)])
-            elif name == "bias" and self.bias is None:
-                continue
-            elif name in ("kernel_zero", "g_idx") and not hasattr(self, name):
-                continue
-            else:
-                getattr(self, name).assign(store[str(idx)])
-            idx += 1
-        if self.lora_enabled:
-            self.lora_kernel_a.assign(kops.zeros(self.lora_kernel_a.shape))
-            self.lora_kernel_b.assign(kops.zeros(self.lora_kernel_b.shape))
+    def _check_load_own_variables(self, store: Any) -> None:
+        all_vars = self._trainable_variables + self._non_trainable_variables
+        if len(store.keys()) != len(all_vars):
+            raise ValueError(f"Layer '{self.name}' expected {len(all_vars)} variables, but received "
+                             f"{len(store.keys())} variables during loading. Expected: "
+                             f"{[v.name for v in all_vars]}")
 
     def get_config(self) -> Dict[str, Any]:
         from ...saving.serialization import serialize_keras_object
