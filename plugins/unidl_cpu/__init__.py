@@ -1,8 +1,8 @@
 """unidl_cpu: the NumPy kernel plugin, the reference every other kernel plugin is checked against.
 
-It registers the ``cpu`` device type and a forward kernel for every core op. The kernels live in
-``unidl_cpu.kernels.<family>`` as ``kernels(xp) -> {op name: function}``, written against an array
-module argument so a plugin whose array module mirrors NumPy (CuPy) can reuse them.
+It registers the ``cpu`` device type and a forward kernel for every core op. The kernels are the core's
+shared array-module-generic ones, ``unidl.xpkernels.<family>`` (``kernels(xp) -> {op name: function}``),
+built here with NumPy; the CUDA plugin builds the same functions with CuPy.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import unidl
 
 from .allocator import tune_malloc
-from .kernels import all_kernels
+from unidl.xpkernels import all_kernels
 
 
 @unidl.hookimpl

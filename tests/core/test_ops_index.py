@@ -642,7 +642,7 @@ class _OtherXP:
 
 
 def _kernel_pair():
-    from unidl_cpu.kernels.index import kernels
+    from unidl.xpkernels.index import kernels
 
     return kernels(np), kernels(_OtherXP())
 

@@ -76,7 +76,7 @@ def test_every_op_case_matches_the_cpu_reference(fake_cuda):
 
 
 def test_generic_replacements_equal_cpu_kernels_on_valid_input():
-    from unidl_cpu.kernels import nn as cpu_nn
+    from unidl.xpkernels import nn as cpu_nn
     from unidl_cuda.kernels import generic
     from unidl_cuda.kernels.checks import DeferredChecks
 

@@ -50,7 +50,7 @@ def test_every_op_case_matches_cpu(gpu):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fused_activations_and_sce_grad_match_cpu(gpu, dtype):
-    from unidl_cpu.kernels import all_kernels as cpu_all
+    from unidl.xpkernels import all_kernels as cpu_all
 
     cp, ref = gpu, cpu_all(np)
     dev = {op: OPS[op].kernel("cuda") for op in OPS}
@@ -82,7 +82,7 @@ def test_fused_activations_and_sce_grad_match_cpu(gpu, dtype):
 ])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fused_optimizer_updates_are_bitwise_cpu(gpu, op, states, attrs, dtype):
-    from unidl_cpu.kernels import all_kernels as cpu_all
+    from unidl.xpkernels import all_kernels as cpu_all
 
     cp = gpu
     rng = np.random.default_rng(3)

@@ -1,7 +1,7 @@
 """Composites of the optimizer updates: the Keras and MXNet formulas, one branch per framework ``form``.
 
 The framework's floating-point operation order lives here, in the core, written with primitive ops; a
-fused update kernel (``unidl_cpu.kernels.optim``, the CUDA plugin's) is an override that must keep it
+fused update kernel (``unidl.xpkernels.optim``, the CUDA plugin's) is an override that must keep it
 (``tests/plugins/test_composites.py`` checks they agree bitwise). Each returns ``(param, *states)`` as new
 arrays; ``unidl.ops.optim`` copies them into the parameter's and states' buffers.
 """

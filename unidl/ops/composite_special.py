@@ -1,5 +1,5 @@
 """Composites of erf, erfc and gelu from the primitive tier: W. J. Cody's rational approximations (1969), in the
-operation order of the reference kernel (``unidl_cpu.kernels.elementwise``), so the results are bitwise equal.
+operation order of the reference kernel (``unidl.xpkernels.elementwise``), so the results are bitwise equal.
 The coefficients (:mod:`.erf_table`) are shared with the reference kernel."""
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ fmin, fmod, heaviside, ldexp, logaddexp, logaddexp2), integer and bit ops (bitwi
 shifts, gcd, lcm), cbrt, signbit, i0, a dtype reinterpretation (``bitcast``) and composites built
 from existing ops (deg2rad, rad2deg, isposinf, isneginf, sinc, angle, isclose).
 
-Each primitive is one NumPy/CuPy ufunc-like kernel (``unidl_cpu.kernels.elementwise_extra``).
+Each primitive is one NumPy/CuPy ufunc-like kernel (``unidl.xpkernels.elementwise_extra``).
 Binary ops broadcast as NumPy does and accept a Python scalar on either side, like
 :mod:`.elementwise`; gradients are summed back to each input's shape. Shapes: (...), (...) ->
 broadcast shape; unary ops keep the shape.

@@ -4,7 +4,7 @@ Each op takes the parameter, its gradient and its state tensors, and updates the
 states **in place** (the same Tensor objects and the same backend arrays keep their identity). They
 run outside autograd and are not differentiable. ``unidl.nn.optim`` holds the thin, documented
 functions frontends call; the formulas (with their floating-point operation order) are written out
-there and in the CPU kernels (``unidl_cpu.kernels.optim``).
+there and in the CPU kernels (``unidl.xpkernels.optim``).
 
 Kernel contract (differs from other families on purpose): ``kernel(param, grad, *states, **attrs)``
 updates ``param`` and the non-None ``states`` in place and returns them as a tuple

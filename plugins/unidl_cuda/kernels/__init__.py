@@ -1,6 +1,6 @@
 """The cuda kernel table: the cpu plugin's generic kernels on ``xp``, with overrides.
 
-Layers, last wins: (1) every ``unidl_cpu.kernels`` family built with ``xp`` (index checks on the
+Layers, last wins: (1) every ``unidl.xpkernels`` family built with ``xp`` (index checks on the
 device, Philox from :mod:`unidl_cuda.rng`); (2) :mod:`.generic` sync-free replacements; (3) with real
 CuPy only, :mod:`.fused` kernels, which fall back to (1)/(2) for cases they do not cover.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Optional
 
-from unidl_cpu.kernels import FAMILIES, index as cpu_index, random as cpu_random
+from unidl.xpkernels import FAMILIES, index as cpu_index, random as cpu_random
 
 from .. import rng
 from . import generic

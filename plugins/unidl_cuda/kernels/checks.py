@@ -55,7 +55,7 @@ class DeferredChecks:
             self.flag(xp.any(xp.logical_or(idx < lo, idx >= hi)), message)
 
     def bounds_check(self, idx: Any, n: int, axis: Optional[int]) -> None:
-        """The ``bounds_check`` hook of ``unidl_cpu.kernels.index``: indices must be in [-n, n)."""
+        """The ``bounds_check`` hook of ``unidl.xpkernels.index``: indices must be in [-n, n)."""
         where = f"axis {axis}" if axis is not None else "the flattened input"
         self.check_range(idx, -n, n, f"index out of bounds for {where} with size {n}")
 

@@ -100,7 +100,7 @@ def kernels(cp: Any, generic: Dict[str, Callable[..., Any]], philox: Any) -> Dic
                    np.int64(logits.shape[axis]), out)
         return out
 
-    # -- optimizer updates (same operation order as unidl_cpu.kernels.optim) -----------------------
+    # -- optimizer updates (same operation order as unidl.xpkernels.optim) -----------------------
     sgd_keras = EK("G g, T lr, T wd, int32 has_wd", "T p",
                    f"T gg = (T)g; {_KERAS_WD} p = p - gg * lr;", "unidl_sgd_keras", options=OPTS)
     sgd_keras_mom = EK("G g, T lr, T wd, int32 has_wd, T mo, int32 nesterov", "T p, T mom",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict
 
-from unidl_cpu.kernels.nn import make_softmax_cross_entropy
+from unidl.xpkernels.nn import make_softmax_cross_entropy
 
 from .checks import DeferredChecks
 

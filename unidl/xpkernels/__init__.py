@@ -1,4 +1,9 @@
-"""Kernel families of the NumPy plugin. Each module exposes ``kernels(xp) -> dict``."""
+"""The shared kernels, written once against the array API NumPy and CuPy both serve.
+
+Each family module exposes ``kernels(xp) -> {op name: function}``. The ``cpu`` plugin registers them built with
+NumPy (they are the reference every other plugin is checked against); the ``cuda`` plugin builds them with
+CuPy and overrides some. The core itself never registers them: only plugins do.
+"""
 from __future__ import annotations
 
 from typing import Any, Callable, Dict
