@@ -23,7 +23,7 @@ PRIMITIVE_FAMILIES: Dict[str, tuple] = {
         "right_shift"),
     "elementwise unary": ("negative", "abs", "sign", "exp", "log", "sqrt", "tanh", "sin", "cos", "floor",
                           "expm1", "log1p"),
-    "select and cast": ("where", "astype"),
+    "select and cast": ("where", "astype", "bitcast"),
     "reductions": ("sum", "max", "argmax"),
     "linear algebra": ("matmul",),
     "views and data movement": ("reshape", "transpose", "broadcast_to", "concatenate"),
@@ -34,8 +34,9 @@ PRIMITIVE_FAMILIES: Dict[str, tuple] = {
 PRIMITIVES: FrozenSet[str] = frozenset(op for ops in PRIMITIVE_FAMILIES.values() for op in ops)
 
 #: composites that compute in another order than the fused kernels (a different GEMM, another formula): a kernel
-#: overriding one of these agrees with it within the op's tolerance; every other override agrees bitwise
-COMPOSITE_REORDERED: FrozenSet[str] = frozenset({"conv", "conv_weight_grad", "conv_transpose", "softplus",
+#: overriding one of these agrees with it within the op's tolerance; every other override agrees bitwise.
+#: ``@composite(name, reordered=True)`` adds to it, at import of the composite's module.
+COMPOSITE_REORDERED: Set[str] = set({"conv", "conv_weight_grad", "conv_transpose", "softplus",
                                                  "logaddexp", "tan",
                                                  "tensordot",  # matmul, where NumPy's tensordot calls dot
                                                  "cumsum", "prod", "log2", "log10"})

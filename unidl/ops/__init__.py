@@ -105,3 +105,5 @@ _install_tensor_methods()
 from . import composite_basic as _composite_basic, composite_extra as _composite_extra  # noqa: E402,F401
 from . import composite_nn as _composite_nn, composite_optim as _composite_optim  # noqa: E402,F401
 from . import composite_special as _composite_special  # noqa: E402,F401
+from . import composite_math as _composite_math, composite_int as _composite_int  # noqa: E402,F401
+from . import composite_linalg as _composite_linalg  # noqa: E402,F401

@@ -26,11 +26,19 @@ from ..kernels import OPS, _ensure_ops_defined
 __all__ = ["composite", "full"]
 
 
-def composite(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Attach the decorated function as op ``name``'s composite (an op's own composite is kept)."""
+def composite(name: str, reordered: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Attach the decorated function as op ``name``'s composite (an op's own composite is kept).
+
+    ``reordered=True``: the composite computes in another order than the reference kernel (another
+    formula, a series, another GEMM), so it and any kernel overriding it agree within the op's tolerance
+    rather than bitwise (``unidl.primitives.COMPOSITE_REORDERED``)."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         _ensure_ops_defined()
+        if reordered:
+            from ..primitives import COMPOSITE_REORDERED
+
+            COMPOSITE_REORDERED.add(name)
         op = OPS.get(name)
         if op is not None and op.composite is None:
             op.composite = fn
