@@ -32,11 +32,6 @@ def _const(K, a):
     return _xp(K).asarray(a)
 
 
-def _wide_float(dt):
-    """The dtype a float computation in ``dt`` is carried out in: float64 (the result is rounded back)."""
-    return np.dtype(np.float64)
-
-
 # -- einsum ------------------------------------------------------------------------------------------
 def _einsum_terms(subscripts, shapes):
     """The input terms and the output term of ``subscripts`` as lists of labels, '...' expanded into
@@ -167,3 +162,183 @@ def _int_matmul(K, a, b):
 def _int_einsum(K, a, b, subscripts):
     f = np.float64
     return K.astype(K.einsum(K.astype(a, f), K.astype(b, f), subscripts=subscripts), np.int32)
+
+
+# -- FFTs: DFT matrices (float64 twiddles) by matmul, four-step splits for long transforms -----------
+_DIRECT = 256  # up to this length (or a prime length) a transform is one matmul with the DFT matrix
+
+
+@functools.lru_cache(maxsize=64)
+def _twiddle(rows, cols, n, sign):
+    """cos and ``sign`` * sin of 2 pi r c / n for r < rows, c < cols (host float64, angles reduced mod n)."""
+    rc = (np.arange(rows, dtype=np.int64)[:, None] * np.arange(cols, dtype=np.int64)[None, :]) % n
+    ang = rc.astype(np.float64) * (2.0 * math.pi / n)
+    return np.cos(ang), sign * np.sin(ang)
+
+
+@functools.lru_cache(maxsize=32)
+def _dft_block(n, inverse):
+    """The real (2n, 2n) matrix M with [yr, yi] = [xr, xi] @ M for y the DFT of x (exp(-+2 pi i t k / n))."""
+    c, s = _twiddle(n, n, n, 1.0 if inverse else -1.0)
+    return np.block([[c, s], [-s, c]])
+
+
+def _factor(n):
+    """A factor f of n with f <= n // f, as close to sqrt(n) as there is (None for a prime)."""
+    for f in range(math.isqrt(n), 1, -1):
+        if n % f == 0:
+            return f
+    return None
+
+
+def _cmul(K, ar, ai, br, bi):
+    return K.subtract(K.multiply(ar, br), K.multiply(ai, bi)), K.add(K.multiply(ai, br), K.multiply(ar, bi))
+
+
+@functools.lru_cache(maxsize=16)
+def _chirp(n, m, inverse):
+    """Bluestein's tables for length n through a length-m convolution: w_t = exp(-+ i pi t^2 / n) (t < n)
+    and the DFT of the conjugate chirp laid out circularly (host float64; t^2 reduced mod 2n)."""
+    sign = 1.0 if inverse else -1.0
+    t = np.arange(n, dtype=np.int64)
+    ang = ((t * t) % (2 * n)).astype(np.float64) * (math.pi / n)
+    w = np.cos(ang) + 1j * sign * np.sin(ang)
+    b = np.zeros(m, dtype=np.complex128)
+    b[:n] = np.conj(w)
+    b[m - n + 1:] = np.conj(w[1:])[::-1]
+    fb = np.fft.fft(b)
+    return w.real.copy(), w.imag.copy(), fb.real.copy(), fb.imag.copy()
+
+
+def _bluestein(K, xr, xi, inverse):
+    """A DFT of prime length n as a circular convolution with a chirp, through power-of-two DFTs:
+    X_k = w_k sum_t (x_t w_t) conj(w_(k - t)), since t k = (t^2 + k^2 - (k - t)^2) / 2."""
+    n = xr.shape[-1]
+    m = 1 << (2 * n - 2).bit_length()
+    wr, wi, br, bi = (_const(K, a) for a in _chirp(n, m, inverse))
+    ar, ai = (_fit(K, v, m) for v in _cmul(K, xr, xi, wr, wi))
+    ar, ai = _dft(K, ar, ai, False)
+    cr, ci = _dft(K, *_cmul(K, ar, ai, br, bi), True)
+    cr, ci = (K.multiply(K.getitem(v, (Ellipsis, slice(0, n))), 1.0 / m) for v in (cr, ci))
+    return _cmul(K, cr, ci, wr, wi)
+
+
+def _dft(K, xr, xi, inverse):
+    """The unscaled complex DFT of ``xr + i xi`` (float64) along the last axis."""
+    n = xr.shape[-1]
+    f = _factor(n) if n > _DIRECT else None
+    if f is None and n > _DIRECT:
+        return _bluestein(K, xr, xi, inverse)
+    if f is None:
+        y = K.matmul(K.concatenate(xr, xi, axis=xr.ndim - 1), _const(K, _dft_block(n, inverse)))
+        return (K.getitem(y, (Ellipsis, slice(0, n))), K.getitem(y, (Ellipsis, slice(n, 2 * n))))
+    # four-step: t = n2 t1 + t2, k = k1 + n1 k2; DFT over t1, twiddle by w_n^(t2 k1), DFT over t2
+    n1, n2 = f, n // f
+    lead = xr.shape[:-1]
+    nl = len(lead)
+    swap = tuple(range(nl)) + (nl + 1, nl)
+    xr, xi = (K.transpose(K.reshape(v, lead + (n1, n2)), swap) for v in (xr, xi))  # [..., t2, t1]
+    ur, ui = _dft(K, xr, xi, inverse)  # [..., t2, k1]
+    c, s = _twiddle(n2, n1, n, 1.0 if inverse else -1.0)
+    ur, ui = _cmul(K, ur, ui, _const(K, c), _const(K, s))
+    yr, yi = _dft(K, K.transpose(ur, swap), K.transpose(ui, swap), inverse)  # [..., k1, k2]
+    return tuple(K.reshape(K.transpose(v, swap), lead + (n,)) for v in (yr, yi))
+
+
+def _pair(K, yr, yi, dt):
+    y = K.concatenate(K.reshape(yr, (1,) + yr.shape), K.reshape(yi, (1,) + yi.shape), axis=0)
+    return K.astype(y, dt)
+
+
+@composite("fft", reordered=True)
+def _fft(K, re, im, axes, inverse):
+    """Per axis, the DFT as a matmul with its float64 matrix (long axes split four-step); float64
+    throughout, rounded to the input dtype once."""
+    f = np.float64
+    yr, yi = K.astype(re, f), K.astype(im, f)
+    total = 1
+    for ax in axes:
+        ax = ax % re.ndim
+        n = re.shape[ax]
+        if n < 1:
+            raise ValueError(f"Invalid number of FFT data points ({n}) specified.")
+        total *= n
+        nd = yr.ndim
+        perm = tuple(i for i in range(nd) if i != ax) + (ax,)
+        back = tuple(perm.index(i) for i in range(nd))
+        yr, yi = _dft(K, K.transpose(yr, perm), K.transpose(yi, perm), inverse)
+        yr, yi = K.transpose(yr, back), K.transpose(yi, back)
+    if inverse and total != 1:
+        yr, yi = K.multiply(yr, 1.0 / total), K.multiply(yi, 1.0 / total)
+    return _pair(K, yr, yi, re.dtype)
+
+
+def _fit(K, x, n):
+    """``x`` cropped or zero-padded at the end of its last axis to length ``n``."""
+    m = x.shape[-1]
+    if m > n:
+        return K.getitem(x, (Ellipsis, slice(0, n)))
+    if m < n:
+        return K.concatenate(x, full(K, x.shape[:-1] + (n - m,), 0, x.dtype), axis=x.ndim - 1)
+    return x
+
+
+@functools.lru_cache(maxsize=32)
+def _rdft_matrix(rows, n):
+    """(rows, 2 (n // 2 + 1)): [cos | -sin] of 2 pi t k / n, t < rows (the input's first ``rows`` samples)."""
+    c, s = _twiddle(rows, n // 2 + 1, n, -1.0)
+    return np.concatenate([c, s], axis=1)
+
+
+@composite("rfft", reordered=True)
+def _rfft(K, x, n):
+    """The non-negative bins of the DFT: one matmul with the real [cos | -sin] matrix (samples past ``n``
+    cropped, missing ones left out of the matrix); long transforms through the complex DFT."""
+    dt = x.dtype
+    x = K.astype(x, np.float64)
+    k = n // 2 + 1
+    if n <= _DIRECT:
+        rows = min(x.shape[-1], n)
+        y = K.matmul(_fit(K, x, rows), _const(K, _rdft_matrix(rows, n)))
+        return _pair(K, K.getitem(y, (Ellipsis, slice(0, k))), K.getitem(y, (Ellipsis, slice(k, 2 * k))), dt)
+    x = _fit(K, x, n)
+    yr, yi = _dft(K, x, full(K, x.shape, 0, x.dtype), False)
+    return _pair(K, K.getitem(yr, (Ellipsis, slice(0, k))), K.getitem(yi, (Ellipsis, slice(0, k))), dt)
+
+
+@functools.lru_cache(maxsize=32)
+def _irdft_matrix(bins, n):
+    """Rows for the real parts of ``bins`` bins, then for the imaginary parts of bins 1 .. (n + 1) // 2 - 1
+    (the DC and Nyquist imaginary parts are ignored): x_t = sum of w_k (re_k cos - im_k sin)(2 pi k t / n) / n,
+    w_k 1 for DC and Nyquist, 2 otherwise."""
+    mid = min(bins, (n + 1) // 2)
+    c, s = _twiddle(bins, n, n, -1.0)
+    w = np.full((bins, 1), 2.0 / n)
+    w[0] = 1.0 / n
+    if n % 2 == 0 and bins > n // 2:
+        w[n // 2] = 1.0 / n
+    return np.concatenate([c * w, (s * w)[1:mid]], axis=0)
+
+
+@composite("irfft", reordered=True)
+def _irfft(K, re, im, n):
+    """Real samples from the bins: one matmul with the real [w cos; -w sin] / n matrix; long transforms
+    through the complex inverse DFT of the Hermitian-extended spectrum."""
+    dt = re.dtype
+    f = np.float64
+    k = n // 2 + 1
+    bins = min(re.shape[-1], k)
+    mid = min(bins, (n + 1) // 2)
+    re, im = K.astype(_fit(K, re, bins), f), K.astype(_fit(K, im, bins), f)
+    if n <= _DIRECT:
+        x = K.concatenate(re, K.getitem(im, (Ellipsis, slice(1, mid))), axis=re.ndim - 1)
+        return K.astype(K.matmul(x, _const(K, _irdft_matrix(bins, n))), dt)
+    re, im = _fit(K, re, k), _fit(K, im, k)
+    zero = full(K, im.shape[:-1] + (1,), 0, f)
+    im = K.concatenate(zero, K.getitem(im, (Ellipsis, slice(1, (n + 1) // 2))),
+                       *([zero] if n % 2 == 0 else []), axis=im.ndim - 1)  # DC and Nyquist: real
+    tail = (Ellipsis, slice((n - 1) // 2, 0, -1))  # bins (n - 1) // 2 .. 1, mirrored and conjugated
+    zr = K.concatenate(re, K.getitem(re, tail), axis=re.ndim - 1)
+    zi = K.concatenate(im, K.negative(K.getitem(im, tail)), axis=im.ndim - 1)
+    yr, _ = _dft(K, zr, zi, True)
+    return K.astype(K.multiply(yr, 1.0 / n), dt)
