@@ -342,3 +342,124 @@ def _irfft(K, re, im, n):
     zi = K.concatenate(im, K.negative(K.getitem(im, tail)), axis=im.ndim - 1)
     yr, _ = _dft(K, zr, zi, True)
     return K.astype(K.multiply(yr, 1.0 / n), dt)
+
+
+# -- inv and slogdet: elimination with partial pivoting over the batch --------------------------------
+def _pivot(K, a, k, rows):
+    """Row k swapped with the row (k or below) of the largest |a[:, r, k]| in each matrix of ``a`` (B, n, m);
+    returns the swapped matrices and whether a swap happened."""
+    b, n = a.shape[0], a.shape[1]
+    col = K.getitem(a, (slice(None), slice(None), k))
+    p = K.argmax(K.where(K.less(rows, k), -1.0, K.abs(col)), axis=1)  # first maximum, as LAPACK's i?amax
+    pr = K.reshape(p, (b, 1))
+    idx = K.where(K.equal(rows, k), pr, K.where(K.equal(rows, pr), k, rows))
+    return K.getitem(a, (K.reshape(arange(K, b), (b, 1)), idx)), K.equal(p, k)
+
+
+def _batched(K, x):
+    """``x`` (..., n, n) as float64 matrices (B, n, n)."""
+    n = x.shape[-1]
+    return K.reshape(K.astype(x, np.float64), (_count(x.shape[:-2], None), n, n))
+
+
+@composite("inv", reordered=True)
+def _inv(K, x):
+    """Gauss-Jordan elimination with partial pivoting on [x | I] in float64. A zero pivot raises NumPy's
+    LinAlgError('Singular matrix') as the reference kernel does: that test reads one flag on the host
+    (synchronises)."""
+    n = x.shape[-1]
+    a = _batched(K, x)
+    b = a.shape[0]
+    if n == 0 or b == 0:
+        return K.reshape(K.astype(a, x.dtype), x.shape)
+    a = K.concatenate(a, K.broadcast_to(_const(K, np.eye(n)), (b, n, n)), axis=2)
+    rows = K.reshape(arange(K, n), (1, n))
+    singular = None
+    for k in range(n):
+        a, _ = _pivot(K, a, k, rows)
+        piv = K.getitem(a, (slice(None), k, k))
+        zero = K.equal(piv, 0.0)
+        singular = zero if singular is None else K.where(zero, True, singular)
+        prow = K.divide(K.getitem(a, (slice(None), slice(k, k + 1))), K.reshape(piv, (b, 1, 1)))  # (B, 1, 2n)
+        here = K.reshape(K.equal(rows, k), (1, n, 1))
+        f = K.where(here, 0.0, K.getitem(a, (slice(None), slice(None), slice(k, k + 1))))  # (B, n, 1)
+        a = K.where(here, prow, K.subtract(a, K.multiply(f, prow)))
+    if bool(_to_host(K, K.max(singular))):
+        raise np.linalg.LinAlgError("Singular matrix")
+    return K.reshape(K.astype(K.getitem(a, (slice(None), slice(None), slice(n, 2 * n))), x.dtype), x.shape)
+
+
+@composite("slogdet", reordered=True)
+def _slogdet(K, x):
+    """LU elimination with partial pivoting in float64: the sign from the row swaps and the pivots' signs,
+    log|det| the sum of log|pivot| in pivot order; a zero pivot gives sign 0 and -inf (LAPACK's info > 0)."""
+    n = x.shape[-1]
+    batch = x.shape[:-2]
+    a = _batched(K, x)
+    b = a.shape[0]
+    sign, logabs = full(K, (b,), 1.0, np.float64), full(K, (b,), 0.0, np.float64)
+    rows = K.reshape(arange(K, n), (1, n))
+    singular = full(K, (b,), False, np.bool_)
+    for k in range(n):
+        a, same = _pivot(K, a, k, rows)
+        piv = K.getitem(a, (slice(None), k, k))
+        zero = K.equal(piv, 0.0)
+        singular = K.where(zero, True, singular)
+        keep = K.equal(same, K.equal(K.less(piv, 0.0), False))  # a swap and a negative pivot cancel
+        sign = K.where(keep, sign, K.negative(sign))
+        logabs = K.add(logabs, K.log(K.abs(piv)))
+        if k + 1 < n:
+            below = K.reshape(K.greater(rows, k), (1, n, 1))
+            col = K.getitem(a, (slice(None), slice(None), slice(k, k + 1)))
+            f = K.where(below, K.divide(col, K.reshape(K.where(zero, 1.0, piv), (b, 1, 1))), 0.0)
+            a = K.subtract(a, K.multiply(f, K.getitem(a, (slice(None), slice(k, k + 1)))))
+    sign = K.where(singular, 0.0, sign)
+    logabs = K.where(singular, -np.inf, logabs)
+    out = K.concatenate(K.reshape(sign, (1,) + batch), K.reshape(logabs, (1,) + batch), axis=0)
+    return K.astype(out, x.dtype)
+
+
+# -- segment reductions ------------------------------------------------------------------------------
+def _segment_identity(dt, kind):
+    if kind == "sum":
+        return 0
+    if kind == "prod":
+        return 1
+    if dt.kind in "fV":
+        return -np.inf if kind == "max" else np.inf
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        return info.min if kind == "max" else info.max
+    return kind == "min"
+
+
+@composite("segment_reduce")
+def _segment_reduce(K, data, ids, num_segments, kind):
+    """sum: a scatter-add (dropped rows sent to one extra segment, cut off after); prod, max, min: each row
+    masked by a one-hot of its id (others hold the identity), then reduced over the rows in row order, as
+    the kernel's sequential scatter (x * 1, max(x, -inf), min(x, inf) are exact)."""
+    dt = data.dtype
+    s = int(num_segments)
+    rest = tuple(data.shape[1:])
+    rows = data.shape[0]
+    init = _segment_identity(dt, kind)
+    if s == 0 or rows == 0:
+        return full(K, (s,) + rest, init, dt)
+    if kind == "sum":
+        valid = K.where(K.less(ids, 0), False, K.less(ids, s))
+        safe = K.where(valid, ids, s)
+        out = K.index_add(None, data, (safe,), (s + 1,) + rest, False)
+        return K.getitem(out, (slice(0, s),))
+    hit = K.equal(K.reshape(ids, (rows, 1) + (1,) * len(rest)),
+                  K.reshape(arange(K, s, ids.dtype), (1, s) + (1,) * len(rest)))  # (rows, s, 1...)
+    x = K.where(hit, K.reshape(data, (rows, 1) + rest), full(K, (), init, dt))  # (rows, s, ...)
+    if kind == "prod" and dt.kind in "fV" and dt.itemsize < 4:
+        # NumPy's half-precision product reduction carries float32 between elements; the kernel's scatter
+        # rounds every product: multiply row by row
+        out = K.getitem(x, (0,))
+        for r in range(1, rows):
+            out = K.multiply(out, K.getitem(x, (r,)))
+        return out
+    red = {"prod": K.prod, "max": K.max, "min": K.min}[kind]
+    out = red(x, axis=(0,))
+    return out if out.dtype == dt else K.astype(out, dt)
