@@ -347,8 +347,8 @@ def _irfft(K, re, im, n):
 # -- inv and slogdet: elimination with partial pivoting over the batch --------------------------------
 def _pivot(K, a, k, rows):
     """Row k swapped with the row (k or below) of the largest |a[:, r, k]| in each matrix of ``a`` (B, n, m);
-    returns the swapped matrices and whether a swap happened."""
-    b, n = a.shape[0], a.shape[1]
+    returns the swapped matrices and whether row k stayed (no swap)."""
+    b = a.shape[0]
     col = K.getitem(a, (slice(None), slice(None), k))
     p = K.argmax(K.where(K.less(rows, k), -1.0, K.abs(col)), axis=1)  # first maximum, as LAPACK's i?amax
     pr = K.reshape(p, (b, 1))
@@ -463,3 +463,116 @@ def _segment_reduce(K, data, ids, num_segments, kind):
     red = {"prod": K.prod, "max": K.max, "min": K.min}[kind]
     out = red(x, axis=(0,))
     return out if out.dtype == dt else K.astype(out, dt)
+
+
+# -- random integers and permutations from the Philox stream ------------------------------------------
+def _low_bits(K, x, b):
+    """``x & (2**b - 1)`` for uint64 ``x`` (0 < b < 64) from a shift and a product."""
+    u = np.uint64
+    return K.subtract(x, K.multiply(K.right_shift(x, u(b)), u(1 << b)))
+
+
+def _umod(K, x, r):
+    """``x % r`` for uint64 ``x`` and a Python int 1 <= r < 2**64, exactly: two float64 quotient estimates
+    made low (so the remainder never wraps), each leaving rem < rem * 2**-49 + 5 r, then subtractions."""
+    u = np.uint64
+    if r == 1:
+        return K.multiply(x, u(0))
+    if r & (r - 1) == 0:
+        return _low_bits(K, x, r.bit_length() - 1)
+    rf = float(r)
+    for _ in range(2):
+        q = K.floor(K.divide(K.astype(x, np.float64), rf))
+        q = K.maximum(K.subtract(K.subtract(q, K.multiply(q, 2.0 ** -50)), 2.0), 0.0)
+        x = K.subtract(x, K.multiply(K.astype(q, np.uint64), u(r)))
+    for _ in range(5):
+        x = K.where(K.less(x, u(r)), x, K.subtract(x, u(r)))
+    return x
+
+
+@composite("random_randint")
+def _random_randint(K, *, shape, key, counter, low, high, dtype, rounds):
+    """The kernel's rejection sampling: ``rounds`` 64-bit draws per value, the first below the largest
+    multiple of the range, reduced mod the range, plus ``low`` (two's complement, wrapping)."""
+    shape = tuple(shape)
+    n = _count(shape, None)
+    r = high - low
+    x = K.reshape(K.random_bits(shape=(rounds * n,), key=key, counter=counter, dtype=np.uint64), (rounds, n))
+    if r < (1 << 64):
+        lim = (1 << 64) - (1 << 64) % r
+        if rounds > 1 and lim < (1 << 64):
+            first = K.argmax(K.less(x, np.uint64(lim)), axis=0)
+            x = K.getitem(x, (first, arange(K, n)))
+        else:
+            x = K.getitem(x, (0,))
+        x = _umod(K, x, r)
+    else:
+        x = K.getitem(x, (0,))
+    x = K.add(x, np.uint64(low & _M64))
+    return K.reshape(K.astype(K.bitcast(x, np.int64), dtype), shape)
+
+
+def _bitonic_sort(K, x):
+    """``x`` (1-D, length a power of two) sorted ascending by a bitonic network: merges of sorted halves
+    (the second one reversed), then half-cleaners, each step one minimum and one maximum."""
+    n = x.shape[0]
+    k = 2
+    while k <= n:
+        y = K.reshape(x, (n // k, 2, k // 2))
+        a, b = K.getitem(y, (slice(None), 0)), K.getitem(y, (slice(None), 1, slice(None, None, -1)))
+        hi = K.getitem(K.maximum(a, b), (slice(None), slice(None, None, -1)))
+        x = K.reshape(K.concatenate(K.minimum(a, b), hi, axis=1), (n,))
+        j = k // 4
+        while j >= 1:
+            y = K.reshape(x, (n // (2 * j), 2, j))
+            a, b = K.getitem(y, (slice(None), 0)), K.getitem(y, (slice(None), 1))
+            x = K.reshape(K.concatenate(K.minimum(a, b), K.maximum(a, b), axis=1), (n,))
+            j //= 2
+        k *= 2
+    return x
+
+
+@composite("random_permutation")
+def _random_permutation(K, *, n, key, counter, dtype=np.int64):
+    """The kernel's keys (random high bits, the index in the low b bits: all distinct, so any sort agrees)
+    sorted by a bitonic network, padded to a power of two with 2**64 - 1 (above every key when n is not one)."""
+    n = int(n)
+    if n == 0:
+        return full(K, (0,), 0, dtype)
+    b = max(1, (n - 1).bit_length())
+    u = np.uint64
+    bits = K.random_bits(shape=(n,), key=key, counter=counter, dtype=np.uint64)
+    keys = K.add(K.multiply(K.right_shift(bits, u(b)), u(1 << b)), arange(K, n, np.uint64))
+    m = 1 << (n - 1).bit_length()
+    if m != n:
+        keys = K.concatenate(keys, full(K, (m - n,), _M64, np.uint64), axis=0)
+    keys = _bitonic_sort(K, keys)
+    if m != n:
+        keys = K.getitem(keys, (slice(0, n),))
+    return K.astype(_low_bits(K, keys, b), dtype)
+
+
+# -- FTRL-proximal (MXNet) ---------------------------------------------------------------------------
+@composite("ftrl_update")
+def _ftrl_update(K, p, g, z, n, *, lr, lamda1, beta, wd, rescale_grad, clip_gradient):
+    """MXNet's operation order (hyper-parameters through float32 fields):
+    z += g - (sqrt(n + g^2) - sqrt(n)) * w / lr; n += g^2;
+    w = (sign(z) * lamda1 - z) / ((sqrt(n) + beta) / lr + wd) * (|z| > lamda1)."""
+    dt = p.dtype
+    T = dt.type
+    F = lambda v: T(np.float32(v))  # noqa: E731
+    g = K.astype(g, dt)
+    lr_, l1, beta_, wd_ = F(lr), F(lamda1), F(beta), F(wd)
+    gr = K.multiply(g, F(rescale_grad))
+    if clip_gradient is not None:
+        c = F(clip_gradient)
+        gr = _clip(K, gr, -c, c)
+    g2 = K.multiply(gr, gr)
+    t = K.subtract(K.sqrt(K.add(n, g2)), K.sqrt(n))
+    t = K.divide(K.multiply(t, p), lr_)
+    z = K.add(z, K.subtract(gr, t))
+    n = K.add(n, g2)
+    den = K.add(K.divide(K.add(K.sqrt(n), beta_), lr_), wd_)
+    num = K.subtract(K.multiply(K.astype(K.sign(z), dt), l1), z)
+    num = K.multiply(K.divide(num, den), K.astype(K.greater(K.abs(z), l1), dt))
+    return num, z, n
