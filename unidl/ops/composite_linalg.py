@@ -419,52 +419,6 @@ def _slogdet(K, x):
     return K.astype(out, x.dtype)
 
 
-# -- segment reductions ------------------------------------------------------------------------------
-def _segment_identity(dt, kind):
-    if kind == "sum":
-        return 0
-    if kind == "prod":
-        return 1
-    if dt.kind in "fV":
-        return -np.inf if kind == "max" else np.inf
-    if dt.kind in "iu":
-        info = np.iinfo(dt)
-        return info.min if kind == "max" else info.max
-    return kind == "min"
-
-
-@composite("segment_reduce")
-def _segment_reduce(K, data, ids, num_segments, kind):
-    """sum: a scatter-add (dropped rows sent to one extra segment, cut off after); prod, max, min: each row
-    masked by a one-hot of its id (others hold the identity), then reduced over the rows in row order, as
-    the kernel's sequential scatter (x * 1, max(x, -inf), min(x, inf) are exact)."""
-    dt = data.dtype
-    s = int(num_segments)
-    rest = tuple(data.shape[1:])
-    rows = data.shape[0]
-    init = _segment_identity(dt, kind)
-    if s == 0 or rows == 0:
-        return full(K, (s,) + rest, init, dt)
-    if kind == "sum":
-        valid = K.where(K.less(ids, 0), False, K.less(ids, s))
-        safe = K.where(valid, ids, s)
-        out = K.index_add(None, data, (safe,), (s + 1,) + rest, False)
-        return K.getitem(out, (slice(0, s),))
-    hit = K.equal(K.reshape(ids, (rows, 1) + (1,) * len(rest)),
-                  K.reshape(arange(K, s, ids.dtype), (1, s) + (1,) * len(rest)))  # (rows, s, 1...)
-    x = K.where(hit, K.reshape(data, (rows, 1) + rest), full(K, (), init, dt))  # (rows, s, ...)
-    if kind == "prod" and dt.kind in "fV" and dt.itemsize < 4:
-        # NumPy's half-precision product reduction carries float32 between elements; the kernel's scatter
-        # rounds every product: multiply row by row
-        out = K.getitem(x, (0,))
-        for r in range(1, rows):
-            out = K.multiply(out, K.getitem(x, (r,)))
-        return out
-    red = {"prod": K.prod, "max": K.max, "min": K.min}[kind]
-    out = red(x, axis=(0,))
-    return out if out.dtype == dt else K.astype(out, dt)
-
-
 # -- random integers and permutations from the Philox stream ------------------------------------------
 def _low_bits(K, x, b):
     """``x & (2**b - 1)`` for uint64 ``x`` (0 < b < 64) from a shift and a product."""
@@ -550,6 +504,95 @@ def _random_permutation(K, *, n, key, counter, dtype=np.int64):
     if m != n:
         keys = K.getitem(keys, (slice(0, n),))
     return K.astype(_low_bits(K, keys, b), dtype)
+
+
+# -- segment reductions ------------------------------------------------------------------------------
+_ONE_HOT_LIMIT = 1 << 20  # up to this many (row, segment, column) triples, prod/max/min reduce one-hot masks
+
+
+def _segment_identity(dt, kind):
+    if kind == "sum":
+        return 0
+    if kind == "prod":
+        return 1
+    if dt.kind in "fV":
+        return -np.inf if kind == "max" else np.inf
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        return info.min if kind == "max" else info.max
+    return kind == "min"
+
+
+def _segment_masked(K, data, ids, s, kind, init):
+    """Each row masked by a one-hot of its id (other segments see the identity), reduced over the rows in
+    row order: the kernel's sequential scatter, as x * 1, max(x, -inf) and min(x, inf) are exact."""
+    dt, rows, rest = data.dtype, data.shape[0], tuple(data.shape[1:])
+    hit = K.equal(K.reshape(ids, (rows, 1) + (1,) * len(rest)),
+                  K.reshape(arange(K, s, ids.dtype), (1, s) + (1,) * len(rest)))  # (rows, s, 1...)
+    x = K.where(hit, K.reshape(data, (rows, 1) + rest), full(K, (), init, dt))  # (rows, s, ...)
+    if kind == "prod" and dt.kind in "fV" and dt.itemsize < 4:
+        # NumPy's half-precision product reduction carries float32 between elements; the kernel's scatter
+        # rounds every product: multiply row by row
+        out = K.getitem(x, (0,))
+        for r in range(1, rows):
+            out = K.multiply(out, K.getitem(x, (r,)))
+        return out
+    out = {"prod": K.prod, "max": K.max, "min": K.min}[kind](x, axis=(0,))
+    return out if out.dtype == dt else K.astype(out, dt)
+
+
+def _segment_sorted(K, data, safe, s, kind, init):
+    """Rows sorted by (segment, row) with a bitonic network, a log-step segmented scan from the right
+    (y_i = op(y_i, y_(i+d)) within a segment: the earlier operand first, so max/min keep NumPy's ties and
+    NaN choice of the sequential scatter), and each segment's first sorted row gathered. max, min and
+    integer products are exact; float products are multiplied in a tree order."""
+    dt, rows, rest = data.dtype, data.shape[0], tuple(data.shape[1:])
+    u = np.uint64
+    b = max(1, (rows - 1).bit_length())
+    seg64 = K.astype(safe, np.uint64)
+    keys = K.add(K.multiply(seg64, u(1 << b)), arange(K, rows, np.uint64))
+    m = 1 << (rows - 1).bit_length()
+    if m != rows:
+        keys = K.concatenate(keys, full(K, (m - rows,), _M64, np.uint64), axis=0)
+    keys = K.getitem(_bitonic_sort(K, keys), (slice(0, rows),))
+    seg = K.right_shift(keys, u(b))
+    y = K.take(data, K.astype(_low_bits(K, keys, b), np.int64), axis=0, mode="raise")
+    op = {"prod": K.multiply, "max": K.maximum, "min": K.minimum}[kind]
+    d = 1
+    while d < rows:
+        later = K.concatenate(K.getitem(y, (slice(d, rows),)), full(K, (d,) + rest, init, dt), axis=0)
+        same = K.equal(K.getitem(seg, (slice(d, rows),)), K.getitem(seg, (slice(0, rows - d),)))
+        same = K.concatenate(same, full(K, (d,), False, np.bool_), axis=0)
+        y = K.where(K.reshape(same, (rows,) + (1,) * len(rest)), op(y, later), y)
+        d *= 2
+    counts = K.index_add(None, full(K, (rows,), 1, np.int64), (safe,), (s + 1,), False)
+    counts = K.getitem(counts, (slice(0, s),))
+    start = K.subtract(K.cumsum(counts, axis=0), counts)  # each segment's first position in sorted order
+    first = K.take(y, K.minimum(start, rows - 1), axis=0, mode="raise")
+    has = K.reshape(K.greater(counts, 0), (s,) + (1,) * len(rest))
+    return K.where(has, first, full(K, (), init, dt))
+
+
+@composite("segment_reduce", reordered=True)
+def _segment_reduce(K, data, ids, num_segments, kind):
+    """sum: a scatter-add, bitwise (dropped rows go to one extra segment, cut off after). prod, max, min:
+    one-hot masks reduced in row order where they are small (bitwise), else a sort by segment and a
+    segmented scan (bitwise for max, min and integers; float products within the reduction tolerance)."""
+    dt = data.dtype
+    s = int(num_segments)
+    rest = tuple(data.shape[1:])
+    rows = data.shape[0]
+    init = _segment_identity(dt, kind)
+    if s == 0 or rows == 0:
+        return full(K, (s,) + rest, init, dt)
+    valid = K.where(K.less(ids, 0), False, K.less(ids, s))
+    safe = K.where(valid, ids, s)  # dropped rows: an extra segment s
+    if kind == "sum":
+        out = K.index_add(None, data, (safe,), (s + 1,) + rest, False)
+        return K.getitem(out, (slice(0, s),))
+    if rows * s * _count(rest, None) <= _ONE_HOT_LIMIT:
+        return _segment_masked(K, data, ids, s, kind, init)
+    return _segment_sorted(K, data, safe, s, kind, init)
 
 
 # -- FTRL-proximal (MXNet) ---------------------------------------------------------------------------
