@@ -138,13 +138,8 @@ def _einsum(K, *operands, subscripts):
     """Diagonals of repeated labels, singly used labels summed, then a left-to-right chain of batched
     matmuls (NumPy's einsum sums its own way: within the reduction tolerance; integers exactly).
     bfloat16 and float16 are computed in float32 and rounded back, as the kernel's float32 loop."""
-    dts = [x.dtype for x in operands]
-    low = [dt for dt in dts if dt.kind == "V" or dt == np.float16]
-    rdt = np.result_type(*dts) if not any(dt.kind == "V" for dt in dts) else None
-    if rdt is None:
-        wide = [np.dtype(np.float32) if dt.kind == "V" else dt for dt in dts]
-        rdt = dts[0] if all(dt == dts[0] for dt in dts) else np.result_type(*wide)
-    cdt = np.dtype(np.float32) if low and (rdt.kind == "V" or rdt == np.float16) else rdt
+    rdt = np.result_type(*[x.dtype for x in operands])
+    cdt = np.dtype(np.float32) if rdt.kind == "V" or rdt == np.float16 else rdt
     ops = [x if x.dtype == cdt else K.astype(x, cdt) for x in operands]
     r = _einsum_compute(K, ops, subscripts)
     return r if r.dtype == rdt else K.astype(r, rdt)
@@ -380,7 +375,8 @@ def _inv(K, x):
         piv = K.getitem(a, (slice(None), k, k))
         zero = K.equal(piv, 0.0)
         singular = zero if singular is None else K.where(zero, True, singular)
-        prow = K.divide(K.getitem(a, (slice(None), slice(k, k + 1))), K.reshape(piv, (b, 1, 1)))  # (B, 1, 2n)
+        safe = K.where(zero, 1.0, piv)  # a singular batch raises below: no division by zero on the way
+        prow = K.divide(K.getitem(a, (slice(None), slice(k, k + 1))), K.reshape(safe, (b, 1, 1)))  # (B, 1, 2n)
         here = K.reshape(K.equal(rows, k), (1, n, 1))
         f = K.where(here, 0.0, K.getitem(a, (slice(None), slice(None), slice(k, k + 1))))  # (B, n, 1)
         a = K.where(here, prow, K.subtract(a, K.multiply(f, prow)))
@@ -407,7 +403,7 @@ def _slogdet(K, x):
         singular = K.where(zero, True, singular)
         keep = K.equal(same, K.equal(K.less(piv, 0.0), False))  # a swap and a negative pivot cancel
         sign = K.where(keep, sign, K.negative(sign))
-        logabs = K.add(logabs, K.log(K.abs(piv)))
+        logabs = K.add(logabs, K.log(K.abs(K.where(zero, 1.0, piv))))  # zero pivots: -inf below
         if k + 1 < n:
             below = K.reshape(K.greater(rows, k), (1, n, 1))
             col = K.getitem(a, (slice(None), slice(None), slice(k, k + 1)))
