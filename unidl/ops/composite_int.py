@@ -1,9 +1,9 @@
 """Composites of the integer and bit-level ops: bitwise and/or/xor/not, shifts, floor division and
 remainders, fmax/fmin, gcd/lcm, float8 rounding, nonzero and argsort. Conventions as in ``composite_basic``.
 
-The tier has no bitwise op but ``right_shift``, ``bitcast`` and ``astype``: bits are read as
-``(x >> j) - 2 * (x >> (j + 1))`` of an unsigned view and put back with multiplications by powers of two
-(integer arithmetic wraps modulo 2**n, as the bit operations do). Integer division runs in float64 where
+The tier has no bitwise op but ``right_shift``, ``bitcast`` and ``astype``: the bits of each byte y are
+read as ``(y >> j) - 2 * (y >> (j + 1))`` and put back with multiplications by powers of two; shifts are
+multiplications in the unsigned view (integer arithmetic wraps modulo 2**n, as the bit operations do). Integer division runs in float64 where
 that is exact (up to 32 bits) and as float64 estimates with exact integer corrections for 64 bits; float
 remainders are exact (a long division by the divisor scaled by powers of two). Everything follows NumPy's
 ufunc loops (the reference kernels), special values and integer division by zero included.
@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .composite_basic import arange, composite, full
+from .composite_basic import _count, arange, composite, full
 
 _F64 = np.dtype(np.float64)
 _U64 = np.dtype(np.uint64)
@@ -97,21 +97,22 @@ def _plan(dt):
 
 
 # -- bitwise ops ------------------------------------------------------------------------------------
-def _bits(K, x):
-    """The bits of ``x``'s bytes: uint8, shape ``x.shape + (itemsize, 8)``, bit j of byte k at [..., k, j]."""
-    shape, n = x.shape, x.dtype.itemsize
-    by = K.reshape(K.bitcast(K.reshape(x, shape + (1,)), np.uint8), shape + (n, 1))
-    r = K.right_shift(by, arange(K, 8, np.uint8))  # byte >> j, j = 0..7
-    nd = len(shape) + 2
-    hi = K.concatenate(K.getitem(r, (Ellipsis, slice(1, 8))), full(K, shape + (n, 1), 0, np.uint8), axis=nd - 1)
-    return K.subtract(r, K.multiply(hi, np.uint8(2)))
+def _bytes(K, x):
+    """``x``'s bytes: uint8, shape ``x.shape + (itemsize,)``."""
+    return K.bitcast(K.reshape(x, x.shape + (1,)), np.uint8)
 
 
-def _from_bits(K, bits, shape, dt):
-    """The inverse of :func:`_bits`: bytes recombined and read as ``dt``."""
-    w = K.reshape(K.power(np.uint8(2), arange(K, 8, np.uint8)), (8,))
-    by = K.astype(K.sum(K.multiply(bits, w), axis=(len(shape) + 1,)), np.uint8)  # distinct bits: exact
-    return K.reshape(K.bitcast(by, dt), shape)
+def _bytewise(K, a, b, combine):
+    """``combine`` applied to the bits of the bytes of a and b (same shape and dtype), bit by bit: bit j of
+    a byte y is (y >> j) - 2 * (y >> (j + 1)); the results are put back with weights 2**j."""
+    ra, rb = _bytes(K, a), _bytes(K, b)
+    acc = None
+    for j in range(8):
+        ha, hb = K.right_shift(ra, np.uint8(1)), K.right_shift(rb, np.uint8(1))
+        c = combine(K.subtract(ra, K.multiply(ha, np.uint8(2))), K.subtract(rb, K.multiply(hb, np.uint8(2))))
+        acc = c if acc is None else K.add(acc, K.multiply(c, np.uint8(1 << j)))  # distinct bits: no carry
+        ra, rb = ha, hb
+    return K.reshape(K.bitcast(acc, a.dtype), a.shape)
 
 
 def _bitwise(K, ufunc, a, b, combine, logical):
@@ -121,8 +122,7 @@ def _bitwise(K, ufunc, a, b, combine, logical):
     if dt.kind not in "iu":
         raise TypeError(f"{ufunc} expects integers or bools, got {dt}")
     shape = _shape2(a, b)
-    ba, bb = _bits(K, K.broadcast_to(a, shape)), _bits(K, K.broadcast_to(b, shape))
-    return _from_bits(K, combine(ba, bb), shape, dt)
+    return _bytewise(K, K.broadcast_to(a, shape), K.broadcast_to(b, shape), combine)
 
 
 @composite("bitwise_and")
@@ -229,15 +229,15 @@ def _int_divmod(K, a, b, dt, want):
 
 # -- float remainders -------------------------------------------------------------------------------
 def _fmod_steps(dt):
-    """(work dtype, bits per step, the step exponents, whether the divisor is split) of an exact fmod of
-    ``dt``: each step takes up to ``bits`` quotient bits, so its product with the divisor is exact."""
+    """(the step exponents k, whether the divisor is split) of an exact fmod of ``dt`` in float64: each step
+    takes up to ``chunk`` quotient bits, few enough that their product with the divisor is exact."""
     fi = np.finfo(dt)
     p = fi.nmant + 1
     span = (fi.maxexp + 1) - (fi.minexp - fi.nmant)  # log2 of the largest |a| / smallest |b|, rounded up
     split = p > 26
     chunk = 26 if split else 53 - p
     top = max(0, math.ceil((span - chunk) / chunk))
-    return _F64, chunk, [chunk * m for m in range(top, -1, -1)], split
+    return [chunk * m for m in range(top, -1, -1)], split
 
 
 def _scale(K, x, k):
@@ -262,7 +262,7 @@ def _fmod_abs(K, r, b, dt):
     q * b 2**k is exact (float64 divisors split into two halves, the product's rounding error recovered by
     TwoSum), r - q b 2**k is exact, and a q one too large (the quotient rounded up to an integer) is undone.
     """
-    _, chunk, ks, split = _fmod_steps(dt)
+    ks, split = _fmod_steps(dt)
     bh = _hi26(K, b) if split else None
     bl = K.subtract(b, bh) if split else None
     for k in ks:
@@ -291,7 +291,8 @@ def _fmod_float(K, a, b, plan=None):
     bad = _or(K, _or(K, _isnan(K, wa), _isnan(K, wb)), _or(K, K.equal(absa, np.inf), K.equal(wb, 0)))
     keep = _and(K, K.equal(absb, np.inf), _not(K, bad))
     skip = _or(K, bad, keep)
-    r = _fmod_abs(K, K.where(skip, 0.0, absa), K.where(skip, 1.0, absb), plan or dt)
+    with np.errstate(over="ignore", invalid="ignore"):  # b 2**k overflowing (and times 0) is expected
+        r = _fmod_abs(K, K.where(skip, 0.0, absa), K.where(skip, 1.0, absb), plan or dt)
     r = K.where(_signbit(K, wa), K.negative(r), r)
     r = K.where(keep, wa, K.where(bad, np.nan, r))
     return r if dt == _F64 else K.astype(r, dt)
@@ -353,22 +354,24 @@ def _fmod(K, a, b):
 
 
 # -- fmax / fmin ------------------------------------------------------------------------------------
-def _fpick(K, ufunc, a, b, wins):
+def _fpick(K, ufunc, a, b):
     a, b, dt = _operands(K, ufunc, a, b)
-    if dt.kind != "f" and dt.kind != "V":
+    if dt.kind not in "fV":
         return K.maximum(a, b) if ufunc == "fmax" else K.minimum(a, b)
-    # NumPy's loop: (a >= b or b is NaN) ? a : b (fmin with <=); ties of -0.0 and 0.0 give a
-    return K.where(_or(K, wins(a, b), _isnan(K, b)), a, b)
+    wins = K.greater(a, b) if ufunc == "fmax" else K.less(a, b)
+    if dt.kind == "f":  # NumPy's loop: (a >= b or b is NaN) ? a : b; ml_dtypes' (bfloat16) gives b on ties
+        wins = _or(K, wins, K.equal(a, b))
+    return K.where(_or(K, wins, _isnan(K, b)), a, b)
 
 
 @composite("fmax")
 def _fmax(K, a, b):
-    return _fpick(K, "fmax", a, b, lambda x, y: _or(K, K.greater(x, y), K.equal(x, y)))
+    return _fpick(K, "fmax", a, b)
 
 
 @composite("fmin")
 def _fmin(K, a, b):
-    return _fpick(K, "fmin", a, b, lambda x, y: _or(K, K.less(x, y), K.equal(x, y)))
+    return _fpick(K, "fmin", a, b)
 
 
 # -- gcd / lcm --------------------------------------------------------------------------------------
@@ -429,20 +432,23 @@ def _lcm(K, a, b):
 @composite("float8_round")
 def _float8_round(K, x, mbits, emin):
     """The kernel's rounding to multiples of q = 2**(max(e, emin) - mbits), e the binade of |x|, ties to even,
-    in float64 (exact for every input dtype): e from the exponent field, q built from its bits."""
+    in float64 (exact for every input dtype): e from the exponent field, q built from its bits; inf and NaN
+    pass through."""
     dt = x.dtype
     w = x if dt == _F64 else K.astype(x, _F64)
-    e = K.subtract(K.astype(K.right_shift(_view(K, K.abs(w), _U64), np.uint64(52)), _I64), np.int64(1023))
-    k = K.subtract(K.maximum(e, np.int64(emin)), np.int64(mbits))  # in [emin - mbits, 1024 - mbits]
+    fin = K.less(K.abs(w), np.inf)
+    w0 = K.where(fin, w, 0.0)
+    e = K.subtract(K.astype(K.right_shift(_view(K, K.abs(w0), _U64), np.uint64(52)), _I64), np.int64(1023))
+    k = K.subtract(K.maximum(e, np.int64(emin)), np.int64(mbits))  # in [emin - mbits, 1023 - mbits]
     inv_q = _view(K, K.multiply(K.astype(K.subtract(np.int64(1023), k), _U64), np.uint64(1 << 52)), _F64)
     q = _view(K, K.multiply(K.astype(K.add(k, np.int64(1023)), _U64), np.uint64(1 << 52)), _F64)
-    v = K.multiply(w, inv_q)  # exact: |v| < 2**(mbits + 1) or inf/NaN
+    v = K.multiply(w0, inv_q)  # exact, |v| < 2**(mbits + 1)
     h = K.add(v, 0.5)
     r = K.floor(h)
     odd = K.equal(K.subtract(r, K.multiply(K.floor(K.multiply(r, 0.5)), 2.0)), 1.0)
     r = K.where(_and(K, K.equal(h, r), odd), K.subtract(r, 1.0), r)  # a tie rounds to the even neighbour
-    r = K.where(K.equal(r, 0), K.multiply(v, 0.0), r)  # keeps -0.0
-    y = K.multiply(r, q)
+    r = K.where(K.equal(r, 0), _signed_zero(K, _signbit(K, v), _F64), r)  # -0.3 rounds to -0.0
+    y = K.where(fin, K.multiply(r, q), w)
     return y if dt == _F64 else K.astype(y, dt)
 
 
@@ -493,15 +499,18 @@ def _argsort(K, x, axis=-1, descending=False):
     earlier = K.less(K.reshape(arange(K, n), (1, n)), K.reshape(arange(K, n), (n, 1)))  # [i, j]: j < i
     first = K.greater(xj, xi) if descending else K.less(xj, xi)
     tie = K.equal(xj, xi)
-    if x.dtype.kind in "fV" or x.dtype.kind == "c":
+    if x.dtype.kind in "fV":
         ni, nj = _isnan(K, xi), _isnan(K, xj)
         nan_first = _and(K, nj, _not(K, ni)) if descending else _and(K, ni, _not(K, nj))
         first = _or(K, first, nan_first)
         tie = _or(K, tie, _and(K, ni, nj))
     before = _or(K, first, _and(K, tie, earlier))
-    rank = K.sum(K.astype(before, _I64), axis=(len(lead) + 1,))  # (..., n): position of element i
-    onehot = K.equal(K.reshape(rank, lead + (n, 1)), K.reshape(arange(K, n), (1, n)))  # [i, k]: rank_i == k
-    idx = K.sum(K.where(onehot, K.reshape(arange(K, n), (n, 1)), np.int64(0)), axis=(len(lead),))
+    m = _count(lead, None)
+    rank = K.sum(K.astype(before, np.int32), axis=(len(lead) + 1,))  # the position of element i
+    rank = K.reshape(K.astype(rank, _I64), (m, n))
+    rows = K.broadcast_to(K.reshape(arange(K, m), (m, 1)), (m, n))
+    idx = K.index_add(None, K.broadcast_to(K.reshape(arange(K, n), (1, n)), (m, n)), (rows, rank), (m, n), False)
+    idx = K.reshape(idx, lead + (n,))  # out[rank_i] = i (the ranks are a permutation)
     if axis != nd - 1:
         inv = [0] * nd
         for i, p in enumerate(perm):
