@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -194,19 +194,24 @@ def _memory_order(operands: Tuple[Any, ...]) -> Tuple[Any, ...]:
     return tuple(out)
 
 
-def arithmetic(calls: Iterable[KernelCall], drop_attrs_of: Sequence[str] = ()) -> List[KernelCall]:
+def arithmetic(calls: Iterable[KernelCall], drop_attrs_of: Sequence[str] = (),
+               same_op: Optional[Mapping[str, str]] = None) -> List[KernelCall]:
     """The calls that compute (``DATA_MOVEMENT`` dropped), in a form two faces can be compared in:
     elementwise calls with operands in memory order, and the attributes of the ops named in
     ``drop_attrs_of`` dropped (the optimizer updates, whose formula a frontend picks: see
-    ``unidl.nn.optim``). Calls made inside another kernel (``depth > 0``: how a composite computes the op
-    it was called for) are the device's business, not the face's, and are dropped too."""
+    ``unidl.nn.optim``); ``same_op`` renames ops that are one step of one rule in another form
+    (``sgd_update_rescaled`` -> ``sgd_update``). Calls made inside another kernel (``depth > 0``: how a
+    composite computes the op it was called for) are the device's business, not the face's, and are dropped too."""
     ew = elementwise_ops()
+    rename = same_op or {}
     out = []
     for c in calls:
         if c.depth or _exact(c):
             continue
         if c.op in ew:
-            c = KernelCall(c.op, _memory_order(c.operands), () if c.op in drop_attrs_of else c.attrs)
+            c = KernelCall(c.op, _memory_order(c.operands), c.attrs)
+        if c.op in drop_attrs_of:
+            c = KernelCall(rename.get(c.op, c.op), c.operands, ())
         out.append(c)
     return out
 

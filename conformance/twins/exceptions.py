@@ -92,7 +92,7 @@ TRACE_EXCEPTIONS: List[TraceException] = [
     TraceException("bilstm", "inference forward", "gluon", "add", ((32,), (32,)), _TWO_BIASES),
     TraceException("gru", "training backward", "keras", "add", ((2, 48), (2, 48)), _GRU_BIAS),
     TraceException("gru", "sgd-momentum step", "keras", "sgd_update", ((2, 48),) * 3, _GRU_BIAS),
-    TraceException("gru", "sgd-momentum step", "gluon", "sgd_update", ((48,),) * 3, _GRU_BIAS),
+    TraceException("gru", "sgd-momentum step", "gluon", "sgd_update_rescaled", ((48,),) * 3, _GRU_BIAS),
 ]
 
 

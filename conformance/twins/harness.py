@@ -305,10 +305,13 @@ def _without_listed(twin: str, phase: str, face: str, calls: List[trace.KernelCa
 def compare_kernel_calls(p: TwinPair) -> List[str]:
     """One problem per phase whose arithmetic kernel calls differ between the faces."""
     probs = []
+    from unidl.ops.optim import UPDATE_RULE
+
     updates = _update_ops()
     for phase, (kt, gt) in _kernel_traces(p).items():
         kt, gt = _without_listed(p.case.name, phase, "keras", kt), _without_listed(p.case.name, phase, "gluon", gt)
-        ka, ga = trace.arithmetic(kt, drop_attrs_of=updates), trace.arithmetic(gt, drop_attrs_of=updates)
+        ka = trace.arithmetic(kt, drop_attrs_of=updates, same_op=UPDATE_RULE)
+        ga = trace.arithmetic(gt, drop_attrs_of=updates, same_op=UPDATE_RULE)
         if phase == "sgd-momentum step":  # each parameter's update is independent: the order is the face's
             ka, ga = sorted(ka, key=str), sorted(ga, key=str)
         diff = trace.first_difference(ka, ga)

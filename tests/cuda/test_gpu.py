@@ -72,13 +72,16 @@ def test_fused_activations_and_sce_grad_match_cpu(gpu, dtype):
 
 
 @pytest.mark.parametrize("op, states, attrs", [
-    ("sgd_update", 0, dict(momentum=0.0, nesterov=False, form="keras", wd=0.0)),
-    ("sgd_update", 1, dict(momentum=0.9, nesterov=False, form="keras", wd=0.01)),
-    ("sgd_update", 1, dict(momentum=0.9, nesterov=True, form="keras", wd=0.0)),
-    ("sgd_update", 1, dict(momentum=0.9, nesterov=False, form="mxnet", wd=1e-4, clip_gradient=0.5)),
-    ("sgd_update", 0, dict(momentum=0.0, nesterov=False, form="mxnet", wd=1e-4, aggregated=True)),
-    ("adam_update", 2, dict(step=3, beta1=0.9, beta2=0.999, epsilon=1e-7, form="keras", wd=0.004)),
-    ("adam_update", 2, dict(step=3, beta1=0.9, beta2=0.999, epsilon=1e-8, form="mxnet", wd=1e-4, rescale_grad=0.5)),
+    ("sgd_update", 0, dict(momentum=0.0, nesterov=False, wd=0.0)),
+    ("sgd_update", 1, dict(momentum=0.9, nesterov=False, wd=0.01)),
+    ("sgd_update", 1, dict(momentum=0.9, nesterov=True, wd=0.0)),
+    ("sgd_update_rescaled", 1, dict(momentum=0.9, nesterov=False, wd=1e-4, rescale_grad=1.0, clip_gradient=0.5,
+                                    aggregated=False)),
+    ("sgd_update_rescaled", 0, dict(momentum=0.0, nesterov=False, wd=1e-4, rescale_grad=1.0, clip_gradient=None,
+                                    aggregated=True)),
+    ("adam_update", 2, dict(step=3, beta1=0.9, beta2=0.999, epsilon=1e-7, wd=0.004)),
+    ("adam_update_rescaled", 2, dict(step=3, beta1=0.9, beta2=0.999, epsilon=1e-8, wd=1e-4, rescale_grad=0.5,
+                                     clip_gradient=None)),
 ])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fused_optimizer_updates_are_bitwise_cpu(gpu, op, states, attrs, dtype):
@@ -88,11 +91,11 @@ def test_fused_optimizer_updates_are_bitwise_cpu(gpu, op, states, attrs, dtype):
     rng = np.random.default_rng(3)
     p, g = rng.normal(size=(257, 3)).astype(dtype), rng.normal(size=(257, 3)).astype(dtype)
     st_ = [np.abs(rng.normal(size=(257, 3))).astype(dtype) for _ in range(states)]
-    full = dict(lr=0.01, rescale_grad=1.0, clip_gradient=None, aggregated=False)
-    full.update(attrs)
+    full = dict(lr=0.01, **attrs)
     if op == "adam_update":
-        full.pop("aggregated"), full.pop("momentum", None), full.pop("nesterov", None)
         args = [st_[0], st_[1], None]
+    elif op == "adam_update_rescaled":
+        args = [st_[0], st_[1]]
     else:
         args = [st_[0] if states else None]
     ref = cpu_all(np)[op](p.copy(), g, *[None if a is None else a.copy() for a in args], **full)

@@ -63,7 +63,7 @@ def test_run_stop_dump_writes_chrome_trace(tmp_path):
     profiler.dump()
     evs = json.load(open(fn))["traceEvents"]
     names = {e["name"] for e in evs if e.get("cat", "").startswith("kernel")}
-    assert {"matmul", "softmax_cross_entropy", "sgd_update"} <= names
+    assert {"matmul", "softmax_cross_entropy", "sgd_update_rescaled"} <= names  # the MXNet form of SGD
     assert any(e["cat"] == "kernel,backward" for e in evs if "cat" in e)
     assert all(e["dur"] > 0 for e in evs if e["ph"] == "X")
 

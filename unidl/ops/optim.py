@@ -4,7 +4,8 @@ Each op takes the parameter, its gradient and its state tensors, and updates the
 states **in place** (the same Tensor objects and the same backend arrays keep their identity). They
 run outside autograd and are not differentiable. ``unidl.nn.optim`` holds the thin, documented
 functions frontends call; the formulas (with their floating-point operation order) are written out
-there and in the CPU kernels (``unidl.xpkernels.optim``).
+there and in the composites (``unidl.ops.composite_optim``), which the fused kernels
+(``unidl.xpkernels.optim``) override.
 
 Kernel contract (differs from other families on purpose): ``kernel(param, grad, *states, **attrs)``
 updates ``param`` and the non-None ``states`` in place and returns them as a tuple
@@ -12,7 +13,8 @@ updates ``param`` and the non-None ``states`` in place and returns them as a tup
 the host round-trip fallback); the op then copies them back into the inputs, so the in-place
 semantics hold on every device.
 
-``form`` selects whose floating-point formula runs where Keras 3 and MXNet 1.9 differ:
+``form`` selects whose floating-point formula runs where Keras 3 and MXNet 1.9 differ; each form of a rule is
+its own op (``sgd_update`` / ``sgd_update_rescaled``), so a kernel implements one formula:
 
 - ``"keras"``: Keras 3 ``keras/src/optimizers/*.py``. Hyper-parameters are cast from the Python
   float to the parameter dtype, and ``1 - beta`` is computed in Python (float64) then cast, as
@@ -44,20 +46,41 @@ __all__ = ["sgd_update", "adam_update", "rmsprop_update", "adagrad_update", "ada
 
 FORMS = ("keras", "mxnet")
 
-SGD_UPDATE = defop("sgd_update", doc="in place: SGD / momentum / Nesterov (Keras) or sgd/sgd_mom/nag (MXNet)",
-                   differentiable=False)
-ADAM_UPDATE = defop("adam_update", doc="in place: Adam / AdamW / AMSGrad (Keras) or adam_update (MXNet)",
-                    differentiable=False)
-RMSPROP_UPDATE = defop("rmsprop_update", doc="in place: RMSprop (Keras) or rmsprop/rmspropalex (MXNet)",
-                       differentiable=False)
+#: one op per rule and form: ``<rule>_update`` runs the ``"keras"`` formula, ``<rule>_update_rescaled`` the
+#: ``"mxnet"`` one (kernels implement an op's single formula and never see a framework name)
+SGD_UPDATE = defop("sgd_update", doc="in place: SGD / momentum / Nesterov, decoupled weight decay", differentiable=False)
+SGD_UPDATE_RESCALED = defop("sgd_update_rescaled", doc="in place: SGD / momentum / NAG on the rescaled, clipped "
+                            "gradient (MXNet sgd/sgd_mom/nag, multi_sgd)", differentiable=False)
+ADAM_UPDATE = defop("adam_update", doc="in place: Adam / AdamW / AMSGrad", differentiable=False)
+ADAM_UPDATE_RESCALED = defop("adam_update_rescaled", doc="in place: Adam on the rescaled gradient (MXNet adam_update)",
+                             differentiable=False)
+RMSPROP_UPDATE = defop("rmsprop_update", doc="in place: RMSprop (plain, centered, momentum)", differentiable=False)
+RMSPROP_UPDATE_RESCALED = defop("rmsprop_update_rescaled", doc="in place: RMSProp on the rescaled gradient "
+                                "(MXNet rmsprop/rmspropalex)", differentiable=False)
 ADAGRAD_UPDATE = defop("adagrad_update", doc="in place: Adagrad", differentiable=False)
+ADAGRAD_UPDATE_RESCALED = defop("adagrad_update_rescaled", doc="in place: Adagrad on the rescaled gradient",
+                                differentiable=False)
 ADADELTA_UPDATE = defop("adadelta_update", doc="in place: Adadelta", differentiable=False)
+ADADELTA_UPDATE_RESCALED = defop("adadelta_update_rescaled", doc="in place: Adadelta on the rescaled gradient",
+                                 differentiable=False)
 ADAMAX_UPDATE = defop("adamax_update", doc="in place: Adamax", differentiable=False)
+ADAMAX_UPDATE_RESCALED = defop("adamax_update_rescaled", doc="in place: Adamax on the rescaled gradient",
+                               differentiable=False)
 NADAM_UPDATE = defop("nadam_update", doc="in place: Nadam", differentiable=False)
+NADAM_UPDATE_RESCALED = defop("nadam_update_rescaled", doc="in place: Nadam on the rescaled gradient",
+                              differentiable=False)
 FTRL_UPDATE = defop("ftrl_update", doc="in place: FTRL-proximal (MXNet)", differentiable=False)
 SIGNUM_UPDATE = defop("signum_update", doc="in place: signSGD / Signum (MXNet)", differentiable=False)
 SCALE_UPDATE = defop("scale_update", doc="in place: x *= scale (a scalar or one-element tensor)",
                      differentiable=False)
+
+#: each update op -> the rule it runs (the two forms of one rule are one step of the same optimizer, so the
+#: twin tier compares a Keras ``sgd_update`` call with a Gluon ``sgd_update_rescaled`` one)
+UPDATE_RULE = {op: op.replace("_rescaled", "") for op in (
+    "sgd_update", "sgd_update_rescaled", "adam_update", "adam_update_rescaled", "rmsprop_update",
+    "rmsprop_update_rescaled", "adagrad_update", "adagrad_update_rescaled", "adadelta_update",
+    "adadelta_update_rescaled", "adamax_update", "adamax_update_rescaled", "nadam_update", "nadam_update_rescaled",
+    "ftrl_update", "signum_update", "scale_update")}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -126,6 +149,15 @@ def _form(op: str, form: str) -> str:
     return form
 
 
+def _attrs(form: str, attrs: dict, wd: float, rescale_grad: float, clip_gradient: Optional[float],
+           **rescaled_only: Any) -> dict:
+    """The op's attributes: ``attrs`` and ``wd``, plus the rescaled form's own (gradient scale and clip, ...)."""
+    attrs["wd"] = float(wd)
+    if form == "mxnet":
+        attrs.update(rescale_grad=float(rescale_grad), clip_gradient=clip_gradient, **rescaled_only)
+    return attrs
+
+
 def _clip_attr(op: str, clip_gradient: Optional[float]) -> Optional[float]:
     if clip_gradient is None:
         return None
@@ -152,10 +184,9 @@ def sgd_update(param: Tensor, grad: Tensor, mom: Optional[Tensor] = None, *, lr:
     _form(op, form)
     _keras_only(op, form, wd, rescale_grad, clip_gradient)
     _check(op, param, grad, (mom,), ("mom",))
-    attrs = dict(lr=float(lr), momentum=float(momentum), nesterov=bool(nesterov), form=form, wd=float(wd),
-                 rescale_grad=float(rescale_grad), clip_gradient=_clip_attr(op, clip_gradient),
-                 aggregated=bool(aggregated))
-    return _run(SGD_UPDATE, param, grad, (mom,), attrs)
+    attrs = _attrs(form, dict(lr=float(lr), momentum=float(momentum), nesterov=bool(nesterov)), wd, rescale_grad,
+                   _clip_attr(op, clip_gradient), aggregated=bool(aggregated))
+    return _run(SGD_UPDATE if form == "keras" else SGD_UPDATE_RESCALED, param, grad, (mom,), attrs)
 
 
 def adam_update(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, vhat: Optional[Tensor] = None, *, lr: float,
@@ -171,10 +202,11 @@ def adam_update(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, vhat: Optiona
     if form == "mxnet" and vhat is not None:
         raise OpError(op, "MXNet 1.9 Adam has no AMSGrad variant (vhat must be None with form='mxnet')")
     _step(op, step)
-    attrs = dict(lr=float(lr), step=int(step), beta1=float(beta1), beta2=float(beta2), epsilon=float(epsilon),
-                 form=form, wd=float(wd), rescale_grad=float(rescale_grad),
-                 clip_gradient=_clip_attr(op, clip_gradient))
-    return _run(ADAM_UPDATE, param, grad, (m, v, vhat), attrs)
+    attrs = _attrs(form, dict(lr=float(lr), step=int(step), beta1=float(beta1), beta2=float(beta2),
+                              epsilon=float(epsilon)), wd, rescale_grad, _clip_attr(op, clip_gradient))
+    if form == "keras":
+        return _run(ADAM_UPDATE, param, grad, (m, v, vhat), attrs)
+    return _run(ADAM_UPDATE_RESCALED, param, grad, (m, v), attrs)
 
 
 def rmsprop_update(param: Tensor, grad: Tensor, n: Tensor, g_avg: Optional[Tensor] = None,
@@ -194,10 +226,9 @@ def rmsprop_update(param: Tensor, grad: Tensor, n: Tensor, g_avg: Optional[Tenso
         raise OpError(op, "MXNet RMSProp is plain (n) or centered (n, g_avg, mom=delta), nothing between")
     if form == "keras" and (mom is None) != (float(momentum) <= 0.0):
         raise OpError(op, "Keras RMSprop keeps a momentum buffer exactly when momentum > 0")
-    attrs = dict(lr=float(lr), rho=float(rho), momentum=float(momentum), epsilon=float(epsilon), form=form,
-                 wd=float(wd), rescale_grad=float(rescale_grad), clip_gradient=_clip_attr(op, clip_gradient),
-                 clip_weights=_clip_attr(op, clip_weights))
-    return _run(RMSPROP_UPDATE, param, grad, (n, g_avg, mom), attrs)
+    attrs = _attrs(form, dict(lr=float(lr), rho=float(rho), momentum=float(momentum), epsilon=float(epsilon)), wd,
+                   rescale_grad, _clip_attr(op, clip_gradient), clip_weights=_clip_attr(op, clip_weights))
+    return _run(RMSPROP_UPDATE if form == "keras" else RMSPROP_UPDATE_RESCALED, param, grad, (n, g_avg, mom), attrs)
 
 
 def adagrad_update(param: Tensor, grad: Tensor, acc: Tensor, *, lr: float, epsilon: float = 1e-7,
@@ -210,9 +241,8 @@ def adagrad_update(param: Tensor, grad: Tensor, acc: Tensor, *, lr: float, epsil
     _check(op, param, grad, (acc,), ("acc",))
     if acc is None:
         raise OpError(op, "acc is required", shapes=(param.shape,))
-    attrs = dict(lr=float(lr), epsilon=float(epsilon), form=form, wd=float(wd), rescale_grad=float(rescale_grad),
-                 clip_gradient=_clip_attr(op, clip_gradient))
-    return _run(ADAGRAD_UPDATE, param, grad, (acc,), attrs)
+    attrs = _attrs(form, dict(lr=float(lr), epsilon=float(epsilon)), wd, rescale_grad, _clip_attr(op, clip_gradient))
+    return _run(ADAGRAD_UPDATE if form == "keras" else ADAGRAD_UPDATE_RESCALED, param, grad, (acc,), attrs)
 
 
 def adadelta_update(param: Tensor, grad: Tensor, acc_grad: Tensor, acc_delta: Tensor, *, lr: float = 1.0,
@@ -225,9 +255,10 @@ def adadelta_update(param: Tensor, grad: Tensor, acc_grad: Tensor, acc_delta: Te
     _check(op, param, grad, (acc_grad, acc_delta), ("acc_grad", "acc_delta"))
     if acc_grad is None or acc_delta is None:
         raise OpError(op, "acc_grad and acc_delta are required", shapes=(param.shape,))
-    attrs = dict(lr=float(lr), rho=float(rho), epsilon=float(epsilon), form=form, wd=float(wd),
-                 rescale_grad=float(rescale_grad), clip_gradient=_clip_attr(op, clip_gradient))
-    return _run(ADADELTA_UPDATE, param, grad, (acc_grad, acc_delta), attrs)
+    attrs = _attrs(form, dict(lr=float(lr), rho=float(rho), epsilon=float(epsilon)), wd, rescale_grad,
+                   _clip_attr(op, clip_gradient))
+    return _run(ADADELTA_UPDATE if form == "keras" else ADADELTA_UPDATE_RESCALED, param, grad, (acc_grad, acc_delta),
+                attrs)
 
 
 def adamax_update(param: Tensor, grad: Tensor, m: Tensor, u: Tensor, *, lr: float, step: int, beta1: float = 0.9,
@@ -241,10 +272,9 @@ def adamax_update(param: Tensor, grad: Tensor, m: Tensor, u: Tensor, *, lr: floa
     if m is None or u is None:
         raise OpError(op, "m and u are required", shapes=(param.shape,))
     _step(op, step)
-    attrs = dict(lr=float(lr), step=int(step), beta1=float(beta1), beta2=float(beta2), epsilon=float(epsilon),
-                 form=form, wd=float(wd), rescale_grad=float(rescale_grad),
-                 clip_gradient=_clip_attr(op, clip_gradient))
-    return _run(ADAMAX_UPDATE, param, grad, (m, u), attrs)
+    attrs = _attrs(form, dict(lr=float(lr), step=int(step), beta1=float(beta1), beta2=float(beta2),
+                              epsilon=float(epsilon)), wd, rescale_grad, _clip_attr(op, clip_gradient))
+    return _run(ADAMAX_UPDATE if form == "keras" else ADAMAX_UPDATE_RESCALED, param, grad, (m, u), attrs)
 
 
 def nadam_update(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, *, lr: float, step: int, momentum_cache: float,
@@ -259,11 +289,10 @@ def nadam_update(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, *, lr: float
     if m is None or v is None:
         raise OpError(op, "m and v are required", shapes=(param.shape,))
     _step(op, step)
-    attrs = dict(lr=float(lr), step=int(step), momentum_cache=float(momentum_cache), beta1=float(beta1),
-                 beta2=float(beta2), epsilon=float(epsilon), form=form, wd=float(wd),
-                 rescale_grad=float(rescale_grad), clip_gradient=_clip_attr(op, clip_gradient),
-                 schedule_decay=float(schedule_decay))
-    return _run(NADAM_UPDATE, param, grad, (m, v), attrs)
+    attrs = _attrs(form, dict(lr=float(lr), step=int(step), momentum_cache=float(momentum_cache), beta1=float(beta1),
+                              beta2=float(beta2), epsilon=float(epsilon)), wd, rescale_grad,
+                   _clip_attr(op, clip_gradient), schedule_decay=float(schedule_decay))
+    return _run(NADAM_UPDATE if form == "keras" else NADAM_UPDATE_RESCALED, param, grad, (m, v), attrs)
 
 
 def ftrl_update(param: Tensor, grad: Tensor, z: Tensor, n: Tensor, *, lr: float = 0.1, lamda1: float = 0.01,

@@ -18,6 +18,7 @@ those that have neither, which a test keeps empty so a new op cannot escape the 
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -81,7 +82,9 @@ _RECURRENT_OPS = ("lstm_sequence", "lstm_sequence_grad")
 #: take sqrt/pow from its own libm: a few ulp per step
 UPDATE = Tol("update", f32=(1e-6, 1e-6), f64=(1e-14, 1e-14))
 _UPDATE_OPS = ("sgd_update", "adam_update", "rmsprop_update", "adagrad_update", "adadelta_update", "adamax_update",
-               "nadam_update", "ftrl_update", "signum_update", "scale_update")
+               "nadam_update", "ftrl_update", "signum_update", "scale_update", "sgd_update_rescaled",
+               "adam_update_rescaled", "rmsprop_update_rescaled", "adagrad_update_rescaled",
+               "adadelta_update_rescaled", "adamax_update_rescaled", "nadam_update_rescaled")
 TOLERANCES: Dict[str, Tol] = {**{o: TRANSCENDENTAL for o in _TRANS_OPS}, **{o: REDUCTION for o in _REDUCE_OPS},
                               **{o: RECURRENT for o in _RECURRENT_OPS}, **{o: UPDATE for o in _UPDATE_OPS}}
 
@@ -902,62 +905,60 @@ def _upd_arrays(g: Gen, ranges: Sequence[Optional[Tuple[float, float]]]) -> Tupl
 
 
 def _mx_common(g: Gen, form: str) -> Dict[str, Any]:
+    """``wd``, and the rescaled form's gradient scale and clip."""
     if form == "keras":
-        return {"wd": g.choice([0.0, 0.01], "wd"), "rescale_grad": 1.0, "clip_gradient": None}
+        return {"wd": g.choice([0.0, 0.01], "wd")}
     return {"wd": g.choice([0.0, 0.01], "wd"), "rescale_grad": g.choice([1.0, 0.5], "rescale_grad"),
             "clip_gradient": g.choice([None, 1.0], "clip_gradient")}
 
 
-def _sgd(g: Gen) -> Sample:
-    form, has_mom = g.choice(["keras", "mxnet"], "form"), g.boolean("momentum")
+# each generator takes the form: "keras" for ``<rule>_update``, "mxnet" for ``<rule>_update_rescaled``
+def _sgd(g: Gen, form: str) -> Sample:
+    has_mom = g.boolean("momentum")
     args = _upd_arrays(g, [(-1, 1) if has_mom else None])
     kw = dict(lr=g.choice([0.1, 0.01], "lr"), momentum=0.9 if has_mom else 0.0,
-              nesterov=has_mom and g.boolean("nesterov"), form=form, **_mx_common(g, form),
-              aggregated=form == "mxnet" and not has_mom and g.boolean("aggregated"))
+              nesterov=has_mom and g.boolean("nesterov"), **_mx_common(g, form))
+    if form == "mxnet":
+        kw["aggregated"] = not has_mom and g.boolean("aggregated")
     return Sample(args, kw)
 
 
-def _adam(g: Gen) -> Sample:
-    form = g.choice(["keras", "mxnet"], "form")
+def _adam(g: Gen, form: str) -> Sample:
     amsgrad = form == "keras" and g.boolean("amsgrad")
-    args = _upd_arrays(g, [(-1, 1), (0, 1), (0, 1) if amsgrad else None])
-    return Sample(args, dict(lr=0.01, step=g.integer(1, 5, "step"), beta1=0.9, beta2=0.999, epsilon=1e-7, form=form,
+    args = _upd_arrays(g, [(-1, 1), (0, 1)] + ([(0, 1) if amsgrad else None] if form == "keras" else []))
+    return Sample(args, dict(lr=0.01, step=g.integer(1, 5, "step"), beta1=0.9, beta2=0.999, epsilon=1e-7,
                              **_mx_common(g, form)))
 
 
-def _rmsprop(g: Gen) -> Sample:
-    form = g.choice(["keras", "mxnet"], "form")
+def _rmsprop(g: Gen, form: str) -> Sample:
     centered = g.boolean("centered")
     has_mom = centered if form == "mxnet" else g.boolean("momentum")
     args = _upd_arrays(g, [(1, 3), (-1, 1) if centered else None, (-1, 1) if has_mom else None])
-    kw = dict(lr=0.01, rho=0.9, momentum=0.9 if has_mom else 0.0, epsilon=1e-7, form=form, **_mx_common(g, form),
-              clip_weights=g.choice([None, 1.5], "clip_weights") if form == "mxnet" else None)
+    kw = dict(lr=0.01, rho=0.9, momentum=0.9 if has_mom else 0.0, epsilon=1e-7, **_mx_common(g, form))
+    if form == "mxnet":
+        kw["clip_weights"] = g.choice([None, 1.5], "clip_weights")
     return Sample(args, kw)
 
 
-def _adagrad(g: Gen) -> Sample:
-    form = g.choice(["keras", "mxnet"], "form")
-    return Sample(_upd_arrays(g, [(0, 2)]), dict(lr=0.01, epsilon=1e-7, form=form, **_mx_common(g, form)))
+def _adagrad(g: Gen, form: str) -> Sample:
+    return Sample(_upd_arrays(g, [(0, 2)]), dict(lr=0.01, epsilon=1e-7, **_mx_common(g, form)))
 
 
-def _adadelta(g: Gen) -> Sample:
-    form = g.choice(["keras", "mxnet"], "form")
-    return Sample(_upd_arrays(g, [(0, 2), (0, 2)]), dict(lr=1.0, rho=0.95, epsilon=1e-6, form=form,
-                                                         **_mx_common(g, form)))
+def _adadelta(g: Gen, form: str) -> Sample:
+    return Sample(_upd_arrays(g, [(0, 2), (0, 2)]), dict(lr=1.0, rho=0.95, epsilon=1e-6, **_mx_common(g, form)))
 
 
-def _adamax(g: Gen) -> Sample:
-    form = g.choice(["keras", "mxnet"], "form")
+def _adamax(g: Gen, form: str) -> Sample:
     return Sample(_upd_arrays(g, [(-1, 1), (0.5, 2)]), dict(lr=0.002, step=g.integer(1, 5, "step"), beta1=0.9,
-                                                            beta2=0.999, epsilon=1e-7, form=form,
-                                                            **_mx_common(g, form)))
+                                                            beta2=0.999, epsilon=1e-7, **_mx_common(g, form)))
 
 
-def _nadam(g: Gen) -> Sample:
-    form = g.choice(["keras", "mxnet"], "form")
-    return Sample(_upd_arrays(g, [(-1, 1), (0, 1)]), dict(
-        lr=0.002, step=g.integer(1, 5, "step"), momentum_cache=g.choice([0.45, 0.2], "momentum_cache"), beta1=0.9,
-        beta2=0.999, epsilon=1e-7, form=form, **_mx_common(g, form), schedule_decay=0.004))
+def _nadam(g: Gen, form: str) -> Sample:
+    kw = dict(lr=0.002, step=g.integer(1, 5, "step"), momentum_cache=g.choice([0.45, 0.2], "momentum_cache"),
+              beta1=0.9, beta2=0.999, epsilon=1e-7, **_mx_common(g, form))
+    if form == "mxnet":
+        kw["schedule_decay"] = 0.004
+    return Sample(_upd_arrays(g, [(-1, 1), (0, 1)]), kw)
 
 
 def _ftrl(g: Gen) -> Sample:
@@ -1111,10 +1112,11 @@ def _build() -> List[OpCase]:
                     gradcheck_tol=(1e-4, 1e-6)))
     c.append(OpCase("lstm_sequence_grad", _lstm_grad, compose=_lstm_bwd))
     # optimizer updates (in place: the harness hands each side its own copies)
-    for op, gen in (("sgd_update", _sgd), ("adam_update", _adam), ("rmsprop_update", _rmsprop),
-                    ("adagrad_update", _adagrad), ("adadelta_update", _adadelta), ("adamax_update", _adamax),
-                    ("nadam_update", _nadam), ("ftrl_update", _ftrl), ("signum_update", _signum),
-                    ("scale_update", _scale)):
+    for rule, gen in (("sgd", _sgd), ("adam", _adam), ("rmsprop", _rmsprop), ("adagrad", _adagrad),
+                      ("adadelta", _adadelta), ("adamax", _adamax), ("nadam", _nadam)):
+        c.append(OpCase(f"{rule}_update", functools.partial(gen, form="keras")))
+        c.append(OpCase(f"{rule}_update_rescaled", functools.partial(gen, form="mxnet")))
+    for op, gen in (("ftrl_update", _ftrl), ("signum_update", _signum), ("scale_update", _scale)):
         c.append(OpCase(op, gen))
     from .cases_elementwise import build as _elementwise_extra  # arctan2, hypot, bitwise ops, gcd, i0, ...
     c.extend(_elementwise_extra())

@@ -1,10 +1,13 @@
 """optim kernels: fused optimizer updates that modify the parameter and its states in place.
 
 Unlike the other families, these kernels write into their inputs (param and states; never the
-gradient) and return ``(param, *non_none_states)``. Each line keeps the floating-point operation
-order of the framework it follows (``form``), so a Keras run and its Gluon twin, or a CPU and a GPU
-run of the same rule, do the same roundings. Scalars are made host scalars of the parameter dtype
-before they meet an array, so NumPy 1.x and 2.x (NEP 50) give the same result dtype.
+gradient) and return ``(param, *non_none_states)``. Each is the fused override of one op's composite in
+``unidl.ops.composite_optim`` and keeps its floating-point operation order exactly, so a CPU and a GPU run of
+the same rule do the same roundings. Two forms of each rule are two ops: ``<rule>_update`` (hyper-parameters
+cast to the parameter dtype, decoupled weight decay ``p -= p * wd * lr`` before the rule) and
+``<rule>_update_rescaled`` (the gradient rescaled and clipped, coupled weight decay, hyper-parameters held as
+float32 fields); which framework uses which is the core's business (``unidl.ops.optim``). Scalars are made
+host scalars of the parameter dtype before they meet an array, so NumPy 1.x and 2.x (NEP 50) give the same result dtype.
 """
 from __future__ import annotations
 
@@ -17,18 +20,18 @@ import numpy as np
 def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
     def scal(dt: Any) -> Tuple[Callable[[float], Any], Callable[[float], Any]]:
         T = dt.type
-        # MXNet fused ops keep hyper-parameters in float32 fields, then cast to DType
+        # the rescaled forms keep hyper-parameters in float32 fields, then cast to the parameter dtype
         return T, (lambda x: T(np.float32(x)))
 
-    def keras_wd(p: Any, lr: Any, wd: float, T: Any) -> None:
-        # Keras base optimizer: variable.assign(variable - variable * wd * lr)
+    def decoupled_wd(p: Any, lr: Any, wd: float, T: Any) -> None:
+        # p - p * wd * lr, in that order
         if wd:
             t = p * T(wd)
             t *= lr
             p -= t
 
-    def mx_grad(g: Any, p: Any, rs: Any, wd: Any, clip: Optional[Any], wd_first: bool = True) -> Any:
-        """MXNet's ``clip(g * rescale + w * wd)`` as a new array (``wd_first=False``: no wd term here,
+    def rescaled_grad(g: Any, p: Any, rs: Any, wd: Any, clip: Optional[Any], wd_first: bool = True) -> Any:
+        """``clip(g * rescale + w * wd)`` as a new array (``wd_first=False``: no wd term here,
         for rules that apply wd elsewhere)."""
         t = g * rs
         if wd_first:
@@ -41,27 +44,33 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         return (p,) + tuple(s for s in states if s is not None)
 
     # -- SGD ------------------------------------------------------------------------------------
-    def sgd_update(p: Any, g: Any, mom: Optional[Any], *, lr: float, momentum: float, nesterov: bool, form: str,
-                   wd: float, rescale_grad: float, clip_gradient: Optional[float], aggregated: bool) -> Tuple[Any, ...]:
+    def sgd_update(p: Any, g: Any, mom: Optional[Any], *, lr: float, momentum: float, nesterov: bool,
+                   wd: float) -> Tuple[Any, ...]:
         dt = p.dtype
         g = g.astype(dt, copy=False)
         T, F = scal(dt)
-        if form == "keras":
-            lr_ = T(lr)
-            keras_wd(p, lr_, wd, T)
-            if mom is None:
-                p -= g * lr_
-                return out(p)
-            m_ = T(momentum)
-            mom *= m_
-            mom -= g * lr_
-            if nesterov:
-                t = mom * m_
-                t -= g * lr_
-                p += t
-            else:
-                p += mom
-            return out(p, mom)
+        lr_ = T(lr)
+        decoupled_wd(p, lr_, wd, T)
+        if mom is None:
+            p -= g * lr_
+            return out(p)
+        m_ = T(momentum)
+        mom *= m_
+        mom -= g * lr_
+        if nesterov:
+            t = mom * m_
+            t -= g * lr_
+            p += t
+        else:
+            p += mom
+        return out(p, mom)
+
+    def sgd_update_rescaled(p: Any, g: Any, mom: Optional[Any], *, lr: float, momentum: float,
+                            nesterov: bool, wd: float, rescale_grad: float, clip_gradient: Optional[float],
+                            aggregated: bool) -> Tuple[Any, ...]:
+        dt = p.dtype
+        g = g.astype(dt, copy=False)
+        T, F = scal(dt)
         lr_, wd_, rs, m_ = F(lr), F(wd), F(rescale_grad), F(momentum)
         clip = None if clip_gradient is None else F(clip_gradient)
 
@@ -75,7 +84,8 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
 
         if mom is None:
             if aggregated:  # multi_sgd_update: w + ((0 - (lr*wd)*w) - lr*g')
-                # (0 - a) - b is exactly -(a + b) in round-to-nearest, so w - (b + a) gives MXNet's bits
+                # w + ((0 - (lr*wd)*w) - lr*g'): (0 - a) - b is exactly -(a + b) in round-to-nearest, so
+                # w - (b + a) gives the same bits
                 # (up to the sign of a zero) in two passes instead of five.
                 t = lr_g()
                 if wd_:
@@ -86,7 +96,7 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
                 p *= T(1) - lr_ * wd_
                 p -= t
             return out(p)
-        if nesterov:  # nag_mom_update, written in place (out aliases weight) as MXNet runs it
+        if nesterov:  # written in place: the output aliases the weight
             gr = g * rs
             if clip is not None:
                 xp.clip(gr, -clip, clip, out=gr)
@@ -98,7 +108,7 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             t *= T(m_ + T(1))
             p -= mom
             p += t
-            d = p * wd_  # the weight term reads the *updated* weight (in-place aliasing in MXNet)
+            d = p * wd_  # the weight term reads the *updated* weight (the in-place aliasing above)
             d += gr
             d *= lr_
             mom -= d
@@ -111,36 +121,41 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         return out(p, mom)
 
     # -- Adam -----------------------------------------------------------------------------------
-    def adam_update(p: Any, g: Any, m: Any, v: Any, vhat: Optional[Any], *, lr: float, step: int, beta1: float,
-                    beta2: float, epsilon: float, form: str, wd: float, rescale_grad: float,
-                    clip_gradient: Optional[float]) -> Tuple[Any, ...]:
+    def adam_update(p: Any, g: Any, m: Any, v: Any, vhat: Optional[Any], *, lr: float, step: int,
+                    beta1: float, beta2: float, epsilon: float, wd: float) -> Tuple[Any, ...]:
         dt = p.dtype
         g = g.astype(dt, copy=False)
         T, F = scal(dt)
-        if form == "keras":
-            lr_ = T(lr)
-            keras_wd(p, lr_, wd, T)
-            t_ = T(step)
-            b1p, b2p = T(beta1) ** t_, T(beta2) ** t_
-            alpha = T(T(lr_ * np.sqrt(T(T(1) - b2p))) / T(T(1) - b1p))
-            t = g - m
-            t *= T(1 - beta1)
-            m += t
-            t = g * g
-            t -= v
-            t *= T(1 - beta2)
-            v += t
-            vv = v
-            if vhat is not None:
-                xp.maximum(vhat, v, out=vhat)
-                vv = vhat
-            den = xp.sqrt(vv)
-            den += T(epsilon)
-            num = m * alpha
-            num /= den
-            p -= num
-            return out(p, m, v, vhat)
-        # MXNet: Python folds the bias correction into lr (float64), the kernel gets it as float32
+        lr_ = T(lr)
+        decoupled_wd(p, lr_, wd, T)
+        t_ = T(step)
+        b1p, b2p = T(beta1) ** t_, T(beta2) ** t_
+        alpha = T(T(lr_ * np.sqrt(T(T(1) - b2p))) / T(T(1) - b1p))
+        t = g - m
+        t *= T(1 - beta1)
+        m += t
+        t = g * g
+        t -= v
+        t *= T(1 - beta2)
+        v += t
+        vv = v
+        if vhat is not None:
+            xp.maximum(vhat, v, out=vhat)
+            vv = vhat
+        den = xp.sqrt(vv)
+        den += T(epsilon)
+        num = m * alpha
+        num /= den
+        p -= num
+        return out(p, m, v, vhat)
+
+    def adam_update_rescaled(p: Any, g: Any, m: Any, v: Any, *, lr: float, step: int, beta1: float,
+                             beta2: float, epsilon: float, wd: float, rescale_grad: float,
+                             clip_gradient: Optional[float]) -> Tuple[Any, ...]:
+        dt = p.dtype
+        g = g.astype(dt, copy=False)
+        T, F = scal(dt)
+        # the bias correction is folded into lr in float64, then held as float32
         lr_eff = lr * (math.sqrt(1.0 - beta2 ** step) / (1.0 - beta1 ** step))
         lr_, wd_, rs, b1, b2, eps = F(lr_eff), F(wd), F(rescale_grad), F(beta1), F(beta2), F(epsilon)
         gr = g * rs
@@ -162,36 +177,42 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         return out(p, m, v)
 
     # -- RMSprop --------------------------------------------------------------------------------
-    def rmsprop_update(p: Any, g: Any, n: Any, ga: Optional[Any], mom: Optional[Any], *, lr: float, rho: float,
-                       momentum: float, epsilon: float, form: str, wd: float, rescale_grad: float,
-                       clip_gradient: Optional[float], clip_weights: Optional[float]) -> Tuple[Any, ...]:
+    def rmsprop_update(p: Any, g: Any, n: Any, ga: Optional[Any], mom: Optional[Any], *, lr: float,
+                       rho: float, momentum: float, epsilon: float, wd: float) -> Tuple[Any, ...]:
         dt = p.dtype
         g = g.astype(dt, copy=False)
         T, F = scal(dt)
-        if form == "keras":
-            lr_ = T(lr)
-            keras_wd(p, lr_, wd, T)
-            rho_, c = T(rho), T(1 - rho)
-            t = g * g
-            t *= c
-            n *= rho_
-            n += t
-            if ga is not None:
-                ga *= rho_
-                ga += g * c
-                den = n - ga * ga
-                den += T(epsilon)
-            else:
-                den = n + T(epsilon)
-            inc = g * lr_
-            inc /= xp.sqrt(den, out=den)
-            if mom is not None:
-                mom *= T(momentum)
-                mom += inc
-                p -= mom
-            else:
-                p -= inc
-            return out(p, n, ga, mom)
+        lr_ = T(lr)
+        decoupled_wd(p, lr_, wd, T)
+        rho_, c = T(rho), T(1 - rho)
+        t = g * g
+        t *= c
+        n *= rho_
+        n += t
+        if ga is not None:
+            ga *= rho_
+            ga += g * c
+            den = n - ga * ga
+            den += T(epsilon)
+        else:
+            den = n + T(epsilon)
+        inc = g * lr_
+        inc /= xp.sqrt(den, out=den)
+        if mom is not None:
+            mom *= T(momentum)
+            mom += inc
+            p -= mom
+        else:
+            p -= inc
+        return out(p, n, ga, mom)
+
+    def rmsprop_update_rescaled(p: Any, g: Any, n: Any, ga: Optional[Any], mom: Optional[Any], *,
+                                lr: float, rho: float, momentum: float, epsilon: float, wd: float,
+                                rescale_grad: float, clip_gradient: Optional[float],
+                                clip_weights: Optional[float]) -> Tuple[Any, ...]:
+        dt = p.dtype
+        g = g.astype(dt, copy=False)
+        T, F = scal(dt)
         lr_, wd_, rs, g1, g2, eps = F(lr), F(wd), F(rescale_grad), F(rho), F(momentum), F(epsilon)
         gr = g * rs
         gr += p * wd_
@@ -230,22 +251,27 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         return out(p, n, ga, mom)
 
     # -- Adagrad --------------------------------------------------------------------------------
-    def adagrad_update(p: Any, g: Any, acc: Any, *, lr: float, epsilon: float, form: str, wd: float,
-                       rescale_grad: float, clip_gradient: Optional[float]) -> Tuple[Any, ...]:
+    def adagrad_update(p: Any, g: Any, acc: Any, *, lr: float, epsilon: float, wd: float) -> Tuple[Any, ...]:
         dt = p.dtype
         g = g.astype(dt, copy=False)
         T = dt.type
-        if form == "keras":
-            lr_ = T(lr)
-            keras_wd(p, lr_, wd, T)
-            acc += g * g
-            den = acc + T(epsilon)
-            num = g * lr_
-            num /= xp.sqrt(den, out=den)
-            p -= num
-            return out(p, acc)
-        # MXNet 1.9 Python AdaGrad (dense): g = clip(g*rescale); h += g^2; w += (g/sqrt(h+eps) + w*wd) * -lr
-        gr = mx_grad(g, p, T(rescale_grad), None, None if clip_gradient is None else T(clip_gradient), wd_first=False)
+        lr_ = T(lr)
+        decoupled_wd(p, lr_, wd, T)
+        acc += g * g
+        den = acc + T(epsilon)
+        num = g * lr_
+        num /= xp.sqrt(den, out=den)
+        p -= num
+        return out(p, acc)
+
+    def adagrad_update_rescaled(p: Any, g: Any, acc: Any, *, lr: float, epsilon: float, wd: float,
+                                rescale_grad: float, clip_gradient: Optional[float]) -> Tuple[Any, ...]:
+        dt = p.dtype
+        g = g.astype(dt, copy=False)
+        T = dt.type
+        # g = clip(g*rescale); h += g^2; w += (g/sqrt(h+eps) + w*wd) * -lr
+        clip = None if clip_gradient is None else T(clip_gradient)
+        gr = rescaled_grad(g, p, T(rescale_grad), None, clip, wd_first=False)
         acc += gr * gr
         den = acc + T(epsilon)
         div = gr / xp.sqrt(den, out=den)
@@ -255,34 +281,42 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         return out(p, acc)
 
     # -- Adadelta -------------------------------------------------------------------------------
-    def adadelta_update(p: Any, g: Any, ag: Any, ad: Any, *, lr: float, rho: float, epsilon: float, form: str,
-                        wd: float, rescale_grad: float, clip_gradient: Optional[float]) -> Tuple[Any, ...]:
+    def adadelta_update(p: Any, g: Any, ag: Any, ad: Any, *, lr: float, rho: float, epsilon: float,
+                        wd: float) -> Tuple[Any, ...]:
         dt = p.dtype
         g = g.astype(dt, copy=False)
         T = dt.type
         rho_, c, eps = T(rho), T(1 - rho), T(epsilon)
-        if form == "keras":
-            lr_ = T(lr)
-            keras_wd(p, lr_, wd, T)
-            t = g * g
-            t *= c
-            ag *= rho_
-            ag += t
-            num = ad + eps
-            xp.sqrt(num, out=num)
-            num *= g
-            den = ag + eps
-            num /= xp.sqrt(den, out=den)
-            xp.negative(num, out=num)  # delta
-            t = num * num
-            t *= c
-            ad *= rho_
-            ad += t
-            num *= lr_
-            p += num
-            return out(p, ag, ad)
-        # MXNet 1.9 Python AdaDelta (no learning rate)
-        gr = mx_grad(g, p, T(rescale_grad), None, None if clip_gradient is None else T(clip_gradient), wd_first=False)
+        lr_ = T(lr)
+        decoupled_wd(p, lr_, wd, T)
+        t = g * g
+        t *= c
+        ag *= rho_
+        ag += t
+        num = ad + eps
+        xp.sqrt(num, out=num)
+        num *= g
+        den = ag + eps
+        num /= xp.sqrt(den, out=den)
+        xp.negative(num, out=num)  # delta
+        t = num * num
+        t *= c
+        ad *= rho_
+        ad += t
+        num *= lr_
+        p += num
+        return out(p, ag, ad)
+
+    def adadelta_update_rescaled(p: Any, g: Any, ag: Any, ad: Any, *, lr: float, rho: float,
+                                 epsilon: float, wd: float, rescale_grad: float,
+                                 clip_gradient: Optional[float]) -> Tuple[Any, ...]:
+        dt = p.dtype
+        g = g.astype(dt, copy=False)
+        T = dt.type
+        rho_, c, eps = T(rho), T(1 - rho), T(epsilon)
+        # no learning rate in this form
+        clip = None if clip_gradient is None else T(clip_gradient)
+        gr = rescaled_grad(g, p, T(rescale_grad), None, clip, wd_first=False)
         ag *= rho_
         t = gr * c
         t *= gr
@@ -301,30 +335,35 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         return out(p, ag, ad)
 
     # -- Adamax ---------------------------------------------------------------------------------
-    def adamax_update(p: Any, g: Any, m: Any, u: Any, *, lr: float, step: int, beta1: float, beta2: float,
-                      epsilon: float, form: str, wd: float, rescale_grad: float,
-                      clip_gradient: Optional[float]) -> Tuple[Any, ...]:
+    def adamax_update(p: Any, g: Any, m: Any, u: Any, *, lr: float, step: int, beta1: float,
+                      beta2: float, epsilon: float, wd: float) -> Tuple[Any, ...]:
         dt = p.dtype
         g = g.astype(dt, copy=False)
         T = dt.type
-        if form == "keras":
-            lr_ = T(lr)
-            keras_wd(p, lr_, wd, T)
-            b1p = T(beta1) ** T(step)
-            t = g - m
-            t *= T(1 - beta1)
-            m += t
-            u *= T(beta2)
-            xp.maximum(u, xp.abs(g), out=u)
-            den = u + T(epsilon)
-            den *= T(T(1) - b1p)
-            num = m * lr_
-            num /= den
-            p -= num
-            return out(p, m, u)
-        # MXNet 1.9 Python Adamax: lr /= 1 - beta1**t; g = clip(g*rescale + wd*w); w -= lr*m/u
+        lr_ = T(lr)
+        decoupled_wd(p, lr_, wd, T)
+        b1p = T(beta1) ** T(step)
+        t = g - m
+        t *= T(1 - beta1)
+        m += t
+        u *= T(beta2)
+        xp.maximum(u, xp.abs(g), out=u)
+        den = u + T(epsilon)
+        den *= T(T(1) - b1p)
+        num = m * lr_
+        num /= den
+        p -= num
+        return out(p, m, u)
+
+    def adamax_update_rescaled(p: Any, g: Any, m: Any, u: Any, *, lr: float, step: int, beta1: float,
+                               beta2: float, epsilon: float, wd: float, rescale_grad: float,
+                               clip_gradient: Optional[float]) -> Tuple[Any, ...]:
+        dt = p.dtype
+        g = g.astype(dt, copy=False)
+        T = dt.type
+        # lr /= 1 - beta1**t; g = clip(g*rescale + wd*w); w -= lr*m/u
         lr_eff = lr / (1.0 - beta1 ** step)
-        gr = mx_grad(g, p, T(rescale_grad), T(wd), None if clip_gradient is None else T(clip_gradient))
+        gr = rescaled_grad(g, p, T(rescale_grad), T(wd), None if clip_gradient is None else T(clip_gradient))
         m *= T(beta1)
         m += gr * T(1.0 - beta1)
         u *= T(beta2)
@@ -335,46 +374,52 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         return out(p, m, u)
 
     # -- Nadam ----------------------------------------------------------------------------------
-    def nadam_update(p: Any, g: Any, m: Any, v: Any, *, lr: float, step: int, momentum_cache: float, beta1: float,
-                     beta2: float, epsilon: float, form: str, wd: float, rescale_grad: float,
-                     clip_gradient: Optional[float], schedule_decay: float) -> Tuple[Any, ...]:
+    def nadam_update(p: Any, g: Any, m: Any, v: Any, *, lr: float, step: int, momentum_cache: float,
+                     beta1: float, beta2: float, epsilon: float, wd: float) -> Tuple[Any, ...]:
         dt = p.dtype
         g = g.astype(dt, copy=False)
         T = dt.type
-        if form == "keras":
-            lr_ = T(lr)
-            keras_wd(p, lr_, wd, T)
-            decay, b1, b2 = T(0.96), T(beta1), T(beta2)
-            u_t = T(b1 * T(T(1.0) - T(0.5) * (decay ** T(step))))
-            u_t1 = T(b1 * T(T(1.0) - T(0.5) * (decay ** T(step + 1))))
-            up_t = T(momentum_cache)
-            up_t1 = T(up_t * u_t1)
-            b2p = b2 ** T(step)
-            t = g - m
-            t *= T(T(1) - b1)
-            m += t
-            t = g * g
-            t -= v
-            t *= T(T(1) - b2)
-            v += t
-            m_hat = m * u_t1
-            m_hat /= T(T(1) - up_t1)
-            t = g * T(T(1) - u_t)
-            t /= T(T(1) - up_t)
-            m_hat += t
-            den = v / T(T(1) - b2p)
-            xp.sqrt(den, out=den)
-            den += T(epsilon)
-            m_hat *= lr_
-            m_hat /= den
-            p -= m_hat
-            return out(p, m, v)
-        # MXNet 1.9 Python Nadam (momentum_cache = m_schedule after this update)
+        lr_ = T(lr)
+        decoupled_wd(p, lr_, wd, T)
+        decay, b1, b2 = T(0.96), T(beta1), T(beta2)
+        u_t = T(b1 * T(T(1.0) - T(0.5) * (decay ** T(step))))
+        u_t1 = T(b1 * T(T(1.0) - T(0.5) * (decay ** T(step + 1))))
+        up_t = T(momentum_cache)
+        up_t1 = T(up_t * u_t1)
+        b2p = b2 ** T(step)
+        t = g - m
+        t *= T(T(1) - b1)
+        m += t
+        t = g * g
+        t -= v
+        t *= T(T(1) - b2)
+        v += t
+        m_hat = m * u_t1
+        m_hat /= T(T(1) - up_t1)
+        t = g * T(T(1) - u_t)
+        t /= T(T(1) - up_t)
+        m_hat += t
+        den = v / T(T(1) - b2p)
+        xp.sqrt(den, out=den)
+        den += T(epsilon)
+        m_hat *= lr_
+        m_hat /= den
+        p -= m_hat
+        return out(p, m, v)
+
+    def nadam_update_rescaled(p: Any, g: Any, m: Any, v: Any, *, lr: float, step: int,
+                              momentum_cache: float, beta1: float, beta2: float, epsilon: float, wd: float,
+                              rescale_grad: float, clip_gradient: Optional[float],
+                              schedule_decay: float) -> Tuple[Any, ...]:
+        dt = p.dtype
+        g = g.astype(dt, copy=False)
+        T = dt.type
+        # momentum_cache: the product of the momentum schedule after this update
         mt = beta1 * (1.0 - 0.5 * math.pow(0.96, step * schedule_decay))
         mt1 = beta1 * (1.0 - 0.5 * math.pow(0.96, (step + 1) * schedule_decay))
         ms = momentum_cache
         ms_next = ms * mt1
-        gr = mx_grad(g, p, T(rescale_grad), T(wd), None if clip_gradient is None else T(clip_gradient))
+        gr = rescaled_grad(g, p, T(rescale_grad), T(wd), None if clip_gradient is None else T(clip_gradient))
         m *= T(beta1)
         m += gr * T(1.0 - beta1)
         v *= T(beta2)
@@ -394,7 +439,7 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         p -= gp
         return out(p, m, v)
 
-    # -- FTRL (MXNet) ---------------------------------------------------------------------------
+    # -- FTRL-proximal ----------------------------------------------------------------------------
     def ftrl_update(p: Any, g: Any, z: Any, n: Any, *, lr: float, lamda1: float, beta: float, wd: float,
                     rescale_grad: float, clip_gradient: Optional[float]) -> Tuple[Any, ...]:
         dt = p.dtype
@@ -428,15 +473,15 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         p[...] = num
         return out(p, z, n)
 
-    # -- signSGD / Signum (MXNet) ---------------------------------------------------------------
-    def signum_update(p: Any, g: Any, mom: Optional[Any], *, lr: float, momentum: float, wd: float, wd_lh: float,
-                      rescale_grad: float, clip_gradient: Optional[float]) -> Tuple[Any, ...]:
+    # -- signSGD / Signum ----------------------------------------------------------------------
+    def signum_update(p: Any, g: Any, mom: Optional[Any], *, lr: float, momentum: float, wd: float,
+                      wd_lh: float, rescale_grad: float, clip_gradient: Optional[float]) -> Tuple[Any, ...]:
         dt = p.dtype
         g = g.astype(dt, copy=False)
         T, F = scal(dt)
         lr_, wd_, rs = F(lr), F(wd), F(rescale_grad)
 
-        def sgn(a: Any) -> Any:  # (a > 0) - (a < 0): 0 for NaN, as MXNet's kernels
+        def sgn(a: Any) -> Any:  # (a > 0) - (a < 0): 0 for NaN
             return (a > 0).astype(dt) - (a < 0).astype(dt)
 
         if mom is None:  # signsgd_update: clip_gradient has no effect
@@ -484,13 +529,10 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         return run
 
     return {
-        "sgd_update": scalar_safe(sgd_update),
-        "adam_update": scalar_safe(adam_update),
-        "rmsprop_update": scalar_safe(rmsprop_update),
-        "adagrad_update": scalar_safe(adagrad_update),
-        "adadelta_update": scalar_safe(adadelta_update),
-        "adamax_update": scalar_safe(adamax_update),
-        "nadam_update": scalar_safe(nadam_update),
+        **{f.__name__: scalar_safe(f) for f in (
+            sgd_update, sgd_update_rescaled, adam_update, adam_update_rescaled, rmsprop_update,
+            rmsprop_update_rescaled, adagrad_update, adagrad_update_rescaled, adadelta_update,
+            adadelta_update_rescaled, adamax_update, adamax_update_rescaled, nadam_update, nadam_update_rescaled)},
         "ftrl_update": scalar_safe(ftrl_update),
         "signum_update": scalar_safe(signum_update),
         "scale_update": scale_update,

@@ -4,8 +4,8 @@
   ElementwiseKernel each instead of 4-40 array ops;
 - ``softmax_cross_entropy_grad`` (class axis last): max, one fused exp-sum reduction, one
   elementwise kernel for ``(softmax - onehot) * g``;
-- optimizer updates (``sgd_update`` in the Keras forms and MXNet sgd/sgd_mom, ``adam_update`` Keras
-  without AMSGrad and MXNet): one kernel per parameter, updating param and states in place;
+- optimizer updates (``sgd_update``, ``sgd_update_rescaled`` without Nesterov, ``adam_update`` without
+  AMSGrad, ``adam_update_rescaled``): one kernel per parameter, updating param and states in place;
 - ``random_bernoulli`` with a scalar probability (dropout masks): Philox and the threshold in one
   kernel (:mod:`unidl_cuda.rng`).
 
@@ -26,7 +26,7 @@ from unidl.ops.activation import GELU_TANH_C, SELU_ALPHA, SELU_SCALE, SQRT_2_OVE
 OPTS = ("--fmad=false",)
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _CLIP = "gr = gr < -cval ? -cval : (gr > cval ? cval : gr);"  # NumPy clip (NaN passes through)
-_KERAS_WD = "if (has_wd) { T t = p * wd; t = t * lr; p = p - t; }"
+_DECOUPLED_WD = "if (has_wd) { T t = p * wd; t = t * lr; p = p - t; }"
 
 
 def _lit(v: float) -> str:
@@ -101,79 +101,91 @@ def kernels(cp: Any, generic: Dict[str, Callable[..., Any]], philox: Any) -> Dic
         return out
 
     # -- optimizer updates (same operation order as unidl.xpkernels.optim) -----------------------
-    sgd_keras = EK("G g, T lr, T wd, int32 has_wd", "T p",
-                   f"T gg = (T)g; {_KERAS_WD} p = p - gg * lr;", "unidl_sgd_keras", options=OPTS)
-    sgd_keras_mom = EK("G g, T lr, T wd, int32 has_wd, T mo, int32 nesterov", "T p, T mom",
-                       f"T gg = (T)g; {_KERAS_WD} mom = mom * mo; mom = mom - gg * lr;"
+    sgd_plain = EK("G g, T lr, T wd, int32 has_wd", "T p",
+                   f"T gg = (T)g; {_DECOUPLED_WD} p = p - gg * lr;", "unidl_sgd", options=OPTS)
+    sgd_plain_mom = EK("G g, T lr, T wd, int32 has_wd, T mo, int32 nesterov", "T p, T mom",
+                       f"T gg = (T)g; {_DECOUPLED_WD} mom = mom * mo; mom = mom - gg * lr;"
                        " if (nesterov) { T t = mom * mo; t = t - gg * lr; p = p + t; } else { p = p + mom; }",
-                       "unidl_sgd_keras_mom", options=OPTS)
+                       "unidl_sgd_mom", options=OPTS)
     lr_g = ("T lg; if (has_clip) { T gr = gg * rs; " + _CLIP + " lg = gr * lr; } else { lg = gg * lrrs; }")
-    sgd_mx = EK("G g, T lr, T rs, T lrrs, T lrwd, T keep, int32 has_clip, T cval, int32 aggregated", "T p",
-                "T gg = (T)g; " + lr_g +
-                " if (aggregated) { T t = p * lrwd; t = (T)0 - t; t = t - lg; p = p + t; }"
-                " else { p = p * keep; p = p - lg; }", "unidl_sgd_mx", options=OPTS)
-    sgd_mx_mom = EK("G g, T lr, T rs, T lrrs, T lrwd, int32 has_clip, T cval, T mo", "T p, T mom",
-                    "T gg = (T)g; " + lr_g + " mom = mom * mo; mom = mom - p * lrwd; mom = mom - lg; p = p + mom;",
-                    "unidl_sgd_mx_mom", options=OPTS)
-    adam_keras = EK("G g, T lr, T wd, int32 has_wd, T alpha, T c1, T c2, T eps", "T p, T m, T v",
-                    f"T gg = (T)g; {_KERAS_WD}"
+    sgd_resc = EK("G g, T lr, T rs, T lrrs, T lrwd, T keep, int32 has_clip, T cval, int32 aggregated", "T p",
+                  "T gg = (T)g; " + lr_g +
+                  " if (aggregated) { T t = p * lrwd; t = (T)0 - t; t = t - lg; p = p + t; }"
+                  " else { p = p * keep; p = p - lg; }", "unidl_sgd_rescaled", options=OPTS)
+    sgd_resc_mom = EK("G g, T lr, T rs, T lrrs, T lrwd, int32 has_clip, T cval, T mo", "T p, T mom",
+                      "T gg = (T)g; " + lr_g + " mom = mom * mo; mom = mom - p * lrwd; mom = mom - lg; p = p + mom;",
+                      "unidl_sgd_rescaled_mom", options=OPTS)
+    adam_plain = EK("G g, T lr, T wd, int32 has_wd, T alpha, T c1, T c2, T eps", "T p, T m, T v",
+                    f"T gg = (T)g; {_DECOUPLED_WD}"
                     " T t = gg - m; t = t * c1; m = m + t;"
                     " t = gg * gg; t = t - v; t = t * c2; v = v + t;"
                     " T den = sqrt(v); den = den + eps; T num = m * alpha; num = num / den; p = p - num;",
-                    "unidl_adam_keras", options=OPTS)
-    adam_mx = EK("G g, T lr, T wd, T rs, int32 has_clip, T cval, T b1, T b2, T omb1, T omb2, T eps", "T p, T m, T v",
-                 "T gg = (T)g; T gr = gg * rs; gr = gr + p * wd; if (has_clip) { " + _CLIP + " }"
-                 " m = m * b1; m = m + gr * omb1;"
-                 " T t = gr * omb2; t = t * gr; v = v * b2; v = v + t;"
-                 " T den = sqrt(v); den = den + eps; T num = m * lr; num = num / den; p = p - num;",
-                 "unidl_adam_mx", options=OPTS)
+                    "unidl_adam", options=OPTS)
+    adam_resc = EK("G g, T lr, T wd, T rs, int32 has_clip, T cval, T b1, T b2, T omb1, T omb2, T eps",
+                   "T p, T m, T v",
+                   "T gg = (T)g; T gr = gg * rs; gr = gr + p * wd; if (has_clip) { " + _CLIP + " }"
+                   " m = m * b1; m = m + gr * omb1;"
+                   " T t = gr * omb2; t = t * gr; v = v * b2; v = v + t;"
+                   " T den = sqrt(v); den = den + eps; T num = m * lr; num = num / den; p = p - num;",
+                   "unidl_adam_rescaled", options=OPTS)
 
     def same(p: Any, *xs: Any) -> bool:
         return p.dtype in _FLOATS and all(x is None or x.shape == p.shape for x in xs) and all(
             x is None or x.dtype == p.dtype for x in xs[1:])
 
-    def sgd_update(p: Any, g: Any, mom: Any, *, lr: float, momentum: float, nesterov: bool, form: str, wd: float,
-                   rescale_grad: float, clip_gradient: Any, aggregated: bool) -> Any:
-        if not same(p, g, mom) or (form != "keras" and mom is not None and nesterov):
-            return generic["sgd_update"](p, g, mom, lr=lr, momentum=momentum, nesterov=nesterov, form=form, wd=wd,
-                                         rescale_grad=rescale_grad, clip_gradient=clip_gradient, aggregated=aggregated)
+    def sgd_update(p: Any, g: Any, mom: Any, *, lr: float, momentum: float, nesterov: bool, wd: float) -> Any:
+        if not same(p, g, mom):
+            return generic["sgd_update"](p, g, mom, lr=lr, momentum=momentum, nesterov=nesterov, wd=wd)
         T = p.dtype.type
-        if form == "keras":
-            if mom is None:
-                sgd_keras(g, T(lr), T(wd), np.int32(bool(wd)), p)
-                return (p,)
-            sgd_keras_mom(g, T(lr), T(wd), np.int32(bool(wd)), T(momentum), np.int32(bool(nesterov)), p, mom)
-            return (p, mom)
-        F = lambda x: T(np.float32(x))  # noqa: E731 - MXNet's float32 hyper-parameter fields
+        if mom is None:
+            sgd_plain(g, T(lr), T(wd), np.int32(bool(wd)), p)
+            return (p,)
+        sgd_plain_mom(g, T(lr), T(wd), np.int32(bool(wd)), T(momentum), np.int32(bool(nesterov)), p, mom)
+        return (p, mom)
+
+    def sgd_update_rescaled(p: Any, g: Any, mom: Any, *, lr: float, momentum: float, nesterov: bool, wd: float,
+                            rescale_grad: float, clip_gradient: Any, aggregated: bool) -> Any:
+        if not same(p, g, mom) or (mom is not None and nesterov):
+            return generic["sgd_update_rescaled"](p, g, mom, lr=lr, momentum=momentum, nesterov=nesterov, wd=wd,
+                                                  rescale_grad=rescale_grad, clip_gradient=clip_gradient,
+                                                  aggregated=aggregated)
+        T = p.dtype.type
+        F = lambda x: T(np.float32(x))  # noqa: E731 - float32 hyper-parameter fields
         lr_, wd_, rs, m_ = F(lr), F(wd), F(rescale_grad), F(momentum)
         has_clip = clip_gradient is not None
         cval = F(clip_gradient) if has_clip else T(0)
         if mom is None:
-            sgd_mx(g, lr_, rs, lr_ * rs, lr_ * wd_, T(1) - lr_ * wd_, np.int32(has_clip), cval,
-                   np.int32(bool(aggregated)), p)
+            sgd_resc(g, lr_, rs, lr_ * rs, lr_ * wd_, T(1) - lr_ * wd_, np.int32(has_clip), cval,
+                     np.int32(bool(aggregated)), p)
             return (p,)
-        sgd_mx_mom(g, lr_, rs, lr_ * rs, lr_ * wd_, np.int32(has_clip), cval, m_, p, mom)
+        sgd_resc_mom(g, lr_, rs, lr_ * rs, lr_ * wd_, np.int32(has_clip), cval, m_, p, mom)
         return (p, mom)
 
     def adam_update(p: Any, g: Any, m: Any, v: Any, vhat: Any, *, lr: float, step: int, beta1: float, beta2: float,
-                    epsilon: float, form: str, wd: float, rescale_grad: float, clip_gradient: Any) -> Any:
+                    epsilon: float, wd: float) -> Any:
         if vhat is not None or not same(p, g, m, v):
             return generic["adam_update"](p, g, m, v, vhat, lr=lr, step=step, beta1=beta1, beta2=beta2,
-                                          epsilon=epsilon, form=form, wd=wd, rescale_grad=rescale_grad,
-                                          clip_gradient=clip_gradient)
+                                          epsilon=epsilon, wd=wd)
         T = p.dtype.type
-        if form == "keras":
-            lr_, t_ = T(lr), T(step)
-            b1p, b2p = T(beta1) ** t_, T(beta2) ** t_
-            alpha = T(T(lr_ * np.sqrt(T(T(1) - b2p))) / T(T(1) - b1p))
-            adam_keras(g, lr_, T(wd), np.int32(bool(wd)), alpha, T(1 - beta1), T(1 - beta2), T(epsilon), p, m, v)
-            return (p, m, v)
+        lr_, t_ = T(lr), T(step)
+        b1p, b2p = T(beta1) ** t_, T(beta2) ** t_
+        alpha = T(T(lr_ * np.sqrt(T(T(1) - b2p))) / T(T(1) - b1p))
+        adam_plain(g, lr_, T(wd), np.int32(bool(wd)), alpha, T(1 - beta1), T(1 - beta2), T(epsilon), p, m, v)
+        return (p, m, v)
+
+    def adam_update_rescaled(p: Any, g: Any, m: Any, v: Any, *, lr: float, step: int, beta1: float, beta2: float,
+                             epsilon: float, wd: float, rescale_grad: float, clip_gradient: Any) -> Any:
+        if not same(p, g, m, v):
+            return generic["adam_update_rescaled"](p, g, m, v, lr=lr, step=step, beta1=beta1, beta2=beta2,
+                                                   epsilon=epsilon, wd=wd, rescale_grad=rescale_grad,
+                                                   clip_gradient=clip_gradient)
+        T = p.dtype.type
         F = lambda x: T(np.float32(x))  # noqa: E731
         lr_eff = lr * (math.sqrt(1.0 - beta2 ** step) / (1.0 - beta1 ** step))
         b1, b2 = F(beta1), F(beta2)
         has_clip = clip_gradient is not None
-        adam_mx(g, F(lr_eff), F(wd), F(rescale_grad), np.int32(has_clip), F(clip_gradient) if has_clip else T(0),
-                b1, b2, T(T(1) - b1), T(T(1) - b2), F(epsilon), p, m, v)
+        adam_resc(g, F(lr_eff), F(wd), F(rescale_grad), np.int32(has_clip), F(clip_gradient) if has_clip else T(0),
+                  b1, b2, T(T(1) - b1), T(T(1) - b2), F(epsilon), p, m, v)
         return (p, m, v)
 
     # -- dropout masks ---------------------------------------------------------------------------------
@@ -200,5 +212,6 @@ def kernels(cp: Any, generic: Dict[str, Callable[..., Any]], philox: Any) -> Dic
     out = {n: unary(n) for n in ("sigmoid", "silu", "selu", "softplus", "erf", "erfc")}
     out.update(elu=elu, leaky_relu=leaky_relu, hard_sigmoid=hard_sigmoid, gelu=gelu,
                softmax_cross_entropy_grad=softmax_cross_entropy_grad, sgd_update=sgd_update,
-               adam_update=adam_update, random_bernoulli=random_bernoulli)
+               sgd_update_rescaled=sgd_update_rescaled, adam_update=adam_update,
+               adam_update_rescaled=adam_update_rescaled, random_bernoulli=random_bernoulli)
     return out
