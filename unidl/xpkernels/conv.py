@@ -135,7 +135,7 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         """``m`` (..., R, C) itself if each matrix is row- or column-major, possibly with a padded leading
         dimension (BLAS takes either through its transpose flags), else a contiguous copy: other strides make
         matmul leave BLAS for its own loop (another summation order), e.g. a weight reaching here as a
-        strided view (Keras's depthwise kernel)."""
+        strided view (a depthwise kernel reshaped from (kh, kw, C, M))."""
         st, it = m.strides, m.itemsize
         r, c = m.shape[-2:]
         if st[-1] == it and st[-2] % it == 0 and (st[-2] >= c * it or r == 1):
