@@ -376,7 +376,7 @@ def _fmin(K, a, b):
 
 # -- gcd / lcm --------------------------------------------------------------------------------------
 def _euclid_rounds(bits):
-    """Division steps that Euclid's algorithm can need on numbers below 2**bits (Lame: log_phi), one spare."""
+    """Division steps Euclid's algorithm can need on numbers below 2**bits (Lame: log_phi), two to spare."""
     return int(math.ceil(bits * math.log(2) / math.log((1 + math.sqrt(5)) / 2))) + 2
 
 
