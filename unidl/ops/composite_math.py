@@ -89,9 +89,15 @@ def _int_of(dt):
     return np.dtype({8: np.int64, 4: np.int32, 2: np.int16}[dt.itemsize])
 
 
+def _view(K, x, dt):
+    """``x``'s bits read as ``dt`` of the same item size (the shape restated: a device's view of a 0-d array may
+    come back 1-d)."""
+    return K.reshape(K.bitcast(x, dt), x.shape)
+
+
 def _signbit_of(K, x):
     """The sign bit of float ``x`` (set for -0.0 and negative NaNs): the bits read as a signed integer."""
-    return K.less(K.bitcast(x, _int_of(x.dtype)), 0)
+    return K.less(_view(K, x, _int_of(x.dtype)), 0)
 
 
 # -- arctangent -------------------------------------------------------------------------------------
@@ -392,9 +398,9 @@ def _nextafter(K, a, b):
     it = _int_of(dt)
     one = it.type(1)
     away = K.equal(K.greater(y, x), K.greater(x, _c(x, 0)))
-    bits = K.bitcast(x, it)
-    n = K.bitcast(K.where(away, K.add(bits, one), K.subtract(bits, one)), dt)
-    tiny = K.bitcast(full(K, (), 1, it), dt)
+    bits = _view(K, x, it)
+    n = _view(K, K.where(away, K.add(bits, one), K.subtract(bits, one)), dt)
+    tiny = _view(K, full(K, (), 1, it), dt)
     n = K.where(K.equal(x, _c(x, 0)), K.where(K.greater(y, _c(y, 0)), tiny, K.negative(tiny)), n)
     n = K.where(K.equal(x, y), x if dt == np.float16 else y, n)
     ok = K.where(K.equal(x, x), K.equal(y, y), False)
@@ -407,7 +413,7 @@ _LDEXP_BIG = 2200  # the same for float64
 
 def _pow2(K, e):
     """2.0**e exactly for int64 e in [-1022, 1023], from the bits of the float."""
-    return K.bitcast(K.multiply(K.add(e, np.int64(1023)), np.int64(1 << 52)), _F64)
+    return _view(K, K.multiply(K.add(e, np.int64(1023)), np.int64(1 << 52)), _F64)
 
 
 @composite("ldexp")
