@@ -106,14 +106,17 @@ _ATAN_TERMS = 12  # after two halvings |t| <= tan(pi/16): t**25/25 is below 2**-
 
 def _atan_unit(K, t):
     """atan(t) for float64 |t| <= 1 (or NaN): two halvings atan(t) = 2 atan(t / (1 + sqrt(1 + t*t))), then
-    the Taylor series t - t**3/3 + t**5/5 - ... in Horner form, times 4."""
+    the Taylor series t - t**3/3 + t**5/5 - ... in Horner form, times 4. Below 2**-27 atan(t) rounds to t
+    (kept as it is, so tiny and subnormal t lose no bits to the halvings)."""
+    t0 = t
     for _ in range(2):
         t = K.divide(t, K.add(K.sqrt(K.add(K.multiply(t, t), 1.0)), 1.0))
     z = K.multiply(t, t)
     p = full(K, (), (-1.0) ** _ATAN_TERMS / (2 * _ATAN_TERMS + 1), _F64)
     for k in range(_ATAN_TERMS - 1, 0, -1):
         p = K.add(K.multiply(p, z), (-1.0) ** k / (2 * k + 1))
-    return K.multiply(K.add(t, K.multiply(K.multiply(t, z), p)), 4.0)
+    r = K.multiply(K.add(t, K.multiply(K.multiply(t, z), p)), 4.0)
+    return K.where(K.less(K.abs(t0), 2.0 ** -27), t0, r)
 
 
 def _atan(K, x):
@@ -130,8 +133,8 @@ def _atan2(K, y, x):
     so ±0 and ±inf give C99's atan2 values)."""
     ay, ax = K.abs(y), K.abs(x)
     lo, hi = K.minimum(ay, ax), K.maximum(ay, ax)
-    q = K.divide(lo, K.where(K.equal(hi, 0.0), 1.0, hi))
-    q = K.where(K.equal(lo, _INF), 1.0, q)  # both infinite: the diagonal
+    both_inf = K.equal(lo, _INF)  # the diagonal: q = 1
+    q = K.divide(K.where(both_inf, 1.0, lo), K.where(K.where(both_inf, True, K.equal(hi, 0.0)), 1.0, hi))
     r = _atan_unit(K, q)
     r = K.where(K.greater(ay, ax), K.subtract(_PI_2, r), r)
     r = K.where(_signbit_of(K, x), K.subtract(_PI, r), r)
@@ -255,7 +258,7 @@ def _hypot64(K, a, b):
     # hi * sqrt(1 + (lo/hi)**2) (no overflow); inf where either is infinite, the other NaN or not (C99)
     aa, ab = K.abs(a), K.abs(b)
     lo, hi = K.minimum(aa, ab), K.maximum(aa, ab)
-    q = K.divide(lo, K.where(K.greater(hi, 0.0), hi, 1.0))
+    q = K.divide(K.where(K.equal(hi, _INF), 0.0, lo), K.where(K.greater(hi, 0.0), hi, 1.0))
     r = K.multiply(hi, K.sqrt(K.add(K.multiply(q, q), 1.0)))
     inf = K.where(K.equal(aa, _INF), True, K.equal(ab, _INF))
     return K.where(inf, _INF, r)
@@ -269,9 +272,10 @@ def _hypot(K, a, b):
 def _logaddexp2_64(K, a, b):
     # max + log2(1 + 2**-|a - b|); a + 1 where a == b (equal infinities included)
     m = K.maximum(a, b)
-    d = K.abs(K.subtract(a, b))
+    same = K.equal(a, b)
+    d = K.abs(K.subtract(K.where(same, 0.0, a), K.where(same, 0.0, b)))  # (no inf - inf)
     y = K.add(m, K.multiply(K.log1p(K.power(2.0, K.negative(d))), _LOG2E))
-    return K.where(K.equal(a, b), K.add(a, 1.0), y)
+    return K.where(same, K.add(a, 1.0), y)
 
 
 @composite("logaddexp2", reordered=True)
@@ -404,7 +408,7 @@ def _nextafter(K, a, b):
     n = K.where(K.equal(x, _c(x, 0)), K.where(K.greater(y, _c(y, 0)), tiny, K.negative(tiny)), n)
     n = K.where(K.equal(x, y), x if dt == np.float16 else y, n)
     ok = K.where(K.equal(x, x), K.equal(y, y), False)
-    return K.where(ok, n, K.add(x, y))  # NaN in, NaN out
+    return K.where(ok, n, _c(x, _NAN))
 
 
 _LDEXP_SMALL = 400  # |exponent| past which a float32/16 result is 0 or inf for every finite mantissa
