@@ -1,8 +1,9 @@
 """Running one sample through a device's kernel and the reference kernel, and comparing the results.
 
-The reference is the kernel the ``cpu`` plugin (``unidl_cpu``) itself registered, taken from the
-registry entry rather than resolved, so a third-party plugin that overrides ops *on cpu* is still
-compared with NumPy. :func:`reference_cpu` makes every op on "cpu" use those kernels for a while
+The reference is the shared kernel built with NumPy (``unidl.xpkernels.numpy_kernels``: what the ``cpu``
+plugin registers), taken directly rather than resolved, so a third-party plugin that overrides ops *on cpu*
+is still compared with NumPy, and so is a cpu plugin told to register only the primitive tier
+(``UNIDL_CPU_KERNELS=primitives``). :func:`reference_cpu` makes every op on "cpu" use those kernels for a while
 (for the reference side of gradient checks, whose backward runs many ops).
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 import unidl
 from unidl.kernels import KERNELS, OPS, describe, namespace
 from unidl.testing.cases import GRAD, OpCase, Sample, Tol, to_tensors
+from unidl.xpkernels import numpy_kernels
 
 REFERENCE_PLUGIN = "cpu"
 REFERENCE_DEVICE = "cpu"
@@ -50,7 +52,10 @@ class Outcome:
 
 
 def reference_kernel(op: str) -> Callable[..., Any]:
-    """The forward kernel the reference plugin registered for ``op`` on cpu."""
+    """The NumPy reference kernel of ``op`` (else the one the reference plugin registered on cpu)."""
+    ref = numpy_kernels().get(op)
+    if ref is not None:
+        return ref
     for e in KERNELS.candidates(op, REFERENCE_DEVICE):
         if e.plugin == REFERENCE_PLUGIN:
             return e.fn
@@ -87,7 +92,8 @@ def reference_cpu() -> Iterator[None]:
     saved = {name: op.table.get(REFERENCE_DEVICE) for name, op in OPS.items()}
     ns = namespace(REFERENCE_DEVICE)
     for name, op in OPS.items():
-        fn = next((e.fn for e in KERNELS.candidates(name, REFERENCE_DEVICE) if e.plugin == REFERENCE_PLUGIN), None)
+        fn = numpy_kernels().get(name) or next(
+            (e.fn for e in KERNELS.candidates(name, REFERENCE_DEVICE) if e.plugin == REFERENCE_PLUGIN), None)
         if fn is None and op.composite is not None:
             fn = functools.partial(op.composite, ns)
         if fn is not None:

@@ -14,7 +14,7 @@ import unidl
 from unidl.primitives import PRIMITIVES
 
 from .allocator import tune_malloc
-from unidl.xpkernels import all_kernels
+from unidl.xpkernels import numpy_kernels
 
 
 @unidl.hookimpl
@@ -36,6 +36,6 @@ def unidl_register_kernels(registry):
     # UNIDL_CPU_KERNELS=primitives registers the primitive tier alone: every other op then runs through its
     # composite in the core, which is how the suite proves the composites stand in for the fused kernels
     only_primitives = os.environ.get("UNIDL_CPU_KERNELS", "").strip().lower() == "primitives"
-    for name, fn in all_kernels(np).items():
+    for name, fn in numpy_kernels().items():
         if not only_primitives or name in PRIMITIVES:
             registry.add(name, "cpu", fn)

@@ -155,7 +155,7 @@ PRIMITIVE_KERNELS = {
         "log1p")},
     "where": device_fn(lambda condition, x=None, y=None, /: np.where(condition, x, y)),
     "astype": device_fn(lambda x, dtype: x.astype(dtype)),
-    "bitcast": device_fn(lambda x, dtype: np.ascontiguousarray(x).view(dtype)),
+    "bitcast": device_fn(lambda x, dtype: (x if x.flags.c_contiguous else np.ascontiguousarray(x)).view(dtype)),
     # reductions
     "sum": device_fn(lambda x, axis=None, keepdims=False: np.asarray(np.sum(x, axis=axis, keepdims=keepdims))),
     "max": device_fn(lambda x, axis=None, keepdims=False: np.asarray(np.max(x, axis=axis, keepdims=keepdims))),

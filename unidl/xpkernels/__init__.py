@@ -6,7 +6,10 @@ CuPy and overrides some. The core itself never registers them: only plugins do.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Dict
+
+import numpy as np
 
 from . import conv, elementwise, elementwise_extra, index, linalg, nn, norm, optim, pool, quant, random, reduce, rnn, shape
 
@@ -25,3 +28,10 @@ def all_kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
                 raise ValueError(f"kernel '{name}' defined by two families")
             out[name] = fn
     return out
+
+
+@functools.lru_cache(maxsize=None)
+def numpy_kernels() -> Dict[str, Callable[..., Any]]:
+    """The reference: every kernel built with NumPy, once (the ``cpu`` plugin registers these very functions;
+    conformance compares against them even where the plugin was told to register fewer)."""
+    return all_kernels(np)
