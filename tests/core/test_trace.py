@@ -107,6 +107,7 @@ def test_optimizer_update_attrs_can_be_dropped():
     with trace.kernel_trace() as calls:
         unidl.nn.optim.sgd(p, g, m, lr=0.1, momentum=0.9, form="keras")
         unidl.nn.optim.sgd(p, g, m, lr=0.1, momentum=0.9, form="mxnet", rescale_grad=0.5)
+    calls = [c for c in calls if c.depth == 0]  # the op calls, not those a composite makes inside them
     assert [c.op for c in calls] == ["sgd_update", "sgd_update_rescaled"]  # one op per form
     updates = ("sgd_update", "sgd_update_rescaled")
     assert trace.arithmetic(calls, drop_attrs_of=updates)[0] != trace.arithmetic(calls, drop_attrs_of=updates)[1]
