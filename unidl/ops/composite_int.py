@@ -358,9 +358,8 @@ def _fpick(K, ufunc, a, b):
     a, b, dt = _operands(K, ufunc, a, b)
     if dt.kind not in "fV":
         return K.maximum(a, b) if ufunc == "fmax" else K.minimum(a, b)
-    wins = K.greater(a, b) if ufunc == "fmax" else K.less(a, b)
-    if dt.kind == "f":  # NumPy's loop: (a >= b or b is NaN) ? a : b; ml_dtypes' (bfloat16) gives b on ties
-        wins = _or(K, wins, K.equal(a, b))
+    # (a >= b or b is NaN) ? a : b: a tie (+0 vs -0) gives the first operand, as the reference kernel
+    wins = _or(K, K.greater(a, b) if ufunc == "fmax" else K.less(a, b), K.equal(a, b))
     return K.where(_or(K, wins, _isnan(K, b)), a, b)
 
 

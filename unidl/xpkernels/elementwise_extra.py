@@ -17,6 +17,19 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         r = xp.i0(x)  # NumPy computes 16-bit floats (bfloat16 included) in float64: give them back in theirs
         return r if x.dtype.kind in "biu" or r.dtype == x.dtype else r.astype(x.dtype)
 
+    def tie_first(f: Callable[..., Any]) -> Callable[..., Any]:
+        """``f`` (fmax/fmin) with a tie (+0 vs -0) resolved to the first operand: NumPy's own loops pick either
+        zero depending on the element's position in the array, and a reference must not."""
+        def k(a: Any, b: Any) -> Any:
+            r = f(a, b)
+            dt = getattr(r, "dtype", None)
+            if dt is None or dt.kind in "biu":
+                return r
+            return xp.where(xp.equal(a, b), a, r).astype(dt, copy=False)
+
+        k.__name__ = getattr(f, "__name__", "binary")
+        return k
+
     def bitcast(x: Any, dtype: Any) -> Any:
         # (ascontiguousarray would make a 0-d input 1-d)
         return (x if x.flags.c_contiguous else xp.ascontiguousarray(x)).view(dtype)
@@ -26,8 +39,8 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         "hypot": kd(xp.hypot),
         "copysign": kd(xp.copysign),
         "nextafter": kd(xp.nextafter),
-        "fmax": kd(xp.fmax),
-        "fmin": kd(xp.fmin),
+        "fmax": kd(tie_first(xp.fmax)),
+        "fmin": kd(tie_first(xp.fmin)),
         "fmod": kd(xp.fmod),
         "heaviside": kd(xp.heaviside),
         "ldexp": xp.ldexp,

@@ -194,8 +194,9 @@ def kernels(xp: Any, philox_blocks: Any = None) -> Dict[str, Callable[..., Any]]
         r = high - low
         x = bits64(key, counter, rounds * n).reshape(rounds, n)
         if r < (1 << 64):
-            lim = (1 << 64) - (1 << 64) % r  # values >= lim would make x % r biased
-            if rounds > 1:
+            rem = (1 << 64) % r  # values >= 2**64 - rem would make x % r biased (none when r divides 2**64)
+            if rounds > 1 and rem:
+                lim = (1 << 64) - rem
                 first = xp.argmax(x < u64(lim), axis=0)
                 x = xp.take_along_axis(x, first[None, :], axis=0)
             x = x[0] % u64(r)
