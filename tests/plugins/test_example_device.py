@@ -127,6 +127,8 @@ def test_plugin_implements_only_the_primitive_tier():
     assert {op for op, c in cov.items() if c["path"] == "native"} == set(PRIMITIVES)
     for op in ("softmax", "conv", "batch_norm", "lstm_sequence", "adam_update", "random_normal"):
         assert cov[op]["path"] == "composite", (op, cov[op])
+    # everything else runs on the device through a composite: nothing falls back to the cpu, nothing is missing
+    assert {op for op, c in cov.items() if c["path"] != "composite"} == set(PRIMITIVES)
 
 
 def test_coverage_command():

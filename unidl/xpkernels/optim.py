@@ -11,6 +11,7 @@ host scalars of the parameter dtype before they meet an array, so NumPy 1.x and 
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Callable, Dict, Optional, Tuple
 
@@ -519,13 +520,13 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         which the in-place steps (``out=``) cannot take. The views share memory, so the caller's 0-d
         parameter and state arrays are still updated in place; results come back 0-d."""
 
+        @functools.wraps(update)  # the update's own signature, which plugin kernels are checked against
         def run(*arrays: Any, **kw: Any) -> Tuple[Any, ...]:
             if not any(getattr(a, "ndim", 1) == 0 for a in arrays):
                 return update(*arrays, **kw)
             lifted = [a.reshape(1) if getattr(a, "ndim", 1) == 0 else a for a in arrays]
             return tuple(r.reshape(()) if r.shape == (1,) else r for r in update(*lifted, **kw))
 
-        run.__name__ = update.__name__
         return run
 
     return {
