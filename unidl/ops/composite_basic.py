@@ -62,6 +62,19 @@ def arange(K: Any, n: int, dtype: Any = np.int64) -> Any:
     return DEVICES.types[K._device_type].xp.arange(n, dtype=np.dtype(dtype))
 
 
+def _check_range(K: Any, idx: Any, n: int, what: str) -> None:
+    """Raise IndexError, as the cpu kernels do, unless every element of integer ``idx`` is in [0, n): its min
+    and max are reduced on the device and read to the host together (one small copy, a synchronisation)."""
+    if not idx.size:
+        return
+    from ..devices import DEVICES
+
+    ends = K.concatenate(K.reshape(K.min(idx), (1,)), K.reshape(K.max(idx), (1,)), axis=0)
+    lo, hi = (int(v) for v in np.asarray(DEVICES.types[K._device_type].to_host(ends)))
+    if lo < 0 or hi >= n:
+        raise IndexError(f"{what} in [0, {n}), got values in [{lo}, {hi}]")
+
+
 def _c(x: Any, v: float) -> Any:
     """``v`` as a scalar of x's dtype (a strong scalar: NumPy 1.x and 2.x promote alike)."""
     return x.dtype.type(v)
@@ -110,14 +123,22 @@ def _less_equal(K, a, b):
     return K.where(K.less(a, b), True, K.equal(a, b))
 
 
+def _truth(K: Any, v: Any) -> Any:
+    """``v``'s truth values as a bool array on K's device; a Python or NumPy scalar operand (the ops take
+    one, as ``logical_and(True, t)``) becomes a 0-d array."""
+    if isinstance(v, (bool, int, float, complex, np.generic)):
+        return full(K, (), bool(v), np.bool_)
+    return K.astype(v, np.bool_)
+
+
 @composite("logical_and")
 def _logical_and(K, a, b):
-    return K.where(K.astype(a, np.bool_), K.astype(b, np.bool_), False)
+    return K.where(_truth(K, a), _truth(K, b), False)
 
 
 @composite("logical_or")
 def _logical_or(K, a, b):
-    return K.where(K.astype(a, np.bool_), True, K.astype(b, np.bool_))
+    return K.where(_truth(K, a), True, _truth(K, b))
 
 
 @composite("reciprocal")
@@ -203,6 +224,7 @@ def _softmax_cross_entropy(K, logits, labels, axis, sparse):
     z = K.subtract(logits, K.max(logits, axis=axis, keepdims=True))
     lse = K.log(K.sum(K.exp(z), axis=axis, keepdims=True))
     if sparse:
+        _check_range(K, labels, logits.shape[axis], "labels must be class indices")
         hit = K.equal(_classes_like(K, logits.shape, axis), _expand(K, labels, axis))
         picked = K.sum(K.where(hit, z, _c(z, 0)), axis=axis, keepdims=True)  # one term: exact
         return K.reshape(K.subtract(lse, picked), out_shape)
@@ -326,6 +348,7 @@ def _dropout(K, x, mask):
 # -- embedding and shape ops -----------------------------------------------------------------------
 @composite("embedding")
 def _embedding(K, indices, weight):
+    _check_range(K, indices, weight.shape[0], "indices must be")
     return K.take(weight, indices, axis=0, mode="raise")
 
 

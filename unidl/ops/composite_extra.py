@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activation import SELU_ALPHA, SELU_SCALE
-from .composite_basic import _c, _count, _float, arange, composite, full
+from .composite_basic import _c, _count, _float, _truth, arange, composite, full
 
 
 def _float_of(x):
@@ -112,7 +112,7 @@ def _trunc(K, x):
 
 @composite("logical_xor")
 def _logical_xor(K, a, b):
-    return K.equal(K.equal(K.astype(a, np.bool_), K.astype(b, np.bool_)), False)
+    return K.equal(K.equal(_truth(K, a), _truth(K, b)), False)
 
 
 # -- gathers and tiling -----------------------------------------------------------------------------
@@ -122,14 +122,7 @@ def _take_along_axis(K, x, indices, axis, mode):
         return K.take(K.reshape(x, (x.size,)), indices, axis=0, mode=mode)
     n = x.shape[axis]
     idx = K.take(arange(K, n), indices, axis=0, mode=mode) if n else indices  # raise/wrap/clip as take does
-    key = []
-    nd = x.ndim
-    for i, d in enumerate(indices.shape):
-        if i == axis:
-            key.append(idx)
-        else:
-            key.append(K.reshape(arange(K, d), (1,) * i + (d,) + (1,) * (nd - i - 1)))
-    return K.getitem(x, tuple(key))
+    return K.getitem(x, _grid_key(K, x.shape, idx, axis))
 
 
 @composite("one_hot")
@@ -227,10 +220,11 @@ def _logaddexp(K, a, b):
 
 # -- scatters, contractions, pooling's gather, shuffles, signSGD --------------------------------------------
 def _grid_key(K, shape, idx, axis):
-    """The fancy-index key that picks ``idx`` (already valid) along ``axis`` and every position elsewhere."""
+    """The fancy-index key that picks ``idx`` (already valid) along ``axis`` and every position of ``shape``
+    (the input's) elsewhere; a size-1 dim of the input or of ``idx`` broadcasts against the other's."""
     nd = len(shape)
     return tuple(idx if i == axis else K.reshape(arange(K, d), (1,) * i + (d,) + (1,) * (nd - i - 1))
-                 for i, d in enumerate(idx.shape))
+                 for i, d in enumerate(shape))
 
 
 def _fix(K, indices, n, mode):
