@@ -70,7 +70,8 @@ def describe(v: Any) -> Any:
     if isinstance(v, np.generic):
         x = v.item()
         return ("scalar", v.dtype.str, x.hex() if isinstance(x, float) else repr(x))
-    strides = getattr(v, "strides", None)
+    # a class (a dtype given as ``np.uint32``) has ``strides``/``dtype``/``shape`` descriptors, not an array's
+    strides = None if isinstance(v, type) else getattr(v, "strides", None)
     if strides is not None and hasattr(v, "dtype") and hasattr(v, "shape"):
         item = v.dtype.itemsize or 1
         return ("array", v.dtype.str, tuple(v.shape), tuple(s // item for s in strides))

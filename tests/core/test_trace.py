@@ -68,6 +68,14 @@ def test_exact_ops_are_left_out_of_the_arithmetic():
     assert [c.op for c in trace.arithmetic(calls)] == ["add"]
 
 
+def test_dtype_arguments_are_described_not_taken_for_arrays():
+    # a NumPy scalar type (np.uint32, as random_bits' dtype= from the random composites) has class-level
+    # strides/dtype/shape descriptors: described as a value, not read as an array
+    assert trace.describe(np.uint32) == ("type", repr(np.uint32))
+    assert trace.describe(np.dtype("uint32"))[1] == repr(np.dtype("uint32"))
+    assert trace.describe(np.zeros((2, 3), "float32")) == ("array", "<f4", (2, 3), (3, 1))
+
+
 def test_weak_python_scalars_are_described_as_the_array_holds_them():
     x = _t(np.ones(3))
     with trace.kernel_trace() as calls:
