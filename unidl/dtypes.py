@@ -7,7 +7,8 @@ bfloat16 is a NumPy dtype from ml_dtypes (the library JAX and Keras use; the opt
 and then names such as ``np.dtype("bfloat16")`` work everywhere. Its dtype has ``kind == "V"`` (not
 ``"f"``), so the core asks :func:`is_floating` rather than ``dtype.kind``. NumPy's ufuncs run on it; the
 kernels without a bfloat16 loop or that accumulate (einsum, matmul, reductions, softmax, normalisation,
-special functions) compute in :data:`float32` and round back once (:func:`via_float32`).
+special functions) compute in :data:`float32` and round back once (:func:`via_float32`); those ops'
+composites follow the same rule (:func:`composite_via_float32`), so they give the same bits.
 """
 from __future__ import annotations
 
@@ -100,22 +101,37 @@ def compute_dtype(dtype: Any) -> np.dtype:
     return float32 if dt.kind == "V" and _is_bf16(dt) else dt
 
 
-def _round_back(out: Any) -> Any:
+def _astype(a: Any, dtype: np.dtype) -> Any:
+    return a.astype(dtype)
+
+
+def _round_back(out: Any, cast: Any = _astype) -> Any:
     if isinstance(out, tuple):
-        return tuple(_round_back(o) for o in out)
+        return tuple(_round_back(o, cast) for o in out)
     dt = getattr(out, "dtype", None)
-    return out.astype(_BFLOAT16) if dt is not None and dt.kind == "f" else out
+    return cast(out, _BFLOAT16) if dt is not None and dt.kind == "f" else out
 
 
-def _widen(fn: Any, args: tuple, kwargs: dict) -> Any:
+def _widen(fn: Any, args: tuple, kwargs: dict, cast: Any = _astype) -> Any:
+    """``fn(*args, **kwargs)`` on float32 copies of the bfloat16 arrays in ``args``, its float results rounded
+    back to bfloat16 where the arguments promote to it; ``cast(array, dtype)`` converts."""
     if not any(getattr(a, "dtype", None) is not None and a.dtype.kind == "V" and _is_bf16(a.dtype) for a in args):
         return fn(*args, **kwargs)  # another kind "V" dtype: fn's own error
-    wide = [a.astype(float32) if getattr(a, "dtype", None) is _BFLOAT16 else a for a in args]
+    wide = [cast(a, float32) if getattr(a, "dtype", None) is _BFLOAT16 else a for a in args]
     out = fn(*wide, **kwargs)
     # back to bfloat16 where the inputs promote to it (bfloat16 with float32 stays float32, as in NumPy)
     if np.result_type(*[a.dtype for a in args if getattr(a, "dtype", None) is not None]) is _BFLOAT16:
-        out = _round_back(out)
+        out = _round_back(out, cast)
     return out
+
+
+def _has_v(args: tuple, arrays: Optional[int]) -> bool:
+    """Whether one of the first ``arrays`` arguments (all where None) has a kind "V" dtype (bfloat16)."""
+    for a in (args if arrays is None else args[:arrays]):
+        dt = getattr(a, "dtype", None)
+        if dt is not None and getattr(dt, "kind", None) == "V":
+            return True
+    return False
 
 
 def via_float32(fn: Any, arrays: Optional[int] = None) -> Any:
@@ -147,7 +163,27 @@ def via_float32(fn: Any, arrays: Optional[int] = None) -> Any:
     kernel.__qualname__ = getattr(fn, "__qualname__", kernel.__name__)
     kernel.__doc__ = fn.__doc__
     kernel.__wrapped__ = fn
+    kernel.via_float32 = arrays  # type: ignore[attr-defined]  (the op's composite follows the same rule)
     return kernel
+
+
+def composite_via_float32(fn: Any, arrays: Optional[int] = None) -> Any:
+    """:func:`via_float32` for a composite ``fn(K, *args, **kwargs)``: the same rule, with the conversions made
+    by the device's ``K.astype`` kernel. A composite of an op whose reference kernel is ``via_float32(f,
+    arrays)`` takes this with the same ``arrays``, so on bfloat16 it computes in float32 and rounds once, as
+    the kernel does (and gives its bits where it follows the kernel's float32 order)."""
+
+    def comp(K: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _has_v(args, arrays):
+            return fn(K, *args, **kwargs)
+        return _widen(lambda *a, **k: fn(K, *a, **k), args, kwargs, lambda a, dt: K.astype(a, dt))
+
+    comp.__name__ = getattr(fn, "__name__", "composite")
+    comp.__qualname__ = getattr(fn, "__qualname__", comp.__name__)
+    comp.__doc__ = fn.__doc__
+    comp.__wrapped__ = fn  # type: ignore[attr-defined]  (unidl.primitives.composite_deps reads both)
+    comp.via_float32 = arrays  # type: ignore[attr-defined]
+    return comp
 
 
 def result_type(*args: Any) -> np.dtype:

@@ -74,7 +74,9 @@ def composite_deps(op_name: str) -> Set[str]:
             if hasattr(const, "co_names"):
                 walk(const, glb)
 
-    walk(fn.__code__, fn.__globals__)
+    while fn is not None:  # a wrapper (dtypes.composite_via_float32) and the composite it wraps
+        walk(fn.__code__, fn.__globals__)
+        fn = getattr(fn, "__wrapped__", None)
     found.discard(op_name)
     return found
 

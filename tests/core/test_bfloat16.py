@@ -128,3 +128,35 @@ def test_random_draws_are_the_float32_draws_rounded():
     np.testing.assert_array_equal(n16.numpy(), n32.astype(BF))
     with pytest.raises(unidl.errors.OpError, match="bfloat16"):
         Generator(0).uniform(0.0, 1.0, (2,), dtype="int32")
+
+
+def test_composites_compute_bfloat16_as_their_kernels():
+    """An op whose reference kernel computes bfloat16 in float32 (``dtypes.via_float32``) runs its composite
+    under the same rule (same leading array arguments), so a device without the fused kernel gives its bits."""
+    from unidl.kernels import OPS, namespace
+    from unidl.xpkernels import numpy_kernels
+
+    for name, kernel in numpy_kernels().items():
+        comp = OPS[name].composite if name in OPS else None
+        if comp is None:
+            continue
+        assert hasattr(comp, "via_float32") == hasattr(kernel, "via_float32"), name
+        if hasattr(kernel, "via_float32"):
+            assert comp.via_float32 == kernel.via_float32, name
+
+    rng = np.random.default_rng(2)
+    x = _bf(rng.standard_normal((2, 3, 4, 4)) * 3)
+    ns = namespace("cpu")
+    calls = [("sigmoid", (x,), {}), ("erf", (x,), {}), ("erfc", (x,), {}), ("gelu", (x,), {"approximate": False}),
+             ("gelu", (x,), {"approximate": True}), ("silu", (x,), {}), ("elu", (x,), {"alpha": 1.0}),
+             ("softplus", (x,), {}), ("clip", (x, -1.0, 1.0), {}), ("mean", (x,), {"axis": (1, 2)}),
+             ("var", (x,), {"axis": (3,)}), ("std", (x,), {}), ("logsumexp", (x,), {"axis": (1,)}),
+             ("softmax", (x,), {"axis": 1}), ("log_softmax", (x,), {"axis": -1}),
+             ("max_pool", (x,), {"kernel": (2, 2), "stride": (2, 2), "padding": ((0, 0), (0, 0)), "out_size": (2, 2)}),
+             ("avg_pool", (x,), {"kernel": (2, 2), "stride": (1, 1), "padding": ((1, 1), (1, 1)), "out_size": (5, 5),
+                                 "count_include_pad": False})]
+    for name, args, kw in calls:
+        want = numpy_kernels()[name](*args, **kw)
+        got = OPS[name].composite(ns, *args, **kw)
+        assert got.dtype == BF and want.dtype == BF, name
+        np.testing.assert_array_equal(got.view(np.uint16), want.view(np.uint16), err_msg=name)  # bitwise

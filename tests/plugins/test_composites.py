@@ -58,3 +58,37 @@ def test_composite_equals_native_kernel(case):
             assert out.status == IDENTICAL, f"not bitwise equal: max abs {out.max_abs}; inputs {sample!r}"
 
     check()
+
+
+_COMPOSED = [c for c in all_cases() if OPS[c.op].composite is not None and c.compose is not None]
+
+
+@pytest.mark.parametrize("case", _COMPOSED, ids=[c.id for c in _COMPOSED])
+def test_composed_composites_equal_native_kernels(case):
+    """Cases run through ``case.compose`` (the LSTM forward and its grad on the forward's workspace): every op
+    it calls runs its composite where it has one, against the reference kernels; masked steps, reversed
+    sequences and float64 included (the grad's GEMM layout and its 0/1 mask products give the kernel's bits)."""
+    ns = namespace("cpu")
+
+    def composite_of(op):
+        comp = OPS[op].composite
+        return (lambda *a, **k: comp(ns, *a, **k)) if comp is not None else reference_kernel(op)  # noqa: E731
+
+    fn, ref, tol = case.compose(composite_of), case.compose(reference_kernel), tolerance(case.op)
+
+    @settings(max_examples=60, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(st.data())
+    def check(data):
+        sample = case.gen(Gen(data, "forward", case.special))
+        want, want_err = run_kernel(ref, sample, "cpu")
+        got, got_err = run_kernel(fn, sample, "cpu")
+        assert (want_err is None) == (got_err is None), (want_err, got_err, sample)
+        if want_err is not None:
+            return
+        out = compare_outputs(want, got, tol)
+        assert out.ok, f"{out.message}; inputs {sample!r}"
+        if case.op not in REORDERED:
+            assert out.status == IDENTICAL, f"not bitwise equal: max abs {out.max_abs}; inputs {sample!r}"
+
+    check()

@@ -26,12 +26,18 @@ from ..kernels import OPS, _ensure_ops_defined
 __all__ = ["composite", "full"]
 
 
-def composite(name: str, reordered: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def composite(name: str, reordered: bool = False, via_float32: bool = False,
+              arrays: Optional[int] = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Attach the decorated function as op ``name``'s composite (an op's own composite is kept).
 
     ``reordered=True``: the composite computes in another order than the reference kernel (another
     formula, a series, another GEMM), so it and any kernel overriding it agree within the op's tolerance
-    rather than bitwise (``unidl.primitives.COMPOSITE_REORDERED``)."""
+    rather than bitwise (``unidl.primitives.COMPOSITE_REORDERED``).
+
+    ``via_float32=True``: the op's reference kernel is ``unidl.dtypes.via_float32(f, arrays)`` (bfloat16 computed
+    in float32, rounded back once); the op runs the composite under the same rule
+    (:func:`unidl.dtypes.composite_via_float32`). The decorated function itself is returned unwrapped (other
+    composites call it as a helper on arrays already widened)."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         _ensure_ops_defined()
@@ -41,7 +47,12 @@ def composite(name: str, reordered: bool = False) -> Callable[[Callable[..., Any
             COMPOSITE_REORDERED.add(name)
         op = OPS.get(name)
         if op is not None and op.composite is None:
-            op.composite = fn
+            if via_float32:
+                from ..dtypes import composite_via_float32
+
+                op.composite = composite_via_float32(fn, arrays)
+            else:
+                op.composite = fn
             op.table.clear()
         return fn
 
@@ -152,7 +163,7 @@ def _relu(K, x):
     return K.maximum(x, _c(x, 0))
 
 
-@composite("sigmoid")
+@composite("sigmoid", via_float32=True, arrays=1)
 def _sigmoid(K, x):
     # the reference kernel's order: e = exp(-|x|) in (0, 1], r = 1/(1+e), x >= 0 ? r : e*r
     x = _float(K, x)
@@ -161,7 +172,7 @@ def _sigmoid(K, x):
     return K.where(K.greater_equal(x, _c(x, 0)), r, K.multiply(e, r))
 
 
-@composite("silu")
+@composite("silu", via_float32=True, arrays=1)
 def _silu(K, x):
     return K.multiply(x, _sigmoid(K, x))
 
@@ -183,7 +194,7 @@ def _count(shape: Sequence[int], axis: Optional[Sequence[int]]) -> int:
     return n
 
 
-@composite("mean")
+@composite("mean", via_float32=True, arrays=1)
 def _mean(K, x, axis=None, keepdims=False):
     x = _float(K, x)
     s = K.sum(x, axis=axis, keepdims=keepdims)
@@ -191,7 +202,7 @@ def _mean(K, x, axis=None, keepdims=False):
 
 
 # -- softmax family and cross entropy ---------------------------------------------------------------
-@composite("softmax")
+@composite("softmax", via_float32=True, arrays=1)
 def _softmax(K, x, axis):
     if x.size == 0:
         return full(K, x.shape, 0, x.dtype)
@@ -199,7 +210,7 @@ def _softmax(K, x, axis):
     return K.divide(e, K.sum(e, axis=axis, keepdims=True))
 
 
-@composite("log_softmax")
+@composite("log_softmax", via_float32=True, arrays=1)
 def _log_softmax(K, x, axis):
     if x.size == 0:
         return full(K, x.shape, 0, x.dtype)
@@ -216,7 +227,7 @@ def _expand(K, a, axis: int) -> Any:
     return K.reshape(a, a.shape[:axis] + (1,) + a.shape[axis:])
 
 
-@composite("softmax_cross_entropy")
+@composite("softmax_cross_entropy", via_float32=True, arrays=2)
 def _softmax_cross_entropy(K, logits, labels, axis, sparse):
     out_shape = logits.shape[:axis] + logits.shape[axis + 1:]
     if logits.size == 0:
@@ -231,7 +242,7 @@ def _softmax_cross_entropy(K, logits, labels, axis, sparse):
     return K.negative(K.sum(K.multiply(K.subtract(z, lse), labels), axis=(axis,)))
 
 
-@composite("softmax_cross_entropy_grad")
+@composite("softmax_cross_entropy_grad", via_float32=True)
 def _softmax_cross_entropy_grad(K, logits, labels, g, axis):
     p = _softmax(K, logits, axis)
     if not p.size:
@@ -241,7 +252,7 @@ def _softmax_cross_entropy_grad(K, logits, labels, g, axis):
 
 
 # -- normalisation ---------------------------------------------------------------------------------
-@composite("norm_moments")
+@composite("norm_moments", via_float32=True, arrays=1)
 def _norm_moments(K, x, axes):
     c = _c(x, 1.0 / max(_count(x.shape, axes), 1))
     mean = K.multiply(K.sum(x, axis=axes, keepdims=True), c)
@@ -263,8 +274,8 @@ def _normalize(K, x, gamma, beta, mean, var, pshape, eps):
     return y
 
 
-composite("batch_norm")(_normalize)
-composite("layer_norm")(_normalize)
+composite("batch_norm", via_float32=True)(_normalize)
+composite("layer_norm", via_float32=True)(_normalize)
 
 
 # -- random distributions from random bits ---------------------------------------------------------

@@ -18,26 +18,26 @@ def _asf(K, x):
 
 
 # -- activations ------------------------------------------------------------------------------------
-@composite("leaky_relu")
+@composite("leaky_relu", via_float32=True, arrays=1)
 def _leaky_relu(K, x, negative_slope):
     x = _asf(K, x)
     return K.where(K.greater(x, _c(x, 0)), x, K.multiply(x, _c(x, negative_slope)))
 
 
-@composite("elu")
+@composite("elu", via_float32=True, arrays=1)
 def _elu(K, x, alpha):
     x = _asf(K, x)
     return K.where(K.greater(x, _c(x, 0)), x, K.multiply(_c(x, alpha), K.expm1(K.minimum(x, _c(x, 0)))))
 
 
-@composite("selu")
+@composite("selu", via_float32=True, arrays=1)
 def _selu(K, x):
     x = _asf(K, x)
     neg = K.multiply(_c(x, SELU_ALPHA), K.expm1(K.minimum(x, _c(x, 0))))
     return K.multiply(_c(x, SELU_SCALE), K.where(K.greater(x, _c(x, 0)), x, neg))
 
 
-@composite("softplus")
+@composite("softplus", via_float32=True, arrays=1)
 def _softplus(K, x):
     # logaddexp(0, x) = max(x, 0) + log1p(exp(-|x|)); x itself where that is inf or nan
     x = _asf(K, x)
@@ -45,7 +45,7 @@ def _softplus(K, x):
     return K.where(K.equal(K.subtract(x, x), _c(x, 0)), y, K.maximum(x, _c(x, 0)))
 
 
-@composite("hard_sigmoid")
+@composite("hard_sigmoid", via_float32=True, arrays=1)
 def _hard_sigmoid(K, x, alpha, beta):
     x = _asf(K, x)
     y = K.add(K.multiply(x, _c(x, alpha)), _c(x, beta))
@@ -76,7 +76,7 @@ def _argmin(K, x, axis=None, keepdims=False):
     return K.argmax(_flip_order(K, x), axis=axis, keepdims=keepdims)
 
 
-@composite("var")
+@composite("var", via_float32=True, arrays=1)
 def _var(K, x, axis=None, keepdims=False, ddof=0):
     # NumPy's order: mean = sum / n, d = x - mean, sum(d * d) / (n - ddof)
     x = _float(K, x)
@@ -87,7 +87,7 @@ def _var(K, x, axis=None, keepdims=False, ddof=0):
     return K.divide(s, _c(s, max(n - ddof, 0)))
 
 
-@composite("std")
+@composite("std", via_float32=True, arrays=1)
 def _std(K, x, axis=None, keepdims=False, ddof=0):
     return K.sqrt(_var(K, x, axis=axis, keepdims=keepdims, ddof=ddof))
 
@@ -180,7 +180,7 @@ def _weak(s, like):
     return s
 
 
-@composite("clip")
+@composite("clip", via_float32=True, arrays=1)
 def _clip(K, x, lo, hi):
     # NumPy's clip: x below lo becomes lo, then above hi becomes hi (lo > hi gives hi; -0.0 and nan stay)
     if lo is not None:
@@ -257,7 +257,7 @@ def _scatter_add(K, x, indices, updates, axis, mode, shape):
     return K.reshape(out, shape) if axis is None else out
 
 
-@composite("tensordot")
+@composite("tensordot", via_float32=True, arrays=2)
 def _tensordot(K, a, b, axes):
     # NumPy's tensordot: both operands transposed and reshaped to matrices, one matrix product
     if isinstance(axes, int):
@@ -276,7 +276,7 @@ def _tensordot(K, a, b, axes):
     return K.reshape(K.matmul(at, bt), tuple(a.shape[i] for i in free_a) + tuple(b.shape[i] for i in free_b))
 
 
-@composite("max_pool_gather")
+@composite("max_pool_gather", via_float32=True)
 def _max_pool_gather(K, x, y, gg, *, kernel, stride, padding):
     """Each window's value of ``gg`` at the window's first maximum of ``x``."""
     from .composite_nn import _lowest, _pad, _pads_needed, _windows
@@ -315,7 +315,7 @@ def _log10(K, x):
     return K.divide(K.log(x), _c(x, np.log(10.0)))
 
 
-@composite("norm")
+@composite("norm", via_float32=True, arrays=1)
 def _norm(K, x, axis=None, keepdims=False, ord=2):
     if x.dtype.kind not in "fc":
         x = K.astype(x, np.float64)
@@ -333,7 +333,7 @@ def _along(axis, nd, sl):
     return (slice(None),) * axis + (sl,) + (slice(None),) * (nd - axis - 1)
 
 
-@composite("cumsum")
+@composite("cumsum", via_float32=True, arrays=1)
 def _cumsum(K, x, axis=0, reverse=False):
     """A log-step scan (Hillis-Steele): ceil(log2 n) shifted adds. Integers exactly; floats sum in another
     order than a sequential scan (within the reduction tolerance)."""
@@ -350,7 +350,7 @@ def _cumsum(K, x, axis=0, reverse=False):
     return K.getitem(x, _along(axis, x.ndim, slice(None, None, -1))) if reverse else x
 
 
-@composite("prod")
+@composite("prod", via_float32=True, arrays=1)
 def _prod(K, x, axis=None, keepdims=False):
     """Products along the axes: in sequence (NumPy's order, so underflow and 0 * inf meet as there) up to 256
     factors, by pairwise halving beyond (fewer calls, another rounding order; integers exactly)."""

@@ -133,7 +133,7 @@ def _einsum_compute(K, ops, subscripts):
     return x
 
 
-@composite("einsum", reordered=True)
+@composite("einsum", reordered=True, via_float32=True)
 def _einsum(K, *operands, subscripts):
     """Diagonals of repeated labels, singly used labels summed, then a left-to-right chain of batched
     matmuls (NumPy's einsum sums its own way: within the reduction tolerance; integers exactly).
@@ -357,7 +357,7 @@ def _batched(K, x):
     return K.reshape(K.astype(x, np.float64), (_count(x.shape[:-2], None), n, n))
 
 
-@composite("inv", reordered=True)
+@composite("inv", reordered=True, via_float32=True, arrays=1)
 def _inv(K, x):
     """Gauss-Jordan elimination with partial pivoting on [x | I] in float64. A zero pivot raises NumPy's
     LinAlgError('Singular matrix') as the reference kernel does: that test reads one flag on the host
@@ -385,7 +385,7 @@ def _inv(K, x):
     return K.reshape(K.astype(K.getitem(a, (slice(None), slice(None), slice(n, 2 * n))), x.dtype), x.shape)
 
 
-@composite("slogdet", reordered=True)
+@composite("slogdet", reordered=True, via_float32=True, arrays=1)
 def _slogdet(K, x):
     """LU elimination with partial pivoting in float64: the sign from the row swaps and the pivots' signs,
     log|det| the sum of log|pivot| in pivot order; a zero pivot gives sign 0 and -inf (LAPACK's info > 0)."""

@@ -326,16 +326,14 @@ def _i0(K, x):
 
 
 # -- erfinv ---------------------------------------------------------------------------------------------
-@composite("erfinv")
+@composite("erfinv", via_float32=True, arrays=1)
 def _erfinv(K, x):
     """The reference kernel's steps: M. Giles' approximation, then three Newton steps on erf (erfc beyond
     0.5, where 1 - |x| is exact), in float64."""
     from ..xpkernels.special import _TWO_OVER_SQRT_PI, _W_BIG, _W_SMALL
 
     dt = x.dtype if _is_float(x.dtype) else _F64
-    a = _to64(K, x)
-    if dt.kind == "V":
-        a = _to64(K, K.astype(x, _F32))  # bfloat16 runs the kernel on float32
+    a = _to64(K, x)  # (bfloat16 arrives as float32: the op runs this composite via_float32, as its kernel)
     ax = K.abs(a)
     inside = K.less(ax, 1.0)
     t = K.where(inside, a, 0.0)
@@ -359,8 +357,6 @@ def _erfinv(K, x):
     out = K.where(inside, y, K.where(K.equal(ax, 1.0), edge, _NAN))
     if dt == _F64:
         return out
-    if dt.kind == "V":
-        return K.astype(K.astype(out, _F32), dt)
     return K.astype(out, dt)
 
 

@@ -69,7 +69,7 @@ def _bias(K, y, b):
     return y if b is None else K.add(y, K.reshape(b, (1, -1) + (1,) * (y.ndim - 2)))
 
 
-@composite("conv")
+@composite("conv", via_float32=True)
 def _conv(K, x, w, b=None, *, stride, padding, dilation, groups):
     n, o = x.shape[0], w.shape[0]
     col, out = _cols(K, x, w.shape[2:], stride, padding, dilation, groups)
@@ -78,7 +78,7 @@ def _conv(K, x, w, b=None, *, stride, padding, dilation, groups):
     return _bias(K, K.reshape(y, (n, o) + out), b)
 
 
-@composite("conv_weight_grad")
+@composite("conv_weight_grad", via_float32=True)
 def _conv_weight_grad(K, x, g, *, kernel_size, stride, padding, dilation, groups):
     n, c = x.shape[:2]
     o = g.shape[1]
@@ -88,7 +88,7 @@ def _conv_weight_grad(K, x, g, *, kernel_size, stride, padding, dilation, groups
     return K.reshape(dw, (o, c // groups) + tuple(kernel_size))
 
 
-@composite("conv_transpose")
+@composite("conv_transpose", via_float32=True)
 def _conv_transpose(K, x, w, b=None, *, stride, padding, output_padding, dilation, groups):
     n, c = x.shape[:2]
     size, ksize = x.shape[2:], w.shape[2:]
@@ -126,7 +126,7 @@ def _crop(K, a, pads, size):
     return K.getitem(a, (slice(None), slice(None)) + tuple(slice(lo, lo + n) for (lo, _), n in zip(pads, size)))
 
 
-@composite("max_pool")
+@composite("max_pool", via_float32=True, arrays=1)
 def _max_pool(K, x, *, kernel, stride, padding, out_size):
     pads = _pads_needed(x.shape[2:], kernel, stride, padding, out_size)
     xp_ = _pad(K, x, pads, _lowest(x.dtype))
@@ -137,7 +137,7 @@ def _max_pool(K, x, *, kernel, stride, padding, out_size):
     return y
 
 
-@composite("max_pool_grad")
+@composite("max_pool_grad", via_float32=True)
 def _max_pool_grad(K, x, y, g, *, kernel, stride, padding):
     """Each window's gradient goes to its first maximum (in kernel-position order)."""
     out = g.shape[2:]
@@ -177,7 +177,7 @@ def _divisor(K, size, kernel, stride, padding, out, count_include_pad, dtype):
     return DEVICES.types[K._device_type].xp.asarray(host)
 
 
-@composite("avg_pool")
+@composite("avg_pool", via_float32=True, arrays=1)
 def _avg_pool(K, x, *, kernel, stride, padding, out_size, count_include_pad):
     pads = _pads_needed(x.shape[2:], kernel, stride, padding, out_size)
     scale = _divisor(K, x.shape[2:], kernel, stride, padding, out_size, count_include_pad, x.dtype)
@@ -189,7 +189,7 @@ def _avg_pool(K, x, *, kernel, stride, padding, out_size, count_include_pad):
     return K.multiply(y, scale)
 
 
-@composite("avg_pool_grad")
+@composite("avg_pool_grad", via_float32=True, arrays=1)
 def _avg_pool_grad(K, g, *, in_size, kernel, stride, padding, count_include_pad):
     out = g.shape[2:]
     pads = _pads_needed(in_size, kernel, stride, padding, out)
@@ -210,7 +210,7 @@ def _cols_of(K, z, h, j):
     return K.getitem(z, (slice(None), slice(j * h, (j + 1) * h)))
 
 
-@composite("lstm_sequence")
+@composite("lstm_sequence", via_float32=True)
 def _lstm_sequence(K, xw, h0, c0, w_hh, mask, reverse):
     T, N, G4 = xw.shape
     H = G4 // 4
@@ -247,7 +247,7 @@ def _lstm_sequence(K, xw, h0, c0, w_hh, mask, reverse):
     return Y, (stack(gs), stack(tcs))
 
 
-@composite("lstm_sequence_grad")
+@composite("lstm_sequence_grad", via_float32=True)
 def _lstm_sequence_grad(K, gY, xw, h0, c0, w_hh, Y, ws, mask, reverse):
     T, N, G4 = xw.shape
     H = G4 // 4
@@ -262,16 +262,20 @@ def _lstm_sequence_grad(K, gY, xw, h0, c0, w_hh, Y, ws, mask, reverse):
     DC = K.multiply(K.subtract(one, K.multiply(TC, TC)), gate(G, 3))
     dh = full(K, (N, H), 0, dt)
     dc = full(K, (N, H), 0, dt)
-    w_t = K.transpose(w_hh, (1, 0))
+    # w_hh^T laid out C-ordered, as the kernel's copy (the GEMM's layout fixes its order): flattening the
+    # transposed view copies it in C order, the reshape back is a view of that copy
+    w_t = K.reshape(K.reshape(K.transpose(w_hh, (1, 0)), (w_hh.size,)), (G4, H))
     first = T - 1 if reverse else 0
     dzs: List[Any] = [None] * T
     for t in (range(T) if reverse else range(T - 1, -1, -1)):
         dh = K.add(dh, K.getitem(gY, (0, t)))
         dc = K.add(dc, K.getitem(gY, (1, t)))
         if mask is not None:
+            # products with the mask as 0/1, as the kernel's (a masked-out -x or inf gives -0 or nan, as there)
             m = K.reshape(K.getitem(mask, (t,)), (N, 1))
-            dh_keep, dc_keep = K.where(m, dt.type(0), dh), K.where(m, dt.type(0), dc)
-            dh, dc = K.where(m, dh, dt.type(0)), K.where(m, dc, dt.type(0))
+            keep, m = K.astype(K.equal(m, False), dt), K.astype(m, dt)
+            dh_keep, dc_keep = K.multiply(dh, keep), K.multiply(dc, keep)
+            dh, dc = K.multiply(dh, m), K.multiply(dc, m)
         g_t = K.getitem(G, (t,))
         col = lambda j: K.getitem(g_t, (slice(None), slice(j * H, (j + 1) * H)))  # noqa: E731
         dc = K.add(dc, K.multiply(dh, K.getitem(DC, (t,))))

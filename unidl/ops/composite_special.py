@@ -53,7 +53,7 @@ def _erf_parts(K, x):
     return x, near, small, big
 
 
-@composite("erf")
+@composite("erf", via_float32=True, arrays=1)
 def _erf(K, x):
     x, near, small, big = _erf_parts(K, x)
     big = K.subtract(1.0, big)
@@ -61,14 +61,14 @@ def _erf(K, x):
     return K.astype(out, x.dtype)
 
 
-@composite("erfc")
+@composite("erfc", via_float32=True, arrays=1)
 def _erfc(K, x):
     x, near, small, big = _erf_parts(K, x)
     out = K.where(near, K.subtract(1.0, small), K.where(K.less(x, 0), K.subtract(2.0, big), big))
     return K.astype(out, x.dtype)
 
 
-@composite("gelu")
+@composite("gelu", via_float32=True, arrays=1)
 def _gelu(K, x, approximate):
     x = _asf(K, x)
     if approximate:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence, Tuple, Union
 
+from ..dtypes import composite_via_float32
 from ..errors import OpError
 from ..autograd import STATE
 from ._core import Tensor, defop, unary, wrap
@@ -120,7 +121,9 @@ def _logsumexp_composite(K, x, axis=None, keepdims=False):
     return K.reshape(out, shape)
 
 
-LOGSUMEXP = defop("logsumexp", composite=_logsumexp_composite, doc="log(sum(exp(x))) over axes, stable")
+# bfloat16 computed in float32 and rounded once, as the reference kernel (via_float32(logsumexp, 1))
+LOGSUMEXP = defop("logsumexp", composite=composite_via_float32(_logsumexp_composite, 1),
+                  doc="log(sum(exp(x))) over axes, stable")
 
 
 def _count(shape: Tuple[int, ...], axes: Optional[Tuple[int, ...]]) -> int:
