@@ -10,6 +10,8 @@ import numpy as np
 import keras
 from keras import layers
 
+keras.utils.set_random_seed(1)  # the same weights and batch order on every run
+
 batch_size = 64
 num_classes = 10
 epochs = 2
