@@ -62,6 +62,24 @@ def reference_kernel(op: str) -> Callable[..., Any]:
     raise LookupError(f"the reference plugin '{REFERENCE_PLUGIN}' has no kernel for op '{op}'")
 
 
+def reference_and_composite(op: str, *args: Any, **kw: Any) -> List[Any]:
+    """``[reference result, composite result]`` of ``op`` on cpu for raw inputs ``args``/``kw``, each the value
+    returned or the exception raised (numeric warnings silenced): how a composite is held to its kernel."""
+    from unidl.plugins import ensure_loaded
+
+    ensure_loaded()
+    comp, ns = OPS[op].composite, namespace(REFERENCE_DEVICE)
+    out: List[Any] = []
+    for fn in (reference_kernel(op), lambda *a, **k: comp(ns, *a, **k)):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            try:
+                out.append(fn(*args, **kw))
+            except Exception as e:  # noqa: BLE001 - the caller compares the two sides
+                out.append(e)
+    return out
+
+
 def case_kernels(case: OpCase, device: str) -> Tuple[Callable[..., Any], Callable[..., Any]]:
     """(the function run on ``device``, the reference function) for ``case``'s forward check: the op's
     kernels, or what ``case.compose`` builds from each side's kernels."""

@@ -7,16 +7,12 @@ within the op's tolerance for float32/float64 (a float16 result may differ by on
 it through its own float32 function, which is not correctly rounded, so the rounding to float16 can differ)."""
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 
 import unidl  # noqa: F401
-from unidl.kernels import OPS, namespace
-from unidl.plugins import ensure_loaded
 from unidl.testing.cases import tolerance
-from unidl_conformance.kernels.harness import reference_kernel
+from unidl_conformance.kernels.harness import reference_and_composite
 
 FLOATS = [np.float16, np.float32, np.float64]
 INTS = [np.bool_, np.int8, np.uint8, np.int16, np.int32, np.int64, np.uint64]
@@ -30,22 +26,7 @@ def _bf16():
     return [np.dtype(ml_dtypes.bfloat16)]
 
 
-def _run(op, *args, **kw):
-    """(reference result, composite result), either one an exception."""
-    ensure_loaded()
-    try:
-        ref = reference_kernel(op)
-    except LookupError:  # UNIDL_CPU_KERNELS=primitives: no reference to compare with
-        pytest.skip(f"the cpu plugin registers no kernel for {op}")
-    out = []
-    for fn in (ref, lambda *a, **k: OPS[op].composite(namespace("cpu"), *a, **k)):
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            try:
-                out.append(fn(*args, **kw))
-            except Exception as e:  # noqa: BLE001 - compared below
-                out.append(e)
-    return out
+_run = reference_and_composite  # (reference result, composite result), either one an exception
 
 
 def _check(op, *args, exact=True, **kw):
