@@ -34,7 +34,8 @@ import numpy as np
 from .. import ops
 from ..autograd import no_grad
 from ..errors import OpError
-from ..ops._core import apply
+from ..ops._core import apply, unary
+from ..ops.shape import TRANSPOSE as _TRANSPOSE, _transpose_bwd
 from ..ops.index import TAKE
 from ..ops.rnn import _lstm_replay, lstm_sequence
 from ..tensor import Tensor
@@ -74,18 +75,21 @@ def dense(x: Tensor, kernel: Tensor, bias: Optional[Tensor] = None, transpose_ke
     Shapes: x (..., I); kernel (I, O) (Keras), or (O, I) with ``transpose_kernel=True`` (Gluon's
     weight, used through an exact transpose); bias (O,) or None -> (..., O).
     """
-    if not isinstance(kernel, Tensor) or kernel.ndim != 2:
+    # (shapes are read off the arrays: this runs once per layer call, in both faces)
+    if not isinstance(kernel, Tensor) or kernel.data.ndim != 2:
         raise OpError("dense", "kernel must be a 2-D Tensor", shapes=[getattr(t, "shape", ()) for t in (x, kernel)])
-    w = ops.transpose(kernel) if transpose_kernel else kernel
-    if not isinstance(x, Tensor) or x.ndim == 0 or x.shape[-1] != w.shape[0]:
+    # Gluon's (out, in) weight: the transpose kernel call of ``ops.transpose(kernel)``, less its checks
+    w = unary(_TRANSPOSE, _transpose_bwd, kernel, axes=(1, 0)) if transpose_kernel else kernel
+    ws = w.data.shape
+    if not isinstance(x, Tensor) or x.data.ndim == 0 or x.data.shape[-1] != ws[0]:
         lay = "(out, in)" if transpose_kernel else "(in, out)"
-        raise OpError("dense", f"the last dim of x must equal the kernel's 'in' dim {w.shape[0]} (kernel layout "
+        raise OpError("dense", f"the last dim of x must equal the kernel's 'in' dim {ws[0]} (kernel layout "
                       f"{lay})", shapes=[getattr(t, "shape", ()) for t in (x, kernel)])
     y = ops.matmul(x, w)
     if bias is None:
         return y
-    if getattr(bias, "shape", None) != (w.shape[1],):
-        raise OpError("dense", f"bias must have shape ({w.shape[1]},)",
+    if (bias.data.shape if isinstance(bias, Tensor) else getattr(bias, "shape", None)) != (ws[1],):
+        raise OpError("dense", f"bias must have shape ({ws[1]},)",
                       shapes=(x.shape, kernel.shape, getattr(bias, "shape", ())))
     return ops.add(y, bias)
 
@@ -113,8 +117,8 @@ def conv_nd(x: Tensor, w: Tensor, b: Optional[Tensor] = None, stride: IntOrSeq =
     if layout not in ("io", "oi"):
         raise OpError("conv_nd", f"kernel_layout must be 'io' or 'oi', got {kernel_layout!r}",
                       shapes=(x.shape, w.shape))
-    nd = x.ndim - 2
-    if nd < 1 or w.ndim != x.ndim:
+    nd = x.data.ndim - 2
+    if nd < 1 or w.data.ndim != nd + 2:
         raise OpError("conv_nd", "expected x with batch, channel and >= 1 spatial dims and a kernel of the same rank",
                       shapes=(x.shape, w.shape))
     if layout == "io":  # (*K, C, O) -> (O, C, *K)

@@ -33,6 +33,12 @@ CONV_WEIGHT_GRAD = defop("conv_weight_grad", doc="gradient of conv with respect 
 
 def _ints(op: str, name: str, v: Any, nd: int, lo: int, shapes: Sequence[Any]) -> Tuple[int, ...]:
     """``v`` (int or sequence of ``nd`` ints, each >= ``lo``) as a tuple of ``nd`` ints."""
+    if type(v) is tuple and len(v) == nd:  # the common case (layers keep tuples): taken as it is when valid
+        for i in v:
+            if type(i) is not int or i < lo:
+                break
+        else:
+            return v
     t = (v,) * nd if isinstance(v, int) or hasattr(v, "__index__") else tuple(v)
     if len(t) != nd:
         raise OpError(op, f"{name} must be an int or {nd} ints (one per spatial dim), got {v!r}", shapes=shapes)
@@ -57,6 +63,12 @@ def _pads(op: str, padding: Padding, nd: int, shapes: Sequence[Any], size: Seque
             return tuple(out)
         raise OpError(op, f"padding must be an int, ints, (lo, hi) pairs, 'valid' or 'same'; got {padding!r}",
                       shapes=shapes)
+    if type(padding) is tuple and len(padding) == nd:  # the common case: one int >= 0 per spatial dim
+        for p in padding:
+            if type(p) is not int or p < 0:
+                break
+        else:
+            return tuple([(p, p) for p in padding])
     if isinstance(padding, int) or hasattr(padding, "__index__"):
         p = int(padding)
         pairs = ((p, p),) * nd
@@ -85,15 +97,18 @@ def _check_tensors(op: str, x: Any, w: Any, b: Any) -> None:
             raise OpError(op, f"{name} must be a unidl Tensor, got {type(t).__name__}")
     if b is not None and not isinstance(b, Tensor):
         raise OpError(op, f"bias must be a unidl Tensor or None, got {type(b).__name__}")
-    shapes = (x.shape, w.shape) + ((b.shape,) if b is not None else ())
-    if x.ndim < 3:
+    xd, wd = x.data, w.data  # (read once: this runs on every call)
+    shapes = (xd.shape, wd.shape) + ((b.data.shape,) if b is not None else ())
+    xn = xd.ndim
+    if xn < 3:
         raise OpError(op, "expected an input of shape (N, C, *spatial) with at least one spatial dim",
                       shapes=shapes)
-    if w.ndim != x.ndim:
-        raise OpError(op, f"expected a weight with {x.ndim} dims for an input with {x.ndim - 2} spatial dim(s), "
-                      f"got {w.ndim} dims", shapes=shapes)
-    dts = (x.dtype, w.dtype) + ((b.dtype,) if b is not None else ())
-    if any(d != x.dtype for d in dts):
+    if wd.ndim != xn:
+        raise OpError(op, f"expected a weight with {xn} dims for an input with {xn - 2} spatial dim(s), "
+                      f"got {wd.ndim} dims", shapes=shapes)
+    dt = xd.dtype
+    if wd.dtype != dt or b is not None and b.data.dtype != dt:
+        dts = (dt, wd.dtype) + ((b.data.dtype,) if b is not None else ())
         raise OpError(op, "input, weight and bias must have the same dtype", shapes=shapes, dtypes=dts)
 
 
@@ -187,25 +202,26 @@ def conv(x: Tensor, w: Tensor, b: Optional[Tensor] = None, stride: IntOrSeq = 1,
     """
     op = "conv"
     _check_tensors(op, x, w, b)
-    shapes = (x.shape, w.shape) + ((b.shape,) if b is not None else ())
-    nd = x.ndim - 2
+    xs, wsh = x.data.shape, w.data.shape
+    shapes = (xs, wsh) + ((b.data.shape,) if b is not None else ())
+    nd = len(xs) - 2
     groups = int(groups)
     if groups < 1:
         raise OpError(op, f"groups must be >= 1, got {groups}", shapes=shapes)
-    n, c = x.shape[:2]
-    o = w.shape[0]
-    ksize = w.shape[2:]
-    if c % groups or o % groups or w.shape[1] * groups != c:
-        raise OpError(op, f"channel mismatch: for an input of shape {x.shape} (C={c}) and groups={groups}, expected "
+    n, c = xs[:2]
+    o = wsh[0]
+    ksize = wsh[2:]
+    if c % groups or o % groups or wsh[1] * groups != c:
+        raise OpError(op, f"channel mismatch: for an input of shape {xs} (C={c}) and groups={groups}, expected "
                       f"a weight of shape (O, {c // groups if c % groups == 0 else 'C/groups'}, *kernel) with O and C "
-                      f"divisible by groups; got weight shape {w.shape}", shapes=shapes)
-    if b is not None and b.shape != (o,):
-        raise OpError(op, f"expected a bias of shape ({o},) for a weight with {o} output channels, got {b.shape}",
-                      shapes=shapes)
+                      f"divisible by groups; got weight shape {wsh}", shapes=shapes)
+    if b is not None and b.data.shape != (o,):
+        raise OpError(op, f"expected a bias of shape ({o},) for a weight with {o} output channels, got "
+                      f"{b.data.shape}", shapes=shapes)
     stride = _ints(op, "stride", stride, nd, 1, shapes)
     dilation = _ints(op, "dilation", dilation, nd, 1, shapes)
-    pads = _pads(op, padding, nd, shapes, x.shape[2:], ksize, stride, dilation)
-    for i, (s_, k, (lo, hi), d) in enumerate(zip(x.shape[2:], ksize, pads, dilation)):
+    pads = _pads(op, padding, nd, shapes, xs[2:], ksize, stride, dilation)
+    for i, (s_, k, (lo, hi), d) in enumerate(zip(xs[2:], ksize, pads, dilation)):
         if s_ + lo + hi < d * (k - 1) + 1:
             raise OpError(op, f"kernel size {tuple(ksize)} (dilation {dilation}) is larger than the padded input "
                           f"in spatial dim {i}: {s_} + padding {lo}+{hi} < {d * (k - 1) + 1}; expected the padded "

@@ -94,7 +94,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     """
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         a, b = _tensor_pair("matmul", a, b)
-    sa, sb = a.shape, b.shape
+    sa, sb = a.data.shape, b.data.shape
     na, nb = len(sa), len(sb)
     if na == 0 or nb == 0:
         raise OpError("matmul", "operands must have at least 1 dimension (use multiply for 0-d tensors)",

@@ -82,6 +82,8 @@ def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
 
 def _transpose_bwd(node, out, g):
     axes = node.saved["axes"]
+    if axes == (1, 0):  # a matrix (Gluon's Dense weight): its own inverse
+        return (unary(TRANSPOSE, _transpose_bwd, g, axes=axes),)
     inv = [0] * len(axes)
     for i, a in enumerate(axes):
         inv[a] = i
@@ -91,9 +93,11 @@ def _transpose_bwd(node, out, g):
 def transpose(x: Tensor, axes: Any = None, *more: int) -> Tensor:
     """Permute axes (reverse them when ``axes`` is None). ``transpose(x, 1, 0)`` works too."""
     _check_tensor("transpose", x)
-    nd = x.ndim
+    nd = x.data.ndim
     if axes is None:
-        axes = tuple(range(nd - 1, -1, -1))
+        if nd < 2:
+            return x
+        return unary(TRANSPOSE, _transpose_bwd, x, axes=tuple(range(nd - 1, -1, -1)))
     elif isinstance(axes, int):
         axes = (axes,) + more
     axes = tuple(int(a) for a in axes)

@@ -24,6 +24,9 @@ try:  # the context labels of the host CPU's contexts (cpu(i), cpu_shared(i)), k
     from ..ndarray.ndarray import _CTX, placed as _placed
 except ImportError:  # pragma: no cover - an mx.nd without labels: every CPU array is cpu(0)
     _CTX, _placed = {}, None
+#: the labels' dict itself: ``__call__`` tests it for emptiness without a Python-level ``__bool__`` call
+_CTX_D = getattr(_CTX, "_d", _CTX)
+_PARAM_DATA = Parameter.data
 
 _global_counter: Dict[str, int] = {}
 _counter_lock = threading.Lock()
@@ -277,7 +280,7 @@ class Block:
         print_summary(self, *inputs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._forward_pre_hooks or self._forward_hooks or (_CTX and args):
+        if self._forward_pre_hooks or self._forward_hooks or (_CTX_D and args):
             return self._call_slow(args, kwargs)
         try:
             out = self.forward(*args, **kwargs)
@@ -376,7 +379,7 @@ class HybridBlock(Block):
         if self._active and self._graph_shapes is None:
             self._graph_shapes = {p.name: p.shape for p in self.collect_params().values()}
             self._graph_nargs = len(args)
-        if self._forward_pre_hooks or self._forward_hooks or (_CTX and args) or self._callback is not None:
+        if self._forward_pre_hooks or self._forward_hooks or (_CTX_D and args) or self._callback is not None:
             return self._call_slow(args, kwargs)
         try:
             out = self.forward(*args, **kwargs)
@@ -394,6 +397,11 @@ class HybridBlock(Block):
     def forward(self, x: Any, *args: Any) -> Any:
         params = {}
         for name, p in self._reg_params.items():
+            ts = p._ts
+            if ts is not None and len(ts) == 1:  # one context: the array data() gave last time, while current
+                a = p._nd
+                params[name] = a if a is not None and a._t is ts[0] and type(p).data is _PARAM_DATA else p.data()
+                continue
             try:
                 ts = p._ts
                 params[name] = p.data() if ts is None or len(ts) == 1 else p.data(_param_ctx(x, p))

@@ -78,6 +78,8 @@ class Parameter:
             sparse storage is dense-backed (same values, MXNet's access rules).
     """
 
+    _nd: Any = None
+
     def __init__(self, name: str, grad_req: str = "write", shape: Any = None, dtype: Any = np.float32,
                  lr_mult: float = 1.0, wd_mult: float = 1.0, init: Any = None,
                  allow_deferred_init: bool = False, differentiable: bool = True, stype: str = "default",
@@ -111,6 +113,7 @@ class Parameter:
         self._deferred: Optional[Tuple[Any, Any, Any, Any]] = None
         self._trainer: Any = None
         self._var: Any = None
+        self._nd = None  # the array ``data()`` gave for the one context (see there)
 
     def __repr__(self) -> str:
         return f"Parameter {self.name} (shape={self.shape}, dtype={self._dtype_as_given})"
@@ -228,6 +231,7 @@ class Parameter:
     def _init_impl(self, t: Tensor, ctx_list: List[Context]) -> None:
         """Take ``t`` as the data on ``ctx_list[0]`` and copies of it on the other contexts."""
         self._np_array = _NP.array
+        self._nd = None
         ts = [t]
         for c in ctx_list[1:]:
             ts.append(self._copy_to(t, c))
@@ -306,7 +310,13 @@ class Parameter:
                              f"storage type is {self._stype}. Please use row_sparse_data() instead.")
         ts = self._ts
         if ts is not None and len(ts) == 1 and ctx is None:  # the common case: one context
-            return self._front(ts[0])
+            # one array object per data tensor, as MXNet keeps it (``data() is data()``); it is made anew
+            # whenever the tensor is (initialize, cast, load, reset_ctx: a new ``_ts``)
+            t = ts[0]
+            a = self._nd
+            if a is None or a._t is not t:
+                a = self._nd = self._front(t)
+            return a
         i = self._index(ctx)
         return _labeled(self._front(self._ts[i]), self._ctx_list[i])
 
@@ -509,6 +519,7 @@ class Parameter:
                 _attach_grad(x, self._grad_req)
             _labeled(wrap(x), c)
         self._ts = ts
+        self._nd = None
 
 
 class Constant(Parameter):

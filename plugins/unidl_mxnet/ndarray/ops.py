@@ -507,12 +507,15 @@ def FullyConnected(data: NDArray, weight: NDArray, bias: Optional[NDArray] = Non
     The math is :func:`unidl.nn.functional.dense`, Keras Dense's; a Gluon Dense weight is kept in the
     core's canonical (in, out) memory (``unidl.nn.layouts``), so its transpose reaches the GEMM as the
     C-contiguous array Keras's kernel is."""
-    x = ops.flatten(data._t) if flatten else data._t
-    if x.shape[-1] != weight.shape[1]:
+    x = data._t
+    if flatten and x.data.ndim != 2:  # (a 2-D input is already flat)
+        x = ops.flatten(x)
+    w = weight._t
+    if x.data.shape[-1] != w.data.shape[1]:
         raise MXNetError(f"FullyConnected: input of shape {data.shape} has {x.shape[-1]} features but weight "
                          f"{weight.shape} expects {weight.shape[1]}")
     b = bias._t if bias is not None and not no_bias else None
-    return wrap(F_nn.dense(x, weight._t, b, transpose_kernel=True))
+    return wrap(F_nn.dense(x, w, b, transpose_kernel=True))
 
 
 # -- creation ---------------------------------------------------------------------------------------

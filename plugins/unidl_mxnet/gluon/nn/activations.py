@@ -7,7 +7,9 @@ from typing import Any
 from unidl import ops
 from unidl.nn import layers_extra as _lx
 
+from ... import ndarray as _nd
 from ...base import MXNetError
+from ...ndarray.ops import Activation as _nd_Activation  # (mx.nd's without the out= wrapper)
 from ...initializer import Constant
 from ...ndarray.ndarray import wrap
 from ..block import HybridBlock
@@ -30,7 +32,8 @@ class Activation(HybridBlock):
         super().__init__(**kwargs)
 
     def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return F.Activation(x, act_type=self._act_type)
+        act = _nd_Activation if F is _nd else F.Activation
+        return act(x, act_type=self._act_type)
 
     def __repr__(self) -> str:
         return f"Activation({self._act_type})"

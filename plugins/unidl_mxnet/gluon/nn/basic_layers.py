@@ -11,7 +11,9 @@ import numpy as np
 from unidl import autograd as _ag
 from unidl import ops
 
+from ... import ndarray as _nd
 from ...base import MXNetError, check_positive
+from ...ndarray.ops import FullyConnected as _nd_FullyConnected  # (mx.nd's without the out= wrapper)
 from ...ndarray.ndarray import NDArray, wrap
 from ..block import Block, HybridBlock
 from .activations import Activation
@@ -83,8 +85,8 @@ class Dense(HybridBlock):
         self.weight.shape = (self._units, in_units)
 
     def hybrid_forward(self, F: Any, x: Any, weight: Any, bias: Any = None) -> Any:
-        out = F.FullyConnected(x, weight, bias, no_bias=bias is None, num_hidden=self._units,
-                               flatten=self._flatten)
+        fc = _nd_FullyConnected if F is _nd else F.FullyConnected
+        out = fc(x, weight, bias, no_bias=bias is None, num_hidden=self._units, flatten=self._flatten)
         return self.act(out) if self.act is not None else out
 
     def __repr__(self) -> str:
