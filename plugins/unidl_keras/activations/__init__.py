@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict
 
 from unidl import ops
+from unidl.tensor import Tensor
 
 from ..backend.common import convert_to_tensor
 
@@ -15,8 +16,7 @@ _SELU_ALPHA = 1.6732632423543772
 _SELU_SCALE = 1.0507009873554805
 
 
-def _t(x: Any) -> Any:
-    return convert_to_tensor(x)
+_t = convert_to_tensor  # ``x`` as a tensor (one call fewer than a function around it)
 
 
 def linear(x: Any) -> Any:
@@ -30,7 +30,8 @@ def relu(x: Any, negative_slope: float = 0.0, max_value: Any = None, threshold: 
     ``x`` where ``x > threshold`` (else 0), clipped to ``[0, max_value]`` when ``max_value`` is set;
     then ``negative_slope * (x - threshold)`` is added where ``x < threshold``.
     """
-    x = _t(x)
+    if not isinstance(x, Tensor):
+        x = _t(x)
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
         return ops.relu(x)
     if threshold != 0.0:

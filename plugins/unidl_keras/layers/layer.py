@@ -718,7 +718,15 @@ class Layer:
             if self.autocast and args:
                 a0 = args[0]
                 dt = (d.get("_dtype") or config._FLOATX) if plain_dtype else self.compute_dtype  # = self.compute_dtype
-                if not (isinstance(a0, Tensor) and (not is_floating(a0.data.dtype) or a0.data.dtype.name == dt)):
+                if isinstance(a0, Tensor):  # a float tensor not of dtype ``dt`` is cast
+                    adt = a0.data.dtype
+                    if adt.kind == "f" or is_floating(adt):
+                        name = _DTYPE_NAMES.get(adt)
+                        if name is None:
+                            name = _DTYPE_NAMES[adt] = adt.name
+                        if name != dt:
+                            args = (_cast_floats(a0, dt),) + args[1:]
+                else:
                     args = (_cast_floats(a0, dt),) + args[1:]
             outputs = self.call(*args, **kwargs)
         finally:
@@ -845,6 +853,7 @@ class Layer:
 # -- helpers --------------------------------------------------------------------------------------------
 
 _MAYBE_SYMBOLIC = (KerasTensor, list, tuple, dict)
+_DTYPE_NAMES: Dict[Any, str] = {}  # np.dtype -> its name (NumPy computes ``dtype.name`` in Python)
 
 
 def _any_symbolic(values: Any) -> bool:

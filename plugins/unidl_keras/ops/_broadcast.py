@@ -19,7 +19,7 @@ from unidl.errors import UnidlError
 
 from ..backend.keras_tensor import KerasTensor
 from ._dtypes import result_type
-from .node import OpLayer, any_symbolic
+from .node import _MAYBE_SYMBOLIC, OpLayer, any_symbolic
 
 Shape = Tuple[Optional[int], ...]
 
@@ -91,6 +91,12 @@ def symbolic_broadcast(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def op(*args: Any, **kwargs: Any) -> Any:
+        for a in args:  # the common eager call (tensors, scalars) costs one isinstance per argument
+            if isinstance(a, _MAYBE_SYMBOLIC):
+                break
+        else:
+            if not kwargs:
+                return fn(*args)
         if any_symbolic(args, kwargs):
             return BroadcastOpLayer(fn, name)(*args, **kwargs)
         return fn(*args, **kwargs)

@@ -19,6 +19,11 @@ from ..backend.keras_tensor import KerasTensor
 from ..layers.layer import Layer, infer_output_spec
 
 
+#: the argument types :func:`any_symbolic` looks at (or into); an eager call whose arguments are none of them
+#: skips it
+_MAYBE_SYMBOLIC = (KerasTensor, list, tuple, dict)
+
+
 def any_symbolic(args: tuple, kwargs: Dict[str, Any]) -> bool:
     """Whether a KerasTensor is among ``args``/``kwargs`` (looking one level into lists, tuples, dicts)."""
     for a in (*args, *kwargs.values()):
@@ -76,6 +81,12 @@ def symbolic(fn: Callable[..., Any], spec: Optional[Callable[..., Any]] = None) 
 
     @functools.wraps(fn)
     def op(*args: Any, **kwargs: Any) -> Any:
+        for a in args:  # the common eager call (tensors, scalars) costs one isinstance per argument
+            if isinstance(a, _MAYBE_SYMBOLIC):
+                break
+        else:
+            if not kwargs:
+                return fn(*args)
         if any_symbolic(args, kwargs):
             return OpLayer(fn, name, spec)(*args, **kwargs)
         return fn(*args, **kwargs)

@@ -203,6 +203,10 @@ def copy(x: Any) -> Tensor:
 
 def _binary(core_fn, name: str, doc: str, floating: bool = False):
     def fn(x1: Any, x2: Any) -> Tensor:
+        if isinstance(x1, Tensor) and isinstance(x2, Tensor):  # the common case: nothing to convert or cast
+            dt = x1.data.dtype
+            if dt == x2.data.dtype and (not floating or dt.kind == "f"):  # (operands() would give them back)
+                return core_fn(x1, x2)
         a, b = operands(x1, x2)
         if floating and not _dtypes.is_floating(result_type(a, b)):
             a, b = operands(a, b, dtype=config.floatx())
@@ -662,6 +666,10 @@ def nonzero(x: Any) -> Tuple[Tensor, ...]:
 def matmul(x1: Any, x2: Any) -> Tensor:
     """Matrix product with batch broadcasting. Shapes: (..., n, k), (..., k, m) -> (..., n, m).
     int8 x int8 gives int32 (Keras accumulates in int32)."""
+    if isinstance(x1, Tensor) and isinstance(x2, Tensor):  # the common case: one float dtype, nothing to cast
+        dt = x1.data.dtype
+        if dt == x2.data.dtype and dt.kind == "f":
+            return U.matmul(x1, x2)
     a, b = _t(x1), _t(x2)
     if a.dtype == np.int8 and b.dtype == np.int8:
         return U.matmul(_int32(a), _int32(b))

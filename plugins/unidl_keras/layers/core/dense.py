@@ -7,6 +7,7 @@ from typing import Any, Dict, Optional
 
 import unidl
 from unidl.nn import functional as F
+from unidl.tensor import Tensor
 
 from ... import activations, constraints, initializers, ops, regularizers
 from ..layer import Layer
@@ -110,7 +111,8 @@ class Dense(QuantizedKernelSaving, QuantizableMixin, Layer):
         return kernel
 
     def call(self, inputs: Any, training: Any = None) -> Any:
-        if inputs.ndim == 0 or inputs.shape[-1] != self._input_dim:
+        shape = inputs.data.shape if isinstance(inputs, Tensor) else inputs.shape
+        if not shape or shape[-1] != self._input_dim:
             raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected axis -1 of "
                              f"input shape to have value {self._input_dim}, but received input with shape "
                              f"{tuple(inputs.shape)}")
