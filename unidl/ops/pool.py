@@ -33,6 +33,12 @@ AVG_POOL_GRAD = defop("avg_pool_grad", doc="gradient of avg_pool: g spread evenl
 
 
 def _ints(op: str, name: str, v: Any, nd: int, shapes: Sequence[Any]) -> Tuple[int, ...]:
+    if type(v) is tuple and len(v) == nd:  # the common case (layers keep tuples): taken as it is when valid
+        for i in v:
+            if type(i) is not int or i < 1:
+                break
+        else:
+            return v
     t = (v,) * nd if isinstance(v, int) or hasattr(v, "__index__") else tuple(v)
     if len(t) != nd:
         raise OpError(op, f"{name} must be an int or {nd} ints (one per spatial dim), got {v!r}", shapes=shapes)

@@ -25,22 +25,33 @@ TRANSPOSE = defop("transpose", doc="permute axes")
 
 
 def _resolve_shape(op: str, x_shape: Tuple[int, ...], shape: Sequence[int]) -> Tuple[int, ...]:
-    shape = tuple(int(d) for d in shape)
+    # (loops, not generator expressions: this runs on every reshape)
+    if type(shape) is tuple:
+        for d in shape:
+            if type(d) is not int:
+                shape = tuple(int(d) for d in shape)
+                break
+    else:
+        shape = tuple(int(d) for d in shape)
     size = 1
     for d in x_shape:
         size *= d
-    neg = [i for i, d in enumerate(shape) if d == -1]
-    if len(neg) > 1 or any(d < -1 for d in shape):
+    neg, n_neg, bad, known = -1, 0, False, 1
+    for i, d in enumerate(shape):
+        if d == -1:
+            if not n_neg:
+                neg = i
+            n_neg += 1
+        else:
+            bad = bad or d < -1
+            known *= d
+    if n_neg > 1 or bad:
         raise OpError(op, f"invalid target shape {shape}: at most one -1 and no other negative sizes",
                       shapes=(x_shape,))
-    known = 1
-    for d in shape:
-        if d != -1:
-            known *= d
-    if neg:
+    if n_neg:
         if known == 0 or size % known:
             raise OpError(op, f"cannot reshape {size} elements into {shape}", shapes=(x_shape,))
-        shape = shape[:neg[0]] + (size // known,) + shape[neg[0] + 1:]
+        shape = shape[:neg] + (size // known,) + shape[neg + 1:]
     elif known != size:
         raise OpError(op, f"cannot reshape {size} elements into shape {shape}", shapes=(x_shape,))
     return shape
@@ -55,8 +66,9 @@ def reshape(x: Tensor, shape: Any, *more: int) -> Tensor:
     _check_tensor("reshape", x)
     if more or isinstance(shape, int):
         shape = (shape,) + more
-    shape = _resolve_shape("reshape", x.shape, shape)
-    if shape == x.shape:
+    xs = x.data.shape
+    shape = _resolve_shape("reshape", xs, shape)
+    if shape == xs:
         return x
     return unary(RESHAPE, _reshape_bwd, x, shape=shape)
 

@@ -6,6 +6,7 @@ computation is a :mod:`unidl.ops` call on the wrapped tensor.
 """
 from __future__ import annotations
 
+import math
 import weakref
 from typing import Any, List, Optional, Sequence, Tuple
 
@@ -346,8 +347,9 @@ class NDArray:
 
     def flatten(self, inplace: bool = False) -> "NDArray":
         """(N, ...) -> (N, prod(...)); a 1-d array becomes (N, 1)."""
-        n = self.shape[0] if self.ndim else 1
-        rest = int(np.prod(self.shape[1:])) if self.ndim > 1 else 1
+        shape = self._t.data.shape
+        n = shape[0] if shape else 1
+        rest = math.prod(shape[1:]) if len(shape) > 1 else 1
         return self._shaped((n, rest), inplace)
 
     def _shaped(self, shape: Tuple[int, ...], inplace: bool) -> "NDArray":
