@@ -7,10 +7,17 @@ the gradient computation is itself recorded and can be differentiated again.
 
 Leaf tensors receive gradients according to their ``grad_req``: 'write' (replace ``.grad``, Gluon's
 default), 'add' (accumulate into ``.grad``) or 'null' (receive nothing).
+
+**Gradient-ready hooks.** :func:`register_grad_ready` asks the engine to call back when a leaf's gradient is
+final during a backward pass (every contribution accumulated and ``.grad`` written), and once more when that
+backward ends; data-parallel training uses it to start reducing a bucket of gradients while backward still
+runs (:mod:`unidl.grad_buckets`). With no hook registered the engine does no extra work per op, and one dict
+check per leaf.
 """
 from __future__ import annotations
 
 import threading
+import weakref
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -167,6 +174,8 @@ def _run(heads: Sequence["Tensor"], head_grads: Sequence[Any], retain_graph: boo
     # them again gets a copy, so updating one .grad in place cannot change another or the caller's.
     claimed = {id(_root(g.data)) for g in grads.values()}
     captured: List[Any] = [None] * len(capture) if capture is not None else []
+    ready = _READY if capture is None else None  # gradient-ready hooks (a snapshot; empty when unused)
+    fired: List["GradReadyHooks"] = []
     order = _topo_order(heads)
     pop = grads.pop
     get = grads.get
@@ -182,6 +191,8 @@ def _run(heads: Sequence["Tensor"], head_grads: Sequence[Any], retain_graph: boo
             if node is None:
                 if capture is None:
                     _write_leaf_grad(t, g, create_graph, claimed)
+                    if ready:
+                        _fire_ready(ready, tid, t, fired)
                 continue
             bwd = node.backward
             if bwd is None:
@@ -195,7 +206,92 @@ def _run(heads: Sequence["Tensor"], head_grads: Sequence[Any], retain_graph: boo
             if not retain_graph:
                 node.backward = None
                 node.saved = None
+    for hooks in fired:
+        if hooks.on_end is not None and hooks.active:
+            hooks.on_end()
     return captured if capture is not None else None
+
+
+# -- gradient-ready hooks ---------------------------------------------------------------------------
+# id(leaf) -> (weakref to the leaf, weakref to its GradReadyHooks, index of the leaf in that registration).
+# Replaced as a whole under _READY_LOCK (copy on write), never mutated, so a backward running in another thread
+# reads a consistent snapshot without taking the lock.
+_READY: Dict[int, Tuple[Any, Any, int]] = {}
+_READY_LOCK = threading.Lock()
+
+
+class GradReadyHooks:
+    """One registration of :func:`register_grad_ready`; :meth:`remove` unregisters it.
+
+    Attributes:
+        leaves: the registered leaf tensors, in the order given.
+        on_ready: ``on_ready(index)``, called when ``leaves[index]``'s gradient is final in a backward.
+        on_end: ``on_end()`` or None, called when a backward in which ``on_ready`` fired returns.
+        active: False once removed (or displaced by a later registration of one of its leaves).
+    """
+
+    __slots__ = ("leaves", "on_ready", "on_end", "active", "__weakref__")
+
+    def __init__(self, leaves: List["Tensor"], on_ready: Callable[[int], None],
+                 on_end: Optional[Callable[[], None]]) -> None:
+        self.leaves, self.on_ready, self.on_end, self.active = leaves, on_ready, on_end, True
+
+    def remove(self) -> None:
+        """Unregister (idempotent): the engine no longer calls this registration's callbacks."""
+        global _READY
+        with _READY_LOCK:
+            self.active = False
+            if any(e[1]() is self for e in _READY.values()):
+                _READY = {k: e for k, e in _READY.items() if e[1]() is not self and e[1]() is not None}
+
+    def __repr__(self) -> str:
+        return f"<GradReadyHooks on {len(self.leaves)} leaves{'' if self.active else ' (removed)'}>"
+
+
+def register_grad_ready(leaves: Sequence["Tensor"], on_ready: Callable[[int], None],
+                        on_end: Optional[Callable[[], None]] = None) -> GradReadyHooks:
+    """Call ``on_ready(i)`` when ``leaves[i]``'s gradient is final during a backward, and ``on_end()`` when
+    that backward returns.
+
+    "Final" means the engine has added every contribution to the leaf and written ``leaves[i].grad`` (by its
+    ``grad_req``): in the reverse topological walk a leaf comes after every op that reads it. A leaf that gets
+    no gradient in a backward (not reached, or ``grad_req='null'``) is not reported; ``on_end`` lets the
+    caller deal with those. ``autograd.grad`` (which leaves ``.grad`` alone) reports nothing. The callbacks run
+    in the thread that runs backward, inside it; an exception they raise propagates out of backward.
+
+    A leaf belongs to one registration at a time: registering it again displaces the earlier registration
+    as a whole (it becomes inactive, :attr:`GradReadyHooks.active` is False). The engine holds the leaves
+    and the returned object weakly: drop the object (or call ``remove()``) to stop the calls.
+    """
+    global _READY
+    hooks = GradReadyHooks(list(leaves), on_ready, on_end)
+    me = weakref.ref(hooks)
+    with _READY_LOCK:
+        table = {k: e for k, e in _READY.items() if e[0]() is not None and e[1]() is not None}
+        ids = {id(t) for t in hooks.leaves}
+        displaced = {table[k][1]() for k in ids if k in table}
+        for old in displaced:
+            old.active = False
+        if displaced:
+            table = {k: e for k, e in table.items() if e[1]() not in displaced}
+        for i, t in enumerate(hooks.leaves):
+            if id(t) in table and table[id(t)][1]() is hooks:
+                raise ValueError(f"register_grad_ready: leaf {i} (shape {t.shape}) is given twice")
+            table[id(t)] = (weakref.ref(t), me, i)
+        _READY = table
+    return hooks
+
+
+def _fire_ready(ready: Dict[int, Tuple[Any, Any, int]], tid: int, t: "Tensor", fired: List[GradReadyHooks]) -> None:
+    e = ready.get(tid)
+    if e is None or e[0]() is not t or t.grad_req == "null":
+        return
+    hooks = e[1]()
+    if hooks is None or not hooks.active:
+        return
+    if hooks not in fired:
+        fired.append(hooks)
+    hooks.on_ready(e[2])
 
 
 _FREED = ("backward: the graph through this tensor was already freed by an earlier backward; "

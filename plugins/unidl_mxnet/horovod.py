@@ -281,8 +281,9 @@ class DistributedOptimizer:
 
 
 class DistributedTrainer(Trainer):
-    """``gluon.Trainer`` that sums the gradients over the ranks (rank order, all of them in one collective)
-    before each update; the update is scaled by ``1/size()`` so it sees the average (Horovod's semantics)."""
+    """``gluon.Trainer`` that sums the gradients over the ranks (rank order) before each update, in buckets
+    reduced while backward runs (one context per rank; else in one collective after backward); the update is
+    scaled by ``1/size()`` so it sees the average (Horovod's semantics)."""
 
     def __init__(self, params: Any, optimizer: Any, optimizer_params: Any = None,
                  compression: Any = Compression.none, gradient_predivide_factor: float = 1.0,
@@ -301,6 +302,16 @@ class DistributedTrainer(Trainer):
         self._scale *= gradient_predivide_factor / size()
         self._gradient_predivide_factor = gradient_predivide_factor
         self._prefix = prefix or ""
+        if size() > 1:
+            self._overlap_leaves_ready()  # gradient buckets reduced during backward (collective)
+
+    def _overlap_members(self) -> Any:
+        if self._gradient_predivide_factor != 1.0:
+            return None  # the gradients are divided before the sum: reduced after backward
+        return super()._overlap_members()
+
+    def _overlap_name(self) -> str:
+        return "horovod.mxnet.DistributedTrainer"
 
     def step(self, batch_size: int, ignore_stale_grad: bool = False) -> None:
         """Sum the gradients over the ranks, then update (scaled by ``1 / (size() * batch_size)``)."""
@@ -311,6 +322,11 @@ class DistributedTrainer(Trainer):
 
     def _allreduce_grads(self) -> None:
         if size() == 1:
+            return
+        reduced = self._overlap_results()  # summed in buckets during backward (one context per rank)
+        if reduced is not None:
+            for i, m in zip(self._bucket_members, reduced):
+                self._params[i].list_grad()[0][:] = m
             return
         from .kvstore.dist import _reduce_ndarrays
 

@@ -359,3 +359,81 @@ def test_flags_restored_after_exception():
     finally:
         autograd.set_recording(prev)
     assert not autograd.is_recording()
+
+
+# -- gradient-ready hooks (data-parallel overlap) -----------------------------------------------------
+
+def test_grad_ready_fires_once_per_leaf_after_its_last_contribution():
+    """A leaf read by several ops is reported once, with its whole gradient; leaves nearer the loss first;
+    on_end after the last one; an unreached leaf is not reported."""
+    w1, w2, unused = leaf([1.0, 2.0]), leaf([3.0, -1.0]), leaf([5.0])
+    seen = []
+    leaves = [w1, w2, unused]
+    hooks = autograd.register_grad_ready(leaves, lambda i: seen.append((i, leaves[i].grad.numpy().tolist())),
+                                         lambda: seen.append("end"))
+    with autograd.record():
+        h = multiply(w1, w1)               # w1 used twice: 2 w1 here, and w2 below
+        y = usum(add(multiply(h, w2), w1))
+    y.backward()
+    # dy/dw1 = 2 w1 w2 + 1, dy/dw2 = w1^2
+    assert seen == [(1, [1.0, 4.0]), (0, [7.0, -3.0]), "end"]
+    hooks.remove()
+    seen.clear()
+    with autograd.record():
+        y = usum(multiply(w1, w2))
+    y.backward()
+    assert seen == [] and not hooks.active
+
+
+def test_grad_ready_skips_grad_and_null_leaves_and_a_new_registration_displaces():
+    w, z = leaf([2.0]), leaf([1.0], grad_req="null")
+    seen = []
+    first = autograd.register_grad_ready([w, z], seen.append)
+    with autograd.record():
+        y = usum(multiply(w, w))
+    autograd.grad(y, [w])                  # grad() leaves .grad alone: nothing to report
+    assert seen == []
+    with autograd.record():
+        y = usum(multiply(w, z))
+    y.backward()
+    assert seen == [0]                     # z ('null') gets no gradient
+    other = []
+    second = autograd.register_grad_ready([w], other.append)
+    assert not first.active and second.active
+    with autograd.record():
+        y = usum(multiply(w, w))
+    y.backward()
+    assert seen == [0] and other == [0]
+    del second                             # the engine holds registrations weakly
+    import gc
+
+    gc.collect()
+    with autograd.record():
+        y = usum(multiply(w, w))
+    y.backward()
+    assert other == [0]
+
+
+def test_grad_ready_hooks_in_two_threads():
+    """Each thread's backward reports its own leaves, in that thread."""
+    import threading
+
+    results = {}
+
+    def work(k):
+        w = leaf(np.arange(3.0) + k)
+        seen = []
+        hooks = autograd.register_grad_ready([w], lambda i: seen.append(threading.get_ident()))
+        for _ in range(50):
+            with autograd.record():
+                y = usum(multiply(w, w))
+            y.backward()
+        results[k] = (seen, threading.get_ident(), hooks)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for seen, ident, _ in results.values():
+        assert seen == [ident] * 50

@@ -74,4 +74,7 @@ for step in range(STEPS):
 
 arrays = {k: v.data().asnumpy() for k, v in sorted(params.items())}
 np.savez(out if rank == 0 else out + f".rank{rank}.npz", **arrays)
+from unidl.grad_buckets import stats  # noqa: E402
+
+print(f"rank {rank} overlap rounds {stats['rounds']} fallbacks {stats['fallbacks']}")
 print(f"rank {rank} of {size} done")

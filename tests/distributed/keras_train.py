@@ -91,4 +91,7 @@ else:
 
 arrays = {f"w{i}": v.numpy() for i, v in enumerate(model.weights)}
 np.savez(out if rank == 0 else out + f".rank{rank}.npz", **arrays)
+from unidl.grad_buckets import stats  # noqa: E402
+
+print(f"rank {rank} overlap rounds {stats['rounds']} fallbacks {stats['fallbacks']}")
 print(f"rank {rank} of {size} done")

@@ -2,9 +2,12 @@
 
 Every rank holds the whole model. At the start of ``fit`` rank 0's weights (and optimizer state) are
 broadcast; each global batch is split into equal, contiguous per-rank shards (unless the data is already
-sharded per rank); after backward the gradients are averaged across ranks in one bucket per dtype, summed
-in rank order and divided by the number of ranks, so N-rank training is bitwise equal to one process
-that adds the same N micro-batches' gradients in rank order and divides by N. Each epoch's logs are
+sharded per rank); the gradients are averaged across ranks, summed in rank order and divided by the number of
+ranks, so N-rank training is bitwise equal to one process that adds the same N micro-batches' gradients in
+rank order and divides by N. The reduction overlaps backward: the default train step registers the trainable
+variables with a :class:`unidl.grad_buckets.GradientBucketer` before its backward, which reduces buckets of
+gradients as backward produces them (``UNIDL_DIST_OVERLAP=0``: in one collective per dtype after backward;
+the same bits either way). Each epoch's logs are
 averaged across ranks the same way; only rank 0 shows the progress bar.
 
 What turns it on: ``keras.distribution.set_distribution(DataParallel())``, a model compiled inside
@@ -71,6 +74,7 @@ class DataParallelEngine:
 
     def __init__(self, rank: int, size: int, shard_data: bool = True) -> None:
         self.rank, self.size, self.shard_data = rank, size, shard_data
+        self.overlap = GradientOverlap("mean", "keras data-parallel gradients")
 
     def begin_fit(self, model: Any, batches: Any, val: Any, verbose: int) -> Tuple[Any, Any, int]:
         """Sync the weights from rank 0, attach the engine to ``model``; returns this rank's batch sources and
@@ -93,9 +97,19 @@ class DataParallelEngine:
             dist.broadcast(host, root=0)
             v.assign(host.reshape(v.shape))
 
-    def reduce(self, grads: List[Any]) -> None:
-        """Average ``grads`` (unidl Tensors; None skipped) across ranks: the list's entries are replaced."""
-        reduce_gradients(grads, "mean", "keras data-parallel gradients")
+    def arm(self, variables: List[Any]) -> None:
+        """Before backward: reduce the gradients of ``variables`` in buckets while backward runs."""
+        self.overlap.arm(variables)
+
+    def reduce(self, grads: List[Any], variables: Optional[List[Any]] = None) -> None:
+        """Average ``grads`` (unidl Tensors; None skipped) across ranks: the list's entries are replaced. When
+        ``variables`` (whose backward produced ``grads``) were armed, the buckets reduced them during backward."""
+        if variables is None or not self.overlap.reduce(grads, variables):
+            reduce_gradients(grads, "mean", "keras data-parallel gradients")
+
+    def close(self) -> None:
+        """Unregister the gradient buckets (the end of ``fit``)."""
+        self.overlap.close()
 
     def average_logs(self, logs: Dict[str, Any]) -> Dict[str, Any]:
         """The mean of each numeric log over the ranks (summed in rank order)."""
@@ -107,6 +121,47 @@ class DataParallelEngine:
         out = dict(logs)
         out.update({k: float(v) for k, v in zip(keys, vals)})
         return out
+
+
+class GradientOverlap:
+    """The gradients of a train step's variables reduced over the ranks (``op``: 'sum' or 'mean') in buckets
+    while its backward runs (:class:`unidl.grad_buckets.GradientBucketer`, made collectively on the first step
+    and again whenever the variables change). ``UNIDL_DIST_OVERLAP=0`` turns it off."""
+
+    def __init__(self, op: str, name: str) -> None:
+        self.op, self.name = op, name
+        self.bucketer: Any = None
+
+    def arm(self, variables: List[Any]) -> None:
+        """Call just before the step's backward."""
+        b = self.bucketer
+        if b is None or not b.matches(variables):
+            self.close()
+            dist = _dist()
+            if not dist.overlap_enabled() or not variables or any(v.device.type != "cpu" for v in variables):
+                return
+            from unidl.grad_buckets import GradientBucketer
+
+            b = self.bucketer = GradientBucketer(variables, self.op, name=self.name, explicit=True)
+        b.arm()
+
+    def reduce(self, grads: List[Any], variables: List[Any]) -> bool:
+        """Replace ``grads`` (the backward's gradients of ``variables``) by the buckets' result; False (nothing
+        replaced) when there is none and the caller must reduce them."""
+        b = self.bucketer
+        if b is None or not b.matches(variables):
+            return False
+        res = b.finish(verify=False)
+        if res is None:
+            return False
+        for i, a in enumerate(res):
+            grads[i] = None if a is None else Tensor._from_any(a, variables[i].device)
+        return True
+
+    def close(self) -> None:
+        if self.bucketer is not None:
+            self.bucketer.close()
+            self.bucketer = None
 
 
 def reduce_gradients(grads: List[Any], op: str, name: str) -> None:
@@ -143,7 +198,9 @@ def writes_files(model: Any) -> bool:
 
 
 def end_fit(model: Any) -> None:
-    model.__dict__.pop("_dp_engine", None)
+    dp = model.__dict__.pop("_dp_engine", None)
+    if dp is not None:
+        dp.close()
 
 
 def multi_gpu_model(model: Any, gpus: Any = None, cpu_merge: bool = True, cpu_relocation: bool = False) -> Any:

@@ -3,11 +3,11 @@
 ``import horovod.keras as hvd`` (or ``horovod.tensorflow.keras``) resolves here under ``unidl run`` /
 ``unidl launch``. ``hvd.init()``, ``rank()``, ``size()``, ``local_rank()``, ``allreduce`` (average by
 default), ``allgather``, ``broadcast``, ``DistributedOptimizer`` (averages the gradients across ranks before
-each update), ``broadcast_global_variables``, ``load_model`` and :mod:`.callbacks`
-(``BroadcastGlobalVariablesCallback``, ``MetricAverageCallback``, ``LearningRateWarmupCallback``,
-``LearningRateScheduleCallback``). As in Horovod, each rank reads its own shard of the data. Sums are taken
-in rank order, so results are deterministic (Horovod's are not). Compression, Adasum and process sets other
-than the global one are not available.
+each update; under ``fit`` in buckets while backward runs), ``broadcast_global_variables``, ``load_model``
+and :mod:`.callbacks` (``BroadcastGlobalVariablesCallback``, ``MetricAverageCallback``,
+``LearningRateWarmupCallback``, ``LearningRateScheduleCallback``). As in Horovod, each rank reads its own
+shard of the data. Sums are taken in rank order, so results are deterministic (Horovod's are not).
+Compression, Adasum and process sets other than the global one are not available.
 """
 from __future__ import annotations
 
@@ -134,6 +134,8 @@ def DistributedOptimizer(optimizer: Any, name: Optional[str] = None, device_dens
 
     def apply(self: Any, grads: Any, trainable_variables: Any = None) -> Any:
         grads = list(grads)
+        if self.__dict__.pop("_unidl_reduced", False):  # fit's train step reduced them during backward
+            return base.apply(self, grads, trainable_variables)
         if pre != 1.0:
             from unidl import ops
 
@@ -144,8 +146,19 @@ def DistributedOptimizer(optimizer: Any, name: Optional[str] = None, device_dens
             reduce_gradients(grads, "mean" if kind == Average else "sum", "horovod.keras.DistributedOptimizer")
         return base.apply(self, grads, trainable_variables)
 
+    def grad_overlap(self: Any) -> Any:
+        """For ``fit``'s train step: the buckets that reduce the gradients during backward (None when off, on
+        one rank, or with a gradient_predivide_factor, which divides before the sum)."""
+        if "_unidl_overlap" not in self.__dict__:
+            from ..distribution.data_parallel import GradientOverlap
+
+            self.__dict__["_unidl_overlap"] = (GradientOverlap("mean" if kind == Average else "sum",
+                                                               "horovod.keras.DistributedOptimizer")
+                                               if pre == 1.0 and size() > 1 else None)
+        return self.__dict__["_unidl_overlap"]
+
     cls = type(base.__name__, (base,), {"apply": apply, "__module__": base.__module__,
-                                        "_unidl_horovod": True})
+                                        "_unidl_horovod": True, "_unidl_grad_overlap": property(grad_overlap)})
     return cls.from_config(optimizer.get_config())
 
 

@@ -276,14 +276,21 @@ class Trainer:
         loss = scaled
         variables = self.trainable_variables
         if variables:
+            # data-parallel fit (keras.distribution / MirroredStrategy / multi_gpu_model) or a horovod.keras
+            # DistributedOptimizer: gradients reduced across ranks in buckets while backward runs
+            dp = self.__dict__.get("_dp_engine")
+            overlap = dp.overlap if dp is not None else getattr(optimizer, "_unidl_grad_overlap", None)
+            if overlap is not None:
+                overlap.arm(variables)
             if loss.requires_grad:
                 loss.backward()
             grads = [v.grad for v in variables]
             for v in variables:
                 v.grad = None
-            dp = self.__dict__.get("_dp_engine")
-            if dp is not None:  # data-parallel fit: average across ranks (keras.distribution / MirroredStrategy)
-                dp.reduce(grads)
+            if dp is not None:
+                dp.reduce(grads, variables)
+            elif overlap is not None and overlap.reduce(grads, variables):
+                optimizer.__dict__["_unidl_reduced"] = True  # its apply skips the reduction
             optimizer.apply(grads, variables)
         else:
             warnings.warn("The model does not have any trainable weights.", stacklevel=3)

@@ -5,8 +5,12 @@ contexts (``initialize(ctx=[...])``) a kvstore sums the gradients of the copies,
 on the store and copies it back to every context (``update_on_kvstore``, MXNet's default) or gives every
 context the summed gradient to update its own copy. Sparse (row_sparse) weights always update on the store.
 ``compression_params`` is accepted and ignored with a warning. A ``dist_sync`` / ``dist_device_sync`` kvstore
-(or a ``horovod`` KVStore object) sums the gradients over the ranks of an MPI job too, in rank order, all
-gradients in one collective per step (:mod:`..kvstore.dist`); then even one context uses the store, as MXNet.
+(or a ``horovod`` KVStore object) sums the gradients over the ranks of an MPI job too, in rank order
+(:mod:`..kvstore.dist`); then even one context uses the store, as MXNet. With one context per rank the sum
+overlaps backward: gradients are reduced in buckets as backward produces them (:mod:`unidl.grad_buckets`) and
+``step`` waits for the buckets; with several contexts, ``UNIDL_DIST_OVERLAP=0``, or for a step where overlap
+cannot apply (``grad_req='add'``, gradients changed between backward and ``step``), all gradients go in one
+collective per dtype after backward. Both give the same bits.
 """
 from __future__ import annotations
 
@@ -72,6 +76,7 @@ class Trainer:
         self._scale = self._optimizer.rescale_grad
         self._kvstore_params = {"kvstore": kvstore, "update_on_kvstore": update_on_kvstore}
         self._distributed = False
+        self._bucketer: Any = None
         self._reset_kvstore()
         # the gradient tensor each copy had at its last update: backward installs a new one ("fresh")
         self._seen: Dict[Any, Any] = {}
@@ -79,6 +84,8 @@ class Trainer:
             for j, t in enumerate(p._ts or ()):
                 if t.grad is not None:
                     self._seen[i, j] = t.grad
+        if _is_dist_store(kvstore):
+            self._overlap_leaves_ready()  # hooks in place before the first backward (collective)
 
     def _check_contexts(self) -> Optional[List[Any]]:
         contexts = None
@@ -269,6 +276,8 @@ class Trainer:
         kv = self._kvstore
         if not kv:
             return
+        if _is_dist_store(kv) and self._overlapped(kv):
+            return
         if getattr(kv, "_unidl_bucketed", False):
             self._allreduce_bucketed(kv)
             return
@@ -282,6 +291,86 @@ class Trainer:
                 kv.pushpull(i, grads, out=[wrap(t) for t in p._ts], priority=-i)
             else:
                 kv.pushpull(i, grads, priority=-i)
+
+    # -- overlapped reduction (data parallel) -------------------------------------------------------
+    def _overlap_members(self) -> Optional[List[int]]:
+        """Indices of the parameters whose gradients overlap backward, or None where overlap does not apply
+        (turned off, one rank, sparse gradients, several contexts, a GPU or uninitialized parameter)."""
+        import unidl.distributed as dist
+
+        if not dist.overlap_enabled() or self._contains_sparse_grad or self._contains_sparse_weight:
+            return None
+        if not dist.is_initialized() or dist.size() < 2:
+            return None
+        members = []
+        for i, p in enumerate(self._params):
+            if p.grad_req == "null":
+                continue
+            ts = p._ts
+            if ts is None or len(ts) != 1 or ts[0].device.type != "cpu":
+                return None
+            members.append(i)
+        return members or None
+
+    def _overlap_leaves_ready(self) -> Optional[List[int]]:
+        """The members when a bucketer serves them; else make one (collective: every rank gets here at the same
+        step) for the next backward and return None, or drop it where overlap no longer applies."""
+        members = self._overlap_members()
+        if members is None:
+            self._drop_bucketer()
+            return None
+        leaves = [self._params[i]._ts[0] for i in members]
+        b = self._bucketer
+        if b is not None and b.matches(leaves):
+            return members
+        self._drop_bucketer()
+        from unidl import distributed as dist
+        from unidl.grad_buckets import GradientBucketer
+
+        try:
+            self._bucketer = GradientBucketer(leaves, "sum", name=self._overlap_name())
+        except dist.DistributedError as e:
+            raise MXNetError(str(e)) from None
+        self._bucket_members = members
+        return None
+
+    def _overlap_name(self) -> str:
+        return "gluon.Trainer"
+
+    def _drop_bucketer(self) -> None:
+        if self._bucketer is not None:
+            self._bucketer.close()
+            self._bucketer = None
+
+    def _overlap_results(self) -> Optional[List[Any]]:
+        """This step's gradients summed over the ranks by the buckets (NDArrays, in member order), or None when
+        the caller must reduce them after backward."""
+        members = self._overlap_leaves_ready()
+        if members is None:
+            return None
+        from unidl import distributed as dist
+        from unidl.tensor import Tensor
+
+        try:
+            res = self._bucketer.finish(verify=True)
+        except dist.DistributedError as e:
+            raise MXNetError(str(e)) from None
+        if res is None or any(a is None for a in res):
+            return None
+        return [wrap(Tensor._from_any(a, self._params[i]._ts[0].device)) for i, a in zip(members, res)]
+
+    def _overlapped(self, kv: Any) -> bool:
+        """Hand the store the gradients the buckets reduced during backward; False when there are none."""
+        reduced = self._overlap_results()
+        if reduced is None:
+            return False
+        keys = self._bucket_members
+        if self._update_on_kvstore:
+            outs = [[wrap(t) for t in self._params[i]._ts] for i in keys]
+        else:
+            outs = [[wrap(t.grad) for t in self._params[i]._ts] for i in keys]
+        kv._pushpull_reduced(keys, reduced, outs)
+        return True
 
     def _push_pull_sparse(self, kv: Any, i: int, p: Any, grads: List[Any]) -> None:
         """A sparse gradient goes through push and (for a dense weight) pull, never pushpull, as in MXNet."""
@@ -414,6 +503,15 @@ class Trainer:
         except Exception as e:  # noqa: BLE001 - a dry run: whatever fails, the file's settings are at fault
             raise states_file.TrainerStatesError(f"{fname}: the optimizer cannot take a step with the settings and "
                                                  f"states in the file ({type(e).__name__}: {e})") from None
+
+
+def _is_dist_store(kv: Any) -> bool:
+    """Whether ``kv`` (a KVStore, a type name or None) reduces over MPI ranks."""
+    if kv is None:
+        return False
+    if isinstance(kv, str):
+        return kv.startswith("dist")  # 'horovod' by name with one context makes no store (as MXNet)
+    return hasattr(kv, "_pushpull_reduced")
 
 
 def _prod(shape: Any) -> int:

@@ -7,7 +7,8 @@ every rank keeps the store's values and the reduction is an allreduce that sums 
 (:func:`unidl.distributed.allreduce_many`), after which each rank runs the same updater on the same numbers,
 so every rank holds the weights the server would have sent, bit for bit. ``init`` takes rank 0's value, as
 the server keeps the first worker's init. A push of several keys (the Trainer pushes all its gradients at
-once) is one collective per dtype, not one per key.
+once) is one collective per dtype, not one per key. A Trainer whose gradients were reduced in buckets during
+backward (:mod:`unidl.grad_buckets`) hands them over with ``_pushpull_reduced``, which skips the collective.
 
 The ``horovod`` store has no optimizer (``is_capable('optimizer')`` is False, so the Trainer updates on the
 workers): ``pushpull`` sums over the ranks, ``broadcast`` copies rank 0's value.
@@ -104,6 +105,16 @@ class DistKVStore(KVStore):
             else:
                 self._store[k][:] = m.astype(self._store[k].dtype)
 
+    def _pushpull_reduced(self, keys: List[Any], reduced: List[NDArray], outs: List[List[NDArray]]) -> None:
+        """``pushpull(keys, grads, out=outs)`` for gradients the Trainer's buckets already summed over the ranks
+        during backward (one context per rank): the store's update or replacement and the pull, no collective."""
+        for k, m in zip(keys, reduced):
+            if self._updater is not None:
+                self._updater(k, m, self._store[k])
+            else:
+                self._store[k][:] = m.astype(self._store[k].dtype)
+        self.pull(keys, outs)
+
     def barrier(self) -> None:
         """Wait for every rank."""
         self._dist.barrier()
@@ -175,6 +186,12 @@ class Horovod(KVStoreBase):
         _reduce_ndarrays(self._dist, [total], "KVStore.pushpull")
         for o in (vs if out is None else _as_list(out)):
             o[:] = total
+
+    def _pushpull_reduced(self, keys: List[Any], reduced: List[NDArray], outs: List[List[NDArray]]) -> None:
+        """``pushpull`` of each key for gradients the Trainer's buckets already summed over the ranks."""
+        for m, os_ in zip(reduced, outs):
+            for o in os_:
+                o[:] = m
 
     def set_optimizer(self, optimizer: Any) -> None:
         raise NotImplementedError("the horovod kvstore does not run optimizers (is_capable('optimizer') is False)")
