@@ -19,6 +19,24 @@ rank order, the same float operations a single process performs when it accumula
 micro-batch gradients one after the other, and it moves ``2 (N-1)/N`` of the buffer per rank, as a ring
 allreduce does. Data travels as bytes, so every dtype (float16 included) works.
 
+**GPU arrays (NCCL).** CuPy arrays, and unidl Tensors on a ``cuda`` device, go through NCCL (CuPy's binding,
+``cupy.cuda.nccl``) instead of MPI, with the same API and the same bits: ``allreduce`` does not call
+``ncclAllReduce`` (its summation order is NCCL's choice) but ``ncclAllGather`` of the flat buffer into a
+``(size, n)`` device buffer and then the same rank-order running sum (:func:`_sum_in_rank_order`, the same
+function and element-wise float operations as the host path, run by CuPy on the device); ``broadcast`` is
+``ncclBroadcast`` in place and ``allgather`` is ``ncclAllGather``. One NCCL communicator per process is created at
+the first collective on a GPU array (never before): this rank's GPU is ``local_rank() % device count``, rank 0
+makes the unique id (``nccl.get_unique_id()``) and broadcasts it over MPI, and every rank joins. The
+collectives are queued on CuPy's *current stream* of that GPU (so they are ordered after the kernels that
+produced the data and before whatever the caller queues next) and each call then waits for that stream, polling
+``cudaStreamQuery`` and ``ncclCommGetAsyncError``, before it returns: the result is complete when the function
+returns (as on the host path), an asynchronous NCCL error becomes a :class:`DistributedError`, and a rank that
+never joins stops the job after ``UNIDL_DIST_TIMEOUT`` seconds (the NCCL communicator is aborted, then
+``MPI_Abort``) instead of leaving the GPU spinning forever. Host and GPU arrays cannot be mixed in one call. A
+job with one rank never touches NCCL. Written against CuPy's documented API; not yet run on a GPU in this
+repository (tests/distributed/test_nccl_gpu.py, marked ``gpu``, is the check to run; tests/distributed/
+test_nccl.py runs the logic on a fake NCCL over MPI).
+
 **Faults.** :func:`init` installs an exception hook: an uncaught exception on any rank of a job with more
 than one rank prints the traceback prefixed with the rank and calls ``MPI_Abort``, so the launcher stops
 every other rank instead of leaving them blocked in a collective. The launcher's message names the rank.
@@ -61,7 +79,8 @@ class DistributedUnavailableError(DistributedError, ImportError):
     """mpi4py or an MPI library is missing."""
 
 
-_state: dict = {"comm": None, "local": None, "MPI": None, "hooked": False, "calls": 0, "bucket_comms": None}
+_state: dict = {"comm": None, "local": None, "MPI": None, "hooked": False, "calls": 0, "bucket_comms": None,
+                "nccl": None}
 
 
 def _mpi() -> Any:
@@ -185,9 +204,8 @@ def _host(x: Any, op: str) -> np.ndarray:
 
     a = x.data if isinstance(x, Tensor) else x
     if not isinstance(a, np.ndarray):
-        raise DistributedError(f"unidl.distributed.{op}: expected a NumPy array or a unidl Tensor on the CPU, got "
-                               f"{type(a).__module__}.{type(a).__name__} (GPU arrays need the NCCL path, not yet "
-                               "available)")
+        raise DistributedError(f"unidl.distributed.{op}: expected a NumPy array, a CuPy array or a unidl Tensor on "
+                               f"the CPU or a cuda device, got {type(a).__module__}.{type(a).__name__}")
     if not a.flags.c_contiguous:
         raise DistributedError(f"unidl.distributed.{op}: the array must be C-contiguous to be written in place "
                                f"(shape {a.shape}, strides {a.strides})")
@@ -207,9 +225,10 @@ def _wait(req: Any, what: str) -> None:
     _wait_until(req.Test, what)
 
 
-def _wait_until(done: Any, what: str) -> None:
+def _wait_until(done: Any, what: str, before_abort: Any = None) -> None:
     """Call ``done()`` (which tests non-blocking requests, so MPI makes progress) until it returns True; past
-    :func:`timeout` seconds, stop the job with a message naming this rank and ``what`` it waited in."""
+    :func:`timeout` seconds, stop the job with a message naming this rank and ``what`` it waited in
+    (``before_abort()`` is called first, e.g. to abort an NCCL communicator)."""
     import time
 
     limit = timeout()
@@ -226,6 +245,11 @@ def _wait_until(done: Any, what: str) -> None:
                              f"in {what} and not every rank joined it (a rank finished, hangs, or called a "
                              "different collective); stopping all ranks (UNIDL_DIST_TIMEOUT sets the limit)\n")
             sys.stderr.flush()
+            if before_abort is not None:
+                try:
+                    before_abort()
+                except Exception:  # noqa: BLE001 - stopping anyway
+                    pass
             comm.Abort(1)
         time.sleep(pause)
         pause = min(pause + 1e-4, 2e-3)
@@ -267,8 +291,15 @@ def _check_same(op: str, signature: Any) -> None:
     raise DistributedError(f"unidl.distributed.{op}: {what} — {lines}")
 
 
-def _sum_in_rank_order(parts: np.ndarray) -> np.ndarray:
-    acc = parts[0].copy()
+def _sum_in_rank_order(parts: Any, out: Any = None) -> Any:
+    """The rows of ``parts`` (``(size, n)``) added left to right, ``((p0 + p1) + p2) + ...``, element-wise; into
+    ``out`` when given. Only array methods are used, so the same code sums NumPy arrays (the MPI path) and CuPy
+    arrays on the device (the NCCL path): one element-wise IEEE addition per row, in rank order, on both."""
+    if out is None:
+        acc = parts[0].copy()
+    else:
+        acc = out
+        acc[...] = parts[0]
     for r in range(1, parts.shape[0]):
         acc += parts[r]
     return acc
@@ -385,35 +416,258 @@ class FlatReduction:
         self.phase = 3
 
 
+# -- GPU arrays: NCCL through CuPy ------------------------------------------------------------------
+NCCL_HINT = ("install CuPy for your CUDA version with NCCL, e.g. `pip install cupy-cuda12x nvidia-nccl-cu12` "
+             "(the `cuda` plugin)")
+
+
+def _import_nccl() -> Any:
+    """``(cupy, cupy.cuda.nccl)``, or DistributedUnavailableError saying what to install."""
+    try:
+        import cupy  # noqa: WPS433 - optional dependency, imported on demand
+        from cupy.cuda import nccl  # noqa: WPS433
+    except Exception as e:  # noqa: BLE001 - a CuPy without NCCL raises ImportError or RuntimeError
+        raise DistributedUnavailableError(f"unidl.distributed: GPU arrays need CuPy's NCCL binding "
+                                          f"({type(e).__name__}: {e}); {NCCL_HINT}") from None
+    if not getattr(nccl, "available", True):
+        raise DistributedUnavailableError(f"unidl.distributed: CuPy is installed but NCCL is not available to it; "
+                                          f"{NCCL_HINT}")
+    return cupy, nccl
+
+
+def _is_device_array(a: Any) -> bool:
+    """A CUDA array (CuPy, or anything exposing ``__cuda_array_interface__``)."""
+    t = type(a)
+    return hasattr(t, "__cuda_array_interface__") or t.__module__.split(".", 1)[0] == "cupy"
+
+
+def _classify(xs: Sequence[Any], op: str) -> Any:
+    """``(on_gpu, arrays)``: the arrays ``xs`` hold (Tensor data or the arrays themselves), all on the host or
+    all on a GPU; a call that mixes them is a DistributedError."""
+    from .tensor import Tensor
+
+    kinds, arrays = [], []
+    for x in xs:
+        if isinstance(x, Tensor):
+            gpu = getattr(x.device, "type", "cpu") == "cuda"
+            a = x.data
+        else:
+            a = x
+            gpu = _is_device_array(a)
+        kinds.append(gpu)
+        if gpu:
+            if not a.flags.c_contiguous:
+                raise DistributedError(f"unidl.distributed.{op}: the array must be C-contiguous to be written in "
+                                       f"place (shape {a.shape})")
+            arrays.append(a)
+        else:
+            arrays.append(_host(x, op))
+    if any(kinds) and not all(kinds):
+        host = [i for i, k in enumerate(kinds) if not k]
+        gpu = [i for i, k in enumerate(kinds) if k]
+        raise DistributedError(f"unidl.distributed.{op}: one call takes host arrays (reduced over MPI) or GPU "
+                               f"arrays (reduced over NCCL), not both: arrays {host} are on the host and {gpu} on a "
+                               "GPU; move them to one side or make two calls")
+    return bool(kinds) and kinds[0], arrays
+
+
+def _device_id(a: Any) -> Optional[int]:
+    dev = getattr(a, "device", None)
+    i = getattr(dev, "id", None)
+    return int(i) if isinstance(i, (int, np.integer)) else None
+
+
+class _NcclPath:
+    """This process's NCCL communicator and the collectives on it (see the module docstring, "GPU arrays").
+
+    Created by :func:`_nccl` on the first collective on a GPU array. Data travels as bytes (``NCCL_UINT8``), as
+    on the MPI path, so every dtype works and the bits are moved untouched.
+    """
+
+    def __init__(self, cp: Any, nccl: Any) -> None:
+        self.cp, self.nccl = cp, nccl
+        self.comm: Any = None
+        self.device: Optional[int] = None
+        self.size = self.rank = 0
+        self.broken = ""
+
+    @staticmethod
+    def ptr(a: Any) -> int:
+        """The device address of ``a``'s first element."""
+        return a.data.ptr
+
+    # -- the communicator ---------------------------------------------------------------------
+    def setup(self) -> None:
+        """Join (create) the job's NCCL communicator: collective over every rank, once per process."""
+        if self.comm is not None:
+            return
+        if self.broken:
+            raise DistributedError(f"unidl.distributed: the NCCL communicator was aborted ({self.broken}); GPU "
+                                   "collectives cannot continue in this job")
+        cp, nccl = self.cp, self.nccl
+        count = int(cp.cuda.runtime.getDeviceCount())
+        if count < 1:
+            raise DistributedUnavailableError("unidl.distributed: GPU arrays need a CUDA device, CuPy sees none")
+        me, n = rank(), size()
+        dev = local_rank() % count
+        uid = nccl.get_unique_id() if me == 0 else None
+        uid = _bcast_unique_id(uid)
+        barrier()  # every rank has the id (bounded by the timeout) before the blocking ncclCommInitRank
+        with cp.cuda.Device(dev):
+            self.comm = nccl.NcclCommunicator(n, uid, me)
+        self.device, self.size, self.rank = dev, n, me
+
+    def abort(self, reason: str = "aborted") -> None:
+        """Abort the communicator (``ncclCommAbort``: pending NCCL kernels stop) and forget it."""
+        comm, self.comm = self.comm, None
+        self.broken = reason
+        if comm is not None:
+            comm.abort()
+
+    def _check_device(self, a: Any, op: str) -> None:
+        i = _device_id(a)
+        if i is not None and i != self.device:
+            raise DistributedError(f"unidl.distributed.{op}: rank {self.rank}'s NCCL communicator is on GPU "
+                                   f"{self.device} (local rank % device count) but the array is on GPU {i}")
+
+    def _wait(self, stream: Any, what: str) -> None:
+        """Wait until ``stream`` (where the NCCL calls and the sums were queued) is done, raising NCCL's
+        asynchronous errors and stopping the job past :func:`timeout` seconds."""
+        comm = self.comm
+
+        def done() -> bool:
+            try:
+                comm.check_async_error()
+            except Exception as e:  # noqa: BLE001 - cupy's NcclError
+                self.abort(f"{type(e).__name__}: {e}")
+                raise DistributedError(f"unidl.distributed.{what}: NCCL reported an error on rank {self.rank} "
+                                       f"({type(e).__name__}: {e}); the communicator was aborted") from None
+            return bool(stream.done)
+
+        _wait_until(done, f"{what} (NCCL)", before_abort=lambda: self.abort("timeout"))
+
+    # -- collectives ---------------------------------------------------------------------------
+    def allreduce_flat(self, flat: Any, what: str = "allreduce") -> None:
+        """Sum the 1-D contiguous device buffer ``flat`` over the ranks in rank order, in place: ncclAllGather
+        into ``(size, n)``, then :func:`_sum_in_rank_order` into ``flat`` on the same stream."""
+        self.setup()
+        self._check_device(flat, what)
+        cp = self.cp
+        with cp.cuda.Device(self.device):
+            stream = cp.cuda.get_current_stream()
+            if flat.size:
+                parts = cp.empty((self.size, flat.size), dtype=flat.dtype)
+                self.comm.allGather(self.ptr(flat), self.ptr(parts), flat.nbytes, self.nccl.NCCL_UINT8, stream.ptr)
+                _sum_in_rank_order(parts, out=flat)
+            self._wait(stream, what)
+
+    def broadcast(self, a: Any, root: int) -> None:
+        self.setup()
+        self._check_device(a, "broadcast")
+        cp = self.cp
+        with cp.cuda.Device(self.device):
+            stream = cp.cuda.get_current_stream()
+            if a.size:
+                self.comm.bcast(self.ptr(a), a.nbytes, self.nccl.NCCL_UINT8, root, stream.ptr)
+            self._wait(stream, "broadcast")
+
+    def allgather(self, a: Any) -> Any:
+        self.setup()
+        self._check_device(a, "allgather")
+        cp = self.cp
+        with cp.cuda.Device(self.device):
+            stream = cp.cuda.get_current_stream()
+            out = cp.empty((self.size,) + tuple(a.shape), dtype=a.dtype)
+            if a.size:
+                self.comm.allGather(self.ptr(a), self.ptr(out), a.nbytes, self.nccl.NCCL_UINT8, stream.ptr)
+            self._wait(stream, "allgather")
+        return out
+
+
+def _nccl() -> _NcclPath:
+    """This process's NCCL path (CuPy imported and the communicator created on first use)."""
+    path = _state.get("nccl")
+    if path is None:
+        path = _state["nccl"] = _NcclPath(*_import_nccl())
+    path.setup()
+    return path
+
+
+def _bcast_unique_id(uid: Any) -> Any:
+    """Rank 0's NCCL unique id on every rank, over MPI (non-blocking, bounded by :func:`timeout`). CuPy returns it
+    as ``bytes`` (CuPy 13) or a tuple of C ``char`` values (earlier); it travels as int16 values with a header
+    saying which, never pickled."""
+    comm = _comm()
+    if comm.Get_size() == 1:
+        return uid
+    MPI = _mpi()
+    head = np.zeros(2, np.int64)
+    if comm.Get_rank() == 0:
+        vals = list(uid)
+        head[:] = (0 if isinstance(uid, (bytes, bytearray)) else 1, len(vals))
+    _wait(comm.Ibcast([head, MPI.INT64_T], root=0), "NCCL setup (unique id)")
+    body = np.array(list(uid), np.int16) if comm.Get_rank() == 0 else np.empty(int(head[1]), np.int16)
+    _wait(comm.Ibcast([body, MPI.INT16_T], root=0), "NCCL setup (unique id)")
+    if comm.Get_rank() == 0:
+        return uid
+    vals = [int(v) for v in body]
+    return bytes(v & 0xFF for v in vals) if head[0] == 0 else tuple(vals)
+
+
 def allreduce(x: Any, op: str = "sum", check: bool = True) -> Any:
     """Reduce ``x`` over all ranks in place (``op``: ``'sum'`` or ``'mean'``), summing in rank order; returns ``x``.
 
     ``'mean'`` divides the rank-order sum by ``size()``. ``check=False`` skips the cross-rank signature check.
+    A CuPy array or a Tensor on a cuda device is reduced over NCCL, with the same bits (module docstring).
     """
     allreduce_many([x], op=op, check=check, name="allreduce")
     return x
 
 
 def allreduce_many(xs: Sequence[Any], op: str = "sum", check: bool = True, name: str = "allreduce_many") -> None:
-    """Reduce several arrays in one bucket per dtype (one collective, not one per array), in place."""
+    """Reduce several arrays in one bucket per dtype (one collective, not one per array), in place. The arrays
+    are all on the host (MPI) or all on this rank's GPU (NCCL); mixing them is a DistributedError."""
     if op not in ("sum", "mean"):
         raise DistributedError(f"unidl.distributed.{name}: op must be 'sum' or 'mean', got {op!r}")
-    arrays = [_host(x, name) for x in xs]
+    gpu, arrays = _classify(xs, name)
     if check:
-        _check_same(name, (op, tuple((a.shape, a.dtype.str) for a in arrays)))
+        sig = tuple((tuple(a.shape), np.dtype(a.dtype).str) for a in arrays)
+        # the "cuda" marker makes a rank passing host arrays where another passes GPU arrays a clear mismatch
+        _check_same(name, (op, "cuda", sig) if gpu else (op, sig))
     n = size()
+    path = _nccl() if gpu and n > 1 else None
+    if path is None:
+        _reduce_groups(arrays, op, n, name, None)
+        return
+    for a in arrays:
+        path._check_device(a, name)
+    # on this rank's GPU and its current stream: the NCCL calls, the sums, the copies back and the divisions
+    with path.cp.cuda.Device(path.device):
+        _reduce_groups(arrays, op, n, name, path)
+        path.cp.cuda.get_current_stream().synchronize()  # everything queued is done on return, as on the host
+
+
+def _reduce_groups(arrays: List[Any], op: str, n: int, name: str, path: Optional[_NcclPath]) -> None:
+    gpu = path is not None
     groups: dict = {}
     for a in arrays:
-        groups.setdefault(a.dtype.str, []).append(a)
+        groups.setdefault(np.dtype(a.dtype).str, []).append(a)
     for _, group in sorted(groups.items()):
         if n == 1:
             flat = None
         elif len(group) == 1:
             flat = group[0].reshape(-1)
-            _allreduce_flat(flat)
+            if gpu:
+                path.allreduce_flat(flat, name)
+            else:
+                _allreduce_flat(flat)
         else:
-            flat = np.concatenate([a.reshape(-1) for a in group])
-            _allreduce_flat(flat)
+            if gpu:
+                flat = path.cp.concatenate([a.reshape(-1) for a in group])
+                path.allreduce_flat(flat, name)
+            else:
+                flat = np.concatenate([a.reshape(-1) for a in group])
+                _allreduce_flat(flat)
             at = 0
             for a in group:
                 a.reshape(-1)[...] = flat[at:at + a.size]
@@ -423,28 +677,38 @@ def allreduce_many(xs: Sequence[Any], op: str = "sum", check: bool = True, name:
                 if np.issubdtype(a.dtype, np.integer):
                     a //= n
                 else:
-                    a /= a.dtype.type(n)
+                    a /= np.dtype(a.dtype).type(n)
 
 
 def broadcast(x: Any, root: int = 0, check: bool = True) -> Any:
-    """Copy rank ``root``'s ``x`` into every rank's ``x`` (in place); returns ``x``."""
-    a = _host(x, "broadcast")
+    """Copy rank ``root``'s ``x`` into every rank's ``x`` (in place); returns ``x``. GPU arrays: over NCCL."""
+    gpu, (a,) = _classify([x], "broadcast")
     n = size()
     if not 0 <= root < n:
         raise DistributedError(f"unidl.distributed.broadcast: root {root} is not a rank (size {n})")
     if check:
-        _check_same("broadcast", (root, a.shape, a.dtype.str))
+        sig = (root, tuple(a.shape), np.dtype(a.dtype).str)
+        _check_same("broadcast", ("cuda",) + sig if gpu else sig)
     if n > 1:
-        _comm().Bcast([a.reshape(-1).view(np.uint8), _mpi().BYTE], root=root)
+        if gpu:
+            _nccl().broadcast(a, root)
+        else:
+            _comm().Bcast([a.reshape(-1).view(np.uint8), _mpi().BYTE], root=root)
     return x
 
 
-def allgather(x: Any, check: bool = True) -> np.ndarray:
-    """Every rank's ``x`` stacked in rank order: a new array of shape ``(size(), *x.shape)``."""
-    a = _host(x, "allgather")
+def allgather(x: Any, check: bool = True) -> Any:
+    """Every rank's ``x`` stacked in rank order: a new array of shape ``(size(), *x.shape)`` (a CuPy array on
+    this rank's GPU when ``x`` is on a GPU, gathered over NCCL)."""
+    gpu, (a,) = _classify([x], "allgather")
     if check:
-        _check_same("allgather", (a.shape, a.dtype.str))
+        sig = (tuple(a.shape), np.dtype(a.dtype).str)
+        _check_same("allgather", ("cuda",) + sig if gpu else sig)
     n = size()
+    if gpu:
+        if n > 1:
+            return _nccl().allgather(a)
+        return a.reshape((1,) + tuple(a.shape)).copy()
     out = np.empty((n,) + a.shape, dtype=a.dtype)
     if n == 1:
         out[0] = a

@@ -28,6 +28,11 @@ accumulate over several backward passes, so none is final before the step), or, 
 gradient changed after it was copied (a second backward, or the script clipped or replaced ``.grad`` between
 backward and the step). The ranks agree on that last case with a one-byte allgather, so all of them fall
 back together.
+
+GPU parameters are not bucketed: the buffers are host arrays posted as non-blocking MPI requests, and the
+faces reduce GPU gradients after backward. The NCCL path of :mod:`unidl.distributed` (GPU arrays) is a blocking
+call that waits for its stream; overlapping it would need device buckets and a communication stream of their
+own.
 """
 from __future__ import annotations
 
