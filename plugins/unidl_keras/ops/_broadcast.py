@@ -9,7 +9,6 @@ running the op once on placeholders whose unknown dims are 1 (which always broad
 """
 from __future__ import annotations
 
-import functools
 from typing import Any, Callable, Optional, Sequence, Tuple
 
 import numpy as np
@@ -19,7 +18,7 @@ from unidl.errors import UnidlError
 
 from ..backend.keras_tensor import KerasTensor
 from ._dtypes import result_type
-from .node import _MAYBE_SYMBOLIC, OpLayer, any_symbolic
+from .node import OpLayer, route_symbolic
 
 Shape = Tuple[Optional[int], ...]
 
@@ -88,21 +87,7 @@ class BroadcastOpLayer(OpLayer):
 def symbolic_broadcast(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Like :func:`~unidl_keras.ops.node.symbolic`, for elementwise ops (see the module docstring)."""
     name = fn.__name__.lstrip("_") or "op"
-
-    @functools.wraps(fn)
-    def op(*args: Any, **kwargs: Any) -> Any:
-        for a in args:  # the common eager call (tensors, scalars) costs one isinstance per argument
-            if isinstance(a, _MAYBE_SYMBOLIC):
-                break
-        else:
-            if not kwargs:
-                return fn(*args)
-        if any_symbolic(args, kwargs):
-            return BroadcastOpLayer(fn, name)(*args, **kwargs)
-        return fn(*args, **kwargs)
-
-    op.eager = fn  # type: ignore[attr-defined]
-    return op
+    return route_symbolic(fn, lambda: BroadcastOpLayer(fn, name))
 
 
 # -- contractions and gathers: the output shape by Keras's rule, the dtype from a size-1 probe run -----------

@@ -78,6 +78,11 @@ def symbolic(fn: Callable[..., Any], spec: Optional[Callable[..., Any]] = None) 
     ``spec``, when given, computes the output KerasTensor(s) from the same arguments instead of running the
     op on placeholders (for outputs whose shape depends on values, or stays unknown)."""
     name = fn.__name__.lstrip("_") or "op"
+    return route_symbolic(fn, lambda: OpLayer(fn, name, spec))
+
+
+def route_symbolic(fn: Callable[..., Any], make_layer: Callable[[], Layer]) -> Callable[..., Any]:
+    """``fn`` eagerly, or through the layer ``make_layer()`` builds when an argument is symbolic."""
 
     @functools.wraps(fn)
     def op(*args: Any, **kwargs: Any) -> Any:
@@ -88,7 +93,7 @@ def symbolic(fn: Callable[..., Any], spec: Optional[Callable[..., Any]] = None) 
             if not kwargs:
                 return fn(*args)
         if any_symbolic(args, kwargs):
-            return OpLayer(fn, name, spec)(*args, **kwargs)
+            return make_layer()(*args, **kwargs)
         return fn(*args, **kwargs)
 
     op.eager = fn  # type: ignore[attr-defined]
