@@ -21,6 +21,7 @@ import numpy as np
 
 from .devices import Device, default_device, device as _device
 from .dtypes import as_dtype, bfloat16_dtype, default_float, float32, is_bfloat16
+from .capture import draw_counter as _draw_counter
 from .errors import OpError
 from . import ops as _ops
 from .ops import random as _rops
@@ -160,7 +161,7 @@ class Generator:
         """Reserve ``ceil(words/4)`` blocks; returns the counter of the first."""
         c = self._counter
         self._counter = (c + ((words + 3) >> 2)) & _M128
-        return c
+        return _draw_counter(self, c, words)
 
     # -- draws ---------------------------------------------------------------------------------
     def bits(self, shape: Any = (), dtype: Any = np.uint32, device: Any = None) -> Tensor:

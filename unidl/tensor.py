@@ -15,6 +15,10 @@ from .dtypes import as_dtype, default_float, default_int, is_floating
 from .errors import GraphError, UnidlError
 
 
+#: set by :mod:`unidl.capture` while a call is recorded: ``HOST_READ[0](array)`` on every host read
+HOST_READ: list = [None]
+
+
 class Tensor:
     """An n-dimensional array on a device, optionally tracked by autograd.
 
@@ -74,6 +78,8 @@ class Tensor:
     # -- host and devices --------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """The values as a NumPy array on the host (a copy when the device is not the cpu)."""
+        if HOST_READ[0] is not None:  # a call is being captured (unidl.capture): note the host read
+            HOST_READ[0](self.data)
         return np.asarray(self.device.kind.to_host(self.data))
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:

@@ -41,7 +41,8 @@ from .zoo import BATCH, TwinCase
 
 __all__ = ["CHECKS", "TwinMismatch", "TwinPair", "prepare", "run_check", "compare"]
 
-CHECKS = ("mapping", "forward", "train_forward", "loss", "gradients", "sgd_momentum", "adam", "kernel_calls")
+CHECKS = ("mapping", "forward", "train_forward", "loss", "gradients", "sgd_momentum", "adam", "kernel_calls",
+          "captured")
 STEPS = 3
 SEED = 1234
 DATA_SEED = 7
@@ -214,7 +215,9 @@ def _gluon_train_pass(p: TwinPair) -> Tuple[np.ndarray, np.ndarray, Dict[str, np
     return _np(out), _np(loss.mean()).reshape(()), grads  # MXNet's mean() has shape (1,)
 
 
-def _train_steps(p: TwinPair, optimizer: str) -> None:
+def _train_steps(p: TwinPair, optimizer: str, captured: bool = False) -> None:
+    """STEPS optimizer steps in each face: eagerly, or captured (Keras ``jit_compile="auto"``, Gluon
+    ``hybridize()``: unidl.capture)."""
     kloss, gloss = _losses(p.case)
     lr = p.case.lr
     if optimizer == "sgd_momentum":
@@ -223,7 +226,9 @@ def _train_steps(p: TwinPair, optimizer: str) -> None:
     else:
         kopt = keras.optimizers.Adam(learning_rate=lr / 10, epsilon=1e-7)
         gname, gargs = "adam", {"learning_rate": lr / 10, "epsilon": 1e-7}
-    p.keras_model.compile(optimizer=kopt, loss=kloss)
+    p.keras_model.compile(optimizer=kopt, loss=kloss, jit_compile="auto" if captured else False)
+    if captured:
+        p.gluon_net.hybridize(static_alloc=True, static_shape=True)
     keras.utils.set_random_seed(SEED)
     for _ in range(STEPS):
         p.keras_model.train_on_batch(p.xk, p.yk)
@@ -234,6 +239,30 @@ def _train_steps(p: TwinPair, optimizer: str) -> None:
             loss = gloss(p.gluon_net(p.xg), p.yg)
         loss.backward()
         trainer.step(BATCH)
+
+
+def _compare_captured(p: TwinPair, case: TwinCase, mapper: Callable[[Any, Any], None], device: str) -> List[str]:
+    """Each face captured (every call past the first two replayed; none may fall back to eager) gives bitwise
+    the parameters it gives eagerly, and the captured twins agree as the eager twins do (sgd_momentum)."""
+    import warnings
+
+    from unidl.capture import CaptureWarning
+
+    runs = {}
+    for mode in ("eager", "captured"):
+        q = p if mode == "eager" else prepare(case, mapper)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", CaptureWarning)
+            _train_steps(q, "sgd_momentum", captured=mode == "captured")
+        runs[mode] = [(label, k.read()[role], g.read()[role]) for label, k, g, role in _labels(q.units)]
+    probs = []
+    for (label, ke, ge), (_, kc, gc) in zip(runs["eager"], runs["captured"]):
+        for face, e, c in (("keras", ke, kc), ("gluon", ge, gc)):
+            e, c = np.asarray(e), np.asarray(c)
+            if e.shape != c.shape or e.tobytes() != c.tobytes():
+                probs.append(f"{label}: {face} captured is not bitwise {face} eager ({_describe_diff(c, e)})")
+        probs.append(compare(case.name, "sgd_momentum", label, kc, gc, device))
+    return probs
 
 
 def _traced(fn: Callable[[], Any]) -> List[trace.KernelCall]:
@@ -360,6 +389,8 @@ def run_check(case: TwinCase, check: str, device: str = "cpu",
                 _raise_if(name, check, probs)
         elif check == "kernel_calls":
             _raise_if(name, check, compare_kernel_calls(p))
+        elif check == "captured":
+            _raise_if(name, check, _compare_captured(p, case, mapper, device))
         else:
             _train_steps(p, check)
             probs = []

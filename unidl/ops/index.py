@@ -13,6 +13,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from ..autograd import STATE
+from ..capture import effect as _effect
 from ..dtypes import as_dtype, default_float
 from ..errors import DeviceMismatchError, GraphError, OpError
 from ._core import Tensor, apply, apply_multi, defop, unary
@@ -158,6 +159,10 @@ def _same_device_value(op: str, x: Tensor, v: Any) -> Tensor:
     return Tensor._from_any(v, x.device, x.dtype)
 
 
+def _assign(dst: Any, key: Any, value: Any) -> None:
+    dst[key] = value
+
+
 def setitem(x: Tensor, key: Any, value: Any) -> None:
     """``x[key] = value`` in place (``Tensor.__setitem__``), NumPy semantics (value broadcast and cast).
 
@@ -182,7 +187,7 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
     else:
         v = Tensor._from_any(value, x.device, x.dtype).data
     try:
-        x.data[k] = v
+        _effect(_assign, x.data, k, v)
     except Exception as e:  # noqa: BLE001 - the backend's indexing/broadcast/read-only errors
         raise OpError("setitem", f"{type(e).__name__}: {e}; for index {_describe_key(k)} and value of shape "
                       f"{tuple(getattr(v, 'shape', ()))}", shapes=(x.shape,)) from e

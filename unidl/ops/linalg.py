@@ -14,7 +14,7 @@ from ..autograd import STATE
 from ._core import Tensor, apply, as_tensor_like, binary, defop, scalar_types, wrap
 from .reduce import sum as _sum
 from .reduce import unbroadcast
-from .shape import broadcast_to, reshape, transpose
+from .shape import TRANSPOSE, broadcast_to, reshape, transpose
 
 __all__ = ["matmul", "dot", "tensordot", "einsum", "outer"]
 
@@ -59,11 +59,12 @@ def _matmul_bwd(node, out, g):
     ga = gb = None
     if a.ndim == 2 and b.ndim == 2:  # the hot case: no reshapes, no reductions
         if not STATE.recording:  # plain backward: call the kernel on transposed views, build no graph
-            k, dev = MATMUL.kernel(g.device.type), g.device
+            dt, dev = g.device.type, g.device
+            k, t = MATMUL.kernel(dt), TRANSPOSE.kernel(dt)  # the transpose kernel: a view on cpu, as .T
             if a.requires_grad:
-                ga = wrap(k(g.data, b.data.T), dev)
+                ga = wrap(k(g.data, t(b.data, (1, 0))), dev)
             if b.requires_grad:
-                gb = wrap(k(a.data.T, g.data), dev)
+                gb = wrap(k(t(a.data, (1, 0)), g.data), dev)
             return ga, gb
         if a.requires_grad:
             ga = matmul(g, transpose(b, (1, 0)))

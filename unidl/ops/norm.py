@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence, Tuple, Union
 
 from ..autograd import STATE, is_training
+from ..capture import effect as _effect
 from ..dtypes import is_floating
 from ..errors import OpError
 from ._core import Tensor, apply, apply_multi, defop
@@ -103,15 +104,17 @@ def _check_x(op: str, x: Any) -> None:
 def _update_running(r: Optional[Tensor], stat: Tensor, momentum: float) -> None:
     if r is None:
         return
-    from ..kernels import OPS, TRACING, resolve
-
     # through the device's kernels (its arrays need not support arithmetic); untraced inside a kernel trace: the
     # update of running statistics is state keeping, not part of the op's arithmetic a trace compares
-    kind = r.device.type
+    _effect(_running_update, r.device.type, r.data, stat.data, momentum)
+
+
+def _running_update(kind: str, d: Any, stat: Any, momentum: float) -> None:
+    from ..kernels import OPS, TRACING, resolve
+
     get = (lambda op: op.kernel(kind)) if TRACING.wrap is None else (lambda op: resolve(op, kind))
     mul, add, reshape = get(OPS["multiply"]), get(OPS["add"]), get(OPS["reshape"])
-    d = r.data
-    d[...] = add(mul(d, momentum), mul(reshape(stat.data, d.shape), 1.0 - momentum))
+    d[...] = add(mul(d, momentum), mul(reshape(stat, d.shape), 1.0 - momentum))
 
 
 def batch_norm(x: Tensor, gamma: Optional[Tensor], beta: Optional[Tensor], running_mean: Optional[Tensor],

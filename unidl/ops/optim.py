@@ -36,6 +36,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as _np
 
+from ..capture import effect as _effect
 from ..dtypes import is_floating
 from ..errors import DeviceMismatchError, OpError, UnidlError
 from ._core import Tensor, defop, op_error, scalar_types
@@ -139,8 +140,12 @@ def _run(op: Any, param: Tensor, grad: Tensor, states: Sequence[Optional[Tensor]
         targets = [param] + [s for s in states if s is not None]
         for t, r in zip(targets, out):
             if r is not t.data:
-                t.data[...] = r
+                _effect(_copy_into, t.data, r)
     return param
+
+
+def _copy_into(dst: Any, src: Any) -> None:
+    dst[...] = src
 
 
 def _form(op: str, form: str) -> str:
@@ -347,7 +352,7 @@ def scale_update(x: Tensor, scale: Any) -> Tensor:
     except Exception as e:
         raise op_error(SCALE_UPDATE, e, [x]) from e
     if out is not None and out[0] is not x.data:
-        x.data[...] = out[0]
+        _effect(_copy_into, x.data, out[0])
     return x
 
 

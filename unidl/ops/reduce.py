@@ -86,9 +86,12 @@ def unbroadcast(g: Tensor, shape: Tuple[int, ...]) -> Tensor:
 
     lead = len(gs) - len(shape)
     axes = tuple(range(lead)) + tuple(i + lead for i, d in enumerate(shape) if d == 1 and gs[i + lead] != 1)
-    if not STATE.recording:  # plain backward: one kernel call, no graph (bias gradients take this path)
-        r = SUM.kernel(g.device.type)(g.data, axis=axes, keepdims=False)
-        return wrap(r.reshape(shape) if r.shape != shape else r, g.device)
+    if not STATE.recording:  # plain backward: kernel calls only, no graph (bias gradients take this path)
+        from ..kernels import OPS
+
+        dt = g.device.type
+        r = SUM.kernel(dt)(g.data, axis=axes, keepdims=False)
+        return wrap(OPS["reshape"].kernel(dt)(r, shape) if r.shape != shape else r, g.device)
     r = sum(g, axis=axes) if axes else g
     return reshape(r, shape) if r.shape != shape else r
 

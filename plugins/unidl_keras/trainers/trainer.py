@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 import unidl
+import unidl.capture
 from unidl import ops
 from unidl.autograd import STATE as _AG
 from unidl.tensor import Tensor
@@ -111,8 +112,11 @@ class Trainer:
                 and not isinstance(d["optimizer"], optimizers.LossScaleOptimizer):
             # float16 gradients underflow: as Keras, a mixed_float16 model trains through a LossScaleOptimizer
             d["optimizer"] = optimizers.LossScaleOptimizer(d["optimizer"], name="loss_scale_optimizer")
+        # the model's forward is captured (unidl.capture) unless the user asks for eager execution; "auto"
+        # reads False as on Keras's torch backend, the attribute users compare with
+        d["_unidl_capture"] = None if (run_eagerly or jit_compile is False) else {}
         if jit_compile == "auto":
-            jit_compile = False  # unidl runs the step as written; there is no graph compiler to pick
+            jit_compile = False
         elif jit_compile and run_eagerly:
             warnings.warn("If `run_eagerly` is True, then `jit_compile` cannot also be True. Disabling "
                           "`jit_compile`.", stacklevel=2)
@@ -265,7 +269,7 @@ class Trainer:
         prev = _AG.recording, _AG.training
         _AG.recording = _AG.training = True  # unidl.autograd.record(), without the context-manager calls
         try:
-            y_pred = self(x, training=True)
+            y_pred = self._forward(x, True)
             loss = self._compute_loss(x, y, y_pred, sw, training=True)
             optimizer = self.optimizer
             # as Keras: a static factor or LossScaleOptimizer's dynamic scale (recorded, so gradients scale too)
@@ -298,10 +302,38 @@ class Trainer:
 
     def _test_update(self, x: Any, y: Any, sw: Any) -> Any:
         """The default test step up to the metrics (forward, loss, loss tracker); returns ``y_pred``."""
-        y_pred = self(x, training=False)
+        y_pred = self._forward(x, False)
         loss = self._compute_loss(x, y, y_pred, sw, training=False)
         self._loss_tracker.update_state(loss.detach(), sample_weight=_batch_size_of(x))
         return y_pred
+
+    def _forward(self, x: Any, training: bool) -> Any:
+        """``self(x, training=training)`` for the default steps: captured per input signature (as Keras's
+        ``jit_compile="auto"`` compiles a model that traces), bitwise the eager call; eager with
+        ``run_eagerly=True`` or ``jit_compile=False``, and for a signature whose work depends on values (one
+        ``unidl.capture.CaptureWarning``)."""
+        caps = self.__dict__.get("_unidl_capture")
+        if caps is None or type(x) is not Tensor or not self.built or unidl.capture.is_capturing():
+            return self(x, training=training)
+        cap = caps.get(training)
+        if cap is None:
+            cap = caps[training] = unidl.capture.CapturedFunction(
+                lambda t: self._captured_forward(t, training), lambda: self.variables,
+                f"{self.name}(training={training})")
+        outs, structure = cap(x)
+        return tree.pack_sequence_as(structure, outs) if structure is not None else outs[0]
+
+    def _captured_forward(self, x: Tensor, training: bool) -> Any:
+        out = self(x, training=training)
+        if self.losses:
+            unidl.capture.refuse("the model adds losses in its call (add_loss, activity or weight regularizers), "
+                                 "which a replay would not add")
+        if isinstance(out, Tensor):
+            return [out], None
+        flat = tree.flatten(out)
+        if not all(isinstance(o, Tensor) for o in flat):
+            unidl.capture.refuse("an output is not a tensor")
+        return flat, tree.map_structure(lambda _: 0, out)
 
     def train_step(self, data: Any) -> Dict[str, Any]:
         """One optimizer step on the batch ``data``; returns the logs (``compute_metrics``'s dict)."""
@@ -613,7 +645,7 @@ class Trainer:
         prev = _AG.recording
         _AG.recording = False
         try:
-            y = self(data[0], training=False) if fast else self.predict_step(data)
+            y = self._forward(data[0], False) if fast else self.predict_step(data)
         finally:
             _AG.recording = prev
         return tree.map_structure(_to_numpy, y)

@@ -1,7 +1,8 @@
 """``gluon.Block`` and ``gluon.HybridBlock``: containers of parameters and child blocks, named as MXNet
 names them (``dense0_``, ``mlp0_dense1_weight``), with deferred shape inference on first call.
 
-``hybridize()`` is accepted and runs the block imperatively (same results); graph capture is later work.
+``hybridize()`` captures the block: per input signature its kernel calls (forward and backward) are recorded
+and then replayed without per-op dispatch (``unidl.capture``), bitwise equal to running it imperatively.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections import OrderedDict
 from typing import Any, Dict, Optional
 
 from .. import ndarray as nd
+from unidl.capture import CapturedFunction, is_capturing
 from unidl.errors import UnidlError
 
 from ..base import MXNetError, as_mxnet_error
@@ -353,6 +355,36 @@ def _brief(names: Any) -> str:
     return ", ".join(keys[:10]) + (f", ... ({len(keys)} in all)" if len(keys) > 10 else "")
 
 
+_new_nd = object.__new__
+
+
+def _flatten(out: Any, flat: list) -> Any:
+    """The structure of a block's output (arrays replaced by their place in ``flat``, which gets their tensors)."""
+    if type(out) is NDArray:
+        flat.append(out._t)
+        return "a"
+    if isinstance(out, (list, tuple)):
+        return (type(out), tuple(_flatten(o, flat) for o in out))
+    if isinstance(out, NDArray):  # a sparse or mx.np subclass: kept whole (its type is part of the structure)
+        flat.append(out._t)
+        return ("t", type(out))
+    return ("v", out)
+
+
+def _unflatten(outs: Any, structure: Any) -> Any:
+    if structure == "a":
+        a = _new_nd(NDArray)
+        a._t = next(outs)
+        return a
+    if structure[0] == "t":
+        a = _new_nd(structure[1])
+        a._t = next(outs)
+        return a
+    if structure[0] == "v":
+        return structure[1]
+    return structure[0](_unflatten(outs, s) for s in structure[1])
+
+
 class HybridBlock(Block):
     """A block written as ``hybrid_forward(F, x, *args, **params)`` where ``F`` is ``mx.nd`` and the
     registered parameters arrive as keyword arguments. Unknown parameter shapes are inferred from the
@@ -364,11 +396,20 @@ class HybridBlock(Block):
     _graph_shapes: Optional[Dict[str, Any]] = None  # parameter shapes at the first hybridized call (for export)
     _graph_nargs = 1
 
+    _captured: Optional[CapturedFunction] = None  # the hybridized call (unidl.capture), made on first use
+    _captured_params: Optional[list] = None
+
     def hybridize(self, active: bool = True, **kwargs: Any) -> None:
-        """Mark this block and its children hybridized (they still run imperatively, with identical results);
-        the next call records what ``export`` needs, as MXNet builds its graph on that call."""
+        """Mark this block and its children hybridized: calls are captured per input signature (shapes,
+        dtypes, context, autograd mode) and replayed without per-op dispatch, with results bitwise equal to
+        imperative execution (``static_alloc``/``static_shape`` are accepted; replay always reuses its plan).
+        A block whose work depends on values (Python control flow on data, random draws such as Dropout in
+        training) runs imperatively for that signature, with one ``unidl.capture.CaptureWarning``. The next
+        call also records what ``export`` needs, as MXNet builds its graph on that call."""
         self._active = active
         self._graph_shapes = None
+        self._captured = None
+        self._captured_params = None
         super().hybridize(active, **kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -382,10 +423,48 @@ class HybridBlock(Block):
         if self._forward_pre_hooks or self._forward_hooks or (_CTX_D and args) or self._callback is not None:
             return self._call_slow(args, kwargs)
         try:
-            out = self.forward(*args, **kwargs)
+            if self._active and not kwargs and args and not is_capturing():
+                out = self._call_captured(args)
+            else:
+                out = self.forward(*args, **kwargs)
         except UnidlError as err:  # engine errors reach Gluon users as MXNetError, as in MXNet
             raise as_mxnet_error(err) from err.__cause__
         return _to_frontend(out) if _NP.array else out
+
+    def _call_captured(self, args: tuple) -> Any:
+        """The hybridized call: through the block's CapturedFunction when every input is a dense NDArray and
+        every parameter is initialized on one context; imperatively otherwise."""
+        params = self._captured_params
+        if params is None:
+            params = self._captured_params = list(self.collect_params().values())
+        for p in params:
+            ts = p._ts
+            if ts is None or len(ts) != 1:
+                return self.forward(*args)
+        tensors = []
+        for a in args:
+            if type(a) is not NDArray:
+                return self.forward(*args)
+            tensors.append(a._t)
+        cap = self._captured
+        if cap is None:
+            cap = self._captured = CapturedFunction(self._captured_forward, self._captured_state,
+                                                    f"hybridized {self.name}")
+        outs, structure = cap(*tensors)
+        return _unflatten(iter(outs), structure)
+
+    def _captured_state(self) -> list:
+        return [p._ts[0] for p in self._captured_params]
+
+    def _captured_forward(self, *tensors: Any) -> Any:
+        args = []
+        for t in tensors:
+            a = _new_nd(NDArray)
+            a._t = t
+            args.append(a)
+        out = self.forward(*args)
+        flat: list = []
+        return flat, _flatten(out, flat)
 
     def export(self, path: str, epoch: int = 0, remove_amp_cast: bool = True) -> None:
         """Write ``path-symbol.json`` (MXNet 1.9's JSON graph, input ``data`` or ``data0``, ``data1``, ...) and

@@ -15,6 +15,7 @@ import numpy as np
 import unidl
 from unidl import ops
 from unidl.autograd import STATE as _AG_STATE
+from unidl.capture import produce as _produce
 from unidl.tensor import Tensor
 
 from ..base import MXNetError
@@ -424,8 +425,12 @@ def _owned(t: Tensor) -> Tensor:
     a transposed result stays laid out as the view was, so the kernels that consume it see the same strides
     as in the Keras face, whose transposes are views (the twins' kernel calls stay identical)."""
     if getattr(t.data, "base", None) is not None:
-        t.data = t.data.copy(order="K")
+        t.data = _produce(_copy_keeping_order, t.data)  # (written down when a hybridized call is captured)
     return t
+
+
+def _copy_keeping_order(a: Any) -> Any:
+    return a.copy(order="K")
 
 
 def placed(a: NDArray, ctx: Optional[Context]) -> NDArray:

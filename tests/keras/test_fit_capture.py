@@ -1,0 +1,67 @@
+"""Keras ``fit``/``train_on_batch``/``predict`` capture the model's forward (unidl.capture): results are bitwise
+those of ``jit_compile=False`` (eager), and a model whose call adds losses stays eager with one warning."""
+import warnings
+
+import numpy as np
+import pytest
+
+import unidl
+import unidl_keras as keras
+from unidl.capture import CaptureWarning
+
+
+def _model(kind, jit):
+    keras.utils.set_random_seed(5)
+    if kind == "mlp_bn_dropout":
+        layers = [keras.Input((12,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dropout(0.3),
+                  keras.layers.BatchNormalization(), keras.layers.Dense(4)]
+        x = np.random.default_rng(0).standard_normal((8, 12)).astype(np.float32)
+    elif kind == "cnn":
+        layers = [keras.Input((10, 10, 1)), keras.layers.Conv2D(4, 3, activation="relu"), keras.layers.MaxPooling2D(2),
+                  keras.layers.Flatten(), keras.layers.Dense(4)]
+        x = np.random.default_rng(0).standard_normal((8, 10, 10, 1)).astype(np.float32)
+    else:
+        layers = [keras.Input((6, 5)), keras.layers.LSTM(7), keras.layers.Dense(4)]
+        x = np.random.default_rng(0).standard_normal((8, 6, 5)).astype(np.float32)
+    m = keras.Sequential(layers)
+    m.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9),
+              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=jit)
+    return m, x, np.random.default_rng(1).integers(0, 4, 8)
+
+
+@pytest.mark.parametrize("kind", ["mlp_bn_dropout", "cnn", "lstm"])
+def test_captured_training_is_bitwise_eager_training(kind):
+    res = []
+    for jit in (False, "auto"):
+        m, x, y = _model(kind, jit)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", CaptureWarning)
+            losses = [m.train_on_batch(x, y) for _ in range(4)]
+            hist = m.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0).history["loss"]
+            pred = m.predict(x, verbose=0)
+        res.append((losses, hist, [v.numpy() for v in m.variables], pred))
+        caps = m.__dict__["_unidl_capture"]
+        if jit == "auto":
+            with unidl.autograd.record():  # fit's step: recording, training
+                assert caps[True].mode(keras.ops.convert_to_tensor(x[:4])) == "replay"
+        else:
+            assert caps is None
+    (l0, h0, v0, p0), (l1, h1, v1, p1) = res
+    assert l0 == l1 and h0 == h1
+    assert all(np.array_equal(a, b) for a, b in zip(v0, v1)) and len(v0) == len(v1)
+    assert np.array_equal(p0, p1)
+
+
+def test_a_model_adding_losses_runs_eagerly_with_one_warning():
+    keras.utils.set_random_seed(5)
+    m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, kernel_regularizer=keras.regularizers.L2(0.1))])
+    m.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((4, 3), np.float32), np.zeros((4, 2), np.float32)
+    with pytest.warns(CaptureWarning, match="adds losses"):
+        m.train_on_batch(x, y)
+    eager = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, kernel_regularizer=keras.regularizers.L2(0.1))])
+    eager.set_weights(m.get_weights())
+    eager.compile(optimizer="sgd", loss="mse", run_eagerly=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CaptureWarning)
+        assert m.train_on_batch(x, y) == eager.train_on_batch(x, y)
