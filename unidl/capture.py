@@ -740,7 +740,10 @@ class CapturedFunction:
             e.fwd_instrs = list(comp.instrs)
             e.plan_first = len(inputs) + len(params)
             e.plan = _Plan(comp, self._forward_keep(e), e.plan_first)
-        if not STATE.recording or not any(o.requires_grad for o in outs):
+        if not STATE.recording or not any(o.requires_grad for o in outs) or (
+                rec.failed is not None and not any(t.requires_grad for t in inputs)):
+            # (a failed record whose inputs need no gradient keeps the plain eager graph: other tensors the call
+            # made, such as a layer's losses, may share it)
             rec.keep = []
             rec.slot_of = {}
             return outs, aux
@@ -788,8 +791,8 @@ class CapturedFunction:
         hs, hg = [outs[i] for i in heads], [pg.g[i] for i in heads]
         if STATE.recording:  # create_graph: the gradients' graph must reach the real inputs
             return self._differentiate_on_inputs(node, pg, e, node.parents[:len(standins)], STATE.training)
-        if e.eager is not None:
-            return tuple(_autograd._run(hs, hg, False, False, capture))
+        if e.eager is not None:  # (the graph is kept: other tensors made in the call, e.g. losses, may use it)
+            return tuple(_autograd._run(hs, hg, True, False, capture))
         first = len(rec.calls)
         head_slots = [rec.new_slot(g.data) for g in hg]
         _install()

@@ -316,12 +316,19 @@ class Trainer:
         if caps is None or type(x) is not Tensor or not self.built or unidl.capture.is_capturing():
             return self(x, training=training)
         cap = caps.get(training)
+        if cap is False:
+            return self(x, training=training)
         if cap is None:
+            if self.losses:  # weight or activity regularizers, add_loss: a replay would not add them
+                caps[training] = False
+                return self(x, training=training)
             cap = caps[training] = unidl.capture.CapturedFunction(
                 lambda t: self._captured_forward(t, training), lambda: self.variables,
                 f"{self.name}(training={training})")
         outs, structure = cap(x)
-        return tree.pack_sequence_as(structure, outs) if structure is not None else outs[0]
+        if structure is None:
+            return outs[0]
+        return tree.pack_sequence_as(structure, outs) if outs or not structure else structure
 
     def _captured_forward(self, x: Tensor, training: bool) -> Any:
         out = self(x, training=training)
@@ -331,8 +338,9 @@ class Trainer:
         if isinstance(out, Tensor):
             return [out], None
         flat = tree.flatten(out)
-        if not all(isinstance(o, Tensor) for o in flat):
-            unidl.capture.refuse("an output is not a tensor")
+        if type(out) not in (list, tuple, dict) or not all(isinstance(o, Tensor) for o in flat):
+            unidl.capture.refuse("the outputs are not tensors in plain lists, tuples or dicts")
+            return [], out
         return flat, tree.map_structure(lambda _: 0, out)
 
     def train_step(self, data: Any) -> Dict[str, Any]:
