@@ -146,25 +146,10 @@ def effect(fn: Callable[..., None], *args: Any) -> None:
     """Run ``fn(*args)``, an in-place effect on arrays that is not a kernel call (an assignment into an
     array, a running-statistics update), and write it down when this thread is recording a call, so a
     replay repeats it. Ops that write into arrays outside kernels must go through here."""
+    produce(fn, *args)
     rec = getattr(_LOCAL, "rec", None)
-    if rec is None:
-        fn(*args)
-        return
-    if rec.depth:
-        rec.depth += 1
-        try:
-            fn(*args)
-        finally:
-            rec.depth -= 1
-        return
-    spec = rec.call_spec(args, {})
-    rec.depth = 1
-    try:
-        fn(*args)
-    finally:
-        rec.depth = 0
-    rec.add_call(("fn", fn), spec, None)
-    rec.effects = True
+    if rec is not None and not rec.depth:
+        rec.effects = True
 
 
 # -- recording ---------------------------------------------------------------------------------------------
