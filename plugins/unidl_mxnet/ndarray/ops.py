@@ -73,6 +73,11 @@ def _to_out(res: Any, out: Any) -> Any:
 
 def _binary(fn, name: str):
     def op(lhs: Any, rhs: Any, out: Optional[NDArray] = None, name: Optional[str] = None) -> NDArray:
+        if out is None and type(lhs) is NDArray and type(rhs) is NDArray:
+            # the common case (``a + b`` on two arrays), checked first: W4's per-op cost is mostly this face
+            a, b = lhs._t, rhs._t
+            if a.data.dtype == b.data.dtype:
+                return wrap(fn(a, b))
         if _both_scalars(lhs, rhs) and op.__name__ in _SCALAR_FNS:
             return _SCALAR_FNS[op.__name__](lhs, rhs)
         a, b, _ = _pair(op.__name__, lhs, rhs)
