@@ -172,3 +172,38 @@ def test_float16_without_multi_precision_warns():
     assert st[0].dtype == np.float16
     st = create("adam", multi_precision=True).create_state_multi_precision(0, w)
     assert st[0].dtype == np.float32 and st[1][0].dtype == np.float32
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_trainer_groups_sgd_updates_as_mxnet_bitwise_the_per_weight_loop(momentum):
+    """Gluon's Trainer hands SGD its weights in groups of ``aggregate_num`` (MXNet's multi-tensor path): the
+    weights, the momenta and the kernel calls are those of one update per weight; lr_mult still applies."""
+    from unidl.trace import kernel_trace
+    from unidl_mxnet import autograd, gluon
+
+    def run(aggregate_num):
+        mx.random.seed(3)
+        net = gluon.nn.HybridSequential(prefix="net_")  # the same parameter names (and order) in both runs
+        with net.name_scope():
+            net.add(gluon.nn.Dense(5, activation="relu"), gluon.nn.Dense(4), gluon.nn.Dense(3))
+        net.initialize(mx.init.Xavier())
+        x = nd.array(np.random.default_rng(0).standard_normal((6, 7)).astype(np.float32))
+        net(x)
+        list(net.collect_params().values())[1].lr_mult = 0.5
+        opt = SGD(learning_rate=0.1, momentum=momentum, wd=1e-3, clip_gradient=0.5)
+        opt.aggregate_num = aggregate_num
+        trainer = gluon.Trainer(net.collect_params(), opt)
+        with kernel_trace() as calls:
+            for _ in range(3):
+                with autograd.record():
+                    loss = (net(x) ** 2).mean()
+                loss.backward()
+                trainer.step(6)
+        return [p.data().asnumpy() for p in net.collect_params().values()], calls
+
+    grouped, grouped_calls = run(4)
+    single, single_calls = run(0)
+    for a, b in zip(grouped, single):
+        np.testing.assert_array_equal(a.view(np.uint32), b.view(np.uint32))
+    assert grouped_calls == single_calls
+    assert sum(c.op == "sgd_update_rescaled" for c in grouped_calls) == 3 * 6

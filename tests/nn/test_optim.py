@@ -678,3 +678,48 @@ def test_lamb_zero_weight_uses_plain_lr_and_errors():
         O.lamb(p, unidl.tensor(np.zeros(2, np.float32)), m, v, lr=0.1, step=1)
     with pytest.raises(OpError, match="1-based"):
         O.lamb(p, unidl.tensor(np.zeros(3, np.float32)), m, v, lr=0.1, step=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# sgd_many: the multi-tensor call is the loop of single updates, bitwise, with the same kernel calls
+# ---------------------------------------------------------------------------------------------
+@given(data=st.data(), n=st.integers(1, 4), form=st.sampled_from(["keras", "mxnet"]),
+       mom=st.sampled_from([0.0, 0.9]), nesterov=st.booleans())
+def test_sgd_many_is_the_loop_of_sgd(data, n, form, mom, nesterov):
+    from unidl.trace import kernel_trace
+
+    shapes_ = [data.draw(shapes(max_dims=2)) for _ in range(n)]
+    ps = [data.draw(arrays(np.float32, s)) for s in shapes_]
+    gs = [data.draw(arrays(np.float32, s)) for s in shapes_]
+    lrs = [data.draw(st.floats(1e-3, 0.5)) for _ in range(n)]
+    wds = [data.draw(st.sampled_from([0.0, 1e-3])) for _ in range(n)]
+    with_buf = [mom > 0 and data.draw(st.booleans()) for _ in range(n)]
+    extra = dict(rescale_grad=0.25, clip_gradient=1.0, aggregated=True) if form == "mxnet" else {}
+
+    def tensors():
+        return ([unidl.tensor(p.copy()) for p in ps], [unidl.tensor(g) for g in gs],
+                [unidl.tensor(np.full(p.shape, 0.5, np.float32)) if b else None for p, b in zip(ps, with_buf)])
+
+    tp1, tg1, tm1 = tensors()
+    with kernel_trace() as loop_trace:
+        for p, g, m, lr, wd in zip(tp1, tg1, tm1, lrs, wds):
+            O.sgd(p, g, m, lr=lr, momentum=mom if m is not None else 0.0, nesterov=nesterov, form=form,
+                  weight_decay=wd, **extra)
+    tp2, tg2, tm2 = tensors()
+    datas = [p.data for p in tp2]
+    with kernel_trace() as many_trace:
+        O.sgd_many(tp2, tg2, tm2, lrs=lrs, weight_decays=wds, momentum=mom, nesterov=nesterov, form=form, **extra)
+    assert [p.data for p in tp2] == datas  # in place
+    for a, b in zip(tp1 + [m for m in tm1 if m is not None], tp2 + [m for m in tm2 if m is not None]):
+        np.testing.assert_array_equal(a.numpy().view(np.uint32), b.numpy().view(np.uint32))
+    assert loop_trace and loop_trace == many_trace  # the same kernel calls: ops, operand layouts, attributes
+
+
+def test_sgd_many_errors():
+    p = unidl.tensor(np.ones((2, 3), np.float32))
+    with pytest.raises(OpError, match="sgd_update.*one entry per parameter.*lengths 1, 1, 1, 2, 1"):
+        O.sgd_many([p], [p], [None], lrs=[0.1, 0.2], weight_decays=[0.0])
+    with pytest.raises(OpError, match="sgd_update.*shape"):
+        O.sgd_many([p], [unidl.tensor(np.ones((3, 2), np.float32))], [None], lrs=[0.1], weight_decays=[0.0])
+    with pytest.raises(OpError, match="keras"):
+        O.sgd_many([p], [p], [None], lrs=[0.1], weight_decays=[0.0], clip_gradient=1.0)

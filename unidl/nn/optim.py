@@ -33,7 +33,7 @@ from ..tensor import Tensor
 
 __all__ = [
     # update rules
-    "sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "signum", "lamb",
+    "sgd", "sgd_many", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "signum", "lamb",
     "ftml", "sgld", "dcasgd", "group_adagrad", "lars_scale", "create_state", "nadam_momentum_cache",
     # Keras 3 rules written as composites of core ops
     "decoupled_weight_decay", "lion", "lamb_keras", "adafactor", "newton_schulz5", "muon",
@@ -77,6 +77,19 @@ def sgd(param: Tensor, grad: Tensor, momentum_buffer: Optional[Tensor] = None, *
     return ops.sgd_update(param, grad, momentum_buffer, lr=lr, momentum=momentum, nesterov=nesterov, form=form,
                           wd=weight_decay, rescale_grad=rescale_grad, clip_gradient=clip_gradient,
                           aggregated=aggregated)
+
+
+def sgd_many(params: Sequence[Tensor], grads: Sequence[Tensor], momentum_buffers: Sequence[Optional[Tensor]], *,
+             lrs: Sequence[float], weight_decays: Sequence[float], momentum: float = 0.0, nesterov: bool = False,
+             form: str = "keras", rescale_grad: float = 1.0, clip_gradient: Optional[float] = None,
+             aggregated: bool = False) -> None:
+    """:func:`sgd` on several parameters in one call (a multi-tensor update): parameter ``i`` with
+    ``lr=lrs[i]``, ``weight_decay=weight_decays[i]`` and ``momentum_buffers[i]`` (None: plain SGD for it), the
+    other arguments shared. Bitwise the loop of :func:`sgd` calls, with their kernel calls; in place.
+    Shapes: ``params[i]``, ``grads[i]``, ``momentum_buffers[i]`` alike."""
+    ops.sgd_update_many(params, grads, momentum_buffers, lrs=lrs, wds=weight_decays, momentum=momentum,
+                        nesterov=nesterov, form=form, rescale_grad=rescale_grad, clip_gradient=clip_gradient,
+                        aggregated=aggregated)
 
 
 def adam(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, vhat: Optional[Tensor] = None, *, lr: float,

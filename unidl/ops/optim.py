@@ -41,7 +41,7 @@ from ..dtypes import is_floating
 from ..errors import DeviceMismatchError, OpError, UnidlError
 from ._core import Tensor, defop, op_error, scalar_types
 
-__all__ = ["sgd_update", "adam_update", "rmsprop_update", "adagrad_update", "adadelta_update",
+__all__ = ["sgd_update", "sgd_update_many", "adam_update", "rmsprop_update", "adagrad_update", "adadelta_update",
            "adamax_update", "nadam_update", "ftrl_update", "signum_update", "scale_update",
            "nadam_momentum_cache"]
 
@@ -192,6 +192,34 @@ def sgd_update(param: Tensor, grad: Tensor, mom: Optional[Tensor] = None, *, lr:
     attrs = _attrs(form, dict(lr=float(lr), momentum=float(momentum), nesterov=bool(nesterov)), wd, rescale_grad,
                    _clip_attr(op, clip_gradient), aggregated=bool(aggregated))
     return _run(SGD_UPDATE if form == "keras" else SGD_UPDATE_RESCALED, param, grad, (mom,), attrs)
+
+
+def sgd_update_many(params: Sequence[Tensor], grads: Sequence[Tensor], moms: Sequence[Optional[Tensor]], *,
+                    lrs: Sequence[float], wds: Sequence[float], momentum: float = 0.0, nesterov: bool = False,
+                    form: str = "keras", rescale_grad: float = 1.0, clip_gradient: Optional[float] = None,
+                    aggregated: bool = False) -> None:
+    """SGD steps of several parameters in place, in one call: parameter ``i`` exactly as
+    ``sgd_update(params[i], grads[i], moms[i], lr=lrs[i], wd=wds[i], ...)`` (momentum 0 where ``moms[i]`` is
+    None). The same kernel runs once per parameter, in order, so the results and the kernel calls are those of
+    the loop; the shared arguments are checked and normalised once. Shapes: ``params[i]``, ``grads[i]`` and
+    ``moms[i]`` alike."""
+    op = "sgd_update"
+    n = len(params)
+    if not len(grads) == len(moms) == len(lrs) == len(wds) == n:
+        raise OpError(op, f"params, grads, moms, lrs and wds must have one entry per parameter, got lengths "
+                          f"{n}, {len(grads)}, {len(moms)}, {len(lrs)}, {len(wds)}")
+    _form(op, form)
+    _keras_only(op, form, 0.0, rescale_grad, clip_gradient)
+    kernel_op = SGD_UPDATE if form == "keras" else SGD_UPDATE_RESCALED
+    base = _attrs(form, dict(lr=0.0, momentum=float(momentum), nesterov=bool(nesterov)), 0.0, rescale_grad,
+                  _clip_attr(op, clip_gradient), aggregated=bool(aggregated))
+    for p, g, m, lr, wd in zip(params, grads, moms, lrs, wds):
+        _check(op, p, g, (m,), ("mom",))
+        attrs = dict(base)
+        attrs["lr"], attrs["wd"] = float(lr), float(wd)
+        if m is None:
+            attrs["momentum"] = 0.0
+        _run(kernel_op, p, g, (m,), attrs)
 
 
 def adam_update(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, vhat: Optional[Tensor] = None, *, lr: float,

@@ -314,6 +314,19 @@ class Updater:
             elif not self.states_synced[idx]:
                 self.states[idx] = self.sync_state_context(self.states[idx], weights[i].context)
                 self.states_synced[idx] = True
+        if self.aggregate_updates and len(indices) > 1 and getattr(self.optimizer, "_groups_updates", False):
+            # as MXNet: weights of one dtype in groups of ``aggregate_num``, one multi-tensor update each
+            by_dtype: Dict[Any, List[int]] = {}
+            for i, w in enumerate(weights):
+                by_dtype.setdefault(w.dtype, []).append(i)
+            size = self.optimizer.aggregate_num
+            for pos in by_dtype.values():
+                for a in range(0, len(pos), size):
+                    part = pos[a:a + size]
+                    self.optimizer.update_multi_precision([indices[i] for i in part], [weights[i] for i in part],
+                                                          [grads[i] for i in part],
+                                                          [self.states[indices[i]] for i in part])
+            return
         # one device: an aggregated (multi-tensor) update is the same arithmetic per index
         for idx, w, g in zip(indices, weights, grads):
             self.optimizer.update_multi_precision(idx, w, g, self.states[idx])
@@ -352,6 +365,8 @@ class Updater:
 def _as_classic(a: Any, allow_np: bool) -> Any:
     """An ``mx.np.ndarray`` as the legacy NDArray optimizers compute on (MXNet refuses it unless the
     optimizer was made in NumPy mode, ``allow_np_array``)."""
+    if type(a) is NDArray:  # the common case, before the import below
+        return a
     from ..numpy import ndarray as np_ndarray
 
     if isinstance(a, np_ndarray):

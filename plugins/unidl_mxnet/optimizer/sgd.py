@@ -53,6 +53,9 @@ class SGD(_UpdateThroughImpl, Optimizer):
         self.lazy_update = lazy_update
         self.aggregate_num = int(os.getenv("MXNET_OPTIMIZER_AGGREGATION_SIZE", "4"))
 
+    #: the Updater hands this optimizer groups of weights (its multi-tensor path, see Updater.__call__)
+    _groups_updates = True
+
     def create_state_multi_precision(self, index: Any, weight: NDArray) -> Any:
         return _mp_state(self, index, weight, "SGD")
 
@@ -69,6 +72,12 @@ class SGD(_UpdateThroughImpl, Optimizer):
         lrs, wds = self._get_lrs(indices), self._get_wds(indices)
         # MXNet's multi-tensor kernels run only for dense arrays; sparse ones go through sgd[_mom]_update
         aggregated = all(w.stype == "default" and g.stype == "default" for w, g in zip(weights, grads))
+        if aggregated and not multi_precision:  # dense weights: one multi-tensor update
+            optim.sgd_many([w.tensor for w in weights], [g.tensor for g in grads],
+                           [_t(s) if self.momentum > 0 else None for s in states], lrs=lrs, weight_decays=wds,
+                           momentum=self.momentum, form="mxnet", rescale_grad=self.rescale_grad,
+                           clip_gradient=self._fused_clip(), aggregated=True)
+            return
         for w, g, s, lr, wd in zip(weights, grads, states, lrs, wds):
             target, grad_t = w, g
             if multi_precision:
