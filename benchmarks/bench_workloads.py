@@ -486,8 +486,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     mxw = start_worker("mxnet", mxpy, args.fit_batches, notes)
     kw = start_worker("keras", kpy, args.fit_batches, notes)
     versions = {"unidl numpy": np.__version__, "torch": getattr(torch, "__version__", "absent"),
-                "mxnet worker": mxw.info["version"] if mxw else notes.get("mxnet", "-"),
-                "keras worker": kw.info["version"] if kw else notes.get("keras", "-")}
+                "mxnet worker": f"{mxw.info['version']} (numpy {mxw.info['numpy']})" if mxw else notes.get("mxnet", "-"),
+                "keras worker": f"{kw.info['version']} (numpy {kw.info['numpy']})" if kw else notes.get("keras", "-")}
     results: Dict[str, Dict[str, Any]] = {}
     try:
         for w in workloads:
