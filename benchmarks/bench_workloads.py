@@ -24,7 +24,8 @@ Contenders for W1-W3, one training step each (ms per step):
 W4 contenders: the unidl core (``unidl.record``), the ``unidl_mxnet`` face (``autograd.record`` on NDArrays),
 PyTorch eager, real MXNet imperative, and ``np.add`` (no autograd).
 
-Every contender is timed in blocks of ``--inner`` steps, round-robin, each round in the opposite order of
+Every contender is timed in blocks of ``--inner`` steps (more where a block would take under ``--min-block-ms``),
+round-robin, each round in the opposite order of
 the one before, with a pause between blocks (OpenBLAS and OpenMP threads spin for a while after a call and
 would take the next contender's cores). Each figure is the best block (the median beside it); the goals
 are checked on the bests. Workers in other interpreters time their own blocks, so pipe latency is not
@@ -51,7 +52,7 @@ BATCH = {"w1": 128, "w2": 64, "w3": 32}
 LABELS = {"w1": "W1 MLP 784-256-128-10 b128", "w2": "W2 CNN 32c3-p2-64c3-p2-128-10 b64",
           "w3": "W3 LSTM T35 b32 64->128 ->10", "w4": "W4 recorded add, chain 100 (us/op)"}
 CHAIN = 100
-SETTLE = 0.1  # seconds between timed blocks
+SETTLE = 0.3  # seconds between timed blocks: longer than OpenBLAS's and OpenMP's idle spin
 
 # A block runner: ``run(n)`` does n steps and returns the seconds they took.
 Runner = Callable[[int], float]
@@ -365,15 +366,21 @@ def first_existing(*paths: Optional[str]) -> Optional[str]:
 
 
 # -- the run ----------------------------------------------------------------------------------------------------
-def time_rounds(runners: Dict[str, Runner], rounds: int, inner: int, warmup: int) -> Dict[str, Any]:
-    """(best, median) seconds per step of each runner; rounds alternate their order; a failing runner's cell
+def time_rounds(runners: Dict[str, Runner], rounds: int, inner: int, warmup: int,
+                min_block: float = 0.0) -> Dict[str, Any]:
+    """(best, median) seconds per step of each runner; rounds alternate their order; a block is ``inner``
+    steps, or more where that takes under ``min_block`` seconds (after the pause between blocks the first step
+    runs on cold caches and sleeping BLAS threads: longer blocks spread that alike); a failing runner's cell
     holds its error."""
     out: Dict[str, Any] = {}
     live: Dict[str, Runner] = {}
+    steps: Dict[str, int] = {}
     for name, run in runners.items():
         try:
             run(warmup)
+            per_step = run(inner) / inner
             live[name] = run
+            steps[name] = max(inner, int(min_block / max(per_step, 1e-9)) + 1) if min_block else inner
         except Exception as err:  # noqa: BLE001 - shown in the table
             out[name] = f"error: {type(err).__name__}: {str(err)[:120]}"
     samples: Dict[str, List[float]] = {k: [] for k in live}
@@ -381,7 +388,7 @@ def time_rounds(runners: Dict[str, Runner], rounds: int, inner: int, warmup: int
     for r in range(rounds):
         for name in (order if r % 2 == 0 else order[::-1]):
             time.sleep(SETTLE)
-            samples[name].append(live[name](inner) / inner)
+            samples[name].append(live[name](steps[name]) / steps[name])
     for k, v in samples.items():
         out[k] = (min(v), statistics.median(v))
     return out
@@ -452,6 +459,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     p.add_argument("--rounds", type=int, default=6)
     p.add_argument("--inner", type=int, default=8, help="steps per timed block (W4: chains per block)")
     p.add_argument("--warmup", type=int, default=4)
+    p.add_argument("--min-block-ms", type=float, default=60.0,
+                   help="a timed block runs at least this long (more steps than --inner where needed)")
     p.add_argument("--fit-batches", type=int, default=8, help="batches per Keras fit call")
     p.add_argument("--mxnet-python", default=None, help="interpreter with MXNet 1.9.1 ('' leaves it out)")
     p.add_argument("--keras-python", default=None, help="interpreter with Keras 3 and torch ('' leaves it out)")
@@ -514,7 +523,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
                     runners["keras 3 (torch) fit"] = kw.runner(f"{w}:fit")
                 if w == "w1":
                     runners["numpy by hand"] = numpy_mlp_runner()
-            results[w] = time_rounds(runners, args.rounds, args.inner, args.warmup)
+            results[w] = time_rounds(runners, args.rounds, args.inner, args.warmup, args.min_block_ms / 1e3)
             print(format_table({w: results[w]}), flush=True)
     finally:
         for wk in (mxw, kw):
@@ -522,7 +531,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
                 wk.close()
     info = machine()
     print(f"\nmachine: {info}\nversions: {versions}\n"
-          f"rounds {args.rounds} x {args.inner} steps, warm-up {args.warmup}, Keras fit {args.fit_batches} batches "
+          f"rounds {args.rounds} x {args.inner} steps (blocks of at least {args.min_block_ms:g} ms), warm-up {args.warmup}, Keras fit {args.fit_batches} batches "
           f"per call, MXNet engine {mxw.info['engine'] if mxw else '-'}")
     for k, why in notes.items():
         print(f"  {k}: not available ({why})")

@@ -24,7 +24,7 @@ def bench():
 
 def test_w1_w4_run_and_report(bench, tmp_path, capsys):
     out_json = tmp_path / "w.json"
-    res = bench.main(["--workloads", "w1,w4", "--rounds", "1", "--inner", "1", "--warmup", "1", "--fit-batches", "2",
+    res = bench.main(["--workloads", "w1,w4", "--rounds", "1", "--inner", "1", "--warmup", "1", "--min-block-ms", "0", "--fit-batches", "2",
                       "--mxnet-python", "", "--keras-python", "", "--no-torch", "--json", str(out_json)])
     text = capsys.readouterr().out
     w1 = res["results"][bench.LABELS["w1"]]
