@@ -4,19 +4,21 @@ Attributes arrive normalised by ``unidl.ops.conv``: ``stride``/``dilation`` are 
 spatial dim, ``padding`` is a tuple of (lo, hi) pairs, ``groups`` an int. Internally a negative pad
 crops the input (the backward of a transposed convolution with ``output_padding`` uses that).
 
-The im2col matrix, (groups, C/groups * prod(kernel), P), is copied from a strided window view in
-blocks of about ``BLOCK_BYTES`` (whole images, or whole output rows in the N-last layout) and each
-block fed to one (batched over groups) GEMM: a few cache-sized temporaries instead of one matrix
-prod(kernel) times the input's size, which costs fresh pages (faults) on every call. The weight
-gradient accumulates one GEMM per block; the input gradient (``conv_transpose``) is one GEMM per
-(larger) block followed by prod(kernel) strided adds (col2im). GEMM operands may be transposed or
-padded views: BLAS takes those through its flags, so they are not copied.
+Layout: every kernel works in "N-last" memory, (C, *S, N): the input is transposed there once (no copy
+when it already is, e.g. the previous convolution's output) and every im2col copy and col2im add then runs
+over ``out_width * N`` contiguous elements. The result is returned as a (N, O, *S) *view* of its (O, *S, N)
+buffer, with the bias added in place: no transpose back. The ops after a convolution (activations, pooling,
+their gradients) follow their inputs' memory order, so a conv/relu/pool stack stays N-last from layer to
+layer; the values are those of any other layout (every kernel is exact elementwise, or sums in an order set
+by the memory layout, which both faces share).
 
-Two memory layouts, picked per call by the innermost output width: "N-first" keeps (N, C, *S) and
-copies runs of ``out_width`` elements; "N-last" first transposes to (C, *S, N) so every copy and add
-runs over ``out_width * N`` contiguous elements, at the price of transposing the result back. Narrow
-images (deep layers) go N-last, wide ones N-first; an N-first convolution without groups multiplies
-per image straight into the (N, O, *out) result, so it needs no transpose back.
+The im2col matrix, (groups, C/groups * prod(kernel), P) with P ordered as (*out, N), is copied from a
+strided window view in blocks of about ``BLOCK_BYTES`` (whole output rows) and each block fed to one
+(batched over groups) GEMM: a few cache-sized temporaries instead of one matrix prod(kernel) times the
+input's size, which costs fresh pages (faults) on every call. The weight gradient accumulates one GEMM per
+block; the input gradient (``conv_transpose``) is one GEMM per (larger) block followed by prod(kernel)
+strided adds (col2im). GEMM operands may be transposed or padded views: BLAS takes those through its flags,
+so they are not copied.
 """
 from __future__ import annotations
 
@@ -26,9 +28,6 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from unidl.dtypes import via_float32
 
 Pads = Sequence[Tuple[int, int]]
-
-#: Output widths below this use the N-last layout (see the module docstring).
-NLAST_BELOW_WIDTH = 16
 
 #: Bytes of im2col (or col2im) columns built at a time (see the module docstring).
 BLOCK_BYTES = 1 << 20
@@ -45,9 +44,6 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             p *= v
         return p
 
-    def use_nlast(width: int) -> bool:
-        return width < NLAST_BELOW_WIDTH
-
     def crop_negative(x: Any, padding: Pads) -> Tuple[Any, Pads]:
         """Apply negative pads as a crop of the spatial dims; return the remaining (>= 0) pads."""
         if any(lo < 0 or hi < 0 for lo, hi in padding):
@@ -56,18 +52,9 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             padding = tuple((max(lo, 0), max(hi, 0)) for lo, hi in padding)
         return x, padding
 
-    def pad(x: Any, padding: Pads) -> Any:
-        """(N, C, *S) zero-padded (negative pads crop); ``x`` itself when there is nothing to pad."""
-        x, padding = crop_negative(x, padding)
-        if not any(lo or hi for lo, hi in padding):
-            return x
-        size = x.shape[2:]
-        out = xp.zeros(x.shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(size, padding)), dtype=x.dtype)
-        out[(slice(None), slice(None)) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(size, padding))] = x
-        return out
-
     def to_nlast(x: Any, padding: Optional[Pads] = None) -> Any:
-        """(N, C, *S) -> zero-padded (C, *S_padded, N), a new array; negative pads crop."""
+        """(N, C, *S) -> zero-padded (C, *S_padded, N) contiguous: ``x``'s own memory when it is already laid out
+        so and needs no padding (the previous convolution's output), else a new array; negative pads crop."""
         nd = x.ndim - 2
         perm = (1,) + tuple(range(2, nd + 2)) + (0,)
         if padding is not None:
@@ -80,46 +67,23 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         xt[(slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(size, padding))] = x.transpose(perm)
         return xt
 
-    def to_cfirst(x: Any) -> Any:
-        """(N, C, *S) -> (C, N, *S), a new array."""
-        return xp.ascontiguousarray(xp.swapaxes(x, 0, 1))
-
     def finish(y: Any, b: Optional[Any], perm: Tuple[int, ...]) -> Any:
-        """A new contiguous ``y.transpose(perm)`` (shape (N, O, *S)) plus the bias over O."""
-        v = y.transpose(perm)
-        out = xp.empty(v.shape, dtype=y.dtype)
-        if b is None:
-            out[...] = v
-        else:
-            xp.add(v, b.reshape((1, -1) + (1,) * (y.ndim - 2)), out=out)
-        return out
+        """``y`` (O first) plus the bias over O, in place, returned as the view ``y.transpose(perm)`` of shape
+        (N, O, *S): the result keeps ``y``'s memory order (see the module docstring)."""
+        if b is not None:
+            y += b.reshape((-1,) + (1,) * (y.ndim - 1))
+        return y.transpose(perm)
 
     def cols(x: Any, ksize: Sequence[int], stride: Sequence[int], dilation: Sequence[int],
-             out: Sequence[int], groups: int, nlast: bool) -> Any:
-        """im2col of a padded input, (C, *S, N) if ``nlast`` else (N, C, *S), to
-        (groups, C/groups * prod(ksize), P) with P ordered as (*out, N) or (N, *out)."""
+             out: Sequence[int], groups: int) -> Any:
+        """im2col of a padded N-last input (C, *S, N) to (groups, C/groups * prod(ksize), P), P ordered as
+        (*out, N)."""
         st = x.strides
-        if nlast:
-            c, n, sp, s_c, s_n = x.shape[0], x.shape[-1], st[1:-1], st[0], st[-1]
-        else:
-            c, n, sp, s_c, s_n = x.shape[1], x.shape[0], st[2:], st[1], st[0]
+        c, n, sp, s_c, s_n = x.shape[0], x.shape[-1], st[1:-1], st[0], st[-1]
         kview = tuple(s * d for s, d in zip(sp, dilation))
         oview = tuple(s * k for s, k in zip(sp, stride))
-        if nlast:
-            shape, strides = tuple(out) + (n,), oview + (s_n,)
-        else:
-            shape, strides = (n,) + tuple(out), (s_n,) + oview
-        view = as_strided(x, (c,) + tuple(ksize) + shape, (s_c,) + kview + strides)
+        view = as_strided(x, (c,) + tuple(ksize) + tuple(out) + (n,), (s_c,) + kview + oview + (s_n,))
         return xp.ascontiguousarray(view).reshape(groups, (c // groups) * prod(ksize), prod(out) * n)
-
-    def image_cols(x: Any, ksize: Sequence[int], stride: Sequence[int], dilation: Sequence[int],
-                   out: Sequence[int]) -> Any:
-        """im2col per image of a padded (N, C, *S) input: (N, C * prod(ksize), prod(out))."""
-        st = x.strides
-        n, c, sp = x.shape[0], x.shape[1], st[2:]
-        view = as_strided(x, (n, c) + tuple(ksize) + tuple(out),
-                          st[:2] + tuple(s * d for s, d in zip(sp, dilation)) + tuple(s * k for s, k in zip(sp, stride)))
-        return xp.ascontiguousarray(view).reshape(n, c * prod(ksize), prod(out))
 
     def spans(total: int, unit_bytes: int) -> List[Tuple[int, int]]:
         """``range(total)`` cut into blocks of about BLOCK_BYTES (``unit_bytes`` per index)."""
@@ -167,39 +131,18 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         ksize = w.shape[2:]
         nd = len(ksize)
         out = conv_out(x.shape[2:], ksize, stride, padding, dilation)
-        nlast = use_nlast(out[-1])
-        xl = to_nlast(x, padding) if nlast else pad(x, padding)
+        xl = to_nlast(x, padding)
         og = o // groups
         wm = w.reshape(groups, og, -1)
         ckk = wm.shape[-1] * groups
-        alloc = xp.empty if ckk and wm.size else xp.zeros
-        it = x.dtype.itemsize
-        if not nlast and groups == 1:
-            # One GEMM per image straight into (N, O, P): no transpose of the result.
-            y = alloc((n, o) + out, dtype=x.dtype)
-            yv, w2 = y.reshape(n, o, prod(out)), blasable(wm[0])  # explicit size: -1 is ambiguous when n == 0
-            for a, b_ in spans(n, ckk * prod(out) * it):
-                xp.matmul(w2, image_cols(xl[a:b_], ksize, stride, dilation, out), out=yv[a:b_])
-            if b is not None:
-                y += b.reshape((1, -1) + (1,) * nd)
-            return y
-        if nlast:  # y: (O, *out, N), blocks of output rows
-            y = alloc((o,) + out + (n,), dtype=x.dtype)
-            total, rest = out[0], prod(out[1:]) * n
-        else:  # y: (O, N, *out), blocks of images
-            y = alloc((o, n) + out, dtype=x.dtype)
-            total, rest = n, prod(out)
-        yv = y.reshape(groups, og, total, rest)
-        for a, b_ in spans(total, ckk * rest * it):
-            if nlast:
-                col = cols(rows_in(xl, a, b_, stride, ksize, dilation), ksize, stride, dilation,
-                           (b_ - a,) + out[1:], groups, True)
-            else:
-                col = cols(xl[a:b_], ksize, stride, dilation, out, groups, False)
+        y = (xp.empty if ckk and wm.size else xp.zeros)((o,) + out + (n,), dtype=x.dtype)  # (O, *out, N)
+        rest = prod(out[1:]) * n
+        yv = y.reshape(groups, og, out[0], rest)
+        for a, b_ in spans(out[0], ckk * rest * x.dtype.itemsize):  # blocks of output rows
+            col = cols(rows_in(xl, a, b_, stride, ksize, dilation), ksize, stride, dilation, (b_ - a,) + out[1:],
+                       groups)
             gemm(wm, col, out=yv[:, :, a:b_].reshape(groups, og, -1))
-        if nlast:
-            return finish(y, b, (nd + 1, 0) + tuple(range(1, nd + 1)))
-        return finish(y, b, (1, 0) + tuple(range(2, nd + 2)))
+        return finish(y, b, (nd + 1, 0) + tuple(range(1, nd + 1)))
 
     def conv_weight_grad(x: Any, g: Any, *, kernel_size: Sequence[int], stride: Sequence[int], padding: Pads,
                          dilation: Sequence[int], groups: int) -> Any:
@@ -207,18 +150,14 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         o = g.shape[1]
         out = g.shape[2:]
         og = o // groups
-        nlast = use_nlast(out[-1])
-        xl = to_nlast(x, padding) if nlast else pad(x, padding)
-        gl = to_nlast(g) if nlast else to_cfirst(g)  # (O, *out, N) or (O, N, *out)
-        total, rest = (out[0], prod(out[1:]) * x.shape[0]) if nlast else (x.shape[0], prod(out))
-        gv = gl.reshape(groups, og, total, rest)
+        xl = to_nlast(x, padding)
+        gl = to_nlast(g)  # (O, *out, N)
+        rest = prod(out[1:]) * x.shape[0]
+        gv = gl.reshape(groups, og, out[0], rest)
         dw = None
-        for a, b_ in spans(total, c * prod(kernel_size) * rest * x.dtype.itemsize):
-            if nlast:
-                col = cols(rows_in(xl, a, b_, stride, kernel_size, dilation), kernel_size, stride, dilation,
-                           (b_ - a,) + out[1:], groups, True)
-            else:
-                col = cols(xl[a:b_], kernel_size, stride, dilation, out, groups, False)
+        for a, b_ in spans(out[0], c * prod(kernel_size) * rest * x.dtype.itemsize):
+            col = cols(rows_in(xl, a, b_, stride, kernel_size, dilation), kernel_size, stride, dilation,
+                       (b_ - a,) + out[1:], groups)
             part = gemm(gv[:, :, a:b_].reshape(groups, og, -1), col.transpose(0, 2, 1))  # (g, O/g, Cg*KK)
             if dw is None:
                 dw = part
@@ -237,39 +176,28 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         kk = prod(ksize)
         o = w.shape[1] * groups
         cg = c // groups
-        nlast = use_nlast(size[-1])
         full = tuple((s_ - 1) * st + d * (k - 1) + 1 for s_, st, d, k in zip(size, stride, dilation, ksize))
         final = tuple(f - lo - hi + op for f, (lo, hi), op in zip(full, padding, output_padding))
         buf = tuple(max(f, lo + fi) for f, (lo, _), fi in zip(full, padding, final))
-        y = xp.zeros((o,) + (buf + (n,) if nlast else (n,) + buf), dtype=x.dtype)
-        # col[g, og*kk, P] = sum_cg w[g*cg + cg, og, k] * x[n, g*cg + cg, s], in blocks of P
-        xl = to_nlast(x) if nlast else to_cfirst(x)  # (C, *S, N) or (C, N, *S)
-        total, rest = (size[0], prod(size[1:]) * n) if nlast else (n, prod(size))
-        xv = xl.reshape(groups, cg, total, rest)
+        y = xp.zeros((o,) + buf + (n,), dtype=x.dtype)  # (O, *buf, N)
+        # col[g, og*kk, P] = sum_cg w[g*cg + cg, og, k] * x[n, g*cg + cg, s], in blocks of input rows
+        xl = to_nlast(x)  # (C, *S, N)
+        rest = prod(size[1:]) * n
+        xv = xl.reshape(groups, cg, size[0], rest)
         wt = w.reshape(groups, cg, -1).transpose(0, 2, 1)
         kpos = list(itertools.product(*[range(k) for k in ksize]))
         # prod(kernel) strided adds per block: fewer, larger blocks than im2col's.
-        for a, b_ in spans(total, o * kk * rest * x.dtype.itemsize // COL2IM_BLOCKS_PER_IM2COL):
+        for a, b_ in spans(size[0], o * kk * rest * x.dtype.itemsize // COL2IM_BLOCKS_PER_IM2COL):
             col = gemm(wt, xv[:, :, a:b_].reshape(groups, cg, -1))
-            if nlast:
-                col = col.reshape((o, kk, b_ - a) + tuple(size[1:]) + (n,))
-                starts, ends = (a,) + (0,) * (nd - 1), (b_,) + tuple(size[1:])
-                for i, kp in enumerate(kpos):
-                    y[(slice(None),) + tuple(
-                        slice(k_ * d + lo * st, k_ * d + st * (hi - 1) + 1, st)
-                        for k_, d, st, lo, hi in zip(kp, dilation, stride, starts, ends))] += col[:, i]
-            else:
-                col = col.reshape((o, kk, b_ - a) + tuple(size))
-                for i, kp in enumerate(kpos):
-                    y[(slice(None), slice(a, b_)) + tuple(
-                        slice(k_ * d, k_ * d + st * (s_ - 1) + 1, st)
-                        for k_, d, st, s_ in zip(kp, dilation, stride, size))] += col[:, i]
-        lead = (slice(None),) if nlast else (slice(None), slice(None))
+            col = col.reshape((o, kk, b_ - a) + tuple(size[1:]) + (n,))
+            starts, ends = (a,) + (0,) * (nd - 1), (b_,) + tuple(size[1:])
+            for i, kp in enumerate(kpos):
+                y[(slice(None),) + tuple(
+                    slice(k_ * d + lo * st, k_ * d + st * (hi - 1) + 1, st)
+                    for k_, d, st, lo, hi in zip(kp, dilation, stride, starts, ends))] += col[:, i]
         if buf != final or any(lo for lo, _ in padding):
-            y = y[lead + tuple(slice(lo, lo + fi) for (lo, _), fi in zip(padding, final))]
-        if nlast:  # y: (O, *final, N)
-            return finish(y, b, (nd + 1, 0) + tuple(range(1, nd + 1)))
-        return finish(y, b, (1, 0) + tuple(range(2, nd + 2)))
+            y = y[(slice(None),) + tuple(slice(lo, lo + fi) for (lo, _), fi in zip(padding, final))]
+        return finish(y, b, (nd + 1, 0) + tuple(range(1, nd + 1)))
 
     # bfloat16 convolves in float32 (NumPy has no bfloat16 GEMM) and rounds back once
     return {"conv": via_float32(conv), "conv_weight_grad": via_float32(conv_weight_grad),

@@ -90,7 +90,7 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             return blocks(x, kernel, out_size).max(axis=block_axes(len(kernel)))
         xp_ = pad(x, pads, lowest(x.dtype))
         it = windows(kernel, stride, out_size)
-        y = xp_[next(it)].copy()
+        y = xp_[next(it)].copy(order="K")  # the input's memory order (a channels-last map stays so)
         for sl in it:
             xp.maximum(y, xp_[sl], out=y)
         return y
@@ -116,9 +116,13 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             onehot = xp.arange(prod(kernel)) == idx[..., None]
             return unflat_blocks(onehot * g[..., None], x.shape, kernel, out)
         xp_ = pad(x, pads, lowest(x.dtype))
+        if g.strides != y.strides:  # one memory order for every operand below (NumPy then runs contiguous loops)
+            g_ = xp.empty_like(y, dtype=g.dtype)
+            g_[...] = g
+            g = g_
         exact = is_blocked(kernel, stride, pads) and all(o * k == n for o, k, n in zip(out, kernel, x.shape[2:]))
         # Non-overlapping windows that tile the input write every element exactly once.
-        gx = (xp.empty if exact else xp.zeros)(xp_.shape, dtype=g.dtype)
+        gx = (xp.empty_like if exact else xp.zeros_like)(xp_, dtype=g.dtype)  # in the input's memory order
         overlap = any(s < k for s, k in zip(stride, kernel))
         for sl, hit in first_max_hits(xp_, y, kernel, stride, out):
             if overlap:
