@@ -96,16 +96,21 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         return y
 
     def first_max_hits(xp_: Any, y: Any, kernel: Sequence[int], stride: Sequence[int], out: Sequence[int]):
-        """(slice, mask) per kernel position: where that position holds its window's first maximum."""
+        """(slice, mask) per kernel position: where that position holds its window's first maximum (a mask
+        is only valid until the next one is produced)."""
         taken = None
-        for sl in windows(kernel, stride, out):
+        last = prod(kernel) - 1
+        for i, sl in enumerate(windows(kernel, stride, out)):
             eq = xp_[sl] == y
             if taken is None:
-                hit = taken = eq
-            else:
-                hit = eq & ~taken
-                taken = taken | eq
-            yield sl, hit
+                taken = eq
+                yield sl, eq
+                continue
+            yield sl, xp.greater(eq, taken)  # eq and not taken, in one pass
+            if i == 1:
+                taken = xp.logical_or(taken, eq)  # a new array: the first mask was handed out
+            elif i < last:
+                xp.logical_or(taken, eq, out=taken)
 
     def max_pool_grad(x: Any, y: Any, g: Any, *, kernel: Sequence[int], stride: Sequence[int],
                       padding: Pads) -> Any:
