@@ -6,8 +6,8 @@ revision, in one run.
 The other revision is checked out with ``git worktree`` into a temporary folder. Each side runs in a worker
 process of its own (``--worker``) whose ``PYTHONPATH`` puts its tree first (the worker checks that it really
 imported it), so both are timed alike; the parent waits between blocks so that one side's idle BLAS threads
-(OpenBLAS spins for a while after a call) do not take the cores of the other. The workloads are the ones of ``bench_gluon.py`` (a Gluon ``record / backward / step`` loop)
-and ``bench_keras_fit.py`` (``model.fit`` over 4 batches), built from the same source in both processes;
+(OpenBLAS spins for a while after a call) do not take the cores of the other. The workloads are the ones of ``bench_gluon.py`` (a Gluon ``record / backward / step`` loop),
+``bench_keras_fit.py`` (``model.fit`` over 4 batches) and the hybridized Gluon steps of ``bench_workloads.py``'s W1-W3, built from the same source in both processes;
 the two sides are timed round-robin, alternating which goes first, and each figure is the best round (the
 median beside it): time per batch, and after/before.
 """
@@ -80,14 +80,26 @@ def _op_chain_runner() -> Runner:
     return run
 
 
+def _hybridized_runner(name: str) -> Runner:
+    """The speed issue's W1-W3 (bench_workloads.py) as a hybridized Gluon step."""
+    import unidl_mxnet
+
+    import bench_workloads as bw
+
+    return bw.gluon_runner(unidl_mxnet, name, True)
+
+
 def make_runner(workload: str) -> Runner:
     face, name = workload.split(":")
     if face == "core":
         return _op_chain_runner()
+    if face == "hybridized":
+        return _hybridized_runner(name)
     return _keras_runner(name) if face == "keras" else _gluon_runner(name)
 
 
-WORKLOADS = [f"{face}:{m}" for face in ("keras", "gluon") for m in MODELS] + ["core:op_chain"]
+WORKLOADS = ([f"{face}:{m}" for face in ("keras", "gluon") for m in MODELS] + ["core:op_chain"]
+             + [f"hybridized:{w}" for w in ("w1", "w2", "w3")])
 
 
 def worker_main(expect_root: str) -> None:
