@@ -121,7 +121,7 @@ def test_conv_wrappers(fn, nd):
         fn(unidl.tensor(np.zeros((2, 4) + (5,) * (nd + 1))), unidl.tensor(w))
 
 
-@pytest.mark.parametrize("width", [3, 40])  # narrow and wide images take different memory layouts
+@pytest.mark.parametrize("width", [3, 40])
 def test_conv_layouts_and_gradients_agree(width):
     rng = np.random.default_rng(width)
     x, w, b = _rand(rng, (2, 2, 3, width)), _rand(rng, (4, 1, 2, 3)), _rand(rng, (4,))
@@ -340,3 +340,30 @@ def test_conv_of_an_empty_batch_gives_an_empty_batch():
     w = unidl.tensor(np.ones((1, 1, 1, 1), dtype=np.float32))
     y = _ops.conv(x, w, None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1)
     assert y.shape == (0, 1, 1, 16)
+
+
+def test_conv_stacks_stay_channels_last_in_memory_and_layout_never_changes_values():
+    """A conv's result is an (N, O, *S) view of N-last memory (no transpose back), relu and max pooling keep
+    their input's memory order (so the next conv reads its input without a copy), and the memory order never
+    changes a value: pooling forward and backward on the N-last map and on a C-contiguous copy agree bitwise."""
+    rng = np.random.default_rng(0)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((6, 3, 12, 12), (5, 3, 3, 3), (5,)))
+    y = ops.relu(ops.conv2d(unidl.tensor(x), unidl.tensor(w), unidl.tensor(b)))
+    np.testing.assert_allclose(y.numpy(), np.maximum(ref_conv(x, w, b, (1, 1), ((0, 0), (0, 0)), (1, 1), 1), 0),
+                               rtol=1e-5, atol=1e-5)
+    assert y.data.strides[0] == y.data.itemsize  # the batch axis is innermost in memory
+    assert ops.max_pool2d(y, 2).data.strides[0] == y.data.itemsize
+    g = rng.standard_normal((6, 5, 5, 5)).astype(np.float32)
+    results = []
+    for data in (y.numpy(), np.ascontiguousarray(y.numpy())):
+        t = unidl.from_numpy(data.copy(order="K"))
+        assert (t.data.strides[0] == 4) != data.flags.c_contiguous  # N-last, then C-order
+        t.requires_grad = True
+        with unidl.record():
+            p = ops.max_pool2d(t, 2)
+        p.backward(unidl.tensor(g))
+        results.append((p.numpy(), t.grad.numpy()))
+    (p1, g1), (p2, g2) = results
+    np.testing.assert_array_equal(p1.view(np.uint32), p2.view(np.uint32))
+    np.testing.assert_array_equal(g1.view(np.uint32), g2.view(np.uint32))
+    assert (g1 != 0).sum() == g.size  # one element per window takes the gradient

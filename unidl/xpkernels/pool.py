@@ -5,7 +5,9 @@ spatial dim, ``padding`` a tuple of (lo, hi) pairs, ``out_size`` the output's sp
 folds in ceil_mode). Windows are strided slices of the padded input, one per kernel position (prod(kernel) elementwise
 ops over the output, far faster than a reduction over a strided window view); a global window
 (one output per spatial dim, no padding) is a plain reduction over the reshaped input instead.
-Max-pool backward routes each window's gradient to its first maximum.
+Max-pool backward routes each window's gradient to its first maximum. Results are allocated in their input's
+memory order (a convolution's output is N-last in memory, see ``conv.py``): every operand of a NumPy loop then
+shares one layout and the loops run over the contiguous batch axis.
 """
 from __future__ import annotations
 
@@ -184,7 +186,7 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         else:
             xp_ = pad(x, pads, 0)
             it = windows(kernel, stride, out_size)
-            y = xp_[next(it)].copy()
+            y = xp_[next(it)].copy(order="K")
             for sl in it:
                 y += xp_[sl]
         y *= scale
@@ -200,8 +202,10 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             kk = prod(kernel)
             return unflat_blocks(xp.broadcast_to(gd[..., None], gd.shape + (kk,)), x_shape, kernel, out)
         exact = is_blocked(kernel, stride, pads) and all(o * k == n for o, k, n in zip(out, kernel, in_size))
-        gx = (xp.empty if exact else xp.zeros)(g.shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(in_size, pads)),
-                                               dtype=g.dtype)
+        padded = g.shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(in_size, pads))
+        gx = xp.empty_like(g, shape=padded)  # in g's memory order
+        if not exact:
+            gx[...] = 0
         overlap = any(s < k for s, k in zip(stride, kernel))
         for sl in windows(kernel, stride, out):
             if overlap:
