@@ -40,7 +40,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import LineWorker  # noqa: E402
+from common import LineWorker, torch_step_runner  # noqa: E402
 
 LR = 0.01
 MODELS = ("mlp", "cnn", "lstm")
@@ -140,18 +140,7 @@ def torch_runner(torch: Any, name: str, sizes: Dict[str, Tuple[str, int, Tuple[i
         net = LSTMNet()
     x, y = torch.tensor(xn), torch.tensor(yn.astype(np.int64))
     opt = torch.optim.SGD(net.parameters(), lr=LR)
-    cross_entropy = torch.nn.functional.cross_entropy
-
-    def run(n: int) -> float:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            opt.zero_grad()
-            loss = cross_entropy(net(x), y)
-            loss.backward()
-            opt.step()
-        return time.perf_counter() - t0
-
-    return run
+    return torch_step_runner(torch, net, x, y, opt)
 
 
 # -- real MXNet in its own interpreter -----------------------------------------------------------------------------

@@ -45,7 +45,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import LineWorker  # noqa: E402
+from common import LineWorker, torch_step_runner  # noqa: E402
 
 LR, MOMENTUM, CLASSES = 0.01, 0.9, 10
 BATCH = {"w1": 128, "w2": 64, "w3": 32}
@@ -205,18 +205,7 @@ def torch_runner(torch: Any, w: str) -> Runner:
     xn, yn = data(w)
     x, y = torch.tensor(xn), torch.tensor(yn)
     opt = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
-    cross_entropy = torch.nn.functional.cross_entropy
-
-    def run(n: int) -> float:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            opt.zero_grad()
-            loss = cross_entropy(net(x), y)
-            loss.backward()
-            opt.step()
-        return time.perf_counter() - t0
-
-    return run
+    return torch_step_runner(torch, net, x, y, opt)
 
 
 def torch_chain_runner(torch: Any) -> Runner:

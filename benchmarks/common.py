@@ -101,6 +101,23 @@ def torch_sgd_step(torch, params: Sequence, loss_fn: Callable, lr: float) -> Cal
     return step
 
 
+def torch_step_runner(torch: Any, net: Any, x: Any, y: Any, opt: Any) -> Callable[[int], float]:
+    """``run(n)``: n PyTorch eager training steps of ``net`` on (x, y) (zero_grad, cross entropy, backward,
+    ``opt.step()``), returning the seconds they took."""
+    cross_entropy = torch.nn.functional.cross_entropy
+
+    def run(n: int) -> float:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            opt.zero_grad()
+            loss = cross_entropy(net(x), y)
+            loss.backward()
+            opt.step()
+        return time.perf_counter() - t0
+
+    return run
+
+
 class LineWorker:
     """A benchmark worker in another interpreter: it answers each request line ``<name> <n>`` ("time n steps
     of name") with one JSON line (``{"seconds": ...}`` or ``{"error": ...}``), after a first JSON line
