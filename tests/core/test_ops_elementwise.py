@@ -236,6 +236,43 @@ def test_relu_gradient_at_zero_is_zero():
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 1.0])
 
 
+@given(shape=shapes(max_dims=3), dtype=float_dtypes(), data=st.data())
+def test_relu_grad_is_g_times_sign_of_the_output_bitwise(shape, dtype, data):
+    """relu's backward is one fused kernel, ``relu_grad(g, out)``: the bits of ``g * sign(out)`` for relu
+    outputs (zeros, signed zeros of g, inf, NaN included), and relu's gradient goes through it."""
+    from unidl.trace import kernel_trace
+
+    from hypothesis.extra import numpy as hnp
+
+    dtype = np.dtype(dtype)
+    x = data.draw(hnp.arrays(dtype, shape, elements=st.sampled_from([-2.0, -0.0, 0.0, 0.5, 3.0, np.inf, np.nan])))
+    g = data.draw(hnp.arrays(dtype, shape, elements=st.sampled_from([-1.5, -0.0, 0.0, 2.0, -np.inf, np.nan])))
+    out = np.maximum(x, dtype.type(0))
+    got = ops.relu_grad(_t(g), _t(out)).numpy()
+    want = g * np.sign(out)
+    assert got.dtype == want.dtype
+    same = (got.view(f"u{dtype.itemsize}") == want.view(f"u{dtype.itemsize}")) | (np.isnan(got) & np.isnan(want))
+    assert same.all()
+    xt = _t(x, requires_grad=True)
+    with kernel_trace() as calls:
+        with unidl.record():
+            y = ops.relu(xt)
+        y.backward(_t(g))
+    assert [c.op for c in calls] == ["relu", "relu_grad"]
+    np.testing.assert_array_equal(xt.grad.numpy(), got)
+
+
+def test_relu_grad_differentiates_in_g_only():
+    out = np.array([0.0, 1.0, 2.0, 0.0])
+    assert_grad_close(lambda t: ops.relu_grad(t, _t(out)), np.array([1.0, -2.0, 0.5, 3.0]))
+    gt, ot = _t(np.ones(4), requires_grad=True), _t(out, requires_grad=True)
+    with unidl.record():
+        r = ops.relu_grad(gt, ot)
+    r.backward(_t(np.array([1.0, 2.0, 3.0, 4.0])))
+    np.testing.assert_array_equal(gt.grad.numpy(), [0.0, 2.0, 3.0, 0.0])
+    assert ot.grad is None  # the mask is a constant
+
+
 def _second_order(fn):
     """The squared-norm of ``fn``'s input gradient (with a fixed head weight): double backward."""
     def g(x):

@@ -101,6 +101,11 @@ def _square(K, x):
     return K.multiply(x, x)
 
 
+@composite("relu_grad")
+def _relu_grad(K, g, y):
+    return K.multiply(g, K.sign(y))
+
+
 @composite("isfinite")
 def _isfinite(K, x):
     if x.dtype.kind not in "fc":

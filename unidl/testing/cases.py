@@ -818,6 +818,14 @@ def _embedding_grad(g: Gen) -> Sample:
     return Sample((idx, g.array(idx.shape + w.shape[1:], w.dtype)), {"num_rows": w.shape[0]})
 
 
+def _relu_grad_sample(g: Gen) -> Sample:
+    """A gradient and a relu output of its shape (>= 0, zeros included; NaN/inf where the mode allows)."""
+    dt = g.dtype(FLOATS)
+    shape = g.shape()
+    out = g.array(shape, dt, -2, 4)
+    return Sample((g.array(shape, dt), np.where(out < 0, dt.type(0), out).astype(dt)))
+
+
 def _sce_grad(g: Gen) -> Sample:
     shape = g.shape(min_dims=1, max_dims=3, min_side=1)
     axis = g.integer(0, len(shape) - 1, "axis")
@@ -1002,6 +1010,7 @@ def _build() -> List[OpCase]:
     for op in ("negative", "abs", "square", "relu"):
         c.append(_unary_case(op, dtypes=NUMERIC))
     c.append(_unary_case("sign", dtypes=NUMERIC, grad=False))
+    c.append(OpCase("relu_grad", _relu_grad_sample, _op("relu_grad"), wrt=(0,), special=True))
     for op in ("floor", "ceil", "trunc"):
         c.append(_unary_case(op, grad=False))
     c.append(OpCase("round", unary(-4, 4, FLOATS, decimals=0), special=True))

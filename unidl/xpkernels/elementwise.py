@@ -129,6 +129,22 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
     def relu(x: Any) -> Any:
         return xp.maximum(x, _c(x, 0))
 
+    host = getattr(xp, "__name__", "") == "numpy"
+
+    def relu_grad(g: Any, y: Any) -> Any:
+        # g * sign(y) for y >= 0 or NaN. On NumPy as (y > 0) * g: a comparison and a product, both SIMD loops,
+        # where sign is a scalar loop; the same bits (0 * g is g * 0, signed zero included). NaN entries of y
+        # take g * y (NaN), computed only when there are any (a host check: on a GPU the definition runs).
+        if (not host or getattr(g, "shape", None) != getattr(y, "shape", None) or not g.ndim
+                or g.dtype.kind != "f" or y.dtype.kind != "f"):
+            return xp.asarray(g * xp.sign(y))  # broadcasting, 0-d, integers, bfloat16: the definition itself
+        r = (y > 0).astype(xp.result_type(g, y))
+        r *= g
+        nan = xp.isnan(y)
+        if nan.any():
+            r[nan] = (g * y)[nan]
+        return r
+
     def softplus(x: Any) -> Any:
         x = _as_float(x)
         return xp.logaddexp(_c(x, 0), x)
@@ -207,6 +223,7 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         "erfc": via_float32(erfc, 1),
         "sigmoid": via_float32(sigmoid, 1),
         "relu": relu,
+        "relu_grad": relu_grad,
         "softplus": via_float32(softplus, 1),
         "leaky_relu": via_float32(leaky_relu, 1),
         "elu": via_float32(elu, 1),
