@@ -258,7 +258,7 @@ def test_relu_grad_is_g_times_sign_of_the_output_bitwise(shape, dtype, data):
         with unidl.record():
             y = ops.relu(xt)
         y.backward(_t(g))
-    assert [c.op for c in calls] == ["relu", "relu_grad"]
+    assert [c.op for c in calls if c.depth == 0] == ["relu", "relu_grad"]  # (composites nest their own calls)
     np.testing.assert_array_equal(xt.grad.numpy(), got)
 
 
