@@ -40,7 +40,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import LineWorker, torch_step_runner  # noqa: E402
+from common import LineWorker, serve_requests, torch_step_runner  # noqa: E402
 
 LR = 0.01
 MODELS = ("mlp", "cnn", "lstm")
@@ -149,21 +149,10 @@ def worker_main(quick: bool) -> None:
     import mxnet as mx
 
     sizes = QUICK if quick else FULL
-    runners: Dict[str, Runner] = {}
-    print(json.dumps({"ready": True, "version": mx.__version__, "numpy": np.__version__,
-                      "engine": os.environ.get("MXNET_ENGINE_TYPE", "ThreadedEnginePerDevice (default)"),
-                      "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "unset")}), flush=True)
-    for line in sys.stdin:
-        parts = line.split()
-        if not parts or parts[0] == "quit":
-            break
-        try:
-            name, n = parts[0], int(parts[1])
-            if name not in runners:
-                runners[name] = gluon_runner(mx, name, sizes)
-            print(json.dumps({"seconds": runners[name](n)}), flush=True)
-        except Exception as err:  # noqa: BLE001 - report to the parent, which prints it
-            print(json.dumps({"error": f"{type(err).__name__}: {err}"}), flush=True)
+    serve_requests({"ready": True, "version": mx.__version__, "numpy": np.__version__,
+                    "engine": os.environ.get("MXNET_ENGINE_TYPE", "ThreadedEnginePerDevice (default)"),
+                    "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "unset")},
+                   lambda name: gluon_runner(mx, name, sizes))
 
 
 class MXNetWorker(LineWorker):

@@ -27,7 +27,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from common import LineWorker  # noqa: E402
+from common import LineWorker, serve_requests  # noqa: E402
 
 Runner = Callable[[int], float]
 MODELS = ("mlp", "cnn", "lstm")
@@ -110,18 +110,7 @@ def worker_main(expect_root: str) -> None:
     if not where.startswith(os.path.realpath(expect_root) + os.sep):
         print(json.dumps({"error": f"imported unidl from {where}, not from {expect_root}"}), flush=True)
         return
-    print(json.dumps({"ready": True, "unidl": where}), flush=True)
-    runners: Dict[str, Runner] = {}
-    for line in sys.stdin:
-        parts = line.split()
-        if not parts or parts[0] == "quit":
-            break
-        try:
-            if parts[0] not in runners:
-                runners[parts[0]] = make_runner(parts[0])
-            print(json.dumps({"seconds": runners[parts[0]](int(parts[1]))}), flush=True)
-        except Exception as err:  # noqa: BLE001 - report to the parent
-            print(json.dumps({"error": f"{type(err).__name__}: {err}"}), flush=True)
+    serve_requests({"ready": True, "unidl": where}, make_runner)
 
 
 class Worker(LineWorker):

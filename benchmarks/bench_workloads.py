@@ -45,7 +45,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import LineWorker, torch_step_runner  # noqa: E402
+from common import LineWorker, serve_requests, torch_step_runner  # noqa: E402
 
 LR, MOMENTUM, CLASSES = 0.01, 0.9, 10
 BATCH = {"w1": 128, "w2": 64, "w3": 32}
@@ -309,24 +309,14 @@ def worker_main(kind: str, fit_batches: int) -> None:
         threads = os.environ.get("OMP_NUM_THREADS")
         if threads:
             torch.set_num_threads(int(threads))
-    runners: Dict[str, Runner] = {}
-    print(json.dumps({"ready": True, "version": version, "numpy": np.__version__,
-                      "engine": os.environ.get("MXNET_ENGINE_TYPE", "-")}), flush=True)
-    for line in sys.stdin:
-        parts = line.split()
-        if not parts or parts[0] == "quit":
-            break
-        try:
-            key, n = parts[0], int(parts[1])
-            if key not in runners:
-                w, variant = key.split(":")
-                if kind == "mxnet":
-                    runners[key] = mx_chain_runner(lib) if w == "w4" else gluon_runner(lib, w, variant == "hybrid")
-                else:
-                    runners[key] = keras_fit_runner(lib, w, fit_batches)
-            print(json.dumps({"seconds": runners[key](n)}), flush=True)
-        except Exception as err:  # noqa: BLE001 - reported to the parent, which prints it
-            print(json.dumps({"error": f"{type(err).__name__}: {err}"}), flush=True)
+    def make_runner(key: str) -> Runner:
+        w, variant = key.split(":")
+        if kind == "mxnet":
+            return mx_chain_runner(lib) if w == "w4" else gluon_runner(lib, w, variant == "hybrid")
+        return keras_fit_runner(lib, w, fit_batches)
+
+    serve_requests({"ready": True, "version": version, "numpy": np.__version__,
+                    "engine": os.environ.get("MXNET_ENGINE_TYPE", "-")}, make_runner)
 
 
 def start_worker(kind: str, python: Optional[str], fit_batches: int, notes: Dict[str, str]) -> Optional[LineWorker]:

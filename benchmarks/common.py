@@ -118,6 +118,26 @@ def torch_step_runner(torch: Any, net: Any, x: Any, y: Any, opt: Any) -> Callabl
     return run
 
 
+def serve_requests(info: Dict[str, Any], make_runner: Callable[[str], Callable[[int], float]]) -> None:
+    """The worker side of :class:`LineWorker`: print ``info`` as the first JSON line, then answer each request
+    line ``<name> <n>`` on stdin with ``{"seconds": ...}`` (n steps of ``make_runner(name)``, made once per name)
+    or ``{"error": ...}``, until ``quit`` or end of input."""
+    import sys
+
+    print(json.dumps(info), flush=True)
+    runners: Dict[str, Callable[[int], float]] = {}
+    for line in sys.stdin:
+        parts = line.split()
+        if not parts or parts[0] == "quit":
+            break
+        try:
+            if parts[0] not in runners:
+                runners[parts[0]] = make_runner(parts[0])
+            print(json.dumps({"seconds": runners[parts[0]](int(parts[1]))}), flush=True)
+        except Exception as err:  # noqa: BLE001 - reported to the parent, which prints it
+            print(json.dumps({"error": f"{type(err).__name__}: {err}"}), flush=True)
+
+
 class LineWorker:
     """A benchmark worker in another interpreter: it answers each request line ``<name> <n>`` ("time n steps
     of name") with one JSON line (``{"seconds": ...}`` or ``{"error": ...}``), after a first JSON line
