@@ -34,13 +34,12 @@ import json
 import os
 import statistics
 import sys
-import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import LineWorker, serve_requests, torch_step_runner  # noqa: E402
+from common import LineWorker, gluon_step_runner, serve_requests, torch_step_runner  # noqa: E402
 
 LR = 0.01
 MODELS = ("mlp", "cnn", "lstm")
@@ -99,21 +98,8 @@ def gluon_runner(mx: Any, name: str, sizes: Dict[str, Tuple[str, int, Tuple[int,
     x, y = mx.nd.array(xn), mx.nd.array(yn)
     net = build_gluon(mx, name)
     net.initialize(mx.init.Xavier())
-    loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
     trainer = mx.gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": LR})
-    autograd = mx.autograd
-
-    def run(n: int) -> float:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            with autograd.record():
-                loss = loss_fn(net(x), y)
-            loss.backward()
-            trainer.step(batch)
-        mx.nd.waitall()  # the threaded engine runs ahead of Python: count the work, not its scheduling
-        return time.perf_counter() - t0
-
-    return run
+    return gluon_step_runner(mx, net, x, y, trainer, batch)
 
 
 # -- PyTorch eager -----------------------------------------------------------------------------------------------

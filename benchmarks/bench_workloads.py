@@ -45,7 +45,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import LineWorker, serve_requests, torch_step_runner  # noqa: E402
+from common import LineWorker, gluon_step_runner, serve_requests, torch_step_runner  # noqa: E402
 
 LR, MOMENTUM, CLASSES = 0.01, 0.9, 10
 BATCH = {"w1": 128, "w2": 64, "w3": 32}
@@ -110,21 +110,8 @@ def gluon_runner(mx: Any, w: str, hybridize: bool) -> Runner:
     net.initialize(mx.init.Xavier())
     if hybridize:
         net.hybridize(static_alloc=True, static_shape=True)
-    loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
     trainer = mx.gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": LR, "momentum": MOMENTUM})
-    autograd, batch = mx.autograd, BATCH[w]
-
-    def run(n: int) -> float:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            with autograd.record():
-                loss = loss_fn(net(x), y)
-            loss.backward()
-            trainer.step(batch)
-        mx.nd.waitall()
-        return time.perf_counter() - t0
-
-    return run
+    return gluon_step_runner(mx, net, x, y, trainer, BATCH[w])
 
 
 def mx_chain_runner(mx: Any) -> Runner:

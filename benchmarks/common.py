@@ -118,6 +118,25 @@ def torch_step_runner(torch: Any, net: Any, x: Any, y: Any, opt: Any) -> Callabl
     return run
 
 
+def gluon_step_runner(mx: Any, net: Any, x: Any, y: Any, trainer: Any, batch: int) -> Callable[[int], float]:
+    """``run(n)``: n Gluon training steps of ``net`` on (x, y) (``record``, softmax cross entropy, ``backward``,
+    ``trainer.step(batch)``) with MXNet-compatible module ``mx``, returning the seconds they took."""
+    loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
+    autograd = mx.autograd
+
+    def run(n: int) -> float:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            with autograd.record():
+                loss = loss_fn(net(x), y)
+            loss.backward()
+            trainer.step(batch)
+        mx.nd.waitall()  # the threaded engine runs ahead of Python: count the work, not its scheduling
+        return time.perf_counter() - t0
+
+    return run
+
+
 def serve_requests(info: Dict[str, Any], make_runner: Callable[[str], Callable[[int], float]]) -> None:
     """The worker side of :class:`LineWorker`: print ``info`` as the first JSON line, then answer each request
     line ``<name> <n>`` on stdin with ``{"seconds": ...}`` (n steps of ``make_runner(name)``, made once per name)
