@@ -154,6 +154,29 @@ def test_cross_entropy_grad_is_softmax_minus_onehot():
     np.testing.assert_allclose(t.grad.numpy(), p * g[:, None], rtol=1e-12)
 
 
+@given(n=st.integers(1, 40), c=st.integers(1, 12), seed=st.integers(0, 2 ** 16))
+def test_sparse_cross_entropy_2d_bitwise_formula(n, c, seed):
+    """(N, C) logits, the common case: the loss is bitwise ``lse - z[label]`` and its gradient bitwise
+    ``(softmax - onehot) * g``, each computed as its formula says (max-shifted, float32 throughout)."""
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((n, c)) * 10).astype(np.float32)
+    labels = rng.integers(0, c, n)
+    g = rng.standard_normal(n).astype(np.float32)
+    t = unidl.tensor(x, requires_grad=True)
+    with unidl.record():
+        loss = ops.softmax_cross_entropy(t, unidl.tensor(labels))
+    loss.backward(unidl.tensor(g))
+    z = x - x.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(z).sum(axis=1, keepdims=True))
+    want = np.squeeze(lse - np.take_along_axis(z, labels[:, None], axis=1), axis=1)
+    assert loss.numpy().tobytes() == want.tobytes()
+    e = np.exp(z)
+    p = e / e.sum(axis=1, keepdims=True)
+    p -= np.arange(c)[None, :] == labels[:, None]
+    p *= g[:, None]
+    assert t.grad.numpy().tobytes() == p.tobytes()
+
+
 def test_cross_entropy_second_order():
     rng = np.random.default_rng(2)
     y = unidl.tensor(np.array([0, 2, 1]))

@@ -146,6 +146,57 @@ def test_max_pool_wrappers():
         ops.max_pool1d(unidl.tensor(x2), 2)
 
 
+@st.composite
+def tiled_cases(draw):
+    """Windows that tile the input exactly (stride = kernel, no padding, no remainder), more than one per map."""
+    nd = draw(st.integers(1, 3))
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    out = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    if all(o == 1 for o in out):  # one window per map is the global pool's path
+        out = (2,) + out[1:]
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    return (n, c) + tuple(o * k for o, k in zip(out, kernel)), kernel
+
+
+def first_max_grad_bits(x, g, kernel):
+    """Direct loop: each window's g at its first maximum (NaN never is one), ``g * 0`` elsewhere."""
+    gx = np.empty(x.shape, dtype=g.dtype)
+    for idx in np.ndindex(*g.shape):
+        n, c, pos = idx[0], idx[1], idx[2:]
+        sl = (n, c) + tuple(slice(p * k, (p + 1) * k) for p, k in zip(pos, kernel))
+        win = x[sl]
+        hit = np.zeros(win.shape, dtype=bool)
+        if not np.isnan(win).any():
+            hit[np.unravel_index(np.argmax(win), win.shape)] = True
+        gx[sl] = g[idx] * hit
+    return gx
+
+
+@given(tiled_cases(), st.booleans(), st.integers(0, 2 ** 16))
+@settings(max_examples=60)
+def test_max_pool_grad_tiled_windows_bitwise(case, n_last, seed):
+    shape, kernel = case
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 3, shape).astype(np.float32)  # many ties
+    if seed % 4 == 0:
+        x.flat[rng.integers(x.size)] = np.nan
+    if n_last:  # the memory a convolution's output has: (C, *S, N)
+        x = np.moveaxis(np.ascontiguousarray(np.moveaxis(x, 0, -1)), -1, 0)
+    xt = unidl.from_numpy(x)  # shares x's memory (and its order)
+    xt.attach_grad()
+    with unidl.record():
+        y = ops.max_pool(xt, kernel)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    g.flat[0] = -1.5  # a negative gradient: its window's other positions get -0.0
+    y.backward(unidl.tensor(g))
+    want = first_max_grad_bits(x, g, kernel)
+    got = xt.grad.numpy()
+    assert got.dtype == np.float32
+    assert np.ascontiguousarray(got).tobytes() == want.tobytes()
+    if n_last and 1 not in shape:
+        assert xt.grad.data.strides == x.strides  # the gradient keeps the input's memory order
+
+
 def test_max_pool_large_lenet_shapes():
     rng = np.random.default_rng(1)
     x = rng.standard_normal((3, 2, 28, 28)).astype(np.float32)

@@ -99,9 +99,10 @@ def test_sgd_keras(dtype, momentum, nesterov, wd):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", ["plain", "aggregated", "momentum", "nag"])
 @pytest.mark.parametrize("clip", [None, 0.5])
-def test_sgd_mxnet(dtype, case, clip):
+@pytest.mark.parametrize("wd", [0.01, 0.0])
+def test_sgd_mxnet(dtype, case, clip, wd):
     T, F = TF(dtype)
-    lr, wd, rs, mom = 0.1, 0.01, 0.5, 0.9
+    lr, rs, mom = 0.1, 0.5, 0.9
 
     def gp(g):
         return _clip(F(rs) * g, F(clip)) if clip is not None else None
@@ -115,7 +116,8 @@ def test_sgd_mxnet(dtype, case, clip):
             p[...] = p + ((T(0) - (F(lr) * F(wd)) * p) - lrg)
         elif case == "momentum":  # sgd_mom_update
             v = s[0]
-            v[...] = (F(mom) * v - (F(lr) * F(wd)) * p) - lrg
+            # with wd = 0 the weight term is left out (it could only change the sign of a zero)
+            v[...] = ((F(mom) * v - (F(lr) * F(wd)) * p) if wd else F(mom) * v) - lrg
             p += v
         else:  # nag_mom_update with out=weight
             v = s[0]

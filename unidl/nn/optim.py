@@ -68,6 +68,8 @@ def sgd(param: Tensor, grad: Tensor, momentum_buffer: Optional[Tensor] = None, *
         multi_sgd_update       p = p + ((0 - (lr*wd) * p) - (lr*rescale) * g)    (``aggregated=True``; Gluon's
                                                                                   Trainer path for SGD)
         sgd_mom_update:        v = (m*v - (lr*wd)*p) - (lr*rescale)*g;  p = p + v
+                               (the (lr*wd)*p term only where wd != 0: with wd = 0 it could change at most
+                               the sign of a zero and the momentum of a non-finite weight)
         nag_mom_update:        v = m*v;  p = (p - v) + (m+1) * (v - lr*(g' + wd*p));  v = v - lr*(g' + wd*p_new)
                                with g' = clip(rescale*g); ``p_new`` because MXNet runs it with out=weight
 

@@ -65,7 +65,10 @@ def _sgd_update_rescaled(K, p, g, mom, *, lr, momentum, nesterov, wd, rescale_gr
         p = K.add(K.subtract(p, mom), t)
         d = K.multiply(K.add(K.multiply(p, wd_), gr), lr_)
         return p, K.subtract(mom, d)
-    mom = K.subtract(K.subtract(K.multiply(mom, m_), K.multiply(p, lr_ * wd_)), lr_g())
+    mom = K.multiply(mom, m_)
+    if wd_:  # the weight term only where wd != 0 (as the aggregated form without momentum)
+        mom = K.subtract(mom, K.multiply(p, lr_ * wd_))
+    mom = K.subtract(mom, lr_g())
     return K.add(p, mom), mom
 
 

@@ -19,7 +19,10 @@ def make_softmax_cross_entropy(xp: Any, class_indices: Callable[[Any, int], Any]
         z = logits - logits.max(axis=axis, keepdims=True)
         lse = xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
         if sparse:
-            picked = xp.take_along_axis(z, xp.expand_dims(class_indices(labels, logits.shape[axis]), axis), axis=axis)
+            idx = class_indices(labels, logits.shape[axis])
+            if z.ndim == 2 and axis == 1:  # (N, C): the same gather by row and class, without the nd helpers
+                return lse.reshape(-1) - z[xp.arange(z.shape[0]), idx]
+            picked = xp.take_along_axis(z, xp.expand_dims(idx, axis), axis=axis)
             return xp.squeeze(lse - picked, axis=axis)
         return -((z - lse) * labels).sum(axis=axis)
 
@@ -51,7 +54,11 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
 
     def softmax_cross_entropy_grad(logits: Any, labels: Any, g: Any, axis: int) -> Any:
         p = softmax(logits, axis)
-        if p.size:
+        if p.size and p.ndim == 2 and axis == 1:
+            # (N, C): subtracting the one-hot is subtracting 1 at each row's label (p - 0 is p, bit for bit)
+            p[xp.arange(p.shape[0]), labels] -= 1
+            p *= g.reshape(-1, 1)
+        elif p.size:
             n = logits.shape[axis]
             classes = xp.arange(n).reshape(tuple(n if i == axis else 1 for i in range(logits.ndim)))
             p -= classes == xp.expand_dims(labels, axis)

@@ -115,8 +115,11 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             mom -= d
             return out(p, mom)
         # sgd_mom_update / multi_sgd_mom_update: mom = m*mom - (lr*wd)*w - lr*g'; w += mom
+        # (the weight term only where wd != 0: subtracting (lr*0)*w changes at most the sign of a zero, and a
+        # non-finite weight's momentum, as in the aggregated form without momentum above)
         mom *= m_
-        mom -= p * (lr_ * wd_)
+        if wd_:
+            mom -= p * (lr_ * wd_)
         mom -= lr_g()
         p += mom
         return out(p, mom)

@@ -114,6 +114,33 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             elif i < last:
                 xp.logical_or(taken, eq, out=taken)
 
+    def tiled_max_pool_grad(x: Any, y: Any, g: Any, kernel: Sequence[int], out: Sequence[int]) -> Any:
+        """max_pool_grad where the windows tile the input exactly (kernel == stride, no padding, no remainder):
+        one comparison of the whole input with the broadcast output, the first-maximum rule applied to the
+        (small) per-position slices of that mask in place, and one product ``g * hit`` with the broadcast
+        gradient. The mask and the result are allocated in the input's memory order and written through views
+        split as (N, C, o1, k1, o2, k2, ...)."""
+        nd = len(kernel)
+        split = tuple(x.shape[:2]) + tuple(d for o, k in zip(out, kernel) for d in (o, k))
+        spread = (slice(None), slice(None)) + (slice(None), None) * nd  # o_i kept, k_i broadcast
+        hits = xp.empty_like(x, dtype=bool).reshape(split)  # in the input's memory order
+        xp.equal(x.reshape(split), y[spread], out=hits)  # every position holding its window's maximum
+        positions = list(itertools.product(*[range(k) for k in kernel]))
+        lead = (slice(None), slice(None))
+
+        def at(kpos: Tuple[int, ...]) -> Any:
+            return hits[lead + tuple(i for kp in kpos for i in (slice(None), kp))]
+
+        taken = at(positions[0]).copy(order="K")  # the mask's memory order: contiguous loops below
+        for i, kpos in enumerate(positions[1:], 1):
+            hit = at(kpos)
+            xp.greater(hit, taken, out=hit)  # a hit here and none at an earlier position
+            if i < len(positions) - 1:
+                xp.logical_or(taken, hit, out=taken)
+        gx = xp.empty_like(x, dtype=g.dtype)
+        xp.multiply(g[spread], hits, out=gx.reshape(split))
+        return gx
+
     def max_pool_grad(x: Any, y: Any, g: Any, *, kernel: Sequence[int], stride: Sequence[int],
                       padding: Pads) -> Any:
         out = g.shape[2:]
@@ -122,6 +149,9 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             idx = flat_blocks(x, kernel, out).argmax(axis=-1)
             onehot = xp.arange(prod(kernel)) == idx[..., None]
             return unflat_blocks(onehot * g[..., None], x.shape, kernel, out)
+        if is_blocked(kernel, stride, pads) and all(o * k == n for o, k, n in zip(out, kernel, x.shape[2:])) \
+                and x.size:
+            return tiled_max_pool_grad(x, y, g, kernel, out)
         xp_ = pad(x, pads, lowest(x.dtype))
         if g.strides != y.strides:  # one memory order for every operand below (NumPy then runs contiguous loops)
             g_ = xp.empty_like(y, dtype=g.dtype)
