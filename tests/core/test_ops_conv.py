@@ -257,6 +257,28 @@ def test_conv_weight_grad_matches_autograd_and_differentiates():
     assert_grad_close(lambda a, b: ops.conv_weight_grad(a, b, (2, 3), **kw), x, g)
 
 
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv_weight_grad_long_reduction_in_pieces(groups):
+    """A small weight gradient over many output positions (the first layer of a CNN) is summed in several
+    GEMMs: each group's gradient is still the sum over every position and image (float64 reference)."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((16, 2 * groups, 34, 34)).astype(np.float32)
+    w = rng.standard_normal((16 * groups, 2, 3, 3)).astype(np.float32)
+    wt = unidl.tensor(w, requires_grad=True)
+    with unidl.record():
+        y = ops.conv2d(unidl.tensor(x), wt, groups=groups)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(unidl.tensor(g))
+    cg, og = 2, 16
+    want = np.zeros(w.shape)
+    for k in range(groups):
+        xs = x[:, k * cg:(k + 1) * cg].astype(np.float64)
+        gs = g[:, k * og:(k + 1) * og].astype(np.float64)
+        for i, j in np.ndindex(3, 3):
+            want[k * og:(k + 1) * og, :, i, j] = np.einsum("nohw,nchw->oc", gs, xs[:, :, i:i + 32, j:j + 32])
+    np.testing.assert_allclose(wt.grad.numpy(), want, rtol=1e-4, atol=1e-3)
+
+
 def _second_order(wrt_index):
     """d/d(x, w) of the first-order gradient of conv w.r.t. argument ``wrt_index``."""
     rng = np.random.default_rng(9)

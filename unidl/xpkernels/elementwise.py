@@ -140,8 +140,8 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             return xp.asarray(g * xp.sign(y))  # broadcasting, 0-d, integers, bfloat16: the definition itself
         r = (y > 0).astype(xp.result_type(g, y))
         r *= g
-        nan = xp.isnan(y)
-        if nan.any():
+        if y.size and xp.isnan(y.max()):  # max propagates NaN: one reduction, no mask, in the common case
+            nan = xp.isnan(y)
             r[nan] = (g * y)[nan]
         return r
 

@@ -71,6 +71,18 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
                             aggregated: bool) -> Tuple[Any, ...]:
         dt = p.dtype
         g = g.astype(dt, copy=False)
+        if mom is not None and not nesterov and clip_gradient is None:
+            # the common case (sgd_mom_update, no clipping) written out: the general path below, less its set-up
+            T, f32 = dt.type, np.float32
+            lr_ = T(f32(lr))
+            mom *= T(f32(momentum))
+            if wd:
+                wd_ = T(f32(wd))
+                if wd_:
+                    mom -= p * (lr_ * wd_)
+            mom -= g * (lr_ * T(f32(rescale_grad)))
+            p += mom
+            return (p, mom)
         T, F = scal(dt)
         lr_, wd_, rs, m_ = F(lr), F(wd), F(rescale_grad), F(momentum)
         clip = None if clip_gradient is None else F(clip_gradient)
@@ -525,7 +537,10 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
 
         @functools.wraps(update)  # the update's own signature, which plugin kernels are checked against
         def run(*arrays: Any, **kw: Any) -> Tuple[Any, ...]:
-            if not any(getattr(a, "ndim", 1) == 0 for a in arrays):
+            for a in arrays:
+                if getattr(a, "ndim", 1) == 0:
+                    break
+            else:
                 return update(*arrays, **kw)
             lifted = [a.reshape(1) if getattr(a, "ndim", 1) == 0 else a for a in arrays]
             return tuple(r.reshape(()) if r.shape == (1,) else r for r in update(*lifted, **kw))

@@ -75,8 +75,12 @@ class SoftmaxCrossEntropyLoss(Loss):
     def hybrid_forward(self, F: Any, pred: NDArray, label: NDArray, sample_weight: Optional[NDArray] = None) -> NDArray:
         per_sample = _losses.softmax_ce(label._t, pred._t, axis=self._axis, sparse_label=self._sparse_label,
                                         from_log_probs=self._from_logits)
-        # the class axis kept as size 1, so sample weights broadcast as in MXNet
         axis = self._axis if self._axis >= 0 else pred.ndim + self._axis
+        if pred.ndim == 2 and axis == 1 and self._batch_axis == 0 and sample_weight is None and self._weight is None:
+            # (N, C) scores, unweighted: MXNet's mean over the kept size-1 class axis is each sample's loss itself
+            # (a sum of one term, divided by 1: the same bits), so the per-sample loss is the result
+            return wrap(per_sample)
+        # the class axis kept as size 1, so sample weights broadcast as in MXNet
         loss = wrap(ops.expand_dims(per_sample, axis))
         return self._mean(_apply_weighting(loss, self._weight, sample_weight))
 

@@ -34,6 +34,26 @@ def test_softmax_ce_sparse_dense_and_from_logits():
     np.testing.assert_allclose(got.asnumpy(), 0.5 * want * sw[:, 0], rtol=1e-5)
 
 
+@pytest.mark.parametrize("sparse", [True, False])
+def test_softmax_ce_unweighted_2d_is_the_weighted_path_bit_for_bit(sparse):
+    """(N, C) scores without weights return each sample's loss directly; with sample weights of one the loss
+    goes through MXNet's mean over the kept class axis: the same bits, loss and gradient, shape (N,)."""
+    z = (RNG.standard_normal((6, 5)) * 4).astype(np.float32)
+    y = np.array([0, 3, 1, 4, 4, 2])
+    label = nd.array(y) if sparse else nd.array(np.eye(5)[y].astype(np.float32))
+    results = []
+    for sw in (None, nd.ones((6, 1))):
+        x = nd.array(z)
+        x.attach_grad()
+        loss_fn = gluon.loss.SoftmaxCrossEntropyLoss(sparse_label=sparse)
+        with autograd.record():
+            loss = loss_fn(x, label) if sw is None else loss_fn(x, label, sw)
+        loss.backward()
+        assert loss.shape == (6,)
+        results.append((loss.asnumpy().tobytes(), x.grad.asnumpy().tobytes()))
+    assert results[0] == results[1]
+
+
 def test_l2_has_the_half_and_l1():
     p = RNG.standard_normal((3, 4)).astype(np.float32)
     t = RNG.standard_normal((3, 4)).astype(np.float32)
