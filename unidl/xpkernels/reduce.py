@@ -13,17 +13,23 @@ from unidl.dtypes import via_float32
 def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
     asarray = xp.asarray
 
+    if getattr(xp, "__name__", "") == "numpy":
+        # np.sum / np.max / np.min on an ndarray are these reductions behind a Python-level dispatch layer
+        add_reduce, max_reduce, min_reduce = xp.add.reduce, xp.maximum.reduce, xp.minimum.reduce
+    else:
+        add_reduce, max_reduce, min_reduce = xp.sum, xp.max, xp.min
+
     def sum_(x, axis=None, keepdims=False):
-        return asarray(xp.sum(x, axis=axis, keepdims=keepdims))
+        return asarray(add_reduce(x, axis=axis, keepdims=keepdims))
 
     def mean(x, axis=None, keepdims=False):
         return asarray(xp.mean(x, axis=axis, keepdims=keepdims))
 
     def max_(x, axis=None, keepdims=False):
-        return asarray(xp.max(x, axis=axis, keepdims=keepdims))
+        return asarray(max_reduce(x, axis=axis, keepdims=keepdims))
 
     def min_(x, axis=None, keepdims=False):
-        return asarray(xp.min(x, axis=axis, keepdims=keepdims))
+        return asarray(min_reduce(x, axis=axis, keepdims=keepdims))
 
     def prod(x, axis=None, keepdims=False):
         return asarray(xp.prod(x, axis=axis, keepdims=keepdims))
