@@ -195,6 +195,35 @@ def test_weight_decay_and_exclusion():
         opt.exclude_from_weight_decay(var_names=["kernel"])
 
 
+@pytest.mark.parametrize("momentum,nesterov", [(0.0, False), (0.9, False), (0.9, True)])
+def test_sgd_updates_all_variables_as_the_per_variable_loop(momentum, nesterov):
+    """SGD applies its variables in one multi-tensor update: bitwise, and kernel call for kernel call, what a
+    subclass that keeps the per-variable ``update_step`` loop gives (weight decay and an exclusion included)."""
+    from unidl.trace import kernel_trace
+
+    class LoopSGD(optimizers.SGD):
+        def update_step(self, gradient, variable, learning_rate):
+            super().update_step(gradient, variable, learning_rate)
+
+    rng = np.random.default_rng(3)
+    shapes_ = [(5, 3), (3,), (4, 2, 2), ()]
+    init = [rng.standard_normal(s).astype(np.float32) for s in shapes_]
+    grads = [[rng.standard_normal(s).astype(np.float32) for s in shapes_] for _ in range(3)]
+    results, traces = [], []
+    for cls in (optimizers.SGD, LoopSGD):
+        vs = [keras.Variable(a.copy(), name=f"v{i}") for i, a in enumerate(init)]
+        opt = cls(learning_rate=0.05, momentum=momentum, nesterov=nesterov, weight_decay=0.01)
+        opt.exclude_from_weight_decay(var_list=[vs[1]])
+        with kernel_trace() as trace:
+            for gs in grads:
+                opt.apply([keras.ops.convert_to_tensor(g) for g in gs], vs)
+        results.append([np.asarray(v.numpy()).view(np.uint32) for v in vs])
+        traces.append(trace)
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+    assert traces[0] and traces[0] == traces[1]
+
+
 def test_none_gradients_skipped_constraints_applied_iterations_counted():
     w = keras.Variable(W0.copy(), name="w")
     w.constraint = lambda v: np.clip(v.numpy(), -0.1, 0.1)

@@ -46,6 +46,19 @@ class SGD(Optimizer):
         _optim.sgd(variable, gradient, buf, lr=learning_rate, momentum=float(self.momentum),
                    nesterov=bool(self.nesterov), form="keras", weight_decay=self._weight_decay_for(variable))
 
+    def _backend_update_step(self, grads, variables, learning_rate: float) -> None:
+        """All the variables in one multi-tensor update (:func:`unidl.nn.optim.sgd_many`): bitwise the
+        per-variable :meth:`update_step` loop, with its kernel calls; a subclass with its own ``update_step``
+        gets that loop."""
+        if type(self).update_step is not SGD.update_step:
+            super()._backend_update_step(grads, variables, learning_rate)
+            return
+        n = len(variables)
+        moms = [self.momentums[self._get_variable_index(v)] for v in variables] if self.momentums else [None] * n
+        _optim.sgd_many(variables, grads, moms, lrs=[learning_rate] * n,
+                        weight_decays=[self._weight_decay_for(v) for v in variables], momentum=float(self.momentum),
+                        nesterov=bool(self.nesterov), form="keras")
+
     def get_config(self) -> Dict[str, Any]:
         cfg = super().get_config()
         cfg.update({"momentum": self.momentum, "nesterov": self.nesterov})
