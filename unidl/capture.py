@@ -208,7 +208,7 @@ class _Recorder:
         return s
 
     def bind(self, v: Any, slot: int, path: Tuple[int, ...]) -> None:
-        if _is_array(v):
+        if _is_array(v) or isinstance(v, np.generic):  # a kernel's NumPy scalar result (ufuncs on 0-d arrays)
             self.slot_of[id(v)] = (slot, path)
             self.keep.append(v)
         elif isinstance(v, (tuple, list)):
@@ -218,6 +218,9 @@ class _Recorder:
     def spec(self, v: Any) -> Any:
         if type(v) is DrawCounter:
             return ("r", v.gen, v.words)
+        if isinstance(v, np.generic):  # a scalar some kernel returned, or a constant
+            s = self.slot_of.get(id(v))
+            return ("c", v) if s is None else ("s", s[0], s[1])
         if _is_array(v):
             s = self.slot_of.get(id(v))
             if s is not None:

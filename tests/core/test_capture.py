@@ -60,6 +60,32 @@ def test_replay_is_bitwise_eager_and_goes_record_record_replay():
     assert modes == ["record", "record", "replay", "replay", "replay"]
 
 
+def test_scalar_results_replay_as_the_kernels_made_them():
+    """A 0-d result (NumPy's ufuncs give scalars on 0-d arrays: a mean loss divided by a count) is the kernel's
+    output, not a constant: the call replays, and the replayed loss and gradients follow new inputs bitwise."""
+    rng = np.random.default_rng(4)
+    params = _params(rng, [(6, 3)])
+
+    def fn(x):
+        loss = ops.divide(ops.sum(ops.square(ops.matmul(x, params[0]))), Tensor(np.float32(7.0)))
+        return [loss], None
+
+    cap = CapturedFunction(fn, lambda: params, "scalar loss")
+    modes = []
+    for _ in range(4):
+        x = Tensor(rng.standard_normal((5, 6)).astype(np.float32))
+        runs = []
+        for f in (fn, cap):
+            with autograd.record():
+                if f is cap:
+                    modes.append(cap.mode(x))
+                (loss,), _ = f(x)
+            loss.backward()
+            runs.append((np.asarray(loss.numpy()).tobytes(), params[0].grad.numpy().tobytes()))
+        assert runs[0] == runs[1]
+    assert modes == ["record", "record", "replay", "replay"]
+
+
 def test_replay_reads_the_parameters_current_arrays():
     rng = np.random.default_rng(1)
     params = _params(rng, [(6, 4), (4,), (4, 3)])

@@ -1,5 +1,6 @@
-"""Keras ``fit``/``train_on_batch``/``predict`` capture the model's forward (unidl.capture): results are bitwise
-those of ``jit_compile=False`` (eager), and a model whose call adds losses stays eager with one warning."""
+"""Keras ``fit``/``train_on_batch``/``predict`` capture the model's forward (with the compiled loss in training steps;
+unidl.capture): results are bitwise those of ``jit_compile=False`` (eager), and a model whose call adds losses stays
+eager with one warning."""
 import warnings
 
 import numpy as np
@@ -42,8 +43,9 @@ def test_captured_training_is_bitwise_eager_training(kind):
         res.append((losses, hist, [v.numpy() for v in m.variables], pred))
         caps = m.__dict__["_unidl_capture"]
         if jit == "auto":
-            with unidl.autograd.record():  # fit's step: recording, training
-                assert caps[True].mode(keras.ops.convert_to_tensor(x[:4])) == "replay"
+            with unidl.autograd.record():  # fit's step (forward and loss captured together): recording, training
+                assert caps["train_loss"].mode(keras.ops.convert_to_tensor(x[:4]),
+                                               keras.ops.convert_to_tensor(y[:4])) == "replay"
         else:
             assert caps is None
     (l0, h0, v0, p0), (l1, h1, v1, p1) = res
@@ -67,6 +69,6 @@ def test_a_model_adding_losses_is_not_replayed_and_trains_as_eager(reg):
         for _ in range(4):
             assert m.train_on_batch(x, y) == eager.train_on_batch(x, y)
     assert all(np.array_equal(a, b) for a, b in zip(m.get_weights(), eager.get_weights()))
-    cap = m.__dict__["_unidl_capture"][True]
+    cap = m.__dict__["_unidl_capture"]["train_loss"]
     with unidl.autograd.record():
-        assert cap is False or cap.mode(keras.ops.convert_to_tensor(x)) == "eager"
+        assert cap is False or cap.mode(keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(y)) == "eager"

@@ -60,6 +60,15 @@ def _batch_size_of(x: Any) -> int:
     return 1
 
 
+class _Unplain:
+    """The model's outputs as they are, when they are not tensors in plain containers (no replay then)."""
+
+    __slots__ = ("out",)
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+
+
 class Trainer:
     """Training methods mixed into :class:`~unidl_keras.models.Model`."""
 
@@ -269,8 +278,7 @@ class Trainer:
         prev = _AG.recording, _AG.training
         _AG.recording = _AG.training = True  # unidl.autograd.record(), without the context-manager calls
         try:
-            y_pred = self._forward(x, True)
-            loss = self._compute_loss(x, y, y_pred, sw, training=True)
+            y_pred, loss = self._forward_and_loss(x, y, sw)
             optimizer = self.optimizer
             # as Keras: a static factor or LossScaleOptimizer's dynamic scale (recorded, so gradients scale too)
             scaled = optimizer.scale_loss(loss)
@@ -329,6 +337,50 @@ class Trainer:
         if structure is None:
             return outs[0]
         return tree.pack_sequence_as(structure, outs) if outs or not structure else structure
+
+    def _forward_and_loss(self, x: Any, y: Any, sw: Any) -> Any:
+        """``(y_pred, loss)`` of the default train step. The training forward and the compiled loss are captured
+        as one function (one replay, one autograd node: Keras compiles the whole step) when the forward
+        captures, the loss is the compiled one (``compute_loss`` not overridden, no per-output loss trackers)
+        and the batch is plain tensors without sample weights; two calls otherwise. ``y_pred`` comes back
+        without a graph (the step reads it only for metrics); bitwise the eager values either way."""
+        caps = self.__dict__.get("_unidl_capture")
+        closs = self._compile_loss
+        if (caps is None or caps.get("train_loss") is False or sw is not None or type(x) is not Tensor
+                or type(y) is not Tensor or not self.built or unidl.capture.is_capturing() or closs is None
+                or not closs.built  # (its first call builds it: work the next calls do not repeat)
+                or type(self).compute_loss is not Trainer.compute_loss or getattr(closs, "trackers", None)):
+            y_pred = self._forward(x, True)
+            return y_pred, self._compute_loss(x, y, y_pred, sw, training=True)
+        cap = caps.get("train_loss")
+        if cap is None:
+            if self.losses:  # regularizers, add_loss: a replay would not add them
+                caps["train_loss"] = False
+                y_pred = self._forward(x, True)
+                return y_pred, self._compute_loss(x, y, y_pred, sw, training=True)
+            cap = caps["train_loss"] = unidl.capture.CapturedFunction(
+                self._captured_forward_and_loss, lambda: self.variables, f"{self.name} train step (forward and loss)")
+        outs, structure = cap(x, y)
+        preds, loss = outs[:-1], outs[-1]
+        if structure is None:
+            return preds[0], loss
+        if type(structure) is _Unplain:  # outputs a replay cannot carry: this signature runs eagerly
+            return structure.out, loss
+        return tree.pack_sequence_as(structure, preds) if preds or not structure else structure, loss
+
+    def _captured_forward_and_loss(self, x: Tensor, y: Tensor) -> Any:
+        out = self(x, training=True)
+        if self.losses:
+            unidl.capture.refuse("the model adds losses in its call (add_loss, activity or weight regularizers), "
+                                 "which a replay would not add")
+        loss = self.compute_loss(x, y, out, None, training=True)
+        if isinstance(out, Tensor):
+            return [out.detach(), loss], None
+        flat = tree.flatten(out)
+        if type(out) not in (list, tuple, dict) or not all(isinstance(o, Tensor) for o in flat):
+            unidl.capture.refuse("the outputs are not tensors in plain lists, tuples or dicts")
+            return [loss], _Unplain(out)
+        return [o.detach() for o in flat] + [loss], tree.map_structure(lambda _: 0, out)
 
     def _captured_forward(self, x: Tensor, training: bool) -> Any:
         out = self(x, training=training)
