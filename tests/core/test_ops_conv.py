@@ -279,6 +279,31 @@ def test_conv_weight_grad_long_reduction_in_pieces(groups):
     np.testing.assert_allclose(wt.grad.numpy(), want, rtol=1e-4, atol=1e-3)
 
 
+def test_conv_of_a_large_layer_in_blocks_matches_float64():
+    """A layer large enough that its im2col/col2im run in several blocks of output rows (the CNN benchmark's
+    second convolution): output and all three gradients against a float64 einsum reference."""
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((64, 32, 13, 13)).astype(np.float32)
+    w = (rng.standard_normal((64, 32, 3, 3)) * 0.1).astype(np.float32)
+    b = rng.standard_normal(64).astype(np.float32)
+    xt, wt, bt = (unidl.tensor(a, requires_grad=True) for a in (x, w, b))
+    with unidl.record():
+        y = ops.conv2d(xt, wt, bt)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(unidl.tensor(g))
+    x64, w64, g64 = x.astype(np.float64), w.astype(np.float64), g.astype(np.float64)
+    win = np.lib.stride_tricks.sliding_window_view(x64, (3, 3), axis=(2, 3))  # (N, C, 11, 11, 3, 3)
+    np.testing.assert_allclose(y.numpy(), np.einsum("nchwij,ocij->nohw", win, w64) + b[None, :, None, None],
+                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(wt.grad.numpy(), np.einsum("nchwij,nohw->ocij", win, g64), rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(bt.grad.numpy(), g64.sum(axis=(0, 2, 3)), rtol=1e-4, atol=1e-3)
+    gx = np.zeros_like(x64)
+    for i in range(3):
+        for j in range(3):
+            gx[:, :, i:i + 11, j:j + 11] += np.einsum("nohw,oc->nchw", g64, w64[:, :, i, j])
+    np.testing.assert_allclose(xt.grad.numpy(), gx, rtol=1e-4, atol=1e-4)
+
+
 def _second_order(wrt_index):
     """d/d(x, w) of the first-order gradient of conv w.r.t. argument ``wrt_index``."""
     rng = np.random.default_rng(9)
