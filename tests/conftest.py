@@ -1,4 +1,4 @@
-"""Test configuration: hypothesis profiles and the gpu marker's auto-skip."""
+"""Test configuration: hypothesis profiles, the gpu marker's auto-skip, shared fixtures."""
 from __future__ import annotations
 
 import os
@@ -31,3 +31,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def own_cpu_kernel():
+    """``own_cpu_kernel(op)``: whether ``op`` runs the cpu plugin's own kernel here, not its composite (as under
+    ``UNIDL_CPU_KERNELS=primitives``): for assertions about a kernel's memory layout, which composites need not
+    keep."""
+    from unidl.kernels import KERNELS
+    from unidl.plugins import ensure_loaded
+
+    ensure_loaded()
+    return lambda op: any(e.plugin == "cpu" for e in KERNELS.candidates(op, "cpu"))

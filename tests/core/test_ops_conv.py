@@ -389,16 +389,7 @@ def test_conv_of_an_empty_batch_gives_an_empty_batch():
     assert y.shape == (0, 1, 1, 16)
 
 
-def _fused_cpu_kernel(op):
-    """Whether ``op`` runs the cpu plugin's own kernel here (not its composite: UNIDL_CPU_KERNELS=primitives)."""
-    from unidl.kernels import KERNELS
-    from unidl.plugins import ensure_loaded
-
-    ensure_loaded()
-    return any(e.plugin == "cpu" for e in KERNELS.candidates(op, "cpu"))
-
-
-def test_conv_stacks_stay_channels_last_in_memory_and_layout_never_changes_values():
+def test_conv_stacks_stay_channels_last_in_memory_and_layout_never_changes_values(own_cpu_kernel):
     """A conv's result is an (N, O, *S) view of N-last memory (no transpose back), relu and max pooling keep
     their input's memory order (so the next conv reads its input without a copy), and the memory order never
     changes a value: pooling forward and backward on the N-last map and on a C-contiguous copy agree bitwise."""
@@ -407,7 +398,7 @@ def test_conv_stacks_stay_channels_last_in_memory_and_layout_never_changes_value
     y = ops.relu(ops.conv2d(unidl.tensor(x), unidl.tensor(w), unidl.tensor(b)))
     np.testing.assert_allclose(y.numpy(), np.maximum(ref_conv(x, w, b, (1, 1), ((0, 0), (0, 0)), (1, 1), 1), 0),
                                rtol=1e-5, atol=1e-5)
-    if _fused_cpu_kernel("conv") and _fused_cpu_kernel("max_pool"):  # (not the composites of the primitive tier)
+    if own_cpu_kernel("conv") and own_cpu_kernel("max_pool"):  # (not the composites of the primitive tier)
         assert y.data.strides[0] == y.data.itemsize  # the batch axis is innermost in memory
         assert ops.max_pool2d(y, 2).data.strides[0] == y.data.itemsize
     g = rng.standard_normal((6, 5, 5, 5)).astype(np.float32)

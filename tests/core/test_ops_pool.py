@@ -146,15 +146,6 @@ def test_max_pool_wrappers():
         ops.max_pool1d(unidl.tensor(x2), 2)
 
 
-def _own_cpu_kernel(op):
-    """Whether ``op`` runs the cpu plugin's own kernel here (not its composite: UNIDL_CPU_KERNELS=primitives)."""
-    from unidl.kernels import KERNELS
-    from unidl.plugins import ensure_loaded
-
-    ensure_loaded()
-    return any(e.plugin == "cpu" for e in KERNELS.candidates(op, "cpu"))
-
-
 @st.composite
 def tiled_cases(draw):
     """Windows that tile the input exactly (stride = kernel, no padding, no remainder), more than one per map."""
@@ -183,7 +174,7 @@ def first_max_grad_bits(x, g, kernel):
 
 @given(tiled_cases(), st.booleans(), st.integers(0, 2 ** 16))
 @settings(max_examples=60)
-def test_max_pool_grad_tiled_windows_bitwise(case, n_last, seed):
+def test_max_pool_grad_tiled_windows_bitwise(own_cpu_kernel, case, n_last, seed):
     shape, kernel = case
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 3, shape).astype(np.float32)  # many ties
@@ -202,7 +193,7 @@ def test_max_pool_grad_tiled_windows_bitwise(case, n_last, seed):
     got = xt.grad.numpy()
     assert got.dtype == np.float32
     assert np.ascontiguousarray(got).tobytes() == want.tobytes()
-    if n_last and 1 not in shape and _own_cpu_kernel("max_pool_grad"):
+    if n_last and 1 not in shape and own_cpu_kernel("max_pool_grad"):
         assert xt.grad.data.strides == x.strides  # the cpu kernel keeps the input's memory order
 
 
