@@ -137,9 +137,9 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             xp.greater(hit, taken, out=hit)  # a hit here and none at an earlier position
             if i < len(positions) - 1:
                 xp.logical_or(taken, hit, out=taken)
-        gx = xp.empty_like(x, dtype=g.dtype)
-        xp.multiply(g[spread], hits, out=gx.reshape(split))
-        return gx
+        gx = xp.empty_like(x, dtype=g.dtype).reshape(split)  # (a view: split axes; the result whatever it is)
+        xp.multiply(g[spread], hits, out=gx)
+        return gx.reshape(x.shape)
 
     def max_pool_grad(x: Any, y: Any, g: Any, *, kernel: Sequence[int], stride: Sequence[int],
                       padding: Pads) -> Any:
