@@ -112,8 +112,9 @@ def kernels(cp: Any, generic: Dict[str, Callable[..., Any]], philox: Any) -> Dic
                   "T gg = (T)g; " + lr_g +
                   " if (aggregated) { T t = p * lrwd; t = (T)0 - t; t = t - lg; p = p + t; }"
                   " else { p = p * keep; p = p - lg; }", "unidl_sgd_rescaled", options=OPTS)
-    sgd_resc_mom = EK("G g, T lr, T rs, T lrrs, T lrwd, int32 has_clip, T cval, T mo", "T p, T mom",
-                      "T gg = (T)g; " + lr_g + " mom = mom * mo; mom = mom - p * lrwd; mom = mom - lg; p = p + mom;",
+    sgd_resc_mom = EK("G g, T lr, T rs, T lrrs, T lrwd, int32 has_clip, T cval, T mo, int32 has_wd", "T p, T mom",
+                      "T gg = (T)g; " + lr_g + " mom = mom * mo; if (has_wd) { mom = mom - p * lrwd; }"
+                      " mom = mom - lg; p = p + mom;",
                       "unidl_sgd_rescaled_mom", options=OPTS)
     adam_plain = EK("G g, T lr, T wd, int32 has_wd, T alpha, T c1, T c2, T eps", "T p, T m, T v",
                     f"T gg = (T)g; {_DECOUPLED_WD}"
@@ -158,7 +159,8 @@ def kernels(cp: Any, generic: Dict[str, Callable[..., Any]], philox: Any) -> Dic
             sgd_resc(g, lr_, rs, lr_ * rs, lr_ * wd_, T(1) - lr_ * wd_, np.int32(has_clip), cval,
                      np.int32(bool(aggregated)), p)
             return (p,)
-        sgd_resc_mom(g, lr_, rs, lr_ * rs, lr_ * wd_, np.int32(has_clip), cval, m_, p, mom)
+        # the weight term only where wd != 0, as the core's composite (unidl.ops.composite_optim)
+        sgd_resc_mom(g, lr_, rs, lr_ * rs, lr_ * wd_, np.int32(has_clip), cval, m_, np.int32(bool(wd_)), p, mom)
         return (p, mom)
 
     def adam_update(p: Any, g: Any, m: Any, v: Any, vhat: Any, *, lr: float, step: int, beta1: float, beta2: float,
