@@ -48,7 +48,8 @@ class CaptureWarning(UserWarning):
     """A captured function fell back to eager execution for a signature (the message says why)."""
 
 
-_LOCAL = threading.local()  # .rec: the recorder of the call this thread is capturing (None: not capturing)
+_LOCAL = threading.local()  # .rec: the recorder of the call this thread is capturing (None: not capturing);
+# .to_host: while two records are compared, the device's own transfer for constants on its arrays
 
 
 def is_capturing() -> bool:
@@ -290,7 +291,18 @@ def _to_host(a: Any) -> np.ndarray:
     if isinstance(a, np.ndarray):
         return a
     get = getattr(a, "get", None)
-    return get() if callable(get) else np.asarray(a)
+    if callable(get):  # CuPy
+        return get()
+    to_host = getattr(_LOCAL, "to_host", None)  # the recording device's own transfer (a plugin's arrays)
+    return np.asarray(a if to_host is None else to_host(a))
+
+
+def _device_to_host(device_type: str) -> Optional[Callable[[Any], Any]]:
+    """The registered ``to_host`` of ``device_type``: constants on a plugin's device compare on the host."""
+    from .devices import DEVICES
+
+    kind = DEVICES.types.get(device_type)
+    return None if kind is None else kind.to_host
 
 
 def _same_spec(a: Any, b: Any) -> bool:
@@ -701,14 +713,18 @@ class CapturedFunction:
                     rec.fail(f"state tensor {i} (shape {p.shape}) was given an array no kernel made")
                 writes.append((i, s))
         if rec.failed is None and e.calls is not None:
-            diff = _same_calls(e.calls, rec.calls)
-            if diff is None and not _same_grads(out_specs, e.outs):
-                diff = "the outputs come from different calls"
-            if diff is None and (len(writes) != len(e.writes) or any(
-                    a[0] != b[0] or not _same_spec(a[1], b[1]) for a, b in zip(writes, e.writes))):
-                diff = "different state tensors were written"
-            if diff is None and not _same_value(aux, e.aux):
-                diff = "the output structure differs"
+            _LOCAL.to_host = dev.kind.to_host
+            try:
+                diff = _same_calls(e.calls, rec.calls)
+                if diff is None and not _same_grads(out_specs, e.outs):
+                    diff = "the outputs come from different calls"
+                if diff is None and (len(writes) != len(e.writes) or any(
+                        a[0] != b[0] or not _same_spec(a[1], b[1]) for a, b in zip(writes, e.writes))):
+                    diff = "different state tensors were written"
+                if diff is None and not _same_value(aux, e.aux):
+                    diff = "the output structure differs"
+            finally:
+                _LOCAL.to_host = None
             if diff is not None:
                 rec.fail(f"two calls with the same signature did different work ({diff}): the work depends on "
                          "values (control flow on data, random draws)")
@@ -809,10 +825,14 @@ class CapturedFunction:
             return
         if have.trusted:
             return
-        diff = _same_calls(have.calls, calls)
-        if diff is None and (have.head_slots != head_slots or have.head_meta != head_meta
-                             or not _same_grads(have.grads, grad_specs)):
-            diff = "the gradients come from different calls"
+        _LOCAL.to_host = _device_to_host(device_type)
+        try:
+            diff = _same_calls(have.calls, calls)
+            if diff is None and (have.head_slots != head_slots or have.head_meta != head_meta
+                                 or not _same_grads(have.grads, grad_specs)):
+                diff = "the gradients come from different calls"
+        finally:
+            _LOCAL.to_host = None
         if diff is not None:
             self._go_eager(e, f"two backward passes with the same signature did different work ({diff})")
             return
