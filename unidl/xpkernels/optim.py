@@ -72,17 +72,11 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         dt = p.dtype
         g = g.astype(dt, copy=False)
         if mom is not None and not nesterov and clip_gradient is None:
-            # the common case (sgd_mom_update, no clipping) written out: the general path below, less its set-up
+            # the common case (sgd_mom_update, no clipping): the general path below, less its set-up
             T, f32 = dt.type, np.float32
-            lr_ = T(f32(lr))
-            mom *= T(f32(momentum))
-            if wd:
-                wd_ = T(f32(wd))
-                if wd_:
-                    mom -= p * (lr_ * wd_)
-            mom -= g * (lr_ * T(f32(rescale_grad)))
-            p += mom
-            return (p, mom)
+            lr_, wd_ = T(f32(lr)), T(f32(wd)) if wd else None
+            return sgd_mom_step(p, mom, T(f32(momentum)), lr_ * wd_ if wd_ else None,
+                                g * (lr_ * T(f32(rescale_grad))))
         T, F = scal(dt)
         lr_, wd_, rs, m_ = F(lr), F(wd), F(rescale_grad), F(momentum)
         clip = None if clip_gradient is None else F(clip_gradient)
@@ -126,15 +120,18 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             d *= lr_
             mom -= d
             return out(p, mom)
-        # sgd_mom_update / multi_sgd_mom_update: mom = m*mom - (lr*wd)*w - lr*g'; w += mom
-        # (the weight term only where wd != 0: subtracting (lr*0)*w changes at most the sign of a zero, and a
-        # non-finite weight's momentum, as in the aggregated form without momentum above)
+        return sgd_mom_step(p, mom, m_, lr_ * wd_ if wd_ else None, lr_g())
+
+    def sgd_mom_step(p: Any, mom: Any, m_: Any, lr_wd: Any, lr_g: Any) -> Tuple[Any, ...]:
+        """sgd_mom_update / multi_sgd_mom_update: mom = m*mom - (lr*wd)*w - lr*g'; w += mom. The weight term only
+        where wd != 0 (``lr_wd`` not None): subtracting (lr*0)*w changes at most the sign of a zero, and a
+        non-finite weight's momentum, as in the aggregated form without momentum."""
         mom *= m_
-        if wd_:
-            mom -= p * (lr_ * wd_)
-        mom -= lr_g()
+        if lr_wd is not None:
+            mom -= p * lr_wd
+        mom -= lr_g
         p += mom
-        return out(p, mom)
+        return (p, mom)
 
     # -- Adam -----------------------------------------------------------------------------------
     def adam_update(p: Any, g: Any, m: Any, v: Any, vhat: Optional[Any], *, lr: float, step: int,

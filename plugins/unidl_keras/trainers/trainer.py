@@ -346,20 +346,17 @@ class Trainer:
         without a graph (the step reads it only for metrics); bitwise the eager values either way."""
         caps = self.__dict__.get("_unidl_capture")
         closs = self._compile_loss
-        if (caps is None or caps.get("train_loss") is False or sw is not None or type(x) is not Tensor
-                or type(y) is not Tensor or not self.built or unidl.capture.is_capturing() or closs is None
-                or not closs.built  # (its first call builds it: work the next calls do not repeat)
-                or type(self).compute_loss is not Trainer.compute_loss or getattr(closs, "trackers", None)):
+        cap = False if (caps is None or sw is not None or type(x) is not Tensor or type(y) is not Tensor
+                        or not self.built or unidl.capture.is_capturing() or closs is None
+                        or not closs.built  # (its first call builds it: work the next calls do not repeat)
+                        or type(self).compute_loss is not Trainer.compute_loss
+                        or getattr(closs, "trackers", None)) else caps.get("train_loss")
+        if cap is None:  # regularizers, add_loss (self.losses): a replay would not add them
+            cap = caps["train_loss"] = False if self.losses else unidl.capture.CapturedFunction(
+                self._captured_forward_and_loss, lambda: self.variables, f"{self.name} train step (forward and loss)")
+        if cap is False:
             y_pred = self._forward(x, True)
             return y_pred, self._compute_loss(x, y, y_pred, sw, training=True)
-        cap = caps.get("train_loss")
-        if cap is None:
-            if self.losses:  # regularizers, add_loss: a replay would not add them
-                caps["train_loss"] = False
-                y_pred = self._forward(x, True)
-                return y_pred, self._compute_loss(x, y, y_pred, sw, training=True)
-            cap = caps["train_loss"] = unidl.capture.CapturedFunction(
-                self._captured_forward_and_loss, lambda: self.variables, f"{self.name} train step (forward and loss)")
         outs, structure = cap(x, y)
         preds, loss = outs[:-1], outs[-1]
         if structure is None:
