@@ -17,7 +17,9 @@ grad, the recording and training flags) it goes through three stages:
 3. **Replay.** From then on a call runs the recorded kernels on raw arrays: one list of arrays indexed by slot,
    no op dispatch, no Tensor or Node per op. Outputs get one autograd node; its backward replays the recorded
    backward calls. Because replay issues exactly the kernel calls eager execution issues, with the same
-   operands, its results are bitwise those of eager execution.
+   operands, its results are bitwise those of eager execution. One rewrite is proven instead of replayed:
+   the backward of relu then max-pool takes relu_grad on the pooled map (:mod:`unidl.capture_fuse` gives
+   the argument that the bits are the same, and falls back to the eager calls where they would not be).
 
 Things a replay cannot reproduce make the signature eager (with the reason in the warning): an operand that
 is a view of a captured array made outside a kernel, a value read on the host (``.numpy()``, ``.item()``)
@@ -38,6 +40,7 @@ from . import autograd as _autograd
 from . import kernels as _kernels
 from . import tensor as _tensor
 from .autograd import STATE, Node
+from .capture_fuse import count_reads, fuse_backward
 from .errors import GraphError
 from .tensor import Tensor, wrap
 
@@ -840,6 +843,12 @@ class CapturedFunction:
             return
         fwd = e.plan.nslots
         nrec = max([e.nslots] + [s + 1 for s in head_slots] + [c[2] + 1 for c in calls])
+        grad_reads: Dict[int, int] = {}
+        for g in grad_specs:
+            if g is not None:
+                count_reads(g, grad_reads)
+        calls = fuse_backward(e.calls, calls, device_type, list(grad_reads), nrec)
+        nrec = max([nrec] + [c[2] + 1 for c in calls])
         comp = _Compiler(fwd + nrec - e.nslots, device_type, shift_from=e.nslots, shift=fwd - e.nslots, picked=e.picked)
         _compile(calls, device_type, comp)
         have.head_slots = [comp.moved(s) for s in head_slots]

@@ -149,3 +149,21 @@ def test_hybridized_child_inside_an_imperative_parent_gets_input_gradients():
         grads.append(x.grad.asnumpy())
     for g in grads[1:]:
         assert np.array_equal(g, grads[0])
+
+
+def _relu_grad_shapes(calls):
+    return sorted(c.operands[0][2] for c in calls if c.op == "relu_grad" and not c.depth)
+
+
+def test_hybridized_cnn_backward_takes_relu_grad_on_the_pooled_maps():
+    import unidl
+
+    _, _, net, x = _train("cnn", True, steps=3)
+    y = nd.array(np.zeros(4))
+    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+    with unidl.trace.kernel_trace() as calls:
+        with autograd.record():
+            loss = loss_fn(net(x), y)
+        loss.backward()
+    # conv (4, 4, 12, 12) -> pool (4, 4, 6, 6); conv (4, 6, 4, 4) -> pool (4, 6, 2, 2); Dense (4, 16)
+    assert _relu_grad_shapes(calls) == [(4, 4, 6, 6), (4, 6, 2, 2), (4, 16)]

@@ -1,0 +1,114 @@
+"""unidl.capture_fuse: the captured backward of relu followed by max-pool runs relu_grad on the pooled map, and
+its gradients stay bitwise those of eager execution: NaNs, infinities and signed zeros included."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import unidl
+from unidl import autograd, ops
+from unidl.capture import CapturedFunction
+from unidl.tensor import Tensor
+
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 2.5, np.inf, -np.inf, np.nan]
+
+
+def _relu_pool(kernel, stride, channels_last=False):
+    def fn(x):
+        y = ops.relu(x)
+        if channels_last:  # as the Keras face pools an (N, H, W, C) map
+            p = ops.transpose(ops.max_pool(ops.transpose(y, (0, 3, 1, 2)), kernel, stride), (0, 2, 3, 1))
+        else:
+            p = ops.max_pool(y, kernel, stride)
+        return [p], None
+
+    return fn
+
+
+def _grad(fn, x, head):
+    xt = Tensor(x, requires_grad=True)
+    with autograd.record():
+        out = fn(xt)[0][0]
+    out.backward(Tensor(head))
+    return out.numpy().copy(), xt.grad.numpy().copy()
+
+
+def _bits(a):
+    return np.ascontiguousarray(a).tobytes()
+
+
+def _check(fn, x, head_of):
+    """Three captured calls (record, validate, replay) against eager, bitwise; the kernel trace of the replay."""
+    cap = CapturedFunction(fn, lambda: [])
+    for i in range(3):
+        eager = _grad(fn, x, head_of(i))
+        if i == 2:
+            with unidl.trace.kernel_trace() as calls:
+                got = _grad(cap, x, head_of(i))
+        else:
+            got = _grad(cap, x, head_of(i))
+        assert _bits(got[0]) == _bits(eager[0]), f"call {i}: outputs differ"
+        assert _bits(got[1]) == _bits(eager[1]), f"call {i}: input gradients differ"
+    return calls
+
+
+def _relu_grad_shapes(calls):
+    return [c.operands[0][2] for c in calls if c.op == "relu_grad" and not c.depth]
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_relu_grad_runs_on_the_pooled_map_and_gradients_are_eager_bits(channels_last):
+    rng = np.random.default_rng(0)
+    shape = (3, 11, 11, 4) if channels_last else (3, 4, 11, 11)  # 11 = 5 windows of 2 and one row/column left
+    x = rng.standard_normal(shape).astype(np.float32)
+    x[0, 0, :4, :4] = 0.0
+    x[1, 1, :4, :4] = -0.0
+    pooled = (3, 5, 5, 4) if channels_last else (3, 4, 5, 5)
+    heads = [rng.standard_normal(pooled).astype(np.float32) for _ in range(3)]
+    heads[2][0, 0, 0, 0] = -0.0
+    heads[2][1, 1, 1, 1] = np.inf
+    calls = _check(_relu_pool(2, 2, channels_last), x, lambda i: heads[i])
+    want = (3, 4, 5, 5)  # the pooled map as the pooling kernel sees it
+    assert _relu_grad_shapes(calls) == [want]
+
+
+@pytest.mark.parametrize("where", ["in_a_window", "past_the_windows"])
+def test_a_nan_in_the_map_replays_the_eager_calls(where):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 3, 7, 7)).astype(np.float32)
+    if where == "in_a_window":
+        x[0, 1, 2, 3] = np.nan
+    else:
+        x[1, 2, 6, 1] = np.nan  # row 6: past the two windows of 3
+    head = rng.standard_normal((2, 3, 2, 2)).astype(np.float32)
+    calls = _check(_relu_pool(3, 3), x, lambda i: head)
+    assert _relu_grad_shapes(calls) == [(2, 3, 7, 7)]  # eager's order: relu_grad on the full map
+
+
+def test_overlapping_windows_are_not_rewritten():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 3, 9, 9)).astype(np.float32)
+    head = rng.standard_normal((2, 3, 4, 4)).astype(np.float32)
+    calls = _check(_relu_pool(3, 2), x, lambda i: head)
+    assert _relu_grad_shapes(calls) == [(2, 3, 9, 9)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 7), st.integers(1, 7), st.booleans(), st.integers(0, 2 ** 32 - 1),
+       st.floats(0, 1))
+def test_random_maps_with_special_values_replay_bitwise(k, h, w, channels_last, seed, special):
+    rng = np.random.default_rng(seed)
+    h, w = max(h, k), max(w, k)
+    shape = (2, h, w, 3) if channels_last else (2, 3, h, w)
+    x = rng.standard_normal(shape).astype(np.float32)
+    pick = rng.random(shape) < special * 0.5
+    x[pick] = rng.choice(np.array(SPECIAL, np.float32), int(pick.sum()))
+    x[rng.random(shape) < 0.2] = 0.0  # ties at zero
+    out = (2, h // k, w // k, 3) if channels_last else (2, 3, h // k, w // k)
+    heads = []
+    for _ in range(3):
+        g = rng.standard_normal(out).astype(np.float32)
+        gp = rng.random(out) < special * 0.3
+        g[gp] = rng.choice(np.array(SPECIAL, np.float32), int(gp.sum()))
+        heads.append(g)
+    _check(_relu_pool(k, k, channels_last), x, lambda i: heads[i])
