@@ -40,7 +40,7 @@ from . import autograd as _autograd
 from . import kernels as _kernels
 from . import tensor as _tensor
 from .autograd import STATE, Node
-from .capture_fuse import count_reads, fuse_backward
+from .capture_fuse import count_reads, fuse_backward, fuse_forward
 from .errors import GraphError
 from .tensor import Tensor, wrap
 
@@ -739,14 +739,8 @@ class CapturedFunction:
                 rec.effects
             e.out_rg = [o.requires_grad for o in outs]
         elif e.plan is None:
-            comp = _Compiler(e.nslots, rec.device_type)
-            _compile(e.calls, rec.device_type, comp)
-            e.out_slots = [comp.slot(s) for s in e.outs]
-            e.write_slots = [(i, comp.slot(s)[1]) for i, s in e.writes]
-            e.picked = dict(comp.picked)
-            e.fwd_instrs = list(comp.instrs)
             e.plan_first = len(inputs) + len(params)
-            e.plan = _Plan(comp, self._forward_keep(e), e.plan_first)
+            self._compile_forward(e, e.calls, rec.device_type)
         if not STATE.recording or not any(o.requires_grad for o in outs) or (
                 rec.failed is not None and not any(t.requires_grad for t in inputs)):
             # (a failed record whose inputs need no gradient keeps the plain eager graph: other tensors the call
@@ -756,6 +750,16 @@ class CapturedFunction:
             return outs, aux
         # one node for the call, whose backward runs the call's own graph (recording it while this works)
         return self._pack(inputs, params, outs, (rec, outs, standins, e), self._backward_recorded), aux
+
+    def _compile_forward(self, e: _Entry, calls: Sequence[Any], device_type: str) -> None:
+        """The forward plan from ``calls`` (the record, or a rewrite of it)."""
+        comp = _Compiler(e.nslots, device_type)
+        _compile(calls, device_type, comp)
+        e.out_slots = [comp.slot(s) for s in e.outs]
+        e.write_slots = [(i, comp.slot(s)[1]) for i, s in e.writes]
+        e.picked = dict(comp.picked)
+        e.fwd_instrs = list(comp.instrs)
+        e.plan = _Plan(comp, self._forward_keep(e), e.plan_first)
 
     @staticmethod
     def _forward_keep(e: _Entry) -> List[int]:
@@ -841,14 +845,23 @@ class CapturedFunction:
             return
         if e.plan is None:  # trusted once the forward is (a later matching backward compiles it)
             return
-        fwd = e.plan.nslots
         nrec = max([e.nslots] + [s + 1 for s in head_slots] + [c[2] + 1 for c in calls])
         grad_reads: Dict[int, int] = {}
         for g in grad_specs:
             if g is not None:
                 count_reads(g, grad_reads)
-        calls = fuse_backward(e.calls, calls, device_type, list(grad_reads), nrec)
+        calls, sites = fuse_backward(e.calls, calls, device_type, list(grad_reads), nrec)
+        if sites and not any(b.trusted for b in e.backwards.values()):
+            # the first backward compiled: the forward may pool before its relu (its plan is rebuilt)
+            fwd_reads: Dict[int, int] = {}
+            for spec in list(e.outs) + [w for _, w in e.writes]:
+                count_reads(spec, fwd_reads)
+            both = fuse_forward(e.calls, calls, sites, device_type, list(fwd_reads))
+            if both is not None:
+                fwd_calls, calls = both
+                self._compile_forward(e, fwd_calls, device_type)
         nrec = max([nrec] + [c[2] + 1 for c in calls])
+        fwd = e.plan.nslots
         comp = _Compiler(fwd + nrec - e.nslots, device_type, shift_from=e.nslots, shift=fwd - e.nslots, picked=e.picked)
         _compile(calls, device_type, comp)
         have.head_slots = [comp.moved(s) for s in head_slots]

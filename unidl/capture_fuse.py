@@ -21,7 +21,7 @@ the windows for NaN and otherwise runs the eager calls. Only the built-in kernel
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -69,42 +69,95 @@ def _plain_slot(spec: Any) -> Optional[int]:
     return spec[1] if spec[0] == "s" and not spec[2] else None
 
 
-class _FusedPoolGrad:
-    """``max_pool_grad`` with the following ``relu_grad`` folded in front of it when the replay's arrays allow;
-    returns (gradient, folded)."""
+class _Kernels:
+    """The kernels the rewritten calls run: resolved once, or through the op tables while a trace or the profiler
+    is open (so it sees each kernel)."""
+
+    NAMES = ("max_pool", "max_pool_grad", "relu", "relu_grad")
 
     def __init__(self, device_type: str) -> None:
         self.device_type = device_type
-        self.mpg_op, self.rg_op = _kernels.OPS["max_pool_grad"], _kernels.OPS["relu_grad"]
-        self.mpg = _kernels.resolve(self.mpg_op, device_type)
-        self.rg = _kernels.resolve(self.rg_op, device_type)
+        self.ops = [_kernels.OPS[n] for n in self.NAMES]
+        self.fns = [_kernels.resolve(op, device_type) for op in self.ops]
 
-    def kernels(self) -> Tuple[Callable[..., Any], Callable[..., Any]]:
-        if _kernels.TRACING.wrap is not None:  # a trace or the profiler sees each kernel
-            return self.mpg_op.kernel(self.device_type), self.rg_op.kernel(self.device_type)
-        return self.mpg, self.rg
+    def get(self) -> List[Callable[..., Any]]:
+        if _kernels.TRACING.wrap is not None:
+            return [op.kernel(self.device_type) for op in self.ops]
+        return self.fns
 
-    def __call__(self, x: Any, p: Any, g: Any, *, kernel: Sequence[int], stride: Sequence[int],
+
+class _FusedPoolGrad:
+    """``max_pool_grad`` with the following ``relu_grad`` folded in front of it when the replay's arrays allow;
+    returns (gradient, folded). ``pre_relu``: ``x`` is the relu's input (the forward pooled it first), so the
+    eager calls, where they run, take ``relu(x)``."""
+
+    def __init__(self, device_type: str) -> None:
+        self.k = _Kernels(device_type)
+
+    def __call__(self, x: Any, p: Any, g: Any, pre_relu: bool, *, kernel: Sequence[int], stride: Sequence[int],
                  padding: Any) -> Tuple[Any, bool]:
-        mpg, rg = self.kernels()
+        _, mpg, relu, rg = self.k.get()
         if _foldable(x, p, g, kernel):
             if g.strides != p.strides:  # one memory order (max_pool_grad would copy g so too): contiguous loops
                 g_ = np.empty_like(p)
                 g_[...] = g
                 g = g_
             return mpg(x, p, rg(g, p), kernel=kernel, stride=stride, padding=padding), True
-        return mpg(x, p, g, kernel=kernel, stride=stride, padding=padding), False
+        return mpg(relu(x) if pre_relu else x, p, g, kernel=kernel, stride=stride, padding=padding), False
 
-    def finish(self, a: Any, y: Any, fused: Tuple[Any, bool]) -> Any:
-        """The ``relu_grad(a, y)`` of the eager record: ``a`` itself when it was folded (in y's memory order, as
-        eager's result)."""
+    def finish(self, a: Any, y: Any, fused: Tuple[Any, bool], pre_relu: bool) -> Any:
+        """The ``relu_grad(a, y)`` of the eager record (``y`` the relu's input when ``pre_relu``): ``a`` itself when
+        it was folded, in the memory order eager's result has (y's)."""
+        _, _, relu, rg = self.k.get()
         if not fused[1]:
-            return self.kernels()[1](a, y)
+            return rg(a, relu(y) if pre_relu else y)
         if a.strides == y.strides:
             return a
         r = np.empty_like(y)
         r[...] = a
         return r
+
+
+class _PoolFirst:
+    """The forward's ``max_pool(relu(x))`` computed as ``max_pool(x)`` (the ``relu`` follows as its own call):
+    the same maximum where it is positive and +0 elsewhere once relu has run. ``x`` not laid out densely (then a
+    pooled result could take another memory order than eager's) goes through ``relu`` first, as eager did."""
+
+    def __init__(self, device_type: str) -> None:
+        self.k = _Kernels(device_type)
+        self.dense: Dict[Tuple[Any, ...], bool] = {}  # (type, shape, strides) -> whether such an x is dense
+
+    def __call__(self, x: Any, **kw: Any) -> Any:
+        pool, _, relu, _ = self.k.get()
+        key = (type(x), x.shape, x.strides)
+        dense = self.dense.get(key)
+        if dense is None:
+            dense = self.dense[key] = _dense(x)
+        return pool(x if dense else relu(x), **kw)
+
+
+def _dense(a: Any) -> bool:
+    """Whether ``a`` fills its memory without gaps in some axis order (so a NumPy result takes its strides)."""
+    if type(a) is not np.ndarray:
+        return False
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        return True
+    step = a.itemsize
+    for n, st in sorted(((n, abs(st)) for n, st in zip(a.shape, a.strides) if n != 1), key=lambda t: t[1]):
+        if st != step:
+            return False
+        step *= n
+    return True
+
+
+def _relu_keeps_positive_zero() -> bool:
+    """The host relu (``maximum(x, +0)``) gives +0 for -0 on every length NumPy's loops treat differently: the
+    forward rewrite relies on it (eager's relu output then holds no -0)."""
+    for dt in _FLOATS:
+        for n in range(1, 18):
+            if np.signbit(np.maximum(np.full(n, -0.0, dt), dt.type(0))).any():
+                return False
+    return True
 
 
 def _foldable(x: Any, p: Any, g: Any, kernel: Sequence[int]) -> bool:
@@ -123,13 +176,13 @@ def _foldable(x: Any, p: Any, g: Any, kernel: Sequence[int]) -> bool:
 
 
 def fuse_backward(fwd_calls: Sequence[Any], calls: Sequence[Any], device_type: str,
-                  outside_reads: Sequence[int], next_slot: int) -> List[Any]:
+                  outside_reads: Sequence[int], next_slot: int) -> Tuple[List[Any], List["Site"]]:
     """``calls`` (a recorded backward) with each relu / max-pool gradient pair rewritten as described in the
-    module docstring; ``fwd_calls`` is the forward record, ``outside_reads`` the slots read other than by
-    ``calls`` (the gradients handed out), ``next_slot`` the first slot number no record uses (new helper slots
-    count on from there). The input list is left as it is."""
-    if device_type != "cpu" or not all(_builtin(n, device_type) for n in ("relu", "relu_grad", "max_pool_grad")):
-        return list(calls)
+    module docstring, and the sites rewritten; ``fwd_calls`` is the forward record, ``outside_reads`` the slots
+    read other than by ``calls`` (the gradients handed out), ``next_slot`` the first slot number no record uses
+    (new helper slots count on from there). The input lists are left as they are."""
+    if device_type != "cpu" or not all(_builtin(n, device_type) for n in _Kernels.NAMES):
+        return list(calls), []
     made = {c[2]: c for c in list(fwd_calls) + list(calls)}
     reads: Dict[int, int] = {}
     for _, (args, kw), _ in calls:
@@ -140,6 +193,7 @@ def fuse_backward(fwd_calls: Sequence[Any], calls: Sequence[Any], device_type: s
     out = list(calls)
     index = {c[2]: i for i, c in enumerate(out)}
     fused: Optional[_FusedPoolGrad] = None
+    sites: List[Site] = []
     for i, (what, (args, kw), r_slot) in enumerate(calls):
         if _op_name(what) != "relu_grad" or len(args) != 2 or kw:
             continue
@@ -171,18 +225,104 @@ def fuse_backward(fwd_calls: Sequence[Any], calls: Sequence[Any], device_type: s
             x_slot = made[x_slot][1][0][0][1]
         if x_slot != y_slot or not _aligned(fwd_perm[::-1], back[::-1]):
             continue
+        p_slot = _plain_slot(m_args[1])
+        pool = made.get(p_slot)
+        if pool is None or _op_name(pool[0]) != "max_pool" or pool[1][0] != [m_args[0]] or any(
+                not _same_const(dict(pool[1][1]).get(k), attrs[k]) for k in ("kernel", "stride", "padding")):
+            continue  # P is not this input's max-pool (a max_pool_grad called by hand)
         fused = fused or _FusedPoolGrad(device_type)
         h = next_slot
         next_slot += 1
         m_slot = m_call[2]
-        out[index[m_slot]] = (("fn", fused), (m_args, m_kw), h)
+        out[index[m_slot]] = (("fn", fused), (list(m_args) + [("c", False)], m_kw), h)
         for j, (w2, (a2, k2), o2) in enumerate(out):  # M's one reader takes the tuple's first item
             if any(_plain_slot(x) == m_slot for x in a2):
                 out[j] = (w2, ([("s", h, (0,)) if _plain_slot(x) == m_slot else x for x in a2], k2), o2)
         a_spec = out[i][1][0][0]
-        out[i] = (("fn", fused.finish), ([a_spec, args[1], ("s", h, ())], []), r_slot)
+        out[i] = (("fn", fused.finish), ([a_spec, args[1], ("s", h, ()), ("c", False)], []), r_slot)
+        sites.append(Site(y_slot, _plain_slot(m_args[0]), p_slot, h, r_slot))
         del index[m_slot]
-    return out
+    return out, sites
+
+
+def _same_const(a: Any, b: Any) -> bool:
+    return a is not None and a[0] == "c" and b[0] == "c" and a[1] == b[1]
+
+
+class Site(NamedTuple):
+    """One rewritten relu / max-pool backward: the relu's output slot, the pooled input's slot (the relu output
+    or a transposed view of it), the pooled output's slot, the fused call's slot and the finishing call's."""
+    y: int
+    x: int
+    p: int
+    fused: int
+    finish: int
+
+
+def fuse_forward(fwd_calls: Sequence[Any], calls: Sequence[Any], sites: Sequence[Site], device_type: str,
+                 outside_reads: Sequence[int]) -> Optional[Tuple[List[Any], List[Any]]]:
+    """Where a site's relu output feeds only its max-pool (directly or through transposes) and the rewritten
+    backward: the forward pools first and runs relu on the pooled map (``_PoolFirst``), the relu's output slot
+    holding the pooled input, and the backward's calls read the relu's input. Returns (forward, backward) call
+    lists, or None where nothing changed. ``outside_reads``: forward slots read other than by the two lists
+    (outputs, state writes)."""
+    if not sites or not _relu_keeps_positive_zero():
+        return None
+    fwd, bwd = list(fwd_calls), list(calls)
+    fidx = {c[2]: i for i, c in enumerate(fwd)}
+    bidx = {c[2]: i for i, c in enumerate(bwd)}
+    reads: Dict[int, int] = {}
+    for _, (args, kw), _ in fwd:
+        for s in list(args) + [s for _, s in kw]:
+            count_reads(s, reads)
+    breads: Dict[int, int] = {}
+    for _, (args, kw), _ in bwd:
+        for s in list(args) + [s for _, s in kw]:
+            count_reads(s, breads)
+    outside = set(outside_reads)
+    pool_first: Optional[_PoolFirst] = None
+    changed = False
+    for site in sites:
+        relu_call = fwd[fidx[site.y]]
+        xc = _plain_slot(relu_call[1][0][0])
+        chain = []  # the transposes from the relu output to the pooled input
+        s = site.x
+        while s != site.y:
+            chain.append(s)
+            s = fwd[fidx[s]][1][0][0][1]
+        chain.reverse()
+        pool_i = fidx[site.p]
+        pool_call = fwd[pool_i]
+        if xc is None or _plain_slot(pool_call[1][0][0]) != site.x or "out_size" not in dict(pool_call[1][1]):
+            continue
+        own = [site.y] + chain
+        if outside.intersection(own) or any(reads.get(s, 0) != 1 for s in own):
+            continue  # the relu output (or a view of it) is read elsewhere in the forward
+        # the rewritten backward reads the relu output once (finish) and the pooled input once (the fused call),
+        # one slot when there are no transposes
+        want = {site.y: 1, site.x: 1} if chain else {site.y: 2}
+        if any(breads.get(s, 0) != want.get(s, 0) for s in own):
+            continue
+        pool_first = pool_first or _PoolFirst(device_type)
+        relu_i = fidx[site.y]
+        if chain:  # the first transpose takes the relu's input
+            t_i = fidx[chain[0]]
+            w_, (a_, k_), o_ = fwd[t_i]
+            fwd[t_i] = (w_, ([("s", xc, ())] + list(a_[1:]), k_), o_)
+        x_now = site.x if chain else xc
+        pw, (pa, pk), _ = pool_call
+        fwd[pool_i] = (("fn", pool_first), ([("s", x_now, ())] + list(pa[1:]), pk), site.y)  # pooled in y's slot
+        fwd.insert(pool_i + 1, (relu_call[0], ([("s", site.y, ())], []), site.p))
+        fwd[relu_i] = None
+        fidx = {c[2]: i for i, c in enumerate(fwd) if c is not None}
+        w_, (a_, k_), o_ = bwd[bidx[site.fused]]
+        bwd[bidx[site.fused]] = (w_, ([("s", x_now, ())] + list(a_[1:3]) + [("c", True)], k_), o_)
+        w_, (a_, k_), o_ = bwd[bidx[site.finish]]
+        bwd[bidx[site.finish]] = (w_, ([a_[0], ("s", xc, ()), a_[2], ("c", True)], k_), o_)
+        changed = True
+    if not changed:
+        return None
+    return [c for c in fwd if c is not None], bwd
 
 
 def _aligned(to_x: Sequence[Tuple[int, ...]], to_a: Sequence[Tuple[int, ...]]) -> bool:

@@ -1,5 +1,6 @@
-"""unidl.capture_fuse: the captured backward of relu followed by max-pool runs relu_grad on the pooled map, and
-its gradients stay bitwise those of eager execution: NaNs, infinities and signed zeros included."""
+"""unidl.capture_fuse: a captured relu followed by max-pool pools first and runs relu and relu_grad on the pooled
+map, and its outputs and gradients stay bitwise those of eager execution: NaNs, infinities and signed zeros
+included."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -56,6 +57,10 @@ def _relu_grad_shapes(calls):
     return [c.operands[0][2] for c in calls if c.op == "relu_grad" and not c.depth]
 
 
+def _relu_shapes(calls):
+    return [c.operands[0][2] for c in calls if c.op == "relu" and not c.depth]
+
+
 @pytest.mark.parametrize("channels_last", [False, True])
 def test_relu_grad_runs_on_the_pooled_map_and_gradients_are_eager_bits(channels_last):
     rng = np.random.default_rng(0)
@@ -70,6 +75,7 @@ def test_relu_grad_runs_on_the_pooled_map_and_gradients_are_eager_bits(channels_
     calls = _check(_relu_pool(2, 2, channels_last), x, lambda i: heads[i])
     want = (3, 4, 5, 5)  # the pooled map as the pooling kernel sees it
     assert _relu_grad_shapes(calls) == [want]
+    assert _relu_shapes(calls) == [want]  # the forward pooled first
 
 
 @pytest.mark.parametrize("where", ["in_a_window", "past_the_windows"])
@@ -112,3 +118,29 @@ def test_random_maps_with_special_values_replay_bitwise(k, h, w, channels_last, 
         g[gp] = rng.choice(np.array(SPECIAL, np.float32), int(gp.sum()))
         heads.append(g)
     _check(_relu_pool(k, k, channels_last), x, lambda i: heads[i])
+
+
+def test_a_relu_output_read_elsewhere_is_computed_in_full_and_replays_bitwise():
+    def fn(x):
+        y = ops.relu(x)
+        return [ops.max_pool(y, 2, 2), ops.sum(y, axis=(2, 3))], None
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 6, 6)).astype(np.float32)
+    cap = CapturedFunction(fn, lambda: [])
+    heads = (rng.standard_normal((2, 3, 3, 3)).astype(np.float32), rng.standard_normal((2, 3)).astype(np.float32))
+
+    def grads(f):
+        xt = Tensor(x, requires_grad=True)
+        with autograd.record():
+            p, s = f(xt)[0]
+        autograd.backward([p, s], [Tensor(heads[0]), Tensor(heads[1])])
+        return p.numpy().copy(), s.numpy().copy(), xt.grad.numpy().copy()
+
+    for _ in range(2):
+        grads(cap)
+    eager = grads(fn)
+    with unidl.trace.kernel_trace() as calls:
+        got = grads(cap)
+    assert all(_bits(a) == _bits(b) for a, b in zip(eager, got))
+    assert _relu_shapes(calls) == [(2, 3, 6, 6)]  # the relu output is summed too: computed in full
