@@ -18,6 +18,17 @@ other element becomes ``G * 0`` with G's sign in both forms (``relu_grad`` of a 
 NaN in Y breaks that (eager puts NaN only where Y is NaN), so each replay checks P and the elements outside
 the windows for NaN and otherwise runs the eager calls. Only the built-in kernels on the host (whose
 ``relu_grad`` multiplies by exactly +0 or 1) are rewritten; a plugin's kernels replay as recorded.
+
+Once the backward no longer needs Y, a forward whose Y feeds nothing but that max-pool pools first:
+
+    Q = max_pool(X_pre)                 # X_pre: the relu's input, transposed as X was
+    P = relu(Q)
+
+which is eager's P bit for bit: the maximum where it is positive, and +0 where it is not (the host relu maps
+-0 to +0, so eager's Y holds no -0 either; checked once per process). The folded backward then takes X_pre:
+in a window whose maximum is positive its first maximum sits where Y's did; in any other window every
+element gets ``G * 0`` whichever element is hit. Where the backward falls back to eager's calls it computes
+``relu(X_pre)`` for them.
 """
 from __future__ import annotations
 
