@@ -560,7 +560,8 @@ class _Entry:
     """One input signature of a captured function."""
 
     __slots__ = ("calls", "nslots", "outs", "out_rg", "writes", "aux", "effects", "eager", "plan", "picked",
-                 "out_slots", "write_slots", "backwards", "fwd_instrs", "plan_first")
+                 "out_slots", "write_slots", "backwards", "fwd_instrs", "plan_first", "pooled_first",
+                 "replayed")
 
     def __init__(self) -> None:
         self.calls: Optional[list] = None  # the first record's calls (None: nothing recorded yet)
@@ -578,6 +579,8 @@ class _Entry:
         self.backwards: Dict[Tuple[int, ...], _Backward] = {}
         self.fwd_instrs: list = []
         self.plan_first = 0
+        self.pooled_first: frozenset = frozenset()  # relu output slots the forward plan pools before relu
+        self.replayed = False  # whether the forward plan has been replayed
 
 
 class _PackGrad:
@@ -775,6 +778,8 @@ class CapturedFunction:
         e.calls = None
         e.plan = None
         e.backwards = {}
+        e.pooled_first = frozenset()
+        e.replayed = False
         warnings.warn(f"{self.name}: runs eagerly for this input signature: {why}", CaptureWarning, stacklevel=5)
 
     def _pack(self, inputs: Sequence[Tensor], params: Sequence[Tensor], outs: List[Tensor], saved: Any,
@@ -845,20 +850,23 @@ class CapturedFunction:
             return
         if e.plan is None:  # trusted once the forward is (a later matching backward compiles it)
             return
+        if e.pooled_first:
+            return  # the forward plan pools before relu: only the backward it was rewritten with reads it
         nrec = max([e.nslots] + [s + 1 for s in head_slots] + [c[2] + 1 for c in calls])
         grad_reads: Dict[int, int] = {}
         for g in grad_specs:
             if g is not None:
                 count_reads(g, grad_reads)
         calls, sites = fuse_backward(e.calls, calls, device_type, list(grad_reads), nrec)
-        if sites and not any(b.trusted for b in e.backwards.values()):
-            # the first backward compiled: the forward may pool before its relu (its plan is rebuilt)
+        if sites and not e.replayed and not any(b.trusted for b in e.backwards.values()):
+            # the first backward compiled, before any replay (a replay in flight holds slots of the plan as it
+            # is): the forward may pool before its relu (its plan is rebuilt)
             fwd_reads: Dict[int, int] = {}
             for spec in list(e.outs) + [w for _, w in e.writes]:
                 count_reads(spec, fwd_reads)
             both = fuse_forward(e.calls, calls, sites, device_type, list(fwd_reads))
             if both is not None:
-                fwd_calls, calls = both
+                fwd_calls, calls, e.pooled_first = both
                 self._compile_forward(e, fwd_calls, device_type)
         nrec = max([nrec] + [c[2] + 1 for c in calls])
         fwd = e.plan.nslots
@@ -873,6 +881,7 @@ class CapturedFunction:
     # -- replay ----------------------------------------------------------------------------------------------
     def _replay(self, e: _Entry, inputs: Sequence[Tensor], params: Sequence[Tensor], dev: Any) -> Any:
         plan = e.plan
+        e.replayed = True
         S: list = [None] * plan.nslots
         n = len(inputs)
         for i, t in enumerate(inputs):

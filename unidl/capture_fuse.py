@@ -271,12 +271,12 @@ class Site(NamedTuple):
 
 
 def fuse_forward(fwd_calls: Sequence[Any], calls: Sequence[Any], sites: Sequence[Site], device_type: str,
-                 outside_reads: Sequence[int]) -> Optional[Tuple[List[Any], List[Any]]]:
+                 outside_reads: Sequence[int]) -> Optional[Tuple[List[Any], List[Any], frozenset]]:
     """Where a site's relu output feeds only its max-pool (directly or through transposes) and the rewritten
     backward: the forward pools first and runs relu on the pooled map (``_PoolFirst``), the relu's output slot
-    holding the pooled input, and the backward's calls read the relu's input. Returns (forward, backward) call
-    lists, or None where nothing changed. ``outside_reads``: forward slots read other than by the two lists
-    (outputs, state writes)."""
+    holding the pooled input, and the backward's calls read the relu's input. Returns the (forward, backward)
+    call lists and the relu output slots rewritten, or None where nothing changed. ``outside_reads``: forward
+    slots read other than by the two lists (outputs, state writes)."""
     if not sites or not _relu_keeps_positive_zero():
         return None
     fwd, bwd = list(fwd_calls), list(calls)
@@ -292,7 +292,7 @@ def fuse_forward(fwd_calls: Sequence[Any], calls: Sequence[Any], sites: Sequence
             count_reads(s, breads)
     outside = set(outside_reads)
     pool_first: Optional[_PoolFirst] = None
-    changed = False
+    done = set()
     for site in sites:
         relu_call = fwd[fidx[site.y]]
         xc = _plain_slot(relu_call[1][0][0])
@@ -330,10 +330,10 @@ def fuse_forward(fwd_calls: Sequence[Any], calls: Sequence[Any], sites: Sequence
         bwd[bidx[site.fused]] = (w_, ([("s", x_now, ())] + list(a_[1:3]) + [("c", True)], k_), o_)
         w_, (a_, k_), o_ = bwd[bidx[site.finish]]
         bwd[bidx[site.finish]] = (w_, ([a_[0], ("s", xc, ()), a_[2], ("c", True)], k_), o_)
-        changed = True
-    if not changed:
+        done.add(site.y)
+    if not done:
         return None
-    return [c for c in fwd if c is not None], bwd
+    return [c for c in fwd if c is not None], bwd, frozenset(done)
 
 
 def _aligned(to_x: Sequence[Tuple[int, ...]], to_a: Sequence[Tuple[int, ...]]) -> bool:
