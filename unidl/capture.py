@@ -199,6 +199,7 @@ class _Recorder:
         self.nslots = 0
         self.failed: Optional[str] = None
         self.effects = False
+        self.backwarded = False  # a backward through the recorded call has run (and was recorded)
 
     def fail(self, why: str) -> None:
         if self.failed is None:
@@ -807,17 +808,21 @@ class CapturedFunction:
         hs, hg = [outs[i] for i in heads], [pg.g[i] for i in heads]
         if STATE.recording:  # create_graph: the gradients' graph must reach the real inputs
             return self._differentiate_on_inputs(node, pg, e, node.parents[:len(standins)], STATE.training)
-        if e.eager is not None:  # (the graph is kept: other tensors made in the call, e.g. losses, may use it)
+        if e.eager is not None or rec.backwarded:
+            # (the graph is kept: other tensors made in the call, e.g. losses, may use it; a second backward
+            # through the call, under retain_graph, runs its graph again unrecorded)
             return tuple(_autograd._run(hs, hg, True, False, capture))
         first = len(rec.calls)
         head_slots = [rec.new_slot(g.data) for g in hg]
         _install()
         _LOCAL.rec = rec
         try:
-            grads = _autograd._run(hs, hg, False, False, capture)
+            # the call's graph is kept for a second backward (the outer retain_graph); it goes with this node
+            grads = _autograd._run(hs, hg, True, False, capture)
         finally:
             _LOCAL.rec = None
             _uninstall()
+            rec.backwarded = True
         grad_specs = [None if g is None else rec.spec(g.data) for g in grads]
         if rec.failed is not None:
             if e.eager is None:
