@@ -32,6 +32,7 @@ element gets ``G * 0`` whichever element is hit. Where the backward falls back t
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
@@ -161,6 +162,7 @@ def _dense(a: Any) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=None)
 def _relu_keeps_positive_zero() -> bool:
     """The host relu (``maximum(x, +0)``) gives +0 for -0 on every length NumPy's loops treat differently: the
     forward rewrite relies on it (eager's relu output then holds no -0)."""
