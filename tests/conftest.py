@@ -43,3 +43,10 @@ def own_cpu_kernel():
 
     ensure_loaded()
     return lambda op: any(e.plugin == "cpu" for e in KERNELS.candidates(op, "cpu"))
+
+
+@pytest.fixture(scope="session")
+def relu_pool_folds(own_cpu_kernel):
+    """Whether captured steps fold relu into max-pool here (unidl.capture_fuse): only over the cpu plugin's own
+    kernels for the four ops, not their composites (``UNIDL_CPU_KERNELS=primitives``)."""
+    return all(own_cpu_kernel(op) for op in ("max_pool", "max_pool_grad", "relu", "relu_grad"))
