@@ -297,7 +297,7 @@ def fuse_forward(fwd_calls: Sequence[Any], calls: Sequence[Any], sites: Sequence
     done = set()
     for site in sites:
         relu_call = fwd[fidx[site.y]]
-        xc = _plain_slot(relu_call[1][0][0])
+        xc = _plain_slot(relu_call[1][0][0]) if len(relu_call[1][0]) == 1 and not relu_call[1][1] else None
         chain = []  # the transposes from the relu output to the pooled input
         s = site.x
         while s != site.y:
@@ -323,7 +323,7 @@ def fuse_forward(fwd_calls: Sequence[Any], calls: Sequence[Any], sites: Sequence
             w_, (a_, k_), o_ = fwd[t_i]
             fwd[t_i] = (w_, ([("s", xc, ())] + list(a_[1:]), k_), o_)
         x_now = site.x if chain else xc
-        pw, (pa, pk), _ = pool_call
+        _, (pa, pk), _ = pool_call
         fwd[pool_i] = (("fn", pool_first), ([("s", x_now, ())] + list(pa[1:]), pk), site.y)  # pooled in y's slot
         fwd.insert(pool_i + 1, (relu_call[0], ([("s", site.y, ())], []), site.p))
         fwd[relu_i] = None
