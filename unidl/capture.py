@@ -18,8 +18,8 @@ grad, the recording and training flags) it goes through three stages:
    no op dispatch, no Tensor or Node per op. Outputs get one autograd node; its backward replays the recorded
    backward calls. Because replay issues exactly the kernel calls eager execution issues, with the same
    operands, its results are bitwise those of eager execution. One rewrite is proven instead of replayed:
-   the backward of relu then max-pool takes relu_grad on the pooled map (:mod:`unidl.capture_fuse` gives
-   the argument that the bits are the same, and falls back to the eager calls where they would not be).
+   relu then max-pool pools first and takes relu and relu_grad on the pooled map (:mod:`unidl.capture_fuse`
+   gives the argument that the bits are the same, and falls back to the eager calls where they would not be).
 
 Things a replay cannot reproduce make the signature eager (with the reason in the warning): an operand that
 is a view of a captured array made outside a kernel, a value read on the host (``.numpy()``, ``.item()``)
@@ -40,7 +40,7 @@ from . import autograd as _autograd
 from . import kernels as _kernels
 from . import tensor as _tensor
 from .autograd import STATE, Node
-from .capture_fuse import count_reads, fuse_backward, fuse_forward
+from .capture_fuse import fuse_backward, fuse_forward, slots_read
 from .errors import GraphError
 from .tensor import Tensor, wrap
 
@@ -858,17 +858,11 @@ class CapturedFunction:
         if e.pooled_first:
             return  # the forward plan pools before relu: only the backward it was rewritten with reads it
         nrec = max([e.nslots] + [s + 1 for s in head_slots] + [c[2] + 1 for c in calls])
-        grad_reads: Dict[int, int] = {}
-        for g in grad_specs:
-            if g is not None:
-                count_reads(g, grad_reads)
-        calls, sites = fuse_backward(e.calls, calls, device_type, list(grad_reads), nrec)
+        calls, sites = fuse_backward(e.calls, calls, device_type, list(slots_read(grad_specs)), nrec)
         if sites and not e.replayed and not any(b.trusted for b in e.backwards.values()):
             # the first backward compiled, before any replay (a replay in flight holds slots of the plan as it
             # is): the forward may pool before its relu (its plan is rebuilt)
-            fwd_reads: Dict[int, int] = {}
-            for spec in list(e.outs) + [w for _, w in e.writes]:
-                count_reads(spec, fwd_reads)
+            fwd_reads = slots_read(list(e.outs) + [w for _, w in e.writes])
             both = fuse_forward(e.calls, calls, sites, device_type, list(fwd_reads))
             if both is not None:
                 fwd_calls, calls, e.pooled_first = both

@@ -39,7 +39,7 @@ import numpy as np
 
 from . import kernels as _kernels
 
-__all__ = ["fuse_backward"]
+__all__ = ["fuse_backward", "fuse_forward", "slots_read"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -49,17 +49,29 @@ def _builtin(name: str, device_type: str) -> bool:
     return bool(cands) and all(e.plugin in _kernels.BUILTIN_PLUGINS for e in cands)
 
 
-def count_reads(spec: Any, out: Dict[int, int]) -> None:
-    """Add 1 to ``out[slot]`` for each slot the argument spec ``spec`` reads."""
+def _count(spec: Any, out: Dict[int, int]) -> None:
     tag = spec[0]
     if tag == "s":
         out[spec[1]] = out.get(spec[1], 0) + 1
     elif tag == "l":
         for s in spec[2]:
-            count_reads(s, out)
+            _count(s, out)
     elif tag == "d":
         for _, s in spec[1]:
-            count_reads(s, out)
+            _count(s, out)
+
+
+def slots_read(specs: Sequence[Any] = (), calls: Sequence[Any] = ()) -> Dict[int, int]:
+    """How many times each slot is read by the argument specs ``specs`` (None entries skipped) and by the
+    operands and attributes of the recorded ``calls``."""
+    out: Dict[int, int] = {}
+    for spec in specs:
+        if spec is not None:
+            _count(spec, out)
+    for _, (args, kw), _ in calls:
+        for spec in list(args) + [a for _, a in kw]:
+            _count(spec, out)
+    return out
 
 
 def _op_name(what: Any) -> Optional[str]:
@@ -197,10 +209,7 @@ def fuse_backward(fwd_calls: Sequence[Any], calls: Sequence[Any], device_type: s
     if device_type != "cpu" or not all(_builtin(n, device_type) for n in _Kernels.NAMES):
         return list(calls), []
     made = {c[2]: c for c in list(fwd_calls) + list(calls)}
-    reads: Dict[int, int] = {}
-    for _, (args, kw), _ in calls:
-        for s in list(args) + [s for _, s in kw]:
-            count_reads(s, reads)
+    reads = slots_read(calls=calls)
     for s in outside_reads:
         reads[s] = reads.get(s, 0) + 2
     out = list(calls)
@@ -284,14 +293,7 @@ def fuse_forward(fwd_calls: Sequence[Any], calls: Sequence[Any], sites: Sequence
     fwd, bwd = list(fwd_calls), list(calls)
     fidx = {c[2]: i for i, c in enumerate(fwd)}
     bidx = {c[2]: i for i, c in enumerate(bwd)}
-    reads: Dict[int, int] = {}
-    for _, (args, kw), _ in fwd:
-        for s in list(args) + [s for _, s in kw]:
-            count_reads(s, reads)
-    breads: Dict[int, int] = {}
-    for _, (args, kw), _ in bwd:
-        for s in list(args) + [s for _, s in kw]:
-            count_reads(s, breads)
+    reads, breads = slots_read(calls=fwd), slots_read(calls=bwd)
     outside = set(outside_reads)
     pool_first: Optional[_PoolFirst] = None
     done = set()
