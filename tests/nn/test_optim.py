@@ -717,6 +717,35 @@ def test_sgd_many_is_the_loop_of_sgd(data, n, form, mom, nesterov):
     assert loop_trace and loop_trace == many_trace  # the same kernel calls: ops, operand layouts, attributes
 
 
+def test_every_argument_check_holds_in_one_call_and_in_the_multi_tensor_call():
+    """The update ops check their operands in a fast path first: each irregular operand still gets its
+    detailed error, from the single update and from the multi-tensor one, and bfloat16 is still accepted."""
+    p = unidl.tensor(np.ones((2, 3), np.float32))
+    g = unidl.tensor(np.ones((2, 3), np.float32))
+    bad = [
+        (p, g, p, "distinct"),                                                 # the state is the parameter
+        (p, g, unidl.tensor(np.zeros((2, 3), np.float64)), "state 'mom'.*dtype"),
+        (p, g, unidl.tensor(np.zeros((3, 2), np.float32)), "state 'mom'.*shape"),
+        (p, g, np.zeros((2, 3), np.float32), "state 'mom' must be a unidl Tensor"),
+        (p, unidl.tensor(np.ones((2, 3), np.int32)), None, "grad must be floating"),
+        (p, np.ones((2, 3), np.float32), None, "grad must be a unidl Tensor"),
+        (np.ones((2, 3), np.float32), g, None, "param must be a unidl Tensor"),
+    ]
+    for param, grad, mom, message in bad:
+        with pytest.raises(OpError, match=f"sgd_update.*{message}"):
+            O.sgd(param, grad, mom, lr=0.1, momentum=0.9)
+        with pytest.raises(OpError, match=f"sgd_update.*{message}"):
+            O.sgd_many([param], [grad], [mom], lrs=[0.1], weight_decays=[0.0], momentum=0.9)
+    with pytest.raises(OpError, match="adam_update.*distinct"):  # two states sharing one array
+        m = ops.zeros_like(p)
+        O.adam(p, g, m, m, lr=0.1, step=1)
+    pb, gb = p.astype("bfloat16"), g.astype("bfloat16")
+    mb = ops.zeros_like(pb)
+    O.sgd_many([pb], [gb], [mb], lrs=[0.5], weight_decays=[0.0], momentum=0.9)
+    np.testing.assert_array_equal(mb.astype("float32").numpy(), np.full((2, 3), -0.5, np.float32))
+    np.testing.assert_array_equal(pb.astype("float32").numpy(), np.full((2, 3), 0.5, np.float32))
+
+
 def test_sgd_many_errors():
     p = unidl.tensor(np.ones((2, 3), np.float32))
     with pytest.raises(OpError, match="sgd_update.*one entry per parameter.*lengths 1, 1, 1, 2, 1"):

@@ -87,7 +87,34 @@ UPDATE_RULE = {op: op.replace("_rescaled", "") for op in (
 # ---------------------------------------------------------------------------------------------
 # running an in-place op
 # ---------------------------------------------------------------------------------------------
+def _plain(param: Any, grad: Any, states: Sequence[Optional[Any]]) -> bool:
+    """The case every training step takes, in a few attribute reads: float Tensors of one shape on one device,
+    each state a distinct array of the parameter's dtype. False sends :func:`_check` to the detailed checks
+    (which also accept bfloat16, and word each refusal)."""
+    if not isinstance(param, Tensor) or not isinstance(grad, Tensor):
+        return False
+    pd, gd, dev = param.data, grad.data, param.device
+    if pd.dtype.kind != "f" or gd.dtype.kind != "f" or gd.shape != pd.shape or grad.device is not dev:
+        return False
+    held = [pd]
+    for s in states:
+        if s is None:
+            continue
+        if not isinstance(s, Tensor) or s.device is not dev:
+            return False
+        sd = s.data
+        if sd.shape != pd.shape or sd.dtype != pd.dtype:
+            return False
+        for h in held:
+            if sd is h:
+                return False
+        held.append(sd)
+    return True
+
+
 def _check(op: str, param: Any, grad: Any, states: Sequence[Optional[Any]], names: Sequence[str]) -> None:
+    if _plain(param, grad, states):
+        return
     if not isinstance(param, Tensor):
         raise OpError(op, f"param must be a unidl Tensor, got {type(param).__name__}")
     if not is_floating(param.dtype):

@@ -296,24 +296,29 @@ class Updater:
         self.aggregate_updates = optimizer.aggregate_num > 0
 
     def __call__(self, index: Any, grad: Any, weight: Any) -> None:
-        allow_np = getattr(self.optimizer, "allow_np_array", is_np_array())
         if not isinstance(index, (list, tuple)):
             indices, grads, weights = [index], [grad], [weight]
         else:
             indices, grads, weights = list(index), list(grad), list(weight)
-        grads = [_as_classic(g, allow_np) for g in grads]
-        weights = [_as_classic(w, allow_np) for w in weights]
+        for a in grads + weights:
+            if type(a) is not NDArray:  # mx.np arrays among them: as the legacy NDArrays the optimizers take
+                opt = self.optimizer
+                allow_np = opt.allow_np_array if hasattr(opt, "allow_np_array") else is_np_array()
+                grads = [_as_classic(g, allow_np) for g in grads]
+                weights = [_as_classic(w, allow_np) for w in weights]
+                break
         if weights:
             self.optimizer._set_current_context(weights[0].context.device_id)
+        states, synced = self.states, self.states_synced
         for i, idx in enumerate(indices):
             if isinstance(idx, bytes):
                 indices[i] = idx = idx.decode("utf-8")
-            if idx not in self.states:
-                self.states[idx] = self.optimizer.create_state_multi_precision(idx, weights[i])
-                self.states_synced[idx] = True
-            elif not self.states_synced[idx]:
-                self.states[idx] = self.sync_state_context(self.states[idx], weights[i].context)
-                self.states_synced[idx] = True
+            if idx not in states:
+                states[idx] = self.optimizer.create_state_multi_precision(idx, weights[i])
+                synced[idx] = True
+            elif not synced[idx]:
+                states[idx] = self.sync_state_context(states[idx], weights[i].context)
+                synced[idx] = True
         if self.aggregate_updates and len(indices) > 1 and getattr(self.optimizer, "_groups_updates", False):
             # as MXNet: weights of one dtype in groups of ``aggregate_num``, one multi-tensor update each
             by_dtype: Dict[Any, List[int]] = {}
@@ -325,11 +330,11 @@ class Updater:
                     part = pos[a:a + size]
                     self.optimizer.update_multi_precision([indices[i] for i in part], [weights[i] for i in part],
                                                           [grads[i] for i in part],
-                                                          [self.states[indices[i]] for i in part])
+                                                          [states[indices[i]] for i in part])
             return
         # one device: an aggregated (multi-tensor) update is the same arithmetic per index
         for idx, w, g in zip(indices, weights, grads):
-            self.optimizer.update_multi_precision(idx, w, g, self.states[idx])
+            self.optimizer.update_multi_precision(idx, w, g, states[idx])
 
     def sync_state_context(self, state: Any, context: Any) -> Any:
         """``state`` (an NDArray, or a tuple/list of them) moved to ``context``."""

@@ -66,12 +66,14 @@ class SGD(_UpdateThroughImpl, Optimizer):
 
     def _update_impl(self, index: Any, weight: Any, grad: Any, state: Any, multi_precision: bool = False) -> None:
         indices, weights, grads, states = _as_lists(index, weight, grad, state)
+        # MXNet's multi-tensor kernels run only for dense arrays; sparse ones go through sgd[_mom]_update
+        aggregated = True
         for w, g in zip(weights, grads):
-            _check_nd("SGD", weight=w, grad=g)
+            if type(w) is not NDArray or type(g) is not NDArray:  # (plain NDArrays are dense: the common case)
+                _check_nd("SGD", weight=w, grad=g)
+                aggregated = aggregated and w.stype == "default" and g.stype == "default"
         self._update_count(indices)
         lrs, wds = self._get_lrs(indices), self._get_wds(indices)
-        # MXNet's multi-tensor kernels run only for dense arrays; sparse ones go through sgd[_mom]_update
-        aggregated = all(w.stype == "default" and g.stype == "default" for w, g in zip(weights, grads))
         if aggregated and not multi_precision:  # dense weights: one multi-tensor update
             optim.sgd_many([w.tensor for w in weights], [g.tensor for g in grads],
                            [_t(s) if self.momentum > 0 else None for s in states], lrs=lrs, weight_decays=wds,
