@@ -134,6 +134,37 @@ def test_sgd_mxnet(dtype, case, clip, wd):
     _check(fn, ref, dtype, 1, states_none=(0,) if case in ("plain", "aggregated") else ())
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sgd_mxnet_momentum_follows_every_hyper_parameter_change_and_zero_sign(dtype):
+    """MXNet's sgd_mom_update keeps its scalars per hyper-parameter value: a schedule that changes and comes back,
+    a signed-zero learning rate and momentum, and several parameters with their own lr in one multi-tensor call
+    all match the formula bit for bit (zeros with their signs)."""
+    T, F = TF(dtype)
+    rng = np.random.default_rng(3)
+    # (lr, momentum, rescale_grad, wd) per step: first signed zeros of each, one after the other (the updates are
+    # then zeros and the states stay zeros, whose signs these decide), then values back and forth
+    sched = [(-0.0, 0.9, 0.5, 0.0), (0.0, 0.9, 0.5, 0.0), (0.0, -0.0, 0.5, 0.0), (0.0, 0.0, 0.5, 0.0),
+             (0.1, 0.9, -0.0, 0.0), (0.1, 0.9, 0.0, 0.0), (-0.0, 0.9, 0.5, 0.0), (0.0, 0.9, 0.5, 0.0),
+             (0.1, 0.9, 0.5, 0.0), (0.05, 0.9, 0.5, 0.0), (0.1, 0.9, 0.5, 0.01), (0.1, 0.9, 0.25, 0.0),
+             (0.1, 0.8, 0.5, 0.0), (0.05, 0.9, 0.5, 0.0)]
+    # per parameter (lr_mult): parameters 0 and 2 share their scalars; 3's zero learning rates have the other sign
+    mults = [1.0, 0.5, 1.0, -1.0]
+    ps = [np.where(rng.random(SHAPE) < 0.3, T(-0.0), rng.standard_normal(SHAPE)).astype(dtype) for _ in mults]
+    vs = [np.full(SHAPE, -0.0, dtype) for _ in mults]
+    tps, tvs = [unidl.tensor(p.copy()) for p in ps], [unidl.tensor(v.copy()) for v in vs]
+    for lr, mom, rs, wd in sched:
+        gs = [np.where(rng.random(SHAPE) < 0.3, T(-0.0), rng.standard_normal(SHAPE)).astype(dtype) for _ in mults]
+        for p, v, g, k in zip(ps, vs, gs, mults):
+            lrk = lr * k
+            v[...] = ((F(mom) * v - (F(lrk) * F(wd)) * p) if wd else F(mom) * v) - (F(lrk) * F(rs)) * g
+            p += v
+        O.sgd_many(tps, [unidl.tensor(g) for g in gs], tvs, lrs=[lr * k for k in mults],
+                   weight_decays=[wd] * len(mults), momentum=mom, form="mxnet", rescale_grad=rs, aggregated=True)
+        for a, b in zip(tps + tvs, ps + vs):
+            np.testing.assert_array_equal(np.signbit(a.numpy()), np.signbit(b))
+            np.testing.assert_array_equal(a.numpy(), b)
+
+
 # ---------------------------------------------------------------------------------------------
 # Adam / AdamW
 # ---------------------------------------------------------------------------------------------

@@ -152,19 +152,17 @@ def _check(op: str, param: Any, grad: Any, states: Sequence[Optional[Any]], name
 def _run(op: Any, param: Tensor, grad: Tensor, states: Sequence[Optional[Tensor]], attrs: dict) -> Tensor:
     """Resolve and call ``op``'s kernel on raw arrays; copy back any array the kernel returned anew."""
     dev = param.device
-    try:
-        k = op.table[dev.type]
-    except KeyError:
+    k = op.table.get(dev.type)
+    if k is None:
         k = op.kernel(dev.type)
-    args = [param.data, grad.data] + [None if s is None else s.data for s in states]
     try:
-        out = k(*args, **attrs)
+        out = k(param.data, grad.data, *[None if s is None else s.data for s in states], **attrs)
     except UnidlError:
         raise
     except Exception as e:
         raise op_error(op, e, [param, grad] + [s for s in states if s is not None]) from e
     if out is not None:
-        targets = [param] + [s for s in states if s is not None]
+        targets = (param,) + tuple(s for s in states if s is not None)
         for t, r in zip(targets, out):
             if r is not t.data:
                 _effect(_copy_into, t.data, r)
@@ -240,12 +238,18 @@ def sgd_update_many(params: Sequence[Tensor], grads: Sequence[Tensor], moms: Seq
     kernel_op = SGD_UPDATE if form == "keras" else SGD_UPDATE_RESCALED
     base = _attrs(form, dict(lr=0.0, momentum=float(momentum), nesterov=bool(nesterov)), 0.0, rescale_grad,
                   _clip_attr(op, clip_gradient), aggregated=bool(aggregated))
+    # the kernel's attributes per distinct (lr, wd, momentum or not): parameters mostly share a few. The signs
+    # are in the key because -0.0 == 0.0, and a zero's sign can reach a result's
+    by_value: dict = {}
+    sign = math.copysign
     for p, g, m, lr, wd in zip(params, grads, moms, lrs, wds):
         _check(op, p, g, (m,), ("mom",))
-        attrs = dict(base)
-        attrs["lr"], attrs["wd"] = float(lr), float(wd)
-        if m is None:
-            attrs["momentum"] = 0.0
+        key = (lr, wd, m is None, sign(1.0, lr), sign(1.0, wd))
+        attrs = by_value.get(key)
+        if attrs is None:
+            attrs = by_value[key] = dict(base, lr=float(lr), wd=float(wd))
+            if m is None:
+                attrs["momentum"] = 0.0
         _run(kernel_op, p, g, (m,), attrs)
 
 

@@ -73,10 +73,8 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
         g = g.astype(dt, copy=False)
         if mom is not None and not nesterov and clip_gradient is None:
             # the common case (sgd_mom_update, no clipping): the general path below, less its set-up
-            T, f32 = dt.type, np.float32
-            lr_, wd_ = T(f32(lr)), T(f32(wd)) if wd else None
-            return sgd_mom_step(p, mom, T(f32(momentum)), lr_ * wd_ if wd_ else None,
-                                g * (lr_ * T(f32(rescale_grad))))
+            m_, lr_wd, lr_rs = mom_scalars(dt, lr, momentum, wd, rescale_grad)
+            return sgd_mom_step(p, mom, m_, lr_wd, g * lr_rs)
         T, F = scal(dt)
         lr_, wd_, rs, m_ = F(lr), F(wd), F(rescale_grad), F(momentum)
         clip = None if clip_gradient is None else F(clip_gradient)
@@ -121,6 +119,25 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             mom -= d
             return out(p, mom)
         return sgd_mom_step(p, mom, m_, lr_ * wd_ if wd_ else None, lr_g())
+
+    scalars_of: Dict[Any, Tuple[Any, Any, Any]] = {}
+
+    def mom_scalars(dt: Any, lr: float, momentum: float, wd: float, rescale_grad: float) -> Tuple[Any, Any, Any]:
+        """sgd_mom_update's scalars in the parameter dtype: (momentum, lr*wd or None, lr*rescale_grad), each
+        hyper-parameter first a float32 field. Kept per value (a training run uses a few); zeros are computed
+        each time, since -0.0 == 0.0 as a key and a zero's sign can reach the result."""
+        key = (dt, lr, momentum, wd, rescale_grad)
+        got = scalars_of.get(key)
+        if got is not None:
+            return got
+        T, f32 = dt.type, np.float32
+        lr_, wd_ = T(f32(lr)), T(f32(wd)) if wd else None
+        got = (T(f32(momentum)), lr_ * wd_ if wd_ else None, lr_ * T(f32(rescale_grad)))
+        if lr and momentum and rescale_grad:  # (wd's sign never matters: a zero wd gives None)
+            if len(scalars_of) >= 256:  # a learning-rate schedule makes new values every step
+                scalars_of.clear()
+            scalars_of[key] = got
+        return got
 
     def sgd_mom_step(p: Any, mom: Any, m_: Any, lr_wd: Any, lr_g: Any) -> Tuple[Any, ...]:
         """sgd_mom_update / multi_sgd_mom_update: mom = m*mom - (lr*wd)*w - lr*g'; w += mom. The weight term only
