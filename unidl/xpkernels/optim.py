@@ -49,12 +49,13 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
                    wd: float) -> Tuple[Any, ...]:
         dt = p.dtype
         g = g.astype(dt, copy=False)
-        T, F = scal(dt)
+        T = dt.type
         lr_ = T(lr)
-        decoupled_wd(p, lr_, wd, T)
+        if wd:
+            decoupled_wd(p, lr_, wd, T)
         if mom is None:
             p -= g * lr_
-            return out(p)
+            return (p,)
         m_ = T(momentum)
         mom *= m_
         mom -= g * lr_
@@ -64,7 +65,7 @@ def kernels(xp: Any) -> Dict[str, Callable[..., Any]]:
             p += t
         else:
             p += mom
-        return out(p, mom)
+        return (p, mom)
 
     def sgd_update_rescaled(p: Any, g: Any, mom: Optional[Any], *, lr: float, momentum: float,
                             nesterov: bool, wd: float, rescale_grad: float, clip_gradient: Optional[float],
