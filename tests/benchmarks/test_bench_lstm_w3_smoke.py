@@ -3,23 +3,8 @@ goal lines print, and ``--profile`` writes one valid Chrome trace per face. No t
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
-import pytest
-
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-@pytest.fixture(scope="module")
-def bench():
-    sys.path.insert(0, str(BENCH))
-    try:
-        import bench_lstm
-
-        yield bench_lstm
-    finally:
-        sys.path.remove(str(BENCH))
+BENCH_MODULE = "bench_lstm"  # the ``bench`` fixture (conftest.py) imports it
 
 
 def test_w3_table(bench, capsys):

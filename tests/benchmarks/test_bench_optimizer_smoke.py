@@ -4,23 +4,8 @@ No timings checked."""
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
-import pytest
-
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-@pytest.fixture(scope="module")
-def bench():
-    sys.path.insert(0, str(BENCH))
-    try:
-        import bench_optimizer
-
-        yield bench_optimizer
-    finally:
-        sys.path.remove(str(BENCH))
+BENCH_MODULE = "bench_optimizer"  # the ``bench`` fixture (conftest.py) imports it
 
 
 def test_quick_run_reports_every_contender_per_parameter(bench, tmp_path, capsys):

@@ -3,23 +3,8 @@ table, the goal lines and the JSON come out, and a contender that cannot run say
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
-import pytest
-
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-@pytest.fixture(scope="module")
-def bench():
-    sys.path.insert(0, str(BENCH))
-    try:
-        import bench_workloads
-
-        yield bench_workloads
-    finally:
-        sys.path.remove(str(BENCH))
+BENCH_MODULE = "bench_workloads"  # the ``bench`` fixture (conftest.py) imports it
 
 
 def test_w1_w4_run_and_report(bench, tmp_path, capsys):
